@@ -45,7 +45,9 @@ export function validateTable(table: RopeTable, spec: Pick<RopeSpec, "rotaryDim"
   if (table.short !== undefined) {
     checkFrequencies("table.short", table.short, pairs);
     if (!Number.isInteger(table.switchLength) || (table.switchLength as number) <= 0) {
-      throw new RopeTableError(`table.switchLength = ${table.switchLength}: a positive integer is required with short`);
+      throw new RopeTableError(
+        `table.switchLength = ${table.switchLength}: a positive integer is required with short`,
+      );
     }
   }
   if (table.startTokens !== undefined && table.startTokens !== 0) {

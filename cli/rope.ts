@@ -1,0 +1,262 @@
+/**
+ * `deno task rope`: inspect the RoPE table a config (or a strategy applied to it) produces.
+ *
+ *   deno task rope --config FILE [--seq-len N] [--json] [--analysis] [--export]
+ *                  [--strategy NAME [--param k=v]... [--target N]]
+ *
+ * FILE holds one HF-style config object or a JSON array of them; an object may carry "seq_len".
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  analyzeTable,
+  baseInvFreq,
+  builtinRegistry,
+  type CriticalAnalysis,
+  type HfConfig,
+  type HfRopeTable,
+  parseParamArgs,
+  ropeFromHfConfig,
+  toGguf,
+  toHfRopeScaling,
+} from "../mod.ts";
+
+const USAGE = `Usage: deno task rope --config FILE [options]
+
+  --config FILE      HF-style config.json (an object, or an array of objects; each may carry "seq_len")
+  --seq-len N        sequence length (picks LongRoPE's long set when N > L0; dynamic NTK's length)
+  --strategy NAME    apply a strategy to a config without rope_scaling (ropekit or HF name)
+  --param k=v        a strategy parameter (repeatable), e.g. --param factor=4
+  --target N         extension target for --strategy (default: max_position_embeddings)
+  --analysis         add the critical-dimension report
+  --export           add the HF rope_scaling block and llama.cpp GGUF keys
+  --json             print JSON (an object per config; an array for an array)
+  -h, --help         this text`;
+
+/** A usage or input error: printed without a stack, exit code 1. */
+class CliError extends Error {}
+
+function positiveInt(flag: string, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+interface Options {
+  seqLen?: number;
+  strategy?: string;
+  params: string[];
+  target?: number;
+  analysis: boolean;
+  exports: boolean;
+}
+
+interface Report {
+  result: HfRopeTable;
+  seqLen?: number;
+  analysis?: CriticalAnalysis;
+}
+
+async function buildReport(config: HfConfig, index: number, opt: Options): Promise<Report> {
+  const where = `config[${index}]`;
+  const registry = builtinRegistry();
+  const seqLen = positiveInt(`${where}.seq_len`, config.seq_len ?? undefined) ?? opt.seqLen;
+  const params = opt.strategy
+    ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
+    : undefined;
+  const { seq_len: _ignored, ...hf } = config;
+  const result = await ropeFromHfConfig(hf, {
+    seqLen,
+    strategy: opt.strategy,
+    params,
+    targetLength: opt.target,
+    registry,
+  });
+  const target = seqLen ?? result.targetLength;
+  return {
+    result,
+    seqLen,
+    analysis: opt.analysis ? analyzeTable(result.spec, result.table, target) : undefined,
+  };
+}
+
+function toJson(r: Report, opt: Options): Record<string, unknown> {
+  const { result, analysis } = r;
+  const out: Record<string, unknown> = {
+    rope_type: result.ropeType,
+    hf_rope_type: result.hfRopeType,
+    rotary_dim: result.spec.rotaryDim,
+    head_dim: result.spec.headDim,
+    rope_theta: result.spec.theta,
+    original_max_position_embeddings: result.spec.originalContext,
+    max_position_embeddings: result.spec.maxPositions,
+    seq_len: r.seqLen ?? null,
+    inv_freq: Array.from(result.chosen.invFreq),
+    attention_factor: result.chosen.attentionScale,
+    params: result.params,
+  };
+  if (result.table.short) {
+    out.table = result.chosen.choice;
+    out.switch_length = result.table.switchLength;
+  }
+  if (result.table.startTokens) out.start_tokens = result.table.startTokens;
+  if (analysis) out.analysis = analysis;
+  if (opt.exports) {
+    const x = {
+      strategy: result.ropeType,
+      spec: result.spec,
+      params: result.params,
+      table: result.table,
+      targetLength: result.targetLength,
+    };
+    out.export = { hf: toHfRopeScaling(x), gguf: toGguf(x) };
+  }
+  return out;
+}
+
+const fmt = (v: number, digits = 6) => v === Infinity ? "inf" : Number(v.toPrecision(digits)).toString();
+
+function toText(r: Report, index: number, opt: Options): string {
+  const { result, analysis } = r;
+  const s = result.spec;
+  const lines = [
+    `config[${index}]: ${result.ropeType}` +
+    (result.hfRopeType !== result.ropeType ? ` (HF "${result.hfRopeType}")` : ""),
+    `  theta ${s.theta}  head_dim ${s.headDim}  rotary_dim ${s.rotaryDim}  L0 ${s.originalContext}  ` +
+    `max_position_embeddings ${s.maxPositions}  target ${result.targetLength}` +
+    (r.seqLen ? `  seq_len ${r.seqLen}` : ""),
+    `  attention factor ${result.chosen.attentionScale}` +
+    (result.table.short
+      ? `  table ${result.chosen.choice} (long when seq_len > ${result.table.switchLength})`
+      : ""),
+  ];
+  if (Object.keys(result.params).length) {
+    const shown = Object.entries(result.params).map(([k, v]) =>
+      `${k}=${Array.isArray(v) ? `[${v.length} values]` : v}`
+    );
+    lines.push(`  params ${shown.join("  ")}`);
+  }
+  if (analysis) {
+    lines.push(
+      `  critical dimension: x = ${
+        fmt(analysis.criticalPosition, 5)
+      }  d_tcd = ${analysis.theoreticalCriticalDim}` +
+        `  d10_tcd = ${analysis.tenPeriodCriticalDim}  (pairs ≥ d_tcd never complete a period within L0)`,
+    );
+  }
+  const header = ["pair", "inv_freq", "factor", "period", "scaled period"];
+  if (analysis) header.push("turns in L0", "angle ratio", "");
+  const original = baseInvFreq(s.theta, s.rotaryDim);
+  const rows = Array.from(result.chosen.invFreq, (inv, i) => {
+    const row = [
+      String(i),
+      fmt(inv, 8),
+      fmt(original[i] / inv, 5),
+      fmt((2 * Math.PI) / original[i]),
+      fmt((2 * Math.PI) / inv),
+    ];
+    const pair = analysis?.pairs[i];
+    if (pair) {
+      row.push(
+        fmt(s.originalContext / pair.period, 4),
+        fmt(pair.angleRatio, 4),
+        (i === analysis!.theoreticalCriticalDim ? "← d_tcd " : "") + (pair.outOfDistribution ? "OOD" : ""),
+      );
+    }
+    return row;
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => "  " + cells.map((v, c) => v.padStart(widths[c])).join("  ");
+  lines.push(line(header), ...rows.map(line));
+  if (opt.exports) {
+    const j = toJson(r, opt).export as Record<string, unknown>;
+    lines.push("  export:", ...JSON.stringify(j, null, 2).split("\n").map((l) => "    " + l));
+  }
+  return lines.join("\n");
+}
+
+/** Runs the command; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        "seq-len": { type: "string" },
+        strategy: { type: "string" },
+        param: { type: "string", multiple: true, default: [] },
+        target: { type: "string" },
+        analysis: { type: "boolean", default: false },
+        export: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    if (!v.config) throw new CliError("--config FILE is required");
+    if (v.param.length && !v.strategy) throw new CliError("--param needs --strategy NAME");
+    const opt: Options = {
+      seqLen: positiveInt("--seq-len", v["seq-len"]),
+      strategy: v.strategy,
+      params: v.param,
+      target: positiveInt("--target", v.target),
+      analysis: v.analysis,
+      exports: v.export,
+    };
+    let text: string;
+    try {
+      text = await Deno.readTextFile(v.config);
+    } catch (e) {
+      throw new CliError(`cannot read --config ${v.config}: ${(e as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new CliError(`--config ${v.config} is not valid JSON: ${(e as Error).message}`);
+    }
+    const configs = Array.isArray(doc) ? doc : [doc];
+    if (configs.length === 0) throw new CliError(`--config ${v.config} holds an empty array`);
+    const reports: Report[] = [];
+    for (const [i, c] of configs.entries()) {
+      if (c === null || typeof c !== "object" || Array.isArray(c)) {
+        throw new CliError(`config[${i}] must be an object`);
+      }
+      try {
+        reports.push(await buildReport(c as HfConfig, i, opt));
+      } catch (e) {
+        throw new CliError(
+          configs.length > 1 ? `config[${i}]: ${(e as Error).message}` : (e as Error).message,
+        );
+      }
+    }
+    if (v.json) {
+      const out = reports.map((r) => toJson(r, opt));
+      console.log(JSON.stringify(Array.isArray(doc) ? out : out[0], null, 2));
+    } else {
+      console.log(reports.map((r, i) => toText(r, i, opt)).join("\n\n"));
+    }
+    return 0;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,76 @@
+/**
+ * CPU reference causal attention with GQA, online softmax (one pass over keys, running max and sum):
+ * memory is O(headDim), never T×T.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode causalAttentionRef}. */
+export interface AttentionOptions {
+  /** Multiplies q·k before the softmax. Default 1/sqrt(headDim). */
+  softmaxScale?: number;
+  /** Sorted start rows of packed documents: row t attends only to rows of its own document. */
+  docStarts?: Int32Array;
+}
+
+/**
+ * out[t][h] = Σ_{s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
+ * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
+ */
+export function causalAttentionRef(
+  out: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  T: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+  opts: AttentionOptions = {},
+): void {
+  if (nHeads % nKvHeads !== 0) {
+    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
+  }
+  const group = nHeads / nKvHeads;
+  const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
+  const acc = new Float64Array(headDim);
+  const docStart = documentStarts(T, opts.docStarts);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < nHeads; h++) {
+      const qo = t * qStride + h * headDim;
+      const kvh = Math.floor(h / group) * headDim;
+      let max = -Infinity, sum = 0;
+      acc.fill(0);
+      for (let s = docStart[t]; s <= t; s++) {
+        const ko = s * kvStride + kvh;
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[qo + d] * k[ko + d];
+        const logit = dot * scale;
+        // Rescale what was accumulated under the old max when the max grows.
+        if (logit > max) {
+          const c = Math.exp(max - logit);
+          sum *= c;
+          for (let d = 0; d < headDim; d++) acc[d] *= c;
+          max = logit;
+        }
+        const p = Math.exp(logit - max);
+        sum += p;
+        for (let d = 0; d < headDim; d++) acc[d] += p * v[ko + d];
+      }
+      for (let d = 0; d < headDim; d++) out[qo + d] = acc[d] / sum;
+    }
+  }
+}
+
+/** First row each row may attend to: 0 everywhere, or the start of its document. */
+export function documentStarts(T: number, docStarts?: Int32Array): Int32Array {
+  const first = new Int32Array(T);
+  if (!docStarts) return first;
+  let current = 0;
+  for (let t = 0, d = 0; t < T; t++) {
+    while (d < docStarts.length && docStarts[d] <= t) current = docStarts[d++];
+    first[t] = current;
+  }
+  return first;
+}

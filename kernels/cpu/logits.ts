@@ -1,0 +1,52 @@
+/**
+ * CPU reference LM head: logits for generation, and per-token NLL computed a few rows at a time so
+ * memory stays O(rows·V), never T×V.
+ *
+ * @module
+ */
+import { matmulRef } from "./matmul.ts";
+
+/** Rows per chunk: matches matmulRef's 4-row blocking. */
+const ROWS = 4;
+
+/** out[T×V] = hidden[T×D] · wcls[V×D]ᵀ. */
+export function logitsRef(
+  out: Float32Array,
+  hidden: Float32Array,
+  wcls: Float32Array,
+  T: number,
+  D: number,
+  V: number,
+): void {
+  matmulRef(out, hidden, wcls, T, D, V);
+}
+
+/** Per-token NLL: logsumexp(logits[t]) − logits[t][targets[t]]. Targets must lie in [0, V). */
+export function logitsNllRef(
+  hidden: Float32Array,
+  wcls: Float32Array,
+  targets: Int32Array | number[],
+  T: number,
+  D: number,
+  V: number,
+): Float32Array {
+  const nll = new Float32Array(T);
+  const logits = new Float32Array(ROWS * V);
+  for (let t0 = 0; t0 < T; t0 += ROWS) {
+    const rows = Math.min(ROWS, T - t0);
+    matmulRef(logits, hidden.subarray(t0 * D, (t0 + rows) * D), wcls, rows, D, V);
+    for (let r = 0; r < rows; r++) {
+      const target = targets[t0 + r];
+      if (!(target >= 0 && target < V)) {
+        throw new RangeError(`target ${target} at ${t0 + r} is outside [0, ${V})`);
+      }
+      const row = logits.subarray(r * V, r * V + V);
+      let max = -Infinity;
+      for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
+      let sum = 0;
+      for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
+      nll[t0 + r] = max + Math.log(sum) - row[target];
+    }
+  }
+  return nll;
+}

@@ -1,0 +1,167 @@
+/**
+ * The one place that talks to `navigator.gpu`: adapter and device, what they support, a pipeline
+ * cache (compile once per key: cold WGSL compiles take seconds on software adapters), cached uniform
+ * buffers, and a buffer pool.
+ *
+ * `DENO_WEBGPU_BACKEND=vulkan|gl` (read by Deno itself) picks lavapipe or llvmpipe on this machine.
+ *
+ * @module
+ */
+
+/** What the kernels need to know about the device. */
+export interface GpuContext {
+  device: GPUDevice;
+  /** e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  description: string;
+  /** Value of DENO_WEBGPU_BACKEND, or "default". */
+  backend: string;
+  /** Software rasteriser (lavapipe/llvmpipe) or fallback adapter: loads are slow, compiles are slow. */
+  isSoftware: boolean;
+  /** `shader-f16` was requested and granted. */
+  f16: boolean;
+  /** `timestamp-query` was requested and granted. */
+  timestamps: boolean;
+  /** Pipeline for `key`, compiled from `wgsl()` on first use (see {@linkcode pipeline}). */
+  pipeline(key: string, wgsl: () => string): GPUComputePipeline;
+  /** Throws if any pipeline compiled since the last call failed validation, naming the kernel. */
+  checkErrors(): Promise<void>;
+  /** A uniform buffer holding these u32/f32 words, cached by content so equal calls share it. */
+  uniform(words: ArrayLike<number>, floats?: boolean): GPUBuffer;
+  /** A storage buffer of at least `bytes` (reused from the pool when possible). */
+  acquire(bytes: number, usage?: number): GPUBuffer;
+  /** Returns a buffer from {@linkcode acquire} to the pool. */
+  release(buffer: GPUBuffer): void;
+  /** Destroys the device and everything in it. */
+  destroy(): void;
+}
+
+const STORAGE = GPUBufferUsage?.STORAGE | GPUBufferUsage?.COPY_SRC | GPUBufferUsage?.COPY_DST;
+
+let shared: Promise<GpuContext | null> | undefined;
+
+/**
+ * The process-wide context, or null when there is no adapter (no WebGPU, or no driver).
+ * Destroying it resets the cache so the next call opens a fresh device.
+ */
+export function getGpu(): Promise<GpuContext | null> {
+  shared ??= createGpu();
+  return shared;
+}
+
+/** Opens a new device (prefer {@linkcode getGpu}, which shares one). */
+export async function createGpu(): Promise<GpuContext | null> {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return null;
+  const info = adapter.info;
+  const description = info.description || `${info.vendor} ${info.device}`;
+  const isSoftware = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(description);
+  const wanted: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+    },
+  });
+  const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? "default";
+  if (Deno.env.get("ROPEKIT_GPU_QUIET") === undefined) {
+    console.error(`ropekit gpu: ${description} (backend ${backend}${isSoftware ? ", software" : ""})`);
+  }
+  return contextFor(device, { description, backend, isSoftware, features: requiredFeatures });
+}
+
+function contextFor(
+  device: GPUDevice,
+  o: { description: string; backend: string; isSoftware: boolean; features: GPUFeatureName[] },
+): GpuContext {
+  const pipelines = new Map<string, GPUComputePipeline>();
+  const pending: Promise<void>[] = [];
+  const uniforms = new Map<string, GPUBuffer>();
+  const pool = new Map<number, GPUBuffer[]>();
+
+  return {
+    device,
+    description: o.description,
+    backend: o.backend,
+    isSoftware: o.isSoftware,
+    f16: o.features.includes("shader-f16"),
+    timestamps: o.features.includes("timestamp-query"),
+    pipeline(key, wgsl) {
+      let p = pipelines.get(key);
+      if (p) return p;
+      // Creation is synchronous so encoders stay synchronous; errors come back through checkErrors().
+      device.pushErrorScope("validation");
+      const module = device.createShaderModule({ label: key, code: wgsl() });
+      p = device.createComputePipeline({ label: key, layout: "auto", compute: { module, entryPoint: "main" } });
+      pending.push(device.popErrorScope().then((e) => {
+        if (e) throw new Error(`ropekit kernel ${key}: ${e.message}`);
+      }));
+      pipelines.set(key, p);
+      return p;
+    },
+    async checkErrors() {
+      const all = pending.splice(0);
+      await Promise.all(all);
+    },
+    uniform(words, floats = false) {
+      const data = floats ? Float32Array.from(words) : Uint32Array.from(words);
+      const key = `${floats ? "f" : "u"}${Array.from(data).join(",")}`;
+      let b = uniforms.get(key);
+      if (!b) {
+        b = device.createBuffer({
+          label: `uniform ${key}`,
+          size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
+        device.queue.writeBuffer(b, 0, data);
+        uniforms.set(key, b);
+      }
+      return b;
+    },
+    acquire(bytes, usage = STORAGE) {
+      // Power-of-two size classes keep the pool small; usage is part of the class.
+      const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+      const list = pool.get(size * 64 + usage);
+      return list?.pop() ?? device.createBuffer({ size, usage });
+    },
+    release(buffer) {
+      const k = buffer.size * 64 + buffer.usage;
+      const list = pool.get(k) ?? [];
+      list.push(buffer);
+      pool.set(k, list);
+    },
+    destroy() {
+      device.destroy();
+      pipelines.clear();
+      uniforms.clear();
+      pool.clear();
+      shared = undefined;
+    },
+  };
+}
+
+/** Copies `bytes` from a GPU buffer back to the CPU (one submit + map: ≥10 ms on software adapters). */
+export async function readBuffer(ctx: GpuContext, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const staging = ctx.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = ctx.device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+  ctx.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = staging.getMappedRange().slice(0);
+  staging.destroy();
+  return out;
+}
+
+/** A storage buffer holding `data` (sizes rounded up to 4 bytes). */
+export function upload(ctx: GpuContext, data: Float32Array | Int32Array | Uint32Array | Uint16Array): GPUBuffer {
+  const b = ctx.device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: STORAGE });
+  ctx.device.queue.writeBuffer(b, 0, data, 0, data.length);
+  return b;
+}
+
+/** Number of workgroups needed to cover `n` items, `per` at a time. */
+export function groups(n: number, per: number): number {
+  return Math.max(1, Math.ceil(n / per));
+}

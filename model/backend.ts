@@ -1,0 +1,31 @@
+/**
+ * The seam between the model and the hardware that runs it. The CPU backend composes the reference
+ * kernels; a WebGPU backend implements the same three calls (uploading weights on first use, keyed by
+ * the weights object).
+ *
+ * @module
+ */
+import type { RopeApply } from "../kernels/rope_apply.ts";
+import type { LlamaWeights } from "./config.ts";
+
+/** Keys and values of past positions, owned by the backend that made it. */
+export interface KvCache {
+  /** Positions held. */
+  readonly length: number;
+  /** Positions that fit. */
+  readonly capacity: number;
+}
+
+/** Runs the llama forward pass. `rope` gives frequencies and scale; positions start at its offset. */
+export interface Backend {
+  readonly name: string;
+  /** Per-token NLL of tokens[1..n−1], each predicted from the tokens before it (positions 0..n−2). */
+  forwardNll(weights: LlamaWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array>;
+  /** An empty cache for up to `capacity` positions. */
+  createCache(weights: LlamaWeights, capacity: number): KvCache;
+  /**
+   * Appends `tokens` at positions cache.length.. (rope.positionOffset must equal cache.length) and
+   * returns the logits [vocab] after the last of them.
+   */
+  forwardStep(weights: LlamaWeights, cache: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array>;
+}

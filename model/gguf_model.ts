@@ -1,0 +1,161 @@
+/**
+ * GGUF (v2/v3) llama-family files: metadata → config and RoPE spec, tensors dequantised to f32,
+ * embedded SentencePiece vocabulary → tokenizer. Header parsing is `@huggingface/gguf`'s.
+ *
+ * @module
+ */
+import { gguf } from "@huggingface/gguf";
+import type { Pairing, RopeSpec } from "../strategies/types.ts";
+import { checkWeightShapes, type LayerWeights, type LlamaConfig, type LlamaWeights, ModelFormatError } from "./config.ts";
+import { dequantize, ggmlByteSize } from "./dequantize.ts";
+import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
+import type { Tokenizer } from "./tokenizer.ts";
+import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
+
+/**
+ * Channel pairing per GGUF architecture. llama.cpp's converter un-permutes HF's q/k for "llama", so
+ * those weights rotate adjacent pairs; the others keep HF's layout and run ggml's NEOX rope.
+ */
+const PAIRING: Record<string, Pairing> = { llama: "interleaved", qwen2: "half", phi3: "half" };
+
+/** What a model file yields before a backend is attached. */
+export interface LoadedFiles {
+  weights: LlamaWeights;
+  spec: RopeSpec;
+  tokenizer: Tokenizer;
+}
+
+type Metadata = Record<string, unknown>;
+
+function num(md: Metadata, key: string, source: string, fallback?: number): number {
+  const v = md[key];
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (fallback !== undefined) return fallback;
+  throw new ModelFormatError(`${source}: metadata key ${key} is missing`);
+}
+
+/** Reads a GGUF model file. */
+export async function loadGguf(path: string): Promise<LoadedFiles> {
+  const { metadata, tensorInfos, tensorDataOffset } = await gguf(path, { allowLocalFile: true });
+  const md = metadata as unknown as Metadata;
+  const arch = String(md["general.architecture"]);
+  const pairing = PAIRING[arch];
+  if (!pairing) {
+    throw new ModelFormatError(
+      `${path}: architecture "${arch}" is not supported (supported: ${Object.keys(PAIRING).join(", ")})`,
+    );
+  }
+  const file = await Deno.open(path, { read: true });
+  const tensors = new Map<string, Float32Array>();
+  try {
+    for (const t of tensorInfos) {
+      const n = t.shape.reduce((a, b) => a * Number(b), 1);
+      const size = ggmlByteSize(t.dtype, n, t.name);
+      const bytes = await readRange(file, Number(tensorDataOffset + t.offset), size, path);
+      tensors.set(t.name, dequantize(t.dtype, bytes, n, t.name));
+    }
+  } finally {
+    file.close();
+  }
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new ModelFormatError(`${path}: tensor ${name} is missing`);
+    return t;
+  };
+  const nHeads = num(md, `${arch}.attention.head_count`, path);
+  const dim = num(md, `${arch}.embedding_length`, path);
+  const headDim = num(md, `${arch}.attention.key_length`, path, dim / nHeads);
+  const nKvHeads = num(md, `${arch}.attention.head_count_kv`, path, nHeads);
+  const hiddenDim = num(md, `${arch}.feed_forward_length`, path);
+  const embedding = get("token_embd.weight");
+  const tokens = md["tokenizer.ggml.tokens"] as string[] | undefined;
+  const config: LlamaConfig = {
+    architecture: arch,
+    dim,
+    hiddenDim,
+    nLayers: num(md, `${arch}.block_count`, path),
+    nHeads,
+    nKvHeads,
+    headDim,
+    vocabSize: embedding.length / dim,
+    normEps: num(md, `${arch}.attention.layer_norm_rms_epsilon`, path, 1e-5),
+    bosId: num(md, "tokenizer.ggml.bos_token_id", path, 1),
+    eosId: num(md, "tokenizer.ggml.eos_token_id", path, 2),
+  };
+  const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < config.nLayers; l++) {
+    const p = `blk.${l}.`;
+    // Phi-3 stores q, k and v stacked in one matrix, and gate then up stacked in ffn_up.
+    const qkv = tensors.get(p + "attn_qkv.weight");
+    const gate = tensors.get(p + "ffn_gate.weight");
+    const up = get(p + "ffn_up.weight");
+    layers.push({
+      attnNorm: get(p + "attn_norm.weight"),
+      wq: qkv ? qkv.subarray(0, qDim * dim) : get(p + "attn_q.weight"),
+      wk: qkv ? qkv.subarray(qDim * dim, (qDim + kvDim) * dim) : get(p + "attn_k.weight"),
+      wv: qkv ? qkv.subarray((qDim + kvDim) * dim) : get(p + "attn_v.weight"),
+      wo: get(p + "attn_output.weight"),
+      bq: tensors.get(p + "attn_q.bias"),
+      bk: tensors.get(p + "attn_k.bias"),
+      bv: tensors.get(p + "attn_v.bias"),
+      ffnNorm: get(p + "ffn_norm.weight"),
+      wGate: gate ?? up.subarray(0, hiddenDim * dim),
+      wUp: gate ? up : up.subarray(hiddenDim * dim),
+      wDown: get(p + "ffn_down.weight"),
+    });
+  }
+  const weights: LlamaWeights = {
+    config,
+    embedding,
+    layers,
+    finalNorm: get("output_norm.weight"),
+    classifier: tensors.get("output.weight") ?? embedding,
+  };
+  checkWeightShapes(weights, path);
+  const contextLength = num(md, `${arch}.context_length`, path);
+  const originalContext = num(md, `${arch}.rope.scaling.original_context_length`, path, contextLength);
+  const spec: RopeSpec = {
+    theta: num(md, `${arch}.rope.freq_base`, path, 10000),
+    headDim,
+    rotaryDim: num(md, `${arch}.rope.dimension_count`, path, headDim),
+    originalContext,
+    maxPositions: contextLength,
+    pairing,
+  };
+  return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path) };
+}
+
+function ggufTokenizer(md: Metadata, config: LlamaConfig, tokens: string[] | undefined, path: string): Tokenizer {
+  const kind = md["tokenizer.ggml.model"];
+  if (kind !== "llama" || !tokens) {
+    return new UnsupportedTokenizer(
+      `${path}: GGUF tokenizer model "${kind}" is not supported (only "llama"); pass --tokens instead of text`,
+      config,
+    );
+  }
+  const types = (md["tokenizer.ggml.token_type"] as number[] | undefined) ?? [];
+  const enc = new TextEncoder();
+  return new SentencePieceBpe({
+    pieces: tokens.map((t) => enc.encode(t)),
+    scores: (md["tokenizer.ggml.scores"] as number[] | undefined) ?? new Float32Array(tokens.length),
+    bosId: config.bosId,
+    eosId: config.eosId,
+    spaceSymbol: "\u2581",
+    // token_type 3 = control (llama.cpp's LLAMA_TOKEN_TYPE_CONTROL).
+    controlIds: [config.bosId, config.eosId, ...types.flatMap((t, id) => (t === 3 ? [id] : []))],
+  });
+}
+
+/** Reads exactly `length` bytes at `offset`. */
+async function readRange(file: Deno.FsFile, offset: number, length: number, path: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await file.seek(offset, Deno.SeekMode.Start);
+  for (let got = 0; got < length;) {
+    const n = await file.read(out.subarray(got));
+    if (n === null) throw new ModelFormatError(`${path}: file ends inside tensor data at byte ${offset + got}`);
+    got += n;
+  }
+  return out;
+}

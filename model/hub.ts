@@ -1,0 +1,104 @@
+/**
+ * `hf:owner/repo[/path]` names: files are downloaded once from the Hugging Face Hub into
+ * `$ROPEKIT_CACHE` (default `~/.cache/ropekit`) and loaded from there; later runs work offline.
+ *
+ * - `hf:owner/repo/dir/model.bin` or `.gguf`: that file (and, for a `.bin`, the `tok*.bin` or
+ *   `tokenizer.bin` beside it).
+ * - `hf:owner/repo` or `hf:owner/repo/dir`: an HF model folder (config, tokenizer, safetensors).
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { ModelFormatError } from "./config.ts";
+
+const HUB = "https://huggingface.co";
+
+/** Where downloads are kept. */
+export function cacheDir(): string {
+  const explicit = Deno.env.get("ROPEKIT_CACHE");
+  if (explicit) return explicit;
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  return join(home, ".cache", "ropekit");
+}
+
+/** Splits `hf:owner/repo/path` into repo and path (path may be empty). */
+export function parseHfName(name: string): { repo: string; path: string } {
+  const parts = name.slice("hf:".length).split("/").filter((p) => p !== "");
+  if (parts.length < 2) throw new ModelFormatError(`${name}: expected hf:owner/repo[/path]`);
+  return { repo: `${parts[0]}/${parts[1]}`, path: parts.slice(2).join("/") };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function hubFetch(url: string, name: string): Promise<Response> {
+  const token = Deno.env.get("HF_TOKEN");
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch (e) {
+    throw new ModelFormatError(
+      `${name}: cannot download ${url} (${(e as Error).message}). Offline? Put the files under ` +
+        `${cacheDir()}/hf/ or pass a local path instead.`,
+    );
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new ModelFormatError(`${name}: ${url} answered HTTP ${res.status}`);
+  }
+  return res;
+}
+
+/** Downloads one repo file into the cache unless it is there; returns its local path. */
+async function download(repo: string, file: string, name: string): Promise<string> {
+  const local = join(cacheDir(), "hf", repo, file);
+  if (await exists(local)) return local;
+  const res = await hubFetch(`${HUB}/${repo}/resolve/main/${file}`, name);
+  await Deno.mkdir(dirname(local), { recursive: true });
+  // Write beside the target and rename, so an interrupted download never looks complete.
+  const partial = `${local}.partial`;
+  await Deno.writeFile(partial, res.body!);
+  await Deno.rename(partial, local);
+  return local;
+}
+
+/** Files of a repo, from the Hub API. */
+async function listFiles(repo: string, name: string): Promise<string[]> {
+  const res = await hubFetch(`${HUB}/api/models/${repo}`, name);
+  const info = await res.json() as { siblings?: { rfilename: string }[] };
+  return (info.siblings ?? []).map((s) => s.rfilename);
+}
+
+const MODEL_FOLDER_FILES = /^(config\.json|tokenizer\.json|tokenizer_config\.json|.*\.safetensors(\.index\.json)?)$/;
+
+/** Downloads what `name` needs and returns the local file or folder to load. */
+export async function resolveHfName(name: string): Promise<string> {
+  const { repo, path } = parseHfName(name);
+  const local = join(cacheDir(), "hf", repo, path);
+  const isFileName = /\.(bin|gguf)$/.test(path);
+  // Already complete in the cache: no network needed.
+  if (isFileName ? await exists(local) : await exists(join(local, "config.json"))) return local;
+  const files = await listFiles(repo, name);
+  const folder = isFileName ? dirname(path) : path;
+  const inFolder = files.filter((f) => (folder === "." || folder === "" ? !f.includes("/") : dirname(f) === folder));
+  const base = (f: string) => f.slice(f.lastIndexOf("/") + 1);
+  let wanted: string[];
+  if (isFileName) {
+    if (!files.includes(path)) throw new ModelFormatError(`${name}: ${repo} has no file ${path}`);
+    const tokenizers = path.endsWith(".bin") ? inFolder.filter((f) => /^(tokenizer|tok\d+)\.bin$/.test(base(f))) : [];
+    wanted = [...tokenizers, path];
+  } else {
+    wanted = inFolder.filter((f) => MODEL_FOLDER_FILES.test(base(f)));
+    if (!wanted.some((f) => base(f) === "config.json")) {
+      throw new ModelFormatError(`${name}: no config.json in ${repo}/${path}; name a .bin or .gguf file instead`);
+    }
+  }
+  for (const f of wanted) await download(repo, f, name);
+  return local;
+}

@@ -1,0 +1,121 @@
+/**
+ * {@linkcode Model}: weights + RoPE spec + tokenizer + backend. It takes RoPE tables (data), never
+ * strategy names, and resolves the short/long choice per pass with `strategies/table.ts`.
+ *
+ * @module
+ */
+import type { RopeApply } from "../kernels/rope_apply.ts";
+import { type ResolvedRope, resolveFrequencies, validateTable } from "../strategies/table.ts";
+import type { RopeSpec, RopeTable } from "../strategies/types.ts";
+import type { Backend, KvCache } from "./backend.ts";
+import type { LlamaConfig, LlamaWeights } from "./config.ts";
+import type { Tokenizer } from "./tokenizer.ts";
+
+/** Result of {@linkcode Model.nll}. */
+export interface NllResult {
+  /** Per window, NLL (nats) of tokens 1..n−1. */
+  nll: Float32Array[];
+  /** Per window, the frequencies and scale actually applied. */
+  rope: ResolvedRope[];
+  /** Wall time of the forward passes. */
+  seconds: number;
+}
+
+/** The RoPE application for a pass over `seqLen` positions (HF's rule: seqLen = max position + 1). */
+export function ropeApplyFor(spec: RopeSpec, table: RopeTable, seqLen: number, positionOffset = 0) {
+  const resolved = resolveFrequencies(table, seqLen);
+  const apply: RopeApply = {
+    rotaryDim: spec.rotaryDim,
+    invFreq: resolved.invFreq,
+    scale: resolved.attentionScale,
+    pairing: spec.pairing,
+    positionOffset,
+    startTokens: resolved.startTokens,
+    originalInvFreq: resolved.original,
+  };
+  return { resolved, apply };
+}
+
+/** A loaded model ready to score and generate. */
+export class Model {
+  constructor(
+    readonly weights: LlamaWeights,
+    readonly spec: RopeSpec,
+    readonly tokenizer: Tokenizer,
+    readonly backend: Backend,
+    /** The file or folder it was loaded from. */
+    readonly source: string,
+  ) {}
+
+  get config(): LlamaConfig {
+    return this.weights.config;
+  }
+
+  private checkIds(ids: readonly number[], what: string): Int32Array {
+    const v = this.config.vocabSize;
+    ids.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0 || id >= v) {
+        throw new RangeError(`${what}: token ${i} is ${id}, outside the vocabulary [0, ${v})`);
+      }
+    });
+    return Int32Array.from(ids);
+  }
+
+  /**
+   * Per-token NLL of each window's tokens 1..n−1. The table's short/long choice is made per window
+   * with seqLen = n, as HF does when it scores a window of n input ids.
+   */
+  async nll(windows: number[][], table: RopeTable): Promise<NllResult> {
+    const checked = validateTable(table, this.spec);
+    const nll: Float32Array[] = [];
+    const rope: ResolvedRope[] = [];
+    const t0 = performance.now();
+    for (const [i, w] of windows.entries()) {
+      const tokens = this.checkIds(w, `window ${i}`);
+      const { resolved, apply } = ropeApplyFor(this.spec, checked, tokens.length);
+      nll.push(await this.backend.forwardNll(this.weights, tokens, apply));
+      rope.push(resolved);
+    }
+    return { nll, rope, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /**
+   * Greedy decoding with a KV cache. Returns the new ids (the prompt excluded); stops after
+   * `maxTokens` or at EOS/BOS. When the table's short/long choice changes as the sequence grows past
+   * `switchLength`, the cache was built with the other frequencies and is recomputed.
+   */
+  async generate(
+    promptIds: number[],
+    table: RopeTable,
+    maxTokens: number,
+    onToken?: (id: number) => void,
+  ): Promise<number[]> {
+    const checked = validateTable(table, this.spec);
+    const ids = [...this.checkIds(promptIds, "prompt")];
+    if (ids.length === 0) throw new RangeError("prompt: at least one token (BOS) is needed");
+    let cache: KvCache = this.backend.createCache(this.weights, ids.length + maxTokens);
+    let choice = "";
+    let pending = ids.slice();
+    const out: number[] = [];
+    while (out.length < maxTokens) {
+      const seqLen = cache.length + pending.length;
+      const { resolved, apply } = ropeApplyFor(this.spec, checked, seqLen, cache.length);
+      if (choice !== "" && resolved.choice !== choice) {
+        cache = this.backend.createCache(this.weights, ids.length + maxTokens);
+        pending = ids.slice();
+        choice = "";
+        continue;
+      }
+      choice = resolved.choice;
+      const logits = await this.backend.forwardStep(this.weights, cache, Int32Array.from(pending), apply);
+      let next = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i] > logits[next]) next = i;
+      if (next === this.config.eosId || next === this.config.bosId) break;
+      ids.push(next);
+      out.push(next);
+      onToken?.(next);
+      pending = [next];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Exporting a strategy's result for other runtimes: the `rope_scaling` block transformers and vLLM
+ * read, and llama.cpp's GGUF keys and tensors. Anything a target cannot express exactly is either
+ * expressed through per-pair factors (`longrope` / `rope_freqs`) or listed in `notes`.
+ *
+ * @module
+ */
+import type { Params, RopeSpec, RopeTable } from "./types.ts";
+import { baseInvFreq } from "./float32.ts";
+import { longropeAttentionFactor } from "./common.ts";
+
+/** What to export: the strategy's name, its resolved parameters and its table. */
+export interface ExportInput {
+  strategy: string;
+  spec: RopeSpec;
+  params: Params;
+  table: RopeTable;
+  /** The extended context (written as `max_position_embeddings`). */
+  targetLength: number;
+}
+
+/** For a model's config.json. */
+export interface HfExport {
+  /** The block to paste as `rope_scaling` (null: no scaling). */
+  rope_scaling: Record<string, unknown> | null;
+  /** Top-level fields to set beside it. */
+  max_position_embeddings: number;
+  /** What the block does not carry exactly. */
+  notes: string[];
+}
+
+/** For llama.cpp: metadata keys (with `{arch}` to substitute) and per-pair tensors. */
+export interface GgufExport {
+  keys: Record<string, number | string>;
+  tensors: Record<string, number[]>;
+  notes: string[];
+}
+
+/** Per-pair factors λ_i = θ_i / θ'_i of a frequency set (how every table can be expressed). */
+export function factorsOf(spec: RopeSpec, invFreq: ArrayLike<number>): number[] {
+  const base = baseInvFreq(spec.theta, spec.rotaryDim);
+  return Array.from(base, (b, i) => b / invFreq[i]);
+}
+
+function num(params: Params, key: string): number | undefined {
+  return typeof params[key] === "number" ? params[key] as number : undefined;
+}
+
+function longropeBlock(x: ExportInput, long: number[], short: number[]): Record<string, unknown> {
+  const s = x.targetLength / x.spec.originalContext;
+  const block: Record<string, unknown> = {
+    rope_type: "longrope",
+    factor: s,
+    original_max_position_embeddings: x.spec.originalContext,
+    long_factor: long,
+    short_factor: short,
+  };
+  if (Math.abs(x.table.attentionScale - longropeAttentionFactor(s, x.spec.originalContext)) > 1e-15) {
+    block.attention_factor = x.table.attentionScale;
+  }
+  return block;
+}
+
+/** The HF/vLLM `rope_scaling` block for a strategy's result. */
+export function toHfRopeScaling(x: ExportInput): HfExport {
+  const notes: string[] = [];
+  const p = x.params;
+  const l0 = x.spec.originalContext;
+  const factor = num(p, "factor") ?? x.targetLength / l0;
+  let block: Record<string, unknown> | null;
+  switch (x.strategy) {
+    case "default":
+      block = null;
+      break;
+    case "pi":
+      block = { rope_type: "linear", factor };
+      break;
+    case "dynamic-ntk":
+      block = { rope_type: "dynamic", factor };
+      notes.push("HF reads max_position_embeddings as the trained length for dynamic NTK: keep it at L0.");
+      return { rope_scaling: block, max_position_embeddings: x.spec.maxPositions, notes };
+    case "yarn":
+      block = { rope_type: "yarn", factor, original_max_position_embeddings: l0 };
+      for (const k of ["beta_fast", "beta_slow", "attention_factor", "mscale", "mscale_all_dim"]) {
+        if (p[k] !== undefined) block[k] = p[k];
+      }
+      if (p.truncate === false) block.truncate = false;
+      break;
+    case "llama3":
+      block = {
+        rope_type: "llama3",
+        factor,
+        low_freq_factor: p.low_freq_factor,
+        high_freq_factor: p.high_freq_factor,
+        original_max_position_embeddings: l0,
+      };
+      break;
+    case "longrope":
+      block = longropeBlock(
+        x,
+        p.long_factor as number[],
+        (p.short_factor as number[] | undefined) ?? ones(x.spec),
+      );
+      if (x.table.startTokens) notes.push("start_tokens has no HF equivalent and is dropped.");
+      break;
+    default: {
+      // ntk, longrope2, plugins: per-pair factors reproduce the frequencies exactly.
+      const long = factorsOf(x.spec, x.table.invFreq);
+      const short = x.table.short ? factorsOf(x.spec, x.table.short.invFreq) : long;
+      block = longropeBlock(x, long, short);
+      if (x.table.short && x.table.short.attentionScale !== x.table.attentionScale) {
+        notes.push(
+          `HF applies attention_factor ${x.table.attentionScale} within L0 too; ropekit uses ` +
+            `${x.table.short.attentionScale} there (vLLM: set short_mscale to match).`,
+        );
+      }
+      if (x.table.lengthDependent) notes.push("length-dependent table exported at the target length only.");
+    }
+  }
+  return { rope_scaling: block, max_position_embeddings: x.targetLength, notes };
+}
+
+function ones(spec: RopeSpec): number[] {
+  return new Array(spec.rotaryDim / 2).fill(1);
+}
+
+/** llama.cpp GGUF metadata (`{arch}` stands for the architecture prefix) and factor tensors. */
+export function toGguf(x: ExportInput): GgufExport {
+  const l0 = x.spec.originalContext;
+  const keys: Record<string, number | string> = {
+    "{arch}.rope.freq_base": x.spec.theta,
+    "{arch}.rope.dimension_count": x.spec.rotaryDim,
+    "{arch}.context_length": x.targetLength,
+  };
+  const tensors: Record<string, number[]> = {};
+  const notes: string[] = [];
+  const factor = num(x.params, "factor") ?? x.targetLength / l0;
+  const scaled = (type: string) => {
+    keys["{arch}.rope.scaling.type"] = type;
+    keys["{arch}.rope.scaling.factor"] = factor;
+    keys["{arch}.rope.scaling.original_context_length"] = l0;
+  };
+  switch (x.strategy) {
+    case "default":
+      keys["{arch}.rope.scaling.type"] = "none";
+      break;
+    case "pi":
+      scaled("linear");
+      break;
+    case "ntk": // a pure base change: exact in llama.cpp without any scaling type
+      keys["{arch}.rope.freq_base"] = x.spec.theta *
+        Math.pow(factor, x.spec.rotaryDim / (x.spec.rotaryDim - 2));
+      keys["{arch}.rope.scaling.type"] = "none";
+      break;
+    case "yarn":
+      scaled("yarn");
+      keys["{arch}.rope.scaling.yarn_beta_fast"] = x.params.beta_fast as number;
+      keys["{arch}.rope.scaling.yarn_beta_slow"] = x.params.beta_slow as number;
+      if (x.table.attentionScale !== 0.1 * Math.log(factor) + 1) {
+        notes.push(
+          "llama.cpp computes YaRN's attention factor itself (0.1·ln s + 1); a custom one is not carried.",
+        );
+      }
+      if (x.params.truncate === false) notes.push("llama.cpp always truncates the YaRN correction range.");
+      break;
+    case "dynamic-ntk":
+      notes.push("llama.cpp has no dynamic NTK; nothing exported beyond the base.");
+      break;
+    default: {
+      // llama3, longrope, longrope2, plugins: per-pair factors divide each angle in ggml's rope.
+      tensors["rope_freqs.weight"] = factorsOf(x.spec, x.table.invFreq);
+      if (x.table.short) {
+        tensors["rope_factors_long.weight"] = tensors["rope_freqs.weight"];
+        tensors["rope_factors_short.weight"] = factorsOf(x.spec, x.table.short.invFreq);
+        delete tensors["rope_freqs.weight"];
+        notes.push(
+          "llama.cpp picks long factors from the configured context per sequence, not per input length.",
+        );
+      }
+      if (x.table.attentionScale !== 1) keys["{arch}.rope.scaling.attn_factor"] = x.table.attentionScale;
+      keys["{arch}.rope.scaling.original_context_length"] = l0;
+    }
+  }
+  return { keys, tensors, notes };
+}

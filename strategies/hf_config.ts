@@ -1,0 +1,237 @@
+/**
+ * Reading a model's Hugging Face `config.json`: the RoPE spec, the strategy and its parameters,
+ * standardised the way transformers does it, so the resulting table equals HF's `inv_freq`.
+ *
+ * @module
+ */
+import type { Params, RopeSpec, RopeTable } from "./types.ts";
+import { type ResolvedRope, resolveFrequencies } from "./table.ts";
+import { buildTable, builtinRegistry, HF_ALIASES, type StrategyRegistry } from "./registry.ts";
+import { checkSpec } from "./spec.ts";
+
+/** Thrown for a config that cannot be read; the message names the field. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** A config object as parsed from JSON. */
+export type HfConfig = Record<string, unknown>;
+
+/** What a config says, standardised. */
+export interface HfRope {
+  /** ropekit strategy name (`pi` for HF `linear`, `longrope` for `su`, …). */
+  ropeType: string;
+  /** The `rope_type`/`type` string as written in the config (`default` when absent). */
+  hfRopeType: string;
+  spec: RopeSpec;
+  params: Params;
+  /** HF reads this as the target: `max_position_embeddings`. */
+  targetLength: number;
+}
+
+/** Keys of `rope_parameters` that describe the model rather than the strategy. */
+const SPEC_KEYS = new Set([
+  "rope_type",
+  "type",
+  "rope_theta",
+  "partial_rotary_factor",
+  "original_max_position_embeddings",
+]);
+
+/** Keys each HF type reads from `rope_parameters` and which of them HF requires. */
+const HF_KEYS: Record<string, { required: string[]; optional: string[] }> = {
+  default: { required: [], optional: [] },
+  pi: { required: ["factor"], optional: [] },
+  "dynamic-ntk": { required: ["factor"], optional: [] },
+  yarn: {
+    required: ["factor"],
+    optional: ["attention_factor", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate"],
+  },
+  longrope: { required: ["short_factor", "long_factor"], optional: ["factor", "attention_factor"] },
+  llama3: { required: ["factor", "low_freq_factor", "high_freq_factor"], optional: [] },
+};
+
+/** Types whose `original_max_position_embeddings` HF fills from the config (llama3, yarn, longrope). */
+const USES_ORIGINAL = new Set(["llama3", "yarn", "longrope"]);
+
+function num(config: HfConfig, key: string, where = key): number {
+  const v = config[key];
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new ConfigError(`config: "${where}" must be a finite number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function ropeParameters(config: HfConfig): HfConfig {
+  // HF: `rope_scaling or rope_parameters` — the legacy key wins when non-empty.
+  const raw = (config.rope_scaling as HfConfig | null | undefined) || config.rope_parameters;
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(
+      `config: "rope_scaling"/"rope_parameters" must be an object, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return { ...(raw as HfConfig) };
+}
+
+function ropeTypeOf(config: HfConfig, rp: HfConfig): string {
+  const t = rp.rope_type ?? rp.type ?? "default";
+  if (typeof t !== "string") {
+    throw new ConfigError(`config: "rope_type" must be a string, got ${JSON.stringify(t)}`);
+  }
+  // Phi3Config maps the legacy "su" and "yarn" names to longrope.
+  if (config.model_type === "phi3" && t === "yarn") return "longrope";
+  return t;
+}
+
+/**
+ * Standardises an HF config into a spec, a strategy name and parameters, as transformers'
+ * `standardize_rope_params` does: θ from `rope_parameters` else the top level (default 10000),
+ * `head_dim` else `hidden_size // num_attention_heads`, rotary dim `int(head_dim · partial_rotary_factor)`,
+ * and for llama3/yarn/longrope an L0 taken from a top-level `original_max_position_embeddings` (Phi-3
+ * style, which wins), else from `rope_parameters`, else `max_position_embeddings`.
+ *
+ * Types ropekit adds (`ntk`, `longrope2`, plugins) take every other key of `rope_parameters` as a
+ * parameter. Missing required keys throw, naming the key.
+ */
+export function readHfConfig(config: HfConfig, registry: StrategyRegistry = builtinRegistry()): HfRope {
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new ConfigError("config: expected a JSON object");
+  }
+  const rp = ropeParameters(config);
+  const hfRopeType = ropeTypeOf(config, rp);
+  if (!registry.has(hfRopeType)) {
+    throw new ConfigError(
+      `config: unknown rope_type "${hfRopeType}" (known: ${
+        [...Object.keys(HF_ALIASES), ...registry.list().map((s) => s.name)].join(", ")
+      })`,
+    );
+  }
+  const ropeType = registry.get(hfRopeType).name;
+
+  const maxPositions = num(config, "max_position_embeddings");
+  const theta = rp.rope_theta ?? config.rope_theta ?? 10000;
+  if (typeof theta !== "number" || !Number.isFinite(theta)) {
+    throw new ConfigError(`config: "rope_theta" must be a finite number, got ${JSON.stringify(theta)}`);
+  }
+  const headDim = config.head_dim ||
+    Math.floor(num(config, "hidden_size") / num(config, "num_attention_heads"));
+  if (typeof headDim !== "number" || !Number.isInteger(headDim) || headDim <= 0) {
+    throw new ConfigError(`config: "head_dim" must be a positive integer, got ${JSON.stringify(headDim)}`);
+  }
+  const partial = rp.partial_rotary_factor ?? config.partial_rotary_factor ?? 1;
+  if (typeof partial !== "number" || !(partial > 0 && partial <= 1)) {
+    throw new ConfigError(
+      `config: "partial_rotary_factor" must be in (0, 1], got ${JSON.stringify(partial)}`,
+    );
+  }
+  const rotaryDim = Math.trunc(headDim * partial);
+
+  let original = rp.original_max_position_embeddings ?? maxPositions;
+  if (USES_ORIGINAL.has(ropeType)) {
+    // A top-level value (Phi-3 style; Phi3Config defaults it to 4096) overrides rope_parameters.
+    const top = config.original_max_position_embeddings ?? (config.model_type === "phi3" ? 4096 : undefined);
+    if (top !== undefined) original = top;
+  }
+  if (typeof original !== "number" || !Number.isInteger(original) || original <= 0) {
+    throw new ConfigError(
+      `config: "original_max_position_embeddings" must be a positive integer, got ${
+        JSON.stringify(original)
+      }`,
+    );
+  }
+
+  let spec: RopeSpec;
+  try {
+    spec = checkSpec({
+      theta,
+      headDim,
+      rotaryDim,
+      originalContext: original,
+      maxPositions,
+      pairing: "half",
+    });
+  } catch (e) {
+    throw new ConfigError(`config: ${(e as Error).message}`);
+  }
+
+  return { ropeType, hfRopeType, spec, params: strategyParams(ropeType, rp), targetLength: maxPositions };
+}
+
+function strategyParams(ropeType: string, rp: HfConfig): Params {
+  const keys = HF_KEYS[ropeType];
+  const params: Params = {};
+  if (!keys) {
+    for (const [k, v] of Object.entries(rp)) {
+      if (!SPEC_KEYS.has(k) && v !== null) params[k] = v as Params[string];
+    }
+    return params;
+  }
+  for (const k of keys.required) {
+    if (!(k in rp)) {
+      throw new ConfigError(`config: rope_scaling for "${ropeType}" is missing required key "${k}"`);
+    }
+  }
+  for (const k of [...keys.required, ...keys.optional]) {
+    const v = rp[k];
+    if (v === null || v === undefined) continue; // HF: a null factor or attention_factor means "derive it"
+    if (ropeType === "yarn" && (k === "beta_fast" || k === "beta_slow") && !v) continue; // Python `or` default
+    params[k] = v as Params[string];
+  }
+  return params;
+}
+
+/** The table HF builds for a config, plus which set its init function returns for `seqLen`. */
+export interface HfRopeTable extends HfRope {
+  table: RopeTable;
+  /** HF's `rope_init_fn(config, device, seq_len)` result: longrope picks long iff seq_len > L0. */
+  chosen: ResolvedRope;
+}
+
+/** Options of {@linkcode ropeFromHfConfig}. */
+export interface RopeFromConfigOptions {
+  /** HF's `seq_len`: picks LongRoPE's long set (when > L0) and dynamic NTK's length. */
+  seqLen?: number;
+  /** Apply this strategy instead of the config's own (the config must not carry rope_scaling). */
+  strategy?: string;
+  /** Parameters for `strategy`. */
+  params?: Params;
+  /** Extension target for `strategy` (default: `max_position_embeddings`). */
+  targetLength?: number;
+  registry?: StrategyRegistry;
+}
+
+/**
+ * Builds the table a config describes — or, with `strategy`, the table that strategy gives for the
+ * config's model. Absent `seqLen`, HF's init-time behaviour applies (LongRoPE: short set).
+ */
+export async function ropeFromHfConfig(
+  config: HfConfig,
+  opts: RopeFromConfigOptions = {},
+): Promise<HfRopeTable> {
+  const registry = opts.registry ?? builtinRegistry();
+  const rope = readHfConfig(config, registry);
+  if (opts.strategy !== undefined) {
+    if (rope.hfRopeType !== "default") {
+      throw new ConfigError(
+        `config already has rope_scaling of type "${rope.hfRopeType}"; remove it to apply strategy "${opts.strategy}"`,
+      );
+    }
+    rope.ropeType = registry.get(opts.strategy).name;
+    rope.params = opts.params ?? {};
+  }
+  if (opts.targetLength !== undefined) rope.targetLength = opts.targetLength;
+  const strategy = registry.get(rope.ropeType);
+  let table: RopeTable;
+  try {
+    table = await buildTable(
+      strategy,
+      rope.spec,
+      { targetLength: rope.targetLength, seqLen: opts.seqLen },
+      rope.params,
+    );
+  } catch (e) {
+    throw new ConfigError(`config: ${(e as Error).message}`);
+  }
+  return { ...rope, table, chosen: resolveFrequencies(table, opts.seqLen ?? 0) };
+}

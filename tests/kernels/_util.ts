@@ -1,0 +1,43 @@
+/** Helpers shared by the kernel tests: seeded random data and a relative error report. @module */
+import assert from "node:assert/strict";
+
+/** Deterministic uniform values in [lo, hi) (mulberry32), so failures reproduce. */
+export function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    out[i] = lo + (hi - lo) * (((r ^ (r >>> 14)) >>> 0) / 4294967296);
+  }
+  return out;
+}
+
+/**
+ * Asserts |a−b| / max(|b|, 1e-3·max|b|) ≤ tol everywhere (the floor keeps near-zero entries from
+ * dominating) and prints max abs and max rel error.
+ */
+export function assertClose(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+) {
+  assert.equal(actual.length, expected.length, `${name}: length`);
+  let peak = 0;
+  for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]));
+  const floor = Math.max(1e-3 * peak, 1e-30);
+  let maxAbs = 0, maxRel = 0, worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    const rel = d / Math.max(Math.abs(expected[i]), floor);
+    if (!(rel <= maxRel)) [maxRel, worst] = [rel, i];
+    maxAbs = Math.max(maxAbs, d);
+  }
+  console.log(`${name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+  assert.ok(
+    maxRel <= tol,
+    `${name}: rel error ${maxRel} > ${tol} at ${worst} (got ${actual[worst]}, want ${expected[worst]})`,
+  );
+}

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { causalAttentionRef } from "../../kernels/cpu/mod.ts";
+import { assertClose, random } from "./_util.ts";
+
+/** Obvious attention: full T×T scores, masked, softmaxed, times V (tests only). */
+function naiveAttention(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  T: number,
+  H: number,
+  KV: number,
+  hd: number,
+  docOf: (t: number) => number,
+): Float64Array {
+  const out = new Float64Array(T * H * hd);
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / (H / KV));
+    for (let t = 0; t < T; t++) {
+      const scores = [];
+      for (let s = 0; s < T; s++) {
+        let d = 0;
+        for (let c = 0; c < hd; c++) d += q[(t * H + h) * hd + c] * k[(s * KV + g) * hd + c];
+        scores.push(s <= t && docOf(s) === docOf(t) ? d / Math.sqrt(hd) : -Infinity);
+      }
+      const max = Math.max(...scores);
+      const e = scores.map((x) => Math.exp(x - max));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let s = 0; s < T; s++) {
+        for (let c = 0; c < hd; c++) out[(t * H + h) * hd + c] += (e[s] / z) * v[(s * KV + g) * hd + c];
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("causalAttentionRef: first row copies v, second averages equal scores", () => {
+  // q·k = 0 everywhere, so row 1 weighs rows 0 and 1 equally.
+  const q = new Float32Array(4), k = new Float32Array(4);
+  const v = new Float32Array([1, 2, 3, 6]);
+  const out = new Float32Array(4);
+  causalAttentionRef(out, q, k, v, 2, 1, 1, 2);
+  assert.deepEqual([...out], [1, 2, 2, 4]);
+});
+
+Deno.test("causalAttentionRef matches full softmax, with GQA and document masks", () => {
+  const T = 9, H = 4, KV = 2, hd = 5;
+  const q = random(T * H * hd, 1, -2, 2), k = random(T * KV * hd, 2, -2, 2), v = random(T * KV * hd, 3);
+  const out = new Float32Array(T * H * hd);
+  causalAttentionRef(out, q, k, v, T, H, KV, hd);
+  assertClose("attention causal", out, naiveAttention(q, k, v, T, H, KV, hd, () => 0), 1e-5);
+  causalAttentionRef(out, q, k, v, T, H, KV, hd, { docStarts: new Int32Array([0, 4, 6]) });
+  const docOf = (t: number) => (t < 4 ? 0 : t < 6 ? 1 : 2);
+  assertClose("attention docs", out, naiveAttention(q, k, v, T, H, KV, hd, docOf), 1e-5);
+});
+
+Deno.test("causalAttentionRef honours softmaxScale (0 gives a running mean of v)", () => {
+  const T = 3, q = random(T * 2, 4), k = random(T * 2, 5);
+  const v = new Float32Array([3, 0, 6, 3, 0, 9]);
+  const out = new Float32Array(T * 2);
+  causalAttentionRef(out, q, k, v, T, 1, 1, 2, { softmaxScale: 0 });
+  assertClose("mean", out, [3, 0, 4.5, 1.5, 3, 4], 1e-6);
+});

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { addRef, embedRef, rmsnormRef, swigluRef } from "../../kernels/cpu/mod.ts";
+import { assertClose } from "./_util.ts";
+
+Deno.test("rmsnormRef: hand-checked row", () => {
+  const out = new Float32Array(2);
+  // mean(3², 4²) = 12.5; eps 0 → x / sqrt(12.5), times weight.
+  rmsnormRef(out, new Float32Array([3, 4]), new Float32Array([1, 2]), 1, 2, 0);
+  assertClose("rmsnorm", out, [3 / Math.sqrt(12.5), 8 / Math.sqrt(12.5)], 1e-6);
+});
+
+Deno.test("embedRef gathers rows and rejects unknown ids", () => {
+  const out = new Float32Array(4);
+  embedRef(out, new Float32Array([0, 1, 10, 11, 20, 21]), new Int32Array([2, 0]), 2);
+  assert.deepEqual([...out], [20, 21, 0, 1]);
+  assert.throws(() => embedRef(out, new Float32Array(6), [3], 2), /token 3/);
+});
+
+Deno.test("swigluRef: silu(g)·u", () => {
+  const out = new Float32Array(3);
+  swigluRef(out, new Float32Array([0, 1, -2]), new Float32Array([5, 2, 1]), 3);
+  assertClose("swiglu", out, [0, 2 / (1 + Math.exp(-1)), -2 / (1 + Math.exp(2))], 1e-6);
+});
+
+Deno.test("addRef: elementwise sum", () => {
+  const out = new Float32Array(3);
+  addRef(out, new Float32Array([1, 2, 3]), new Float32Array([10, 20, 30]), 3);
+  assert.deepEqual([...out], [11, 22, 33]);
+});

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { logitsNllRef, logitsRef } from "../../kernels/cpu/mod.ts";
+import { assertClose, random } from "./_util.ts";
+
+Deno.test("logitsNllRef: equal logits give log V", () => {
+  const nll = logitsNllRef(new Float32Array(2 * 3), random(5 * 3, 1), [0, 4], 2, 3, 5);
+  assertClose("uniform", nll, [Math.log(5), Math.log(5)], 1e-6);
+});
+
+Deno.test("logitsNllRef matches log-softmax of full logits on awkward sizes", () => {
+  const T = 7, D = 6, V = 29;
+  const hidden = random(T * D, 7, -3, 3), wcls = random(V * D, 8);
+  const targets = Int32Array.from({ length: T }, (_, t) => (t * 11) % V);
+  const logits = new Float32Array(T * V);
+  logitsRef(logits, hidden, wcls, T, D, V);
+  const want = [...targets].map((y, t) => {
+    const row = [...logits.subarray(t * V, t * V + V)];
+    const m = Math.max(...row);
+    return m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0)) - row[y];
+  });
+  assertClose("nll", logitsNllRef(hidden, wcls, targets, T, D, V), want, 1e-5);
+  assert.throws(() => logitsNllRef(hidden, wcls, [V], 1, D, V), /target/);
+});

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { matmulRef } from "../../kernels/cpu/mod.ts";
+import { assertClose, random } from "./_util.ts";
+
+function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
+  const out = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) {
+      let s = bias ? bias[n] : 0;
+      for (let k = 0; k < K; k++) s += x[t * K + k] * w[n * K + k];
+      out[t * N + n] = s;
+    }
+  }
+  return out;
+}
+
+Deno.test("matmulRef: hand-checked 2×2 with bias", () => {
+  const out = new Float32Array(4);
+  // x = [[1,2],[3,4]], W = [[1,0],[1,1]] (rows are outputs), bias = [10, 20].
+  matmulRef(
+    out,
+    new Float32Array([1, 2, 3, 4]),
+    new Float32Array([1, 0, 1, 1]),
+    2,
+    2,
+    2,
+    new Float32Array([10, 20]),
+  );
+  assert.deepEqual([...out], [11, 23, 13, 27]);
+});
+
+Deno.test("matmulRef matches the naive triple loop on awkward sizes", () => {
+  for (const [T, K, N] of [[1, 1, 1], [5, 7, 3], [9, 13, 6], [4, 8, 4], [11, 33, 17]]) {
+    const x = random(T * K, T), w = random(N * K, K), bias = random(N, N);
+    const out = new Float32Array(T * N);
+    matmulRef(out, x, w, T, K, N, bias);
+    assertClose(`matmulRef ${T}×${K}×${N}`, out, naiveMatmul(x, w, T, K, N, bias), 1e-6);
+  }
+});
