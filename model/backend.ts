@@ -27,5 +27,10 @@ export interface Backend {
    * Appends `tokens` at positions cache.length.. (rope.positionOffset must equal cache.length) and
    * returns the logits [vocab] after the last of them.
    */
-  forwardStep(weights: LlamaWeights, cache: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array>;
+  forwardStep(
+    weights: LlamaWeights,
+    cache: KvCache,
+    tokens: Int32Array,
+    rope: RopeApply,
+  ): Promise<Float32Array>;
 }

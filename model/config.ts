@@ -73,7 +73,9 @@ export function checkWeightShapes(w: LlamaWeights, source: string): void {
     }
   };
   if (c.nHeads % c.nKvHeads !== 0) {
-    throw new ModelFormatError(`${source}: n_heads ${c.nHeads} is not a multiple of n_kv_heads ${c.nKvHeads}`);
+    throw new ModelFormatError(
+      `${source}: n_heads ${c.nHeads} is not a multiple of n_kv_heads ${c.nKvHeads}`,
+    );
   }
   want("embedding", w.embedding, c.vocabSize * c.dim);
   want("final norm", w.finalNorm, c.dim);

@@ -10,8 +10,8 @@ import {
   logitsNllRef,
   logitsRef,
   matmulRef,
-  type RopeApply,
   rmsnormRef,
+  type RopeApply,
   ropeRef,
   swigluRef,
 } from "../kernels/cpu/mod.ts";
@@ -85,7 +85,14 @@ export class CpuBackend implements Backend {
     const s = scratch(w, T);
     embedRef(s.x, w.embedding, tokens.subarray(0, T), c.dim);
     for (const l of w.layers) {
-      block(w, l, s, T, rope, () => causalAttentionRef(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim));
+      block(
+        w,
+        l,
+        s,
+        T,
+        rope,
+        () => causalAttentionRef(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim),
+      );
     }
     rmsnormRef(s.h, s.x, w.finalNorm, T, c.dim, c.normEps);
     return Promise.resolve(logitsNllRef(s.h, w.classifier, tokens.subarray(1), T, c.dim, c.vocabSize));
@@ -99,7 +106,9 @@ export class CpuBackend implements Backend {
     const cache = kv as CpuKvCache;
     const c = w.config;
     const T = tokens.length, start = cache.length, end = start + T;
-    if (end > cache.capacity) throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
+    if (end > cache.capacity) {
+      throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
+    }
     if ((rope.positionOffset ?? 0) !== start) {
       throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
     }

@@ -6,7 +6,13 @@
  */
 import { gguf } from "@huggingface/gguf";
 import type { Pairing, RopeSpec } from "../strategies/types.ts";
-import { checkWeightShapes, type LayerWeights, type LlamaConfig, type LlamaWeights, ModelFormatError } from "./config.ts";
+import {
+  checkWeightShapes,
+  type LayerWeights,
+  type LlamaConfig,
+  type LlamaWeights,
+  ModelFormatError,
+} from "./config.ts";
 import { dequantize, ggmlByteSize } from "./dequantize.ts";
 import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -127,7 +133,12 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
   return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path) };
 }
 
-function ggufTokenizer(md: Metadata, config: LlamaConfig, tokens: string[] | undefined, path: string): Tokenizer {
+function ggufTokenizer(
+  md: Metadata,
+  config: LlamaConfig,
+  tokens: string[] | undefined,
+  path: string,
+): Tokenizer {
   const kind = md["tokenizer.ggml.model"];
   if (kind !== "llama" || !tokens) {
     return new UnsupportedTokenizer(
@@ -149,12 +160,19 @@ function ggufTokenizer(md: Metadata, config: LlamaConfig, tokens: string[] | und
 }
 
 /** Reads exactly `length` bytes at `offset`. */
-async function readRange(file: Deno.FsFile, offset: number, length: number, path: string): Promise<Uint8Array> {
+async function readRange(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+  path: string,
+): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   await file.seek(offset, Deno.SeekMode.Start);
   for (let got = 0; got < length;) {
     const n = await file.read(out.subarray(got));
-    if (n === null) throw new ModelFormatError(`${path}: file ends inside tensor data at byte ${offset + got}`);
+    if (n === null) {
+      throw new ModelFormatError(`${path}: file ends inside tensor data at byte ${offset + got}`);
+    }
     got += n;
   }
   return out;

@@ -77,7 +77,9 @@ export async function loadHfDirectory(dir: string): Promise<LoadedFiles> {
   const cfg = await readJson(source);
   const arch = String(cfg.model_type);
   if (!ARCHITECTURES.includes(arch)) {
-    throw new ModelFormatError(`${source}: model_type "${arch}" is not supported (supported: ${ARCHITECTURES.join(", ")})`);
+    throw new ModelFormatError(
+      `${source}: model_type "${arch}" is not supported (supported: ${ARCHITECTURES.join(", ")})`,
+    );
   }
   const dim = int(cfg, "hidden_size", source);
   const nHeads = int(cfg, "num_attention_heads", source);
@@ -138,7 +140,12 @@ export async function loadHfDirectory(dir: string): Promise<LoadedFiles> {
     headDim,
     rotaryDim: Math.round(headDim * int(cfg, "partial_rotary_factor", source, 1)),
     // HF's standardisation: rope_scaling's original length, else Phi-3's top-level field, else M.
-    originalContext: int(scaling, "original_max_position_embeddings", source, int(cfg, "original_max_position_embeddings", source, maxPositions)),
+    originalContext: int(
+      scaling,
+      "original_max_position_embeddings",
+      source,
+      int(cfg, "original_max_position_embeddings", source, maxPositions),
+    ),
     maxPositions,
     pairing: "half", // HF's rotate_half layout
   };

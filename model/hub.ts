@@ -75,7 +75,8 @@ async function listFiles(repo: string, name: string): Promise<string[]> {
   return (info.siblings ?? []).map((s) => s.rfilename);
 }
 
-const MODEL_FOLDER_FILES = /^(config\.json|tokenizer\.json|tokenizer_config\.json|.*\.safetensors(\.index\.json)?)$/;
+const MODEL_FOLDER_FILES =
+  /^(config\.json|tokenizer\.json|tokenizer_config\.json|.*\.safetensors(\.index\.json)?)$/;
 
 /** Downloads what `name` needs and returns the local file or folder to load. */
 export async function resolveHfName(name: string): Promise<string> {
@@ -86,17 +87,23 @@ export async function resolveHfName(name: string): Promise<string> {
   if (isFileName ? await exists(local) : await exists(join(local, "config.json"))) return local;
   const files = await listFiles(repo, name);
   const folder = isFileName ? dirname(path) : path;
-  const inFolder = files.filter((f) => (folder === "." || folder === "" ? !f.includes("/") : dirname(f) === folder));
+  const inFolder = files.filter((
+    f,
+  ) => (folder === "." || folder === "" ? !f.includes("/") : dirname(f) === folder));
   const base = (f: string) => f.slice(f.lastIndexOf("/") + 1);
   let wanted: string[];
   if (isFileName) {
     if (!files.includes(path)) throw new ModelFormatError(`${name}: ${repo} has no file ${path}`);
-    const tokenizers = path.endsWith(".bin") ? inFolder.filter((f) => /^(tokenizer|tok\d+)\.bin$/.test(base(f))) : [];
+    const tokenizers = path.endsWith(".bin")
+      ? inFolder.filter((f) => /^(tokenizer|tok\d+)\.bin$/.test(base(f)))
+      : [];
     wanted = [...tokenizers, path];
   } else {
     wanted = inFolder.filter((f) => MODEL_FOLDER_FILES.test(base(f)));
     if (!wanted.some((f) => base(f) === "config.json")) {
-      throw new ModelFormatError(`${name}: no config.json in ${repo}/${path}; name a .bin or .gguf file instead`);
+      throw new ModelFormatError(
+        `${name}: no config.json in ${repo}/${path}; name a .bin or .gguf file instead`,
+      );
     }
   }
   for (const f of wanted) await download(repo, f, name);

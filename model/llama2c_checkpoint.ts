@@ -45,7 +45,8 @@ export function parseLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama
   };
   const floats = (bytes.byteLength - HEADER_BYTES) >> 2;
   const legacyRope = seqLen * headDim; // freq_cis_real + freq_cis_imag, seq_len × hd/2 each
-  const expected = vocabSize * dim + nLayers * (2 * dim + 2 * dim * dim + 2 * dim * kvDim + 3 * dim * hiddenDim) +
+  const expected = vocabSize * dim +
+    nLayers * (2 * dim + 2 * dim * dim + 2 * dim * kvDim + 3 * dim * hiddenDim) +
     dim + legacyRope + (rawVocab < 0 ? vocabSize * dim : 0);
   if (floats !== expected) {
     throw new ModelFormatError(

@@ -8,7 +8,11 @@ import { ModelFormatError } from "./config.ts";
 import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
 
 /** Parses a tokenizer.bin holding `vocabSize` entries (the checkpoint header says how many). */
-export function parseLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, source: string): SentencePieceBpe {
+export function parseLlama2cTokenizer(
+  bytes: Uint8Array,
+  vocabSize: number,
+  source: string,
+): SentencePieceBpe {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pieces: Uint8Array[] = [];
   const scores = new Float32Array(vocabSize);

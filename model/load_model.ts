@@ -73,10 +73,17 @@ async function loadLlama2c(path: string, tokenizerPath?: string): Promise<Loaded
 
 /** Applies overrides and checks the result is a spec the model can run. */
 export function overrideSpec(spec: RopeSpec, overrides: Partial<RopeSpec>, source: string): RopeSpec {
-  const out = { ...spec, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const out = {
+    ...spec,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+  };
   const bad = (field: string, why: string) => new ModelFormatError(`${source}: RoPE spec ${field} = ${why}`);
-  if (out.headDim !== spec.headDim) throw bad("headDim", `${out.headDim}, but the weights have ${spec.headDim}`);
-  if (!Number.isInteger(out.rotaryDim) || out.rotaryDim <= 0 || out.rotaryDim % 2 || out.rotaryDim > out.headDim) {
+  if (out.headDim !== spec.headDim) {
+    throw bad("headDim", `${out.headDim}, but the weights have ${spec.headDim}`);
+  }
+  if (
+    !Number.isInteger(out.rotaryDim) || out.rotaryDim <= 0 || out.rotaryDim % 2 || out.rotaryDim > out.headDim
+  ) {
     throw bad("rotaryDim", `${out.rotaryDim}: must be even and in (0, headDim=${out.headDim}]`);
   }
   if (!(out.theta > 0)) throw bad("theta", `${out.theta}: must be > 0`);

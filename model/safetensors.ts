@@ -37,7 +37,9 @@ export function parseSafetensors(bytes: Uint8Array, source: string, into: Map<st
     if (type === undefined) {
       throw new ModelFormatError(`${source}: tensor ${name} has dtype ${dtype} (supported: F32, F16, BF16)`);
     }
-    if (end > data.byteLength) throw new ModelFormatError(`${source}: tensor ${name} lies past the end of the file`);
+    if (end > data.byteLength) {
+      throw new ModelFormatError(`${source}: tensor ${name} lies past the end of the file`);
+    }
     const n = shape.reduce((a, b) => a * b, 1);
     into.set(name, dequantize(type, data.subarray(begin, end), n, name));
   }

@@ -141,7 +141,13 @@ export class SentencePieceBpe implements Tokenizer {
       // As run.c, a pair merges when the concatenation of the two pieces' texts is a piece.
       const merged = this.ids.get(this.keys[symId[left]] + this.keys[symId[right]]);
       if (merged !== undefined) {
-        heap.push({ score: this.vocab.scores[merged], left, right, leftId: symId[left], rightId: symId[right] });
+        heap.push({
+          score: this.vocab.scores[merged],
+          left,
+          right,
+          leftId: symId[left],
+          rightId: symId[right],
+        });
       }
     };
     for (let i = 0; i + 1 < n; i++) consider(i, i + 1);
@@ -190,7 +196,9 @@ export class SentencePieceBpe implements Tokenizer {
     if (m) return Uint8Array.of(parseInt(m[1], 16));
     // run.c: "following BOS token, sentencepiece decoder strips any leading whitespace".
     const space = utf8.encode(this.vocab.spaceSymbol);
-    if (afterBos && p.length >= space.length && space.every((b, i) => p[i] === b)) return p.subarray(space.length);
+    if (afterBos && p.length >= space.length && space.every((b, i) => p[i] === b)) {
+      return p.subarray(space.length);
+    }
     return p;
   }
 }

@@ -25,7 +25,7 @@ export interface PairAnalysis {
   scaledPeriod: number;
   /**
    * Largest angle at the target length over the largest angle seen in training:
-   * `(target−1)·θ'_i / ((L0−1)·θ_i)`. Above 1 the pair meets angles it never saw (extrapolation),
+   * `target·θ'_i / (L0·θ_i)`. Above 1 the pair meets angles it never saw (extrapolation),
    * unless it already completed full turns in training (then every angle was seen).
    */
   angleRatio: number;
@@ -58,7 +58,7 @@ export function analyzeTable(spec: RopeSpec, table: RopeTable, targetLength: num
     const scaled = table.invFreq[i];
     const period = (2 * Math.PI) / inv;
     const completes = period <= l0;
-    const angleRatio = ((targetLength - 1) * scaled) / ((l0 - 1) * inv);
+    const angleRatio = (targetLength * scaled) / (l0 * inv);
     return {
       index: i,
       invFreq: inv,

@@ -56,4 +56,9 @@ export {
 export { baseInvFreq } from "./float32.ts";
 export { longrope2Factors } from "./longrope2.ts";
 export { yarnCorrectionDim, yarnMscale } from "./yarn.ts";
-export { checkConformance, type ConformanceFailure, type ConformanceOptions, conformanceSpecs } from "./conformance.ts";
+export {
+  checkConformance,
+  type ConformanceFailure,
+  type ConformanceOptions,
+  conformanceSpecs,
+} from "./conformance.ts";

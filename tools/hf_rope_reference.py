@@ -44,7 +44,8 @@ Output:
        | {"id", "ok": false, "stage": "config" | "init" | "result", "error": "ExcType: message"}]}
 
 `stage: "result"` means HF returned without raising but the table is unusable (non-finite or <= 0
-inv_freq, or a non-finite attention factor); JSON cannot carry NaN/Infinity, so such cases are reported
+inv_freq, complex inv_freq, or an attention factor that is not finite and > 0 — e.g. an explicit
+`attention_factor: 0.0`, which HF uses as-is and which zeroes cos/sin); JSON cannot carry NaN/Infinity, so such cases are reported
 as rejections (a usable ropekit table cannot reproduce them either).
 
 Options: `--compact` prints one line (default: one result per line).
@@ -145,7 +146,7 @@ def run_case(case: dict, lg: logging.Logger) -> dict:
         vals = [float(x) for x in inv.tolist()]
         att = float(att)
         bad = [i for i, x in enumerate(vals) if not math.isfinite(x) or x <= 0]
-        if bad or not math.isfinite(att):
+        if bad or not math.isfinite(att) or att <= 0:
             return {
                 "id": cid,
                 "ok": False,

@@ -35,7 +35,7 @@ export interface GpuContext {
   destroy(): void;
 }
 
-const STORAGE = GPUBufferUsage?.STORAGE | GPUBufferUsage?.COPY_SRC | GPUBufferUsage?.COPY_DST;
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 let shared: Promise<GpuContext | null> | undefined;
 
@@ -94,10 +94,16 @@ function contextFor(
       // Creation is synchronous so encoders stay synchronous; errors come back through checkErrors().
       device.pushErrorScope("validation");
       const module = device.createShaderModule({ label: key, code: wgsl() });
-      p = device.createComputePipeline({ label: key, layout: "auto", compute: { module, entryPoint: "main" } });
-      pending.push(device.popErrorScope().then((e) => {
-        if (e) throw new Error(`ropekit kernel ${key}: ${e.message}`);
-      }));
+      p = device.createComputePipeline({
+        label: key,
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+      pending.push(
+        device.popErrorScope().then((e) => {
+          if (e) throw new Error(`ropekit kernel ${key}: ${e.message}`);
+        }),
+      );
       pipelines.set(key, p);
       return p;
     },
@@ -144,7 +150,10 @@ function contextFor(
 
 /** Copies `bytes` from a GPU buffer back to the CPU (one submit + map: ≥10 ms on software adapters). */
 export async function readBuffer(ctx: GpuContext, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-  const staging = ctx.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = ctx.device.createBuffer({
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const enc = ctx.device.createCommandEncoder();
   enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
   ctx.device.queue.submit([enc.finish()]);
@@ -154,9 +163,19 @@ export async function readBuffer(ctx: GpuContext, src: GPUBuffer, bytes: number)
   return out;
 }
 
+/** Typed arrays that can be uploaded. */
+export type HostArray =
+  | Float32Array<ArrayBuffer>
+  | Int32Array<ArrayBuffer>
+  | Uint32Array<ArrayBuffer>
+  | Uint16Array<ArrayBuffer>;
+
 /** A storage buffer holding `data` (sizes rounded up to 4 bytes). */
-export function upload(ctx: GpuContext, data: Float32Array | Int32Array | Uint32Array | Uint16Array): GPUBuffer {
-  const b = ctx.device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: STORAGE });
+export function upload(ctx: GpuContext, data: HostArray): GPUBuffer {
+  const b = ctx.device.createBuffer({
+    size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+    usage: STORAGE,
+  });
   ctx.device.queue.writeBuffer(b, 0, data, 0, data.length);
   return b;
 }

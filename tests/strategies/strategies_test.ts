@@ -1,6 +1,13 @@
 /** Hand-derived values for each built-in strategy (see shared/research/rope_formulas.md). */
 import assert from "node:assert/strict";
-import { buildTable, builtinRegistry, makeSpec, type Params, type RopeContext, type RopeSpec } from "../../mod.ts";
+import {
+  buildTable,
+  builtinRegistry,
+  makeSpec,
+  type Params,
+  type RopeContext,
+  type RopeSpec,
+} from "../../mod.ts";
 
 const registry = builtinRegistry();
 const table = (name: string, spec: RopeSpec, ctx: RopeContext = {}, params: Params = {}) =>
@@ -48,7 +55,9 @@ Deno.test("yarn: θ=1e4, d=128, O=4096 keeps pairs ≤ 20, divides pairs ≥ 46,
   assert.equal(t.attentionScale, 1.2079441541679836);
   for (let i = 0; i <= 20; i++) assert.equal(t.invFreq[i], base.invFreq[i]);
   for (let i = 46; i < 64; i++) close(t.invFreq[i], base.invFreq[i] / 8, 2e-7);
-  for (let i = 21; i < 46; i++) assert.ok(t.invFreq[i] < base.invFreq[i] && t.invFreq[i] > base.invFreq[i] / 8);
+  for (let i = 21; i < 46; i++) {
+    assert.ok(t.invFreq[i] < base.invFreq[i] && t.invFreq[i] > base.invFreq[i] / 8);
+  }
 });
 
 Deno.test("yarn: explicit attention_factor and DeepSeek mscale pairs", async () => {
@@ -74,19 +83,70 @@ Deno.test("llama3: Llama-3.1 keeps pairs 0–28, smooths 29–34, divides 35–6
   const base = await table("default", llama31);
   const t = await table("llama3", llama31, {}, { factor: 8, low_freq_factor: 1, high_freq_factor: 4 });
   for (let i = 0; i <= 28; i++) assert.equal(t.invFreq[i], base.invFreq[i]);
-  for (let i = 29; i <= 34; i++) assert.ok(t.invFreq[i] < base.invFreq[i] && t.invFreq[i] > base.invFreq[i] / 8, `${i}`);
+  for (let i = 29; i <= 34; i++) {
+    assert.ok(t.invFreq[i] < base.invFreq[i] && t.invFreq[i] > base.invFreq[i] / 8, `${i}`);
+  }
   for (let i = 35; i < 64; i++) assert.equal(t.invFreq[i], Math.fround(base.invFreq[i] / 8));
   assert.equal(t.attentionScale, 1);
 });
 
 const phi4Long = [
-  1, 1.118320672, 1.250641126, 1.398617824, 1.564103225, 1.74916897, 1.956131817, 2.187582649, 2.446418898,
-  2.735880826, 3.059592084, 3.421605075, 3.826451687, 4.279200023, 4.785517845, 5.351743533, 5.984965424,
-  6.693110555, 7.485043894, 8.370679318, 9.36110372, 10.4687158, 11.70738129, 13.09260651, 14.64173252,
-  16.37415215, 18.31155283, 20.47818807, 22.90118105, 25.61086418, 28.64115884, 32.03, 32.1, 32.13, 32.23, 32.6,
-  32.61, 32.64, 32.66, 32.7, 32.71, 32.93, 32.97, 33.28, 33.49, 33.5, 44.16, 47.77,
+  1,
+  1.118320672,
+  1.250641126,
+  1.398617824,
+  1.564103225,
+  1.74916897,
+  1.956131817,
+  2.187582649,
+  2.446418898,
+  2.735880826,
+  3.059592084,
+  3.421605075,
+  3.826451687,
+  4.279200023,
+  4.785517845,
+  5.351743533,
+  5.984965424,
+  6.693110555,
+  7.485043894,
+  8.370679318,
+  9.36110372,
+  10.4687158,
+  11.70738129,
+  13.09260651,
+  14.64173252,
+  16.37415215,
+  18.31155283,
+  20.47818807,
+  22.90118105,
+  25.61086418,
+  28.64115884,
+  32.03,
+  32.1,
+  32.13,
+  32.23,
+  32.6,
+  32.61,
+  32.64,
+  32.66,
+  32.7,
+  32.71,
+  32.93,
+  32.97,
+  33.28,
+  33.49,
+  33.5,
+  44.16,
+  47.77,
 ];
-const phi4 = makeSpec({ theta: 10000, headDim: 128, rotaryDim: 96, originalContext: 4096, maxPositions: 131072 });
+const phi4 = makeSpec({
+  theta: 10000,
+  headDim: 128,
+  rotaryDim: 96,
+  originalContext: 4096,
+  maxPositions: 131072,
+});
 
 Deno.test("longrope: Phi-4-mini golden values and the switch at L0", async () => {
   const t = await table("longrope", phi4, {}, { long_factor: phi4Long });
@@ -107,7 +167,10 @@ Deno.test("longrope: start tokens carry the original frequencies", async () => {
   const t = await table("longrope", phi4, {}, { long_factor: phi4Long, start_tokens: 4 });
   assert.equal(t.startTokens, 4);
   assert.deepEqual(t.original, (await table("default", phi4)).invFreq);
-  await assert.rejects(table("longrope", phi4, {}, { long_factor: [1, 2] }), /"long_factor" has 2 entries, expected rotary_dim\/2 = 48/);
+  await assert.rejects(
+    table("longrope", phi4, {}, { long_factor: [1, 2] }),
+    /"long_factor" has 2 entries, expected rotary_dim\/2 = 48/,
+  );
 });
 
 Deno.test("longrope2: NTK-left below k, given factors above, original RoPE within L0", async () => {
@@ -133,11 +196,17 @@ Deno.test("longrope2: defaults need no search (k = ⌈x⌉−1, upper factors = 
   close(base.invFreq[34] / t.invFreq[34], 16, 2e-7);
   close(base.invFreq[63] / t.invFreq[63], 16, 2e-7);
   close(base.invFreq[17] / t.invFreq[17], Math.pow(16, 17 / 34), 2e-7);
-  await assert.rejects(table("longrope2", llama31, {}, { critical_index: 64 }), /critical_index" = 64 must lie in \[1, 63\]/);
+  await assert.rejects(
+    table("longrope2", llama31, {}, { critical_index: 64 }),
+    /critical_index" = 64 must lie in \[1, 63\]/,
+  );
 });
 
 Deno.test("parameters: unknown names and out-of-range values are refused with the name", async () => {
-  await assert.rejects(table("yarn", llama2, {}, { factr: 4 }), /Strategy "yarn": unknown parameter "factr" \(known: factor/);
+  await assert.rejects(
+    table("yarn", llama2, {}, { factr: 4 }),
+    /Strategy "yarn": unknown parameter "factr" \(known: factor/,
+  );
   await assert.rejects(table("yarn", llama2, {}, { factor: -1 }), /parameter "factor" = -1 is out of range/);
   await assert.rejects(table("yarn", llama2, {}, { factor: NaN }), /must be a finite number/);
   await assert.rejects(table("default", llama2, {}, { factor: 2 }), /it takes no parameters/);

@@ -1,0 +1,129 @@
+/**
+ * Flag handling shared by the model commands (`nll`, `generate`, `tokenize`): parsing with clear
+ * errors, loading the model named by `--model`, and building the RoPE table from `--strategy`.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { loadModel } from "../model/load_model.ts";
+import type { Model } from "../model/model.ts";
+import { buildTable, builtinRegistry } from "../strategies/registry.ts";
+import { parseParamArgs } from "../strategies/params.ts";
+import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
+
+/** A usage or input error: printed without a stack, exit code 1. */
+export class CliError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Flags every model command takes. */
+export const MODEL_OPTIONS: Options = {
+  model: { type: "string" },
+  tokenizer: { type: "string" },
+  theta: { type: "string" },
+  "rotary-dim": { type: "string" },
+  "original-context": { type: "string" },
+  "max-positions": { type: "string" },
+  pairing: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Help text for {@linkcode MODEL_OPTIONS}. */
+export const MODEL_USAGE =
+  `  --model M              llama2.c .bin, .gguf, Hugging Face folder, or hf:owner/repo[/path]
+  --tokenizer FILE       llama2.c tokenizer.bin for a .bin (default: tokenizer.bin or tok<vocab>.bin beside it)
+  --theta X              override the RoPE base read from the model files
+  --rotary-dim N         override the rotated channels per head
+  --original-context N   override L0, the trained context (stories260K's GGUF says 2048; it was trained at 512)
+  --max-positions N      override max_position_embeddings
+  --pairing P            override the channel pairing: interleaved | half
+  -h, --help             this text`;
+
+/** Strategy flags of `nll` and `generate`. */
+export const STRATEGY_OPTIONS: Options = {
+  strategy: { type: "string" },
+  param: { type: "string", multiple: true },
+  target: { type: "string" },
+};
+
+/** Help text for {@linkcode STRATEGY_OPTIONS}. */
+export const STRATEGY_USAGE =
+  `  --strategy S           RoPE strategy (default: "default", the model's own RoPE)
+  --param k=v            a strategy parameter, repeatable (e.g. --param factor=4)
+  --target N             the length the strategy extends to (default: the sequence length)`;
+
+/** Parses `args` strictly; unknown flags and missing values become {@linkcode CliError}s. */
+export function parseFlags(args: string[], options: Options): Record<string, unknown> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+/** A positive integer flag value, or undefined when absent. */
+export function positiveInt(flag: string, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== "string" || raw.trim() === "" || !Number.isInteger(n) || n <= 0) {
+    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function positiveNumber(flag: string, raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== "string" || raw.trim() === "" || !(n > 0) || !Number.isFinite(n)) {
+    throw new CliError(`${flag} must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** A required string flag. */
+export function required(values: Record<string, unknown>, flag: string): string {
+  const v = values[flag];
+  if (typeof v !== "string" || v === "") throw new CliError(`--${flag} is required (see --help)`);
+  return v;
+}
+
+/** Loads `--model` with the spec overrides and `--tokenizer` given. */
+export function loadModelFromFlags(values: Record<string, unknown>): Promise<Model> {
+  const pairing = values.pairing as string | undefined;
+  if (pairing !== undefined && pairing !== "interleaved" && pairing !== "half") {
+    throw new CliError(`--pairing must be interleaved or half, got ${JSON.stringify(pairing)}`);
+  }
+  const spec: Partial<RopeSpec> = {
+    theta: positiveNumber("--theta", values.theta),
+    rotaryDim: positiveInt("--rotary-dim", values["rotary-dim"]),
+    originalContext: positiveInt("--original-context", values["original-context"]),
+    maxPositions: positiveInt("--max-positions", values["max-positions"]),
+    pairing: pairing as Pairing | undefined,
+  };
+  return loadModel(required(values, "model"), { tokenizer: values.tokenizer as string | undefined, spec });
+}
+
+/**
+ * The table for `--strategy`/`--param` (default strategy: the model's own RoPE) for sequences of
+ * `seqLen` positions; `--target` defaults to `seqLen`.
+ */
+export function tableFromFlags(
+  values: Record<string, unknown>,
+  spec: RopeSpec,
+  seqLen: number,
+): Promise<RopeTable> {
+  const strategy = builtinRegistry().get((values.strategy as string | undefined) ?? "default");
+  const params = parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []);
+  const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
+  return buildTable(strategy, spec, ctx, params);
+}
+
+/** Runs a command's main: errors print as one line on stderr and exit with code 1. */
+export async function runCommand(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Causal flash attention with GQA: out[t][h] = softmax_{s ≤ t}(scale · q[t][h]·k[s][g]) v[s][g].
+ *
+ * Each invocation owns R consecutive query rows of one head and walks the keys once, B keys at a
+ * time: it computes B logits per row, rescales its accumulators once per block (online softmax),
+ * then adds p·v. q and the accumulators live in named vec4 registers (generated, fully unrolled
+ * over headDim/4, R and B) because runtime-indexed private arrays are very slow on software
+ * adapters. Nothing T×T exists; per invocation the state is R·(2·headDim + 2) floats. Masked keys
+ * (future rows, other documents, the block tail past the last row) get p = 0 via select, not branches.
+ *
+ * Benchmark: `deno run -A bench/kernels.ts --only attention`.
+ *
+ * @module
+ */
+import { type GpuContext, groups } from "./context.ts";
+
+/** Keys per online-softmax block. */
+const B = 4;
+/** Invocations per workgroup (along query rows). */
+const WG = 64;
+
+/** Buffers and shape of one attention call. */
+export interface AttentionArgs {
+  /** [T][nHeads·headDim] f32. */
+  q: GPUBuffer;
+  /** [T][nKvHeads·headDim] f32. */
+  k: GPUBuffer;
+  /** [T][nKvHeads·headDim] f32. */
+  v: GPUBuffer;
+  /** [T][nHeads·headDim] f32, written. */
+  out: GPUBuffer;
+  T: number;
+  nHeads: number;
+  nKvHeads: number;
+  /** Multiple of 4. */
+  headDim: number;
+  /** Default 1/sqrt(headDim). */
+  softmaxScale?: number;
+  /** Int32 [T]: first row each row may attend to (see `documentStarts` in the CPU refs). */
+  rowStart?: GPUBuffer;
+}
+
+/** Rows per invocation: two when the registers allow it (headDim ≤ 64), else one. */
+function rowsPer(headDim: number): number {
+  return headDim <= 64 ? 2 : 1;
+}
+
+function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean): string {
+  const R = rowsPer(headDim), C = headDim / 4;
+  const rs = [...Array(R).keys()], cs = [...Array(C).keys()], bs = [...Array(B).keys()];
+  const each = <T>(a: number[], f: (i: number) => T) => a.map(f).join("\n");
+  const qStride = nHeads * C, kvStride = nKvHeads * C;
+  const start = (r: number) => docs ? `u32(rowStart[min(t0 + ${r}u, T - 1u)])` : "0u";
+  return `
+@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale
+${docs ? "@group(0) @binding(5) var<storage, read> rowStart: array<i32>;" : ""}
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let T = shape.x;
+  let scale = bitcast<f32>(shape.y);
+  let h = wid.y;
+  let g = h / ${nHeads / nKvHeads}u;
+  let t0 = gid.x * ${R}u;
+  if (t0 >= T) { return; }
+  let last = min(t0 + ${R - 1}u, T - 1u);
+${each(rs, (r) => `  let start${r} = ${start(r)};`)}
+${
+    each(rs, (r) =>
+      each(cs, (c) =>
+        `  let q${r}_${c} = q[min(t0 + ${r}u, T - 1u) * ${qStride}u + h * ${C}u + ${c}u];`))
+  }
+${each(rs, (r) => `  var m${r} = -3.0e38;\n  var l${r} = 0.0;`)}
+${each(rs, (r) => each(cs, (c) => `  var acc${r}_${c} = vec4(0.0);`))}
+  for (var s0 = ${docs ? `min(${rs.map((r) => `start${r}`).join(", ")})` : "0u"}; s0 <= last; s0 += ${B}u) {
+${
+    each(bs, (b) =>
+      `    let s${b} = s0 + ${b}u;\n    let kv${b} = min(s${b}, last) * ${kvStride}u + g * ${C}u;\n` +
+      each(rs, (r) =>
+        `    let ok${r}_${b} = s${b} <= t0 + ${r}u && s${b} >= start${r} && t0 + ${r}u < T;\n` +
+        `    let z${r}_${b} = select(-3.0e38, scale * (${
+          cs.map((c) =>
+            `dot(q${r}_${c}, k[kv${b} + ${c}u])`
+          ).join(" + ")
+        }), ok${r}_${b});`))
+  }
+${
+    each(rs, (r) =>
+      `    let mn${r} = max(m${r}, max(${
+        bs.map((b) =>
+          `z${r}_${b}`
+        ).reduce((a, z) => `max(${a}, ${z})`)
+      }, -3.0e38));\n` +
+      `    let c${r} = exp(m${r} - mn${r});\n` +
+      `    m${r} = mn${r};\n` +
+      each(bs, (b) => `    let p${r}_${b} = select(0.0, exp(z${r}_${b} - mn${r}), ok${r}_${b});`) + "\n" +
+      `    l${r} = l${r} * c${r} + ${bs.map((b) => `p${r}_${b}`).join(" + ")};`)
+  }
+${each(rs, (r) => each(cs, (c) => `    acc${r}_${c} *= c${r};`))}
+${
+    each(bs, (b) =>
+      each(cs, (c) =>
+        `    { let vv = v[kv${b} + ${c}u];\n` + each(rs, (r) =>
+          `      acc${r}_${c} += p${r}_${b} * vv;`) +
+        " }"))
+  }
+  }
+${
+    each(rs, (r) =>
+      `  if (t0 + ${r}u < T) {\n` +
+      each(cs, (c) => `    out[(t0 + ${r}u) * ${qStride}u + h * ${C}u + ${c}u] = acc${r}_${c} / l${r};`) +
+      "\n  }")
+  }
+}`;
+}
+
+/** Records causal attention into `enc` (its own compute pass); nothing is submitted. */
+export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: AttentionArgs): void {
+  const { nHeads, nKvHeads, headDim } = a;
+  if (headDim % 4 !== 0) throw new RangeError(`attention: headDim ${headDim} must be a multiple of 4`);
+  if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: nHeads ${nHeads} % nKvHeads ${nKvHeads} ≠ 0`);
+  const docs = !!a.rowStart;
+  const pipe = ctx.pipeline(
+    `attention H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
+    () => attentionWgsl(nHeads, nKvHeads, headDim, docs),
+  );
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), 0, 0])];
+  if (a.rowStart) buffers.push(a.rowStart);
+  const pass = enc.beginComputePass({ label: "attention" });
+  pass.setPipeline(pipe);
+  pass.setBindGroup(
+    0,
+    ctx.device.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    }),
+  );
+  pass.dispatchWorkgroups(groups(a.T, WG * rowsPer(headDim)), nHeads);
+  pass.end();
+}
+
+/** The bits of `x` as a float32, for passing floats in u32 uniforms. */
+export function f32Bits(x: number): number {
+  return new Uint32Array(Float32Array.of(x).buffer)[0];
+}
