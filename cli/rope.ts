@@ -14,6 +14,7 @@ import {
   baseInvFreq,
   builtinRegistry,
   type CriticalAnalysis,
+  HF_ALIASES,
   type HfConfig,
   type HfRopeTable,
   parseParamArgs,
@@ -69,8 +70,9 @@ async function buildReport(config: HfConfig, index: number, opt: Options): Promi
     ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
     : undefined;
   const { seq_len: _ignored, ...hf } = config;
+  // Applying a strategy means "extend to the target": show its long table unless told otherwise.
   const result = await ropeFromHfConfig(hf, {
-    seqLen,
+    seqLen: seqLen ?? (opt.strategy ? opt.target ?? Number(hf.max_position_embeddings) : undefined),
     strategy: opt.strategy,
     params,
     targetLength: opt.target,
@@ -125,7 +127,7 @@ function toText(r: Report, index: number, opt: Options): string {
   const s = result.spec;
   const lines = [
     `config[${index}]: ${result.ropeType}` +
-    (result.hfRopeType !== result.ropeType ? ` (HF "${result.hfRopeType}")` : ""),
+    (HF_ALIASES[result.hfRopeType] === result.ropeType ? ` (HF "${result.hfRopeType}")` : ""),
     `  theta ${s.theta}  head_dim ${s.headDim}  rotary_dim ${s.rotaryDim}  L0 ${s.originalContext}  ` +
     `max_position_embeddings ${s.maxPositions}  target ${result.targetLength}` +
     (r.seqLen ? `  seq_len ${r.seqLen}` : ""),

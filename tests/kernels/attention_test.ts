@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { causalAttentionRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, random } from "./_util.ts";
+import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { runAttention } from "../../kernels/gpu/run.ts";
 
 /** Obvious attention: full T×T scores, masked, softmaxed, times V (tests only). */
 function naiveAttention(
@@ -60,4 +61,24 @@ Deno.test("causalAttentionRef honours softmaxScale (0 gives a running mean of v)
   const out = new Float32Array(T * 2);
   causalAttentionRef(out, q, k, v, T, 1, 1, 2, { softmaxScale: 0 });
   assertClose("mean", out, [3, 0, 4.5, 1.5, 3, 4], 1e-6);
+});
+
+Deno.test({
+  name: "GPU attention matches causalAttentionRef (GQA, odd T, documents, both row blockings)",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU attention", async (ctx) => {
+      // headDim 8 runs 2 rows per invocation, 68 runs 1; T = 11 is not a multiple of rows or key blocks.
+      for (const [T, H, KV, hd] of [[11, 4, 2, 8], [7, 2, 1, 68]]) {
+        const q = random(T * H * hd, 21, -2, 2),
+          k = random(T * KV * hd, 22, -2, 2),
+          v = random(T * KV * hd, 23);
+        for (const docStarts of [undefined, new Int32Array([0, 3, 5])]) {
+          const want = new Float32Array(T * H * hd);
+          causalAttentionRef(want, q, k, v, T, H, KV, hd, { docStarts });
+          const got = await runAttention(ctx, q, k, v, T, H, KV, hd, { docStarts });
+          assertClose(`GPU attention T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`, got, want, 1e-4);
+        }
+      }
+    }),
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { matmulRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, random } from "./_util.ts";
+import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { runMatmul } from "../../kernels/gpu/run.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
   const out = new Float64Array(T * N);
@@ -36,4 +37,20 @@ Deno.test("matmulRef matches the naive triple loop on awkward sizes", () => {
     matmulRef(out, x, w, T, K, N, bias);
     assertClose(`matmulRef ${T}×${K}×${N}`, out, naiveMatmul(x, w, T, K, N, bias), 1e-6);
   }
+});
+
+Deno.test({
+  name: "GPU matmul matches matmulRef on awkward sizes",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU matmul", async (ctx) => {
+      // 13×68×77: rows and columns not multiples of the 8×8 block; K % 4 = 0 (vec4 path).
+      // 9×30×70: K % 4 = 2 (scalar path with a tail), with bias.
+      for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1]]) {
+        const x = random(T * K, 11), w = random(N * K, 12), bias = withBias ? random(N, 13) : undefined;
+        const want = new Float32Array(T * N);
+        matmulRef(want, x, w, T, K, N, bias);
+        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, x, w, T, K, N, bias), want, 1e-4);
+      }
+    }),
 });
