@@ -30,6 +30,38 @@ export function ropePosition(p: RopeApply, t: number): number {
   return p.positions ? p.positions[t] : (p.positionOffset ?? 0) + t;
 }
 
+/**
+ * cos and sin of every pair at row `t`, as Hugging Face computes them: angle = float32(pos) ·
+ * float32(invFreq) rounded to float32; cos/sin rounded to float32, then multiplied by the scale
+ * (scale 1 and the original frequencies below `startTokens`).
+ */
+export function ropeRowCosSin(p: RopeApply, t: number, cos: Float32Array, sin: Float32Array): void {
+  const pos = ropePosition(p, t);
+  const early = pos < (p.startTokens ?? 0);
+  const freq = early ? p.originalInvFreq! : p.invFreq;
+  const scale = early ? 1 : p.scale;
+  for (let i = 0; i < p.rotaryDim / 2; i++) {
+    const angle = Math.fround(Math.fround(pos) * Math.fround(freq[i]));
+    cos[i] = Math.fround(Math.cos(angle)) * scale;
+    sin[i] = Math.fround(Math.sin(angle)) * scale;
+  }
+}
+
+/**
+ * The [T][rotaryDim] table the GPU kernel reads: per row, rotaryDim/2 cosines then rotaryDim/2
+ * sines. Computed on the host once per forward pass (shared by all layers) so GPU and CPU agree
+ * bit for bit on the angles (WGSL cos/sin are approximate and poorly range-reduced on some drivers).
+ */
+export function ropeCosSinTable(p: RopeApply, T: number): Float32Array<ArrayBuffer> {
+  const pairs = p.rotaryDim / 2;
+  const table = new Float32Array(T * p.rotaryDim);
+  for (let t = 0; t < T; t++) {
+    const row = t * p.rotaryDim;
+    ropeRowCosSin(p, t, table.subarray(row, row + pairs), table.subarray(row + pairs, row + 2 * pairs));
+  }
+  return table;
+}
+
 /** Throws a RangeError naming the field when `p` cannot be applied to heads of `headDim` channels. */
 export function checkRopeApply(p: RopeApply, headDim: number, T: number): void {
   const { rotaryDim } = p;

@@ -283,9 +283,8 @@ class Gen:
         rel = 1.0 if edge.endswith("exact") else 1.0 + 2.0 ** -26  # < half a float32 ulp away
         thr = w * rel
         if edge.startswith("high"):
-            lf, hf = 1.0, O / thr  # high_freq_wavelen = O/hf = thr
-            if O / hf != thr:
-                hf = O / thr
+            hf = O / thr  # high_freq_wavelen = O/hf = thr (rounded to float32 when compared)
+            lf = hf / 4
         else:
             lf, hf = O / thr, O / thr * 4
         cfg["rope_scaling"] = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": lf,
@@ -436,6 +435,10 @@ class Gen:
         Q("llama3-lf-eq-hf", "low_freq_factor == high_freq_factor: smooth = x/0 but no index is medium",
           dict(base, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 2.0,
                                    "high_freq_factor": 2.0, "original_max_position_embeddings": 2048}))
+        Q("llama3-inverted-band", "high_freq_factor < low_freq_factor (HF only warns): high_wavelen > low_wavelen; "
+          "HF applies `wavelen > low_wavelen -> inv/s` first, and no index is 'medium'",
+          dict(base, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 4.0,
+                                   "high_freq_factor": 1.0, "original_max_position_embeddings": 2048}))
         Q("llama3-partial", "llama3 with partial_rotary_factor 0.5 (honoured by the llama3 function)",
           dict(base, partial_rotary_factor=0.5, rope_theta=500000.0,
                rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
@@ -485,6 +488,12 @@ class Gen:
           dict(base, hidden_size=9 * 32, rope_scaling={"rope_type": "linear", "factor": 2.0}))
         Q("dynamic-neg-bracket", "dynamic factor -1 with seq_len 8M: bracket -6 < 0 -> base**x is complex (unusable)",
           dict(base, rope_scaling={"rope_type": "dynamic", "factor": -1.0}), 8 * 8192)
+        Q("dynamic-rotary-dim-2", "dynamic with rotary dim 2 (head_dim 8 x 0.25): HF's exponent d/(d-2) raises "
+          "ZeroDivisionError", dict(base, hidden_size=8 * 32, partial_rotary_factor=0.25,
+                                    rope_scaling={"rope_type": "dynamic", "factor": 4.0}), 2 * 8192)
+        Q("yarn-rotary-dim-2", "yarn with rotary dim 2: one frequency, high clamps at d-1 = 1",
+          dict(base, hidden_size=8 * 32, partial_rotary_factor=0.25,
+               rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 2048}))
         Q("dynamic-seq-equal", "dynamic with seq_len == M: bracket exactly 1 (default frequencies)",
           dict(base, rope_scaling={"rope_type": "dynamic", "factor": 4.0}), 8192)
         Q("head-dim-null", "head_dim: null in config.json -> hidden/heads",
@@ -556,7 +565,8 @@ def main() -> int:
         return p.returncode
     ref_out = json.loads(p.stdout)
     by_id = {r["id"]: r for r in ref_out["results"]}
-    cmd = (f"/work/.peer/bin/python tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
+    cap = os.environ.get("ATEN_CPU_CAPABILITY")
+    cmd = ((f"ATEN_CPU_CAPABILITY={cap} " if cap else "") + f"/work/.peer/bin/python tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
            + (" --no-fixed" if a.no_fixed else "") + f" --fixture {a.fixture}")
     out_cases = []
     for c in cases:
@@ -567,7 +577,8 @@ def main() -> int:
         fh.write("{\n")
         fh.write(f'"generated_by": {json.dumps(cmd)},\n')
         fh.write(f'"seed": {a.seed},\n"transformers": {json.dumps(ref_out["transformers"])},\n')
-        fh.write(f'"torch": {json.dumps(ref_out["torch"])},\n"cases": [\n')
+        fh.write(f'"torch": {json.dumps(ref_out["torch"])},\n')
+        fh.write(f'"cpu_capability": {json.dumps(ref_out.get("cpu_capability"))},\n"cases": [\n')
         fh.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in out_cases))
         fh.write("\n]}\n")
     ok = sum(1 for c in out_cases if c["hf"]["ok"])

@@ -49,6 +49,12 @@ inv_freq, complex inv_freq, or an attention factor that is not finite and > 0 â€
 as rejections (a usable ropekit table cannot reproduce them either).
 
 Options: `--compact` prints one line (default: one result per line).
+
+Machine dependence: HF computes `base ** exponents` with torch's CPU pow, whose float32 result depends on the
+instruction set torch dispatches to (AVX2/AVX-512 use SLEEF's vectorised powf, 1-ulp accurate; with
+ATEN_CPU_CAPABILITY=default the scalar libm powf, which is (almost always) correctly rounded). About 1.5% of
+pow values differ by 1 ulp between the two. The output records `cpu_capability` so a fixture says which
+one it holds.
 """
 
 from __future__ import annotations
@@ -176,12 +182,13 @@ def main(argv: list[str]) -> int:
     cases = data["cases"] if isinstance(data, dict) else data
     lg = _hf_logger()
     results = [run_case(c, lg) for c in cases]
-    out = {"transformers": transformers.__version__, "torch": torch.__version__, "results": results}
+    out = {"transformers": transformers.__version__, "torch": torch.__version__,
+           "cpu_capability": torch.backends.cpu.get_cpu_capability(), "results": results}
     if "--compact" in argv:
         json.dump(out, sys.stdout, separators=(",", ":"))
     else:
-        sys.stdout.write('{"transformers": %s, "torch": %s, "results": [\n' % (
-            json.dumps(out["transformers"]), json.dumps(out["torch"])))
+        sys.stdout.write('{"transformers": %s, "torch": %s, "cpu_capability": %s, "results": [\n' % (
+            json.dumps(out["transformers"]), json.dumps(out["torch"]), json.dumps(out["cpu_capability"])))
         sys.stdout.write(",\n".join(json.dumps(r, separators=(",", ":")) for r in results))
         sys.stdout.write("\n]}\n")
     sys.stdout.write("\n" if "--compact" in argv else "")

@@ -12,4 +12,10 @@ export { type AttentionOptions, causalAttentionRef, documentStarts } from "./att
 export { swigluRef } from "./swiglu.ts";
 export { logitsNllRef, logitsRef } from "./logits.ts";
 export { addRef } from "./add.ts";
-export { checkRopeApply, type RopeApply, ropePosition } from "../rope_apply.ts";
+export {
+  checkRopeApply,
+  type RopeApply,
+  ropeCosSinTable,
+  ropePosition,
+  ropeRowCosSin,
+} from "../rope_apply.ts";

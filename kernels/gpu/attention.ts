@@ -76,7 +76,9 @@ ${
   }
 ${each(rs, (r) => `  var m${r} = -3.0e38;\n  var l${r} = 0.0;`)}
 ${each(rs, (r) => each(cs, (c) => `  var acc${r}_${c} = vec4(0.0);`))}
-  for (var s0 = ${docs ? `min(${rs.map((r) => `start${r}`).join(", ")})` : "0u"}; s0 <= last; s0 += ${B}u) {
+  for (var s0 = ${
+    docs ? rs.map((r) => `start${r}`).reduce((a, b) => `min(${a}, ${b})`) : "0u"
+  }; s0 <= last; s0 += ${B}u) {
 ${
     each(bs, (b) =>
       `    let s${b} = s0 + ${b}u;\n    let kv${b} = min(s${b}, last) * ${kvStride}u + g * ${C}u;\n` +

@@ -33,6 +33,8 @@ export interface MatmulArgs {
   out: GPUBuffer;
   /** [N] f32, optional. */
   bias?: GPUBuffer;
+  /** Byte offset of row 0 of w inside its buffer (multiple of 256), to use a slice of a larger matrix. */
+  wOffset?: number;
   T: number;
   K: number;
   N: number;
@@ -99,7 +101,10 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulA
     0,
     ctx.device.createBindGroup({
       layout: pipe.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: buffers.map((buffer, binding) => ({
+        binding,
+        resource: binding === 1 ? { buffer, offset: a.wOffset ?? 0, size: a.N * a.K * 4 } : { buffer },
+      })),
     }),
   );
   pass.dispatchWorkgroups(groups(a.N, WG * TN), groups(a.T, TM));

@@ -9,6 +9,9 @@ import { type GpuContext, type HostArray, readBuffer, upload } from "./context.t
 import { encodeMatmul } from "./matmul.ts";
 import { encodeAttention } from "./attention.ts";
 import { documentStarts } from "../cpu/attention.ts";
+import { encodeAdd, encodeEmbed, encodeRmsnorm, encodeRope, encodeSwiglu } from "./elementwise.ts";
+import { encodeLogitsNll } from "./logits.ts";
+import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../rope_apply.ts";
 
 /** Uploads `inputs`, lets `encode` record work writing an output of `outFloats` floats, returns it. */
 export async function runKernel(
@@ -82,4 +85,94 @@ export function runAttention(
         rowStart: bs,
       }),
   );
+}
+
+/** GPU RoPE of a host array (returns the rotated copy; see {@linkcode encodeRope}). */
+export function runRope(
+  ctx: GpuContext,
+  x: Float32Array<ArrayBuffer>,
+  T: number,
+  nHeads: number,
+  headDim: number,
+  p: RopeApply,
+): Promise<Float32Array> {
+  checkRopeApply(p, headDim, T);
+  const shape = { T, nHeads, headDim, rotaryDim: p.rotaryDim, pairing: p.pairing };
+  return runKernel(
+    ctx,
+    [ropeCosSinTable(p, T)],
+    x.length,
+    (enc, [cs], out) => encodeRope(ctx, enc, out, cs!, shape),
+    x,
+  );
+}
+
+/** GPU RMSNorm of host arrays. */
+export function runRmsnorm(
+  ctx: GpuContext,
+  x: Float32Array<ArrayBuffer>,
+  weight: Float32Array<ArrayBuffer>,
+  T: number,
+  D: number,
+  eps: number,
+): Promise<Float32Array> {
+  return runKernel(
+    ctx,
+    [x, weight],
+    T * D,
+    (enc, [bx, bw], out) => encodeRmsnorm(ctx, enc, bx!, bw!, out, T, D, eps),
+  );
+}
+
+/** GPU residual add of host arrays. */
+export function runAdd(ctx: GpuContext, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>) {
+  return runKernel(
+    ctx,
+    [a, b],
+    a.length,
+    (enc, [ba, bb], out) => encodeAdd(ctx, enc, ba!, bb!, out, a.length),
+  );
+}
+
+/** GPU SwiGLU of host arrays. */
+export function runSwiglu(ctx: GpuContext, gate: Float32Array<ArrayBuffer>, up: Float32Array<ArrayBuffer>) {
+  return runKernel(
+    ctx,
+    [gate, up],
+    gate.length,
+    (enc, [g, u], out) => encodeSwiglu(ctx, enc, g!, u!, out, gate.length),
+  );
+}
+
+/** GPU embedding gather of host arrays. */
+export function runEmbed(
+  ctx: GpuContext,
+  table: Float32Array<ArrayBuffer>,
+  tokens: Int32Array<ArrayBuffer>,
+  D: number,
+) {
+  return runKernel(
+    ctx,
+    [table, tokens],
+    tokens.length * D,
+    (enc, [bt, bi], out) => encodeEmbed(ctx, enc, bt!, bi!, out, tokens.length, D),
+  );
+}
+
+/** GPU per-token NLL of host arrays (see {@linkcode encodeLogitsNll}). */
+export async function runLogitsNll(
+  ctx: GpuContext,
+  hidden: Float32Array<ArrayBuffer>,
+  wcls: Float32Array<ArrayBuffer>,
+  targets: Int32Array<ArrayBuffer>,
+  T: number,
+  D: number,
+  V: number,
+): Promise<Float32Array> {
+  let scratch: { done(): void } | undefined;
+  const nll = await runKernel(ctx, [hidden, wcls, targets], T, (enc, [bh, bw, bt], out) => {
+    scratch = encodeLogitsNll(ctx, enc, { hidden: bh!, wcls: bw!, targets: bt!, nll: out, T, D, V });
+  });
+  scratch?.done();
+  return nll;
 }

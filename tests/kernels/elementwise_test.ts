@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { addRef, embedRef, rmsnormRef, swigluRef } from "../../kernels/cpu/mod.ts";
-import { assertClose } from "./_util.ts";
+import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { runAdd, runEmbed, runRmsnorm, runSwiglu } from "../../kernels/gpu/run.ts";
 
 Deno.test("rmsnormRef: hand-checked row", () => {
   const out = new Float32Array(2);
@@ -26,4 +27,26 @@ Deno.test("addRef: elementwise sum", () => {
   const out = new Float32Array(3);
   addRef(out, new Float32Array([1, 2, 3]), new Float32Array([10, 20, 30]), 3);
   assert.deepEqual([...out], [11, 22, 33]);
+});
+
+Deno.test({
+  name: "GPU add, SwiGLU, embedding and RMSNorm match the CPU refs",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU elementwise", async (ctx) => {
+      const n = 203, T = 7, D = 29;
+      const a = random(n, 51, -4, 4), b = random(n, 52);
+      const want = new Float32Array(n);
+      addRef(want, a, b, n);
+      assertClose("GPU add", await runAdd(ctx, a, b), want, 1e-6);
+      swigluRef(want, a, b, n);
+      assertClose("GPU swiglu", await runSwiglu(ctx, a, b), want, 1e-4);
+      const table = random(11 * D, 53), tokens = new Int32Array([3, 0, 10, 3, 7, 1, 2]);
+      const emb = new Float32Array(T * D);
+      embedRef(emb, table, tokens, D);
+      assert.deepEqual(await runEmbed(ctx, table, tokens, D), emb);
+      const x = random(T * D, 54, -3, 3), weight = random(D, 55), norm = new Float32Array(T * D);
+      rmsnormRef(norm, x, weight, T, D, 1e-5);
+      assertClose("GPU rmsnorm", await runRmsnorm(ctx, x, weight, T, D, 1e-5), norm, 1e-4);
+    }),
 });

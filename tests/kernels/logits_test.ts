@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { logitsNllRef, logitsRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, random } from "./_util.ts";
+import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { runLogitsNll } from "../../kernels/gpu/run.ts";
+import { vocabChunk } from "../../kernels/gpu/logits.ts";
 
 Deno.test("logitsNllRef: equal logits give log V", () => {
   const nll = logitsNllRef(new Float32Array(2 * 3), random(5 * 3, 1), [0, 4], 2, 3, 5);
@@ -20,4 +22,19 @@ Deno.test("logitsNllRef matches log-softmax of full logits on awkward sizes", ()
   });
   assertClose("nll", logitsNllRef(hidden, wcls, targets, T, D, V), want, 1e-5);
   assert.throws(() => logitsNllRef(hidden, wcls, [V], 1, D, V), /target/);
+});
+
+Deno.test({
+  name: "GPU logits NLL matches logitsNllRef across several vocabulary chunks",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU logits NLL", async (ctx) => {
+      // V = 150 with 64-row chunks: three chunks, the last one short; targets land in each.
+      const T = 5, D = 12, V = 150;
+      assert.equal(vocabChunk(40000, 4096, 151936), 384, "chunks stay bounded for a 150K vocab at T=40K");
+      const hidden = random(T * D, 41, -2, 2), wcls = random(V * D, 42);
+      const targets = new Int32Array([0, 63, 64, 149, 100]);
+      const got = await runLogitsNll(ctx, hidden, wcls, targets, T, D, V);
+      assertClose("GPU nll", got, logitsNllRef(hidden, wcls, targets, T, D, V), 1e-4);
+    }),
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type RopeApply, ropeRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, random } from "./_util.ts";
+import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { runRope } from "../../kernels/gpu/run.ts";
 
 /**
  * Obvious RoPE: rotate each (first, second) channel pair of each head by pos·freq, in float64 except
@@ -77,4 +78,38 @@ Deno.test("ropeRef rejects a table that does not fit the head", () => {
     /invFreq/,
   );
   assert.throws(() => ropeRef(new Float32Array(8), 1, 1, 8, { ...p, startTokens: 2 }), /originalInvFreq/);
+});
+
+Deno.test({
+  name: "GPU RoPE matches ropeRef (both pairings, partial rotary, scale, start tokens, positions)",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU rope", async (ctx) => {
+      const T = 13, H = 3, hd = 12;
+      const invFreq = Float64Array.from({ length: 4 }, (_, i) => 10000 ** (-i / 4));
+      const cases: RopeApply[] = [
+        { rotaryDim: 8, invFreq, scale: 1.3, pairing: "interleaved", positionOffset: 4000 },
+        {
+          rotaryDim: 8,
+          invFreq: invFreq.map((f) => f / 8),
+          scale: 1.1,
+          pairing: "half",
+          startTokens: 5,
+          originalInvFreq: invFreq,
+        },
+        {
+          rotaryDim: 8,
+          invFreq,
+          scale: 1,
+          pairing: "half",
+          positions: Int32Array.from({ length: T }, (_, t) => t % 5),
+        },
+      ];
+      for (const p of cases) {
+        const x = random(T * H * hd, 31);
+        const got = await runRope(ctx, x, T, H, hd, p);
+        ropeRef(x, T, H, hd, p);
+        assertClose(`GPU rope ${p.pairing}`, got, x, 1e-4);
+      }
+    }),
 });

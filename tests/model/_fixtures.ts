@@ -41,7 +41,8 @@ export function rng(seed: number): () => number {
 /** Random weights for `config` (norm weights near 1, matrices ~ 1/sqrt(fan-in)); biases when asked. */
 export function randomWeights(config: LlamaConfig, seed: number, biases = false): LlamaWeights {
   const r = rng(seed);
-  const mat = (rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => r() / Math.sqrt(cols));
+  const mat = (rows: number, cols: number) =>
+    Float32Array.from({ length: rows * cols }, () => r() / Math.sqrt(cols));
   const norm = (n: number) => Float32Array.from({ length: n }, () => 1 + 0.1 * r());
   const vec = (n: number) => Float32Array.from({ length: n }, () => 0.5 * r());
   const { dim, hiddenDim: h } = config;
@@ -92,7 +93,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+const f32Bytes = (a: Float32Array) =>
+  new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 
 /** A llama2.c checkpoint of `w` (negative vocab in the header: the classifier is stored). */
 export function llama2cBytes(w: LlamaWeights, seqLen: number): Uint8Array {
@@ -121,7 +123,12 @@ export function llama2cBytes(w: LlamaWeights, seqLen: number): Uint8Array {
  * HF's conversion of q/k rows from interleaved pairs to rotate_half (convert_llama_weights_to_hf.py
  * `permute`): within each head, new row j < hd/2 is old row 2j, new row hd/2 + j is old row 2j + 1.
  */
-export function interleavedToHalf(w: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
+export function interleavedToHalf(
+  w: Float32Array,
+  heads: number,
+  headDim: number,
+  cols: number,
+): Float32Array {
   const out = new Float32Array(w.length);
   for (let h = 0; h < heads; h++) {
     for (let j = 0; j < headDim / 2; j++) {
@@ -134,8 +141,10 @@ export function interleavedToHalf(w: Float32Array, heads: number, headDim: numbe
   return out;
 }
 
-/** A safetensors file of F32 tensors (or F16/BF16 when `dtype` says so). */
-export function safetensorsBytes(tensors: Record<string, { data: Float32Array; shape: number[] }>): Uint8Array {
+/** A safetensors file of F32 tensors. */
+export function safetensorsBytes(
+  tensors: Record<string, { data: Float32Array; shape: number[] }>,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   const parts: Uint8Array[] = [];
   let off = 0;
@@ -161,12 +170,21 @@ export async function writeHfFolder(dir: string, w: LlamaWeights, seqLen: number
   w.layers.forEach((l, i) => {
     const p = `model.layers.${i}.`;
     t[p + "input_layernorm.weight"] = { data: l.attnNorm, shape: [c.dim] };
-    t[p + "self_attn.q_proj.weight"] = { data: interleavedToHalf(l.wq, c.nHeads, c.headDim, c.dim), shape: [q, c.dim] };
-    t[p + "self_attn.k_proj.weight"] = { data: interleavedToHalf(l.wk, c.nKvHeads, c.headDim, c.dim), shape: [kv, c.dim] };
+    t[p + "self_attn.q_proj.weight"] = {
+      data: interleavedToHalf(l.wq, c.nHeads, c.headDim, c.dim),
+      shape: [q, c.dim],
+    };
+    t[p + "self_attn.k_proj.weight"] = {
+      data: interleavedToHalf(l.wk, c.nKvHeads, c.headDim, c.dim),
+      shape: [kv, c.dim],
+    };
     t[p + "self_attn.v_proj.weight"] = { data: l.wv, shape: [kv, c.dim] };
     if (l.bq && l.bk && l.bv) {
       t[p + "self_attn.q_proj.bias"] = { data: interleavedToHalf(l.bq, c.nHeads, c.headDim, 1), shape: [q] };
-      t[p + "self_attn.k_proj.bias"] = { data: interleavedToHalf(l.bk, c.nKvHeads, c.headDim, 1), shape: [kv] };
+      t[p + "self_attn.k_proj.bias"] = {
+        data: interleavedToHalf(l.bk, c.nKvHeads, c.headDim, 1),
+        shape: [kv],
+      };
       t[p + "self_attn.v_proj.bias"] = { data: l.bv, shape: [kv] };
     }
     t[p + "self_attn.o_proj.weight"] = { data: l.wo, shape: [c.dim, q] };
@@ -239,9 +257,15 @@ function encodeTensor(t: GgufTensor): Uint8Array {
   return out;
 }
 
-type GgufValue = { u32: number } | { f32: number } | { str: string } | { strs: string[] } | { f32s: number[] } | {
-  i32s: number[];
-};
+type GgufValue =
+  | { u32: number }
+  | { f32: number }
+  | { str: string }
+  | { strs: string[] }
+  | { f32s: number[] }
+  | {
+    i32s: number[];
+  };
 
 /** A GGUF v3 file (alignment 32) with the given metadata and tensors. */
 export function ggufBytes(metadata: Record<string, GgufValue>, tensors: GgufTensor[]): Uint8Array {

@@ -1,0 +1,194 @@
+/**
+ * Kernel benchmark: GFLOP/s of the WGSL matmul and flash attention against the machine's fp32 peak,
+ * with cold time (first call: WGSL compile + run) reported apart from warm time (mean of `reps`
+ * calls encoded into one submission).
+ *
+ * Peak is not measured: a TS/Wasm FMA loop does not reach it. It is the documented constant
+ * {@linkcode MACHINE_PEAK_GFLOPS} (AVX2 FMA, 2 cores), overridable with ROPEKIT_PEAK_GFLOPS. What
+ * is measured is the "shader FMA ceiling": a WGSL kernel doing only register FMAs, i.e. what the
+ * adapter can reach with no memory traffic at all.
+ *
+ *   DENO_WEBGPU_BACKEND=vulkan deno run -A bench/kernels.ts [--json] [--only matmul,attention] [--reps 2]
+ *
+ * @module
+ */
+import { createGpu, type GpuContext } from "../kernels/gpu/context.ts";
+import { encodeMatmul } from "../kernels/gpu/matmul.ts";
+import { encodeAttention } from "../kernels/gpu/attention.ts";
+
+/** fp32 peak of the reference machine: 2 cores × 2 AVX2 FMA units × 8 lanes × 2 flops × ~3.66 GHz. */
+export const MACHINE_PEAK_GFLOPS = 234;
+
+/** One measured kernel. */
+export interface Result {
+  name: string;
+  shape: string;
+  gflop: number;
+  coldMs: number;
+  warmMs: number;
+  gflops: number;
+  /** Percent of the peak (MACHINE_PEAK_GFLOPS or ROPEKIT_PEAK_GFLOPS). */
+  pctPeak: number;
+  adapter: string;
+}
+
+/** Options of {@linkcode benchKernels}. */
+export interface BenchOptions {
+  /** Kernels to run: "fma", "matmul", "attention". Default all. */
+  only?: string[];
+  /** Warm repetitions per kernel. Default 2. */
+  reps?: number;
+}
+
+type Case = {
+  name: string;
+  shape: string;
+  flop: number;
+  setup(ctx: GpuContext): (enc: GPUCommandEncoder) => void;
+};
+
+function peak(): number {
+  const env = Deno.env.get("ROPEKIT_PEAK_GFLOPS");
+  return env ? Number(env) : MACHINE_PEAK_GFLOPS;
+}
+
+function buffers(ctx: GpuContext, ...floats: number[]): GPUBuffer[] {
+  return floats.map((n) => ctx.acquire(n * 4));
+}
+
+function matmulCase(T: number, K: number, N: number): Case {
+  return {
+    name: "matmul",
+    shape: `${T}×${K}×${N}`,
+    flop: 2 * T * K * N,
+    setup(ctx) {
+      const [x, w, out] = buffers(ctx, T * K, N * K, T * N);
+      return (enc) => encodeMatmul(ctx, enc, { x, w, out, T, K, N });
+    },
+  };
+}
+
+function attentionCase(T: number, H: number, hd: number): Case {
+  return {
+    name: "attention",
+    shape: `T${T} H${H} hd${hd}`,
+    // QKᵀ and PV over the causal triangle: 2 · 2·hd flops per (query, key ≤ query) pair and head.
+    flop: 4 * hd * H * (T * (T + 1)) / 2,
+    setup(ctx) {
+      const [q, k, v, out] = buffers(ctx, T * H * hd, T * H * hd, T * H * hd, T * H * hd);
+      return (enc) => encodeAttention(ctx, enc, { q, k, v, out, T, nHeads: H, nKvHeads: H, headDim: hd });
+    },
+  };
+}
+
+/** Register-only FMAs: 32 independent chains per invocation, no loads. */
+function fmaCase(): Case {
+  const ACC = 32, ITER = 1024, GROUPS = 1024, WG = 64;
+  const acc = [...Array(ACC).keys()];
+  const code = `
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = f32(gid.x) * 1e-9;
+${acc.map((i) => `  var a${i} = f32(gid.x + ${i}u);`).join("\n")}
+  for (var k = 0u; k < ${ITER}u; k++) {
+${acc.map((i) => `    a${i} = fma(a${i}, 0.999, b);`).join("\n")}
+  }
+  out[gid.x] = ${acc.map((i) => `a${i}`).join(" + ")};
+}`;
+  return {
+    name: "fma-ceiling",
+    shape: `${GROUPS * WG} invocations × ${ACC * ITER} FMA`,
+    flop: 2 * ACC * ITER * GROUPS * WG,
+    setup(ctx) {
+      const pipe = ctx.pipeline("bench fma", () => code);
+      const [out] = buffers(ctx, GROUPS * WG);
+      const group = ctx.device.createBindGroup({
+        layout: pipe.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: out } }],
+      });
+      return (enc) => {
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipe);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(GROUPS);
+        pass.end();
+      };
+    },
+  };
+}
+
+async function time(
+  ctx: GpuContext,
+  encode: (enc: GPUCommandEncoder) => void,
+  reps: number,
+): Promise<number> {
+  const t0 = performance.now();
+  const enc = ctx.device.createCommandEncoder();
+  for (let r = 0; r < reps; r++) encode(enc);
+  ctx.device.queue.submit([enc.finish()]);
+  await ctx.device.queue.onSubmittedWorkDone();
+  await ctx.checkErrors();
+  return (performance.now() - t0) / reps;
+}
+
+/** Runs the benchmark on a fresh device (destroyed at the end); throws when there is no adapter. */
+export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
+  const ctx = await createGpu();
+  if (!ctx) throw new Error("bench/kernels: no WebGPU adapter");
+  const reps = opts.reps ?? 2;
+  const cases = [
+    fmaCase(),
+    matmulCase(2048, 512, 1376),
+    matmulCase(512, 512, 512),
+    attentionCase(2048, 8, 64),
+  ]
+    .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
+  const results: Result[] = [];
+  try {
+    for (const c of cases) {
+      const encode = c.setup(ctx);
+      const coldMs = await time(ctx, encode, 1);
+      const warmMs = await time(ctx, encode, reps);
+      const gflops = c.flop / warmMs / 1e6;
+      results.push({
+        name: c.name,
+        shape: c.shape,
+        gflop: c.flop / 1e9,
+        coldMs,
+        warmMs,
+        gflops,
+        pctPeak: (100 * gflops) / peak(),
+        adapter: `${ctx.description} (${ctx.backend})`,
+      });
+    }
+  } finally {
+    ctx.destroy();
+  }
+  return results;
+}
+
+if (import.meta.main) {
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  const results = await benchKernels({ only: arg("--only")?.split(","), reps: Number(arg("--reps") ?? 2) });
+  if (Deno.args.includes("--json")) {
+    console.log(JSON.stringify({ peakGflops: peak(), results }, null, 2));
+  } else {
+    console.log(
+      `peak ${peak()} GFLOP/s (${
+        Deno.env.get("ROPEKIT_PEAK_GFLOPS") ? "ROPEKIT_PEAK_GFLOPS" : "documented constant"
+      })`,
+    );
+    for (const r of results) {
+      console.log(
+        `${r.name.padEnd(12)} ${r.shape.padEnd(32)} cold ${r.coldMs.toFixed(0).padStart(6)} ms  warm ${
+          r.warmMs.toFixed(1).padStart(8)
+        } ms  ${r.gflops.toFixed(2).padStart(7)} GFLOP/s  ${r.pctPeak.toFixed(1)}% of peak`,
+      );
+    }
+    console.log(`adapter: ${results[0]?.adapter}`);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Evaluation: perplexity by position, needle-driven perplexity (with its validity check), passkey
+ * retrieval and short-context retention. Every metric is deterministic given a seed and reports
+ * standard errors beside its means.
+ *
+ * @example
+ * ```ts
+ * import { loadModel } from "../model/load_model.ts";
+ * import { loadCorpus, perplexityByPosition } from "./mod.ts";
+ * import { buildTable, builtinRegistry } from "../mod.ts";
+ *
+ * const model = await loadModel("stories260K.bin");
+ * const corpus = await loadCorpus("tinystories.txt", model.tokenizer);
+ * const yarn = builtinRegistry().get("yarn");
+ * const tableFor = (seqLen: number) => buildTable(yarn, model.spec, { targetLength: 2048, seqLen });
+ * const r = await perplexityByPosition(model, tableFor, corpus, { length: 2048, samples: 8, seed: 0 });
+ * console.log(r.ppl, r.buckets);
+ * ```
+ *
+ * @module
+ */
+export type { LanguageModel, TableFor } from "./language_model.ts";
+export {
+  type Corpus,
+  CorpusError,
+  loadCorpus,
+  makeCorpus,
+  normalizeText,
+  sampleOffsets,
+  tokenSpans,
+} from "./corpus.ts";
+export {
+  type BucketResult,
+  perplexityByPosition,
+  type PerplexityOptions,
+  type PerplexityResult,
+} from "./perplexity.ts";
+export {
+  answerNll,
+  buildNeedleDoc,
+  checkTemplate,
+  NEEDLE_TEMPLATES,
+  type NeedleCell,
+  type NeedleDoc,
+  needleDocs,
+  NeedleError,
+  type NeedleOptions,
+  needlePerplexity,
+  type NeedleTemplate,
+  type NeedleValidity,
+  needleValidity,
+  scoreDocs,
+} from "./needle.ts";
+export { type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "./passkey.ts";
+export { type RetentionResult, shortContextRetention } from "./retention.ts";

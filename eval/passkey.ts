@@ -1,0 +1,66 @@
+/**
+ * Passkey retrieval: the needle documents again, but the model must *generate* the answer. Greedy
+ * decoding from the prompt (the document up to the answer), exact match of the generated text
+ * against the answer, over depths × lengths.
+ *
+ * @module
+ */
+import type { LanguageModel, TableFor } from "./language_model.ts";
+import type { Corpus } from "./corpus.ts";
+import { needleDocs, type NeedleOptions } from "./needle.ts";
+import { type Estimate, estimate } from "../util/stats.ts";
+
+/** Accuracy at one (length, depth). */
+export interface PasskeyCell {
+  length: number;
+  depth: number;
+  /** Fraction of exact matches, with its standard error. */
+  accuracy: Estimate;
+}
+
+/** One document's outcome, for reports. */
+export interface PasskeyTrial {
+  length: number;
+  depth: number;
+  expected: string;
+  generated: string;
+  correct: boolean;
+}
+
+/**
+ * Runs passkey retrieval: for each needle document, greedy-decode as many tokens as the answer
+ * has (plus one) and compare the text with the answer (surrounding spaces ignored).
+ */
+export async function passkeyRetrieval(
+  model: LanguageModel,
+  tableFor: TableFor,
+  corpus: Corpus,
+  opts: NeedleOptions,
+): Promise<{ cells: PasskeyCell[]; accuracy: Estimate; trials: PasskeyTrial[] }> {
+  const docs = needleDocs(model.tokenizer, corpus, opts);
+  const trials: PasskeyTrial[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const promptIds = doc.ids.slice(0, doc.answerTokens[0]);
+    const table = await tableFor(doc.ids.length);
+    const out = await model.generate(promptIds, table, doc.answerTokens.length + 1);
+    // Decode prompt + continuation and cut at the prompt's text, so a leading space survives.
+    const full = model.tokenizer.decode([...promptIds, ...out]);
+    const prompt = model.tokenizer.decode(promptIds);
+    const generated = full.slice(prompt.length);
+    const expected = doc.answer.trim();
+    const correct = generated.trim().startsWith(expected) &&
+      !/^[\p{L}\p{N}]/u.test(generated.trim().slice(expected.length));
+    trials.push({ length: doc.targetLength, depth: doc.requestedDepth, expected, generated, correct });
+    opts.onProgress?.({ task: opts.label ?? "passkey", done: i + 1, total: docs.length });
+  }
+  const cells: PasskeyCell[] = [];
+  for (const length of opts.lengths) {
+    for (const depth of opts.depths) {
+      const hits = trials.filter((t) => t.length === length && t.depth === depth).map((
+        t,
+      ) => (t.correct ? 1 : 0));
+      cells.push({ length, depth, accuracy: estimate(hits) });
+    }
+  }
+  return { cells, accuracy: estimate(trials.map((t) => (t.correct ? 1 : 0))), trials };
+}
