@@ -1,6 +1,7 @@
 /** `dynamic-ntk`: NTK scaling recomputed from the current sequence length (HF `dynamic`). @module */
 import { type Strategy, STRATEGY_API_VERSION } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
+import { RopeTableError } from "./table.ts";
 import { extensionFactor, factorParam, plainTable } from "./common.ts";
 
 /**
@@ -18,6 +19,11 @@ export const dynamicNtkStrategy: Strategy = {
   table(spec, ctx, params) {
     const s = extensionFactor(spec, ctx, params);
     const d = spec.rotaryDim;
+    if (d <= 2) {
+      throw new RopeTableError(
+        `Strategy "dynamic-ntk" needs rotary_dim > 2 (its exponent is d/(d−2)), got ${d}`,
+      );
+    }
     const m = spec.maxPositions;
     const len = Math.max(ctx.seqLen ?? m, m);
     const base = spec.theta * Math.pow((s * len / m) - (s - 1), d / (d - 2));

@@ -62,9 +62,50 @@ function num(config: HfConfig, key: string, where = key): number {
   return v;
 }
 
+/** Python truthiness of a JSON value (`{}`, `[]`, `""`, 0, null are false). */
+function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === "") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === "object") return Object.keys(v as object).length > 0;
+  return true;
+}
+
+/**
+ * Model types whose HF default RoPE honours `partial_rotary_factor` (their
+ * `compute_default_rope_parameters` reads it); Llama-style models rotate the whole head by default.
+ * Scaled rope types always honour it. Configs without a model_type are treated as honouring it.
+ */
+const DEFAULT_HONOURS_PARTIAL = new Set([
+  "bamba",
+  "deepseek_v4",
+  "glm",
+  "glm4",
+  "glm4_moe",
+  "glm4v",
+  "glm4v_moe",
+  "gpt_neox",
+  "gpt_neox_japanese",
+  "laguna",
+  "mellum",
+  "mimo_v2_flash",
+  "minimax_m2",
+  "moonshine",
+  "nemotron",
+  "persimmon",
+  "phi",
+  "phi3",
+  "phi4_multimodal",
+  "qwen3_5",
+  "qwen3_5_moe",
+  "qwen3_next",
+  "recurrent_gemma",
+  "stablelm",
+  "zaya",
+]);
+
 function ropeParameters(config: HfConfig): HfConfig {
-  // HF: `rope_scaling or rope_parameters` — the legacy key wins when non-empty.
-  const raw = (config.rope_scaling as HfConfig | null | undefined) || config.rope_parameters;
+  // HF: `rope_scaling or rope_parameters` — the legacy key wins when truthy (an empty {} does not).
+  const raw = truthy(config.rope_scaling) ? config.rope_scaling : config.rope_parameters;
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(
@@ -114,12 +155,18 @@ export function readHfConfig(config: HfConfig, registry: StrategyRegistry = buil
   if (typeof theta !== "number" || !Number.isFinite(theta)) {
     throw new ConfigError(`config: "rope_theta" must be a finite number, got ${JSON.stringify(theta)}`);
   }
-  const headDim = config.head_dim ||
+  // DeepSeek V2/V3 rotate only the qk_rope_head_dim part of each head; HF reads that as head_dim.
+  const ropeHead = String(config.model_type ?? "").startsWith("deepseek_v")
+    ? config.qk_rope_head_dim
+    : undefined;
+  const headDim = ropeHead || config.head_dim ||
     Math.floor(num(config, "hidden_size") / num(config, "num_attention_heads"));
   if (typeof headDim !== "number" || !Number.isInteger(headDim) || headDim <= 0) {
     throw new ConfigError(`config: "head_dim" must be a positive integer, got ${JSON.stringify(headDim)}`);
   }
-  const partial = rp.partial_rotary_factor ?? config.partial_rotary_factor ?? 1;
+  const ignoresPartial = ropeType === "default" && config.model_type !== undefined &&
+    !DEFAULT_HONOURS_PARTIAL.has(String(config.model_type));
+  const partial = ignoresPartial ? 1 : rp.partial_rotary_factor ?? config.partial_rotary_factor ?? 1;
   if (typeof partial !== "number" || !(partial > 0 && partial <= 1)) {
     throw new ConfigError(
       `config: "partial_rotary_factor" must be in (0, 1], got ${JSON.stringify(partial)}`,

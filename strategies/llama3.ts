@@ -36,19 +36,20 @@ export const llama3Strategy: Strategy = {
     const lowFreqFactor = params.low_freq_factor as number;
     const highFreqFactor = params.high_freq_factor as number;
     const context = spec.originalContext;
-    // Python scalars meet float32 tensors: each is rounded to float32 first.
-    const lowWavelen = f(context / lowFreqFactor);
-    const highWavelen = f(context / highFreqFactor);
+    // Arithmetic with a Python scalar rounds the scalar to float32; comparisons do not (the band
+    // edges are compared in float64). `scalar / tensor` is `reciprocal(tensor) * scalar` in PyTorch.
+    const lowWavelen = context / lowFreqFactor;
+    const highWavelen = context / highFreqFactor;
     const twoPi = f(2 * Math.PI);
     const contextF = f(context);
     const lowF = f(lowFreqFactor);
     const bandF = f(highFreqFactor - lowFreqFactor);
 
     const invFreq = baseInvFreq(spec.theta, spec.rotaryDim).map((inv) => {
-      const wavelen = f(twoPi / inv);
-      if (wavelen < highWavelen) return inv;
+      const wavelen = f(f(1 / inv) * twoPi);
       if (wavelen > lowWavelen) return f(inv / s);
-      const smooth = f(f(f(contextF / wavelen) - lowF) / bandF);
+      if (wavelen < highWavelen) return inv;
+      const smooth = f(f(f(f(1 / wavelen) * contextF) - lowF) / bandF);
       return f(f(f(f(1 - smooth) * inv) / s) + f(smooth * inv));
     });
     return plainTable(spec, invFreq, 1);

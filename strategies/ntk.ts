@@ -1,6 +1,7 @@
 /** `ntk`: static NTK-aware scaling. @module */
 import { type Strategy, STRATEGY_API_VERSION } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
+import { RopeTableError } from "./table.ts";
 import { extensionFactor, factorParam, plainTable } from "./common.ts";
 
 /**
@@ -17,6 +18,9 @@ export const ntkStrategy: Strategy = {
   table(spec, ctx, params) {
     const s = extensionFactor(spec, ctx, params);
     const d = spec.rotaryDim;
+    if (d <= 2) {
+      throw new RopeTableError(`Strategy "ntk" needs rotary_dim > 2 (its exponent is d/(d−2)), got ${d}`);
+    }
     const base = spec.theta * Math.pow(s, d / (d - 2));
     return plainTable(spec, baseInvFreq(base, d), 1);
   },
