@@ -8,6 +8,7 @@
 import type { LanguageModel, TableFor } from "./language_model.ts";
 import type { Corpus } from "./corpus.ts";
 import { perplexityByPosition } from "./perplexity.ts";
+import { resolveFrequencies } from "../strategies/table.ts";
 import type { ProgressSink } from "../util/progress.ts";
 
 /** Result of {@linkcode shortContextRetention}. */
@@ -19,30 +20,41 @@ export interface RetentionResult {
   originalPpl: number;
   /** originalPpl / ppl: 1 means nothing lost (can exceed 1). */
   retention: number;
+  /** True when the strategy applies exactly the original RoPE at this length (so nothing was rescored). */
+  identical: boolean;
 }
 
-/** Scores `samples` windows of `length` (default L0) with both tables. */
+/** Options of {@linkcode shortContextRetention}. */
+export interface RetentionOptions {
+  samples: number;
+  seed: number;
+  /** Window length (default L0). */
+  length?: number;
+  /** The original RoPE. */
+  original: TableFor;
+  /** The original's perplexity on these windows, when already known (it is the same for every strategy). */
+  originalPpl?: number;
+  onProgress?: ProgressSink;
+  label?: string;
+}
+
+/** Scores `samples` windows of `length` (default L0) with the strategy and the original RoPE. */
 export async function shortContextRetention(
   model: LanguageModel,
   tableFor: TableFor,
-  original: TableFor,
   corpus: Corpus,
-  opts: { samples: number; seed: number; length?: number; onProgress?: ProgressSink; label?: string },
+  opts: RetentionOptions,
 ): Promise<RetentionResult> {
   const length = opts.length ?? model.spec.originalContext;
   const common = { length, samples: opts.samples, seed: opts.seed, onProgress: opts.onProgress };
-  const withStrategy = await perplexityByPosition(model, tableFor, corpus, {
-    ...common,
-    label: opts.label ?? "short",
-  });
-  const withOriginal = await perplexityByPosition(model, original, corpus, {
-    ...common,
-    label: "short (original)",
-  });
-  return {
-    length,
-    ppl: withStrategy.ppl,
-    originalPpl: withOriginal.ppl,
-    retention: withOriginal.ppl / withStrategy.ppl,
-  };
+  const originalPpl = opts.originalPpl ??
+    (await perplexityByPosition(model, opts.original, corpus, { ...common, label: "short (original)" })).ppl;
+  const mine = resolveFrequencies(await tableFor(length), length);
+  const orig = resolveFrequencies(await opts.original(length), length);
+  const identical = mine.attentionScale === orig.attentionScale && mine.startTokens === 0 &&
+    mine.invFreq.every((v, i) => v === orig.invFreq[i]);
+  const ppl = identical
+    ? originalPpl
+    : (await perplexityByPosition(model, tableFor, corpus, { ...common, label: opts.label ?? "short" })).ppl;
+  return { length, ppl, originalPpl, retention: originalPpl / ppl, identical };
 }

@@ -56,10 +56,18 @@ async function hubFetch(url: string, name: string): Promise<Response> {
 }
 
 /** Downloads one repo file into the cache unless it is there; returns its local path. */
-async function download(repo: string, file: string, name: string): Promise<string> {
-  const local = join(cacheDir(), "hf", repo, file);
+async function download(
+  repo: string,
+  file: string,
+  name: string,
+  kind: "model" | "dataset" = "model",
+): Promise<string> {
+  const local = join(cacheDir(), kind === "model" ? "hf" : "hf-datasets", repo, file);
   if (await exists(local)) return local;
-  const res = await hubFetch(`${HUB}/${repo}/resolve/main/${file}`, name);
+  const res = await hubFetch(
+    `${HUB}/${kind === "model" ? "" : "datasets/"}${repo}/resolve/main/${file}`,
+    name,
+  );
   await Deno.mkdir(dirname(local), { recursive: true });
   // Write beside the target and rename, so an interrupted download never looks complete.
   const partial = `${local}.partial`;
@@ -108,4 +116,14 @@ export async function resolveHfName(name: string): Promise<string> {
   }
   for (const f of wanted) await download(repo, f, name);
   return local;
+}
+
+/**
+ * `hf-dataset:owner/repo/path/file.txt`: one file of a dataset repo, downloaded once into the cache
+ * (evaluation text for `compare`); returns its local path.
+ */
+export function resolveHfDatasetFile(name: string): Promise<string> {
+  const { repo, path } = parseHfName(name.replace(/^hf-dataset:/, "hf:"));
+  if (!path) throw new ModelFormatError(`${name}: expected hf-dataset:owner/repo/path`);
+  return download(repo, path, name, "dataset");
 }

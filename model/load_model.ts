@@ -8,13 +8,13 @@ import { dirname, join } from "node:path";
 import type { RopeSpec } from "../strategies/types.ts";
 import type { Backend } from "./backend.ts";
 import { ModelFormatError } from "./config.ts";
-import { CpuBackend } from "./cpu_backend.ts";
 import { type LoadedFiles, loadGguf } from "./gguf_model.ts";
 import { loadHfDirectory } from "./hf_model.ts";
 import { resolveHfName } from "./hub.ts";
 import { parseLlama2cCheckpoint } from "./llama2c_checkpoint.ts";
 import { parseLlama2cTokenizer } from "./llama2c_tokenizer.ts";
 import { Model } from "./model.ts";
+import { defaultBackend } from "./native_backend.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
 
@@ -24,7 +24,7 @@ export interface LoadOptions {
   tokenizer?: string;
   /** Replaces fields of the RoPE spec read from the files (e.g. the trained context L0). */
   spec?: Partial<RopeSpec>;
-  /** Default: the CPU backend. */
+  /** Default: the native backend when its library loads (`deno task build`, --allow-ffi), else the CPU one. */
   backend?: Backend;
 }
 
@@ -117,7 +117,7 @@ export async function loadModel(name: string, options: LoadOptions = {}): Promis
     files = await loadLlama2c(path, options.tokenizer);
   }
   const spec = overrideSpec(files.spec, options.spec ?? {}, path);
-  return new Model(files.weights, spec, files.tokenizer, options.backend ?? new CpuBackend(), path);
+  return new Model(files.weights, spec, files.tokenizer, options.backend ?? defaultBackend(), path);
 }
 
 async function hasGgufMagic(path: string): Promise<boolean> {

@@ -439,6 +439,22 @@ class Gen:
           "HF applies `wavelen > low_wavelen -> inv/s` first, and no index is 'medium'",
           dict(base, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 4.0,
                                    "high_freq_factor": 1.0, "original_max_position_embeddings": 2048}))
+        # Band edges compared in float32: torch rounds the Python-float threshold to float32 before comparing.
+        w = wavelen_f32(500000.0, 128, 40)
+        lf = 8192 / (w * (1 - 2.0 ** -26))  # low_wavelen = O/lf sits < half an ulp below w: equal in float32
+        Q("llama3-f32-compare-inverted", "inverted band with low_wavelen within half a float32 ulp below index 40's "
+          "wavelength: HF compares in float32 (w > low is False, w < high True -> unchanged); a float64 "
+          f"comparison divides index 40 by 8. wavelen_f32[40]={w!r} (AVX2 torch)",
+          dict(base, rope_theta=500000.0, max_position_embeddings=131072,
+               rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": lf,
+                             "high_freq_factor": lf / 4, "original_max_position_embeddings": 8192}))
+        Q("llama3-f32-compare-zero-band", "lf == hf with O/lf within half a float32 ulp above index 40's wavelength: "
+          "HF (float32 compare) finds index 40 'medium' and divides by hf - lf = 0 -> NaN (unusable); a float64 "
+          "comparison keeps it",
+          dict(base, rope_theta=500000.0, max_position_embeddings=131072,
+               rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 8192 / (w * (1 + 2.0 ** -26)),
+                             "high_freq_factor": 8192 / (w * (1 + 2.0 ** -26)),
+                             "original_max_position_embeddings": 8192}))
         Q("llama3-partial", "llama3 with partial_rotary_factor 0.5 (honoured by the llama3 function)",
           dict(base, partial_rotary_factor=0.5, rope_theta=500000.0,
                rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,

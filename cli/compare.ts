@@ -1,0 +1,191 @@
+/**
+ * `deno task compare`: extend a model with each strategy and compare them side by side.
+ *
+ * @module
+ */
+import { compare, type CompareReport, type Metric, METRICS } from "../compare/compare.ts";
+import { resolveEntry, splitEntries } from "../compare/strategy_entry.ts";
+import { textReport, writeReport } from "../compare/report.ts";
+import { builtinRegistry } from "../strategies/registry.ts";
+import { loadCorpus } from "../eval/corpus.ts";
+import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/needle.ts";
+import { resolveHfDatasetFile } from "../model/hub.ts";
+import { stderrProgress } from "../util/progress.ts";
+import {
+  CliError,
+  loadModelFromFlags,
+  MODEL_OPTIONS,
+  MODEL_USAGE,
+  parseFlags,
+  positiveInt,
+  runCommand,
+} from "./args.ts";
+
+/** The model compare uses when neither --model nor ROPEKIT_MODEL names one. */
+export const DEFAULT_MODEL = "hf:karpathy/tinyllamas/stories260K/stories260K.bin";
+/** Its evaluation text (TinyStories validation), downloaded once. */
+export const DEFAULT_TEXT = "hf-dataset:roneneldan/TinyStories/TinyStories-valid.txt";
+
+const USAGE = `Usage: deno task compare --strategies LIST [options]
+
+  --strategies LIST      comma-separated entries: name, name:k=v,k=v, or name@result.json
+                         (e.g. yarn,yarn:beta_fast=16,longrope2@search.json)
+  --model M              model (default: $ROPEKIT_MODEL, else ${DEFAULT_MODEL})
+  --text FILE            evaluation text (default: $ROPEKIT_TEXT, else TinyStories validation, downloaded once)
+  --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
+  --target N             length the strategies extend to (default: the largest length)
+  --metrics LIST         any of ${METRICS.join(",")} (default: ppl,needle,short)
+  --samples N            windows / documents per length (default 8)
+  --seed S               random seed (default 0)
+  --template T           needle template: ${
+  Object.keys(NEEDLE_TEMPLATES).join(", ")
+} or a JSON file (default story-pet)
+  --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
+  --json                 print the report as JSON on stdout
+  --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
+${MODEL_USAGE}`;
+
+function intList(flag: string, raw: string): number[] {
+  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new CliError(`${flag} needs at least one value`);
+  return items.map((s) => positiveInt(flag, s)!);
+}
+
+function depthList(raw: string): number[] {
+  return raw.split(",").map((s) => {
+    const d = Number(s.trim());
+    if (s.trim() === "" || !(d >= 0 && d <= 1)) {
+      throw new CliError(`--depths values must lie in [0, 1], got "${s}"`);
+    }
+    return d;
+  });
+}
+
+async function templateFrom(raw: string | undefined): Promise<NeedleTemplate> {
+  if (raw === undefined) return NEEDLE_TEMPLATES["story-pet"];
+  if (NEEDLE_TEMPLATES[raw]) return NEEDLE_TEMPLATES[raw];
+  let text: string;
+  try {
+    text = await Deno.readTextFile(raw);
+  } catch {
+    throw new CliError(
+      `--template ${raw}: not a built-in template (${
+        Object.keys(NEEDLE_TEMPLATES).join(", ")
+      }) nor a readable file`,
+    );
+  }
+  try {
+    return checkTemplate(JSON.parse(text));
+  } catch (e) {
+    throw new CliError(`--template ${raw}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Refuses lengths that cannot run: each pass holds O(T·d) activations and a T-long KV cache per layer
+ * (never T×T), so memory grows linearly; refuse what would not fit in half the free memory.
+ */
+function checkMemory(
+  lengths: number[],
+  cfg: {
+    dim: number;
+    hiddenDim: number;
+    nLayers: number;
+    nKvHeads: number;
+    headDim: number;
+    vocabSize: number;
+  },
+) {
+  const free = Deno.systemMemoryInfo().available;
+  for (const T of lengths) {
+    const perToken = 4 * (cfg.dim * 8 + cfg.hiddenDim * 3 + 2 * cfg.nLayers * cfg.nKvHeads * cfg.headDim);
+    const bytes = T * perToken;
+    if (bytes > free / 2) {
+      throw new CliError(
+        `--lengths ${T}: needs about ${
+          (bytes / 2 ** 30).toFixed(1)
+        } GiB of activations, more than half the ` +
+          `${(free / 2 ** 30).toFixed(1)} GiB free`,
+      );
+    }
+  }
+}
+
+async function main() {
+  const v = parseFlags(Deno.args, {
+    ...MODEL_OPTIONS,
+    strategies: { type: "string" },
+    text: { type: "string" },
+    lengths: { type: "string" },
+    target: { type: "string" },
+    metrics: { type: "string" },
+    samples: { type: "string" },
+    seed: { type: "string" },
+    template: { type: "string" },
+    depths: { type: "string" },
+    json: { type: "boolean" },
+    out: { type: "string" },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (typeof v.strategies !== "string" || !v.strategies.trim()) {
+    throw new CliError("--strategies LIST is required (see --help)");
+  }
+  const registry = builtinRegistry();
+  const entries = [];
+  for (const e of splitEntries(v.strategies)) entries.push(await resolveEntry(e, registry));
+  const metrics = ((v.metrics as string | undefined) ?? "ppl,needle,short").split(",").map((m) =>
+    m.trim()
+  ) as Metric[];
+  for (const m of metrics) {
+    if (!METRICS.includes(m)) {
+      throw new CliError(`--metrics: unknown metric "${m}" (known: ${METRICS.join(", ")})`);
+    }
+  }
+  const samples = positiveInt("--samples", v.samples) ?? 8;
+  const seedRaw = v.seed as string | undefined;
+  const seed = seedRaw === undefined ? 0 : Number(seedRaw);
+  if (!Number.isInteger(seed) || seed < 0) {
+    throw new CliError(`--seed must be a non-negative integer, got "${seedRaw}"`);
+  }
+  const template = await templateFrom(v.template as string | undefined);
+  const depths = v.depths === undefined ? undefined : depthList(v.depths as string);
+
+  const modelName = (v.model as string | undefined) ?? Deno.env.get("ROPEKIT_MODEL") ?? DEFAULT_MODEL;
+  const model = await loadModelFromFlags({ ...v, model: modelName });
+  const L0 = model.spec.originalContext;
+  const lengths = v.lengths === undefined ? [2 * L0, 4 * L0] : intList("--lengths", v.lengths as string);
+  for (const L of lengths) {
+    if (L < 2) throw new CliError(`--lengths: a window needs at least 2 tokens, got ${L}`);
+  }
+  checkMemory(lengths, model.config);
+  const target = positiveInt("--target", v.target);
+
+  let textPath = (v.text as string | undefined) ?? Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT;
+  if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
+  const corpus = await loadCorpus(textPath, model.tokenizer);
+
+  const report: CompareReport = await compare({
+    model,
+    modelName,
+    strategies: entries,
+    corpus,
+    lengths,
+    target,
+    metrics,
+    samples,
+    seed,
+    template,
+    depths,
+    onProgress: stderrProgress(),
+  });
+  if (v.out) {
+    const files = await writeReport(report, v.out as string);
+    console.error(`wrote ${files.join(", ")}`);
+  }
+  console.log(v.json ? JSON.stringify(report, null, 2) : textReport(report));
+}
+
+if (import.meta.main) await runCommand(main);

@@ -1,0 +1,55 @@
+/**
+ * Native kernels with the same signatures as the `kernels/cpu` references, for tests and benchmarks
+ * (the native backend calls the symbols directly to keep packed weights and a transposed KV cache).
+ * Each function throws when the library is not loaded: check {@linkcode nativeKernels} first.
+ *
+ * @module
+ */
+import { type AttentionOptions, documentStarts } from "../cpu/attention.ts";
+import { nativeKernels, type NativeSymbols, packedWeights } from "./lib.ts";
+
+export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
+
+function lib(): NativeSymbols {
+  const nk = nativeKernels();
+  if (!nk) throw new Error("native kernels are not loaded");
+  return nk;
+}
+
+/** As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias). `w` is packed once and cached. */
+export function matmulNative(
+  out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  T: number,
+  K: number,
+  N: number,
+  bias?: Float32Array,
+): void {
+  const nk = lib();
+  nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, 0);
+}
+
+/** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); transposes them first. */
+export function causalAttentionNative(
+  out: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  T: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+  opts: AttentionOptions = {},
+): void {
+  if (nHeads % nKvHeads !== 0) {
+    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
+  }
+  const nk = lib();
+  const kt = new Float32Array(T * nKvHeads * headDim), vt = new Float32Array(T * nKvHeads * headDim);
+  nk.rk_store_transposed(kt, k, T, 0, nKvHeads, headDim, T);
+  nk.rk_store_transposed(vt, v, T, 0, nKvHeads, headDim, T);
+  const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
+  nk.rk_attention(out, q, kt, vt, T, 0, T, nHeads, nKvHeads, headDim, scale, first);
+}

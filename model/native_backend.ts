@@ -1,0 +1,149 @@
+/**
+ * The native backend: the llama forward pass on the C kernels of `kernels/native` (Deno FFI,
+ * OpenMP). Weights are packed for the matmul on first use; the KV cache is kept transposed
+ * ([nKvHeads][headDim][capacity]), the layout the attention kernel reads, so decoding steps never
+ * re-transpose it. {@linkcode defaultBackend} picks it when the library loads, else the CPU backend.
+ *
+ * @module
+ */
+import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
+import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
+import { nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "../kernels/native/lib.ts";
+import type { Backend, KvCache } from "./backend.ts";
+import type { LlamaWeights } from "./config.ts";
+import { CpuBackend } from "./cpu_backend.ts";
+
+/** Rows of logits computed at a time for the NLL: memory O(rows·vocab), never T×vocab. */
+const LOGIT_ROWS = 256;
+
+/** Transposed keys and values per layer, [nKvHeads][headDim][capacity] each. */
+class NativeKvCache implements KvCache {
+  length = 0;
+  readonly keys: Float32Array[];
+  readonly values: Float32Array[];
+  constructor(weights: LlamaWeights, readonly capacity: number) {
+    const c = weights.config;
+    const size = capacity * c.nKvHeads * c.headDim;
+    this.keys = weights.layers.map(() => new Float32Array(size));
+    this.values = weights.layers.map(() => new Float32Array(size));
+  }
+}
+
+/** The backend on the native kernels; construct it with {@linkcode nativeBackend}. */
+export class NativeBackend implements Backend {
+  readonly name = "native";
+  constructor(private readonly nk: NativeSymbols) {}
+
+  /**
+   * Runs every layer over T = tokens.length rows at positions start.., appending their keys/values
+   * to `cache`; returns the residual stream x [T][dim] (before the final norm).
+   */
+  private forward(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache: NativeKvCache): Float32Array {
+    const nk = this.nk, c = w.config, T = tokens.length, start = cache.length;
+    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim, hd = c.headDim;
+    checkRopeApply(rope, hd, T);
+    const table = ropeCosSinTable(rope, T); // shared by all layers
+    const interleaved = rope.pairing === "interleaved" ? 1 : 0;
+    const x = new Float32Array(T * c.dim), h = new Float32Array(T * c.dim);
+    const q = new Float32Array(T * qDim), att = new Float32Array(T * qDim);
+    const k = new Float32Array(T * kvDim), v = new Float32Array(T * kvDim);
+    const gate = new Float32Array(T * c.hiddenDim), up = new Float32Array(T * c.hiddenDim);
+    const mm = (
+      out: Float32Array,
+      inp: Float32Array,
+      wt: Float32Array,
+      K: number,
+      N: number,
+      acc = 0,
+      b?: Float32Array,
+    ) => nk.rk_matmul(out, inp, packedWeights(nk, wt, N, K), b ?? null, T, K, N, acc);
+    embedRef(x, w.embedding, tokens, c.dim);
+    w.layers.forEach((l, i) => {
+      nk.rk_rmsnorm(h, x, l.attnNorm, T, c.dim, c.normEps);
+      mm(q, h, l.wq, c.dim, qDim, 0, l.bq);
+      mm(k, h, l.wk, c.dim, kvDim, 0, l.bk);
+      mm(v, h, l.wv, c.dim, kvDim, 0, l.bv);
+      nk.rk_rope(q, table, T, c.nHeads, hd, rope.rotaryDim, interleaved);
+      nk.rk_rope(k, table, T, c.nKvHeads, hd, rope.rotaryDim, interleaved);
+      nk.rk_store_transposed(cache.keys[i], k, T, start, c.nKvHeads, hd, cache.capacity);
+      nk.rk_store_transposed(cache.values[i], v, T, start, c.nKvHeads, hd, cache.capacity);
+      const [kt, vt] = [cache.keys[i], cache.values[i]];
+      nk.rk_attention(
+        att,
+        q,
+        kt,
+        vt,
+        T,
+        start,
+        cache.capacity,
+        c.nHeads,
+        c.nKvHeads,
+        hd,
+        1 / Math.sqrt(hd),
+        null,
+      );
+      mm(x, att, l.wo, qDim, c.dim, 1); // x += att·Woᵀ (residual fused)
+      nk.rk_rmsnorm(h, x, l.ffnNorm, T, c.dim, c.normEps);
+      mm(gate, h, l.wGate, c.dim, c.hiddenDim);
+      mm(up, h, l.wUp, c.dim, c.hiddenDim);
+      nk.rk_swiglu(gate, gate, up, BigInt(T * c.hiddenDim));
+      mm(x, gate, l.wDown, c.hiddenDim, c.dim, 1);
+    });
+    cache.length = start + T;
+    return x;
+  }
+
+  forwardNll(w: LlamaWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+    const nk = this.nk, c = w.config, T = tokens.length - 1, V = c.vocabSize;
+    if (T < 1) return Promise.resolve(new Float32Array(0));
+    const targets = tokens.subarray(1);
+    targets.forEach((id, t) => {
+      if (!(id >= 0 && id < V)) throw new RangeError(`target ${id} at ${t} is outside [0, ${V})`);
+    });
+    const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(w, T));
+    nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
+    const nll = new Float32Array(T), logits = new Float32Array(Math.min(T, LOGIT_ROWS) * V);
+    const cls = packedWeights(nk, w.classifier, V, c.dim);
+    for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
+      const rows = Math.min(LOGIT_ROWS, T - t0);
+      nk.rk_matmul(logits, x.subarray(t0 * c.dim), cls, null, rows, c.dim, V, 0);
+      nk.rk_nll_from_logits(nll.subarray(t0), logits, targets.subarray(t0), rows, V);
+    }
+    return Promise.resolve(nll);
+  }
+
+  createCache(w: LlamaWeights, capacity: number): KvCache {
+    return new NativeKvCache(w, capacity);
+  }
+
+  forwardStep(w: LlamaWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+    const cache = kv as NativeKvCache, c = w.config;
+    const start = cache.length, end = start + tokens.length;
+    if (end > cache.capacity) {
+      throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
+    }
+    if ((rope.positionOffset ?? 0) !== start) {
+      throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
+    }
+    const x = this.forward(w, tokens, rope, cache);
+    const last = x.subarray((tokens.length - 1) * c.dim);
+    this.nk.rk_rmsnorm(last, last, w.finalNorm, 1, c.dim, c.normEps);
+    const logits = new Float32Array(c.vocabSize);
+    const cls = packedWeights(this.nk, w.classifier, c.vocabSize, c.dim);
+    this.nk.rk_matmul(logits, last, cls, null, 1, c.dim, c.vocabSize, 0);
+    return Promise.resolve(logits);
+  }
+}
+
+/** The native backend, or null when the library is not available (see `nativeStatus()`). */
+export function nativeBackend(): NativeBackend | null {
+  const nk = nativeKernels();
+  return nk ? new NativeBackend(nk) : null;
+}
+
+/** What `loadModel` uses when no backend is given: native when it loads, else the CPU backend. */
+export function defaultBackend(): Backend {
+  return nativeBackend() ?? new CpuBackend();
+}
+
+export { nativeStatus };

@@ -1,0 +1,53 @@
+/**
+ * Evaluators run fitness for the search loop. The loop hands out up to `capacity` tasks at once and
+ * never assumes where they run: a task is plain JSON (key, genome, strategy params), so a pool of
+ * remote workers behind a queue can implement {@linkcode Evaluator} exactly like the local pool.
+ *
+ * @module
+ */
+import type { Params } from "../strategies/types.ts";
+
+/** One candidate to score. Plain JSON: it can be queued, sent to a worker and logged. */
+export interface EvalTask {
+  /** The candidate's canonical key (see `SearchSpace.key`). */
+  key: string;
+  genome: unknown;
+  /** The strategy parameters the genome stands for. */
+  params: Params;
+}
+
+/** A fitness value (lower is better) with optional JSON detail kept in the journal. */
+export interface EvalOutcome {
+  fitness: number;
+  detail?: unknown;
+}
+
+/** A fitness function: lower is better. Non-finite values rank last. */
+export type Fitness = (task: EvalTask) => Promise<number | EvalOutcome>;
+
+/** Runs tasks; `capacity` of them may be in flight at once. */
+export interface Evaluator {
+  readonly capacity: number;
+  evaluate(task: EvalTask): Promise<EvalOutcome>;
+}
+
+/** Normalises what a fitness function returned. */
+export function toOutcome(v: number | EvalOutcome): EvalOutcome {
+  return typeof v === "number" ? { fitness: v } : v;
+}
+
+/**
+ * The in-process pool: calls `fitness` directly. With capacity > 1 the calls overlap, which helps
+ * fitness that awaits I/O or a GPU; CPU-bound model evaluation in one isolate gains nothing from it.
+ */
+export class LocalPool implements Evaluator {
+  constructor(private readonly fitness: Fitness, readonly capacity = 1) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`pool capacity must be a positive integer, got ${capacity}`);
+    }
+  }
+
+  async evaluate(task: EvalTask): Promise<EvalOutcome> {
+    return toOutcome(await this.fitness(task));
+  }
+}

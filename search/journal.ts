@@ -1,0 +1,153 @@
+/**
+ * The search journal: JSON lines, a header describing the search, then one line per evaluated
+ * candidate, appended as each completes. A journal lets `--resume` continue a killed search without
+ * re-evaluating anything: the loop replays deterministically and takes recorded fitness instead of
+ * calling the evaluator. A kill -9 can tear the last line; it is dropped (and cut off the file) on
+ * resume — that candidate is simply evaluated again.
+ *
+ * @module
+ */
+import { isDeepStrictEqual } from "node:util";
+
+/** Journal format marker (first line). */
+export const JOURNAL_FORMAT = "ropekit-search-journal";
+
+/** The first line: what search this journal belongs to. */
+export interface JournalHeader {
+  type: "header";
+  format: typeof JOURNAL_FORMAT;
+  version: 1;
+  /** Everything that determines which candidates are proposed and how they are scored. */
+  fingerprint: Record<string, unknown>;
+}
+
+/** One evaluated candidate. */
+export interface JournalEntry {
+  type: "eval";
+  key: string;
+  genome: unknown;
+  fitness: number | null;
+  detail?: unknown;
+  /** Generation (0 = initial population) and position in the search's deterministic order. */
+  generation: number;
+  order: number;
+  /** Seconds this evaluation took, and search time so far (summed over sessions). */
+  seconds: number;
+  elapsed: number;
+}
+
+/** Thrown for a journal that cannot be used. */
+export class JournalError extends Error {
+  override name = "JournalError";
+}
+
+/** Reads a journal's entries; tolerates (and reports) a torn last line. */
+export function parseJournal(text: string, path: string): {
+  header: JournalHeader;
+  entries: JournalEntry[];
+  /** Bytes of complete, valid lines (where the next append must start). */
+  validBytes: number;
+  tornTail: boolean;
+} {
+  const enc = new TextEncoder();
+  const lines = text.split("\n");
+  // Without a trailing newline the last piece is a partial write; with one it is "".
+  const tail = lines.pop() ?? "";
+  const parsed: unknown[] = [];
+  let validBytes = 0;
+  let tornTail = tail !== "";
+  for (const [i, line] of lines.entries()) {
+    try {
+      parsed.push(JSON.parse(line));
+      validBytes += enc.encode(line).length + 1;
+    } catch {
+      if (i === lines.length - 1 && tail === "") {
+        tornTail = true; // a partial line followed by a newline of a later, interrupted write
+        break;
+      }
+      throw new JournalError(`journal ${path}: line ${i + 1} is not JSON (only the last line may be torn)`);
+    }
+  }
+  const header = parsed[0] as JournalHeader | undefined;
+  if (!header || header.type !== "header" || header.format !== JOURNAL_FORMAT || header.version !== 1) {
+    throw new JournalError(`journal ${path}: not a ${JOURNAL_FORMAT} v1 file`);
+  }
+  return { header, entries: parsed.slice(1) as JournalEntry[], validBytes, tornTail };
+}
+
+/** Top-level fields of two fingerprints that differ (for a clear resume error). */
+function differences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => !isDeepStrictEqual(a[k], b[k]));
+}
+
+/** An open journal: appends are serialised so lines never interleave. */
+export class Journal {
+  #chain: Promise<void> = Promise.resolve();
+
+  private constructor(readonly path: string, private readonly file: Deno.FsFile) {}
+
+  /**
+   * Creates a journal (refusing to overwrite one) or, with `resume`, reopens it after checking it
+   * belongs to the same search; returns the entries already recorded.
+   */
+  static async open(
+    path: string,
+    fingerprint: Record<string, unknown>,
+    resume: boolean,
+  ): Promise<{ journal: Journal; entries: JournalEntry[]; tornTail: boolean }> {
+    if (!resume) {
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(path, { write: true, createNew: true });
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) {
+          throw new JournalError(`journal ${path} exists: pass --resume to continue that search, or remove it`);
+        }
+        throw new JournalError(`journal ${path}: cannot create (${(e as Error).message})`);
+      }
+      const journal = new Journal(path, file);
+      const header: JournalHeader = { type: "header", format: JOURNAL_FORMAT, version: 1, fingerprint };
+      await journal.#write(header);
+      return { journal, entries: [], tornTail: false };
+    }
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      throw new JournalError(`--resume: cannot read journal ${path} (${(e as Error).message})`);
+    }
+    const { header, entries, validBytes, tornTail } = parseJournal(text, path);
+    const diff = differences(header.fingerprint, fingerprint);
+    if (diff.length) {
+      throw new JournalError(
+        `journal ${path} belongs to a different search (differs in: ${diff.join(", ")}); ` +
+          `rerun with the same settings or start a new journal`,
+      );
+    }
+    await Deno.truncate(path, validBytes);
+    const file = await Deno.open(path, { append: true });
+    return { journal: new Journal(path, file), entries, tornTail };
+  }
+
+  /** Appends one entry; resolves once it is written. */
+  append(entry: JournalEntry): Promise<void> {
+    return this.#write(entry);
+  }
+
+  #write(obj: unknown): Promise<void> {
+    const bytes = new TextEncoder().encode(JSON.stringify(obj) + "\n");
+    this.#chain = this.#chain.then(async () => {
+      // Lines go out whole and in order, so a kill can tear at most the line being written.
+      let at = 0;
+      while (at < bytes.length) at += await this.file.write(bytes.subarray(at));
+    });
+    return this.#chain;
+  }
+
+  /** Waits for pending appends and closes the file. */
+  async close(): Promise<void> {
+    await this.#chain;
+    this.file.close();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The search use case, shared by `deno task search` and the server: pick the space for a strategy
+ * (LongRoPE, LongRoPE2, or its declared parameters), score candidates with a built-in fitness on a
+ * model, journal every evaluation, and return the result file's content.
+ *
+ * @module
+ */
+import type { Corpus } from "../eval/corpus.ts";
+import type { Model } from "../model/model.ts";
+import type { Params, RopeSpec, Strategy } from "../strategies/types.ts";
+import { buildTable } from "../strategies/registry.ts";
+import { resolveParams } from "../strategies/params.ts";
+import { defaultCriticalIndex, tenPeriodCriticalDim, theoreticalCriticalDim } from "../strategies/critical.ts";
+import { toHfRopeScaling } from "../strategies/export.ts";
+import type { ProgressSink } from "../util/progress.ts";
+import type { Budget } from "./budget.ts";
+import { LocalPool } from "./evaluator.ts";
+import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
+import { Journal } from "./journal.ts";
+import type { SearchSpace } from "./space.ts";
+import { type FitnessSettings, strategyFitness } from "./strategy_fitness.ts";
+import { longropeSpace } from "./spaces/longrope_space.ts";
+import { longrope2Space } from "./spaces/longrope2_space.ts";
+import { paramSpace } from "./spaces/param_space.ts";
+import { RESULT_FORMAT, type SearchResultFile } from "./result.ts";
+
+/** Space settings; each space reads the ones that apply to it. */
+export interface SpaceSettings {
+  step?: number;
+  /** longrope: upper bound (1 + s); longrope2: box [min, max] (default [s, 2s]). */
+  minFactor?: number;
+  maxFactor?: number;
+  /** longrope: n̂ candidates to search. */
+  startTokens?: number[];
+  /** longrope2: candidate critical indices. */
+  criticalRange?: [number, number];
+  /** Parameters held fixed and passed with every candidate (e.g. attention_factor). */
+  fixed?: Params;
+  /** Parameter search: which parameters, and ranges completing the declared ones. */
+  tune?: string[];
+  ranges?: Record<string, [number, number]>;
+}
+
+/** Options of {@linkcode searchStrategy}. */
+export interface StrategySearchOptions {
+  strategy: Strategy;
+  model: Model;
+  /** The full text; the fitness uses `fitness.textRange` of it. */
+  corpus: Corpus;
+  targetLength: number;
+  fitness: Omit<FitnessSettings, "length">;
+  evolution?: Partial<EvolutionSettings>;
+  space?: SpaceSettings;
+  budget?: Budget;
+  /** Evaluations in flight at once (local pool capacity). */
+  workers?: number;
+  /** Journal file; with `resume`, an existing journal of the same search is continued. */
+  journalPath?: string;
+  resume?: boolean;
+  onProgress?: ProgressSink;
+}
+
+/** Parameters a factor space sets itself (and so cannot be fixed). */
+const SET_BY_SPACE: Record<string, string[]> = {
+  longrope: ["long_factor", "factor", "start_tokens"],
+  longrope2: ["critical_index", "long_factor", "factor"],
+};
+
+/** The search space for a strategy: LongRoPE and LongRoPE2 search factors, the rest their parameters. */
+export async function spaceFor(
+  strategy: Strategy,
+  spec: RopeSpec,
+  targetLength: number,
+  o: SpaceSettings = {},
+): Promise<SearchSpace<unknown>> {
+  const setBySpace = SET_BY_SPACE[strategy.name];
+  if (setBySpace && (o.tune || o.ranges)) {
+    throw new RangeError(`${strategy.name} searches its factors; --tune/--range apply to parameter search only`);
+  }
+  if (strategy.name !== "longrope" && o.startTokens) throw new RangeError("start tokens are searched by longrope only");
+  if (strategy.name !== "longrope2" && o.criticalRange) {
+    throw new RangeError("a critical index range applies to longrope2 only");
+  }
+  if (!setBySpace) return paramSpace({ strategy, spec, fixed: o.fixed, tune: o.tune, ranges: o.ranges, step: o.step });
+  const fixed = o.fixed ?? {};
+  const clash = Object.keys(fixed).filter((k) => setBySpace.includes(k));
+  if (clash.length) throw new RangeError(`the search sets ${clash.join(", ")}: it cannot also be fixed`);
+  const { step, minFactor, maxFactor } = o;
+  const space: SearchSpace<unknown> = strategy.name === "longrope"
+    ? await longropeSpace({ spec, targetLength, step, maxFactor, startTokens: o.startTokens })
+    : longrope2Space({ spec, targetLength, step, minFactor, maxFactor, criticalRange: o.criticalRange });
+  if (Object.keys(fixed).length === 0) return space;
+  return {
+    ...space,
+    description: { ...space.description, fixed },
+    toParams: (g) => ({ ...fixed, ...space.toParams(g) }),
+  };
+}
+
+/** FNV-1a of a text: identifies the corpus in a journal fingerprint without storing it. */
+function textHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** Runs the search and returns the result file's content (the caller writes it). */
+export async function searchStrategy(o: StrategySearchOptions): Promise<SearchResultFile> {
+  const { strategy, model, targetLength } = o;
+  const spec = model.spec;
+  const fitnessSettings: FitnessSettings = { ...o.fitness, length: targetLength };
+  const evolution: EvolutionSettings = { ...DEFAULT_EVOLUTION, ...o.evolution };
+  const space = await spaceFor(strategy, spec, targetLength, o.space);
+  const fitness = strategyFitness(model, strategy, o.corpus, fitnessSettings);
+  const fingerprint = {
+    strategy: strategy.name,
+    strategy_version: strategy.version,
+    target_length: targetLength,
+    model: { source: model.source, spec },
+    text: { name: o.corpus.name, chars: o.corpus.text.length, fnv1a: textHash(o.corpus.text) },
+    fitness: fitnessSettings,
+    space: space.description,
+    evolution,
+  };
+  const opened = o.journalPath ? await Journal.open(o.journalPath, fingerprint, o.resume ?? false) : undefined;
+  let run;
+  try {
+    run = await runEvolution({
+      space,
+      evaluator: new LocalPool(fitness, o.workers ?? 1),
+      settings: evolution,
+      budget: o.budget,
+      journal: opened?.journal,
+      recorded: opened?.entries,
+      onProgress: o.onProgress,
+      label: `search ${strategy.name}`,
+    });
+  } finally {
+    await opened?.journal.close();
+  }
+  const params = resolveParams(strategy.name, strategy.params, space.toParams(run.best.genome), spec);
+  const table = await buildTable(strategy, spec, { targetLength }, params);
+  const isV2 = strategy.name === "longrope2";
+  return {
+    format: RESULT_FORMAT,
+    version: 1,
+    strategy: strategy.name,
+    strategy_version: strategy.version,
+    params,
+    fitness: run.best.fitness,
+    fitness_kind: fitnessSettings.kind,
+    target_length: targetLength,
+    history: run.history,
+    seeds: run.seeds,
+    evaluations: { total: run.evaluated, fresh: run.fresh, replayed: run.replayed, exhausted: run.exhausted },
+    stopped: run.stopped,
+    elapsed_seconds: run.elapsedSeconds,
+    settings: {
+      evolution,
+      budget: o.budget ?? {},
+      workers: o.workers ?? 1,
+      space: space.description,
+      fitness: fitnessSettings,
+      text: fingerprint.text,
+      ...(o.journalPath ? { journal: o.journalPath } : {}),
+    },
+    model: { source: model.source, spec },
+    theoretical_critical_dim: theoreticalCriticalDim(spec),
+    ten_period_critical_dim: tenPeriodCriticalDim(spec),
+    default_critical_index: defaultCriticalIndex(spec),
+    ...(isV2 ? { found_critical_index: params.critical_index as number } : {}),
+    hf: toHfRopeScaling({ strategy: strategy.name, spec, params, table, targetLength }),
+  };
+}
