@@ -36,10 +36,10 @@ export const llama3Strategy: Strategy = {
     const lowFreqFactor = params.low_freq_factor as number;
     const highFreqFactor = params.high_freq_factor as number;
     const context = spec.originalContext;
-    // Arithmetic with a Python scalar rounds the scalar to float32; comparisons do not (the band
-    // edges are compared in float64). `scalar / tensor` is `reciprocal(tensor) * scalar` in PyTorch.
-    const lowWavelen = context / lowFreqFactor;
-    const highWavelen = context / highFreqFactor;
+    // A Python scalar meeting a float32 tensor (arithmetic or comparison) is rounded to float32
+    // first, and PyTorch computes `scalar / tensor` as `reciprocal(tensor) * scalar`.
+    const lowWavelen = f(context / lowFreqFactor);
+    const highWavelen = f(context / highFreqFactor);
     const twoPi = f(2 * Math.PI);
     const contextF = f(context);
     const lowF = f(lowFreqFactor);

@@ -589,14 +589,11 @@ def main() -> int:
         c = dict(c)
         c["hf"] = {k: v for k, v in by_id[c["id"]].items() if k != "id"}
         out_cases.append(c)
+    fixture = {"generated_by": cmd, "seed": a.seed, "transformers": ref_out["transformers"],
+               "torch": ref_out["torch"], "cpu_capability": ref_out.get("cpu_capability"), "cases": out_cases}
     with open(a.fixture, "w") as fh:
-        fh.write("{\n")
-        fh.write(f'"generated_by": {json.dumps(cmd)},\n')
-        fh.write(f'"seed": {a.seed},\n"transformers": {json.dumps(ref_out["transformers"])},\n')
-        fh.write(f'"torch": {json.dumps(ref_out["torch"])},\n')
-        fh.write(f'"cpu_capability": {json.dumps(ref_out.get("cpu_capability"))},\n"cases": [\n')
-        fh.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in out_cases))
-        fh.write("\n]}\n")
+        # indent=2 is exactly what `deno fmt` produces for this JSON, so `deno fmt --check` passes.
+        fh.write(json.dumps(fixture, indent=2) + "\n")
     ok = sum(1 for c in out_cases if c["hf"]["ok"])
     sys.stderr.write(f"wrote {a.fixture}: {len(out_cases)} cases ({ok} accepted by HF, {len(out_cases) - ok} rejected)\n")
     return 0

@@ -69,7 +69,7 @@ void rk_exp_array(float *out, const float *x, int n) {
 
 #define NR 16 /* columns per panel: two 8-float vectors */
 #define MR 6  /* rows per micro-tile: 6×2 accumulators + 2 weight vectors + 1 broadcast ≤ 16 registers */
-#define MC 72 /* rows per work item: 72 rows of x (≤ 400 KB at K = 1376) stay in L2 across panels */
+#define MC 72 /* rows per work item (a multiple of MR): packed, they stay in L2 (≤ 400 KB at K = 1376) */
 #define PANELS_PER_ITEM 8
 
 typedef float v8 __attribute__((vector_size(32)));
@@ -99,21 +99,22 @@ void rk_pack_weights(float *packed, const float *w, int N, int K) {
 }
 
 /*
- * tile[MR][NR] = rows x[0..MR) · panel. Rows are given as pointers so a short tail tile can repeat
- * its last row (the extra results are discarded). Twelve independent FMA chains hide FMA latency.
+ * tile[MR][NR] = xp · panel, where xp is MR rows of x packed [K][MR] (so the six values broadcast
+ * per k are adjacent: one cache line feeds 2–3 k steps, and rows a power-of-two stride apart no longer
+ * fight over the same L1 sets). Twelve independent FMA chains hide the FMA latency.
  */
-static void micro_kernel(float tile[MR][NR], const float *const x[MR], const float *panel, int K) {
+static void micro_kernel(float tile[MR][NR], const float *xp, const float *panel, int K) {
   v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   v8 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5];
   for (int k = 0; k < K; k++) {
     v8 w0 = *(const v8u *)(panel + k * NR), w1 = *(const v8u *)(panel + k * NR + 8);
-    c00 += w0 * x0[k], c01 += w1 * x0[k];
-    c10 += w0 * x1[k], c11 += w1 * x1[k];
-    c20 += w0 * x2[k], c21 += w1 * x2[k];
-    c30 += w0 * x3[k], c31 += w1 * x3[k];
-    c40 += w0 * x4[k], c41 += w1 * x4[k];
-    c50 += w0 * x5[k], c51 += w1 * x5[k];
+    const float *xk = xp + k * MR;
+    c00 += w0 * xk[0], c01 += w1 * xk[0];
+    c10 += w0 * xk[1], c11 += w1 * xk[1];
+    c20 += w0 * xk[2], c21 += w1 * xk[2];
+    c30 += w0 * xk[3], c31 += w1 * xk[3];
+    c40 += w0 * xk[4], c41 += w1 * xk[4];
+    c50 += w0 * xk[5], c51 += w1 * xk[5];
   }
   *(v8u *)&tile[0][0] = c00, *(v8u *)&tile[0][8] = c01;
   *(v8u *)&tile[1][0] = c10, *(v8u *)&tile[1][8] = c11;
@@ -127,34 +128,45 @@ static void micro_kernel(float tile[MR][NR], const float *const x[MR], const flo
  * out[t][n] = (accumulate ? out[t][n] : 0) + Σ_k x[t][k]·w[n][k] + (bias ? bias[n] : 0), with w given
  * as rk_pack_weights' panels. `accumulate` fuses the residual add of the o and down projections.
  * Work items are (72 rows × 8 panels) blocks, so both a long prompt and a single decoding row keep
- * every core busy; within an item each panel (≤ 88 KB) is reused by 12 micro-tiles from L1/L2.
+ * every core busy. An item packs its rows once ([tile][K][MR], a short tail tile repeats its last row
+ * and the extra results are dropped), then each panel (≤ 88 KB, L2) is reused by 12 micro-tiles.
  */
 void rk_matmul(float *out, const float *x, const float *packed, const float *bias, int T, int K, int N,
                int accumulate) {
   int panels = (N + NR - 1) / NR;
   int row_blocks = (T + MC - 1) / MC, col_blocks = (panels + PANELS_PER_ITEM - 1) / PANELS_PER_ITEM;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int item = 0; item < row_blocks * col_blocks; item++) {
-    int t_begin = (item / col_blocks) * MC, t_end = t_begin + MC < T ? t_begin + MC : T;
-    int p_begin = (item % col_blocks) * PANELS_PER_ITEM;
-    int p_end = p_begin + PANELS_PER_ITEM < panels ? p_begin + PANELS_PER_ITEM : panels;
-    float tile[MR][NR];
-    for (int p = p_begin; p < p_end; p++) {
-      const float *panel = packed + (int64_t)p * NR * K;
-      int n0 = p * NR, cols = N - n0 < NR ? N - n0 : NR;
+#pragma omp parallel
+  {
+    float *xp = malloc(sizeof(float) * MC * K);
+#pragma omp for schedule(dynamic, 1)
+    for (int item = 0; item < row_blocks * col_blocks; item++) {
+      int t_begin = (item / col_blocks) * MC, t_end = t_begin + MC < T ? t_begin + MC : T;
+      int p_begin = (item % col_blocks) * PANELS_PER_ITEM;
+      int p_end = p_begin + PANELS_PER_ITEM < panels ? p_begin + PANELS_PER_ITEM : panels;
       for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-        int rows = t_end - t0 < MR ? t_end - t0 : MR;
-        const float *xr[MR];
-        for (int r = 0; r < MR; r++) xr[r] = x + (int64_t)(t0 + (r < rows ? r : rows - 1)) * K;
-        micro_kernel(tile, xr, panel, K);
-        for (int r = 0; r < rows; r++) {
-          float *o = out + (int64_t)(t0 + r) * N + n0;
-          for (int c = 0; c < cols; c++) {
-            o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
+        float *dst = xp + (int64_t)(t0 - t_begin) * K;
+        for (int r = 0; r < MR; r++) {
+          const float *row = x + (int64_t)(t0 + r < t_end ? t0 + r : t_end - 1) * K;
+          for (int k = 0; k < K; k++) dst[k * MR + r] = row[k];
+        }
+      }
+      float tile[MR][NR];
+      for (int p = p_begin; p < p_end; p++) {
+        const float *panel = packed + (int64_t)p * NR * K;
+        int n0 = p * NR, cols = N - n0 < NR ? N - n0 : NR;
+        for (int t0 = t_begin; t0 < t_end; t0 += MR) {
+          int rows = t_end - t0 < MR ? t_end - t0 : MR;
+          micro_kernel(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
+          for (int r = 0; r < rows; r++) {
+            float *o = out + (int64_t)(t0 + r) * N + n0;
+            for (int c = 0; c < cols; c++) {
+              o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
+            }
           }
         }
       }
     }
+    free(xp);
   }
 }
 
@@ -260,6 +272,7 @@ void rk_attention(float *out, const float *q, const float *kt, const float *vt, 
   {
     float *s = malloc(sizeof(float) * QR * bk);
     double *acc = malloc(sizeof(double) * QR * hd); /* across blocks in double, as the ref */
+    float *qs = malloc(sizeof(float) * QR * hd);
 #pragma omp for schedule(dynamic, 1)
     for (int item = 0; item < tiles * nHeads; item++) {
       int tile = tiles - 1 - item / nHeads, h = item % nHeads, g = h / group;
@@ -278,20 +291,33 @@ void rk_attention(float *out, const float *q, const float *kt, const float *vt, 
         hi = last[r] > hi ? last[r] : hi;
       }
       memset(acc, 0, sizeof(double) * QR * hd);
-      const float *qr[QR];
-      for (int r = 0; r < QR; r++) qr[r] = q + (int64_t)(t0 + (r < rows ? r : rows - 1)) * qStride + h * hd;
+      for (int r = 0; r < QR; r++) {
+        const float *qr = q + (int64_t)(t0 + (r < rows ? r : rows - 1)) * qStride + h * hd;
+        for (int d = 0; d < hd; d++) qs[r * hd + d] = qr[d] * scale;
+      }
       for (int j0 = lo; j0 <= hi; j0 += bk) {
         int n = hi + 1 - j0 < bk ? hi + 1 - j0 : bk;
-        /* Scores: s[r][j] = scale · q_r · k_{j0+j}, vectorised over j. */
+        /*
+         * Scores: s[r][j] = q_r·k_{j0+j} (q pre-scaled), vectorised over j. Four channels per pass
+         * over s, so s is loaded and stored hd/4 times instead of hd times.
+         */
         float *s0 = s, *s1 = s + bk, *s2 = s + 2 * bk, *s3 = s + 3 * bk;
         memset(s, 0, sizeof(float) * QR * bk);
-        for (int d = 0; d < hd; d++) {
-          const float *kd = ktg + (int64_t)d * capacity + j0;
-          float a0 = qr[0][d] * scale, a1 = qr[1][d] * scale, a2 = qr[2][d] * scale, a3 = qr[3][d] * scale;
+        for (int d = 0; d < hd; d += 4) {
+          int dd = hd - d < 4 ? hd - d : 4;
+          float qd[QR][4] = {{0}};
+          const float *kd[4];
+          for (int c = 0; c < 4; c++) {
+            kd[c] = ktg + (int64_t)(d + (c < dd ? c : 0)) * capacity + j0;
+            for (int r = 0; r < QR; r++) qd[r][c] = c < dd ? qs[r * hd + d + c] : 0.0f;
+          }
 #pragma omp simd
           for (int j = 0; j < n; j++) {
-            float kv = kd[j];
-            s0[j] += a0 * kv, s1[j] += a1 * kv, s2[j] += a2 * kv, s3[j] += a3 * kv;
+            float x0 = kd[0][j], x1 = kd[1][j], x2 = kd[2][j], x3 = kd[3][j];
+            s0[j] += qd[0][0] * x0 + qd[0][1] * x1 + qd[0][2] * x2 + qd[0][3] * x3;
+            s1[j] += qd[1][0] * x0 + qd[1][1] * x1 + qd[1][2] * x2 + qd[1][3] * x3;
+            s2[j] += qd[2][0] * x0 + qd[2][1] * x1 + qd[2][2] * x2 + qd[2][3] * x3;
+            s3[j] += qd[3][0] * x0 + qd[3][1] * x1 + qd[3][2] * x2 + qd[3][3] * x3;
           }
         }
         /* Mask, rescale the running state, exponentiate. */
@@ -322,16 +348,21 @@ void rk_attention(float *out, const float *q, const float *kt, const float *vt, 
           m[r] = mNew;
           for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
         }
-        /* acc[r][d] += Σ_j p[r][j] · v[j0+j][d], four rows per load of v. */
-        for (int d = 0; d < hd; d++) {
-          const float *vd = vtg + (int64_t)d * capacity + j0;
-          float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
+        /* acc[r][d] += Σ_j p[r][j] · v[j0+j][d]: two channels × four rows per pass over p. */
+        for (int d = 0; d < hd; d += 2) {
+          const float *v0 = vtg + (int64_t)d * capacity + j0;
+          const float *v1 = d + 1 < hd ? v0 + capacity : v0; /* odd hd: the duplicate is dropped */
+          float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
           for (int j = 0; j < n; j++) {
-            float v = vd[j];
-            a0 += s0[j] * v, a1 += s1[j] * v, a2 += s2[j] * v, a3 += s3[j] * v;
+            float x = v0[j], y = v1[j];
+            a0 += s0[j] * x, a1 += s1[j] * x, a2 += s2[j] * x, a3 += s3[j] * x;
+            b0 += s0[j] * y, b1 += s1[j] * y, b2 += s2[j] * y, b3 += s3[j] * y;
           }
           acc[d] += a0, acc[hd + d] += a1, acc[2 * hd + d] += a2, acc[3 * hd + d] += a3;
+          if (d + 1 < hd) {
+            acc[d + 1] += b0, acc[hd + d + 1] += b1, acc[2 * hd + d + 1] += b2, acc[3 * hd + d + 1] += b3;
+          }
         }
       }
       for (int r = 0; r < rows; r++) {
@@ -341,5 +372,6 @@ void rk_attention(float *out, const float *q, const float *kt, const float *vt, 
     }
     free(s);
     free(acc);
+    free(qs);
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * Evolutionary search of RoPE factors and strategy parameters: a generic loop over declared search
+ * spaces (LongRoPE, LongRoPE2, any strategy's ParamSpace), pluggable evaluators, a resumable JSONL
+ * journal, and the result file `compare` accepts.
+ *
+ * @example Tune YaRN's beta_fast/beta_slow against a cheap synthetic fitness
+ * ```ts
+ * import { builtinRegistry, makeSpec } from "../mod.ts";
+ * import { LocalPool, paramSpace, runEvolution } from "./mod.ts";
+ *
+ * const spec = makeSpec({ headDim: 64, originalContext: 512 });
+ * const space = paramSpace({ strategy: builtinRegistry().get("yarn"), spec, tune: ["beta_fast", "beta_slow"] });
+ * const fitness = async ({ params }) => Math.abs((params.beta_fast as number) - 20);
+ * const r = await runEvolution({ space, evaluator: new LocalPool(fitness), settings: { population: 8, generations: 5 } });
+ * console.log(space.toParams(r.best.genome), r.best.fitness);
+ * ```
+ *
+ * @module
+ */
+export { type Budget, parseBudget } from "./budget.ts";
+export { type EvalOutcome, type EvalTask, type Evaluator, type Fitness, LocalPool, toOutcome } from "./evaluator.ts";
+export {
+  DEFAULT_EVOLUTION,
+  type Evaluated,
+  type EvolutionOptions,
+  type EvolutionResult,
+  type EvolutionSettings,
+  type GenerationStats,
+  runEvolution,
+  type SearchProgress,
+  type StopReason,
+} from "./evolution.ts";
+export { fromUnits, type Grid, makeGrid, toUnits } from "./grid.ts";
+export { Journal, type JournalEntry, JournalError, type JournalHeader, parseJournal } from "./journal.ts";
+export { formatDuration, searchProgressLine, stderrSearchProgress } from "./progress.ts";
+export { readSearchResult, RESULT_FORMAT, type SearchResultFile } from "./result.ts";
+export { searchStrategy, type SpaceSettings, spaceFor, type StrategySearchOptions } from "./search_strategy.ts";
+export type { SearchSpace, Seed } from "./space.ts";
+export { corpusSlice, type FitnessSettings, searchNeedleDocs, strategyFitness } from "./strategy_fitness.ts";
+export { type LongropeGenome, longropeSpace, type LongropeSpaceOptions, PAPER_START_TOKENS } from "./spaces/longrope_space.ts";
+export {
+  criticalRange,
+  expandFactors,
+  type Longrope2Genome,
+  longrope2Space,
+  type Longrope2SpaceOptions,
+} from "./spaces/longrope2_space.ts";
+export { paramSpace, type ParamSpaceOptions } from "./spaces/param_space.ts";

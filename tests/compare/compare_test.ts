@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
+
+const cli = new URL("../../cli/compare.ts", import.meta.url).pathname;
+const skip = !hasShared();
+
+async function run(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { ROPEKIT_CACHE: await Deno.makeTempDir() },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "compare: end to end on stories260K — table, JSON, report folder with charts",
+  ignore: skip,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const r = await run([
+      "--strategies",
+      "default,yarn:beta_fast=16,longrope2",
+      "--model",
+      STORIES_BIN,
+      "--text",
+      TINYSTORIES,
+      "--lengths",
+      "600",
+      "--samples",
+      "2",
+      "--depths",
+      "0",
+      "--metrics",
+      "ppl,needle,passkey,short",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.strategies.length, 3);
+    assert.deepEqual(report.strategies.map((s: { label: string }) => s.label), [
+      "default",
+      "yarn:beta_fast=16",
+      "longrope2",
+    ]);
+    assert.equal(report.strategies[1].params.beta_fast, 16);
+    for (const s of report.strategies) {
+      assert.ok(s.ppl["600"].ppl > 1);
+      assert.ok(Number.isFinite(s.needle.byLength["600"].ppl));
+      assert.ok(s.passkey.byLength["600"].n === 2);
+      assert.ok(s.short_context.retention > 0);
+    }
+    assert.equal(report.strategies[2].short_context.identical, true); // LongRoPE2 within L0 = original RoPE
+    assert.ok(report.baseline["600"].ppl > 1);
+    const files = [...Deno.readDirSync(out)].map((f) => f.name).sort();
+    assert.deepEqual(files, [
+      "factors.svg",
+      "needle_by_depth.svg",
+      "ppl_by_position_600.svg",
+      "report.html",
+      "report.json",
+      "report.txt",
+    ]);
+    const html = await Deno.readTextFile(`${out}/report.html`);
+    assert.match(html, /<svg/);
+    assert.match(html, /yarn:beta_fast=16/);
+    const text = await Deno.readTextFile(`${out}/report.txt`);
+    assert.match(text, /L0 windows \(original\)/);
+    assert.match(r.stderr, /ppl longrope2 @600/); // progress on stderr
+  },
+});
+
+Deno.test({
+  name: "compare: bad input gives one clear line and a non-zero exit",
+  ignore: skip,
+  async fn() {
+    const base = ["--model", STORIES_BIN, "--text", TINYSTORIES];
+    const cases: [string[], RegExp][] = [
+      [["--strategies", "warp", ...base], /Unknown strategy "warp"/],
+      [["--strategies", "yarn", "--lengths", "0", ...base], /--lengths must be a positive integer, got "0"/],
+      [["--strategies", "yarn", "--lengths", "1.5", ...base], /--lengths must be a positive integer/],
+      [["--strategies", "yarn", "--lengths=-4", ...base], /--lengths must be a positive integer/],
+      [["--strategies", "yarn", "--lengths", "4000000000", ...base], /GiB of activations/],
+      [["--strategies", "yarn", "--metrics", "ppl,vibes", ...base], /unknown metric "vibes"/],
+      [["--strategies", "yarn", "--model", "/nonexistent.bin", "--text", TINYSTORIES], /cannot read/],
+      [["--strategies", "yarn", "--model", TINYSTORIES, "--text", TINYSTORIES], /model|checkpoint|header/i],
+      [["--strategies", "yarn", "--text", "/nonexistent.txt", "--model", STORIES_BIN], /cannot read text/],
+      [["--lengths", "512", ...base], /--strategies LIST is required/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await run(args);
+      assert.notEqual(r.code, 0, args.join(" "));
+      assert.match(r.stderr, pattern, args.join(" "));
+      assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+    }
+  },
+});
