@@ -264,8 +264,8 @@ void rk_attention(float *out, const float *q, const float *kt, const float *vt, 
                   int capacity, int nHeads, int nKv, int hd, float scale, const int32_t *firstKey) {
   int group = nHeads / nKv, qStride = nHeads * hd;
   /* Keys per block: a block of kt and vt (2·bk·hd floats) fits L1 with room for the scores. */
-  int bk = 4096 / hd;
-  bk = bk < 64 ? 64 : bk > 512 ? 512 : bk;
+  int bk = 8192 / hd;
+  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk;
   int tiles = (T + QR - 1) / QR;
   /* Work items: (head, tile), the late (long) tiles first so dynamic scheduling balances the triangle. */
 #pragma omp parallel
