@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { CliError, parseFlags, positiveInt } from "./args.ts";
 import {
   analyzeTable,
   baseInvFreq,
@@ -35,16 +35,13 @@ const USAGE = `Usage: deno task rope --config FILE [options]
   --json             print JSON (an object per config; an array for an array)
   -h, --help         this text`;
 
-/** A usage or input error: printed without a stack, exit code 1. */
-class CliError extends Error {}
-
-function positiveInt(flag: string, raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = typeof raw === "number" ? raw : Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+/** A `seq_len` given inside a config object (a JSON number). */
+function seqLenField(where: string, raw: unknown): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== "number" || !Number.isInteger(raw) || raw <= 0) {
+    throw new CliError(`${where} must be a positive integer, got ${JSON.stringify(raw)}`);
   }
-  return n;
+  return raw;
 }
 
 interface Options {
@@ -65,7 +62,7 @@ interface Report {
 async function buildReport(config: HfConfig, index: number, opt: Options): Promise<Report> {
   const where = `config[${index}]`;
   const registry = builtinRegistry();
-  const seqLen = positiveInt(`${where}.seq_len`, config.seq_len ?? undefined) ?? opt.seqLen;
+  const seqLen = seqLenField(`${where}.seq_len`, config.seq_len) ?? opt.seqLen;
   const params = opt.strategy
     ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
     : undefined;
@@ -183,29 +180,33 @@ function toText(r: Report, index: number, opt: Options): string {
 
 /** Runs the command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
+  let v;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: "string" },
-        "seq-len": { type: "string" },
-        strategy: { type: "string" },
-        param: { type: "string", multiple: true, default: [] },
-        target: { type: "string" },
-        analysis: { type: "boolean", default: false },
-        export: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    v = parseFlags(args, {
+      config: { type: "string" },
+      "seq-len": { type: "string" },
+      strategy: { type: "string" },
+      param: { type: "string", multiple: true, default: [] },
+      target: { type: "string" },
+      analysis: { type: "boolean", default: false },
+      export: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    }) as {
+      config?: string;
+      "seq-len"?: string;
+      strategy?: string;
+      param: string[];
+      target?: string;
+      analysis: boolean;
+      export: boolean;
+      json: boolean;
+      help: boolean;
+    };
   } catch (e) {
     console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const v = parsed.values;
   if (v.help) {
     console.log(USAGE);
     return 0;

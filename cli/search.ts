@@ -14,7 +14,16 @@ import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.t
 import { stderrSearchProgress } from "../search/progress.ts";
 import { searchStrategy, type SpaceSettings } from "../search/search_strategy.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
-import { CliError, loadModelFromFlags, MODEL_OPTIONS, MODEL_USAGE, parseFlags, positiveInt, required, runCommand } from "./args.ts";
+import {
+  CliError,
+  loadModelFromFlags,
+  MODEL_OPTIONS,
+  MODEL_USAGE,
+  parseFlags,
+  positiveInt,
+  required,
+  runCommand,
+} from "./args.ts";
 
 const USAGE = `Usage: deno task search --strategy S --model M --target N --text FILE [options]
 
@@ -105,7 +114,9 @@ function number(flag: string, raw: unknown): number | undefined {
 function pair(flag: string, raw: string): [number, number] {
   const parts = raw.split(":");
   const [a, b] = parts.map(Number);
-  if (parts.length !== 2 || parts.some((p) => p.trim() === "") || !Number.isFinite(a) || !Number.isFinite(b)) {
+  if (
+    parts.length !== 2 || parts.some((p) => p.trim() === "") || !Number.isFinite(a) || !Number.isFinite(b)
+  ) {
     throw new CliError(`${flag} must look like A:B, got "${raw}"`);
   }
   return [a, b];
@@ -115,13 +126,16 @@ function pair(flag: string, raw: string): [number, number] {
 function evolutionFrom(v: Record<string, unknown>): EvolutionSettings {
   const population = integer("--population", v.population, 1) ?? DEFAULT_EVOLUTION.population;
   const scaled = v.population !== undefined;
-  const part = (d: number) => scaled ? Math.max(1, Math.round(population * d / DEFAULT_EVOLUTION.population)) : undefined;
+  const part = (d: number) =>
+    scaled ? Math.max(1, Math.round(population * d / DEFAULT_EVOLUTION.population)) : undefined;
   return {
     ...DEFAULT_EVOLUTION,
     population,
     generations: integer("--generations", v.generations, 0) ?? DEFAULT_EVOLUTION.generations,
-    parents: integer("--parents", v.parents, 1) ?? part(DEFAULT_EVOLUTION.parents) ?? DEFAULT_EVOLUTION.parents,
-    mutations: integer("--mutations", v.mutations, 0) ?? part(DEFAULT_EVOLUTION.mutations) ?? DEFAULT_EVOLUTION.mutations,
+    parents: integer("--parents", v.parents, 1) ?? part(DEFAULT_EVOLUTION.parents) ??
+      DEFAULT_EVOLUTION.parents,
+    mutations: integer("--mutations", v.mutations, 0) ?? part(DEFAULT_EVOLUTION.mutations) ??
+      DEFAULT_EVOLUTION.mutations,
     crossovers: integer("--crossovers", v.crossovers, 0) ?? part(DEFAULT_EVOLUTION.crossovers) ??
       DEFAULT_EVOLUTION.crossovers,
     seed: integer("--seed", v.seed, -(2 ** 31)) ?? 0,
@@ -147,7 +161,9 @@ function spaceFrom(v: Record<string, unknown>, strategyName: string): SpaceSetti
     minFactor: number("--min-factor", v["min-factor"]),
     maxFactor: number("--max-factor", v["max-factor"]),
     startTokens,
-    criticalRange: v["critical-range"] === undefined ? undefined : pair("--critical-range", v["critical-range"] as string),
+    criticalRange: v["critical-range"] === undefined
+      ? undefined
+      : pair("--critical-range", v["critical-range"] as string),
     fixed: Object.keys(fixed).length ? fixed : undefined,
     tune: (v.tune as string | undefined)?.split(",").map((x) => x.trim()),
     ranges: Object.keys(ranges).length ? ranges : undefined,
@@ -172,8 +188,12 @@ async function main() {
     v["original-context"] = String(l0);
   }
   const kind = (v.fitness as string | undefined) ?? (strategy.name === "longrope2" ? "needle" : "ppl");
-  if (kind !== "needle" && kind !== "ppl") throw new CliError(`--fitness must be needle or ppl, got "${kind}"`);
-  const textRange = v["text-range"] === undefined ? [0.5, 1] as [number, number] : pair("--text-range", v["text-range"] as string);
+  if (kind !== "needle" && kind !== "ppl") {
+    throw new CliError(`--fitness must be needle or ppl, got "${kind}"`);
+  }
+  const textRange = v["text-range"] === undefined
+    ? [0.5, 1] as [number, number]
+    : pair("--text-range", v["text-range"] as string);
   let budget: Budget | undefined;
   try {
     budget = v.budget === undefined ? undefined : parseBudget(v.budget as string);
@@ -221,12 +241,20 @@ async function main() {
   if (result.found_critical_index !== undefined) {
     console.log(
       `critical index found: k = ${result.found_critical_index} (theoretical d_tcd = ${result.theoretical_critical_dim}, ` +
-        `official default k = ${result.default_critical_index}, searched range ${JSON.stringify(result.settings.space.critical_range)})`,
+        `official default k = ${result.default_critical_index}, searched range ${
+          JSON.stringify(result.settings.space.critical_range)
+        })`,
     );
   }
   console.log(`result: ${out}  (compare: ${strategy.name}@${out})  journal: ${journalPath}`);
   console.log("config.json:");
-  console.log(JSON.stringify({ rope_scaling: result.hf.rope_scaling, max_position_embeddings: result.hf.max_position_embeddings }, null, 2));
+  console.log(
+    JSON.stringify(
+      { rope_scaling: result.hf.rope_scaling, max_position_embeddings: result.hf.max_position_embeddings },
+      null,
+      2,
+    ),
+  );
   for (const note of result.hf.notes) console.log(`note: ${note}`);
 }
 

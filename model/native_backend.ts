@@ -8,7 +8,13 @@
  */
 import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
-import { nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "../kernels/native/lib.ts";
+import {
+  kvPitch,
+  nativeKernels,
+  nativeStatus,
+  type NativeSymbols,
+  packedWeights,
+} from "../kernels/native/lib.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LlamaWeights } from "./config.ts";
 import { CpuBackend } from "./cpu_backend.ts";
@@ -16,14 +22,16 @@ import { CpuBackend } from "./cpu_backend.ts";
 /** Rows of logits computed at a time for the NLL: memory O(rows·vocab), never T×vocab. */
 const LOGIT_ROWS = 256;
 
-/** Transposed keys and values per layer, [nKvHeads][headDim][capacity] each. */
+/** Transposed keys and values per layer, [nKvHeads][headDim][pitch] each (see kvPitch). */
 class NativeKvCache implements KvCache {
   length = 0;
+  readonly pitch: number;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
   constructor(weights: LlamaWeights, readonly capacity: number) {
     const c = weights.config;
-    const size = capacity * c.nKvHeads * c.headDim;
+    this.pitch = kvPitch(capacity);
+    const size = this.pitch * c.nKvHeads * c.headDim;
     this.keys = weights.layers.map(() => new Float32Array(size));
     this.values = weights.layers.map(() => new Float32Array(size));
   }
@@ -65,8 +73,8 @@ export class NativeBackend implements Backend {
       mm(v, h, l.wv, c.dim, kvDim, 0, l.bv);
       nk.rk_rope(q, table, T, c.nHeads, hd, rope.rotaryDim, interleaved);
       nk.rk_rope(k, table, T, c.nKvHeads, hd, rope.rotaryDim, interleaved);
-      nk.rk_store_transposed(cache.keys[i], k, T, start, c.nKvHeads, hd, cache.capacity);
-      nk.rk_store_transposed(cache.values[i], v, T, start, c.nKvHeads, hd, cache.capacity);
+      nk.rk_store_transposed(cache.keys[i], k, T, start, c.nKvHeads, hd, cache.pitch);
+      nk.rk_store_transposed(cache.values[i], v, T, start, c.nKvHeads, hd, cache.pitch);
       const [kt, vt] = [cache.keys[i], cache.values[i]];
       nk.rk_attention(
         att,
@@ -75,7 +83,7 @@ export class NativeBackend implements Backend {
         vt,
         T,
         start,
-        cache.capacity,
+        cache.pitch,
         c.nHeads,
         c.nKvHeads,
         hd,

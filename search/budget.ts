@@ -13,10 +13,14 @@ export function parseBudget(raw: string): Budget {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$/.exec(raw);
   const n = m ? Number(m[1]) : NaN;
   if (!m || !(n > 0)) {
-    throw new RangeError(`budget must be a number of evaluations (500) or a time (30m, 2h, 90s), got "${raw}"`);
+    throw new RangeError(
+      `budget must be a number of evaluations (500) or a time (30m, 2h, 90s), got "${raw}"`,
+    );
   }
   if (m[2] === "") {
-    if (!Number.isInteger(n)) throw new RangeError(`an evaluation budget must be a whole number, got "${raw}"`);
+    if (!Number.isInteger(n)) {
+      throw new RangeError(`an evaluation budget must be a whole number, got "${raw}"`);
+    }
     return { evaluations: n };
   }
   return { seconds: n * UNIT_SECONDS[m[2]] };

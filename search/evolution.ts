@@ -129,10 +129,14 @@ export interface SearchProgress {
 
 function checkSettings(s: EvolutionSettings): void {
   for (const k of ["population", "parents", "crossoverTries", "mutationTries"] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`search ${k} must be an integer ≥ 1, got ${s[k]}`);
+    if (!Number.isInteger(s[k]) || s[k] < 1) {
+      throw new RangeError(`search ${k} must be an integer ≥ 1, got ${s[k]}`);
+    }
   }
   for (const k of ["generations", "mutations", "crossovers"] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 0) throw new RangeError(`search ${k} must be an integer ≥ 0, got ${s[k]}`);
+    if (!Number.isInteger(s[k]) || s[k] < 0) {
+      throw new RangeError(`search ${k} must be an integer ≥ 0, got ${s[k]}`);
+    }
   }
   if (!Number.isInteger(s.seed)) throw new RangeError(`search seed must be an integer, got ${s.seed}`);
 }
@@ -188,7 +192,9 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
     const rate = fresh / Math.max(1e-9, (performance.now() - started) / 1000);
     const left = planned - all.length;
     let eta = fresh > 0 ? left / rate : NaN;
-    if (budget.seconds !== undefined) eta = Math.min(Number.isNaN(eta) ? Infinity : eta, budget.seconds - elapsed());
+    if (budget.seconds !== undefined) {
+      eta = Math.min(Number.isNaN(eta) ? Infinity : eta, budget.seconds - elapsed());
+    }
     const detail: SearchProgress = {
       generation,
       generations: s.generations,
@@ -252,7 +258,11 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
         const c = pending[next++];
         const t0 = performance.now();
         try {
-          const out = await evaluator.evaluate({ key: c.key, genome: c.genome, params: space.toParams(c.genome) });
+          const out = await evaluator.evaluate({
+            key: c.key,
+            genome: c.genome,
+            params: space.toParams(c.genome),
+          });
           c.fitness = Number.isFinite(out.fitness) ? out.fitness : Infinity;
           if (out.detail !== undefined) c.detail = out.detail;
         } catch (e) {
@@ -344,7 +354,9 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
     const scored = await evaluateGeneration(children, g);
     population = [...parents, ...scored];
     closeGeneration(g, population);
-    if (stopped === "completed" && budget.seconds !== undefined && elapsed() >= budget.seconds) stopped = "time";
+    if (stopped === "completed" && budget.seconds !== undefined && elapsed() >= budget.seconds) {
+      stopped = "time";
+    }
   }
 
   if (!best) throw new RangeError("the budget ran out before any candidate was evaluated");

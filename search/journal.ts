@@ -102,7 +102,9 @@ export class Journal {
         file = await Deno.open(path, { write: true, createNew: true });
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists) {
-          throw new JournalError(`journal ${path} exists: pass --resume to continue that search, or remove it`);
+          throw new JournalError(
+            `journal ${path} exists: pass --resume to continue that search, or remove it`,
+          );
         }
         throw new JournalError(`journal ${path}: cannot create (${(e as Error).message})`);
       }

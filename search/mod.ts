@@ -18,7 +18,14 @@
  * @module
  */
 export { type Budget, parseBudget } from "./budget.ts";
-export { type EvalOutcome, type EvalTask, type Evaluator, type Fitness, LocalPool, toOutcome } from "./evaluator.ts";
+export {
+  type EvalOutcome,
+  type EvalTask,
+  type Evaluator,
+  type Fitness,
+  LocalPool,
+  toOutcome,
+} from "./evaluator.ts";
 export {
   DEFAULT_EVOLUTION,
   type Evaluated,
@@ -34,10 +41,20 @@ export { fromUnits, type Grid, makeGrid, toUnits } from "./grid.ts";
 export { Journal, type JournalEntry, JournalError, type JournalHeader, parseJournal } from "./journal.ts";
 export { formatDuration, searchProgressLine, stderrSearchProgress } from "./progress.ts";
 export { readSearchResult, RESULT_FORMAT, type SearchResultFile } from "./result.ts";
-export { searchStrategy, type SpaceSettings, spaceFor, type StrategySearchOptions } from "./search_strategy.ts";
+export {
+  searchStrategy,
+  spaceFor,
+  type SpaceSettings,
+  type StrategySearchOptions,
+} from "./search_strategy.ts";
 export type { SearchSpace, Seed } from "./space.ts";
 export { corpusSlice, type FitnessSettings, searchNeedleDocs, strategyFitness } from "./strategy_fitness.ts";
-export { type LongropeGenome, longropeSpace, type LongropeSpaceOptions, PAPER_START_TOKENS } from "./spaces/longrope_space.ts";
+export {
+  type LongropeGenome,
+  longropeSpace,
+  type LongropeSpaceOptions,
+  PAPER_START_TOKENS,
+} from "./spaces/longrope_space.ts";
 export {
   criticalRange,
   expandFactors,

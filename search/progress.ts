@@ -27,7 +27,8 @@ export function stderrSearchProgress(): ProgressSink {
   const tty = Deno.stderr.isTerminal();
   return (e) => {
     const d = e.detail as SearchProgress;
-    if (tty) Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${searchProgressLine(e)}${d.generationDone ? "\n" : ""}`));
-    else if (d.generationDone) Deno.stderr.writeSync(enc.encode(searchProgressLine(e) + "\n"));
+    if (tty) {
+      Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${searchProgressLine(e)}${d.generationDone ? "\n" : ""}`));
+    } else if (d.generationDone) Deno.stderr.writeSync(enc.encode(searchProgressLine(e) + "\n"));
   };
 }

@@ -10,7 +10,11 @@ import type { Model } from "../model/model.ts";
 import type { Params, RopeSpec, Strategy } from "../strategies/types.ts";
 import { buildTable } from "../strategies/registry.ts";
 import { resolveParams } from "../strategies/params.ts";
-import { defaultCriticalIndex, tenPeriodCriticalDim, theoreticalCriticalDim } from "../strategies/critical.ts";
+import {
+  defaultCriticalIndex,
+  tenPeriodCriticalDim,
+  theoreticalCriticalDim,
+} from "../strategies/critical.ts";
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
@@ -75,13 +79,19 @@ export async function spaceFor(
 ): Promise<SearchSpace<unknown>> {
   const setBySpace = SET_BY_SPACE[strategy.name];
   if (setBySpace && (o.tune || o.ranges)) {
-    throw new RangeError(`${strategy.name} searches its factors; --tune/--range apply to parameter search only`);
+    throw new RangeError(
+      `${strategy.name} searches its factors; --tune/--range apply to parameter search only`,
+    );
   }
-  if (strategy.name !== "longrope" && o.startTokens) throw new RangeError("start tokens are searched by longrope only");
+  if (strategy.name !== "longrope" && o.startTokens) {
+    throw new RangeError("start tokens are searched by longrope only");
+  }
   if (strategy.name !== "longrope2" && o.criticalRange) {
     throw new RangeError("a critical index range applies to longrope2 only");
   }
-  if (!setBySpace) return paramSpace({ strategy, spec, fixed: o.fixed, tune: o.tune, ranges: o.ranges, step: o.step });
+  if (!setBySpace) {
+    return paramSpace({ strategy, spec, fixed: o.fixed, tune: o.tune, ranges: o.ranges, step: o.step });
+  }
   const fixed = o.fixed ?? {};
   const clash = Object.keys(fixed).filter((k) => setBySpace.includes(k));
   if (clash.length) throw new RangeError(`the search sets ${clash.join(", ")}: it cannot also be fixed`);
@@ -122,7 +132,9 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     space: space.description,
     evolution,
   };
-  const opened = o.journalPath ? await Journal.open(o.journalPath, fingerprint, o.resume ?? false) : undefined;
+  const opened = o.journalPath
+    ? await Journal.open(o.journalPath, fingerprint, o.resume ?? false)
+    : undefined;
   let run;
   try {
     run = await runEvolution({

@@ -8,7 +8,7 @@
  */
 import type { LanguageModel } from "../eval/language_model.ts";
 import { type Corpus, makeCorpus } from "../eval/corpus.ts";
-import { type NeedleDoc, needleDocs, NeedleError, NEEDLE_TEMPLATES, scoreDocs } from "../eval/needle.ts";
+import { NEEDLE_TEMPLATES, type NeedleDoc, needleDocs, NeedleError, scoreDocs } from "../eval/needle.ts";
 import { perplexityByPosition } from "../eval/perplexity.ts";
 import { buildTable, StrategyError } from "../strategies/registry.ts";
 import { ParamError } from "../strategies/params.ts";
@@ -36,9 +36,15 @@ export interface FitnessSettings {
  * The part of a corpus between two fractions of its text, cut at line starts so no story is split
  * between the search's part and the held-out part.
  */
-export function corpusSlice(corpus: Corpus, range: [number, number], tokenizer: LanguageModel["tokenizer"]): Corpus {
+export function corpusSlice(
+  corpus: Corpus,
+  range: [number, number],
+  tokenizer: LanguageModel["tokenizer"],
+): Corpus {
   const [a, b] = range;
-  if (!(a >= 0 && b <= 1 && a < b)) throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
+  if (!(a >= 0 && b <= 1 && a < b)) {
+    throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
+  }
   if (a === 0 && b === 1) return corpus;
   const text = corpus.text;
   const cut = (f: number) => {
@@ -56,7 +62,11 @@ function isTableError(e: unknown): boolean {
 }
 
 /** The needle documents a needle fitness scores: one per depth, deterministic given the settings. */
-export function searchNeedleDocs(model: LanguageModel, corpus: Corpus, settings: FitnessSettings): NeedleDoc[] {
+export function searchNeedleDocs(
+  model: LanguageModel,
+  corpus: Corpus,
+  settings: FitnessSettings,
+): NeedleDoc[] {
   const template = NEEDLE_TEMPLATES[settings.template];
   if (!template) {
     throw new NeedleError(

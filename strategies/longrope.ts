@@ -1,5 +1,6 @@
 /** `longrope`: per-pair factors with separate short/long sets (LongRoPE, Phi-3/Phi-4). @module */
-import { type Strategy, STRATEGY_API_VERSION } from "./types.ts";
+import { type RopeSpec, type Strategy, STRATEGY_API_VERSION } from "./types.ts";
+import { yarnCorrectionDim } from "./yarn.ts";
 import { baseInvFreq, basePowers } from "./float32.ts";
 import {
   attentionFactorParam,
@@ -8,6 +9,22 @@ import {
   invFreqFromFactors,
   longropeAttentionFactor,
 } from "./common.ts";
+
+/**
+ * The vector LongRoPE's search starts from when no factors are given: YaRN's ramp expressed as
+ * factors, `λ_i = 1 + (s − 1)·ramp_i` with the default betas (32, 1) — pairs turning often within L0
+ * keep λ = 1, slow pairs get s.
+ */
+export function yarnSeedFactors(spec: RopeSpec, s: number): number[] {
+  const d = spec.rotaryDim;
+  const low = Math.max(Math.floor(yarnCorrectionDim(32, d, spec.theta, spec.originalContext)), 0);
+  let high = Math.min(Math.ceil(yarnCorrectionDim(1, d, spec.theta, spec.originalContext)), d - 1);
+  if (low === high) high += 0.001;
+  return Array.from(
+    { length: d / 2 },
+    (_, i) => 1 + (s - 1) * Math.min(Math.max((i - low) / (high - low), 0), 1),
+  );
+}
 
 /**
  * LongRoPE as HF's `_compute_longrope_parameters` defines it: `inv_i = 1 / (λ_i · θ^(2i/d))` with
@@ -50,7 +67,10 @@ export const longropeStrategy: Strategy = {
     const startTokens = params.start_tokens as number;
     return {
       rotaryDim: spec.rotaryDim,
-      invFreq: invFreqFromFactors(powers, params.long_factor as number[]),
+      invFreq: invFreqFromFactors(
+        powers,
+        (params.long_factor as number[] | undefined) ?? yarnSeedFactors(spec, s),
+      ),
       attentionScale,
       short: { invFreq: invFreqFromFactors(powers, short), attentionScale },
       switchLength: spec.originalContext,

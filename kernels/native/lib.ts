@@ -112,6 +112,15 @@ export function nativeKernels(): NativeSymbols | null {
   return loaded;
 }
 
+/**
+ * Row pitch (floats) of a transposed K/V buffer holding `capacity` positions: padded so that rows of
+ * consecutive channels do not sit a multiple of 4 KiB apart (which would map them all to the same
+ * L1 sets).
+ */
+export function kvPitch(capacity: number): number {
+  return Math.ceil(capacity / 16) * 16 + 16;
+}
+
 /** Weights packed for rk_matmul, cached per weight array (weights never change once loaded). */
 const packedCache = new WeakMap<Float32Array, Float32Array<ArrayBuffer>>();
 

@@ -6,9 +6,16 @@
  * @module
  */
 import { type AttentionOptions, documentStarts } from "../cpu/attention.ts";
-import { nativeKernels, type NativeSymbols, packedWeights } from "./lib.ts";
+import { kvPitch, nativeKernels, type NativeSymbols, packedWeights } from "./lib.ts";
 
-export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
+export {
+  kvPitch,
+  LIBRARY_PATH,
+  nativeKernels,
+  nativeStatus,
+  type NativeSymbols,
+  packedWeights,
+} from "./lib.ts";
 
 function lib(): NativeSymbols {
   const nk = nativeKernels();
@@ -46,10 +53,11 @@ export function causalAttentionNative(
     throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
   }
   const nk = lib();
-  const kt = new Float32Array(T * nKvHeads * headDim), vt = new Float32Array(T * nKvHeads * headDim);
-  nk.rk_store_transposed(kt, k, T, 0, nKvHeads, headDim, T);
-  nk.rk_store_transposed(vt, v, T, 0, nKvHeads, headDim, T);
+  const pitch = kvPitch(T);
+  const kt = new Float32Array(pitch * nKvHeads * headDim), vt = new Float32Array(pitch * nKvHeads * headDim);
+  nk.rk_store_transposed(kt, k, T, 0, nKvHeads, headDim, pitch);
+  nk.rk_store_transposed(vt, v, T, 0, nKvHeads, headDim, pitch);
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
   const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
-  nk.rk_attention(out, q, kt, vt, T, 0, T, nHeads, nKvHeads, headDim, scale, first);
+  nk.rk_attention(out, q, kt, vt, T, 0, pitch, nHeads, nKvHeads, headDim, scale, first);
 }

@@ -53,7 +53,9 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
   const { spec, targetLength } = opts;
   const pairs = spec.rotaryDim / 2;
   const s = targetLength / spec.originalContext;
-  if (!(s > 1)) throw new RangeError(`longrope2 search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+  if (!(s > 1)) {
+    throw new RangeError(`longrope2 search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+  }
   if (pairs < 2) throw new RangeError("longrope2 search needs at least 2 frequency pairs");
   const grid = makeGrid(opts.step ?? 0.01);
   const lo = ceilUnits(grid, opts.minFactor ?? s);
@@ -62,7 +64,9 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
   const p = opts.geneProbability ?? GENE_PROBABILITY;
   const [kLo, kHi] = opts.criticalRange ?? criticalRange(spec);
   if (!Number.isInteger(kLo) || !Number.isInteger(kHi) || kLo < 1 || kHi > pairs - 1 || kLo > kHi) {
-    throw new RangeError(`longrope2 search: critical index range [${kLo}, ${kHi}] must lie within [1, ${pairs - 1}]`);
+    throw new RangeError(
+      `longrope2 search: critical index range [${kLo}, ${kHi}] must lie within [1, ${pairs - 1}]`,
+    );
   }
   // Strictly increasing needs one grid point per searched pair; the smallest k has the most pairs.
   if (hi - lo < pairs - kLo - 1 || lo < ceilUnits(grid, 1)) {
@@ -94,7 +98,9 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
         const n = pairs - k;
         const s0 = wholeLo <= wholeHi ? wholeLo + rng.int(wholeHi - wholeLo + 1) : value(lo);
         let start = Math.max(lo, toUnits(grid, s0));
-        const spacing = n > 1 ? Math.max(1, Math.min(toUnits(grid, 0.1), Math.floor((hi - start) / (n - 1)))) : 0;
+        const spacing = n > 1
+          ? Math.max(1, Math.min(toUnits(grid, 0.1), Math.floor((hi - start) / (n - 1))))
+          : 0;
         start = Math.min(start, hi - spacing * (n - 1));
         const upper = Array.from({ length: n }, (_, m) => start + spacing * m);
         out.push({ name: `k=${k} s0=${value(start)}`, genome: { critical_index: k, upper } });
@@ -118,16 +124,22 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
     crossover(child, donor, rng) {
       // Genes are aligned by pair index; the donor has no searched value below its own k.
       const k = child.critical_index;
-      const donorByPair = Array.from({ length: pairs }, (_, i) =>
-        i >= donor.critical_index ? donor.upper[i - donor.critical_index] : undefined);
+      const donorByPair = Array.from(
+        { length: pairs },
+        (_, i) => i >= donor.critical_index ? donor.upper[i - donor.critical_index] : undefined,
+      );
       const childByPair = [...new Array<number>(k).fill(0), ...child.upper];
       const mixed = crossoverPass(childByPair, donorByPair as number[], rng, p, k);
       return { critical_index: k, upper: mixed.slice(k) };
     },
     violation(g) {
       const k = g.critical_index;
-      if (!Number.isInteger(k) || k < kLo || k > kHi) return `critical index ${k} is outside [${kLo}, ${kHi}]`;
-      if (g.upper.length !== pairs - k) return `expected ${pairs - k} searched factors, got ${g.upper.length}`;
+      if (!Number.isInteger(k) || k < kLo || k > kHi) {
+        return `critical index ${k} is outside [${kLo}, ${kHi}]`;
+      }
+      if (g.upper.length !== pairs - k) {
+        return `expected ${pairs - k} searched factors, got ${g.upper.length}`;
+      }
       for (const [m, v] of g.upper.entries()) {
         if (!Number.isInteger(v) || v < lo || v > hi) {
           return `factor ${k + m} = ${value(v)} is outside [${value(lo)}, ${value(hi)}]`;

@@ -44,7 +44,9 @@ export interface LongropeGenome {
 export async function longropeSpace(opts: LongropeSpaceOptions): Promise<SearchSpace<LongropeGenome>> {
   const { spec, targetLength } = opts;
   const s = targetLength / spec.originalContext;
-  if (!(s > 1)) throw new RangeError(`longrope search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+  if (!(s > 1)) {
+    throw new RangeError(`longrope search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+  }
   const grid = makeGrid(opts.step ?? 0.01);
   const maxFactor = opts.maxFactor ?? 1 + s;
   const lo = ceilUnits(grid, 1);
@@ -79,7 +81,8 @@ export async function longropeSpace(opts: LongropeSpaceOptions): Promise<SearchS
       gene_probability: p,
       monotone: "non-decreasing",
     },
-    seeds: () => seeds.map((x) => ({ name: x.name, genome: { ...x.genome, factors: x.genome.factors.slice() } })),
+    seeds: () =>
+      seeds.map((x) => ({ name: x.name, genome: { ...x.genome, factors: x.genome.factors.slice() } })),
     mutate(parent: LongropeGenome, rng: Rng): LongropeGenome {
       const f = parent.factors.slice();
       const last = f.length - 1;
@@ -96,13 +99,20 @@ export async function longropeSpace(opts: LongropeSpaceOptions): Promise<SearchS
       return { factors: f, start_tokens: n };
     },
     crossover(child, donor, rng) {
-      const genes = crossoverPass([child.start_tokens, ...child.factors], [donor.start_tokens, ...donor.factors], rng, p);
+      const genes = crossoverPass(
+        [child.start_tokens, ...child.factors],
+        [donor.start_tokens, ...donor.factors],
+        rng,
+        p,
+      );
       return { start_tokens: genes[0], factors: genes.slice(1) };
     },
     violation(g) {
       if (g.factors.length !== pairs) return `expected ${pairs} factors, got ${g.factors.length}`;
       for (const [i, u] of g.factors.entries()) {
-        if (!Number.isInteger(u) || u < lo || u > hi) return `factor ${i} = ${fromUnits(grid, u)} is outside [1, ${fromUnits(grid, hi)}]`;
+        if (!Number.isInteger(u) || u < lo || u > hi) {
+          return `factor ${i} = ${fromUnits(grid, u)} is outside [1, ${fromUnits(grid, hi)}]`;
+        }
         if (i > 0 && u < g.factors[i - 1]) return `factor ${i} decreases`;
       }
       if (!starts.includes(g.start_tokens)) return `start tokens ${g.start_tokens} is not a candidate`;

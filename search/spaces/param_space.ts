@@ -51,7 +51,9 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
   const where = (k: string) => `search over "${strategy.name}" parameter "${k}"`;
   for (const k of [...(opts.tune ?? []), ...Object.keys(ranges)]) {
     if (!(k in strategy.params)) {
-      throw new RangeError(`${where(k)}: no such parameter (known: ${Object.keys(strategy.params).join(", ")})`);
+      throw new RangeError(
+        `${where(k)}: no such parameter (known: ${Object.keys(strategy.params).join(", ")})`,
+      );
     }
     if (k in fixed) throw new RangeError(`${where(k)}: it is both fixed (--param) and searched`);
   }
@@ -74,7 +76,9 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
         const d = def.default;
         const derive = (side: "lower" | "upper") => {
           if (d === undefined || d <= 0) {
-            throw new RangeError(`${where(name)}: no declared ${side} bound; give one with --range ${name}=LO:HI`);
+            throw new RangeError(
+              `${where(name)}: no declared ${side} bound; give one with --range ${name}=LO:HI`,
+            );
           }
           return side === "lower" ? d / REACH : d * REACH;
         };
@@ -92,7 +96,9 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
         return { name, def, lo, hi, start };
       }
       case "factors":
-        throw new RangeError(`${where(name)}: per-pair factors are searched by the longrope/longrope2 spaces`);
+        throw new RangeError(
+          `${where(name)}: per-pair factors are searched by the longrope/longrope2 spaces`,
+        );
     }
   });
 }
@@ -157,7 +163,9 @@ export function paramSpace(opts: ParamSpaceOptions): SearchSpace<number[]> {
     violation(g) {
       if (g.length !== genes.length) return `expected ${genes.length} genes, got ${g.length}`;
       for (const [i, v] of g.entries()) {
-        if (!Number.isInteger(v) || v < genes[i].lo || v > genes[i].hi) return `${genes[i].name} is out of range`;
+        if (!Number.isInteger(v) || v < genes[i].lo || v > genes[i].hi) {
+          return `${genes[i].name} is out of range`;
+        }
       }
       try {
         resolveParams(strategy.name, strategy.params, decode(g), spec);

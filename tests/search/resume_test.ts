@@ -73,10 +73,16 @@ Deno.test("journals: no silent overwrite, no resume of a different search, corru
   const path = join(dir, "j.jsonl");
   await runSynthetic(path);
   await assert.rejects(runSynthetic(path), /exists: pass --resume/);
-  await assert.rejects(Journal.open(path, { other: true }, true), /belongs to a different search \(differs in: /);
+  await assert.rejects(
+    Journal.open(path, { other: true }, true),
+    /belongs to a different search \(differs in: /,
+  );
   await assert.rejects(Journal.open(join(dir, "none.jsonl"), {}, true), /--resume: cannot read journal/);
   const lines = (await Deno.readTextFile(path)).split("\n");
   lines[3] = "{broken";
-  assert.throws(() => parseJournal(lines.join("\n"), path), (e) => e instanceof JournalError && /line 4/.test(e.message));
+  assert.throws(
+    () => parseJournal(lines.join("\n"), path),
+    (e) => e instanceof JournalError && /line 4/.test(e.message),
+  );
   assert.throws(() => parseJournal('{"type":"eval"}\n', path), /not a ropekit-search-journal v1 file/);
 });

@@ -1,0 +1,249 @@
+/**
+ * The host side of a plugin's sandbox: a separate `deno run` process with no permissions, whose
+ * worker imports the plugin. A process rather than a worker in the host because Deno 2.9 can
+ * neither stop a worker stuck in a loop (`terminate()` leaves the thread spinning and the host
+ * unable to exit) nor limit a worker's heap (an out-of-memory worker aborts the whole process).
+ * A process can be killed at the deadline, and its heap limit or memory watchdog ends only it.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { PluginError } from "./errors.ts";
+import { decodeWire, encodeWire, EXIT_OVER_MEMORY, EXIT_WORKER_ERROR, readLines } from "./wire.ts";
+
+/** Limits every call into a plugin runs under. */
+export interface SandboxLimits {
+  /** Deadline of one call (load or table), in ms; the sandbox process is killed past it. */
+  timeoutMs: number;
+  /** Memory of the sandbox process (V8 heap limit and resident-memory watchdog), in MiB. */
+  memoryMb: number;
+  /** Longest reply line accepted from the sandbox, in characters. */
+  maxMessageLength: number;
+}
+
+/** The verified bytes of a plugin module. */
+export interface PluginModule {
+  /** Where it came from, as the user wrote it (without a pin): used in every message. */
+  url: string;
+  /** `application/typescript` or `application/javascript`. */
+  mediaType: string;
+  source: Uint8Array;
+}
+
+/** A reply the worker sent: a value or the reason it has none. */
+type Reply = { ok: true; value: unknown } | {
+  ok: false;
+  error: { kind: string; name: string; message: string };
+};
+
+interface Running {
+  child: Deno.ChildProcess;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  token: string;
+  /** Settles the request in flight when its reply arrives (or the process ends). */
+  pending?: (reply: Reply | PluginError) => void;
+  /** Resolves when stdout and stderr are drained and the process has exited. */
+  finished: Promise<void>;
+  stderrTail: string;
+}
+
+const STDERR_TAIL_LENGTH = 4000;
+const main = new URL("./sandbox_main.ts", import.meta.url);
+const workerEntry = new URL("./sandbox_worker.ts", import.meta.url);
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** One plugin's sandbox. Calls are serialised; a fresh process is started after a kill. */
+export class PluginSandbox {
+  #running?: Running;
+  #queue: Promise<unknown> = Promise.resolve();
+  #loaded = false;
+
+  constructor(readonly module: PluginModule, readonly limits: SandboxLimits) {}
+
+  /** Imports the plugin (in a fresh process if needed) and returns its metadata. */
+  load(): Promise<unknown> {
+    return this.#serialise(() => this.#ensureLoaded(true));
+  }
+
+  /** Runs the plugin's `table` on plain data and returns its (unvalidated) result. */
+  table(spec: unknown, ctx: unknown, params: unknown): Promise<unknown> {
+    return this.#serialise(async () => {
+      await this.#ensureLoaded(false);
+      return this.#request({ op: "table", spec, ctx, params }, "table()");
+    });
+  }
+
+  /** Stops the sandbox process; a later call starts a new one. */
+  async close(): Promise<void> {
+    const running = this.#running;
+    if (!running) return;
+    this.#running = undefined;
+    this.#loaded = false;
+    try {
+      running.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await running.finished;
+  }
+
+  #serialise<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #ensureLoaded(force: boolean): Promise<unknown> {
+    if (this.#loaded && !force) return;
+    this.#start();
+    const { url, mediaType, source } = this.module;
+    const value = await this.#request(
+      { op: "load", url, mediaType, sourceBase64: base64(source) },
+      "loading the module",
+    );
+    this.#loaded = true;
+    return value;
+  }
+
+  #start(): void {
+    if (this.#running) return;
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          "--no-config",
+          "--no-lock",
+          "--no-remote",
+          "--no-npm",
+          "--quiet",
+          "--unstable-worker-options",
+          `--allow-read=${fileURLToPath(workerEntry)}`,
+          `--v8-flags=--max-old-space-size=${this.limits.memoryMb}`,
+          fileURLToPath(main),
+        ],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+    } catch (e) {
+      throw new PluginError(
+        "PLUGIN_SANDBOX",
+        `Cannot start the sandbox for plugin "${this.module.url}": ${(e as Error).message}`,
+      );
+    }
+    const token = crypto.randomUUID();
+    const running: Running = {
+      child,
+      stdin: child.stdin.getWriter(),
+      token,
+      finished: Promise.resolve(),
+      stderrTail: "",
+    };
+    running.finished = Promise.all([
+      this.#readReplies(running),
+      this.#readStderr(running),
+      child.status,
+    ]).then(([, , status]) => {
+      running.pending?.(this.#exitError(running, status));
+      if (this.#running === running) {
+        this.#running = undefined;
+        this.#loaded = false;
+      }
+    });
+    this.#running = running;
+    const init = { token, memoryBytes: this.limits.memoryMb * 2 ** 20, maxMessageLength: this.limits.maxMessageLength };
+    running.stdin.write(new TextEncoder().encode(JSON.stringify(init) + "\n")).catch(() => {});
+  }
+
+  async #readReplies(running: Running): Promise<void> {
+    const prefix = running.token + " ";
+    for await (const line of readLines(running.child.stdout, this.limits.maxMessageLength + prefix.length)) {
+      if (typeof line !== "string") {
+        running.pending?.(this.#error(
+          "PLUGIN_MESSAGE_TOO_LARGE",
+          `sent a message over ${this.limits.maxMessageLength} characters`,
+        ));
+        running.child.kill("SIGKILL");
+        break;
+      }
+      // Anything without the token was written by the plugin itself: not a reply.
+      if (!line.startsWith(prefix)) continue;
+      let reply: Reply;
+      try {
+        reply = decodeWire(line.slice(prefix.length)) as Reply;
+      } catch {
+        continue;
+      }
+      running.pending?.(reply);
+    }
+    // Drain whatever follows an overlong line so the process can exit.
+    await running.child.stdout.cancel().catch(() => {});
+  }
+
+  async #readStderr(running: Running): Promise<void> {
+    for await (const chunk of running.child.stderr.pipeThrough(new TextDecoderStream())) {
+      running.stderrTail = (running.stderrTail + chunk).slice(-STDERR_TAIL_LENGTH);
+    }
+  }
+
+  #request(message: Record<string, unknown>, what: string): Promise<unknown> {
+    const running = this.#running!;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        settle(this.#error("PLUGIN_TIMEOUT", `${what} ran past the ${this.limits.timeoutMs} ms deadline`));
+        this.close();
+      }, this.limits.timeoutMs);
+      const settle = (reply: Reply | PluginError) => {
+        clearTimeout(timer);
+        running.pending = undefined;
+        if (reply instanceof PluginError) reject(reply);
+        else if (reply.ok) resolve(reply.value);
+        else reject(this.#faultError(reply.error, what));
+      };
+      running.pending = settle;
+      running.stdin.write(new TextEncoder().encode(encodeWire({ id: 0, ...message }) + "\n")).catch(() => {});
+    });
+  }
+
+  #error(code: PluginError["code"], why: string): PluginError {
+    return new PluginError(code, `Plugin "${this.module.url}": ${why}`);
+  }
+
+  #faultError(error: { kind: string; name: string; message: string }, what: string): PluginError {
+    const denied = error.name === "NotCapable" || /Requires \w+ access/.test(error.message);
+    if (denied) return this.#error("PLUGIN_PERMISSION", `denied by the sandbox in ${what}: ${error.message}`);
+    switch (error.kind) {
+      case "import":
+        return this.#error("PLUGIN_IMPORT", `is not a loadable module: ${error.message}`);
+      case "export":
+        return this.#error("PLUGIN_EXPORT", error.message);
+      case "clone":
+        return this.#error("PLUGIN_CONTRACT", `${what} returned something that is not plain data`);
+      case "too-large":
+        return this.#error("PLUGIN_MESSAGE_TOO_LARGE", error.message);
+      default:
+        return this.#error("PLUGIN_THREW", `threw in ${what}: ${error.name}: ${error.message}`);
+    }
+  }
+
+  #exitError(running: Running, status: Deno.CommandStatus): PluginError {
+    const tail = running.stderrTail;
+    if (status.code === EXIT_OVER_MEMORY || /out of memory/i.test(tail)) {
+      return this.#error("PLUGIN_MEMORY", `ran past the ${this.limits.memoryMb} MiB memory limit and was stopped`);
+    }
+    if (status.code === EXIT_WORKER_ERROR) return this.#error("PLUGIN_THREW", "threw outside any call");
+    const lastLine = tail.trim().split("\n").at(-1) ?? "";
+    return this.#error(
+      "PLUGIN_SANDBOX",
+      `the sandbox process exited (${status.signal ?? `code ${status.code}`}) ${lastLine}`.trim(),
+    );
+  }
+}

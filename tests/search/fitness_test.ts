@@ -1,0 +1,83 @@
+/** Built-in fitness on stories260K: documents come from the search's part of the text only; bad params rank last. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadModel } from "../../model/load_model.ts";
+import { loadCorpus } from "../../eval/corpus.ts";
+import { builtinRegistry } from "../../strategies/registry.ts";
+import { parseBudget } from "../../search/budget.ts";
+import {
+  corpusSlice,
+  type FitnessSettings,
+  searchNeedleDocs,
+  strategyFitness,
+} from "../../search/strategy_fitness.ts";
+
+const shared = new URL("../../../shared/", import.meta.url).pathname;
+const modelPath = join(shared, "models/stories260K/stories260K.bin");
+const textPath = join(shared, "data/tinystories_valid_head.txt");
+let present = true;
+try {
+  Deno.statSync(modelPath);
+  Deno.statSync(textPath);
+} catch {
+  present = false;
+  console.log(`SKIP: ${shared} lacks stories260K or tinystories text (the shared folder beside the repo)`);
+}
+
+const SETTINGS: FitnessSettings = {
+  kind: "needle",
+  length: 768,
+  samples: 4,
+  dataSeed: 0,
+  template: "story-pet",
+  textRange: [0.5, 1],
+};
+
+Deno.test({
+  name: "needle documents of a search come from its text range, never from the held-out part",
+  ignore: !present,
+  fn: async () => {
+    const model = await loadModel(modelPath);
+    const corpus = await loadCorpus(textPath, model.tokenizer);
+    const part = corpusSlice(corpus, [0.5, 1], model.tokenizer);
+    const heldOut = corpusSlice(corpus, [0, 0.5], model.tokenizer);
+    assert.equal(heldOut.text.length + part.text.length + 1, corpus.text.length); // cut at one newline
+    assert.ok(corpus.text.endsWith(part.text) && part.text.length < corpus.text.length * 0.51);
+    const docs = searchNeedleDocs(model, part, SETTINGS);
+    assert.deepEqual(docs.map((d) => d.requestedDepth), [0, 0.25, 0.5, 0.75]);
+    for (const d of docs.slice(1)) {
+      const filler = d.text.slice(0, 60);
+      assert.ok(part.text.includes(filler) && !heldOut.text.includes(filler), filler);
+    }
+    assert.throws(() => corpusSlice(corpus, [0.6, 0.4], model.tokenizer), /0 ≤ from < to ≤ 1/);
+    assert.throws(
+      () => searchNeedleDocs(model, part, { ...SETTINGS, template: "nope" }),
+      /unknown needle template/,
+    );
+  },
+});
+
+Deno.test({
+  name: "fitness: parameters the strategy rejects score +Infinity with the reason, without model work",
+  ignore: !present,
+  fn: async () => {
+    const model = await loadModel(modelPath);
+    const corpus = await loadCorpus(textPath, model.tokenizer);
+    const fitness = strategyFitness(model, builtinRegistry().get("longrope2"), corpus, SETTINGS);
+    const out = await fitness({ key: "x", genome: null, params: { critical_index: 7 } });
+    assert.equal(typeof out, "object");
+    const o = out as { fitness: number; detail: { error: string } };
+    assert.equal(o.fitness, Infinity);
+    assert.match(o.detail.error, /critical_index/);
+  },
+});
+
+Deno.test("budgets: evaluations or time", () => {
+  assert.deepEqual(parseBudget("500"), { evaluations: 500 });
+  assert.deepEqual(parseBudget("30m"), { seconds: 1800 });
+  assert.deepEqual(parseBudget("1.5h"), { seconds: 5400 });
+  assert.deepEqual(parseBudget("90s"), { seconds: 90 });
+  for (const bad of ["", "0", "-5", "2.5", "10d", "m"]) {
+    assert.throws(() => parseBudget(bad), RangeError, bad);
+  }
+});
