@@ -4,10 +4,10 @@
  * @module
  */
 import { compare, type CompareReport, type Metric, METRICS } from "../compare/compare.ts";
-import { resolveEntry, splitEntries } from "../compare/strategy_entry.ts";
+import { resolveStrategyList } from "./strategy_list.ts";
 import { textReport, writeReport } from "../compare/report.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
-import { loadCorpus } from "../eval/corpus.ts";
+import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/needle.ts";
 import { resolveHfDatasetFile } from "../model/hub.ts";
 import { stderrProgress } from "../util/progress.ts";
@@ -28,10 +28,11 @@ export const DEFAULT_TEXT = "hf-dataset:roneneldan/TinyStories/TinyStories-valid
 
 const USAGE = `Usage: deno task compare --strategies LIST [options]
 
-  --strategies LIST      comma-separated entries: name, name:k=v,k=v, or name@result.json
-                         (e.g. yarn,yarn:beta_fast=16,longrope2@search.json)
+  --strategies LIST      comma-separated entries: name, name:k=v,k=v, name@result.json, or a plugin
+                         URL/path (e.g. yarn,yarn:beta_fast=16,longrope2@search.json,./my_rope.ts)
   --model M              model (default: $ROPEKIT_MODEL, else ${DEFAULT_MODEL})
   --text FILE            evaluation text (default: $ROPEKIT_TEXT, else TinyStories validation, downloaded once)
+  --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
   --target N             length the strategies extend to (default: the largest length)
   --metrics LIST         any of ${METRICS.join(",")} (default: ppl,needle,short)
@@ -49,6 +50,16 @@ function intList(flag: string, raw: string): number[] {
   const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (!items.length) throw new CliError(`${flag} needs at least one value`);
   return items.map((s) => positiveInt(flag, s)!);
+}
+
+/** "A:B" fractions of the text, e.g. 0:0.5 (held out from a search that used 0.5:1). */
+function fractionRange(raw: string): [number, number] {
+  const m = /^\s*([\d.]+)\s*:\s*([\d.]+)\s*$/.exec(raw);
+  const [a, b] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(a >= 0 && b <= 1 && a < b)) {
+    throw new CliError(`--text-range must be A:B with 0 ≤ A < B ≤ 1, got "${raw}"`);
+  }
+  return [a, b];
 }
 
 function depthList(raw: string): number[] {
@@ -123,6 +134,7 @@ async function main() {
     seed: { type: "string" },
     template: { type: "string" },
     depths: { type: "string" },
+    "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
   });
@@ -133,9 +145,6 @@ async function main() {
   if (typeof v.strategies !== "string" || !v.strategies.trim()) {
     throw new CliError("--strategies LIST is required (see --help)");
   }
-  const registry = builtinRegistry();
-  const entries = [];
-  for (const e of splitEntries(v.strategies)) entries.push(await resolveEntry(e, registry));
   const metrics = ((v.metrics as string | undefined) ?? "ppl,needle,short").split(",").map((m) =>
     m.trim()
   ) as Metric[];
@@ -153,6 +162,7 @@ async function main() {
   const template = await templateFrom(v.template as string | undefined);
   const depths = v.depths === undefined ? undefined : depthList(v.depths as string);
 
+  const textRange = v["text-range"] === undefined ? undefined : fractionRange(v["text-range"] as string);
   const modelName = (v.model as string | undefined) ?? Deno.env.get("ROPEKIT_MODEL") ?? DEFAULT_MODEL;
   const model = await loadModelFromFlags({ ...v, model: modelName });
   const L0 = model.spec.originalContext;
@@ -165,22 +175,29 @@ async function main() {
 
   let textPath = (v.text as string | undefined) ?? Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT;
   if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
-  const corpus = await loadCorpus(textPath, model.tokenizer);
+  const whole = await loadCorpus(textPath, model.tokenizer);
+  const corpus = textRange ? corpusSlice(whole, textRange, model.tokenizer) : whole;
 
-  const report: CompareReport = await compare({
-    model,
-    modelName,
-    strategies: entries,
-    corpus,
-    lengths,
-    target,
-    metrics,
-    samples,
-    seed,
-    template,
-    depths,
-    onProgress: stderrProgress(),
-  });
+  const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
+  let report: CompareReport;
+  try {
+    report = await compare({
+      model,
+      modelName,
+      strategies: entries,
+      corpus,
+      lengths,
+      target,
+      metrics,
+      samples,
+      seed,
+      template,
+      depths,
+      onProgress: stderrProgress(),
+    });
+  } finally {
+    await close();
+  }
   if (v.out) {
     const files = await writeReport(report, v.out as string);
     console.error(`wrote ${files.join(", ")}`);

@@ -9,6 +9,7 @@
  * @module
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
+import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
 import {
   analyzeTable,
   baseInvFreq,
@@ -19,6 +20,7 @@ import {
   type HfRopeTable,
   parseParamArgs,
   ropeFromHfConfig,
+  type StrategyRegistry,
   toGguf,
   toHfRopeScaling,
 } from "../mod.ts";
@@ -27,7 +29,8 @@ const USAGE = `Usage: deno task rope --config FILE [options]
 
   --config FILE      HF-style config.json (an object, or an array of objects; each may carry "seq_len")
   --seq-len N        sequence length (picks LongRoPE's long set when N > L0; dynamic NTK's length)
-  --strategy NAME    apply a strategy to a config without rope_scaling (ropekit or HF name)
+  --strategy NAME    apply a strategy to a config without rope_scaling (ropekit or HF name, or a
+                     plugin URL/path, loaded sandboxed)
   --param k=v        a strategy parameter (repeatable), e.g. --param factor=4
   --target N         extension target for --strategy (default: max_position_embeddings)
   --analysis         add the critical-dimension report
@@ -59,9 +62,13 @@ interface Report {
   analysis?: CriticalAnalysis;
 }
 
-async function buildReport(config: HfConfig, index: number, opt: Options): Promise<Report> {
+async function buildReport(
+  config: HfConfig,
+  index: number,
+  opt: Options,
+  registry: StrategyRegistry,
+): Promise<Report> {
   const where = `config[${index}]`;
-  const registry = builtinRegistry();
   const seqLen = seqLenField(`${where}.seq_len`, config.seq_len) ?? opt.seqLen;
   const params = opt.strategy
     ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
@@ -237,17 +244,29 @@ export async function main(args: string[]): Promise<number> {
     const configs = Array.isArray(doc) ? doc : [doc];
     if (configs.length === 0) throw new CliError(`--config ${v.config} holds an empty array`);
     const reports: Report[] = [];
-    for (const [i, c] of configs.entries()) {
-      if (c === null || typeof c !== "object" || Array.isArray(c)) {
-        throw new CliError(`config[${i}] must be an object`);
+    const registry = builtinRegistry();
+    // A plugin (URL or path) is loaded once, sandboxed, and then used by its declared name.
+    const plugin = opt.strategy && isPluginSpecifier(opt.strategy)
+      ? await registerPlugin(registry, opt.strategy).catch((e) => {
+        throw e instanceof PluginError ? new CliError(e.message) : e;
+      })
+      : undefined;
+    if (plugin) opt.strategy = plugin.name;
+    try {
+      for (const [i, c] of configs.entries()) {
+        if (c === null || typeof c !== "object" || Array.isArray(c)) {
+          throw new CliError(`config[${i}] must be an object`);
+        }
+        try {
+          reports.push(await buildReport(c as HfConfig, i, opt, registry));
+        } catch (e) {
+          throw new CliError(
+            configs.length > 1 ? `config[${i}]: ${(e as Error).message}` : (e as Error).message,
+          );
+        }
       }
-      try {
-        reports.push(await buildReport(c as HfConfig, i, opt));
-      } catch (e) {
-        throw new CliError(
-          configs.length > 1 ? `config[${i}]: ${(e as Error).message}` : (e as Error).message,
-        );
-      }
+    } finally {
+      await plugin?.close();
     }
     if (v.json) {
       const out = reports.map((r) => toJson(r, opt));

@@ -79,3 +79,27 @@ export function tokenSpans(tokenizer: Tokenizer, ids: readonly number[]): [numbe
   }
   return spans;
 }
+
+/**
+ * The part of a corpus between two fractions of its text, cut at line starts so no story is split
+ * between the search's part and the held-out part.
+ */
+export function corpusSlice(
+  corpus: Corpus,
+  range: [number, number],
+  tokenizer: Tokenizer,
+): Corpus {
+  const [a, b] = range;
+  if (!(a >= 0 && b <= 1 && a < b)) {
+    throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
+  }
+  if (a === 0 && b === 1) return corpus;
+  const text = corpus.text;
+  const cut = (f: number) => {
+    if (f <= 0) return 0;
+    if (f >= 1) return text.length;
+    const nl = text.indexOf("\n", Math.floor(f * text.length));
+    return nl < 0 ? text.length : nl + 1;
+  };
+  return makeCorpus(`${corpus.name}[${a}:${b}]`, text.slice(cut(a), cut(b)), tokenizer);
+}

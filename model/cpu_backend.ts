@@ -1,11 +1,13 @@
 /**
- * The CPU backend: the llama forward pass composed from the reference kernels of `kernels/cpu`.
+ * The CPU backend: the llama forward pass composed from the reference kernels of `kernels/cpu`,
+ * with attention from `causalAttentionFast` (same contract as `causalAttentionRef`, ~1.4× faster).
+ * It is the fallback when the native backend (`native_backend.ts`) cannot load.
  *
  * @module
  */
+import { causalAttentionFast } from "../kernels/cpu/attention_fast.ts";
 import {
   addRef,
-  causalAttentionRef,
   embedRef,
   logitsNllRef,
   logitsRef,
@@ -91,7 +93,7 @@ export class CpuBackend implements Backend {
         s,
         T,
         rope,
-        () => causalAttentionRef(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim),
+        () => causalAttentionFast(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim),
       );
     }
     rmsnormRef(s.h, s.x, w.finalNorm, T, c.dim, c.normEps);
@@ -121,7 +123,7 @@ export class CpuBackend implements Backend {
         keys.set(s.k, start * kvDim);
         values.set(s.v, start * kvDim);
         if (start === 0) {
-          causalAttentionRef(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim);
+          causalAttentionFast(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim);
         } else {
           attendToCache(s.att, s.q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
         }

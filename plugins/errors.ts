@@ -41,7 +41,19 @@ export type PluginErrorCode =
 /** A plugin was refused or misbehaved. `code` is stable; `message` names the plugin and the reason. */
 export class PluginError extends Error {
   override name = "PluginError";
-  constructor(readonly code: PluginErrorCode, message: string) {
-    super(message);
+  constructor(
+    readonly code: PluginErrorCode,
+    /** The plugin's URL as the user gave it (without a pin). */
+    readonly plugin: string,
+    /** Why, without the plugin's name. */
+    readonly reason: string,
+    loading = false,
+  ) {
+    super(`${loading ? "Cannot load plugin" : "Plugin"} "${plugin}": ${reason}`);
+  }
+
+  /** The same error worded as a refusal to load, for failures while the plugin is being loaded. */
+  whileLoading(): PluginError {
+    return new PluginError(this.code, this.plugin, this.reason, true);
   }
 }

@@ -63,19 +63,20 @@ function base64(bytes: Uint8Array): string {
 export class PluginSandbox {
   #running?: Running;
   #queue: Promise<unknown> = Promise.resolve();
-  #loaded = false;
+  /** The metadata the running process's worker reported; undefined until it has loaded. */
+  #description?: unknown;
 
   constructor(readonly module: PluginModule, readonly limits: SandboxLimits) {}
 
   /** Imports the plugin (in a fresh process if needed) and returns its metadata. */
   load(): Promise<unknown> {
-    return this.#serialise(() => this.#ensureLoaded(true));
+    return this.#serialise(() => this.#ensureLoaded());
   }
 
   /** Runs the plugin's `table` on plain data and returns its (unvalidated) result. */
   table(spec: unknown, ctx: unknown, params: unknown): Promise<unknown> {
     return this.#serialise(async () => {
-      await this.#ensureLoaded(false);
+      await this.#ensureLoaded();
       return this.#request({ op: "table", spec, ctx, params }, "table()");
     });
   }
@@ -85,7 +86,7 @@ export class PluginSandbox {
     const running = this.#running;
     if (!running) return;
     this.#running = undefined;
-    this.#loaded = false;
+    this.#description = undefined;
     try {
       running.child.kill("SIGKILL");
     } catch { /* already exited */ }
@@ -98,16 +99,15 @@ export class PluginSandbox {
     return result;
   }
 
-  async #ensureLoaded(force: boolean): Promise<unknown> {
-    if (this.#loaded && !force) return;
+  async #ensureLoaded(): Promise<unknown> {
+    if (this.#running && this.#description !== undefined) return this.#description;
     this.#start();
     const { url, mediaType, source } = this.module;
-    const value = await this.#request(
+    this.#description = await this.#request(
       { op: "load", url, mediaType, sourceBase64: base64(source) },
       "loading the module",
     );
-    this.#loaded = true;
-    return value;
+    return this.#description;
   }
 
   #start(): void {
@@ -134,10 +134,7 @@ export class PluginSandbox {
         env: { NO_COLOR: "1" },
       }).spawn();
     } catch (e) {
-      throw new PluginError(
-        "PLUGIN_SANDBOX",
-        `Cannot start the sandbox for plugin "${this.module.url}": ${(e as Error).message}`,
-      );
+      throw this.#error("PLUGIN_SANDBOX", `cannot start the sandbox process: ${(e as Error).message}`);
     }
     const token = crypto.randomUUID();
     const running: Running = {
@@ -151,15 +148,20 @@ export class PluginSandbox {
       this.#readReplies(running),
       this.#readStderr(running),
       child.status,
-    ]).then(([, , status]) => {
+    ]).then(async ([, , status]) => {
       running.pending?.(this.#exitError(running, status));
+      await running.stdin.close().catch(() => {});
       if (this.#running === running) {
         this.#running = undefined;
-        this.#loaded = false;
+        this.#description = undefined;
       }
     });
     this.#running = running;
-    const init = { token, memoryBytes: this.limits.memoryMb * 2 ** 20, maxMessageLength: this.limits.maxMessageLength };
+    const init = {
+      token,
+      memoryBytes: this.limits.memoryMb * 2 ** 20,
+      maxMessageLength: this.limits.maxMessageLength,
+    };
     running.stdin.write(new TextEncoder().encode(JSON.stringify(init) + "\n")).catch(() => {});
   }
 
@@ -214,7 +216,7 @@ export class PluginSandbox {
   }
 
   #error(code: PluginError["code"], why: string): PluginError {
-    return new PluginError(code, `Plugin "${this.module.url}": ${why}`);
+    return new PluginError(code, this.module.url, why);
   }
 
   #faultError(error: { kind: string; name: string; message: string }, what: string): PluginError {
@@ -237,7 +239,10 @@ export class PluginSandbox {
   #exitError(running: Running, status: Deno.CommandStatus): PluginError {
     const tail = running.stderrTail;
     if (status.code === EXIT_OVER_MEMORY || /out of memory/i.test(tail)) {
-      return this.#error("PLUGIN_MEMORY", `ran past the ${this.limits.memoryMb} MiB memory limit and was stopped`);
+      return this.#error(
+        "PLUGIN_MEMORY",
+        `ran past the ${this.limits.memoryMb} MiB memory limit and was stopped`,
+      );
     }
     if (status.code === EXIT_WORKER_ERROR) return this.#error("PLUGIN_THREW", "threw outside any call");
     const lastLine = tail.trim().split("\n").at(-1) ?? "";

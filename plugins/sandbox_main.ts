@@ -51,7 +51,8 @@ worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; error?: { mes
   if (!reply.ok && reply.error) reply.error.message = truncate(reply.error.message);
   let line = `${init.token} ${encodeWire(reply)}`;
   if (line.length > init.maxMessageLength) {
-    const message = `the plugin's reply has ${line.length} characters, over the limit of ${init.maxMessageLength}`;
+    const message =
+      `the plugin's reply has ${line.length} characters, over the limit of ${init.maxMessageLength}`;
     line = `${init.token} ${encodeWire({ id: reply.id, ok: false, error: { kind: "too-large", message } })}`;
   }
   writeLine(line);

@@ -14,7 +14,9 @@ export const EXIT_WORKER_ERROR = 4;
 /** Encodes one message as a single line of JSON. */
 export function encodeWire(value: unknown): string {
   return JSON.stringify(value, (_key, v) => {
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      return Array.from(v as unknown as ArrayLike<number>);
+    }
     if (typeof v === "number" && !Number.isFinite(v)) return { $number: String(v) };
     return v;
   });

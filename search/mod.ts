@@ -6,12 +6,14 @@
  * @example Tune YaRN's beta_fast/beta_slow against a cheap synthetic fitness
  * ```ts
  * import { builtinRegistry, makeSpec } from "../mod.ts";
- * import { LocalPool, paramSpace, runEvolution } from "./mod.ts";
+ * import { type Fitness, LocalPool, paramSpace, runEvolution } from "./mod.ts";
  *
  * const spec = makeSpec({ headDim: 64, originalContext: 512 });
- * const space = paramSpace({ strategy: builtinRegistry().get("yarn"), spec, tune: ["beta_fast", "beta_slow"] });
- * const fitness = async ({ params }) => Math.abs((params.beta_fast as number) - 20);
- * const r = await runEvolution({ space, evaluator: new LocalPool(fitness), settings: { population: 8, generations: 5 } });
+ * const yarn = builtinRegistry().get("yarn");
+ * const space = paramSpace({ strategy: yarn, spec, tune: ["beta_fast", "beta_slow"] });
+ * const fitness: Fitness = ({ params }) => Promise.resolve(Math.abs((params.beta_fast as number) - 20));
+ * const settings = { population: 8, generations: 5, parents: 4, mutations: 2, crossovers: 2 };
+ * const r = await runEvolution({ space, evaluator: new LocalPool(fitness), settings });
  * console.log(space.toParams(r.best.genome), r.best.fitness);
  * ```
  *
@@ -48,7 +50,7 @@ export {
   type StrategySearchOptions,
 } from "./search_strategy.ts";
 export type { SearchSpace, Seed } from "./space.ts";
-export { corpusSlice, type FitnessSettings, searchNeedleDocs, strategyFitness } from "./strategy_fitness.ts";
+export { type FitnessSettings, searchNeedleDocs, strategyFitness } from "./strategy_fitness.ts";
 export {
   type LongropeGenome,
   longropeSpace,

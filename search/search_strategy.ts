@@ -18,7 +18,7 @@ import {
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
-import { LocalPool } from "./evaluator.ts";
+import { type Evaluator, LocalPool } from "./evaluator.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
 import { Journal } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
@@ -58,6 +58,8 @@ export interface StrategySearchOptions {
   budget?: Budget;
   /** Evaluations in flight at once (local pool capacity). */
   workers?: number;
+  /** Scores candidates instead of the local pool (e.g. a queue of remote workers); `workers` is then unused. */
+  evaluator?: Evaluator;
   /** Journal file; with `resume`, an existing journal of the same search is continued. */
   journalPath?: string;
   resume?: boolean;
@@ -121,7 +123,6 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
   const fitnessSettings: FitnessSettings = { ...o.fitness, length: targetLength };
   const evolution: EvolutionSettings = { ...DEFAULT_EVOLUTION, ...o.evolution };
   const space = await spaceFor(strategy, spec, targetLength, o.space);
-  const fitness = strategyFitness(model, strategy, o.corpus, fitnessSettings);
   const fingerprint = {
     strategy: strategy.name,
     strategy_version: strategy.version,
@@ -139,7 +140,8 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
   try {
     run = await runEvolution({
       space,
-      evaluator: new LocalPool(fitness, o.workers ?? 1),
+      evaluator: o.evaluator ??
+        new LocalPool(strategyFitness(model, strategy, o.corpus, fitnessSettings), o.workers ?? 1),
       settings: evolution,
       budget: o.budget,
       journal: opened?.journal,
@@ -170,7 +172,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     settings: {
       evolution,
       budget: o.budget ?? {},
-      workers: o.workers ?? 1,
+      workers: o.evaluator ? o.evaluator.capacity : o.workers ?? 1,
       space: space.description,
       fitness: fitnessSettings,
       text: fingerprint.text,

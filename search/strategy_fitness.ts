@@ -7,7 +7,7 @@
  * @module
  */
 import type { LanguageModel } from "../eval/language_model.ts";
-import { type Corpus, makeCorpus } from "../eval/corpus.ts";
+import { type Corpus, corpusSlice } from "../eval/corpus.ts";
 import { NEEDLE_TEMPLATES, type NeedleDoc, needleDocs, NeedleError, scoreDocs } from "../eval/needle.ts";
 import { perplexityByPosition } from "../eval/perplexity.ts";
 import { buildTable, StrategyError } from "../strategies/registry.ts";
@@ -30,30 +30,6 @@ export interface FitnessSettings {
   template: string;
   /** The fraction [from, to) of the text the documents come from. */
   textRange: [number, number];
-}
-
-/**
- * The part of a corpus between two fractions of its text, cut at line starts so no story is split
- * between the search's part and the held-out part.
- */
-export function corpusSlice(
-  corpus: Corpus,
-  range: [number, number],
-  tokenizer: LanguageModel["tokenizer"],
-): Corpus {
-  const [a, b] = range;
-  if (!(a >= 0 && b <= 1 && a < b)) {
-    throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
-  }
-  if (a === 0 && b === 1) return corpus;
-  const text = corpus.text;
-  const cut = (f: number) => {
-    if (f <= 0) return 0;
-    if (f >= 1) return text.length;
-    const nl = text.indexOf("\n", Math.floor(f * text.length));
-    return nl < 0 ? text.length : nl + 1;
-  };
-  return makeCorpus(`${corpus.name}[${a}:${b}]`, text.slice(cut(a), cut(b)), tokenizer);
 }
 
 /** Table errors make a candidate unusable (ranked last), not the search: they are expected in param search. */

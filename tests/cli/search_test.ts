@@ -1,4 +1,7 @@
-/** `deno task search` as a user runs it: a tiny real search on stories260K, resume, and clear errors. */
+/**
+ * `deno task search` as a user runs it (with the task's permissions, so the native backend is used when
+ * built): a tiny real search on stories260K, resume, and clear errors.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 
@@ -17,7 +20,15 @@ try {
 
 async function search(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "cli/search.ts", ...args],
+    args: [
+      "run",
+      "--allow-ffi=.build",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "cli/search.ts",
+      ...args,
+    ],
     cwd: root,
   }).output();
   const dec = new TextDecoder();

@@ -93,7 +93,7 @@ Deno.test("non-finite and failing fitness: NaN ranks last; an evaluator error ab
   const sp = space();
   const nan = await runEvolution({
     space: sp,
-    evaluator: new LocalPool(async () => NaN),
+    evaluator: new LocalPool(() => Promise.resolve(NaN)),
     settings: { ...SETTINGS, generations: 1 },
   });
   assert.equal(nan.best.fitness, Infinity);

@@ -2,15 +2,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadModel } from "../../model/load_model.ts";
-import { loadCorpus } from "../../eval/corpus.ts";
+import { corpusSlice, loadCorpus } from "../../eval/corpus.ts";
 import { builtinRegistry } from "../../strategies/registry.ts";
 import { parseBudget } from "../../search/budget.ts";
-import {
-  corpusSlice,
-  type FitnessSettings,
-  searchNeedleDocs,
-  strategyFitness,
-} from "../../search/strategy_fitness.ts";
+import { type FitnessSettings, searchNeedleDocs, strategyFitness } from "../../search/strategy_fitness.ts";
 
 const shared = new URL("../../../shared/", import.meta.url).pathname;
 const modelPath = join(shared, "models/stories260K/stories260K.bin");

@@ -1,0 +1,89 @@
+/**
+ * `deno task serve`: the HTTP API and web page (server/).
+ *
+ * @module
+ */
+import { CliError, parseFlags, runCommand } from "./args.ts";
+import { createApp } from "../server/app.ts";
+import { openServerContext } from "../server/context.ts";
+import { buildWebAssets } from "../server/web_assets.ts";
+
+const USAGE = `Usage: deno task serve [options]
+
+  --port N                  port (default 8787; 0 picks a free one)
+  --host H                  address to bind (default 127.0.0.1; anything else exposes the server)
+  --model PATH              a model clients may compare (repeatable): .bin, .gguf, HF folder, hf:owner/repo/file
+  --model-dir DIR           also offer every model under DIR (ids are paths inside DIR)
+  --text PATH               an evaluation text (repeatable; default $ROPEKIT_TEXT, else TinyStories validation)
+  --data-dir DIR            where jobs and reports are kept (default .cache/server)
+  --token T                 require "Authorization: Bearer T" to create or cancel jobs (default $ROPEKIT_TOKEN)
+  --allow-plugin-host H     accept plugin URLs from host H (repeatable; default: no plugins)
+  --max-queue N             jobs that may wait behind the running one before 429 (default 8)
+  -h, --help                this text`;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+
+function intFlag(flag: string, raw: unknown, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || raw.trim() === "" || !Number.isInteger(n) || n < min || n > 65535) {
+    throw new CliError(`${flag} must be an integer in [${min}, 65535], got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+async function main() {
+  const v = parseFlags(Deno.args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    model: { type: "string", multiple: true },
+    "model-dir": { type: "string" },
+    text: { type: "string", multiple: true },
+    "data-dir": { type: "string" },
+    token: { type: "string" },
+    "allow-plugin-host": { type: "string", multiple: true },
+    "max-queue": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    return;
+  }
+  const host = (v.host as string | undefined) ?? "127.0.0.1";
+  const port = intFlag("--port", v.port, 8787, 0);
+  const token = (v.token as string | undefined) ?? Deno.env.get("ROPEKIT_TOKEN");
+  if (token !== undefined && token.length < 8) throw new CliError("--token must have at least 8 characters");
+  const models = (v.model as string[] | undefined) ?? [];
+  const modelDir = v["model-dir"] as string | undefined;
+  if (models.length === 0 && modelDir === undefined) {
+    console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
+  }
+  const web = await buildWebAssets((line) => console.error(line));
+  const ctx = await openServerContext({
+    models,
+    modelDir,
+    texts: (v.text as string[] | undefined) ?? [],
+    dataDir: (v["data-dir"] as string | undefined) ?? ".cache/server",
+    token,
+    pluginHosts: (v["allow-plugin-host"] as string[] | undefined) ?? [],
+    // SEAM: pass the sandboxed loader here once plugins/ exports loadPlugin (see server/plugins.ts).
+    loadPlugin: undefined,
+    web,
+    loopbackOnly: LOOPBACK.has(host),
+    maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
+  });
+  const app = createApp(ctx);
+  Deno.serve({
+    hostname: host,
+    port,
+    onListen: ({ hostname, port }) => {
+      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(
+        `ropekit server: open http://${shown}:${port}/ (API: http://${shown}:${port}/api/openapi.json)`,
+      );
+      if (!LOOPBACK.has(host)) console.error(`warning: bound to ${host}: reachable from other machines`);
+    },
+  }, app.fetch);
+}
+
+if (import.meta.main) await runCommand(main);

@@ -1,0 +1,116 @@
+/**
+ * Where a plugin comes from: parsing its specifier (URL or path, optional `#sha256=` pin) and
+ * reading its bytes once, in the host, so that what is hashed is exactly what the sandbox runs.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { PluginError } from "./errors.ts";
+import type { PluginModule } from "./sandbox.ts";
+
+/** A parsed plugin specifier. */
+export interface PluginLocation {
+  /** The module's URL without a fragment: the plugin's identity in messages and the lock file. */
+  url: string;
+  /** The sha256 (lowercase hex) the user pinned, if any. */
+  pin?: string;
+}
+
+const PIN = /#sha256=([0-9a-fA-F]*)$/;
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/;
+
+/** Parses `https://…`, `http://…`, `file:…` or a file path, each optionally ending in `#sha256=<hex>`. */
+export function parsePluginSpecifier(specifier: string): PluginLocation {
+  const pinMatch = specifier.match(PIN);
+  const bare = pinMatch ? specifier.slice(0, pinMatch.index) : specifier;
+  const pin = pinMatch?.[1].toLowerCase();
+  if (pin !== undefined && !/^[0-9a-f]{64}$/.test(pin)) {
+    throw new PluginError(
+      "PLUGIN_SPECIFIER",
+      specifier,
+      "the pin must be #sha256= followed by 64 hex digits",
+    );
+  }
+  // A one-letter scheme is a Windows drive ("C:\\plugins\\x.ts"): a path.
+  const scheme = bare.match(SCHEME)?.[1].toLowerCase();
+  let url: URL;
+  if (scheme === undefined) {
+    url = pathToFileURL(resolve(bare));
+  } else if (scheme === "https" || scheme === "http" || scheme === "file") {
+    url = new URL(bare);
+  } else {
+    throw new PluginError(
+      "PLUGIN_SPECIFIER",
+      specifier,
+      `unsupported scheme "${scheme}:" (use an https://, http:// or file: URL, or a path)`,
+    );
+  }
+  url.hash = "";
+  return { url: url.href, pin };
+}
+
+async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      await response.body?.cancel();
+      throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+async function fetchBytes(url: string, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
+  if (url.startsWith("file:")) {
+    const path = new URL(url);
+    const { size } = await Deno.stat(path);
+    if (size > maxBytes) {
+      throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
+    }
+    return await Deno.readFile(path);
+  }
+  // Redirects are refused: the host fetches from the origin the user named and nowhere else.
+  const response = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new PluginError("PLUGIN_UNREACHABLE", url, `HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  return await readCapped(response, maxBytes, url);
+}
+
+/** Reads a plugin's bytes (at most `maxBytes`, within `timeoutMs`) and names their media type. */
+export async function readPluginModule(
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<PluginModule> {
+  let source: Uint8Array;
+  try {
+    source = await fetchBytes(url, maxBytes, timeoutMs);
+  } catch (e) {
+    if (e instanceof PluginError) throw e;
+    // fetch() says only "fetch failed"; the reason (refused, DNS, TLS) is in its cause.
+    const cause = (e as Error).cause instanceof Error ? `: ${((e as Error).cause as Error).message}` : "";
+    throw new PluginError("PLUGIN_UNREACHABLE", url, (e as Error).message + cause);
+  }
+  const mediaType = /\.m?js$/.test(new URL(url).pathname)
+    ? "application/javascript"
+    : "application/typescript";
+  return { url, mediaType, source };
+}
+
+/** Lowercase hex sha256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,102 @@
+/**
+ * The HTTP API and the web page, as one Hono app. `app.request()` serves tests; cli/serve.ts puts
+ * it behind `Deno.serve`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { METRICS } from "../compare/compare.ts";
+import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
+import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
+import type { ServerContext } from "./context.ts";
+import { errorResponse, loopbackHostOnly, readJson, requireToken } from "./http.ts";
+import { jobRoutes } from "./job_routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { allowedPluginUrl } from "./plugins.ts";
+import { type RopeRequest, ropeResponse } from "./rope_response.ts";
+
+/** Version reported by /api/health and the OpenAPI document. */
+export const SERVER_VERSION = "0.1.0";
+
+const publicEntry = ({ id, format, origin }: { id: string; format: string; origin: string }) => ({
+  id,
+  format,
+  origin,
+});
+
+export function createApp(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.onError(errorResponse);
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  if (ctx.loopbackOnly) app.use("*", loopbackHostOnly());
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: LIMITS.bodyBytes,
+      onError: (c) => c.json({ error: `body: larger than ${LIMITS.bodyBytes} bytes`, field: "body" }, 400),
+    }),
+  );
+
+  app.get("/api/health", (c) =>
+    c.json({
+      status: "ok",
+      version: SERVER_VERSION,
+      queue: { waiting: ctx.queue.waiting, max_waiting: ctx.queue.maxWaiting },
+      auth: ctx.token !== undefined,
+    }));
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument(SERVER_VERSION)));
+  app.get(
+    "/api/options",
+    (c) => c.json({ metrics: METRICS, templates: Object.keys(NEEDLE_TEMPLATES), limits: LIMITS }),
+  );
+  app.get("/api/strategies", (c) =>
+    c.json(
+      ctx.registry.list().map((s) => ({
+        name: s.name,
+        version: s.version,
+        description: s.description,
+        builtin: BUILTIN_STRATEGIES.includes(s),
+        params: s.params,
+      })),
+    ));
+  app.get("/api/models", async (c) => c.json((await ctx.models()).map(publicEntry)));
+  app.get("/api/texts", (c) => c.json(ctx.texts.map(publicEntry)));
+
+  app.post(
+    "/api/rope",
+    async (c) => c.json(await ropeResponse(await readJson<RopeRequest>(c, ropeRequest), ctx.registry)),
+  );
+
+  app.post("/api/plugins", requireToken(ctx.token), async (c) => {
+    const { url } = await readJson<{ url: string }>(c, pluginRequest);
+    const allowed = allowedPluginUrl(url, ctx.pluginHosts);
+    if (!ctx.loadPlugin) {
+      return c.json({ error: "this server has no plugin loader (see server/plugins.ts)" }, 501);
+    }
+    const strategy = await ctx.loadPlugin(allowed.href);
+    ctx.registry.register(strategy);
+    return c.json({
+      name: strategy.name,
+      version: strategy.version,
+      description: strategy.description,
+      params: strategy.params,
+    }, 201);
+  });
+
+  app.route("/api", jobRoutes(ctx));
+
+  app.get("/", (c) => (ctx.web ? c.html(ctx.web.html) : c.text("the web page was not built", 503)));
+  app.get("/assets/main.js", (c) => {
+    if (!ctx.web) return c.notFound();
+    c.header("Content-Type", "text/javascript; charset=utf-8");
+    return c.body(ctx.web.js);
+  });
+  app.get("/assets/main.css", (c) => {
+    if (!ctx.web) return c.notFound();
+    c.header("Content-Type", "text/css; charset=utf-8");
+    return c.body(ctx.web.css);
+  });
+  return app;
+}

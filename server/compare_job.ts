@@ -1,0 +1,137 @@
+/**
+ * Turning a validated `POST /api/compare` body into a job spec: model and text ids looked up in the
+ * catalog, strategy entries parsed and their parameters checked against the declared spaces — all
+ * before the job is queued, so a bad request is a 400 now rather than a failed job later.
+ *
+ * @module
+ */
+import type { Metric } from "../compare/compare.ts";
+import { parseEntry } from "../compare/strategy_entry.ts";
+import {
+  BUILTIN_STRATEGIES,
+  type Params,
+  type ParamSpace,
+  type Strategy,
+  type StrategyRegistry,
+} from "../strategies/mod.ts";
+import { parseParamArgs, resolveParams } from "../strategies/params.ts";
+import type { CatalogEntry } from "./catalog.ts";
+import { ValidationError } from "./schema.ts";
+
+/** A strategy of a job, resolved: what compare's ResolvedEntry needs, as plain data. */
+export interface JobStrategy {
+  label: string;
+  name: string;
+  params: Params;
+  /** A plugin's declared parameters (the worker rebuilds a proxy from them); absent for built-ins. */
+  paramSpace?: ParamSpace;
+}
+
+/** Everything a comparison job needs, as plain data (it crosses to the worker and to disk). */
+export interface CompareJobSpec {
+  model: string;
+  modelSource: string;
+  text: string;
+  textSource: string;
+  strategies: JobStrategy[];
+  lengths?: number[];
+  target?: number;
+  metrics: Metric[];
+  samples: number;
+  seed: number;
+  template: string;
+  depths?: number[];
+}
+
+/** A validated request body (see api_schemas.ts compareRequest). */
+export interface CompareBody {
+  model: string;
+  text?: string;
+  strategies: (string | { name: string; params?: Params; label?: string })[];
+  lengths?: number[];
+  target?: number;
+  metrics?: Metric[];
+  samples?: number;
+  seed?: number;
+  template?: string;
+  depths?: number[];
+}
+
+/** Wraps param/strategy errors so the message names the request field. */
+function named<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new ValidationError(field, (e as Error).message);
+  }
+}
+
+function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace"> {
+  return BUILTIN_STRATEGIES.includes(strategy)
+    ? { name: strategy.name }
+    : { name: strategy.name, paramSpace: strategy.params };
+}
+
+function resolveStrategy(
+  entry: CompareBody["strategies"][number],
+  field: string,
+  registry: StrategyRegistry,
+): JobStrategy {
+  if (typeof entry === "string") {
+    const parts = named(field, () => parseEntry(entry));
+    if (parts.resultFile !== undefined) {
+      throw new ValidationError(field, "name@result.json is not accepted over HTTP; send the params instead");
+    }
+    const strategy = named(field, () => registry.get(parts.name));
+    const inline = named(field, () => parseParamArgs(strategy.name, strategy.params, parts.paramArgs));
+    const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
+    return { label: entry.trim(), ...described(strategy), params };
+  }
+  const strategy = named(`${field}.name`, () => registry.get(entry.name));
+  const params = named(
+    `${field}.params`,
+    () => resolveParams(strategy.name, strategy.params, entry.params ?? {}),
+  );
+  const given = Object.entries(entry.params ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const label = entry.label ?? (given.length ? `${entry.name}:${given.join(",")}` : entry.name);
+  return { label, ...described(strategy), params };
+}
+
+/** Resolves a body against the catalogs and registry; throws ValidationError naming the field. */
+export function resolveCompareBody(
+  body: CompareBody,
+  models: CatalogEntry[],
+  texts: CatalogEntry[],
+  registry: StrategyRegistry,
+): CompareJobSpec {
+  const model = models.find((m) => m.id === body.model);
+  if (!model) {
+    throw new ValidationError(
+      "model",
+      `unknown model id ${JSON.stringify(body.model)} (see GET /api/models)`,
+    );
+  }
+  const text = body.text === undefined ? texts[0] : texts.find((t) => t.id === body.text);
+  if (!text) {
+    throw new ValidationError("text", `unknown text id ${JSON.stringify(body.text)} (see GET /api/texts)`);
+  }
+  const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry));
+  const labels = new Set(strategies.map((s) => s.label));
+  if (labels.size !== strategies.length) {
+    throw new ValidationError("strategies", "two entries have the same label");
+  }
+  return {
+    model: model.id,
+    modelSource: model.source,
+    text: text.id,
+    textSource: text.source,
+    strategies,
+    lengths: body.lengths,
+    target: body.target,
+    metrics: body.metrics ?? ["ppl", "needle", "short"],
+    samples: body.samples ?? 8,
+    seed: body.seed ?? 0,
+    template: body.template ?? "story-pet",
+    depths: body.depths,
+  };
+}

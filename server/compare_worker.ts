@@ -1,0 +1,123 @@
+/// <reference lib="deno.worker" />
+/**
+ * Runs comparisons off the server's main thread. A forward pass never yields to the event loop, so
+ * in the main thread it would stall every other request and every SSE write until it finished.
+ * Cancellation therefore cannot arrive as a message either: the host sets a flag in shared memory,
+ * and the progress callback (called after every window) turns it into an abort of compare's signal.
+ *
+ * Models and tokenised texts are cached between jobs (the worker lives as long as the server).
+ *
+ * @module
+ */
+import { compare } from "../compare/compare.ts";
+import type { ResolvedEntry } from "../compare/strategy_entry.ts";
+import { type Corpus, loadCorpus } from "../eval/corpus.ts";
+import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
+import { resolveHfDatasetFile } from "../model/hub.ts";
+import { loadModel } from "../model/load_model.ts";
+import type { Model } from "../model/model.ts";
+import { builtinRegistry } from "../strategies/registry.ts";
+import type { Strategy } from "../strategies/types.ts";
+import type { JobStrategy } from "./compare_job.ts";
+import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
+
+const models = new Map<string, Promise<Model>>();
+const corpora = new Map<string, Promise<Corpus>>();
+const registry = builtinRegistry();
+/** Replies to plugin table requests, by request id. */
+const pendingTables = new Map<number, { resolve: (t: unknown) => void; reject: (e: Error) => void }>();
+let nextTableId = 0;
+
+const post = (m: WorkerMessage) => self.postMessage(m);
+
+function modelFor(source: string): Promise<Model> {
+  let m = models.get(source);
+  if (!m) {
+    m = loadModel(source);
+    m.catch(() => models.delete(source)); // a failed load may succeed later (file fixed)
+    models.set(source, m);
+  }
+  return m;
+}
+
+function corpusFor(model: Model, modelSource: string, textSource: string): Promise<Corpus> {
+  const key = `${modelSource}\n${textSource}`;
+  let c = corpora.get(key);
+  if (!c) {
+    c = (async () => {
+      const path = textSource.startsWith("hf-dataset:") ? await resolveHfDatasetFile(textSource) : textSource;
+      return loadCorpus(path, model.tokenizer);
+    })();
+    c.catch(() => corpora.delete(key));
+    corpora.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * Plugin strategies live in the host (their sandbox is a process it owns): their tables are asked
+ * for by message. Awaiting the reply lets this worker's event loop turn, so it does not deadlock.
+ */
+function pluginProxy(s: JobStrategy): Strategy {
+  return {
+    apiVersion: 1,
+    name: s.name,
+    version: "plugin",
+    description: "plugin strategy (tables computed by the server's sandbox)",
+    params: s.paramSpace ?? {},
+    table: (spec, ctx, params) =>
+      new Promise((resolve, reject) => {
+        const id = nextTableId++;
+        pendingTables.set(id, { resolve: resolve as (t: unknown) => void, reject });
+        post({ type: "table", id, name: s.name, spec, ctx, params });
+      }) as ReturnType<Strategy["table"]>,
+  };
+}
+
+async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void> {
+  const { spec } = message;
+  const cancelled = new Int32Array(message.cancelFlag);
+  const controller = new AbortController();
+  try {
+    const model = await modelFor(spec.modelSource);
+    const corpus = await corpusFor(model, spec.modelSource, spec.textSource);
+    const L0 = model.spec.originalContext;
+    const entries: ResolvedEntry[] = spec.strategies.map((s) => ({
+      label: s.label,
+      strategy: registry.has(s.name) ? registry.get(s.name) : pluginProxy(s),
+      params: s.params,
+    }));
+    const report = await compare({
+      model,
+      modelName: spec.model,
+      strategies: entries,
+      corpus,
+      lengths: spec.lengths ?? [2 * L0, 4 * L0],
+      target: spec.target,
+      metrics: spec.metrics,
+      samples: spec.samples,
+      seed: spec.seed,
+      template: NEEDLE_TEMPLATES[spec.template],
+      depths: spec.depths,
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (Atomics.load(cancelled, 0) !== 0) controller.abort(new Error("cancelled"));
+        post({ type: "progress", event });
+      },
+    });
+    post({ type: "done", report });
+  } catch (e) {
+    post({ type: "failed", error: (e as Error).message ?? String(e), cancelled: controller.signal.aborted });
+  }
+}
+
+self.onmessage = (e: MessageEvent<HostMessage>) => {
+  const m = e.data;
+  if (m.type === "run") run(m);
+  else if (m.type === "table-reply") {
+    const pending = pendingTables.get(m.id);
+    pendingTables.delete(m.id);
+    if (m.error !== undefined) pending?.reject(new Error(m.error));
+    else pending?.resolve(m.table);
+  }
+};

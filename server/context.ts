@@ -1,0 +1,66 @@
+/**
+ * What the routes need, assembled once by {@linkcode openServerContext} (cli/serve.ts and tests).
+ *
+ * @module
+ */
+import { DEFAULT_TEXT } from "../cli/compare.ts";
+import { builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
+import { type CatalogEntry, listModels, listTexts } from "./catalog.ts";
+import { JobQueue } from "./job_queue.ts";
+import { JobStore } from "./job_store.ts";
+import type { PluginLoader } from "./plugins.ts";
+import type { WebAssets } from "./web_assets.ts";
+import { type JobRunner, WorkerRunner } from "./worker_runner.ts";
+
+/** Everything the routes share. */
+export interface ServerContext {
+  registry: StrategyRegistry;
+  queue: JobQueue;
+  store: JobStore;
+  /** Rescanned on each call, so models dropped into --model-dir appear without a restart. */
+  models: () => Promise<CatalogEntry[]>;
+  texts: CatalogEntry[];
+  /** When set, job creation, cancellation and plugin loading need `Authorization: Bearer <token>`. */
+  token?: string;
+  pluginHosts: string[];
+  loadPlugin?: PluginLoader;
+  web?: WebAssets;
+  /** Refuse non-loopback Host headers (the server is bound to loopback). */
+  loopbackOnly: boolean;
+}
+
+/** The server's settings (cli/serve.ts flags). */
+export interface ServerSettings {
+  models: string[];
+  modelDir?: string;
+  texts: string[];
+  dataDir: string;
+  token?: string;
+  pluginHosts: string[];
+  loadPlugin?: PluginLoader;
+  web?: WebAssets;
+  loopbackOnly: boolean;
+  /** Jobs that may wait behind the running one before submissions get 429. */
+  maxWaiting: number;
+  /** Default: the compare worker; tests may pass another. */
+  runner?: JobRunner;
+}
+
+/** Opens the job store (marking jobs a crash interrupted) and assembles the context. */
+export async function openServerContext(s: ServerSettings): Promise<ServerContext> {
+  const registry = builtinRegistry();
+  const store = new JobStore(s.dataDir);
+  const queue = await JobQueue.open(store, s.runner ?? new WorkerRunner(registry), s.maxWaiting);
+  return {
+    registry,
+    queue,
+    store,
+    models: () => listModels(s.models, s.modelDir),
+    texts: listTexts(s.texts, Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT),
+    token: s.token,
+    pluginHosts: s.pluginHosts,
+    loadPlugin: s.loadPlugin,
+    web: s.web,
+    loopbackOnly: s.loopbackOnly,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * What every route shares: reading a JSON body against a schema, the error → status mapping (so a
+ * bad request is a 400 naming its field and never takes the server down), and the bearer token.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { EntryError } from "../compare/strategy_entry.ts";
+import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
+import { PluginError } from "../plugins/errors.ts";
+import { type Schema, validate, ValidationError } from "./schema.ts";
+
+/** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
+export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw new ValidationError("body", "is empty; expected a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ValidationError("body", `malformed JSON (${(e as Error).message})`);
+  }
+  validate(schema, value, "");
+  return value as T;
+}
+
+/** Errors that are the client's fault, from validation and from the libraries the routes call. */
+const CLIENT_ERRORS = [ValidationError, ConfigError, ParamError, StrategyError, EntryError, PluginError];
+
+/** The JSON error response for `err`: 400 for client errors, 500 (logged) otherwise. */
+export function errorResponse(err: Error, c: Context): Response {
+  if (CLIENT_ERRORS.some((k) => err instanceof k)) {
+    const field = err instanceof ValidationError ? err.field : undefined;
+    return c.json({ error: err.message, ...(field ? { field } : {}) }, 400);
+  }
+  console.error(`error: ${c.req.method} ${c.req.path}:`, err);
+  return c.json({ error: "internal error; see the server log" }, 500);
+}
+
+/** Constant-time string comparison, so response timing does not reveal how much of a token matched. */
+function sameToken(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Requires `Authorization: Bearer <token>` when the server has a token; passes everything otherwise. */
+export function requireToken(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (token !== undefined) {
+      const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+      if (given === undefined || !sameToken(given, token)) {
+        c.header("WWW-Authenticate", 'Bearer realm="ropekit"');
+        return c.json({ error: "a bearer token is required (Authorization: Bearer …)" }, 401);
+      }
+    }
+    await next();
+  };
+}
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * For a loopback-only server: refuse requests whose Host is not a loopback name. A web page on
+ * another site could otherwise reach it through DNS rebinding (evil.example resolving to 127.0.0.1).
+ */
+export function loopbackHostOnly(): MiddlewareHandler {
+  return async (c, next) => {
+    // Deno.serve builds the request URL from the Host header.
+    const host = new URL(c.req.url).hostname;
+    if (!LOOPBACK_NAMES.has(host)) {
+      return c.json({ error: `host ${JSON.stringify(host)} is not served here` }, 421);
+    }
+    await next();
+  };
+}

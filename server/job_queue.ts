@@ -1,0 +1,168 @@
+/**
+ * The comparison queue: one job at a time on the device (a comparison saturates it; two would only
+ * both go slower and double the memory), a bounded wait list, cancellation, and listeners for SSE.
+ * Every state change is written to the {@linkcode JobStore} before it is announced.
+ *
+ * @module
+ */
+import type { ProgressEvent } from "../util/progress.ts";
+import type { CompareJobSpec } from "./compare_job.ts";
+import { FINAL_STATUSES, type JobRecord, type JobStore } from "./job_store.ts";
+import { CancelledError, type JobRunner } from "./worker_runner.ts";
+
+/** Refused because the wait list is full; `retryAfter` in seconds. */
+export class QueueFullError extends Error {
+  override name = "QueueFullError";
+  constructor(readonly retryAfter: number) {
+    super(`the job queue is full; retry in about ${retryAfter} s`);
+  }
+}
+
+/** What listeners of one job hear. */
+export type JobEvent =
+  | { type: "status"; job: JobRecord }
+  | { type: "progress"; progress: ProgressEvent };
+
+const INTERRUPTED = "the server stopped before this job finished; submit it again";
+/** Assumed duration of a job before any has finished (for Retry-After). */
+const FIRST_GUESS_SECONDS = 30;
+
+/** The queue of one device. */
+export class JobQueue {
+  #jobs = new Map<string, JobRecord>();
+  #waiting: string[] = [];
+  #running?: { id: string; controller: AbortController; done: Promise<void> };
+  #listeners = new Map<string, Set<(e: JobEvent) => void>>();
+  #recentSeconds: number[] = [];
+
+  private constructor(
+    private readonly store: JobStore,
+    private readonly runner: JobRunner,
+    readonly maxWaiting: number,
+  ) {}
+
+  /** Loads the store; jobs that were queued or running when the server stopped become `interrupted`. */
+  static async open(store: JobStore, runner: JobRunner, maxWaiting: number): Promise<JobQueue> {
+    const q = new JobQueue(store, runner, maxWaiting);
+    for (const job of await store.loadAll()) {
+      if (!FINAL_STATUSES.includes(job.status)) {
+        Object.assign(job, { status: "interrupted", error: INTERRUPTED, finished: new Date().toISOString() });
+        await store.save(job);
+      }
+      q.#jobs.set(job.id, job);
+    }
+    return q;
+  }
+
+  get(id: string): JobRecord | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** All jobs, newest first. */
+  list(): JobRecord[] {
+    return [...this.#jobs.values()].reverse();
+  }
+
+  /** Jobs waiting (not counting the one running). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Queues a job (persisted before this resolves); throws QueueFullError when the wait list is full. */
+  async submit(request: CompareJobSpec): Promise<JobRecord> {
+    if (this.#waiting.length >= this.maxWaiting) throw new QueueFullError(this.#retryAfter());
+    const job: JobRecord = {
+      id: crypto.randomUUID(),
+      status: "queued",
+      request,
+      created: new Date().toISOString(),
+    };
+    this.#jobs.set(job.id, job);
+    this.#waiting.push(job.id);
+    await this.store.save(job);
+    this.#pump();
+    return job;
+  }
+
+  /** Cancels a queued job at once, a running one at its next checkpoint; finished jobs are left alone. */
+  async cancel(id: string): Promise<JobRecord | undefined> {
+    const job = this.#jobs.get(id);
+    if (!job) return undefined;
+    if (job.status === "queued") {
+      this.#waiting = this.#waiting.filter((w) => w !== id);
+      await this.#finish(job, "cancelled", "cancelled before it started");
+    } else if (job.status === "running" && this.#running?.id === id) {
+      this.#running.controller.abort();
+    }
+    return job;
+  }
+
+  /** Listens to one job's events until the returned function is called. */
+  subscribe(id: string, listener: (e: JobEvent) => void): () => void {
+    let set = this.#listeners.get(id);
+    if (!set) this.#listeners.set(id, set = new Set());
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(id);
+    };
+  }
+
+  /** Resolves once nothing is running or waiting (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running.done;
+  }
+
+  #emit(id: string, event: JobEvent) {
+    for (const listener of this.#listeners.get(id) ?? []) listener(event);
+  }
+
+  async #finish(job: JobRecord, status: JobRecord["status"], error?: string) {
+    Object.assign(job, { status, finished: new Date().toISOString(), ...(error ? { error } : {}) });
+    await this.store.save(job);
+    this.#emit(job.id, { type: "status", job });
+  }
+
+  #retryAfter(): number {
+    const recent = this.#recentSeconds;
+    const each = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : FIRST_GUESS_SECONDS;
+    return Math.max(1, Math.ceil(each));
+  }
+
+  #pump() {
+    if (this.#running) return;
+    const id = this.#waiting.shift();
+    if (id === undefined) return;
+    const controller = new AbortController();
+    const done = this.#run(this.#jobs.get(id)!, controller.signal).finally(() => {
+      this.#running = undefined;
+      this.#pump();
+    });
+    this.#running = { id, controller, done };
+  }
+
+  async #run(job: JobRecord, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    job.status = "running";
+    job.started = new Date().toISOString();
+    try {
+      await this.store.save(job);
+      this.#emit(job.id, { type: "status", job });
+      const report = await this.runner.run(job.request, (progress) => {
+        job.progress = { task: progress.task, done: progress.done, total: progress.total };
+        this.#emit(job.id, { type: "progress", progress });
+      }, signal);
+      await this.store.saveReport(job.id, report);
+      this.#recentSeconds = [...this.#recentSeconds, (performance.now() - t0) / 1000].slice(-5);
+      await this.#finish(job, "done");
+    } catch (e) {
+      const cancelled = e instanceof CancelledError || signal.aborted;
+      await this.#finish(
+        job,
+        cancelled ? "cancelled" : "failed",
+        cancelled ? "cancelled while running" : (e as Error).message,
+      )
+        .catch((err) => console.error(`error: cannot record the end of job ${job.id}: ${err.message}`));
+    }
+  }
+}

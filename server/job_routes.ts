@@ -1,0 +1,115 @@
+/**
+ * `/api/compare` and `/api/jobs/*`: queueing, status, server-sent events, downloads, cancellation.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { htmlReport } from "../compare/report.ts";
+import { compareRequest } from "./api_schemas.ts";
+import { type CompareBody, resolveCompareBody } from "./compare_job.ts";
+import { readJson, requireToken } from "./http.ts";
+import { type JobEvent, QueueFullError } from "./job_queue.ts";
+import { FINAL_STATUSES, JOB_ID } from "./job_store.ts";
+import type { ServerContext } from "./context.ts";
+
+/** Idle SSE connections get a comment this often, so proxies and browsers keep them open. */
+const KEEPALIVE_MS = 15_000;
+
+export function jobRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  const auth = requireToken(ctx.token);
+  const jobOf = (id: string) => (JOB_ID.test(id) ? ctx.queue.get(id) : undefined);
+  const noJob = (id: string) => ({ error: `no job ${JSON.stringify(id)}` });
+
+  app.post("/compare", auth, async (c) => {
+    const body = await readJson<CompareBody>(c, compareRequest);
+    const spec = resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry);
+    try {
+      const job = await ctx.queue.submit(spec);
+      c.header("Location", `/api/jobs/${job.id}`);
+      return c.json({ ...job, position: ctx.queue.waiting }, 202);
+    } catch (e) {
+      if (!(e instanceof QueueFullError)) throw e;
+      c.header("Retry-After", String(e.retryAfter));
+      return c.json({ error: e.message }, 429);
+    }
+  });
+
+  app.get("/jobs", (c) => c.json(ctx.queue.list()));
+
+  app.get("/jobs/:id", async (c) => {
+    const job = jobOf(c.req.param("id"));
+    if (!job) return c.json(noJob(c.req.param("id")), 404);
+    const report = job.status === "done" ? await ctx.store.readReport(job.id) : undefined;
+    return c.json({ ...job, ...(report ? { report } : {}) });
+  });
+
+  app.delete("/jobs/:id", auth, async (c) => {
+    const job = JOB_ID.test(c.req.param("id")) ? await ctx.queue.cancel(c.req.param("id")) : undefined;
+    return job ? c.json(job) : c.json(noJob(c.req.param("id")), 404);
+  });
+
+  for (const kind of ["json", "html"] as const) {
+    app.get(`/jobs/:id/report.${kind}`, async (c) => {
+      const job = jobOf(c.req.param("id"));
+      const report = job?.status === "done" ? await ctx.store.readReport(job.id) : undefined;
+      if (!report) return c.json({ error: "no finished report for this job" }, 404);
+      c.header("Content-Disposition", `attachment; filename="report.${kind}"`);
+      return kind === "json" ? c.json(report) : c.html(htmlReport(report));
+    });
+  }
+
+  app.get("/jobs/:id/events", (c) => {
+    const job = jobOf(c.req.param("id"));
+    if (!job) return c.json(noJob(c.req.param("id")), 404);
+    return streamSSE(c, async (stream) => {
+      const pending: JobEvent[] = [];
+      let wake = () => {};
+      // Subscribe before reading the status, so an event between the two cannot be missed.
+      const unsubscribe = ctx.queue.subscribe(job.id, (e) => {
+        pending.push(e);
+        wake();
+      });
+      let closed = false;
+      stream.onAbort(() => {
+        closed = true;
+        wake();
+      });
+      let lastStatus = "";
+      const sendStatus = async (data: string) => {
+        lastStatus = data;
+        await stream.writeSSE({ event: "status", data });
+      };
+      try {
+        await sendStatus(JSON.stringify(job));
+        while (!closed && !FINAL_STATUSES.includes(job.status)) {
+          if (pending.length === 0) {
+            const timedOut = await new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => resolve(true), KEEPALIVE_MS);
+              wake = () => {
+                clearTimeout(timer);
+                resolve(false);
+              };
+            });
+            if (timedOut) await stream.write(": keep-alive\n\n");
+          }
+          for (const e of pending.splice(0)) {
+            if (e.type === "status") await sendStatus(JSON.stringify(e.job));
+            else await stream.writeSSE({ event: "progress", data: JSON.stringify(e.progress) });
+          }
+        }
+        // The status turns final just before its event is announced: make sure the final one goes out.
+        if (!closed && lastStatus !== JSON.stringify(job)) await sendStatus(JSON.stringify(job));
+        if (!closed && job.status === "done") {
+          const report = await ctx.store.readReport(job.id);
+          await stream.writeSSE({ event: "result", data: JSON.stringify(report) });
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,75 @@
+/**
+ * `POST /api/rope`: the same fields `deno task rope --json --analysis --export` prints, for one
+ * config. (cli/rope.ts builds them privately; if it ever exports its builder, use that instead.)
+ *
+ * @module
+ */
+import {
+  analyzeTable,
+  ConfigError,
+  type HfConfig,
+  type Params,
+  readHfConfig,
+  ropeFromHfConfig,
+  type StrategyRegistry,
+  toGguf,
+  toHfRopeScaling,
+} from "../mod.ts";
+import { LIMITS } from "./api_schemas.ts";
+
+/** A validated `/api/rope` body. */
+export interface RopeRequest {
+  config: HfConfig;
+  strategy?: string;
+  params?: Params;
+  seq_len?: number;
+  target?: number;
+}
+
+/** Builds the table and its critical-dimension analysis; bad configs throw ConfigError. */
+export async function ropeResponse(
+  req: RopeRequest,
+  registry: StrategyRegistry,
+): Promise<Record<string, unknown>> {
+  if (req.params && req.strategy === undefined) throw new ConfigError("params: needs strategy");
+  // Tables and analyses are O(rotary_dim): refuse an absurd head_dim before building anything.
+  const { spec } = readHfConfig(req.config, registry);
+  if (spec.rotaryDim > LIMITS.rotaryDim) {
+    throw new ConfigError(
+      `config: rotary dimension ${spec.rotaryDim} exceeds the server's ${LIMITS.rotaryDim}`,
+    );
+  }
+  const result = await ropeFromHfConfig(req.config, {
+    // As the CLI does: applying a strategy means "extend to the target", so show its long table.
+    seqLen: req.seq_len ??
+      (req.strategy ? req.target ?? Number(req.config.max_position_embeddings) : undefined),
+    strategy: req.strategy,
+    params: req.params,
+    targetLength: req.target,
+    registry,
+  });
+  const exported = {
+    strategy: result.ropeType,
+    spec: result.spec,
+    params: result.params,
+    table: result.table,
+    targetLength: result.targetLength,
+  };
+  return {
+    rope_type: result.ropeType,
+    hf_rope_type: result.hfRopeType,
+    rotary_dim: result.spec.rotaryDim,
+    head_dim: result.spec.headDim,
+    rope_theta: result.spec.theta,
+    original_max_position_embeddings: result.spec.originalContext,
+    max_position_embeddings: result.spec.maxPositions,
+    seq_len: req.seq_len ?? null,
+    inv_freq: Array.from(result.chosen.invFreq),
+    attention_factor: result.chosen.attentionScale,
+    params: result.params,
+    ...(result.table.short ? { table: result.chosen.choice, switch_length: result.table.switchLength } : {}),
+    ...(result.table.startTokens ? { start_tokens: result.table.startTokens } : {}),
+    analysis: analyzeTable(result.spec, result.table, req.seq_len ?? result.targetLength),
+    export: { hf: toHfRopeScaling(exported), gguf: toGguf(exported) },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Runs jobs in the compare worker (see compare_worker.ts for why a worker). One worker, reused so
+ * its model cache pays off; a worker that crashes is replaced on the next job.
+ *
+ * @module
+ */
+import type { CompareReport } from "../compare/compare.ts";
+import type { StrategyRegistry } from "../strategies/registry.ts";
+import type { ProgressSink } from "../util/progress.ts";
+import type { CompareJobSpec } from "./compare_job.ts";
+import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
+
+/** Thrown by a runner when the job stopped because its signal was aborted. */
+export class CancelledError extends Error {
+  override name = "CancelledError";
+}
+
+/** Runs one comparison; the queue never calls it twice at once. */
+export interface JobRunner {
+  run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport>;
+  close(): void;
+}
+
+/** The real runner. `registry` answers the worker's table requests for plugin strategies. */
+export class WorkerRunner implements JobRunner {
+  #worker?: Worker;
+  constructor(private readonly registry: StrategyRegistry) {}
+
+  run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport> {
+    const worker = this.#worker ??= new Worker(new URL("./compare_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    const cancelFlag = new SharedArrayBuffer(4);
+    const requestCancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
+    if (signal.aborted) requestCancel();
+    signal.addEventListener("abort", requestCancel);
+    const send = (m: HostMessage) => worker.postMessage(m);
+    return new Promise<CompareReport>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+        const m = e.data;
+        if (m.type === "progress") onProgress(m.event);
+        else if (m.type === "done") resolve(m.report);
+        else if (m.type === "failed") reject(m.cancelled ? new CancelledError(m.error) : new Error(m.error));
+        else if (m.type === "table") {
+          Promise.resolve().then(() => this.registry.get(m.name).table(m.spec, m.ctx, m.params)).then(
+            (table) => send({ type: "table-reply", id: m.id, table }),
+            (err) => send({ type: "table-reply", id: m.id, error: (err as Error).message }),
+          );
+        }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault(); // keep the server alive; the job fails and a new worker takes the next one
+        worker.terminate();
+        this.#worker = undefined;
+        reject(new Error(`the compare worker crashed: ${e.message}`));
+      };
+      send({ type: "run", spec, cancelFlag });
+    }).finally(() => signal.removeEventListener("abort", requestCancel));
+  }
+
+  close(): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+}
