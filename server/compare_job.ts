@@ -58,7 +58,7 @@ export interface CompareBody {
 }
 
 /** Wraps param/strategy errors so the message names the request field. */
-function named<T>(field: string, f: () => T): T {
+export function named<T>(field: string, f: () => T): T {
   try {
     return f();
   } catch (e) {

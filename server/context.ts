@@ -27,6 +27,8 @@ export interface ServerContext {
   web?: WebAssets;
   /** Refuse non-loopback Host headers (the server is bound to loopback). */
   loopbackOnly: boolean;
+  /** Stops the compare worker (a running job is left for the restart to mark interrupted). */
+  close(): void;
 }
 
 /** The server's settings (cli/serve.ts flags). */
@@ -50,7 +52,8 @@ export interface ServerSettings {
 export async function openServerContext(s: ServerSettings): Promise<ServerContext> {
   const registry = builtinRegistry();
   const store = new JobStore(s.dataDir);
-  const queue = await JobQueue.open(store, s.runner ?? new WorkerRunner(registry), s.maxWaiting);
+  const runner = s.runner ?? new WorkerRunner(registry);
+  const queue = await JobQueue.open(store, runner, s.maxWaiting);
   return {
     registry,
     queue,
@@ -62,5 +65,6 @@ export async function openServerContext(s: ServerSettings): Promise<ServerContex
     loadPlugin: s.loadPlugin,
     web: s.web,
     loopbackOnly: s.loopbackOnly,
+    close: () => runner.close(),
   };
 }

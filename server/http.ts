@@ -29,8 +29,10 @@ const CLIENT_ERRORS = [ValidationError, ConfigError, ParamError, StrategyError, 
 
 /** The JSON error response for `err`: 400 for client errors, 500 (logged) otherwise. */
 export function errorResponse(err: Error, c: Context): Response {
+  // Thrown while reading an oversized body without Content-Length; the bodyLimit middleware answers.
+  if (err.name === "BodyLimitError") return c.json({ error: "body: too large", field: "body" }, 400);
   if (CLIENT_ERRORS.some((k) => err instanceof k)) {
-    const field = err instanceof ValidationError ? err.field : undefined;
+    const field = err instanceof ValidationError ? err.field : err instanceof ConfigError ? "config" : undefined;
     return c.json({ error: err.message, ...(field ? { field } : {}) }, 400);
   }
   console.error(`error: ${c.req.method} ${c.req.path}:`, err);

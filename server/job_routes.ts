@@ -10,8 +10,14 @@ import { compareRequest } from "./api_schemas.ts";
 import { type CompareBody, resolveCompareBody } from "./compare_job.ts";
 import { readJson, requireToken } from "./http.ts";
 import { type JobEvent, QueueFullError } from "./job_queue.ts";
-import { FINAL_STATUSES, JOB_ID } from "./job_store.ts";
+import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import type { ServerContext } from "./context.ts";
+
+/** A job as clients see it: the paths behind the model and text ids stay on the server. */
+function publicJob(job: JobRecord) {
+  const { modelSource: _m, textSource: _t, ...request } = job.request;
+  return { ...job, request };
+}
 
 /** Idle SSE connections get a comment this often, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
@@ -28,7 +34,7 @@ export function jobRoutes(ctx: ServerContext): Hono {
     try {
       const job = await ctx.queue.submit(spec);
       c.header("Location", `/api/jobs/${job.id}`);
-      return c.json({ ...job, position: ctx.queue.waiting }, 202);
+      return c.json({ ...publicJob(job), position: ctx.queue.waiting }, 202);
     } catch (e) {
       if (!(e instanceof QueueFullError)) throw e;
       c.header("Retry-After", String(e.retryAfter));
@@ -36,18 +42,18 @@ export function jobRoutes(ctx: ServerContext): Hono {
     }
   });
 
-  app.get("/jobs", (c) => c.json(ctx.queue.list()));
+  app.get("/jobs", (c) => c.json(ctx.queue.list().map(publicJob)));
 
   app.get("/jobs/:id", async (c) => {
     const job = jobOf(c.req.param("id"));
     if (!job) return c.json(noJob(c.req.param("id")), 404);
     const report = job.status === "done" ? await ctx.store.readReport(job.id) : undefined;
-    return c.json({ ...job, ...(report ? { report } : {}) });
+    return c.json({ ...publicJob(job), ...(report ? { report } : {}) });
   });
 
   app.delete("/jobs/:id", auth, async (c) => {
     const job = JOB_ID.test(c.req.param("id")) ? await ctx.queue.cancel(c.req.param("id")) : undefined;
-    return job ? c.json(job) : c.json(noJob(c.req.param("id")), 404);
+    return job ? c.json(publicJob(job)) : c.json(noJob(c.req.param("id")), 404);
   });
 
   for (const kind of ["json", "html"] as const) {
@@ -82,7 +88,7 @@ export function jobRoutes(ctx: ServerContext): Hono {
         await stream.writeSSE({ event: "status", data });
       };
       try {
-        await sendStatus(JSON.stringify(job));
+        await sendStatus(JSON.stringify(publicJob(job)));
         while (!closed && !FINAL_STATUSES.includes(job.status)) {
           if (pending.length === 0) {
             const timedOut = await new Promise<boolean>((resolve) => {
@@ -95,12 +101,13 @@ export function jobRoutes(ctx: ServerContext): Hono {
             if (timedOut) await stream.write(": keep-alive\n\n");
           }
           for (const e of pending.splice(0)) {
-            if (e.type === "status") await sendStatus(JSON.stringify(e.job));
+            if (e.type === "status") await sendStatus(JSON.stringify(publicJob(e.job)));
             else await stream.writeSSE({ event: "progress", data: JSON.stringify(e.progress) });
           }
         }
         // The status turns final just before its event is announced: make sure the final one goes out.
-        if (!closed && lastStatus !== JSON.stringify(job)) await sendStatus(JSON.stringify(job));
+        const final = JSON.stringify(publicJob(job));
+        if (!closed && lastStatus !== final) await sendStatus(final);
         if (!closed && job.status === "done") {
           const report = await ctx.store.readReport(job.id);
           await stream.writeSSE({ event: "result", data: JSON.stringify(report) });

@@ -10,12 +10,15 @@ import {
   type HfConfig,
   type Params,
   readHfConfig,
+  resolveParams,
   ropeFromHfConfig,
   type StrategyRegistry,
   toGguf,
   toHfRopeScaling,
 } from "../mod.ts";
 import { LIMITS } from "./api_schemas.ts";
+import { named } from "./compare_job.ts";
+import { ValidationError } from "./schema.ts";
 
 /** A validated `/api/rope` body. */
 export interface RopeRequest {
@@ -31,7 +34,11 @@ export async function ropeResponse(
   req: RopeRequest,
   registry: StrategyRegistry,
 ): Promise<Record<string, unknown>> {
-  if (req.params && req.strategy === undefined) throw new ConfigError("params: needs strategy");
+  if (req.params && req.strategy === undefined) throw new ValidationError("params", "needs strategy");
+  if (req.strategy !== undefined) {
+    const strategy = named("strategy", () => registry.get(req.strategy!));
+    named("params", () => resolveParams(strategy.name, strategy.params, req.params ?? {}));
+  }
   // Tables and analyses are O(rotary_dim): refuse an absurd head_dim before building anything.
   const { spec } = readHfConfig(req.config, registry);
   if (spec.rotaryDim > LIMITS.rotaryDim) {

@@ -8,6 +8,7 @@
 import type { Params, RopeSpec, RopeTable } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
 import { longropeAttentionFactor } from "./common.ts";
+import { criticalIndex, longrope2Factors } from "./longrope2.ts";
 
 /** What to export: the strategy's name, its resolved parameters and its table. */
 export interface ExportInput {
@@ -104,8 +105,11 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
       if (x.table.startTokens) notes.push("start_tokens has no HF equivalent and is dropped.");
       break;
     default: {
-      // ntk, longrope2, plugins: per-pair factors reproduce the frequencies exactly.
-      const long = factorsOf(x.spec, x.table.invFreq);
+      // ntk, longrope2, plugins: per-pair factors reproduce the frequencies exactly. LongRoPE2's own
+      // factors are written as given (grid values like 2.1), not re-derived through float32.
+      const long = x.strategy === "longrope2"
+        ? longrope2Factors(x.spec, factor, criticalIndex(x.spec, p), p.long_factor as number[] | undefined)
+        : factorsOf(x.spec, x.table.invFreq);
       const short = x.table.short ? factorsOf(x.spec, x.table.short.invFreq) : long;
       block = longropeBlock(x, long, short);
       if (x.table.short && x.table.short.attentionScale !== x.table.attentionScale) {

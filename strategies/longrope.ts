@@ -41,7 +41,9 @@ export const longropeStrategy: Strategy = {
     long_factor: {
       type: "factors",
       min: 0,
-      description: "λ_i used when the sequence exceeds L0 (rotary_dim/2 values).",
+      optional: true,
+      description:
+        "λ_i used beyond L0 (rotary_dim/2 values); default: the LongRoPE search's YaRN-shaped seed.",
     },
     short_factor: {
       type: "factors",

@@ -24,7 +24,8 @@ export function longrope2Factors(spec: RopeSpec, s: number, k: number, longFacto
   return out;
 }
 
-function criticalIndex(spec: RopeSpec, params: Params): number {
+/** The critical index k of `params` (default ⌈x⌉−1), checked against the spec. */
+export function criticalIndex(spec: RopeSpec, params: Params): number {
   const k = (params.critical_index as number | undefined) ?? defaultCriticalIndex(spec);
   const pairs = spec.rotaryDim / 2;
   if (k < 1 || k > pairs - 1) {

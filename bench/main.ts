@@ -1,0 +1,262 @@
+/**
+ * `deno task bench`: one run that reports
+ *
+ * 1. CPU kernel GFLOP/s (native C via FFI, and JS) against the machine's fp32 peak, plus the WebGPU
+ *    kernels of bench/kernels.ts when there is an adapter;
+ * 2. NLL-evaluation tokens/s of ropekit against the PyTorch peer on the same model and length
+ *    (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios, with the NLL of the same
+ *    tokens checked against the peer and the JS backend;
+ * 3. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
+ *
+ *   deno task build && deno task bench [--json] [--repeats 3] [--no-peer] [--no-gpu] [--quick]
+ *
+ * `--quick` skips the 8192 and 25M cases. The peer is ROPEKIT_PEER_PYTHON, /work/.peer/bin/python or
+ * python3 with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { benchKernels, MACHINE_PEAK_GFLOPS, type Result as GpuResult } from "./kernels.ts";
+import { benchCpuKernels } from "./cpu_kernels.ts";
+import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
+import { loadModel } from "../model/load_model.ts";
+import type { Model } from "../model/model.ts";
+import { ropeApplyFor } from "../model/model.ts";
+import type { Backend } from "../model/backend.ts";
+import { CpuBackend } from "../model/cpu_backend.ts";
+import { nativeBackend, nativeStatus } from "../model/native_backend.ts";
+import { baseInvFreq } from "../strategies/float32.ts";
+import { validateTable } from "../strategies/table.ts";
+
+const SHARED = fileURLToPath(new URL("../../shared/", import.meta.url));
+const CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    json: { type: "boolean" },
+    repeats: { type: "string", default: "3" },
+    "no-peer": { type: "boolean" },
+    "no-gpu": { type: "boolean" },
+    quick: { type: "boolean" },
+  },
+});
+const repeats = Number(args.repeats);
+const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
+const log = (s: string) => args.json ? console.error(s) : console.log(s);
+
+/** Seeded token ids in [3, vocab), like the peer's bench (ids 0–2 are special). */
+function tokens(n: number, vocab: number): Int32Array {
+  let s = 12345;
+  return Int32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return 3 + (s % (vocab - 3));
+  });
+}
+
+/** NLL of length+1 tokens (a forward pass over `length` positions, as the peer's bench runs). */
+async function timeNll(model: Model, backend: Backend, length: number, reps: number) {
+  const ids = tokens(length + 1, model.config.vocabSize);
+  const table = validateTable({
+    rotaryDim: model.spec.rotaryDim,
+    invFreq: baseInvFreq(model.spec.theta, model.spec.rotaryDim),
+    attentionScale: 1,
+  }, model.spec);
+  const { apply } = ropeApplyFor(model.spec, table, ids.length);
+  let t0 = performance.now();
+  const nll = await backend.forwardNll(model.weights, ids, apply);
+  const coldS = (performance.now() - t0) / 1000;
+  let warmS = Infinity;
+  for (let r = 0; r < reps; r++) {
+    t0 = performance.now();
+    await backend.forwardNll(model.weights, ids, apply);
+    warmS = Math.min(warmS, (performance.now() - t0) / 1000);
+  }
+  return { ids, nll, coldS, warmS, tokensPerS: length / warmS };
+}
+
+/** Max per-token |a − b| / max(|b|, 1 nat), and the relative difference of the sums. */
+function compare(a: ArrayLike<number>, b: ArrayLike<number>) {
+  let perToken = 0, sa = 0, sb = 0;
+  for (let i = 0; i < b.length; i++) {
+    perToken = Math.max(perToken, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
+    sa += a[i];
+    sb += b[i];
+  }
+  return { maxRelPerToken: perToken, sumRel: Math.abs(sa / sb - 1) };
+}
+
+/** Peak resident memory of this process so far (Linux VmHWM), in MB; null elsewhere. */
+function peakRssMb(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const cold: string[] = [];
+const native = nativeBackend();
+const backend: Backend = native ?? new CpuBackend();
+log(
+  `peak ${peak} GFLOP/s (fp32, ${
+    Deno.env.get("ROPEKIT_PEAK_GFLOPS") ? "ROPEKIT_PEAK_GFLOPS" : "documented constant"
+  })`,
+);
+log(`backend: ${backend.name} — ${nativeStatus()}`);
+if (!native) cold.push(`native backend unavailable: ${nativeStatus()}; NLL rows ran on the JS backend`);
+
+// 1. Kernels.
+const cpuKernels = benchCpuKernels(peak);
+let gpuKernels: GpuResult[] = [];
+if (args["no-gpu"]) cold.push("WebGPU kernels skipped (--no-gpu)");
+else {
+  try {
+    gpuKernels = await benchKernels({ reps: 2 });
+  } catch (e) {
+    cold.push(`WebGPU kernels not run: ${(e as Error).message}`);
+  }
+}
+for (const r of cpuKernels) {
+  log(
+    `${r.path.padEnd(6)} ${r.name.padEnd(9)} ${r.shape.padEnd(20)} cold ${
+      r.coldMs.toFixed(1).padStart(7)
+    } ms  warm ${r.warmMs.toFixed(1).padStart(7)} ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${
+      r.pctPeak.toFixed(1).padStart(5)
+    }% of peak`,
+  );
+}
+for (const r of gpuKernels) {
+  log(
+    `webgpu ${r.name.padEnd(9)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
+      r.warmMs.toFixed(1).padStart(7)
+    } ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${
+      r.pctPeak.toFixed(1).padStart(5)
+    }% of peak (${r.adapter})`,
+  );
+}
+
+// 2. NLL tokens/s against the peer.
+const peer: Peer | string = args["no-peer"] ? "skipped (--no-peer)" : await findPeer();
+if (typeof peer === "string") log(`peer: ${peer}`);
+else log(`peer: ${peer.python} (torch ${peer.torch})`);
+const stories = `${SHARED}models/stories260K/stories260K.bin`;
+const cases: { label: string; path: string | null; length: number; why?: string }[] = [
+  { label: "stories260K", path: stories, length: 2048 },
+  { label: "stories260K", path: stories, length: 8192 },
+  { label: "random25M", path: null, length: 2048 },
+];
+if (args.quick) cases.splice(1);
+const rows = [];
+let accuracy: Record<string, unknown> = {};
+let memory: Record<string, unknown> = {};
+for (const c of cases) {
+  let path = c.path;
+  if (path === null) {
+    if (typeof peer === "string") {
+      log(`${c.label}@${c.length}: skipped (the random model is written by the peer: ${peer})`);
+      continue;
+    }
+    path = await randomModel(peer, CACHE);
+  }
+  try {
+    Deno.statSync(path);
+  } catch {
+    log(`${c.label}@${c.length}: skipped (${path} not found)`);
+    continue;
+  }
+  const model = await loadModel(path, { backend });
+  const reps = c.length > 4096 ? Math.min(repeats, 2) : repeats;
+  const r = await timeNll(model, backend, c.length, reps);
+  if (c.length === 8192) {
+    const tt = (c.length * c.length * 4 * model.config.nHeads) / 2 ** 20;
+    memory = {
+      afterLength: c.length,
+      peakRssMb: peakRssMb(),
+      rssMb: Deno.memoryUsage().rss / 2 ** 20,
+      ttScoresMb: tt,
+    };
+  }
+  let peerTps: number | null = null, peerNote = typeof peer === "string" ? peer : "";
+  if (typeof peer !== "string") {
+    try {
+      peerTps = (await peerTokensPerSecond(peer, path, c.length, reps)).tokensPerS;
+    } catch (e) {
+      peerNote = (e as Error).message;
+    }
+    if (c.label === "stories260K" && c.length === 2048) {
+      try {
+        accuracy = { ...accuracy, vsPeer: compare(r.nll, await peerNll(peer, path, r.ids)) };
+      } catch (e) {
+        accuracy = { ...accuracy, vsPeer: (e as Error).message };
+      }
+    }
+  }
+  const row = {
+    model: c.label,
+    length: c.length,
+    backend: backend.name,
+    tokensPerS: r.tokensPerS,
+    warmS: r.warmS,
+    coldS: r.coldS,
+    peerTokensPerS: peerTps,
+    ratio: peerTps ? r.tokensPerS / peerTps : null,
+    peerNote,
+  };
+  rows.push(row);
+  log(
+    `${c.label}@${c.length} ${backend.name}: ${r.tokensPerS.toFixed(0)} tok/s (warm ${
+      r.warmS.toFixed(2)
+    } s, cold ${r.coldS.toFixed(2)} s)  peer ${
+      peerTps ? peerTps.toFixed(0) + " tok/s  ratio " + row.ratio!.toFixed(2) : peerNote
+    }`,
+  );
+  if (c.label === "stories260K" && c.length === 2048) {
+    // The JS backend on the same tokens: its speed, and the native NLL against it.
+    const cpu = new CpuBackend();
+    const js = await timeNll(model, cpu, c.length, 1);
+    accuracy = { ...accuracy, nativeVsJs: backend === cpu ? "native not loaded" : compare(r.nll, js.nll) };
+    rows.push({
+      ...row,
+      backend: "cpu (JS)",
+      tokensPerS: js.tokensPerS,
+      warmS: js.warmS,
+      coldS: js.coldS,
+      ratio: peerTps ? js.tokensPerS / peerTps : null,
+    });
+    log(
+      `${c.label}@${c.length} cpu (JS): ${js.tokensPerS.toFixed(0)} tok/s${
+        peerTps ? `  ratio ${(js.tokensPerS / peerTps).toFixed(2)}` : ""
+      }`,
+    );
+  }
+}
+cold.push("first forward pass per model (cold column) includes packing the weights for the native matmul");
+log(`accuracy (NLL, same tokens): ${JSON.stringify(accuracy)}`);
+if (memory.peakRssMb !== undefined) {
+  log(
+    `memory: peak RSS ${
+      Number(memory.peakRssMb).toFixed(0)
+    } MB after the 8192 pass (a T×T score buffer alone would be ${Number(memory.ttScoresMb).toFixed(0)} MB)`,
+  );
+}
+for (const c of cold) log(`cold/unavailable: ${c}`);
+if (args.json) {
+  console.log(JSON.stringify(
+    {
+      peakGflops: peak,
+      backend: backend.name,
+      nativeStatus: nativeStatus(),
+      cpuKernels,
+      gpuKernels,
+      nll: rows,
+      accuracy,
+      memory,
+      cold,
+    },
+    null,
+    2,
+  ));
+}

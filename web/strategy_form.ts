@@ -1,0 +1,92 @@
+/**
+ * Strategy rows of the form: a strategy picker and one input per declared parameter, so the page
+ * offers exactly what the server will accept (GET /api/strategies).
+ *
+ * @module
+ */
+import type { ParamDef, StrategyInfo } from "./api.ts";
+
+/** A strategy as POST /api/compare takes it. */
+export interface StrategyChoice {
+  name: string;
+  params: Record<string, number | boolean | string | number[]>;
+}
+
+function paramInput(key: string, def: ParamDef): HTMLElement {
+  const label = document.createElement("label");
+  label.title = def.description;
+  label.append(key + " ");
+  let input: HTMLInputElement | HTMLSelectElement;
+  if (def.type === "enum") {
+    input = document.createElement("select");
+    for (const v of def.values ?? []) input.append(new Option(v, v, v === def.default, v === def.default));
+  } else {
+    input = document.createElement("input");
+    if (def.type === "boolean") {
+      input.type = "checkbox";
+      input.checked = def.default === true;
+    } else if (def.type === "factors") {
+      input.placeholder = "[1, 1.5, …]";
+      if (def.default) input.value = JSON.stringify(def.default);
+    } else {
+      input.type = "number";
+      input.step = def.type === "integer" ? "1" : "any";
+      if (def.min !== undefined) input.min = String(def.min);
+      if (def.max !== undefined) input.max = String(def.max);
+      input.placeholder = def.optional ? "auto" : "";
+      if (typeof def.default === "number") input.value = String(def.default);
+    }
+  }
+  input.dataset.param = key;
+  input.dataset.type = def.type;
+  if (def.default !== undefined) input.dataset.default = JSON.stringify(def.default);
+  label.append(input);
+  return label;
+}
+
+/** Adds a row; `initial` picks its strategy. */
+export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[], initial: string): void {
+  const row = document.createElement("div");
+  row.className = "strategy-row";
+  const select = document.createElement("select");
+  select.className = "strategy-name";
+  for (const s of strategies) select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
+  const params = document.createElement("span");
+  params.className = "params";
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.textContent = "×";
+  remove.title = "remove";
+  remove.onclick = () => row.remove();
+  const fill = () => {
+    const s = strategies.find((x) => x.name === select.value)!;
+    select.title = s.description;
+    params.replaceChildren(...Object.entries(s.params).map(([k, d]) => paramInput(k, d)));
+  };
+  select.onchange = fill;
+  fill();
+  row.append(select, params, remove);
+  container.append(row);
+}
+
+/**
+ * Reads the rows. Values equal to the declared default and empty optional inputs are left out, so
+ * labels stay short and the strategy derives what it derives.
+ */
+export function readStrategyRows(container: HTMLElement): StrategyChoice[] {
+  return [...container.querySelectorAll<HTMLElement>(".strategy-row")].map((row) => {
+    const name = row.querySelector<HTMLSelectElement>(".strategy-name")!.value;
+    const params: StrategyChoice["params"] = {};
+    for (const input of row.querySelectorAll<HTMLInputElement>("[data-param]")) {
+      const key = input.dataset.param!;
+      const type = input.dataset.type;
+      if (type === "boolean") params[key] = input.checked;
+      else if (input.value.trim() === "") continue;
+      else if (type === "enum") params[key] = input.value;
+      else if (type === "factors") params[key] = JSON.parse(input.value);
+      else params[key] = Number(input.value);
+      if (input.dataset.default === JSON.stringify(params[key])) delete params[key];
+    }
+    return { name, params };
+  });
+}
