@@ -8,6 +8,8 @@
  */
 import { loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
+import type { Strategy } from "../strategies/types.ts";
+import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.ts";
@@ -28,7 +30,7 @@ import {
 const USAGE = `Usage: deno task search --strategy S --model M --target N --text FILE [options]
 
   --strategy S           longrope2 (LongRoPE2 factors + critical index), longrope (LongRoPE factors),
-                         or any other strategy: its declared parameters are searched
+                         or any other strategy or plugin URL/path: its declared parameters are searched
   --target N             the context length to extend to
   --l0 N                 the model's trained context (overrides what its files say)
   --text FILE            text the fitness documents are cut from
@@ -142,8 +144,7 @@ function evolutionFrom(v: Record<string, unknown>): EvolutionSettings {
   };
 }
 
-function spaceFrom(v: Record<string, unknown>, strategyName: string): SpaceSettings {
-  const strategy = builtinRegistry().get(strategyName);
+function spaceFrom(v: Record<string, unknown>, strategy: Strategy): SpaceSettings {
   const startRaw = v["start-tokens"] as string | undefined;
   const startTokens = startRaw === undefined
     ? undefined
@@ -176,7 +177,22 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  const strategy = builtinRegistry().get(required(v, "strategy"));
+  // A plugin (URL or path) is loaded sandboxed; its declared parameters are searched like any other.
+  const registry = builtinRegistry();
+  const name = required(v, "strategy");
+  const plugin = isPluginSpecifier(name)
+    ? await registerPlugin(registry, name).catch((e) => {
+      throw e instanceof PluginError ? new CliError(e.message) : e;
+    })
+    : undefined;
+  try {
+    await runSearch(v, plugin ?? registry.get(name));
+  } finally {
+    await plugin?.close();
+  }
+}
+
+async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
   const target = positiveInt("--target", required(v, "target"))!;
   const textPath = required(v, "text");
   required(v, "model");
@@ -201,7 +217,7 @@ async function main() {
     throw new CliError(`--budget: ${(e as Error).message}`);
   }
   const evolution = evolutionFrom(v);
-  const space = spaceFrom(v, strategy.name);
+  const space = spaceFrom(v, strategy);
   const out = (v.out as string | undefined) ?? `search_${strategy.name}_${target}.json`;
   const journalPath = (v.journal as string | undefined) ?? `${out.replace(/\.json$/, "")}.journal.jsonl`;
 

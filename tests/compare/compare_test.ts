@@ -99,3 +99,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "compare: a plugin path runs sandboxed beside built-ins; a broken plugin is one clear error",
+  ignore: skip,
+  async fn() {
+    const plugin = new URL("../../examples/plugins/power_law.ts", import.meta.url).pathname;
+    const base = [
+      "--model",
+      STORIES_BIN,
+      "--text",
+      TINYSTORIES,
+      "--lengths",
+      "600",
+      "--samples",
+      "1",
+      "--metrics",
+      "ppl",
+    ];
+    const r = await run(["--strategies", `yarn,${plugin}`, "--json", ...base]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.strategies[1].name, "power-law");
+    assert.equal(report.strategies[1].label, plugin);
+    assert.ok(report.strategies[1].ppl["600"].ppl > 1);
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/bad.ts`, "export const nothing = 1;\n");
+    const bad = await run(["--strategies", `${dir}/bad.ts`, ...base]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Cannot load plugin .*missing export "strategy"/);
+  },
+});

@@ -42,7 +42,8 @@ export class HeldRunner implements JobRunner {
     this.started.push(spec);
     onProgress({ task: "held", done: 0, total: 1 });
     return new Promise((resolve, reject) => {
-      const release = () => resolve({ format: "ropekit-compare-report", strategies: [] } as unknown as CompareReport);
+      const release = () =>
+        resolve({ format: "ropekit-compare-report", strategies: [] } as unknown as CompareReport);
       this.#release.push(release);
       signal.addEventListener("abort", () => {
         this.#release = this.#release.filter((r) => r !== release);

@@ -5,7 +5,12 @@ import type { ServerSettings } from "../../server/context.ts";
 import { LIMITS } from "../../server/api_schemas.ts";
 import { HeldRunner, testContext } from "./_server.ts";
 
-const CONFIG = { rope_theta: 10000, head_dim: 64, max_position_embeddings: 4096, original_max_position_embeddings: 512 };
+const CONFIG = {
+  rope_theta: 10000,
+  head_dim: 64,
+  max_position_embeddings: 4096,
+  original_max_position_embeddings: 512,
+};
 
 async function app(overrides: Partial<ServerSettings> = {}) {
   const runner = new HeldRunner();
@@ -21,7 +26,11 @@ async function app(overrides: Partial<ServerSettings> = {}) {
 }
 
 /** Polls a job until it has `status` (the queue records state changes on disk before announcing them). */
-async function waitForStatus(send: (m: string, p: string) => Response | Promise<Response>, id: string, status: string) {
+async function waitForStatus(
+  send: (m: string, p: string) => Response | Promise<Response>,
+  id: string,
+  status: string,
+) {
   for (let i = 0; i < 200; i++) {
     if ((await (await send("GET", `/api/jobs/${id}`)).json()).status === status) return;
     await new Promise((r) => setTimeout(r, 10));
@@ -49,7 +58,12 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
   assert.equal(yarn.builtin, true);
   const models = await (await send("GET", "/api/models")).json();
   assert.deepEqual(models, [{ id: "stories260K.bin", format: "bin", origin: "flag" }]); // ids, never paths
-  assert.deepEqual((await (await send("GET", "/api/options")).json()).metrics, ["ppl", "needle", "passkey", "short"]);
+  assert.deepEqual((await (await send("GET", "/api/options")).json()).metrics, [
+    "ppl",
+    "needle",
+    "passkey",
+    "short",
+  ]);
 });
 
 Deno.test("--model-dir lists models by their path inside the directory, tokenizers left out", async () => {
@@ -90,14 +104,26 @@ Deno.test("POST /api/rope: bad input is a 400 naming the field", async () => {
   await expect400(await send("POST", "/api/rope", { config: CONFIG, extra: 1 }), "extra", /unknown field/);
   await expect400(await send("POST", "/api/rope", { config: [] }), "config", /object/);
   await expect400(await send("POST", "/api/rope", { config: CONFIG, seq_len: -5 }), "seq_len");
-  await expect400(await send("POST", "/api/rope", { config: CONFIG, strategy: "nope" }), "strategy", /Unknown strategy "nope"/);
+  await expect400(
+    await send("POST", "/api/rope", { config: CONFIG, strategy: "nope" }),
+    "strategy",
+    /Unknown strategy "nope"/,
+  );
   await expect400(
     await send("POST", "/api/rope", { config: CONFIG, strategy: "yarn", params: { beta_fast: "x" } }),
     "params",
     /beta_fast/,
   );
-  await expect400(await send("POST", "/api/rope", { config: { ...CONFIG, head_dim: 1e7 } }), "config", /rotary dimension/);
-  await expect400(await send("POST", "/api/rope", { config: { head_dim: 64 } }), "config", /max_position_embeddings/);
+  await expect400(
+    await send("POST", "/api/rope", { config: { ...CONFIG, head_dim: 1e7 } }),
+    "config",
+    /rotary dimension/,
+  );
+  await expect400(
+    await send("POST", "/api/rope", { config: { head_dim: 64 } }),
+    "config",
+    /max_position_embeddings/,
+  );
 });
 
 Deno.test("POST /api/compare: every malformed request is a 400 naming the field; the server keeps serving", async () => {
@@ -122,12 +148,18 @@ Deno.test("POST /api/compare: every malformed request is a 400 naming the field;
     [{ ...ok, text: "/etc/passwd" }, "text", /unknown text id/],
     [{ ...ok, strategies: ["yarn@/etc/passwd"] }, "strategies[0]", /not accepted over HTTP/],
     [{ ...ok, strategies: ["yarn:beta_fast=abc"] }, "strategies[0]", /beta_fast/],
-    [{ ...ok, strategies: [{ name: "yarn", params: { beta_fast: -1e9, nope: 1 } }] }, "strategies[0].params", /nope/],
+    [
+      { ...ok, strategies: [{ name: "yarn", params: { beta_fast: -1e9, nope: 1 } }] },
+      "strategies[0].params",
+      /nope/,
+    ],
     [{ ...ok, strategies: [{ name: "warp" }] }, "strategies[0].name", /Unknown strategy/],
     [{ ...ok, strategies: ["yarn", "yarn"] }, "strategies", /same label/],
     [{ ...ok, template: "nope" }, "template"],
   ];
-  for (const [body, field, pattern] of cases) await expect400(await send("POST", "/api/compare", body), field, pattern);
+  for (const [body, field, pattern] of cases) {
+    await expect400(await send("POST", "/api/compare", body), field, pattern);
+  }
   const huge = JSON.stringify({ ...ok, pad: "x".repeat(LIMITS.bodyBytes) });
   await expect400(await send("POST", "/api/compare", huge), "body", /larger than/);
   assert.equal(runner.started.length, 0);
@@ -136,7 +168,11 @@ Deno.test("POST /api/compare: every malformed request is a 400 naming the field;
 
 Deno.test("POST /api/compare: 202 with a job; 429 with Retry-After when the wait list is full; cancel", async () => {
   const { send, runner, ctx } = await app({ maxWaiting: 2 });
-  const ok = { model: "stories260K.bin", strategies: ["default", { name: "yarn", params: { beta_fast: 16 } }], lengths: [600] };
+  const ok = {
+    model: "stories260K.bin",
+    strategies: ["default", { name: "yarn", params: { beta_fast: 16 } }],
+    lengths: [600],
+  };
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const res = await send("POST", "/api/compare", ok);
@@ -177,7 +213,10 @@ Deno.test("a bearer token, when set, guards job creation and cancellation but no
   const { id } = await res.json();
   assert.equal((await send("DELETE", `/api/jobs/${id}`)).status, 401);
   assert.equal((await send("GET", `/api/jobs/${id}`)).status, 200);
-  assert.equal((await send("DELETE", `/api/jobs/${id}`, undefined, { authorization: "Bearer s3cret-token" })).status, 200);
+  assert.equal(
+    (await send("DELETE", `/api/jobs/${id}`, undefined, { authorization: "Bearer s3cret-token" })).status,
+    200,
+  );
 });
 
 Deno.test("loopback servers refuse foreign Host names (DNS rebinding); no CORS headers", async () => {
@@ -202,21 +241,34 @@ Deno.test("plugins: only allowlisted hosts reach the loader; its strategy is the
         description: "halves every frequency",
         params: {},
         table: (spec) => ({
-          invFreq: Float64Array.from({ length: spec.rotaryDim / 2 }, (_, i) => 0.5 * spec.theta ** (-2 * i / spec.rotaryDim)),
+          invFreq: Float64Array.from(
+            { length: spec.rotaryDim / 2 },
+            (_, i) => 0.5 * spec.theta ** (-2 * i / spec.rotaryDim),
+          ),
           attentionScale: 1,
           rotaryDim: spec.rotaryDim,
         }),
       });
     },
   });
-  await expect400(await send("POST", "/api/plugins", { url: "https://evil.example/p.ts" }), "url", /allowlist/);
-  await expect400(await send("POST", "/api/plugins", { url: "http://plugins.example.org/p.ts" }), "url", /https/);
+  await expect400(
+    await send("POST", "/api/plugins", { url: "https://evil.example/p.ts" }),
+    "url",
+    /allowlist/,
+  );
+  await expect400(
+    await send("POST", "/api/plugins", { url: "http://plugins.example.org/p.ts" }),
+    "url",
+    /https/,
+  );
   await expect400(await send("POST", "/api/plugins", { url: "file:///etc/passwd" }), "url");
   assert.deepEqual(loaded, []);
   const res = await send("POST", "/api/plugins", { url: "https://plugins.example.org/p.ts" });
   assert.equal(res.status, 201);
   assert.deepEqual(loaded, ["https://plugins.example.org/p.ts"]);
-  const listed = (await (await send("GET", "/api/strategies")).json()).find((s: { name: string }) => s.name === "halve");
+  const listed = (await (await send("GET", "/api/strategies")).json()).find((s: { name: string }) =>
+    s.name === "halve"
+  );
   assert.equal(listed.builtin, false);
   const r = await (await send("POST", "/api/rope", { config: CONFIG, strategy: "halve" })).json();
   assert.equal(r.inv_freq[0], 0.5);
