@@ -3,7 +3,7 @@
  * Runs comparisons off the server's main thread. A forward pass never yields to the event loop, so
  * in the main thread it would stall every other request and every SSE write until it finished.
  * Cancellation therefore cannot arrive as a message either: the host sets a flag in shared memory,
- * and the progress callback (called after every window) turns it into an abort of compare's signal.
+ * and the progress callback (called after every window) aborts compare's signal and throws.
  *
  * Models and tokenised texts are cached between jobs (the worker lives as long as the server).
  *
@@ -101,7 +101,12 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
       depths: spec.depths,
       signal: controller.signal,
       onProgress: (event) => {
-        if (Atomics.load(cancelled, 0) !== 0) controller.abort(new Error("cancelled"));
+        // Throwing here stops the evaluation in its current window; compare's own signal checks
+        // only run between evaluations, which can be minutes apart.
+        if (Atomics.load(cancelled, 0) !== 0) {
+          controller.abort(new Error("cancelled"));
+          throw controller.signal.reason;
+        }
         post({ type: "progress", event });
       },
     });

@@ -130,3 +130,22 @@ Deno.test({
     assert.match(bad.stderr, /Cannot load plugin .*missing export "strategy"/);
   },
 });
+
+Deno.test("compare: without --model or ROPEKIT_MODEL, offline, it says how to pass a local model", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "--strategies", "yarn"],
+    stdout: "piped",
+    stderr: "piped",
+    clearEnv: true,
+    // A proxy nobody listens on makes the download fail the way it does offline.
+    env: {
+      ROPEKIT_CACHE: await Deno.makeTempDir(),
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      PATH: Deno.env.get("PATH") ?? "",
+    },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.notEqual(out.code, 0);
+  assert.match(stderr, /hf:karpathy\/tinyllamas\/stories260K\/stories260K\.bin: cannot download/);
+  assert.match(stderr, /Offline\? .*pass a local path/);
+});

@@ -51,6 +51,10 @@ export class HeldRunner implements JobRunner {
       });
     });
   }
+  /** Resolves once `n` jobs have started. */
+  async waitStarted(n: number): Promise<void> {
+    while (this.started.length < n) await new Promise((r) => setTimeout(r, 5));
+  }
   /** Finishes the oldest running job. */
   releaseOne(): void {
     this.#release.shift()?.();

@@ -25,7 +25,6 @@ Deno.test({
       const res = await post(server.base, "/api/compare", TINY_JOB);
       assert.equal(res.status, 202);
       const { id } = await res.json();
-      const t0 = performance.now();
       const events = await readEvents(await fetch(`${server.base}/api/jobs/${id}/events`));
       const kinds = events.map((e) => e.event);
       assert.equal(kinds[0], "status");
@@ -62,16 +61,16 @@ Deno.test({
         strategies: ["default", "pi", "yarn"],
       });
       const { id } = await res.json();
-      const t0 = performance.now();
+      let t0 = performance.now();
       const events = await readEvents(
         await fetch(`${server.base}/api/jobs/${id}/events`),
         (e) => e.event === "progress",
       );
-      assert.equal(events.at(-1)!.event, "progress");
-      console.log("first progress after", performance.now() - t0);
+      t0 = performance.now();
       assert.equal((await fetch(`${server.base}/api/jobs/${id}`, { method: "DELETE" })).status, 200);
       const rest = await readEvents(await fetch(`${server.base}/api/jobs/${id}/events`));
-      console.log("cancelled after", performance.now() - t0);
+      // The worker stops at the next window, not at the end of the current evaluation.
+      assert.ok(performance.now() - t0 < 5000, `cancelling took ${performance.now() - t0} ms`);
       const final = JSON.parse(rest.filter((e) => e.event === "status").at(-1)!.data);
       assert.equal(final.status, "cancelled");
       assert.equal(rest.some((e) => e.event === "result"), false);
@@ -98,10 +97,12 @@ Deno.test("a restart keeps finished results and marks queued or running jobs int
     template: "story-pet",
   };
   const done = await first.queue.submit(request);
+  await runner.waitStarted(1);
   runner.releaseOne();
   await first.queue.idle();
   const running = await first.queue.submit(request);
   const queued = await first.queue.submit(request);
+  await runner.waitStarted(2);
   assert.equal(first.queue.get(running.id)!.status, "running");
   // "Crash": the first server is simply abandoned; a second one opens the same data dir.
   const second = await testContext({ dataDir, runner: new HeldRunner() });

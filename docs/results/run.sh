@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Reproduces everything under docs/results/ (stories260K from ../shared, CPU). Each step prints its
+# table; the reports (JSON, HTML, SVG) land beside this script. Search documents come from the second
+# half of the text (0.5:1), every comparison uses the first half (0:0.5): held out.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DENO=${DENO:-"npx --yes deno@2.9.6"}
+MODEL=../shared/models/stories260K/stories260K.bin
+TEXT=../shared/data/tinystories_valid_head.txt
+OUT=docs/results
+
+# 1. Every built-in strategy with its default parameters, extended 4x and 8x (issue 4).
+$DENO task compare --strategies default,pi,ntk,dynamic-ntk,yarn,llama3,longrope,longrope2 \
+  --model $MODEL --text $TEXT --text-range 0:0.5 --lengths 2048,4096 --samples 16 \
+  --metrics ppl,needle,passkey,short --seed 0 --out $OUT/stories260K_builtin
+
+# 2. LongRoPE and LongRoPE2 searched with equal budgets (needle-driven perplexity, story-pet needle),
+#    then compared with PI, NTK, YaRN and Llama 3 on held-out documents (issue 5).
+SEARCH="--population 16 --generations 8 --parents 8 --mutations 4 --crossovers 4 --budget 80 \
+  --samples 4 --template story-pet --fitness needle --text-range 0.5:1 --seed 0 --quiet"
+for T in 2048 4096; do
+  for S in longrope longrope2; do
+    $DENO task search --strategy $S --model $MODEL --text $TEXT --target $T $SEARCH \
+      --out $OUT/search/${S}_$T.json
+  done
+  $DENO task compare --strategies pi,ntk,yarn,llama3,longrope@$OUT/search/longrope_$T.json,longrope2@$OUT/search/longrope2_$T.json \
+    --model $MODEL --text $TEXT --text-range 0:0.5 --lengths $T --target $T --samples 16 \
+    --metrics ppl,needle,passkey,short --seed 1 --out $OUT/stories260K_searched_$T
+done
