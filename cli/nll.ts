@@ -101,6 +101,7 @@ await runCommand(async () => {
   const total = results.reduce((s, r) => s + sum(r.nll), 0);
   const report = {
     model: model.source,
+    backend: model.backend.name,
     spec: model.spec,
     strategy: (values.strategy as string | undefined) ?? "default",
     params: (values.param as string[] | undefined) ?? [],

@@ -20,9 +20,8 @@ import {
   type HfRopeTable,
   parseParamArgs,
   ropeFromHfConfig,
+  ropeJson,
   type StrategyRegistry,
-  toGguf,
-  toHfRopeScaling,
 } from "../mod.ts";
 
 const USAGE = `Usage: deno task rope --config FILE [options]
@@ -91,37 +90,7 @@ async function buildReport(
 }
 
 function toJson(r: Report, opt: Options): Record<string, unknown> {
-  const { result, analysis } = r;
-  const out: Record<string, unknown> = {
-    rope_type: result.ropeType,
-    hf_rope_type: result.hfRopeType,
-    rotary_dim: result.spec.rotaryDim,
-    head_dim: result.spec.headDim,
-    rope_theta: result.spec.theta,
-    original_max_position_embeddings: result.spec.originalContext,
-    max_position_embeddings: result.spec.maxPositions,
-    seq_len: r.seqLen ?? null,
-    inv_freq: Array.from(result.chosen.invFreq),
-    attention_factor: result.chosen.attentionScale,
-    params: result.params,
-  };
-  if (result.table.short) {
-    out.table = result.chosen.choice;
-    out.switch_length = result.table.switchLength;
-  }
-  if (result.table.startTokens) out.start_tokens = result.table.startTokens;
-  if (analysis) out.analysis = analysis;
-  if (opt.exports) {
-    const x = {
-      strategy: result.ropeType,
-      spec: result.spec,
-      params: result.params,
-      table: result.table,
-      targetLength: result.targetLength,
-    };
-    out.export = { hf: toHfRopeScaling(x), gguf: toGguf(x) };
-  }
-  return out;
+  return ropeJson(r.result, { seqLen: r.seqLen, analysis: opt.analysis, exports: opt.exports });
 }
 
 const fmt = (v: number, digits = 6) => v === Infinity ? "inf" : Number(v.toPrecision(digits)).toString();

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { join } from "node:path";
+import { loadPlugin } from "../plugins/mod.ts";
 import { CliError, parseFlags, runCommand } from "./args.ts";
 import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";
@@ -58,16 +60,16 @@ async function main() {
   if (models.length === 0 && modelDir === undefined) {
     console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
   }
+  const dataDir = (v["data-dir"] as string | undefined) ?? ".cache/server";
   const web = await buildWebAssets((line) => console.error(line));
   const ctx = await openServerContext({
     models,
     modelDir,
     texts: (v.text as string[] | undefined) ?? [],
-    dataDir: (v["data-dir"] as string | undefined) ?? ".cache/server",
+    dataDir,
     token,
     pluginHosts: (v["allow-plugin-host"] as string[] | undefined) ?? [],
-    // SEAM: pass the sandboxed loader here once plugins/ exports loadPlugin (see server/plugins.ts).
-    loadPlugin: undefined,
+    loadPlugin: (url) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
     web,
     loopbackOnly: LOOPBACK.has(host),
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),

@@ -275,6 +275,13 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     }
     r.seconds = (performance.now() - ts) / 1000;
     report.strategies.push(r);
+    // Partial results: each strategy's row as soon as it is complete (the server streams these).
+    progress?.({
+      task: "strategies",
+      done: report.strategies.length,
+      total: opts.strategies.length,
+      detail: r,
+    });
   }
   report.seconds = (performance.now() - t0) / 1000;
   return report;

@@ -73,10 +73,15 @@ export function createApp(ctx: ServerContext): Hono {
     const { url } = await readJson<{ url: string }>(c, pluginRequest);
     const allowed = allowedPluginUrl(url, ctx.pluginHosts);
     if (!ctx.loadPlugin) {
-      return c.json({ error: "this server has no plugin loader (see server/plugins.ts)" }, 501);
+      return c.json({ error: "this server has no plugin loader" }, 501);
     }
     const strategy = await ctx.loadPlugin(allowed.href);
-    ctx.registry.register(strategy);
+    try {
+      ctx.registry.register(strategy);
+    } catch (e) {
+      await strategy.close?.(); // its sandbox process would otherwise outlive the refusal
+      throw e;
+    }
     return c.json({
       name: strategy.name,
       version: strategy.version,

@@ -32,7 +32,11 @@ export function errorResponse(err: Error, c: Context): Response {
   // Thrown while reading an oversized body without Content-Length; the bodyLimit middleware answers.
   if (err.name === "BodyLimitError") return c.json({ error: "body: too large", field: "body" }, 400);
   if (CLIENT_ERRORS.some((k) => err instanceof k)) {
-    const field = err instanceof ValidationError ? err.field : err instanceof ConfigError ? "config" : undefined;
+    const field = err instanceof ValidationError
+      ? err.field
+      : err instanceof ConfigError
+      ? "config"
+      : undefined;
     return c.json({ error: err.message, ...(field ? { field } : {}) }, 400);
   }
   console.error(`error: ${c.req.method} ${c.req.path}:`, err);

@@ -34,6 +34,7 @@ export class JobQueue {
   #running?: { id: string; controller: AbortController; done: Promise<void> };
   #listeners = new Map<string, Set<(e: JobEvent) => void>>();
   #recentSeconds: number[] = [];
+  #admitting = 0;
 
   private constructor(
     private readonly store: JobStore,
@@ -70,16 +71,23 @@ export class JobQueue {
 
   /** Queues a job (persisted before this resolves); throws QueueFullError when the wait list is full. */
   async submit(request: CompareJobSpec): Promise<JobRecord> {
-    if (this.#waiting.length >= this.maxWaiting) throw new QueueFullError(this.#retryAfter());
+    // Jobs still being written count too, so a burst cannot slip past the bound while saves are pending.
+    const unfinished = this.#waiting.length + this.#admitting + (this.#running ? 1 : 0);
+    if (unfinished >= this.maxWaiting + 1) throw new QueueFullError(this.#retryAfter());
     const job: JobRecord = {
       id: crypto.randomUUID(),
       status: "queued",
       request,
       created: new Date().toISOString(),
     };
+    this.#admitting++;
+    try {
+      await this.store.save(job); // on disk before it is acknowledged: a crash cannot lose it silently
+    } finally {
+      this.#admitting--;
+    }
     this.#jobs.set(job.id, job);
     this.#waiting.push(job.id);
-    await this.store.save(job);
     this.#pump();
     return job;
   }

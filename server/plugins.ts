@@ -2,9 +2,7 @@
  * Plugin strategies over HTTP: only URLs on hosts the operator allowed (`--allow-plugin-host`) are
  * handed to the loader, which runs the plugin sandboxed (plugins/sandbox.ts).
  *
- * SEAM: plugins/ has no `loadPlugin(url, opts)` yet (it is being written). cli/serve.ts passes no
- * loader until it exists, and the server answers 501; when it lands, pass it as
- * `ServerContext.loadPlugin` in cli/serve.ts and nothing else changes.
+ * cli/serve.ts passes plugins/'s `loadPlugin` (lock file in the data dir); tests pass fakes.
  *
  * @module
  */
@@ -12,7 +10,7 @@ import type { Strategy } from "../strategies/types.ts";
 import { ValidationError } from "./schema.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
-export type PluginLoader = (url: string) => Promise<Strategy>;
+export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 

@@ -1,20 +1,18 @@
 /**
  * `POST /api/rope`: the same fields `deno task rope --json --analysis --export` prints, for one
- * config. (cli/rope.ts builds them privately; if it ever exports its builder, use that instead.)
+ * config (both use `ropeJson`).
  *
  * @module
  */
 import {
-  analyzeTable,
   ConfigError,
   type HfConfig,
   type Params,
   readHfConfig,
   resolveParams,
   ropeFromHfConfig,
+  ropeJson,
   type StrategyRegistry,
-  toGguf,
-  toHfRopeScaling,
 } from "../mod.ts";
 import { LIMITS } from "./api_schemas.ts";
 import { named } from "./compare_job.ts";
@@ -55,28 +53,5 @@ export async function ropeResponse(
     targetLength: req.target,
     registry,
   });
-  const exported = {
-    strategy: result.ropeType,
-    spec: result.spec,
-    params: result.params,
-    table: result.table,
-    targetLength: result.targetLength,
-  };
-  return {
-    rope_type: result.ropeType,
-    hf_rope_type: result.hfRopeType,
-    rotary_dim: result.spec.rotaryDim,
-    head_dim: result.spec.headDim,
-    rope_theta: result.spec.theta,
-    original_max_position_embeddings: result.spec.originalContext,
-    max_position_embeddings: result.spec.maxPositions,
-    seq_len: req.seq_len ?? null,
-    inv_freq: Array.from(result.chosen.invFreq),
-    attention_factor: result.chosen.attentionScale,
-    params: result.params,
-    ...(result.table.short ? { table: result.chosen.choice, switch_length: result.table.switchLength } : {}),
-    ...(result.table.startTokens ? { start_tokens: result.table.startTokens } : {}),
-    analysis: analyzeTable(result.spec, result.table, req.seq_len ?? result.targetLength),
-    export: { hf: toHfRopeScaling(exported), gguf: toGguf(exported) },
-  };
+  return ropeJson(result, { seqLen: req.seq_len, analysis: true, exports: true });
 }

@@ -62,3 +62,4 @@ export {
   type ConformanceOptions,
   conformanceSpecs,
 } from "./conformance.ts";
+export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";

@@ -37,7 +37,10 @@ export interface Report {
     factors: number[];
     analysis: { theoreticalCriticalDim: number; tenPeriodCriticalDim: number };
     ppl?: Record<string, { ppl: number; curve: [number, number][] }>;
-    needle?: { cells: { length: number; depth: number; nll: { mean: number } }[]; byLength: Record<string, { ppl: number }> };
+    needle?: {
+      cells: { length: number; depth: number; nll: { mean: number } }[];
+      byLength: Record<string, { ppl: number }>;
+    };
     passkey?: { byLength: Record<string, { mean: number }> };
     short_context?: { retention: number };
   }[];
@@ -61,12 +64,17 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, data.error ?? `${res.status} ${res.statusText}`);
   return data as T;
 }
 
 export const getJson = <T>(path: string) => call<T>("GET", path);
-export const postJson = <T>(path: string, body: unknown, token?: string) => call<T>("POST", path, body, token);
+export const postJson = <T>(path: string, body: unknown, token?: string) =>
+  call<T>("POST", path, body, token);
 export const deleteJson = <T>(path: string, token?: string) => call<T>("DELETE", path, undefined, token);

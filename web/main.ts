@@ -6,7 +6,17 @@
  * @module
  */
 import "./style.css";
-import { ApiError, type CatalogEntry, deleteJson, getJson, type Job, type Options, postJson, type Report, type StrategyInfo } from "./api.ts";
+import {
+  ApiError,
+  type CatalogEntry,
+  deleteJson,
+  getJson,
+  type Job,
+  type Options,
+  postJson,
+  type Report,
+  type StrategyInfo,
+} from "./api.ts";
 import { drawCharts } from "./charts.ts";
 import { drawTable } from "./results_table.ts";
 import { addStrategyRow, readStrategyRows } from "./strategy_form.ts";
@@ -72,7 +82,9 @@ async function submit(ev: SubmitEvent) {
   $("form-error").textContent = "";
   try {
     const lengths = $<HTMLInputElement>("lengths").value.split(",").map((s) => Number(s.trim()));
-    const metrics = [...document.querySelectorAll<HTMLInputElement>("#metrics input:checked")].map((i) => i.value);
+    const metrics = [...document.querySelectorAll<HTMLInputElement>("#metrics input:checked")].map((i) =>
+      i.value
+    );
     const body = {
       model: $<HTMLSelectElement>("model").value,
       text: $<HTMLSelectElement>("text").value,
@@ -103,7 +115,11 @@ async function init() {
   fillSelect($("text"), texts);
   $("metrics").replaceChildren(...options.metrics.map((m) => {
     const label = document.createElement("label");
-    const box = Object.assign(document.createElement("input"), { type: "checkbox", value: m, checked: m === "ppl" });
+    const box = Object.assign(document.createElement("input"), {
+      type: "checkbox",
+      value: m,
+      checked: m === "ppl",
+    });
     label.append(box, ` ${m}`);
     return label;
   }));
@@ -111,7 +127,12 @@ async function init() {
   $("add-strategy").onclick = () => addStrategyRow($("strategies"), strategies, "pi");
   $<HTMLFormElement>("compare-form").onsubmit = submit;
   $("cancel").onclick = () => {
-    if (currentJob) deleteJson<Job>(`/api/jobs/${currentJob}`, $<HTMLInputElement>("token").value || undefined).then(showJob, showError);
+    if (currentJob) {
+      deleteJson<Job>(`/api/jobs/${currentJob}`, $<HTMLInputElement>("token").value || undefined).then(
+        showJob,
+        showError,
+      );
+    }
   };
   document.body.dataset.ready = "true";
 }

@@ -13,19 +13,43 @@ function columns(r: Report): Column[] {
   const S = r.strategies, has = (m: string) => r.settings.metrics.includes(m);
   const cols: Column[] = [];
   for (const L of r.settings.lengths) {
-    if (has("ppl")) cols.push({ header: `ppl@${L}`, values: S.map((s) => s.ppl?.[L]?.ppl), baseline: r.baseline?.[L]?.ppl, better: "lower" });
-    if (has("needle")) cols.push({ header: `needle@${L}`, values: S.map((s) => s.needle?.byLength[L]?.ppl), better: "lower" });
+    if (has("ppl")) {
+      cols.push({
+        header: `ppl@${L}`,
+        values: S.map((s) => s.ppl?.[L]?.ppl),
+        baseline: r.baseline?.[L]?.ppl,
+        better: "lower",
+      });
+    }
+    if (has("needle")) {
+      cols.push({
+        header: `needle@${L}`,
+        values: S.map((s) => s.needle?.byLength[L]?.ppl),
+        better: "lower",
+      });
+    }
     if (has("passkey")) {
-      cols.push({ header: `passkey@${L}`, values: S.map((s) => s.passkey?.byLength[L]?.mean), better: "higher", percent: true });
+      cols.push({
+        header: `passkey@${L}`,
+        values: S.map((s) => s.passkey?.byLength[L]?.mean),
+        better: "higher",
+        percent: true,
+      });
     }
   }
   if (has("short")) {
-    cols.push({ header: `short@${r.model.spec.originalContext}`, values: S.map((s) => s.short_context?.retention), better: "higher", percent: true });
+    cols.push({
+      header: `short@${r.model.spec.originalContext}`,
+      values: S.map((s) => s.short_context?.retention),
+      better: "higher",
+      percent: true,
+    });
   }
   return cols;
 }
 
-const format = (v: number, percent?: boolean) => percent ? `${(100 * v).toFixed(1)}%` : v >= 100 ? v.toFixed(1) : v.toFixed(3);
+const format = (v: number, percent?: boolean) =>
+  percent ? `${(100 * v).toFixed(1)}%` : v >= 100 ? v.toFixed(1) : v.toFixed(3);
 
 function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
   const el = document.createElement(tag);
@@ -44,7 +68,10 @@ export function drawTable(parent: HTMLElement, r: Report): void {
   if (cols.some((c) => c.baseline !== undefined)) {
     const row = body.insertRow();
     row.className = "baseline";
-    row.append(cell("td", "L0 windows (original RoPE)"), ...cols.map((c) => cell("td", c.baseline === undefined ? "" : format(c.baseline))));
+    row.append(
+      cell("td", "L0 windows (original RoPE)"),
+      ...cols.map((c) => cell("td", c.baseline === undefined ? "" : format(c.baseline))),
+    );
   }
   r.strategies.forEach((s, i) => {
     const row = body.insertRow();

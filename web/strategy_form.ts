@@ -50,7 +50,9 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
   row.className = "strategy-row";
   const select = document.createElement("select");
   select.className = "strategy-name";
-  for (const s of strategies) select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
+  for (const s of strategies) {
+    select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
+  }
   const params = document.createElement("span");
   params.className = "params";
   const remove = document.createElement("button");
