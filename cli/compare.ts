@@ -34,7 +34,7 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --text FILE            evaluation text (default: $ROPEKIT_TEXT, else TinyStories validation, downloaded once)
   --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
-  --target N             length the strategies extend to (default: the largest length)
+  --target N             length the strategies extend to (default: each length is its own target)
   --metrics LIST         any of ${METRICS.join(",")} (default: ppl,needle,short)
   --samples N            windows / documents per length (default 8)
   --seed S               random seed (default 0)

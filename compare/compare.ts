@@ -40,7 +40,10 @@ export interface CompareOptions {
   corpus: Corpus;
   /** Evaluation lengths (tokens). */
   lengths: number[];
-  /** Extension target the strategies are built for (default: the largest length). */
+  /**
+   * Extension target the strategies are built for. Default: each length is its own target (a
+   * strategy evaluated at 2048 is built to extend to 2048, at 4096 to 4096).
+   */
   target?: number;
   metrics: Metric[];
   /** Windows / documents per length. */
@@ -83,7 +86,8 @@ export interface CompareReport {
   corpus: { name: string; tokens: number };
   settings: {
     lengths: number[];
-    target: number;
+    /** The fixed target, or "per-length" when each length was its own target. */
+    target: number | "per-length";
     metrics: Metric[];
     samples: number;
     seed: number;
@@ -129,7 +133,8 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   if (opts.strategies.length === 0) throw new CompareError("strategies: at least one strategy is needed");
   if (lengths.length === 0) throw new CompareError("lengths: at least one length is needed");
   if (opts.metrics.length === 0) throw new CompareError("metrics: at least one metric is needed");
-  const target = opts.target ?? Math.max(...lengths);
+  const target = opts.target ?? Math.max(...lengths); // the headline table (factors, analysis, short)
+  const targetFor = (L: number) => opts.target ?? L;
   const depths = opts.depths ?? DEFAULT_DEPTHS;
   const s = seeds(opts.seed);
   const check = () => opts.signal?.throwIfAborted();
@@ -191,6 +196,7 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     const ts = performance.now();
     const name = entry.label;
     const forLen = tableFor(entry, model, target);
+    const perLength = new Map(lengths.map((L) => [L, tableFor(entry, model, targetFor(L))]));
     const table = await forLen(target);
     const r: StrategyReport = {
       label: entry.label,
@@ -215,7 +221,7 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
       r.ppl = {};
       for (const L of lengths) {
         check();
-        r.ppl[L] = await perplexityByPosition(model, forLen, corpus, {
+        r.ppl[L] = await perplexityByPosition(model, perLength.get(L)!, corpus, {
           length: L,
           samples,
           seed: s.ppl,
@@ -226,40 +232,44 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     }
     const needleOpts = {
       template: opts.template,
-      lengths,
       depths,
       samples: Math.max(1, Math.ceil(samples / depths.length)),
     };
     if (has("needle")) {
-      check();
-      const n = await needlePerplexity(model, forLen, corpus, {
-        ...needleOpts,
-        seed: s.needle,
-        onProgress: progress,
-        label: `needle ${name}`,
-      });
+      const cells: NeedleCell[] = [];
       const byLength: Record<string, Estimate & { ppl: number }> = {};
       for (const L of lengths) {
-        const cells = n.cells.filter((c) => c.length === L);
-        const m = cells.reduce((a, c) => a + c.nll.mean, 0) / cells.length;
-        const se = Math.sqrt(cells.reduce((a, c) => a + c.nll.stderr ** 2, 0)) / cells.length;
-        byLength[L] = { mean: m, stderr: se, n: cells.reduce((a, c) => a + c.nll.n, 0), ppl: Math.exp(m) };
+        check();
+        const n = await needlePerplexity(model, perLength.get(L)!, corpus, {
+          ...needleOpts,
+          lengths: [L],
+          seed: s.needle + L,
+          onProgress: progress,
+          label: `needle ${name} @${L}`,
+        });
+        cells.push(...n.cells);
+        byLength[L] = { ...n.nll, ppl: n.ppl };
       }
-      r.needle = { cells: n.cells, byLength };
+      r.needle = { cells, byLength };
     }
     if (has("passkey")) {
-      check();
-      const p = await passkeyRetrieval(model, forLen, corpus, {
-        ...needleOpts,
-        seed: s.passkey,
-        onProgress: progress,
-        label: `passkey ${name}`,
-      });
+      const cells: PasskeyCell[] = [];
+      const trials: PasskeyTrial[] = [];
       const byLength: Record<string, Estimate> = {};
       for (const L of lengths) {
-        byLength[L] = estimate(p.trials.filter((t) => t.length === L).map((t) => (t.correct ? 1 : 0)));
+        check();
+        const p = await passkeyRetrieval(model, perLength.get(L)!, corpus, {
+          ...needleOpts,
+          lengths: [L],
+          seed: s.passkey + L,
+          onProgress: progress,
+          label: `passkey ${name} @${L}`,
+        });
+        cells.push(...p.cells);
+        trials.push(...p.trials);
+        byLength[L] = p.accuracy;
       }
-      r.passkey = { cells: p.cells, byLength, trials: p.trials };
+      r.passkey = { cells, byLength, trials };
     }
     if (has("short")) {
       check();

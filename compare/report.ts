@@ -69,6 +69,16 @@ export function columnsOf(r: CompareReport): Column[] {
   return cols;
 }
 
+/** The target the headline table (factors, analysis) was built for. */
+export function headlineTarget(r: CompareReport): number {
+  return typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths);
+}
+
+/** "target 4096" or "target = each length". */
+function targetText(r: CompareReport): string {
+  return typeof r.settings.target === "number" ? `target ${r.settings.target}` : "target = each length";
+}
+
 /** Index of the best value per column (ties: all of them). */
 function bestOf(c: Column): Set<number> {
   const vals = c.values.map((v) => (v === undefined || !Number.isFinite(v) ? undefined : v));
@@ -104,7 +114,7 @@ export function textReport(r: CompareReport): string {
     row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ");
   const out = [
     `model ${r.model.name} (L0 ${r.model.spec.originalContext}, θ ${r.model.spec.theta}, rotary dim ${r.model.spec.rotaryDim})` +
-    `  target ${r.settings.target}  samples ${r.settings.samples}  seed ${r.settings.seed}`,
+    `  ${targetText(r)}  samples ${r.settings.samples}  seed ${r.settings.seed}`,
     line(header),
     ...all.slice(1).map(line),
     "* best in column (ppl, needle: lower is better; passkey, short-context retention: higher is better)",
@@ -155,7 +165,7 @@ export function charts(r: CompareReport): Record<string, string> {
   }
   const a = r.strategies[0]?.analysis;
   out["factors.svg"] = lineChart({
-    title: `Per-pair rescale factors λ_i at target ${r.settings.target}`,
+    title: `Per-pair rescale factors λ_i at target ${headlineTarget(r)}`,
     xLabel: "frequency pair i",
     yLabel: "λ_i = θ_i / θ'_i",
     logY: true,
@@ -207,9 +217,9 @@ figure{margin:1rem 0}figcaption{color:#666;font-size:.8rem}code{background:#f4f4
 <p>Model <code>${
     escHtml(r.model.name)
   }</code> (L0 ${r.model.spec.originalContext}, θ ${r.model.spec.theta}, rotary dim ${r.model.spec.rotaryDim},
-${r.model.spec.pairing} pairs), corpus <code>${
-    escHtml(r.corpus.name)
-  }</code> (${r.corpus.tokens} tokens), target ${r.settings.target},
+${r.model.spec.pairing} pairs), corpus <code>${escHtml(r.corpus.name)}</code> (${r.corpus.tokens} tokens), ${
+    targetText(r)
+  },
 lengths ${
     r.settings.lengths.join(", ")
   }, ${r.settings.samples} samples, seed ${r.settings.seed}, ${r.created}.</p>

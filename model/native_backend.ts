@@ -1,19 +1,21 @@
 /**
  * The native backend: the llama forward pass on the C kernels of `kernels/native` (Deno FFI,
- * OpenMP). Weights are packed for the matmul on first use; the KV cache is kept transposed
- * ([nKvHeads][headDim][capacity]), the layout the attention kernel reads, so decoding steps never
- * re-transpose it. {@linkcode defaultBackend} picks it when the library loads, else the CPU backend.
+ * OpenMP). Weights are packed for the matmul on first use; the KV cache is kept in the layout the
+ * attention kernel reads (keys in 16-position panels, values per head), so decoding steps never
+ * re-layout it. {@linkcode defaultBackend} picks it when the library loads, else the CPU backend.
  *
  * @module
  */
 import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import {
-  kvPitch,
   nativeKernels,
+  type NativeKv,
+  nativeKv,
   nativeStatus,
   type NativeSymbols,
   packedWeights,
+  storeKv,
 } from "../kernels/native/lib.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LlamaWeights } from "./config.ts";
@@ -22,18 +24,13 @@ import { CpuBackend } from "./cpu_backend.ts";
 /** Rows of logits computed at a time for the NLL: memory O(rows·vocab), never T×vocab. */
 const LOGIT_ROWS = 256;
 
-/** Transposed keys and values per layer, [nKvHeads][headDim][pitch] each (see kvPitch). */
+/** Keys and values per layer in the native layout (see `nativeKv`). */
 class NativeKvCache implements KvCache {
   length = 0;
-  readonly pitch: number;
-  readonly keys: Float32Array[];
-  readonly values: Float32Array[];
-  constructor(weights: LlamaWeights, readonly capacity: number) {
+  readonly layers: NativeKv[];
+  constructor(nk: NativeSymbols, weights: LlamaWeights, readonly capacity: number) {
     const c = weights.config;
-    this.pitch = kvPitch(capacity);
-    const size = this.pitch * c.nKvHeads * c.headDim;
-    this.keys = weights.layers.map(() => new Float32Array(size));
-    this.values = weights.layers.map(() => new Float32Array(size));
+    this.layers = weights.layers.map(() => nativeKv(nk, capacity, c.nKvHeads, c.headDim));
   }
 }
 
@@ -73,21 +70,21 @@ export class NativeBackend implements Backend {
       mm(v, h, l.wv, c.dim, kvDim, 0, l.bv);
       nk.rk_rope(q, table, T, c.nHeads, hd, rope.rotaryDim, interleaved);
       nk.rk_rope(k, table, T, c.nKvHeads, hd, rope.rotaryDim, interleaved);
-      nk.rk_store_transposed(cache.keys[i], k, T, start, c.nKvHeads, hd, cache.pitch);
-      nk.rk_store_transposed(cache.values[i], v, T, start, c.nKvHeads, hd, cache.pitch);
-      const [kt, vt] = [cache.keys[i], cache.values[i]];
+      const kv = cache.layers[i];
+      storeKv(nk, kv, k, v, T, start, c.nKvHeads, hd);
+      const scale = 1 / Math.sqrt(hd);
       nk.rk_attention(
         att,
         q,
-        kt,
-        vt,
+        kv.keys,
+        kv.values,
         T,
         start,
-        cache.pitch,
+        kv.capacity,
         c.nHeads,
         c.nKvHeads,
         hd,
-        1 / Math.sqrt(hd),
+        scale,
         null,
       );
       mm(x, att, l.wo, qDim, c.dim, 1); // x += att·Woᵀ (residual fused)
@@ -108,7 +105,7 @@ export class NativeBackend implements Backend {
     targets.forEach((id, t) => {
       if (!(id >= 0 && id < V)) throw new RangeError(`target ${id} at ${t} is outside [0, ${V})`);
     });
-    const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(w, T));
+    const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(nk, w, T));
     nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
     const nll = new Float32Array(T), logits = new Float32Array(Math.min(T, LOGIT_ROWS) * V);
     const cls = packedWeights(nk, w.classifier, V, c.dim);
@@ -121,7 +118,7 @@ export class NativeBackend implements Backend {
   }
 
   createCache(w: LlamaWeights, capacity: number): KvCache {
-    return new NativeKvCache(w, capacity);
+    return new NativeKvCache(this.nk, w, capacity);
   }
 
   forwardStep(w: LlamaWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {

@@ -29,7 +29,7 @@ export interface Options {
 
 /** The parts of compare's report the page draws. */
 export interface Report {
-  settings: { lengths: number[]; target: number; metrics: string[] };
+  settings: { lengths: number[]; target: number | "per-length"; metrics: string[] };
   model: { name: string; spec: { originalContext: number } };
   baseline?: Record<string, { ppl: number; curve: [number, number][] }>;
   strategies: {

@@ -137,7 +137,9 @@ export function drawCharts(parent: HTMLElement, r: Report): void {
   const a = r.strategies[0]?.analysis;
   lineChart(
     parent,
-    `Per-pair rescale factors at target ${r.settings.target}`,
+    `Per-pair rescale factors at target ${
+      typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths)
+    }`,
     { x: "frequency pair i", y: "λ_i = θ_i / θ'_i", logY: true, integerX: true },
     r.strategies.map((s) => ({ name: s.label, points: s.factors.map((f, i) => [i, f] as [number, number]) })),
     a

@@ -2,7 +2,7 @@
  * `deno task build`: compiles ropekit.c into `.build/libropekit.so` (gitignored) with the system C
  * compiler. Without a compiler it prints why and exits 0: everything then runs on the JS path.
  *
- *   deno task build [--cc clang] [--no-openmp]
+ *   deno task build [--cc gcc] [--no-openmp]
  *
  * Flags: -O3 -march=native (AVX2/FMA where the CPU has them; the library is for this machine only),
  * -fopenmp (2+ cores), -fno-math-errno -fno-trapping-math (lets gcc vectorise branch-free selects
@@ -18,7 +18,7 @@ const SOURCE = fileURLToPath(new URL("./ropekit.c", import.meta.url));
 
 async function run(cmd: string, args: string[]): Promise<{ ok: boolean; stderr: string } | null> {
   try {
-    const out = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "piped" }).output();
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
     return { ok: out.success, stderr: new TextDecoder().decode(out.stderr) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
@@ -26,8 +26,15 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; stderr: 
   }
 }
 
-/** Builds the library; returns false (after saying why) when it could not. */
-export async function build(cc = "cc", openmp = true): Promise<boolean> {
+/** Builds the library with `cc` (default: the first of cc, gcc, clang found); false (after saying why) when it could not. */
+export async function build(cc?: string, openmp = true): Promise<boolean> {
+  if (cc === undefined) {
+    for (const candidate of ["cc", "gcc", "clang"]) {
+      if ((await run(candidate, ["--version"])) !== null) return build(candidate, openmp);
+    }
+    console.log("build: no C compiler (cc, gcc, clang) found; skipping (the JS kernels will be used)");
+    return false;
+  }
   await Deno.mkdir(BUILD_DIR, { recursive: true });
   await Deno.writeTextFile(BUILD_DIR + ".gitignore", "*\n"); // keeps build outputs out of git
   const base = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared", "-Wall"];
@@ -51,5 +58,5 @@ export async function build(cc = "cc", openmp = true): Promise<boolean> {
 
 if (import.meta.main) {
   const i = Deno.args.indexOf("--cc");
-  await build(i >= 0 ? Deno.args[i + 1] : "cc", !Deno.args.includes("--no-openmp"));
+  await build(i >= 0 ? Deno.args[i + 1] : undefined, !Deno.args.includes("--no-openmp"));
 }

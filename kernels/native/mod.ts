@@ -1,21 +1,14 @@
 /**
  * Native kernels with the same signatures as the `kernels/cpu` references, for tests and benchmarks
- * (the native backend calls the symbols directly to keep packed weights and a transposed KV cache).
+ * (the native backend calls the symbols directly to keep packed weights and its own KV cache layout).
  * Each function throws when the library is not loaded: check {@linkcode nativeKernels} first.
  *
  * @module
  */
 import { type AttentionOptions, documentStarts } from "../cpu/attention.ts";
-import { kvPitch, nativeKernels, type NativeSymbols, packedWeights } from "./lib.ts";
+import { nativeKernels, nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
 
-export {
-  kvPitch,
-  LIBRARY_PATH,
-  nativeKernels,
-  nativeStatus,
-  type NativeSymbols,
-  packedWeights,
-} from "./lib.ts";
+export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
 
 function lib(): NativeSymbols {
   const nk = nativeKernels();
@@ -37,7 +30,7 @@ export function matmulNative(
   nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, 0);
 }
 
-/** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); transposes them first. */
+/** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); copies them to the native layout first. */
 export function causalAttentionNative(
   out: Float32Array,
   q: Float32Array,
@@ -53,11 +46,22 @@ export function causalAttentionNative(
     throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
   }
   const nk = lib();
-  const pitch = kvPitch(T);
-  const kt = new Float32Array(pitch * nKvHeads * headDim), vt = new Float32Array(pitch * nKvHeads * headDim);
-  nk.rk_store_transposed(kt, k, T, 0, nKvHeads, headDim, pitch);
-  nk.rk_store_transposed(vt, v, T, 0, nKvHeads, headDim, pitch);
+  const kv = nativeKv(nk, T, nKvHeads, headDim);
+  storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
   const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
-  nk.rk_attention(out, q, kt, vt, T, 0, pitch, nHeads, nKvHeads, headDim, scale, first);
+  nk.rk_attention(
+    out,
+    q,
+    kv.keys,
+    kv.values,
+    T,
+    0,
+    kv.capacity,
+    nHeads,
+    nKvHeads,
+    headDim,
+    scale,
+    first,
+  );
 }

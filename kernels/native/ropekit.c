@@ -16,7 +16,7 @@
 #endif
 
 /* Bumped whenever an exported signature changes; lib.ts refuses a library with another value. */
-int rk_abi_version(void) { return 1; }
+int rk_abi_version(void) { return 3; }
 
 /* Threads OpenMP will use (1 without OpenMP). */
 int rk_threads(void) {
@@ -239,130 +239,210 @@ void rk_nll_from_logits(float *nll, const float *logits, const int32_t *targets,
 /* ------------------------------------------------------------------------------------------ */
 
 /*
- * Copies rows k[0..T) ([T][nKv·hd]) to positions start..start+T−1 of a transposed cache kt
- * [nKv][hd][capacity]. Transposed, the keys of one channel are contiguous, so q·k for a block of
- * keys is a vector loop over keys whatever headDim is (8 for stories260K: too short to vectorise).
+ * Copies rows v[0..T) ([T][nKv·hd]) to positions start..start+T−1 of a value cache [nKv][capacity][hd]:
+ * per KV head, a block of values is one contiguous run that pv_tile streams through.
  */
-void rk_store_transposed(float *kt, const float *k, int T, int start, int nKv, int hd, int capacity) {
+void rk_store_values(float *vc, const float *v, int T, int start, int nKv, int hd, int capacity) {
   for (int t = 0; t < T; t++) {
-    const float *row = k + (int64_t)t * nKv * hd;
-    for (int c = 0; c < nKv * hd; c++) kt[(int64_t)c * capacity + start + t] = row[c];
+    for (int g = 0; g < nKv; g++) {
+      memcpy(vc + ((int64_t)g * capacity + start + t) * hd, v + ((int64_t)t * nKv + g) * hd, sizeof(float) * hd);
+    }
   }
 }
 
-#define QR 4 /* query rows per tile: each key/value loaded feeds 4 rows */
+/* Keys per panel of the key cache (the width of scores_tile). */
+#define KP 16
+
+/* Floats of a key cache for `capacity` positions: [nKv][capacity/16 rounded up][hd][16]. */
+int64_t rk_key_cache_floats(int capacity, int nKv, int hd) {
+  return (int64_t)((capacity + KP - 1) / KP) * KP * nKv * hd;
+}
 
 /*
- * Causal GQA attention with online softmax, over keys/values stored transposed (rk_store_transposed).
- * Query row t (q/out [T][nHeads·hd]) is at position qOffset + t and attends to keys
- * first[t]..qOffset+t, where first[t] = firstKey ? firstKey[t] : 0 (packed documents):
- *   out[t][h] = Σ_s softmax_s(scale · q[t][h]·k[s][g]) v[s][g],  g = h / (nHeads/nKv).
- * Tiles of 4 query rows of one head walk the keys in blocks; per block the running max m, sum l and
- * accumulator are rescaled by e^(m_old − m_new) (flash attention). Scratch is O(block), never T×T.
+ * Copies rows k[0..T) to positions start..start+T−1 of a key cache in panels: for each KV head,
+ * groups of 16 positions hold [hd][16] contiguous floats (the matmul's packed-weight layout), so the
+ * scores micro-kernel streams through memory instead of jumping between hd rows.
  */
-void rk_attention(float *out, const float *q, const float *kt, const float *vt, int T, int qOffset,
+void rk_store_keys(float *kp, const float *k, int T, int start, int nKv, int hd, int capacity) {
+  int64_t head = (int64_t)((capacity + KP - 1) / KP) * KP * hd;
+  for (int t = 0; t < T; t++) {
+    int pos = start + t;
+    const float *row = k + (int64_t)t * nKv * hd;
+    for (int g = 0; g < nKv; g++) {
+      float *panel = kp + g * head + (int64_t)(pos / KP) * KP * hd + pos % KP;
+      for (int d = 0; d < hd; d++) panel[d * KP] = row[g * hd + d];
+    }
+  }
+}
+
+#define QR 4 /* query rows per micro-tile (a quad): each key/value loaded feeds 4 rows */
+
+/*
+ * s[r][j] = Σ_d qs[r][d] · k[j][d] for the QR rows of qs ([QR][hd], pre-scaled) and keys j < n rounded
+ * up to 16, k given as rk_store_keys' panels starting at the block's first panel. A register-blocked
+ * micro-kernel like the matmul's: 4 rows × 16 keys of sums stay in 8 vector registers over the whole
+ * d loop. Scores of keys past n are computed from whatever the panel holds and ignored.
+ */
+static void scores_tile(float *s, int bk, const float *qs, int hd, const float *kp, int n) {
+  for (int j = 0; j < n; j += KP) {
+    const float *panel = kp + (int64_t)(j / KP) * KP * hd;
+    v8 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
+    for (int d = 0; d < hd; d++) {
+      v8 k0 = *(const v8u *)(panel + d * KP), k1 = *(const v8u *)(panel + d * KP + 8);
+      float q0 = qs[d], q1 = qs[hd + d], q2 = qs[2 * hd + d], q3 = qs[3 * hd + d];
+      a0 += k0 * q0, a1 += k1 * q0, b0 += k0 * q1, b1 += k1 * q1;
+      c0 += k0 * q2, c1 += k1 * q2, e0 += k0 * q3, e1 += k1 * q3;
+    }
+    *(v8u *)(s + j) = a0, *(v8u *)(s + j + 8) = a1;
+    *(v8u *)(s + bk + j) = b0, *(v8u *)(s + bk + j + 8) = b1;
+    *(v8u *)(s + 2 * bk + j) = c0, *(v8u *)(s + 2 * bk + j + 8) = c1;
+    *(v8u *)(s + 3 * bk + j) = e0, *(v8u *)(s + 3 * bk + j + 8) = e1;
+  }
+}
+
+/*
+ * acc[r][d] += Σ_j s[r][j] · v[j][d] for the QR rows (s rows bk apart, acc rows hd apart) and keys
+ * j < n of a value block v ([n][hd]). Output channels in registers (4 rows × 16 channels = 8 vectors)
+ * while the keys stream by: each value row loaded feeds 4 rows, and no horizontal sums are needed.
+ */
+static void pv_tile(float *acc, const float *s, int bk, const float *v, int hd, int n) {
+  int d = 0;
+  for (; d + 16 <= hd; d += 16) {
+    v8 a0 = *(v8u *)(acc + d), a1 = *(v8u *)(acc + d + 8);
+    v8 b0 = *(v8u *)(acc + hd + d), b1 = *(v8u *)(acc + hd + d + 8);
+    v8 c0 = *(v8u *)(acc + 2 * hd + d), c1 = *(v8u *)(acc + 2 * hd + d + 8);
+    v8 e0 = *(v8u *)(acc + 3 * hd + d), e1 = *(v8u *)(acc + 3 * hd + d + 8);
+    for (int j = 0; j < n; j++) {
+      v8 x0 = *(const v8u *)(v + (int64_t)j * hd + d), x1 = *(const v8u *)(v + (int64_t)j * hd + d + 8);
+      float p0 = s[j], p1 = s[bk + j], p2 = s[2 * bk + j], p3 = s[3 * bk + j];
+      a0 += x0 * p0, a1 += x1 * p0, b0 += x0 * p1, b1 += x1 * p1;
+      c0 += x0 * p2, c1 += x1 * p2, e0 += x0 * p3, e1 += x1 * p3;
+    }
+    *(v8u *)(acc + d) = a0, *(v8u *)(acc + d + 8) = a1;
+    *(v8u *)(acc + hd + d) = b0, *(v8u *)(acc + hd + d + 8) = b1;
+    *(v8u *)(acc + 2 * hd + d) = c0, *(v8u *)(acc + 2 * hd + d + 8) = c1;
+    *(v8u *)(acc + 3 * hd + d) = e0, *(v8u *)(acc + 3 * hd + d + 8) = e1;
+  }
+  for (; d + 8 <= hd; d += 8) { /* headDim 8 (stories260K) lands here */
+    v8 a0 = *(v8u *)(acc + d), b0 = *(v8u *)(acc + hd + d);
+    v8 c0 = *(v8u *)(acc + 2 * hd + d), e0 = *(v8u *)(acc + 3 * hd + d);
+    for (int j = 0; j < n; j++) {
+      v8 x0 = *(const v8u *)(v + (int64_t)j * hd + d);
+      a0 += x0 * s[j], b0 += x0 * s[bk + j], c0 += x0 * s[2 * bk + j], e0 += x0 * s[3 * bk + j];
+    }
+    *(v8u *)(acc + d) = a0, *(v8u *)(acc + hd + d) = b0;
+    *(v8u *)(acc + 2 * hd + d) = c0, *(v8u *)(acc + 3 * hd + d) = e0;
+  }
+  for (; d < hd; d++) { /* a head size that is not a multiple of 8: plain loops for the rest */
+    for (int r = 0; r < QR; r++) {
+      float a = 0;
+      for (int j = 0; j < n; j++) a += s[r * bk + j] * v[(int64_t)j * hd + d];
+      acc[r * hd + d] += a;
+    }
+  }
+}
+
+/*
+ * Online-softmax step for the QR rows of one quad over a block of n scores s (rows bk apart), keys
+ * j0..j0+n−1: masks keys outside [first[r], last[r]], raises the running max m, rescales the running
+ * sum l and accumulator acc by e^(m_old − m_new), and replaces the scores by p = e^(s − m_new).
+ */
+static void softmax_block(float *s, int bk, int n, int j0, const int *first, const int *last, float *m,
+                          double *l, float *acc, int hd) {
+  for (int r = 0; r < QR; r++) {
+    float *sr = s + r * bk;
+    int f = first[r] - j0, e = last[r] - j0;
+    float bmax = -INFINITY;
+    if (f > 0 || e < n - 1) { /* a block on a causal or document boundary */
+#pragma omp simd reduction(max : bmax)
+      for (int j = 0; j < n; j++) {
+        float v = (j < f || j > e) ? -INFINITY : sr[j];
+        sr[j] = v;
+        bmax = v > bmax ? v : bmax;
+      }
+    } else {
+#pragma omp simd reduction(max : bmax)
+      for (int j = 0; j < n; j++) bmax = sr[j] > bmax ? sr[j] : bmax;
+    }
+    if (bmax == -INFINITY) { /* nothing visible in this block: p = 0, state unchanged */
+      memset(sr, 0, sizeof(float) * n);
+      continue;
+    }
+    float mNew = bmax > m[r] ? bmax : m[r];
+    float corr = rk_exp(m[r] - mNew); /* 0 on the first block (m = −inf) */
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < n; j++) {
+      float p = rk_exp(sr[j] - mNew);
+      sr[j] = p;
+      sum += p;
+    }
+    l[r] = l[r] * corr + sum;
+    m[r] = mNew;
+    for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
+  }
+}
+
+#define QB 4 /* quads per work item: each key/value block loaded from L2 feeds 16 query rows */
+
+/*
+ * Causal GQA attention with online softmax, over a key cache (rk_store_keys) and a value cache
+ * (rk_store_values) of `capacity` positions. Query row t (q/out [T][nHeads·hd]) is at position
+ * qOffset + t and attends to keys first[t]..qOffset+t, where first[t] = firstKey ? firstKey[t] : 0
+ * (packed documents):
+ *   out[t][h] = Σ_s softmax_s(scale · q[t][h]·k[s][g]) v[s][g],  g = h / (nHeads/nKv).
+ * A work item is 16 query rows (4 quads) of one head; it walks the keys in blocks small enough that a
+ * block of keys and values (2 × 8 KB) stays in L1 while all four quads use it. Per block and row the
+ * running max, sum and accumulator are rescaled (flash attention). Scratch is O(block), never T×T.
+ */
+void rk_attention(float *out, const float *q, const float *kp, const float *vc, int T, int qOffset,
                   int capacity, int nHeads, int nKv, int hd, float scale, const int32_t *firstKey) {
-  int group = nHeads / nKv, qStride = nHeads * hd;
-  /* Keys per block: long enough that per-block work (mask, rescale) is amortised; measured best. */
-  int bk = 8192 / hd;
-  bk = bk < 64 ? 64 : bk > 512 ? 512 : bk;
-  int tiles = (T + QR - 1) / QR;
-  /* Work items: (head, tile), the late (long) tiles first so dynamic scheduling balances the triangle. */
+  int group = nHeads / nKv, qStride = nHeads * hd, rowsPerItem = QB * QR;
+  int bk = 2048 / hd; /* keys per block: K and V blocks of 8 KB each stay in L1 (measured best) */
+  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk & ~15; /* a multiple of scores_tile's 16 */
+  int items = (T + rowsPerItem - 1) / rowsPerItem;
+  int64_t keyHead = (int64_t)((capacity + KP - 1) / KP) * KP * hd, valueHead = (int64_t)capacity * hd;
 #pragma omp parallel
   {
-    float *s = malloc(sizeof(float) * QR * bk);
-    double *acc = malloc(sizeof(double) * QR * hd); /* across blocks in double, as the ref */
-    float *qs = malloc(sizeof(float) * QR * hd);
+    float *s = malloc(sizeof(float) * rowsPerItem * bk);
+    float *acc = malloc(sizeof(float) * rowsPerItem * hd);
+    float *qs = malloc(sizeof(float) * rowsPerItem * hd);
+    /* Work items (rows, head), the late (long) row blocks first so dynamic scheduling balances the triangle. */
 #pragma omp for schedule(dynamic, 1)
-    for (int item = 0; item < tiles * nHeads; item++) {
-      int tile = tiles - 1 - item / nHeads, h = item % nHeads, g = h / group;
-      int t0 = tile * QR, rows = T - t0 < QR ? T - t0 : QR;
-      const float *ktg = kt + (int64_t)g * hd * capacity, *vtg = vt + (int64_t)g * hd * capacity;
-      int first[QR], last[QR];
-      float m[QR];
-      double l[QR];
+    for (int item = 0; item < items * nHeads; item++) {
+      int t0 = (items - 1 - item / nHeads) * rowsPerItem, h = item % nHeads, g = h / group;
+      int rows = T - t0 < rowsPerItem ? T - t0 : rowsPerItem, quads = (rows + QR - 1) / QR;
+      int first[QB * QR], last[QB * QR];
+      float m[QB * QR];
+      double l[QB * QR];
       int lo = INT32_MAX, hi = 0;
-      for (int r = 0; r < QR; r++) {
+      for (int r = 0; r < quads * QR; r++) {
         int t = t0 + (r < rows ? r : rows - 1);
         first[r] = firstKey ? firstKey[t] : 0;
         last[r] = r < rows ? qOffset + t : -1; /* a padding row attends to nothing */
         m[r] = -INFINITY, l[r] = 0;
         lo = first[r] < lo ? first[r] : lo;
         hi = last[r] > hi ? last[r] : hi;
-      }
-      memset(acc, 0, sizeof(double) * QR * hd);
-      for (int r = 0; r < QR; r++) {
-        const float *qr = q + (int64_t)(t0 + (r < rows ? r : rows - 1)) * qStride + h * hd;
+        const float *qr = q + (int64_t)t * qStride + h * hd;
         for (int d = 0; d < hd; d++) qs[r * hd + d] = qr[d] * scale;
       }
+      lo -= lo % KP; /* start on a key panel; keys before first[r] are masked */
+      memset(acc, 0, sizeof(float) * rowsPerItem * hd);
       for (int j0 = lo; j0 <= hi; j0 += bk) {
         int n = hi + 1 - j0 < bk ? hi + 1 - j0 : bk;
-        /*
-         * Scores: s[r][j] = q_r·k_{j0+j} (q pre-scaled), vectorised over j. Four channels per pass
-         * over s, so s is loaded and stored hd/4 times instead of hd times.
-         */
-        float *s0 = s, *s1 = s + bk, *s2 = s + 2 * bk, *s3 = s + 3 * bk;
-        memset(s, 0, sizeof(float) * QR * bk);
-        for (int d = 0; d < hd; d += 4) {
-          int dd = hd - d < 4 ? hd - d : 4;
-          float qd[QR][4] = {{0}};
-          const float *kd[4];
-          for (int c = 0; c < 4; c++) {
-            kd[c] = ktg + (int64_t)(d + (c < dd ? c : 0)) * capacity + j0;
-            for (int r = 0; r < QR; r++) qd[r][c] = c < dd ? qs[r * hd + d + c] : 0.0f;
-          }
-#pragma omp simd
-          for (int j = 0; j < n; j++) {
-            float x0 = kd[0][j], x1 = kd[1][j], x2 = kd[2][j], x3 = kd[3][j];
-            s0[j] += qd[0][0] * x0 + qd[0][1] * x1 + qd[0][2] * x2 + qd[0][3] * x3;
-            s1[j] += qd[1][0] * x0 + qd[1][1] * x1 + qd[1][2] * x2 + qd[1][3] * x3;
-            s2[j] += qd[2][0] * x0 + qd[2][1] * x1 + qd[2][2] * x2 + qd[2][3] * x3;
-            s3[j] += qd[3][0] * x0 + qd[3][1] * x1 + qd[3][2] * x2 + qd[3][3] * x3;
-          }
-        }
-        /* Mask, rescale the running state, exponentiate. */
-        for (int r = 0; r < QR; r++) {
-          float *sr = s + r * bk;
-          int f = first[r] - j0, e = last[r] - j0;
-          float bmax = -INFINITY;
-#pragma omp simd reduction(max : bmax)
-          for (int j = 0; j < n; j++) {
-            float v = (j < f || j > e) ? -INFINITY : sr[j];
-            sr[j] = v;
-            bmax = v > bmax ? v : bmax;
-          }
-          if (bmax == -INFINITY) { /* nothing visible in this block: p = 0, state unchanged */
-            memset(sr, 0, sizeof(float) * n);
-            continue;
-          }
-          float mNew = bmax > m[r] ? bmax : m[r];
-          float corr = rk_exp(m[r] - mNew); /* 0 on the first block (m = −inf) */
-          float sum = 0;
-#pragma omp simd reduction(+ : sum)
-          for (int j = 0; j < n; j++) {
-            float p = rk_exp(sr[j] - mNew);
-            sr[j] = p;
-            sum += p;
-          }
-          l[r] = l[r] * corr + sum;
-          m[r] = mNew;
-          for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
-        }
-        /* acc[r][d] += Σ_j p[r][j] · v[j0+j][d]: two channels × four rows per pass over p. */
-        for (int d = 0; d < hd; d += 2) {
-          const float *v0 = vtg + (int64_t)d * capacity + j0;
-          const float *v1 = d + 1 < hd ? v0 + capacity : v0; /* odd hd: the duplicate is dropped */
-          float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
-          for (int j = 0; j < n; j++) {
-            float x = v0[j], y = v1[j];
-            a0 += s0[j] * x, a1 += s1[j] * x, a2 += s2[j] * x, a3 += s3[j] * x;
-            b0 += s0[j] * y, b1 += s1[j] * y, b2 += s2[j] * y, b3 += s3[j] * y;
-          }
-          acc[d] += a0, acc[hd + d] += a1, acc[2 * hd + d] += a2, acc[3 * hd + d] += a3;
-          if (d + 1 < hd) {
-            acc[d + 1] += b0, acc[hd + d + 1] += b1, acc[2 * hd + d + 1] += b2, acc[3 * hd + d + 1] += b3;
-          }
+        const float *kb = kp + g * keyHead + (int64_t)j0 * hd; /* j0 is a multiple of 16 */
+        const float *vb = vc + g * valueHead + (int64_t)j0 * hd;
+        for (int qd = 0; qd < quads; qd++) {
+          int r0 = qd * QR;
+          /* Keys past the quad's last row are all masked: shorten the block for early quads. */
+          int e = -1;
+          for (int r = r0; r < r0 + QR; r++) e = last[r] > e ? last[r] : e;
+          int nq = e + 1 - j0 < n ? e + 1 - j0 : n;
+          if (nq <= 0) continue;
+          float *sq = s + (int64_t)r0 * bk, *aq = acc + (int64_t)r0 * hd;
+          scores_tile(sq, bk, qs + (int64_t)r0 * hd, hd, kb, nq);
+          softmax_block(sq, bk, nq, j0, first + r0, last + r0, m + r0, l + r0, aq, hd);
+          pv_tile(aq, sq, bk, vb, hd, nq);
         }
       }
       for (int r = 0; r < rows; r++) {
