@@ -22,7 +22,7 @@ import {
 } from "../eval/needle.ts";
 import { type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "../eval/passkey.ts";
 import { type RetentionResult, shortContextRetention } from "../eval/retention.ts";
-import { type Estimate, estimate } from "../util/stats.ts";
+import type { Estimate } from "../util/stats.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
 
