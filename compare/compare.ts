@@ -155,7 +155,7 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     corpus: { name: corpus.name, tokens: corpus.ids.length },
     settings: {
       lengths,
-      target,
+      target: opts.target ?? "per-length",
       metrics: opts.metrics,
       samples,
       seed: opts.seed,
