@@ -80,6 +80,18 @@ function positiveNumber(flag: string, raw: unknown): number | undefined {
   return n;
 }
 
+/** A flag of the form A:B (two finite numbers), e.g. --text-range 0:0.5. */
+export function numberPair(flag: string, raw: string): [number, number] {
+  const parts = raw.split(":");
+  const [a, b] = parts.map(Number);
+  if (
+    parts.length !== 2 || parts.some((p) => p.trim() === "") || !Number.isFinite(a) || !Number.isFinite(b)
+  ) {
+    throw new CliError(`${flag} must look like A:B, got "${raw}"`);
+  }
+  return [a, b];
+}
+
 /** A required string flag. */
 export function required(values: Record<string, unknown>, flag: string): string {
   const v = values[flag];

@@ -16,6 +16,7 @@ import {
   loadModelFromFlags,
   MODEL_OPTIONS,
   MODEL_USAGE,
+  numberPair,
   parseFlags,
   positiveInt,
   runCommand,
@@ -50,16 +51,6 @@ function intList(flag: string, raw: string): number[] {
   const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (!items.length) throw new CliError(`${flag} needs at least one value`);
   return items.map((s) => positiveInt(flag, s)!);
-}
-
-/** "A:B" fractions of the text, e.g. 0:0.5 (held out from a search that used 0.5:1). */
-function fractionRange(raw: string): [number, number] {
-  const m = /^\s*([\d.]+)\s*:\s*([\d.]+)\s*$/.exec(raw);
-  const [a, b] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-  if (!(a >= 0 && b <= 1 && a < b)) {
-    throw new CliError(`--text-range must be A:B with 0 ≤ A < B ≤ 1, got "${raw}"`);
-  }
-  return [a, b];
 }
 
 function depthList(raw: string): number[] {
@@ -162,7 +153,9 @@ async function main() {
   const template = await templateFrom(v.template as string | undefined);
   const depths = v.depths === undefined ? undefined : depthList(v.depths as string);
 
-  const textRange = v["text-range"] === undefined ? undefined : fractionRange(v["text-range"] as string);
+  const textRange = v["text-range"] === undefined
+    ? undefined
+    : numberPair("--text-range", v["text-range"] as string);
   const modelName = (v.model as string | undefined) ?? Deno.env.get("ROPEKIT_MODEL") ?? DEFAULT_MODEL;
   const model = await loadModelFromFlags({ ...v, model: modelName });
   const L0 = model.spec.originalContext;
@@ -176,7 +169,12 @@ async function main() {
   let textPath = (v.text as string | undefined) ?? Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT;
   if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
   const whole = await loadCorpus(textPath, model.tokenizer);
-  const corpus = textRange ? corpusSlice(whole, textRange, model.tokenizer) : whole;
+  let corpus = whole;
+  try {
+    if (textRange) corpus = corpusSlice(whole, textRange, model.tokenizer);
+  } catch (e) {
+    throw new CliError(`--text-range: ${(e as Error).message}`);
+  }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
   let report: CompareReport;

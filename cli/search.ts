@@ -21,6 +21,7 @@ import {
   loadModelFromFlags,
   MODEL_OPTIONS,
   MODEL_USAGE,
+  numberPair,
   parseFlags,
   positiveInt,
   required,
@@ -113,17 +114,6 @@ function number(flag: string, raw: unknown): number | undefined {
 }
 
 /** "A:B" → [A, B]. */
-function pair(flag: string, raw: string): [number, number] {
-  const parts = raw.split(":");
-  const [a, b] = parts.map(Number);
-  if (
-    parts.length !== 2 || parts.some((p) => p.trim() === "") || !Number.isFinite(a) || !Number.isFinite(b)
-  ) {
-    throw new CliError(`${flag} must look like A:B, got "${raw}"`);
-  }
-  return [a, b];
-}
-
 /** Loop settings: explicit flags win; --population alone scales the rest in the official ratios. */
 function evolutionFrom(v: Record<string, unknown>): EvolutionSettings {
   const population = integer("--population", v.population, 1) ?? DEFAULT_EVOLUTION.population;
@@ -154,7 +144,7 @@ function spaceFrom(v: Record<string, unknown>, strategy: Strategy): SpaceSetting
   const ranges = Object.fromEntries(((v.range as string[] | undefined) ?? []).map((r) => {
     const eq = r.indexOf("=");
     if (eq <= 0) throw new CliError(`--range must look like name=LO:HI, got "${r}"`);
-    return [r.slice(0, eq), pair("--range", r.slice(eq + 1))];
+    return [r.slice(0, eq), numberPair("--range", r.slice(eq + 1))];
   }));
   const fixed = parseParamArgs(strategy.name, strategy.params, (v.param as string[] | undefined) ?? []);
   return {
@@ -164,7 +154,7 @@ function spaceFrom(v: Record<string, unknown>, strategy: Strategy): SpaceSetting
     startTokens,
     criticalRange: v["critical-range"] === undefined
       ? undefined
-      : pair("--critical-range", v["critical-range"] as string),
+      : numberPair("--critical-range", v["critical-range"] as string),
     fixed: Object.keys(fixed).length ? fixed : undefined,
     tune: (v.tune as string | undefined)?.split(",").map((x) => x.trim()),
     ranges: Object.keys(ranges).length ? ranges : undefined,
@@ -209,7 +199,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
   }
   const textRange = v["text-range"] === undefined
     ? [0.5, 1] as [number, number]
-    : pair("--text-range", v["text-range"] as string);
+    : numberPair("--text-range", v["text-range"] as string);
   let budget: Budget | undefined;
   try {
     budget = v.budget === undefined ? undefined : parseBudget(v.budget as string);
