@@ -27,7 +27,7 @@ export interface LineChart {
   height?: number;
 }
 
-/** A colour-blind-friendly palette (Okabe–Ito), then greys. */
+/** A colour-blind-friendly palette (Okabe–Ito, with brown for its hard-to-see yellow), then grey. */
 export const PALETTE = [
   "#0072B2",
   "#D55E00",
