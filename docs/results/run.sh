@@ -16,6 +16,7 @@ $DENO task compare --strategies default,pi,ntk,dynamic-ntk,yarn,llama3,longrope,
 
 # 2. LongRoPE and LongRoPE2 searched with equal budgets (needle-driven perplexity, story-pet needle),
 #    then compared with PI, NTK, YaRN and Llama 3 on held-out documents (issue 5).
+rm -rf $OUT/search && mkdir -p $OUT/search   # a search never overwrites its journal; start clean
 SEARCH="--population 16 --generations 8 --parents 8 --mutations 4 --crossovers 4 --budget 80 \
   --samples 4 --template story-pet --fitness needle --text-range 0.5:1 --seed 0 --quiet"
 for T in 2048 4096; do
@@ -27,3 +28,10 @@ for T in 2048 4096; do
     --model $MODEL --text $TEXT --text-range 0:0.5 --lengths $T --target $T --samples 16 \
     --metrics ppl,needle,passkey,short --seed 1 --out $OUT/stories260K_searched_$T
 done
+
+# 3. One LongRoPE2 search with the official hyper-parameters (population 64, 40 generations, 32 parents,
+#    16 + 16 children; 1,344 evaluations at most), timed (issue 5: under 30 minutes at 2048).
+rm -rf $OUT/search_full && mkdir -p $OUT/search_full
+$DENO task search --strategy longrope2 --model $MODEL --text $TEXT --target 2048 --samples 4 \
+  --template story-pet --fitness needle --text-range 0.5:1 --seed 0 --quiet \
+  --out $OUT/search_full/longrope2_2048_default_hparams.json
