@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadModel } from "../model/load_model.ts";
+import { selectBackend } from "../model/select_backend.ts";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
@@ -25,6 +26,7 @@ export const MODEL_OPTIONS: Options = {
   "original-context": { type: "string" },
   "max-positions": { type: "string" },
   pairing: { type: "string" },
+  backend: { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
@@ -37,6 +39,7 @@ export const MODEL_USAGE =
   --original-context N   override L0, the trained context (stories260K's GGUF says 2048; it was trained at 512)
   --max-positions N      override max_position_embeddings
   --pairing P            override the channel pairing: interleaved | half
+  --backend B            auto (native if built, else cpu) | native | webgpu | cpu
   -h, --help             this text`;
 
 /** Strategy flags of `nll` and `generate`. */
@@ -100,7 +103,7 @@ export function required(values: Record<string, unknown>, flag: string): string 
 }
 
 /** Loads `--model` with the spec overrides and `--tokenizer` given. */
-export function loadModelFromFlags(values: Record<string, unknown>): Promise<Model> {
+export async function loadModelFromFlags(values: Record<string, unknown>): Promise<Model> {
   const pairing = values.pairing as string | undefined;
   if (pairing !== undefined && pairing !== "interleaved" && pairing !== "half") {
     throw new CliError(`--pairing must be interleaved or half, got ${JSON.stringify(pairing)}`);
@@ -112,7 +115,17 @@ export function loadModelFromFlags(values: Record<string, unknown>): Promise<Mod
     maxPositions: positiveInt("--max-positions", values["max-positions"]),
     pairing: pairing as Pairing | undefined,
   };
-  return loadModel(required(values, "model"), { tokenizer: values.tokenizer as string | undefined, spec });
+  let backend;
+  try {
+    backend = await selectBackend((values.backend as string | undefined) ?? "auto");
+  } catch (e) {
+    throw new CliError(`--backend: ${(e as Error).message}`);
+  }
+  return loadModel(required(values, "model"), {
+    tokenizer: values.tokenizer as string | undefined,
+    spec,
+    backend,
+  });
 }
 
 /**

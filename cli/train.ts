@@ -1,0 +1,165 @@
+/**
+ * `deno task train`: trains a llama model from scratch on the CPU, on generated stories (no
+ * downloads) or a text file, and writes a llama2.c `.bin` + tokenizer that `loadModel` reads.
+ *
+ *   deno task train --config tiny --steps 300 --seq 256 --out runs/tiny/model.bin [--resume]
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import type { LlamaConfig } from "../model/config.ts";
+import { decodeCheckpoint, encodeCheckpoint, writeAtomic } from "../train/checkpoint.ts";
+import { llama2cRope, MODEL_CONFIGS } from "../train/configs.ts";
+import { DocumentStream, tokenizedDocuments } from "../train/data.ts";
+import { initWeights } from "../train/init.ts";
+import { llama2cBytes } from "../train/llama2c_writer.ts";
+import { lossChartSvg } from "../train/loss_chart.ts";
+import { story } from "../train/story_corpus.ts";
+import { type TrainingTokenizer, trainingTokenizer } from "../train/tokenizer_file.ts";
+import { Trainer } from "../train/trainer.ts";
+import { CliError, parseFlags, positiveInt, required, runCommand } from "./args.ts";
+
+const USAGE = `Usage: deno task train --out model.bin [options]
+
+  --out FILE             the llama2.c checkpoint to write; tok<vocab>.bin and loss.svg go beside it,
+                         the training state to FILE.ckpt
+  --config C             model size: ${Object.keys(MODEL_CONFIGS).join(" | ")} (default tiny)
+  --steps N              train until step N (default 200)
+  --seq N                tokens per window (default 256)
+  --batch N              windows per micro-batch (default 4)
+  --accum N              micro-batches per step: gradient accumulation (default 1)
+  --lr X                 peak learning rate (default 3e-3); warm-up then cosine to lr/10
+  --warmup N             warm-up steps (default steps/10, at most 100)
+  --data FILE            train on a text file (documents separated by blank lines)
+                         instead of generated stories
+  --tokenizer FILE       a llama2.c tokenizer.bin to train with (e.g. tok512.bin; default: bytes)
+  --seed N               weights and story corpus seed (default 1)
+  --checkpoint-every N   write FILE.ckpt every N steps (default 50)
+  --no-doc-masks         let packed documents attend to each other (positions run on)
+  --resume               continue from FILE.ckpt (its options win; --steps may extend the run)
+  -h, --help             this text`;
+
+/** What a run trains on; stored in its checkpoints so --resume rebuilds the same documents. */
+interface DataMeta {
+  /** A text file, or null for generated stories. */
+  data: string | null;
+  seed: number;
+  /** A llama2.c tokenizer.bin, or null for the byte-level vocabulary. */
+  tokenizer: string | null;
+}
+
+/** Documents as token ids for the data source recorded in `meta`. */
+async function documents(meta: DataMeta, tok: TrainingTokenizer): Promise<(i: number) => Int32Array> {
+  if (meta.data === null) return tokenizedDocuments((i) => story(meta.seed, i), tok.tokenizer);
+  const docs = (await Deno.readTextFile(meta.data)).split(/\n\s*\n/).map((d) => d.trim()).filter((d) => d);
+  if (docs.length === 0) throw new CliError(`${meta.data}: no text`);
+  return tokenizedDocuments((i) => docs[i % docs.length], tok.tokenizer);
+}
+
+function learningRateFlag(raw: unknown): number {
+  if (raw === undefined) return 3e-3;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !(n > 0) || !Number.isFinite(n)) {
+    throw new CliError(`--lr must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+async function newTrainer(
+  values: Record<string, unknown>,
+  steps: number,
+  meta: DataMeta,
+  tok: TrainingTokenizer,
+) {
+  const name = (values.config as string | undefined) ?? "tiny";
+  const size: LlamaConfig | undefined = MODEL_CONFIGS[name];
+  if (!size) throw new CliError(`--config must be one of ${Object.keys(MODEL_CONFIGS).join(", ")}`);
+  const config = { ...size, vocabSize: tok.vocabSize };
+  const lr = learningRateFlag(values.lr);
+  const warmup = positiveInt("--warmup", values.warmup) ?? Math.max(1, Math.min(100, Math.floor(steps / 10)));
+  const weights = initWeights(config, { seed: meta.seed });
+  return new Trainer(weights, new DocumentStream(await documents(meta, tok)), llama2cRope(config.headDim), {
+    seqLen: positiveInt("--seq", values.seq) ?? 256,
+    batchSize: positiveInt("--batch", values.batch) ?? 4,
+    accumulation: positiveInt("--accum", values.accum) ?? 1,
+    schedule: { peakLr: lr, warmupSteps: warmup, totalSteps: steps, minLr: lr / 10 },
+    adamw: { weightDecay: 0.1, clipNorm: 1 },
+    documentMasks: !values["no-doc-masks"],
+  });
+}
+
+await runCommand(async () => {
+  const values = parseFlags(Deno.args, {
+    out: { type: "string" },
+    config: { type: "string" },
+    steps: { type: "string" },
+    seq: { type: "string" },
+    batch: { type: "string" },
+    accum: { type: "string" },
+    lr: { type: "string" },
+    warmup: { type: "string" },
+    data: { type: "string" },
+    seed: { type: "string" },
+    tokenizer: { type: "string" },
+    "checkpoint-every": { type: "string" },
+    "no-doc-masks": { type: "boolean" },
+    resume: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return console.log(USAGE);
+  const out = required(values, "out");
+  const ckptPath = `${out}.ckpt`;
+  const steps = positiveInt("--steps", values.steps) ?? 200;
+  const every = positiveInt("--checkpoint-every", values["checkpoint-every"]) ?? 50;
+  let meta: DataMeta = {
+    data: (values.data as string | undefined) ?? null,
+    seed: positiveInt("--seed", values.seed) ?? 1,
+    tokenizer: (values.tokenizer as string | undefined) ?? null,
+  };
+  let trainer: Trainer, tok: TrainingTokenizer;
+  if (values.resume) {
+    const ck = decodeCheckpoint(await Deno.readFile(ckptPath), ckptPath);
+    meta = ck.header.meta as unknown as DataMeta;
+    tok = await trainingTokenizer(meta.tokenizer);
+    trainer = Trainer.resume(ck, await documents(meta, tok));
+    console.error(`resumed ${ckptPath} at step ${trainer.step}`);
+  } else {
+    tok = await trainingTokenizer(meta.tokenizer);
+    trainer = await newTrainer(values, steps, meta, tok);
+  }
+  await Deno.mkdir(dirname(out) || ".", { recursive: true });
+  const save = () => writeAtomic(ckptPath, encodeCheckpoint(trainer.checkpoint({ ...meta })));
+  const c = trainer.weights.config;
+  console.error(
+    `training ${c.nLayers}×${c.dim} (${c.nHeads} heads, ${c.nKvHeads} kv) on ${
+      meta.data ?? "generated stories"
+    }, ` +
+      `${trainer.opts.batchSize * trainer.opts.accumulation}×${trainer.opts.seqLen} tokens per step`,
+  );
+  const started = performance.now(), firstStep = trainer.step;
+  let tokens = 0;
+  const logEvery = Math.max(1, Math.floor(steps / 50));
+  while (trainer.step < steps) {
+    const r = trainer.trainStep();
+    tokens += r.tokens;
+    const done = trainer.step;
+    if (done % logEvery === 0 || done === steps) {
+      const rate = tokens / ((performance.now() - started) / 1000);
+      console.error(
+        `step ${done}/${steps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ` +
+          `|g| ${r.gradNorm.toFixed(3)}  ${rate.toFixed(0)} tok/s`,
+      );
+    }
+    if (done % every === 0) await save();
+  }
+  await save();
+  const dir = dirname(out);
+  await writeAtomic(out, llama2cBytes(trainer.weights, trainer.opts.seqLen));
+  await writeAtomic(join(dir, `tok${tok.vocabSize}.bin`), tok.bin);
+  await Deno.writeTextFile(join(dir, "loss.svg"), lossChartSvg(trainer.losses, `training loss: ${out}`));
+  const seconds = (performance.now() - started) / 1000;
+  console.error(
+    `${trainer.step - firstStep} steps, ${tokens} tokens in ${seconds.toFixed(1)}s ` +
+      `(${(tokens / Math.max(seconds, 1e-9)).toFixed(0)} tok/s); wrote ${out}, ${join(dir, "loss.svg")}`,
+  );
+});

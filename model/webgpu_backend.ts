@@ -1,0 +1,165 @@
+/**
+ * The WebGPU backend: a whole llama forward pass (embedding → blocks → final norm → chunked NLL)
+ * encoded into one command buffer and submitted once — a submit+wait costs ≥ 10 ms on the software
+ * adapters here, so per-op submissions would dominate. Weights are uploaded once per weights object.
+ * Incremental decoding (one token at a time) stays on the CPU backend: a step is tiny and the
+ * round trip would cost more than it saves.
+ *
+ * @module
+ */
+import {
+  encodeAdd,
+  encodeAttention,
+  encodeEmbed,
+  encodeLogitsNll,
+  encodeMatmul,
+  encodeRmsnorm,
+  encodeRope,
+  encodeSwiglu,
+  getGpu,
+  type GpuContext,
+  readBuffer,
+  upload,
+} from "../kernels/mod.ts";
+import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
+import type { Backend, KvCache } from "./backend.ts";
+import type { LayerWeights, LlamaWeights } from "./config.ts";
+import { CpuBackend } from "./cpu_backend.ts";
+
+/** Largest storage binding WebGPU guarantees here (128 MiB). */
+const MAX_BINDING = 128 * 2 ** 20;
+
+type GpuLayer = { [K in keyof LayerWeights]: GPUBuffer };
+
+interface GpuWeights {
+  embedding: GPUBuffer;
+  finalNorm: GPUBuffer;
+  classifier: GPUBuffer;
+  layers: GpuLayer[];
+}
+
+/** Runs `forwardNll` on a WebGPU device; `createCache`/`forwardStep` on the CPU. */
+export class WebGpuBackend implements Backend {
+  readonly name: string;
+  #uploaded = new WeakMap<LlamaWeights, GpuWeights>();
+  #cpu = new CpuBackend();
+
+  constructor(readonly ctx: GpuContext) {
+    this.name = `webgpu (${ctx.description})`;
+  }
+
+  /** The backend on the process-wide adapter, or null when there is none. */
+  static async create(): Promise<WebGpuBackend | null> {
+    const ctx = await getGpu();
+    return ctx ? new WebGpuBackend(ctx) : null;
+  }
+
+  /** Uploads an array (weights may be views of a shared or loaded buffer: the bytes are copied). */
+  #upload(a: Float32Array): GPUBuffer {
+    return upload(this.ctx, a.buffer instanceof ArrayBuffer ? a as Float32Array<ArrayBuffer> : a.slice());
+  }
+
+  #weights(w: LlamaWeights): GpuWeights {
+    let g = this.#uploaded.get(w);
+    if (!g) {
+      for (const [name, a] of [["embedding", w.embedding], ["classifier", w.classifier]] as const) {
+        if (a.byteLength > MAX_BINDING) {
+          throw new RangeError(
+            `webgpu backend: ${name} is ${a.byteLength} bytes, over the 128 MiB binding limit`,
+          );
+        }
+      }
+      const layer = (l: LayerWeights) =>
+        Object.fromEntries(
+          Object.entries(l).map(([k, v]) => [k, this.#upload(v as Float32Array)]),
+        ) as GpuLayer;
+      g = {
+        embedding: this.#upload(w.embedding),
+        finalNorm: this.#upload(w.finalNorm),
+        classifier: this.#upload(w.classifier),
+        layers: w.layers.map(layer),
+      };
+      this.#uploaded.set(w, g);
+    }
+    return g;
+  }
+
+  async forwardNll(w: LlamaWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+    const c = w.config;
+    const T = tokens.length - 1;
+    if (T < 1) return new Float32Array(0);
+    checkRopeApply(rope, c.headDim, T);
+    const ctx = this.ctx;
+    const g = this.#weights(w);
+    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+    const scratch: GPUBuffer[] = [];
+    const buf = (floats: number) => {
+      const b = ctx.acquire(Math.max(16, floats * 4));
+      scratch.push(b);
+      return b;
+    };
+    const x = buf(T * c.dim), h = buf(T * c.dim), q = buf(T * qDim), att = buf(T * qDim);
+    const k = buf(T * kvDim), v = buf(T * kvDim), gate = buf(T * c.hiddenDim), up = buf(T * c.hiddenDim);
+    const nll = buf(T);
+    const ids = upload(ctx, tokens.slice(0, T));
+    const targets = upload(ctx, tokens.slice(1));
+    const cosSin = upload(ctx, ropeCosSinTable(rope, T));
+    const ropeShape = { T, headDim: c.headDim, rotaryDim: rope.rotaryDim, pairing: rope.pairing };
+
+    const enc = ctx.device.createCommandEncoder({ label: "llama forward NLL" });
+    encodeEmbed(ctx, enc, g.embedding, ids, x, T, c.dim);
+    for (const l of g.layers) {
+      encodeRmsnorm(ctx, enc, x, l.attnNorm, h, T, c.dim, c.normEps);
+      encodeMatmul(ctx, enc, { x: h, w: l.wq, bias: l.bq, out: q, T, K: c.dim, N: qDim });
+      encodeMatmul(ctx, enc, { x: h, w: l.wk, bias: l.bk, out: k, T, K: c.dim, N: kvDim });
+      encodeMatmul(ctx, enc, { x: h, w: l.wv, bias: l.bv, out: v, T, K: c.dim, N: kvDim });
+      encodeRope(ctx, enc, q, cosSin, { ...ropeShape, nHeads: c.nHeads });
+      encodeRope(ctx, enc, k, cosSin, { ...ropeShape, nHeads: c.nKvHeads });
+      encodeAttention(ctx, enc, {
+        q,
+        k,
+        v,
+        out: att,
+        T,
+        nHeads: c.nHeads,
+        nKvHeads: c.nKvHeads,
+        headDim: c.headDim,
+      });
+      encodeMatmul(ctx, enc, { x: att, w: l.wo, out: h, T, K: qDim, N: c.dim });
+      encodeAdd(ctx, enc, x, h, x, T * c.dim);
+      encodeRmsnorm(ctx, enc, x, l.ffnNorm, h, T, c.dim, c.normEps);
+      encodeMatmul(ctx, enc, { x: h, w: l.wGate, out: gate, T, K: c.dim, N: c.hiddenDim });
+      encodeMatmul(ctx, enc, { x: h, w: l.wUp, out: up, T, K: c.dim, N: c.hiddenDim });
+      encodeSwiglu(ctx, enc, gate, up, gate, T * c.hiddenDim);
+      encodeMatmul(ctx, enc, { x: gate, w: l.wDown, out: h, T, K: c.hiddenDim, N: c.dim });
+      encodeAdd(ctx, enc, x, h, x, T * c.dim);
+    }
+    encodeRmsnorm(ctx, enc, x, g.finalNorm, h, T, c.dim, c.normEps);
+    const logits = encodeLogitsNll(ctx, enc, {
+      hidden: h,
+      wcls: g.classifier,
+      targets,
+      nll,
+      T,
+      D: c.dim,
+      V: c.vocabSize,
+    });
+    ctx.device.queue.submit([enc.finish()]);
+    try {
+      await ctx.checkErrors();
+      return new Float32Array(await readBuffer(ctx, nll, T * 4));
+    } finally {
+      logits.done();
+      for (const b of scratch) ctx.release(b);
+      for (const b of [ids, targets, cosSin]) b.destroy();
+    }
+  }
+
+  createCache(w: LlamaWeights, capacity: number): KvCache {
+    return this.#cpu.createCache(w, capacity);
+  }
+
+  forwardStep(w: LlamaWeights, cache: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+    return this.#cpu.forwardStep(w, cache, tokens, rope);
+  }
+}

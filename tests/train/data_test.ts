@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { byteTokenizer } from "../../train/byte_tokenizer.ts";
+import { DocumentStream, makeWindow } from "../../train/data.ts";
+import { story } from "../../train/story_corpus.ts";
+import { tinyRope } from "./helpers.ts";
+
+const docs = [[1, 10, 11, 12], [1, 20], [1, 30, 31, 32, 33, 34]].map((d) => Int32Array.from(d));
+
+Deno.test("windows are consecutive, overlap by one token, cross documents, and resume from a position", () => {
+  const s = new DocumentStream((i) => docs[i % docs.length]);
+  assert.deepEqual(Array.from(s.next(4)), [1, 10, 11, 12, 1]);
+  assert.deepEqual(s.position, { doc: 1, offset: 0 });
+  assert.deepEqual(Array.from(s.next(4)), [1, 20, 1, 30, 31]);
+  const resumed = new DocumentStream((i) => docs[i % docs.length]);
+  resumed.position = { ...s.position };
+  assert.deepEqual(Array.from(resumed.next(5)), Array.from(s.next(5)));
+});
+
+Deno.test("document masks: starts at each BOS, positions restart", () => {
+  const w = makeWindow(Int32Array.from([7, 8, 1, 5, 6, 1, 9]), tinyRope, 1, true);
+  assert.deepEqual(Array.from(w.docStarts!), [0, 2, 5]);
+  assert.deepEqual(Array.from(w.rope.positions!), [0, 1, 0, 1, 2, 0]);
+  assert.equal(makeWindow(Int32Array.from([1, 2, 3]), tinyRope, 1, false).docStarts, undefined);
+});
+
+Deno.test("stories are reproducible, state facts early and ask for them at the end", () => {
+  assert.equal(story(3, 5), story(3, 5));
+  assert.notEqual(story(3, 5), story(3, 6));
+  const text = story(3, 5, { minFiller: 10, maxFiller: 10 });
+  const fact = /called (\w+) and a (\w+) (\w+)\./.exec(text)!;
+  assert.ok(text.endsWith(`The ${fact[3]} was ${fact[2]}.`), text);
+  assert.ok(text.includes(`was called ${fact[1]}.`));
+  const tok = byteTokenizer();
+  const ids = tok.encode(text);
+  assert.equal(ids[0], 1);
+  assert.equal(tok.decode(ids), text);
+});

@@ -1,0 +1,49 @@
+/** A tiny run over the story corpus shared by the training tests. @module */
+import type { RopeApply } from "../../kernels/rope_apply.ts";
+import type { LlamaConfig } from "../../model/config.ts";
+import { BYTE_VOCAB_SIZE, byteTokenizer } from "../../train/byte_tokenizer.ts";
+import { DocumentStream, tokenizedDocuments } from "../../train/data.ts";
+import { initWeights } from "../../train/init.ts";
+import { story } from "../../train/story_corpus.ts";
+import { Trainer, type TrainOptions } from "../../train/trainer.ts";
+
+export const tinyConfig: LlamaConfig = {
+  architecture: "llama2c",
+  dim: 16,
+  hiddenDim: 32,
+  nLayers: 2,
+  nHeads: 2,
+  nKvHeads: 1,
+  headDim: 8,
+  vocabSize: BYTE_VOCAB_SIZE,
+  normEps: 1e-5,
+  bosId: 1,
+  eosId: 2,
+};
+
+export const tinyRope: RopeApply = {
+  rotaryDim: 8,
+  invFreq: Float32Array.from({ length: 4 }, (_, i) => 10000 ** (-i / 4)),
+  scale: 1,
+  pairing: "interleaved",
+};
+
+export const tinyOptions: TrainOptions = {
+  seqLen: 24,
+  batchSize: 2,
+  accumulation: 2,
+  schedule: { peakLr: 3e-3, warmupSteps: 2, totalSteps: 8, minLr: 3e-4 },
+  adamw: { weightDecay: 0.1, clipNorm: 1 },
+  documentMasks: true,
+};
+
+export const storyDocs = tokenizedDocuments((i) => story(7, i), byteTokenizer());
+
+export function tinyTrainer(): Trainer {
+  return new Trainer(
+    initWeights(tinyConfig, { seed: 1 }),
+    new DocumentStream(storyDocs),
+    tinyRope,
+    tinyOptions,
+  );
+}

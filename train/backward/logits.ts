@@ -1,0 +1,57 @@
+/**
+ * Forward and backward of the LM head with NLL loss, a few rows at a time: the logits of one chunk
+ * are turned into their gradient (softmax − one-hot) in place, so memory is O(rows·V), never T×V.
+ *
+ * @module
+ */
+import { matmulRef } from "../../kernels/cpu/matmul.ts";
+import { matmulBackward } from "./matmul.ts";
+import type { Vec } from "./types.ts";
+
+/** Rows per chunk, as in `logitsNllRef`. */
+const ROWS = 4;
+
+/**
+ * Per-token NLL of targets under logits = hidden[T×D]·wcls[V×D]ᵀ (returned, like `logitsNllRef`), and
+ * the gradient of `lossScale`·Σ_t nll[t]: dHidden += …, dWcls += … (accumulated).
+ */
+export function logitsNllBackward(
+  dHidden: Vec,
+  dWcls: Vec,
+  hidden: Vec,
+  wcls: Vec,
+  targets: Int32Array | number[],
+  T: number,
+  D: number,
+  V: number,
+  lossScale: number,
+): Float64Array {
+  const nll = new Float64Array(T);
+  // Logits in the precision of `hidden`; matmulRef only indexes its arrays, so a Float64Array keeps
+  // the f64 precision the gradient checks need.
+  const logits = hidden instanceof Float64Array ? new Float64Array(ROWS * V) : new Float32Array(ROWS * V);
+  for (let t0 = 0; t0 < T; t0 += ROWS) {
+    const rows = Math.min(ROWS, T - t0);
+    const h = hidden.subarray(t0 * D, (t0 + rows) * D);
+    matmulRef(logits as Float32Array, h as Float32Array, wcls as Float32Array, rows, D, V);
+    for (let r = 0; r < rows; r++) {
+      const target = targets[t0 + r];
+      if (!(target >= 0 && target < V)) {
+        throw new RangeError(`target ${target} at ${t0 + r} is outside [0, ${V})`);
+      }
+      const row = logits.subarray(r * V, r * V + V);
+      let max = -Infinity;
+      for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
+      let sum = 0;
+      for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
+      const lse = max + Math.log(sum);
+      nll[t0 + r] = lse - row[target];
+      // d nll / d logit_i = softmax_i − [i = target]
+      for (let i = 0; i < V; i++) row[i] = Math.exp(row[i] - lse) * lossScale;
+      row[target] -= lossScale;
+    }
+    const dh = dHidden.subarray(t0 * D, (t0 + rows) * D);
+    matmulBackward(dh, dWcls, undefined, logits.subarray(0, rows * V), h, wcls, rows, D, V);
+  }
+  return nll;
+}

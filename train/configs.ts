@@ -1,0 +1,42 @@
+/**
+ * Model sizes `deno task train --config` knows, and the RoPE a llama2.c `.bin` is loaded with (so a
+ * model is trained with exactly the RoPE `loadModel` will later give it).
+ *
+ * @module
+ */
+import type { RopeApply } from "../kernels/rope_apply.ts";
+import type { LlamaConfig } from "../model/config.ts";
+import { BYTE_VOCAB_SIZE } from "./byte_tokenizer.ts";
+
+function config(dim: number, nLayers: number, nHeads: number, nKvHeads: number): LlamaConfig {
+  return {
+    architecture: "llama2c",
+    dim,
+    // llama2.c's rule: 2/3 of 4·dim, rounded up to a multiple of 32.
+    hiddenDim: Math.ceil((8 * dim) / 3 / 32) * 32,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    headDim: dim / nHeads,
+    vocabSize: BYTE_VOCAB_SIZE,
+    normEps: 1e-5,
+    bosId: 1,
+    eosId: 2,
+  };
+}
+
+/** Named sizes: tiny trains in minutes on a CPU, small in an hour or so. */
+export const MODEL_CONFIGS: Record<string, LlamaConfig> = {
+  tiny: config(64, 2, 4, 2),
+  small: config(128, 4, 8, 4),
+};
+
+/** run.c's RoPE: θ = 10000, every channel rotated, interleaved pairs. */
+export function llama2cRope(headDim: number, theta = 10000): RopeApply {
+  return {
+    rotaryDim: headDim,
+    invFreq: Float32Array.from({ length: headDim / 2 }, (_, i) => theta ** (-2 * i / headDim)),
+    scale: 1,
+    pairing: "interleaved",
+  };
+}

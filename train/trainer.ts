@@ -1,0 +1,119 @@
+/**
+ * One training run: weights, AdamW state, the data position and the loss history. A step takes
+ * `accumulation` micro-batches of `batchSize` windows, sums their gradients (each scaled by
+ * 1/tokens of the whole step, so the result is the gradient of the step's mean loss), clips and updates.
+ *
+ * @module
+ */
+import type { RopeApply } from "../kernels/rope_apply.ts";
+import type { LlamaWeights } from "../model/config.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { DocumentStream, makeWindow } from "./data.ts";
+import { initWeights } from "./init.ts";
+import { forwardBackward } from "./model_grad.ts";
+import { AdamW, type AdamWOptions, learningRate, type Schedule } from "./optimizer.ts";
+import { decayMask, parameterList, zeroGradients } from "./params.ts";
+
+/** Hyper-parameters of a run (stored in checkpoints). */
+export interface TrainOptions {
+  seqLen: number;
+  /** Windows per micro-batch. */
+  batchSize: number;
+  /** Micro-batches per optimizer step. */
+  accumulation: number;
+  schedule: Schedule;
+  adamw: AdamWOptions;
+  /** Per-document attention masks and restarting positions for packed documents. */
+  documentMasks: boolean;
+}
+
+/** What one step reports. */
+export interface StepResult {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+}
+
+/** A run in progress. */
+export class Trainer {
+  readonly optimizer: AdamW;
+  /** Mean loss of every step so far (index = step). */
+  readonly losses: number[] = [];
+  private readonly grads: LlamaWeights;
+  private readonly gradList: Float32Array[];
+
+  constructor(
+    readonly weights: LlamaWeights,
+    readonly data: DocumentStream,
+    readonly rope: RopeApply,
+    readonly opts: TrainOptions,
+  ) {
+    this.optimizer = new AdamW(parameterList(weights), decayMask(weights), opts.adamw);
+    this.grads = zeroGradients(weights);
+    this.gradList = parameterList(this.grads);
+  }
+
+  /** Updates applied so far. */
+  get step(): number {
+    return this.optimizer.step;
+  }
+
+  /** One optimizer step. */
+  trainStep(): StepResult {
+    const { seqLen, batchSize, accumulation, documentMasks } = this.opts;
+    for (const g of this.gradList) g.fill(0);
+    const total = seqLen * batchSize * accumulation;
+    let nll = 0;
+    for (let a = 0; a < accumulation; a++) {
+      const windows = Array.from(
+        { length: batchSize },
+        () => makeWindow(this.data.next(seqLen), this.rope, this.weights.config.bosId, documentMasks),
+      );
+      nll += forwardBackward(this.weights, this.grads, windows, { lossScale: 1 / total }).nllSum;
+    }
+    const step = this.step;
+    const lr = learningRate(this.opts.schedule, step);
+    const gradNorm = this.optimizer.update(this.gradList, lr);
+    const loss = nll / total;
+    this.losses.push(loss);
+    return { step, loss, lr, gradNorm, tokens: total };
+  }
+
+  /** The run's full state; `meta` is stored as is (e.g. the corpus seed). */
+  checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
+    const { invFreq, positions: _, originalInvFreq: __, ...rope } = this.rope;
+    return {
+      header: {
+        config: this.weights.config,
+        tied: this.weights.classifier === this.weights.embedding,
+        step: this.step,
+        position: { ...this.data.position },
+        losses: [...this.losses],
+        options: this.opts,
+        rope: { ...rope, invFreq: Array.from(invFreq) },
+        meta,
+      },
+      params: parameterList(this.weights),
+      m: this.optimizer.m,
+      v: this.optimizer.v,
+    };
+  }
+
+  /** Rebuilds a run from a checkpoint over the same documents. */
+  static resume(ck: Checkpoint, docAt: (i: number) => Int32Array): Trainer {
+    const h = ck.header;
+    const weights = initWeights(h.config, { seed: 0, tied: h.tied, std: 0 });
+    parameterList(weights).forEach((p, i) => p.set(ck.params[i]));
+    const data = new DocumentStream(docAt);
+    data.position = { ...h.position };
+    const rope: RopeApply = { ...h.rope, invFreq: Float32Array.from(h.rope.invFreq) };
+    const t = new Trainer(weights, data, rope, h.options);
+    t.optimizer.m.forEach((m, i) => m.set(ck.m[i]));
+    t.optimizer.v.forEach((v, i) => v.set(ck.v[i]));
+    t.optimizer.step = h.step;
+    t.losses.push(...h.losses);
+    return t;
+  }
+}
