@@ -27,6 +27,7 @@ import { ropeApplyFor } from "../model/model.ts";
 import type { Backend } from "../model/backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
 import { nativeBackend, nativeStatus } from "../model/native_backend.ts";
+import { WebGpuBackend } from "../model/webgpu_backend.ts";
 import { baseInvFreq } from "../strategies/float32.ts";
 import { validateTable } from "../strategies/table.ts";
 
@@ -242,6 +243,26 @@ for (const c of cases) {
         peerTps ? `  ratio ${(js.tokensPerS / peerTps).toFixed(2)}` : ""
       }`,
     );
+    // The WebGPU backend (one submission per forward pass) on the same tokens, when an adapter exists.
+    const gpu = args["no-gpu"] ? null : await WebGpuBackend.create();
+    if (gpu) {
+      const g = await timeNll(model, gpu, c.length, 1);
+      accuracy = { ...accuracy, webgpuVsJs: compare(g.nll, js.nll) };
+      rows.push({
+        ...row,
+        backend: gpu.name,
+        tokensPerS: g.tokensPerS,
+        warmS: g.warmS,
+        coldS: g.coldS,
+        ratio: peerTps ? g.tokensPerS / peerTps : null,
+      });
+      log(
+        `${c.label}@${c.length} ${gpu.name}: ${g.tokensPerS.toFixed(0)} tok/s (cold ${
+          g.coldS.toFixed(2)
+        } s incl. ` +
+          `shader compiles)${peerTps ? `  ratio ${(g.tokensPerS / peerTps).toFixed(2)}` : ""}`,
+      );
+    }
   }
 }
 cold.push("first forward pass per model (cold column) includes packing the weights for the native matmul");

@@ -7,17 +7,31 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { LlamaConfig } from "../model/config.ts";
+import type { RopeApply } from "../kernels/rope_apply.ts";
+import type { LlamaConfig, LlamaWeights } from "../model/config.ts";
+import { CpuBackend } from "../model/cpu_backend.ts";
+import { loadModel } from "../model/load_model.ts";
+import { ropeApplyFor } from "../model/model.ts";
+import type { RopeSpec } from "../strategies/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, writeAtomic } from "../train/checkpoint.ts";
-import { llama2cRope, MODEL_CONFIGS } from "../train/configs.ts";
+import { llama2cSpec, MODEL_CONFIGS } from "../train/configs.ts";
 import { DocumentStream, tokenizedDocuments } from "../train/data.ts";
 import { initWeights } from "../train/init.ts";
-import { llama2cBytes } from "../train/llama2c_writer.ts";
+import { checkLlama2cWritable, llama2cBytes } from "../train/llama2c_writer.ts";
 import { lossChartSvg } from "../train/loss_chart.ts";
 import { story } from "../train/story_corpus.ts";
 import { type TrainingTokenizer, trainingTokenizer } from "../train/tokenizer_file.ts";
-import { Trainer } from "../train/trainer.ts";
-import { CliError, parseFlags, positiveInt, required, runCommand } from "./args.ts";
+import { Trainer, type TrainOptions } from "../train/trainer.ts";
+import {
+  CliError,
+  parseFlags,
+  positiveInt,
+  required,
+  runCommand,
+  STRATEGY_OPTIONS,
+  STRATEGY_USAGE,
+  tableFromFlags,
+} from "./args.ts";
 
 const USAGE = `Usage: deno task train --out model.bin [options]
 
@@ -37,6 +51,14 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --checkpoint-every N   write FILE.ckpt every N steps (default 50)
   --no-doc-masks         let packed documents attend to each other (positions run on)
   --resume               continue from FILE.ckpt (its options win; --steps may extend the run)
+
+Fine-tuning and LongRoPE2's mixed context window training:
+  --init M               start from a llama2.c .bin (needs --tokenizer) instead of random weights
+  --mixed                add long windows to every micro-batch: full attention under the RoPE of
+                         --strategy (the short windows keep document masks and the model's RoPE)
+  --long-seq N           tokens per long window (default 4 × --seq)
+  --long-windows N       long windows per micro-batch (default 1)
+${STRATEGY_USAGE}
   -h, --help             this text`;
 
 /** What a run trains on; stored in its checkpoints so --resume rebuilds the same documents. */
@@ -65,27 +87,65 @@ function learningRateFlag(raw: unknown): number {
   return n;
 }
 
+/** The weights to start from: random of a named size, or a loaded model (--init) to fine-tune. */
+async function startingPoint(
+  values: Record<string, unknown>,
+  meta: DataMeta,
+  tok: TrainingTokenizer,
+  seqLen: number,
+): Promise<{ weights: LlamaWeights; spec: RopeSpec }> {
+  const init = values.init as string | undefined;
+  if (init !== undefined) {
+    if (meta.tokenizer === null) {
+      throw new CliError("--init needs --tokenizer FILE (the model's tokenizer.bin, copied beside --out)");
+    }
+    const model = await loadModel(init, { tokenizer: meta.tokenizer, backend: new CpuBackend() });
+    if (model.config.vocabSize !== tok.vocabSize) {
+      throw new CliError(`${init} has ${model.config.vocabSize} ids, ${meta.tokenizer} ${tok.vocabSize}`);
+    }
+    checkLlama2cWritable(model.weights);
+    return { weights: model.weights, spec: model.spec };
+  }
+  const name = (values.config as string | undefined) ?? "tiny";
+  const size: LlamaConfig | undefined = MODEL_CONFIGS[name];
+  if (!size) throw new CliError(`--config must be one of ${Object.keys(MODEL_CONFIGS).join(", ")}`);
+  const config = { ...size, vocabSize: tok.vocabSize };
+  return { weights: initWeights(config, { seed: meta.seed }), spec: llama2cSpec(config.headDim, seqLen) };
+}
+
+/** RoPE for windows of `seqLen` under the strategy flags in `values` (none: the model's own RoPE). */
+async function ropeFor(values: Record<string, unknown>, spec: RopeSpec, seqLen: number): Promise<RopeApply> {
+  return ropeApplyFor(spec, await tableFromFlags(values, spec, seqLen), seqLen).apply;
+}
+
 async function newTrainer(
   values: Record<string, unknown>,
   steps: number,
   meta: DataMeta,
   tok: TrainingTokenizer,
-) {
-  const name = (values.config as string | undefined) ?? "tiny";
-  const size: LlamaConfig | undefined = MODEL_CONFIGS[name];
-  if (!size) throw new CliError(`--config must be one of ${Object.keys(MODEL_CONFIGS).join(", ")}`);
-  const config = { ...size, vocabSize: tok.vocabSize };
+): Promise<Trainer> {
+  const seqLen = positiveInt("--seq", values.seq) ?? 256;
+  const { weights, spec } = await startingPoint(values, meta, tok, seqLen);
   const lr = learningRateFlag(values.lr);
   const warmup = positiveInt("--warmup", values.warmup) ?? Math.max(1, Math.min(100, Math.floor(steps / 10)));
-  const weights = initWeights(config, { seed: meta.seed });
-  return new Trainer(weights, new DocumentStream(await documents(meta, tok)), llama2cRope(config.headDim), {
-    seqLen: positiveInt("--seq", values.seq) ?? 256,
+  const options: TrainOptions = {
+    seqLen,
     batchSize: positiveInt("--batch", values.batch) ?? 4,
     accumulation: positiveInt("--accum", values.accum) ?? 1,
     schedule: { peakLr: lr, warmupSteps: warmup, totalSteps: steps, minLr: lr / 10 },
     adamw: { weightDecay: 0.1, clipNorm: 1 },
     documentMasks: !values["no-doc-masks"],
-  });
+  };
+  let longRope: RopeApply | undefined;
+  if (values.mixed) {
+    const longSeq = positiveInt("--long-seq", values["long-seq"]) ?? 4 * seqLen;
+    options.long = { seqLen: longSeq, windows: positiveInt("--long-windows", values["long-windows"]) ?? 1 };
+    longRope = await ropeFor(values, spec, longSeq);
+  } else if (values.strategy !== undefined || values.param !== undefined || values.target !== undefined) {
+    throw new CliError("--strategy, --param and --target set the long windows' RoPE: add --mixed");
+  }
+  const data = new DocumentStream(await documents(meta, tok));
+  return new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope);
 }
 
 await runCommand(async () => {
@@ -101,6 +161,11 @@ await runCommand(async () => {
     data: { type: "string" },
     seed: { type: "string" },
     tokenizer: { type: "string" },
+    init: { type: "string" },
+    mixed: { type: "boolean" },
+    "long-seq": { type: "string" },
+    "long-windows": { type: "string" },
+    ...STRATEGY_OPTIONS,
     "checkpoint-every": { type: "string" },
     "no-doc-masks": { type: "boolean" },
     resume: { type: "boolean" },
@@ -130,11 +195,14 @@ await runCommand(async () => {
   await Deno.mkdir(dirname(out) || ".", { recursive: true });
   const save = () => writeAtomic(ckptPath, encodeCheckpoint(trainer.checkpoint({ ...meta })));
   const c = trainer.weights.config;
+  const { batchSize, accumulation, seqLen, long } = trainer.opts;
+  const longNote = long
+    ? ` + ${long.windows * accumulation}×${long.seqLen} long (full attention, rescaled RoPE)`
+    : "";
+  const source = meta.data ?? "generated stories";
   console.error(
-    `training ${c.nLayers}×${c.dim} (${c.nHeads} heads, ${c.nKvHeads} kv) on ${
-      meta.data ?? "generated stories"
-    }, ` +
-      `${trainer.opts.batchSize * trainer.opts.accumulation}×${trainer.opts.seqLen} tokens per step`,
+    `training ${c.nLayers}×${c.dim} (${c.nHeads} heads, ${c.nKvHeads} kv) on ${source}, ` +
+      `${batchSize * accumulation}×${seqLen}${longNote} tokens per step`,
   );
   const started = performance.now(), firstStep = trainer.step;
   let tokens = 0;

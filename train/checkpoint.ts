@@ -24,10 +24,38 @@ export interface CheckpointHeader {
   position: StreamPosition;
   losses: number[];
   options: TrainOptions;
-  /** RoPE the run trains with; invFreq stored as a plain array. */
-  rope: Omit<RopeApply, "invFreq" | "positions" | "originalInvFreq"> & { invFreq: number[] };
+  /** RoPE the run trains with (the short windows' when mixed). */
+  rope: RopeJson;
+  /** The long windows' RoPE of a mixed run. */
+  longRope?: RopeJson;
   /** Free-form data of the caller (e.g. the corpus seed). */
   meta: Record<string, unknown>;
+}
+
+/** A {@linkcode RopeApply} in JSON: frequencies as plain arrays; per-window positions are not kept. */
+export type RopeJson = Omit<RopeApply, "invFreq" | "originalInvFreq" | "positions"> & {
+  invFreq: number[];
+  originalInvFreq?: number[];
+};
+
+/** `p` as JSON (typed arrays would serialize as objects keyed by index). */
+export function ropeToJson(p: RopeApply): RopeJson {
+  const { invFreq, originalInvFreq, positions: _, ...rest } = p;
+  return {
+    ...rest,
+    invFreq: Array.from(invFreq),
+    ...(originalInvFreq ? { originalInvFreq: Array.from(originalInvFreq) } : {}),
+  };
+}
+
+/** The inverse of {@linkcode ropeToJson}. Frequencies come back as Float64Array, which holds f32 values exactly. */
+export function ropeFromJson(j: RopeJson): RopeApply {
+  const { invFreq, originalInvFreq, ...rest } = j;
+  return {
+    ...rest,
+    invFreq: Float64Array.from(invFreq),
+    ...(originalInvFreq ? { originalInvFreq: Float64Array.from(originalInvFreq) } : {}),
+  };
 }
 
 /** A decoded checkpoint. */

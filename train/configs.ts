@@ -1,11 +1,11 @@
 /**
- * Model sizes `deno task train --config` knows, and the RoPE a llama2.c `.bin` is loaded with (so a
- * model is trained with exactly the RoPE `loadModel` will later give it).
+ * Model sizes `deno task train --config` knows, and the RoPE spec a llama2.c `.bin` is loaded with (so
+ * a model is trained with exactly the RoPE `loadModel` will later give it).
  *
  * @module
  */
-import type { RopeApply } from "../kernels/rope_apply.ts";
 import type { LlamaConfig } from "../model/config.ts";
+import type { RopeSpec } from "../strategies/types.ts";
 import { BYTE_VOCAB_SIZE } from "./byte_tokenizer.ts";
 
 function config(dim: number, nLayers: number, nHeads: number, nKvHeads: number): LlamaConfig {
@@ -31,12 +31,17 @@ export const MODEL_CONFIGS: Record<string, LlamaConfig> = {
   small: config(128, 4, 8, 4),
 };
 
-/** run.c's RoPE: θ = 10000, every channel rotated, interleaved pairs. */
-export function llama2cRope(headDim: number, theta = 10000): RopeApply {
+/**
+ * The RoPE spec `loadModel` gives a llama2.c `.bin` whose header says `seqLen` (run.c's RoPE: θ = 10000,
+ * every channel rotated, interleaved pairs); a model trained from scratch uses it from the start.
+ */
+export function llama2cSpec(headDim: number, seqLen: number): RopeSpec {
   return {
+    theta: 10000,
+    headDim,
     rotaryDim: headDim,
-    invFreq: Float32Array.from({ length: headDim / 2 }, (_, i) => theta ** (-2 * i / headDim)),
-    scale: 1,
+    originalContext: seqLen,
+    maxPositions: seqLen,
     pairing: "interleaved",
   };
 }

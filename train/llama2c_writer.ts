@@ -6,13 +6,19 @@
  */
 import type { LlamaWeights } from "../model/config.ts";
 
-/** The bytes of a `.bin` for `w`, recording `seqLen` as the trained context. */
-export function llama2cBytes(w: LlamaWeights, seqLen: number): Uint8Array {
+/** Throws a RangeError when `w` has what a llama2.c file cannot hold. */
+export function checkLlama2cWritable(w: LlamaWeights): void {
   const c = w.config;
   if (c.nHeads * c.headDim !== c.dim) {
     throw new RangeError(`llama2.c needs nHeads·headDim = dim (${c.nHeads}·${c.headDim} ≠ ${c.dim})`);
   }
   if (w.layers.some((l) => l.bq || l.bk || l.bv)) throw new RangeError("llama2.c has no projection biases");
+}
+
+/** The bytes of a `.bin` for `w`, recording `seqLen` as the trained context. */
+export function llama2cBytes(w: LlamaWeights, seqLen: number): Uint8Array {
+  checkLlama2cWritable(w);
+  const c = w.config;
   const tied = w.classifier === w.embedding;
   const L = w.layers;
   const arrays = [

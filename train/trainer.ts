@@ -3,14 +3,19 @@
  * `accumulation` micro-batches of `batchSize` windows, sums their gradients (each scaled by
  * 1/tokens of the whole step, so the result is the gradient of the step's mean loss), clips and updates.
  *
+ * With `long` set, every micro-batch also holds long windows, as LongRoPE2's mixed context window
+ * training does: the short windows keep per-document masks and the original RoPE, the long ones
+ * attend fully under the rescaled RoPE given as `longRope`.
+ *
  * @module
  */
 import type { RopeApply } from "../kernels/rope_apply.ts";
 import type { LlamaWeights } from "../model/config.ts";
 import type { Checkpoint } from "./checkpoint.ts";
+import { ropeFromJson, ropeToJson } from "./checkpoint.ts";
 import { DocumentStream, makeWindow } from "./data.ts";
 import { initWeights } from "./init.ts";
-import { forwardBackward } from "./model_grad.ts";
+import { forwardBackward, type TrainWindow } from "./model_grad.ts";
 import { AdamW, type AdamWOptions, learningRate, type Schedule } from "./optimizer.ts";
 import { decayMask, parameterList, zeroGradients } from "./params.ts";
 
@@ -25,6 +30,8 @@ export interface TrainOptions {
   adamw: AdamWOptions;
   /** Per-document attention masks and restarting positions for packed documents. */
   documentMasks: boolean;
+  /** Long windows per micro-batch (full attention, the trainer's `longRope`), for mixed training. */
+  long?: { seqLen: number; windows: number };
 }
 
 /** What one step reports. */
@@ -49,7 +56,9 @@ export class Trainer {
     readonly data: DocumentStream,
     readonly rope: RopeApply,
     readonly opts: TrainOptions,
+    readonly longRope?: RopeApply,
   ) {
+    if (opts.long && !longRope) throw new RangeError("TrainOptions.long needs a longRope");
     this.optimizer = new AdamW(parameterList(weights), decayMask(weights), opts.adamw);
     this.grads = zeroGradients(weights);
     this.gradList = parameterList(this.grads);
@@ -60,18 +69,28 @@ export class Trainer {
     return this.optimizer.step;
   }
 
+  /** The windows of the next micro-batch: `batchSize` short ones, then the long ones if any. */
+  microBatch(): TrainWindow[] {
+    const { seqLen, batchSize, documentMasks, long } = this.opts;
+    const bos = this.weights.config.bosId;
+    const windows = Array.from(
+      { length: batchSize },
+      () => makeWindow(this.data.next(seqLen), this.rope, bos, documentMasks),
+    );
+    for (let i = 0; i < (long?.windows ?? 0); i++) {
+      windows.push({ tokens: this.data.next(long!.seqLen), rope: this.longRope! });
+    }
+    return windows;
+  }
+
   /** One optimizer step. */
   trainStep(): StepResult {
-    const { seqLen, batchSize, accumulation, documentMasks } = this.opts;
+    const { seqLen, batchSize, accumulation, long } = this.opts;
     for (const g of this.gradList) g.fill(0);
-    const total = seqLen * batchSize * accumulation;
+    const total = (seqLen * batchSize + (long ? long.seqLen * long.windows : 0)) * accumulation;
     let nll = 0;
     for (let a = 0; a < accumulation; a++) {
-      const windows = Array.from(
-        { length: batchSize },
-        () => makeWindow(this.data.next(seqLen), this.rope, this.weights.config.bosId, documentMasks),
-      );
-      nll += forwardBackward(this.weights, this.grads, windows, { lossScale: 1 / total }).nllSum;
+      nll += forwardBackward(this.weights, this.grads, this.microBatch(), { lossScale: 1 / total }).nllSum;
     }
     const step = this.step;
     const lr = learningRate(this.opts.schedule, step);
@@ -83,7 +102,6 @@ export class Trainer {
 
   /** The run's full state; `meta` is stored as is (e.g. the corpus seed). */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
-    const { invFreq, positions: _, originalInvFreq: __, ...rope } = this.rope;
     return {
       header: {
         config: this.weights.config,
@@ -92,7 +110,8 @@ export class Trainer {
         position: { ...this.data.position },
         losses: [...this.losses],
         options: this.opts,
-        rope: { ...rope, invFreq: Array.from(invFreq) },
+        rope: ropeToJson(this.rope),
+        longRope: this.longRope && ropeToJson(this.longRope),
         meta,
       },
       params: parameterList(this.weights),
@@ -108,8 +127,8 @@ export class Trainer {
     parameterList(weights).forEach((p, i) => p.set(ck.params[i]));
     const data = new DocumentStream(docAt);
     data.position = { ...h.position };
-    const rope: RopeApply = { ...h.rope, invFreq: Float32Array.from(h.rope.invFreq) };
-    const t = new Trainer(weights, data, rope, h.options);
+    const longRope = h.longRope && ropeFromJson(h.longRope);
+    const t = new Trainer(weights, data, ropeFromJson(h.rope), h.options, longRope);
     t.optimizer.m.forEach((m, i) => m.set(ck.m[i]));
     t.optimizer.v.forEach((v, i) => v.set(ck.v[i]));
     t.optimizer.step = h.step;

@@ -35,12 +35,17 @@ export interface MatmulArgs {
   bias?: GPUBuffer;
   /** Byte offset of row 0 of w inside its buffer (multiple of 256), to use a slice of a larger matrix. */
   wOffset?: number;
+  /**
+   * w holds float16 values (half the memory and half the bytes read per FMA); needs the device's
+   * `shader-f16` (`ctx.f16`) and K % 4 = 0. Products and sums stay in f32.
+   */
+  wF16?: boolean;
   T: number;
   K: number;
   N: number;
 }
 
-function matmulWgsl(K: number, N: number, bias: boolean): string {
+function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
   const vec = K % 4 === 0;
   const stride = vec ? K / 4 : K;
   const elem = vec ? "vec4<f32>" : "f32";
@@ -49,12 +54,12 @@ function matmulWgsl(K: number, N: number, bias: boolean): string {
   // vec4 of x/w starting at element k (scalar path: four loads).
   const load = (buf: string, base: string, k: string) =>
     vec
-      ? `${buf}[${base} + ${k}]`
+      ? (f16 && buf === "w" ? `vec4<f32>(${buf}[${base} + ${k}])` : `${buf}[${base} + ${k}]`)
       : `vec4(${[0, 1, 2, 3].map((d) => `${buf}[${base} + ${k} + ${d}u]`).join(", ")})`;
   const tail = [...Array(vec ? 0 : K % 4).keys()].map((d) => K - (K % 4) + d);
-  return `
+  return `${f16 ? "enable f16;" : ""}
 @group(0) @binding(0) var<storage, read> x: array<${elem}>;
-@group(0) @binding(1) var<storage, read> w: array<${elem}>;
+@group(0) @binding(1) var<storage, read> w: array<${f16 ? "vec4<f16>" : elem}>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> shape: vec4<u32>; // T
 ${bias ? "@group(0) @binding(4) var<storage, read> bias: array<f32>;" : ""}
@@ -89,9 +94,17 @@ ${
 
 /** Records the matmul into `enc` (its own compute pass); nothing is submitted. */
 export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulArgs): void {
+  const f16 = a.wF16 === true;
+  if (f16 && (!ctx.f16 || a.K % 4 !== 0)) {
+    throw new RangeError(
+      `matmul: f16 weights need shader-f16 (${
+        ctx.f16 ? "present" : "absent on this adapter"
+      }) and K % 4 = 0 (K = ${a.K})`,
+    );
+  }
   const pipe = ctx.pipeline(
-    `matmul K${a.K} N${a.N}${a.bias ? " bias" : ""}`,
-    () => matmulWgsl(a.K, a.N, !!a.bias),
+    `matmul K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
+    () => matmulWgsl(a.K, a.N, !!a.bias, f16),
   );
   const buffers = [a.x, a.w, a.out, ctx.uniform([a.T, 0, 0, 0])];
   if (a.bias) buffers.push(a.bias);
@@ -103,7 +116,9 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulA
       layout: pipe.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({
         binding,
-        resource: binding === 1 ? { buffer, offset: a.wOffset ?? 0, size: a.N * a.K * 4 } : { buffer },
+        resource: binding === 1
+          ? { buffer, offset: a.wOffset ?? 0, size: a.N * a.K * (f16 ? 2 : 4) }
+          : { buffer },
       })),
     }),
   );

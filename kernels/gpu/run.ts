@@ -36,7 +36,7 @@ export async function runKernel(
   }
 }
 
-/** GPU matmul of host arrays (see {@linkcode encodeMatmul}). */
+/** GPU matmul of host arrays (see {@linkcode encodeMatmul}); `wF16` uploads w as float16. */
 export function runMatmul(
   ctx: GpuContext,
   x: Float32Array<ArrayBuffer>,
@@ -45,13 +45,20 @@ export function runMatmul(
   K: number,
   N: number,
   bias?: Float32Array<ArrayBuffer>,
+  wF16 = false,
 ): Promise<Float32Array> {
+  const wHost = wF16 ? toF16Bits(w) : w;
   return runKernel(
     ctx,
-    [x, w, bias],
+    [x, wHost, bias],
     T * N,
-    (enc, [bx, bw, bb], out) => encodeMatmul(ctx, enc, { x: bx!, w: bw!, out, bias: bb, T, K, N }),
+    (enc, [bx, bw, bb], out) => encodeMatmul(ctx, enc, { x: bx!, w: bw!, out, bias: bb, T, K, N, wF16 }),
   );
+}
+
+/** float32 values as float16 bit patterns (round to nearest even), ready to upload. */
+export function toF16Bits(a: Float32Array): Uint16Array<ArrayBuffer> {
+  return new Uint16Array(new Float16Array(a).buffer);
 }
 
 /** GPU causal attention of host arrays (see {@linkcode encodeAttention}). */

@@ -54,3 +54,28 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "GPU matmul with float16 weights matches matmulRef on the f16-rounded weights",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU matmul f16", async (ctx) => {
+      if (!ctx.f16) {
+        console.log(
+          `SKIP f16 weights: ${ctx.description} has no shader-f16 (Vulkan/lavapipe or a GPU has it)`,
+        );
+        return;
+      }
+      const [T, K, N] = [13, 68, 77];
+      const x = random(T * K, 21), w = random(N * K, 22), bias = random(N, 23);
+      const rounded = Float32Array.from(new Float16Array(w));
+      const want = new Float32Array(T * N);
+      matmulRef(want, x, rounded, T, K, N, bias);
+      assertClose(
+        `GPU matmul f16 ${T}×${K}×${N}`,
+        await runMatmul(ctx, x, w, T, K, N, bias, true),
+        want,
+        1e-4,
+      );
+    }),
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { byteTokenizer } from "../../train/byte_tokenizer.ts";
 import { DocumentStream, makeWindow } from "../../train/data.ts";
 import { story } from "../../train/story_corpus.ts";
-import { tinyRope } from "./helpers.ts";
+import { tinyLongRope, tinyOptions, tinyRope, tinyTrainer } from "./helpers.ts";
 
 const docs = [[1, 10, 11, 12], [1, 20], [1, 30, 31, 32, 33, 34]].map((d) => Int32Array.from(d));
 
@@ -34,4 +34,18 @@ Deno.test("stories are reproducible, state facts early and ask for them at the e
   const ids = tok.encode(text);
   assert.equal(ids[0], 1);
   assert.equal(tok.decode(ids), text);
+});
+
+Deno.test("a mixed micro-batch: masked short windows under the original RoPE, then full-attention long ones", () => {
+  const windows = tinyTrainer(true).microBatch();
+  assert.equal(windows.length, tinyOptions.batchSize + 1);
+  for (const w of windows.slice(0, -1)) {
+    assert.equal(w.tokens.length, tinyOptions.seqLen + 1);
+    assert.ok(w.docStarts && w.rope.positions);
+    assert.equal(w.rope.invFreq, tinyRope.invFreq);
+  }
+  const long = windows.at(-1)!;
+  assert.equal(long.tokens.length, 41);
+  assert.equal(long.docStarts, undefined);
+  assert.equal(long.rope, tinyLongRope);
 });

@@ -39,11 +39,23 @@ export const tinyOptions: TrainOptions = {
 
 export const storyDocs = tokenizedDocuments((i) => story(7, i), byteTokenizer());
 
-export function tinyTrainer(): Trainer {
+/** A rescaled RoPE for the long windows of mixed runs (PI-like: frequencies / 4, with a scale). */
+export const tinyLongRope: RopeApply = {
+  ...tinyRope,
+  invFreq: tinyRope.invFreq.map((f) => f / 4),
+  scale: 1.1,
+};
+
+/** A tiny run; `mixed` adds one long window of 40 tokens per micro-batch under {@linkcode tinyLongRope}. */
+export function tinyTrainer(mixed = false): Trainer {
+  const weights = initWeights(tinyConfig, { seed: 1 });
+  const data = new DocumentStream(storyDocs);
+  if (!mixed) return new Trainer(weights, data, tinyRope, tinyOptions);
   return new Trainer(
-    initWeights(tinyConfig, { seed: 1 }),
-    new DocumentStream(storyDocs),
+    weights,
+    data,
     tinyRope,
-    tinyOptions,
+    { ...tinyOptions, long: { seqLen: 40, windows: 1 } },
+    tinyLongRope,
   );
 }

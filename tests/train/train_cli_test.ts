@@ -1,13 +1,15 @@
 /**
  * `deno task train` end to end: a tiny model trained for a few dozen steps on generated stories,
  * its loss falling, the written `.bin` + tokenizer loaded by `loadModel` and scoring a held-out story
- * better than chance, and a resumed run continuing from the checkpoint.
+ * better than chance, a resumed run continuing from the checkpoint, and a mixed-window fine-tune of it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CpuBackend } from "../../model/cpu_backend.ts";
 import { loadModel } from "../../model/load_model.ts";
-import { llama2cRope } from "../../train/configs.ts";
+import { defaultStrategy } from "../../strategies/default.ts";
+import { buildTable } from "../../strategies/registry.ts";
+import { llama2cSpec } from "../../train/configs.ts";
 import { story } from "../../train/story_corpus.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -41,12 +43,13 @@ Deno.test("train: loss falls, the .bin loads and beats chance, --resume continue
     const model = await loadModel(out, { backend: new CpuBackend() });
     const ids = model.tokenizer.encode(story(999, 0));
     assert.equal(model.tokenizer.decode(ids), story(999, 0));
-    const nll = await model.backend.forwardNll(
-      model.weights,
-      Int32Array.from(ids),
-      llama2cRope(model.config.headDim),
+    assert.deepEqual(
+      model.spec,
+      llama2cSpec(model.config.headDim, 64),
+      "trained with the RoPE it loads with",
     );
-    const heldOut = mean(Array.from(nll));
+    const { nll } = await model.nll([ids], await buildTable(defaultStrategy, model.spec));
+    const heldOut = mean(Array.from(nll[0]));
     console.log(
       `held-out story: ${heldOut.toFixed(3)} nats/token (chance ${
         Math.log(model.config.vocabSize).toFixed(3)
@@ -58,6 +61,56 @@ Deno.test("train: loss falls, the .bin loads and beats chance, --resume continue
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /resumed .* at step 40/);
     assert.equal(losses(resumed.stderr).length, 5);
+
+    const tuned = await train(
+      ...["--init", out, "--tokenizer", join(dir, "tok260.bin"), "--mixed", "--strategy", "pi"],
+      ...[
+        "--seq",
+        "32",
+        "--batch",
+        "1",
+        "--long-seq",
+        "96",
+        "--steps",
+        "3",
+        "--out",
+        join(dir, "ft", "model.bin"),
+      ],
+    );
+    assert.equal(tuned.code, 0, tuned.stderr);
+    assert.match(tuned.stderr, /1×32 \+ 1×96 long \(full attention, rescaled RoPE\) tokens per step/);
+    const tunedLosses = losses(tuned.stderr);
+    assert.equal(tunedLosses.length, 3);
+    assert.ok(tunedLosses[0] < Math.log(model.config.vocabSize) - 1, "starts from the trained weights");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a text file, gradient accumulation, no document masks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = join(dir, "corpus.txt");
+    await Deno.writeTextFile(text, "The cat sat on the mat.\n\nThe dog ran in the park.\n\n\nA bird sang.\n");
+    const out = join(dir, "m.bin");
+    const args = [
+      "--data",
+      text,
+      "--accum",
+      "2",
+      "--batch",
+      "1",
+      "--seq",
+      "32",
+      "--no-doc-masks",
+      "--steps",
+      "3",
+    ];
+    const r = await train(...args, "--out", out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /on .*corpus\.txt, 2×32 tokens per step/);
+    assert.equal(losses(r.stderr).length, 3);
+    await Deno.stat(join(dir, "tok260.bin"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -67,4 +120,10 @@ Deno.test("train: bad flags are usage errors", async () => {
   const r = await train("--out", "x.bin", "--config", "huge");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--config must be one of tiny, small/);
+  const s = await train("--out", "x.bin", "--strategy", "pi");
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /add --mixed/);
+  const t = await train("--out", "x.bin", "--init", "m.bin");
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /--init needs --tokenizer/);
 });
