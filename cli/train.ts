@@ -70,6 +70,12 @@ interface DataMeta {
   tokenizer: string | null;
 }
 
+/** What a checkpoint records besides the trainer's state. */
+interface RunMeta extends DataMeta {
+  /** L0 for the `.bin` header: the --init model's trained context (fine-tuning keeps it), else --seq. */
+  context: number;
+}
+
 /** Documents as token ids for the data source recorded in `meta`. */
 async function documents(meta: DataMeta, tok: TrainingTokenizer): Promise<(i: number) => Int32Array> {
   if (meta.data === null) return tokenizedDocuments((i) => story(meta.seed, i), tok.tokenizer);
@@ -123,7 +129,7 @@ async function newTrainer(
   steps: number,
   meta: DataMeta,
   tok: TrainingTokenizer,
-): Promise<Trainer> {
+): Promise<{ trainer: Trainer; context: number }> {
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const { weights, spec } = await startingPoint(values, meta, tok, seqLen);
   const lr = learningRateFlag(values.lr);
@@ -145,7 +151,8 @@ async function newTrainer(
     throw new CliError("--strategy, --param and --target set the long windows' RoPE: add --mixed");
   }
   const data = new DocumentStream(await documents(meta, tok));
-  return new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope);
+  const trainer = new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope);
+  return { trainer, context: spec.originalContext };
 }
 
 await runCommand(async () => {
@@ -176,21 +183,23 @@ await runCommand(async () => {
   const ckptPath = `${out}.ckpt`;
   const steps = positiveInt("--steps", values.steps) ?? 200;
   const every = positiveInt("--checkpoint-every", values["checkpoint-every"]) ?? 50;
-  let meta: DataMeta = {
-    data: (values.data as string | undefined) ?? null,
-    seed: positiveInt("--seed", values.seed) ?? 1,
-    tokenizer: (values.tokenizer as string | undefined) ?? null,
-  };
-  let trainer: Trainer, tok: TrainingTokenizer;
+  let meta: RunMeta, trainer: Trainer, tok: TrainingTokenizer;
   if (values.resume) {
     const ck = decodeCheckpoint(await Deno.readFile(ckptPath), ckptPath);
-    meta = ck.header.meta as unknown as DataMeta;
+    meta = ck.header.meta as unknown as RunMeta;
     tok = await trainingTokenizer(meta.tokenizer);
     trainer = Trainer.resume(ck, await documents(meta, tok));
     console.error(`resumed ${ckptPath} at step ${trainer.step}`);
   } else {
-    tok = await trainingTokenizer(meta.tokenizer);
-    trainer = await newTrainer(values, steps, meta, tok);
+    const data: DataMeta = {
+      data: (values.data as string | undefined) ?? null,
+      seed: positiveInt("--seed", values.seed) ?? 1,
+      tokenizer: (values.tokenizer as string | undefined) ?? null,
+    };
+    tok = await trainingTokenizer(data.tokenizer);
+    const started = await newTrainer(values, steps, data, tok);
+    trainer = started.trainer;
+    meta = { ...data, context: started.context };
   }
   await Deno.mkdir(dirname(out) || ".", { recursive: true });
   const save = () => writeAtomic(ckptPath, encodeCheckpoint(trainer.checkpoint({ ...meta })));
@@ -222,7 +231,7 @@ await runCommand(async () => {
   }
   await save();
   const dir = dirname(out);
-  await writeAtomic(out, llama2cBytes(trainer.weights, trainer.opts.seqLen));
+  await writeAtomic(out, llama2cBytes(trainer.weights, meta.context));
   await writeAtomic(join(dir, `tok${tok.vocabSize}.bin`), tok.bin);
   await Deno.writeTextFile(join(dir, "loss.svg"), lossChartSvg(trainer.losses, `training loss: ${out}`));
   const seconds = (performance.now() - started) / 1000;
