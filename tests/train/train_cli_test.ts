@@ -82,6 +82,8 @@ Deno.test("train: loss falls, the .bin loads and beats chance, --resume continue
     const tunedLosses = losses(tuned.stderr);
     assert.equal(tunedLosses.length, 3);
     assert.ok(tunedLosses[0] < Math.log(model.config.vocabSize) - 1, "starts from the trained weights");
+    const tunedModel = await loadModel(join(dir, "ft", "model.bin"), { backend: new CpuBackend() });
+    assert.equal(tunedModel.spec.originalContext, 64, "fine-tuning keeps the trained context L0");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
