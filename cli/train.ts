@@ -110,6 +110,14 @@ async function startingPoint(
       throw new CliError(`${init} has ${model.config.vocabSize} ids, ${meta.tokenizer} ${tok.vocabSize}`);
     }
     checkLlama2cWritable(model.weights);
+    // The output is a .bin, which loadModel reads with run.c's RoPE and ε = 1e-5: the model must match.
+    const { theta, rotaryDim, pairing } = llama2cSpec(model.config.headDim, model.spec.originalContext);
+    const s = model.spec;
+    if (
+      s.theta !== theta || s.rotaryDim !== rotaryDim || s.pairing !== pairing || model.config.normEps !== 1e-5
+    ) {
+      throw new CliError(`--init ${init}: its RoPE or norm ε differ from what a llama2.c .bin can record`);
+    }
     return { weights: model.weights, spec: model.spec };
   }
   const name = (values.config as string | undefined) ?? "tiny";
