@@ -63,3 +63,4 @@ export {
   conformanceSpecs,
 } from "./conformance.ts";
 export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";
+export { getTorchCpu, setTorchCpu, type TorchCpu } from "./float32.ts";

@@ -10,6 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { ropeFromHfConfig } from "../../strategies/hf_config.ts";
+import { getTorchCpu, setTorchCpu, type TorchCpu } from "../../strategies/float32.ts";
 
 const MAX_ULPS = 2;
 const MAX_ATT_REL = 1e-12;
@@ -270,23 +271,40 @@ Deno.test("hf parity: ulp helper", () => {
   assert.equal(ulpDistance(NaN, 1), Infinity);
 });
 
-Deno.test("hf parity: fixture (tests/fixtures/hf_rope_cases.json)", async () => {
-  // ROPEKIT_HF_FIXTURE: compare against another fixture file (e.g. one generated on another CPU).
-  const path = envGet("ROPEKIT_HF_FIXTURE") ?? new URL("../fixtures/hf_rope_cases.json", import.meta.url);
-  const fixture = JSON.parse(await Deno.readTextFile(path)) as {
-    generated_by: string;
-    transformers: string;
-    torch: string;
-    cpu_capability?: string;
-    cases: Case[];
-  };
-  assert.ok(fixture.cases.length >= 250, "fixture has too few cases");
-  const st = await runCases(
-    `HF parity vs transformers ${fixture.transformers} (torch ${fixture.torch}, CPU ${fixture.cpu_capability})`,
-    fixture.cases,
-  );
-  assert.equal(st.failures.length, 0, `${st.failures.length} HF parity failures (listed above)`);
-});
+/** The PyTorch CPU kernel a fixture was made with (its `cpu_capability`), for ropekit's pow emulation. */
+function torchCpuOf(capability: string | undefined): TorchCpu {
+  const c = (capability ?? "").toUpperCase();
+  return c.startsWith("AVX512") ? "avx512" : c.startsWith("AVX2") ? "avx2" : "scalar";
+}
+
+// Two fixtures of the same cases: PyTorch's AVX2 kernels (SLEEF powf, what x86 users get) and its
+// scalar path (ATEN_CPU_CAPABILITY=default, glibc powf). ropekit emulates either bit for bit.
+for (const file of ["hf_rope_cases.json", "hf_rope_cases_scalar.json"]) {
+  Deno.test(`hf parity: fixture (tests/fixtures/${file})`, async () => {
+    // ROPEKIT_HF_FIXTURE: compare against another fixture file (e.g. one generated on another CPU).
+    const path = (file === "hf_rope_cases.json" ? envGet("ROPEKIT_HF_FIXTURE") : undefined) ??
+      new URL(`../fixtures/${file}`, import.meta.url);
+    const fixture = JSON.parse(await Deno.readTextFile(path)) as {
+      generated_by: string;
+      transformers: string;
+      torch: string;
+      cpu_capability?: string;
+      cases: Case[];
+    };
+    assert.ok(fixture.cases.length >= 250, "fixture has too few cases");
+    const before = getTorchCpu();
+    setTorchCpu(torchCpuOf(fixture.cpu_capability));
+    try {
+      const st = await runCases(
+        `HF parity vs transformers ${fixture.transformers} (torch ${fixture.torch}, CPU ${fixture.cpu_capability})`,
+        fixture.cases,
+      );
+      assert.equal(st.failures.length, 0, `${st.failures.length} HF parity failures (listed above)`);
+    } finally {
+      setTorchCpu(before);
+    }
+  });
+}
 
 // ---- live mode --------------------------------------------------------------------------------------
 function envGet(name: string): string | undefined {
