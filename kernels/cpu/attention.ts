@@ -13,6 +13,14 @@ export interface AttentionOptions {
   docStarts?: Int32Array;
 }
 
+/** Query heads per KV head; throws when nHeads is not a multiple of nKvHeads. */
+export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
+  if (nHeads % nKvHeads !== 0) {
+    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
+  }
+  return nHeads / nKvHeads;
+}
+
 /**
  * out[t][h] = Σ_{s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
  * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
@@ -28,10 +36,7 @@ export function causalAttentionRef(
   headDim: number,
   opts: AttentionOptions = {},
 ): void {
-  if (nHeads % nKvHeads !== 0) {
-    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
-  }
-  const group = nHeads / nKvHeads;
+  const group = gqaGroupSize(nHeads, nKvHeads);
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
   const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
   const acc = new Float64Array(headDim);

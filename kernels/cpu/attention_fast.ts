@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts } from "./attention.ts";
+import { type AttentionOptions, documentStarts, gqaGroupSize } from "./attention.ts";
 
 /** 2^−i for i = 0..200. */
 const POW2_NEG = Float64Array.from({ length: 201 }, (_, i) => 2 ** -i);
@@ -44,10 +44,7 @@ export function causalAttentionFast(
   headDim: number,
   opts: AttentionOptions = {},
 ): void {
-  if (nHeads % nKvHeads !== 0) {
-    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
-  }
-  const G = nHeads / nKvHeads, hd = headDim;
+  const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
   const first = documentStarts(T, opts.docStarts);

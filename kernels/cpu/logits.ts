@@ -21,6 +21,15 @@ export function logitsRef(
   matmulRef(out, hidden, wcls, T, D, V);
 }
 
+/** log Σ exp(row[i]), shifted by the row's maximum so no term overflows. */
+export function logSumExp(row: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return max + Math.log(sum);
+}
+
 /** Per-token NLL: logsumexp(logits[t]) − logits[t][targets[t]]. Targets must lie in [0, V). */
 export function logitsNllRef(
   hidden: Float32Array,
@@ -41,11 +50,7 @@ export function logitsNllRef(
         throw new RangeError(`target ${target} at ${t0 + r} is outside [0, ${V})`);
       }
       const row = logits.subarray(r * V, r * V + V);
-      let max = -Infinity;
-      for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
-      let sum = 0;
-      for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
-      nll[t0 + r] = max + Math.log(sum) - row[target];
+      nll[t0 + r] = logSumExp(row) - row[target];
     }
   }
   return nll;

@@ -5,8 +5,19 @@
  */
 import { checkRopeApply, type RopeApply, ropeRowCosSin } from "../rope_apply.ts";
 
-/** Rotates x ([T][nHeads·headDim], row-major) in place as described by `p`. */
-export function ropeRef(x: Float32Array, T: number, nHeads: number, headDim: number, p: RopeApply): void {
+/**
+ * Rotates x ([T][nHeads·headDim], row-major) in place as described by `p`. With `transpose`, applies
+ * the transposed rotation (angle −θ, same scale): the backward pass of RoPE, which maps the output
+ * gradient to the input gradient.
+ */
+export function ropeRef(
+  x: Float32Array | Float64Array,
+  T: number,
+  nHeads: number,
+  headDim: number,
+  p: RopeApply,
+  transpose = false,
+): void {
   checkRopeApply(p, headDim, T);
   const pairs = p.rotaryDim / 2;
   // Channel offsets (within a head) of the two members of pair i.
@@ -15,6 +26,7 @@ export function ropeRef(x: Float32Array, T: number, nHeads: number, headDim: num
   const cos = new Float32Array(pairs), sin = new Float32Array(pairs);
   for (let t = 0; t < T; t++) {
     ropeRowCosSin(p, t, cos, sin);
+    if (transpose) { for (let i = 0; i < pairs; i++) sin[i] = -sin[i]; }
     for (let h = 0; h < nHeads; h++) {
       const base = (t * nHeads + h) * headDim;
       for (let i = 0; i < pairs; i++) {

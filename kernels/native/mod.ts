@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts } from "../cpu/attention.ts";
+import { type AttentionOptions, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
 import { nativeKernels, nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
@@ -42,9 +42,7 @@ export function causalAttentionNative(
   headDim: number,
   opts: AttentionOptions = {},
 ): void {
-  if (nHeads % nKvHeads !== 0) {
-    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
-  }
+  gqaGroupSize(nHeads, nKvHeads); // validates the head layout before the C code trusts it
   const nk = lib();
   const kv = nativeKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);

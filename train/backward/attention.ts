@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts } from "../../kernels/cpu/attention.ts";
+import { type AttentionOptions, documentStarts, gqaGroupSize } from "../../kernels/cpu/attention.ts";
 import type { Vec } from "./types.ts";
 
 /**
@@ -29,10 +29,7 @@ export function causalAttentionBackward(
   headDim: number,
   opts: AttentionOptions = {},
 ): void {
-  if (nHeads % nKvHeads !== 0) {
-    throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
-  }
-  const G = nHeads / nKvHeads, hd = headDim;
+  const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
   const first = documentStarts(T, opts.docStarts);

@@ -5,6 +5,7 @@
  * @module
  */
 import { matmulRef } from "../../kernels/cpu/matmul.ts";
+import { logSumExp } from "../../kernels/cpu/logits.ts";
 import { matmulBackward } from "./matmul.ts";
 import type { Vec } from "./types.ts";
 
@@ -40,11 +41,7 @@ export function logitsNllBackward(
         throw new RangeError(`target ${target} at ${t0 + r} is outside [0, ${V})`);
       }
       const row = logits.subarray(r * V, r * V + V);
-      let max = -Infinity;
-      for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
-      let sum = 0;
-      for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
-      const lse = max + Math.log(sum);
+      const lse = logSumExp(row);
       nll[t0 + r] = lse - row[target];
       // d nll / d logit_i = softmax_i − [i = target]
       for (let i = 0; i < V; i++) row[i] = Math.exp(row[i] - lse) * lossScale;
