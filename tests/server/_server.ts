@@ -6,21 +6,9 @@ import { openServerContext, type ServerContext, type ServerSettings } from "../.
 import { CancelledError, type JobRunner } from "../../server/worker_runner.ts";
 import type { ProgressSink } from "../../util/progress.ts";
 
-const shared = new URL("../../../shared/", import.meta.url).pathname;
-export const STORIES_BIN = `${shared}models/stories260K/stories260K.bin`;
-export const TINYSTORIES = `${shared}data/tinystories_valid_head.txt`;
-
-/** True when ../shared has stories260K and TinyStories; says why not. */
-export function hasShared(): boolean {
-  try {
-    Deno.statSync(STORIES_BIN);
-    Deno.statSync(TINYSTORIES);
-    return true;
-  } catch {
-    console.log(`SKIP: ${shared} (stories260K + TinyStories) is absent; the job tests need it`);
-    return false;
-  }
-}
+// The shared model and text, located (and skipped without) the same way as the eval tests.
+import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
+export { hasShared, STORIES_BIN, TINYSTORIES };
 
 /** The tiny comparison the job tests run (a few seconds on stories260K). */
 export const TINY_JOB = {
