@@ -9,26 +9,10 @@
  *
  * @module
  */
-import { causalAttentionFast } from "../kernels/cpu/attention_fast.ts";
-import {
-  causalAttentionRef,
-  embedRef,
-  matmulRef,
-  rmsnormRef,
-  type RopeApply,
-  ropeRef,
-  swigluRef,
-} from "../kernels/cpu/mod.ts";
+import { embedRef, rmsnormRef, type RopeApply, ropeRef, swigluRef } from "../kernels/cpu/mod.ts";
 import type { LayerWeights, LlamaConfig, LlamaWeights } from "../model/config.ts";
-import {
-  causalAttentionBackward,
-  embedBackward,
-  logitsNllBackward,
-  matmulBackward,
-  rmsnormBackward,
-  ropeBackward,
-  swigluBackward,
-} from "./backward/mod.ts";
+import { embedBackward, rmsnormBackward, ropeBackward } from "./backward/mod.ts";
+import { type TrainEngine, type TrainOps, trainOps } from "./ops.ts";
 
 /** One training sequence: T + 1 tokens give T predictions. */
 export interface TrainWindow {
@@ -44,10 +28,11 @@ export interface GradOptions {
   /** Gradients are of lossScale·Σ nll. Default 1 / (predicted tokens in `windows`): the mean. */
   lossScale?: number;
   /**
-   * "f64" runs activations in Float64Array (the weights and gradients must then be Float64Array too,
-   * typed as Float32Array): only for gradient checks, where finite differences need f64. Default "f32".
+   * "native" (the C kernels; the default when built), "js" (f32 JavaScript), or "f64": activations in
+   * Float64Array (the weights and gradients must then be Float64Array too, typed as Float32Array),
+   * only for gradient checks, where finite differences need f64.
    */
-  precision?: "f32" | "f64";
+  engine?: TrainEngine;
 }
 
 /** What a pass returns; gradients were added into the `grads` given. */
@@ -80,22 +65,15 @@ export function forwardBackward(
 ): GradResult {
   const total = windows.reduce((n, win) => n + win.tokens.length - 1, 0);
   const lossScale = opts.lossScale ?? 1 / total;
-  const kernels: Kernels = opts.precision === "f64"
-    ? {
-      alloc: (n) => new Float64Array(n) as unknown as Float32Array, // the kernels only index arrays
-      // The fast kernel's e^x (6e-9 relative) is far below f32 rounding but not below the f64 checks'.
-      attention: causalAttentionRef,
-    }
-    : { alloc: (n) => new Float32Array(n), attention: causalAttentionFast };
-  let nllSum = 0;
-  for (const win of windows) nllSum += windowPass(w, grads, win, lossScale, kernels);
-  return { nllSum, tokens: total };
+  const kernels = trainOps(opts.engine);
+  return { nllSum: batchPass(w, grads, windows, lossScale, kernels), tokens: total };
 }
 
-/** What differs between the f32 (training) and f64 (gradient check) passes. */
-interface Kernels {
-  alloc: (n: number) => Float32Array;
-  attention: typeof causalAttentionRef;
+/** Where a window's rows sit in the batch: rows [offset, offset + T). */
+interface Segment {
+  win: TrainWindow;
+  offset: number;
+  T: number;
 }
 
 /** Activations of one layer kept for the backward pass. */
@@ -113,107 +91,144 @@ interface Saved {
   act: Float32Array;
 }
 
-/** One window forward and backward; returns its Σ nll. */
-function windowPass(
+/**
+ * All windows forward and backward at once: their rows are stacked, so every matmul runs over the
+ * whole batch (a few large products instead of many small ones), while RoPE and attention run per
+ * window with its own table and document mask. Returns Σ nll.
+ */
+function batchPass(
   w: LlamaWeights,
   g: LlamaWeights,
-  win: TrainWindow,
+  windows: TrainWindow[],
   lossScale: number,
-  kernels: Kernels,
+  kernels: TrainOps,
 ): number {
   const c = w.config, alloc = kernels.alloc;
-  const T = win.tokens.length - 1;
   const D = c.dim, H = c.hiddenDim, qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
-  const inputs = win.tokens.subarray(0, T);
-  const x = alloc(T * D);
+  const segments: Segment[] = [];
+  let R = 0;
+  for (const win of windows) {
+    const T = win.tokens.length - 1;
+    if (T < 1) throw new RangeError("a training window needs at least 2 tokens");
+    segments.push({ win, offset: R, T });
+    R += T;
+  }
+  const inputs = new Int32Array(R), targets = new Int32Array(R);
+  for (const { win, offset, T } of segments) {
+    inputs.set(win.tokens.subarray(0, T), offset);
+    targets.set(win.tokens.subarray(1), offset);
+  }
+  const x = alloc(R * D);
   embedRef(x, w.embedding, inputs, D);
-  const saved = w.layers.map((l) => layerForward(c, l, x, win, kernels));
-  const hF = alloc(T * D);
-  rmsnormRef(hF, x, w.finalNorm, T, D, c.normEps);
-  const dhF = alloc(T * D);
-  const nll = logitsNllBackward(
+  const saved = w.layers.map((l) => layerForward(c, l, x, segments, R, kernels));
+  const hF = alloc(R * D);
+  rmsnormRef(hF, x, w.finalNorm, R, D, c.normEps);
+  const dhF = alloc(R * D);
+  const nll = kernels.logitsNllBackward(
     dhF,
     g.classifier,
     hF,
     w.classifier,
-    win.tokens.subarray(1),
-    T,
+    targets,
+    R,
     D,
     c.vocabSize,
     lossScale,
   );
 
-  const dx = alloc(T * D);
-  rmsnormBackward(dx, g.finalNorm, dhF, x, w.finalNorm, T, D, c.normEps);
+  const dx = alloc(R * D);
+  rmsnormBackward(dx, g.finalNorm, dhF, x, w.finalNorm, R, D, c.normEps);
   for (let i = w.layers.length - 1; i >= 0; i--) {
     const l = w.layers[i], gl = g.layers[i], s = saved[i];
     // Feed-forward half: dx holds d/d(x after the block); the residual passes it through unchanged.
-    const dAct = alloc(T * H), dGate = alloc(T * H), dUp = alloc(T * H), dh2 = alloc(T * D);
-    matmulBackward(dAct, gl.wDown, undefined, dx, s.act, l.wDown, T, H, D);
-    swigluBackward(dGate, dUp, dAct, s.gate, s.up, T * H);
-    matmulBackward(dh2, gl.wGate, undefined, dGate, s.h2, l.wGate, T, D, H);
-    matmulBackward(dh2, gl.wUp, undefined, dUp, s.h2, l.wUp, T, D, H);
-    rmsnormBackward(dx, gl.ffnNorm, dh2, s.xMid, l.ffnNorm, T, D, c.normEps);
+    const dAct = alloc(R * H), dGate = alloc(R * H), dUp = alloc(R * H), dh2 = alloc(R * D);
+    kernels.matmulBackward(dAct, gl.wDown, undefined, dx, s.act, l.wDown, R, H, D);
+    kernels.swigluBackward(dGate, dUp, dAct, s.gate, s.up, R * H);
+    kernels.matmulBackward(dh2, gl.wGate, undefined, dGate, s.h2, l.wGate, R, D, H);
+    kernels.matmulBackward(dh2, gl.wUp, undefined, dUp, s.h2, l.wUp, R, D, H);
+    rmsnormBackward(dx, gl.ffnNorm, dh2, s.xMid, l.ffnNorm, R, D, c.normEps);
     // Attention half.
-    const dAtt = alloc(T * qDim), dq = alloc(T * qDim), dk = alloc(T * kvDim), dv = alloc(T * kvDim);
-    matmulBackward(dAtt, gl.wo, undefined, dx, s.att, l.wo, T, qDim, D);
-    causalAttentionBackward(dq, dk, dv, dAtt, s.q, s.k, s.v, s.att, T, c.nHeads, c.nKvHeads, c.headDim, {
-      docStarts: win.docStarts,
-    });
-    ropeBackward(dq, T, c.nHeads, c.headDim, win.rope);
-    ropeBackward(dk, T, c.nKvHeads, c.headDim, win.rope);
-    const dh1 = alloc(T * D);
-    matmulBackward(dh1, gl.wq, gl.bq, dq, s.h1, l.wq, T, D, qDim);
-    matmulBackward(dh1, gl.wk, gl.bk, dk, s.h1, l.wk, T, D, kvDim);
-    matmulBackward(dh1, gl.wv, gl.bv, dv, s.h1, l.wv, T, D, kvDim);
-    rmsnormBackward(dx, gl.attnNorm, dh1, s.xIn, l.attnNorm, T, D, c.normEps);
+    const dAtt = alloc(R * qDim), dq = alloc(R * qDim), dk = alloc(R * kvDim), dv = alloc(R * kvDim);
+    kernels.matmulBackward(dAtt, gl.wo, undefined, dx, s.att, l.wo, R, qDim, D);
+    for (const { win, offset: o, T } of segments) {
+      const qs = (a: Float32Array) => a.subarray(o * qDim, (o + T) * qDim);
+      const kvs = (a: Float32Array) => a.subarray(o * kvDim, (o + T) * kvDim);
+      kernels.attentionBackward(
+        qs(dq),
+        kvs(dk),
+        kvs(dv),
+        qs(dAtt),
+        qs(s.q),
+        kvs(s.k),
+        kvs(s.v),
+        qs(s.att),
+        T,
+        c.nHeads,
+        c.nKvHeads,
+        c.headDim,
+        { docStarts: win.docStarts },
+      );
+      ropeBackward(qs(dq), T, c.nHeads, c.headDim, win.rope);
+      ropeBackward(kvs(dk), T, c.nKvHeads, c.headDim, win.rope);
+    }
+    const dh1 = alloc(R * D);
+    kernels.matmulBackward(dh1, gl.wq, gl.bq, dq, s.h1, l.wq, R, D, qDim);
+    kernels.matmulBackward(dh1, gl.wk, gl.bk, dk, s.h1, l.wk, R, D, kvDim);
+    kernels.matmulBackward(dh1, gl.wv, gl.bv, dv, s.h1, l.wv, R, D, kvDim);
+    rmsnormBackward(dx, gl.attnNorm, dh1, s.xIn, l.attnNorm, R, D, c.normEps);
   }
   embedBackward(g.embedding, dx, inputs, D);
   let sum = 0;
-  for (let t = 0; t < T; t++) sum += nll[t];
+  for (let t = 0; t < R; t++) sum += nll[t];
   return sum;
 }
 
-/** One block forward over x (in place), keeping what the backward pass needs. */
+/** One block forward over the stacked rows x (in place), keeping what the backward pass needs. */
 function layerForward(
   c: LlamaConfig,
   l: LayerWeights,
   x: Float32Array,
-  win: TrainWindow,
-  { alloc, attention }: Kernels,
+  segments: Segment[],
+  R: number,
+  { alloc, attention, matmul, swiglu }: TrainOps,
 ): Saved {
-  const T = win.tokens.length - 1;
   const D = c.dim, H = c.hiddenDim, qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
   const s: Saved = {
-    xIn: alloc(T * D),
-    h1: alloc(T * D),
-    q: alloc(T * qDim),
-    k: alloc(T * kvDim),
-    v: alloc(T * kvDim),
-    att: alloc(T * qDim),
-    xMid: alloc(T * D),
-    h2: alloc(T * D),
-    gate: alloc(T * H),
-    up: alloc(T * H),
-    act: alloc(T * H),
+    xIn: alloc(R * D),
+    h1: alloc(R * D),
+    q: alloc(R * qDim),
+    k: alloc(R * kvDim),
+    v: alloc(R * kvDim),
+    att: alloc(R * qDim),
+    xMid: alloc(R * D),
+    h2: alloc(R * D),
+    gate: alloc(R * H),
+    up: alloc(R * H),
+    act: alloc(R * H),
   };
   s.xIn.set(x);
-  rmsnormRef(s.h1, x, l.attnNorm, T, D, c.normEps);
-  matmulRef(s.q, s.h1, l.wq, T, D, qDim, l.bq);
-  matmulRef(s.k, s.h1, l.wk, T, D, kvDim, l.bk);
-  matmulRef(s.v, s.h1, l.wv, T, D, kvDim, l.bv);
-  ropeRef(s.q, T, c.nHeads, c.headDim, win.rope);
-  ropeRef(s.k, T, c.nKvHeads, c.headDim, win.rope);
-  attention(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim, { docStarts: win.docStarts });
-  const tmp = alloc(T * D);
-  matmulRef(tmp, s.att, l.wo, T, qDim, D);
-  for (let i = 0; i < T * D; i++) x[i] += tmp[i];
+  rmsnormRef(s.h1, x, l.attnNorm, R, D, c.normEps);
+  matmul(s.q, s.h1, l.wq, R, D, qDim, l.bq);
+  matmul(s.k, s.h1, l.wk, R, D, kvDim, l.bk);
+  matmul(s.v, s.h1, l.wv, R, D, kvDim, l.bv);
+  for (const { win, offset: o, T } of segments) {
+    const qs = (a: Float32Array) => a.subarray(o * qDim, (o + T) * qDim);
+    const kvs = (a: Float32Array) => a.subarray(o * kvDim, (o + T) * kvDim);
+    ropeRef(qs(s.q), T, c.nHeads, c.headDim, win.rope);
+    ropeRef(kvs(s.k), T, c.nKvHeads, c.headDim, win.rope);
+    attention(qs(s.att), qs(s.q), kvs(s.k), kvs(s.v), T, c.nHeads, c.nKvHeads, c.headDim, {
+      docStarts: win.docStarts,
+    });
+  }
+  const tmp = alloc(R * D);
+  matmul(tmp, s.att, l.wo, R, qDim, D);
+  for (let i = 0; i < R * D; i++) x[i] += tmp[i];
   s.xMid.set(x);
-  rmsnormRef(s.h2, x, l.ffnNorm, T, D, c.normEps);
-  matmulRef(s.gate, s.h2, l.wGate, T, D, H);
-  matmulRef(s.up, s.h2, l.wUp, T, D, H);
-  swigluRef(s.act, s.gate, s.up, T * H);
-  matmulRef(tmp, s.act, l.wDown, T, H, D);
-  for (let i = 0; i < T * D; i++) x[i] += tmp[i];
+  rmsnormRef(s.h2, x, l.ffnNorm, R, D, c.normEps);
+  matmul(s.gate, s.h2, l.wGate, R, D, H);
+  matmul(s.up, s.h2, l.wUp, R, D, H);
+  swiglu(s.act, s.gate, s.up, R * H);
+  matmul(tmp, s.act, l.wDown, R, H, D);
+  for (let i = 0; i < R * D; i++) x[i] += tmp[i];
   return s;
 }

@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 
 /** Bumped with `rk_abi_version` in ropekit.c whenever a signature changes. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 /** The build folder (gitignored) and the library file in it, for this platform. */
 export const BUILD_DIR = fileURLToPath(new URL("../../.build/", import.meta.url));
@@ -53,6 +53,32 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  rk_pack_strided: { parameters: ["buffer", "buffer", "i32", "i32", "i64", "i64"], result: "void" },
+  rk_transpose: { parameters: ["buffer", "buffer", "i32", "i32"], result: "void" },
+  rk_attention_backward: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+    ],
+    result: "void",
+  },
+  rk_swiglu_backward: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
+    result: "void",
+  },
+  rk_softmax_nll_grad: { parameters: ["buffer", "buffer", "buffer", "i32", "i32", "f32"], result: "void" },
 } as const;
 
 /** The raw symbols of the library (see ropekit.c for what each computes). */

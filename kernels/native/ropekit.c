@@ -16,7 +16,7 @@
 #endif
 
 /* Bumped whenever an exported signature changes; lib.ts refuses a library with another value. */
-int rk_abi_version(void) { return 3; }
+int rk_abi_version(void) { return 4; }
 
 /* Threads OpenMP will use (1 without OpenMP). */
 int rk_threads(void) {
@@ -453,5 +453,179 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
     free(s);
     free(acc);
     free(qs);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Training: packing any matrix view, transposes and the attention backward                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * rk_pack_weights for a strided view: element (n, k) of the [N][K] matrix is src[n·sn + k·sk]. The
+ * backward products are matmuls against transposed operands (dx = dOut·W reads W as [K][N], dW =
+ * dOutᵀ·x reads x as [K][T]); packing them through a view avoids a transposed copy. Weights change
+ * every training step, so the trainer packs per call instead of using the inference cache.
+ */
+void rk_pack_strided(float *packed, const float *src, int N, int K, int64_t sn, int64_t sk) {
+  int panels = (N + NR - 1) / NR;
+#pragma omp parallel for schedule(static)
+  for (int p = 0; p < panels; p++) {
+    float *dst = packed + (int64_t)p * NR * K;
+    for (int k = 0; k < K; k++) {
+      for (int c = 0; c < NR; c++) {
+        int n = p * NR + c;
+        dst[k * NR + c] = n < N ? src[n * sn + k * sk] : 0.0f;
+      }
+    }
+  }
+}
+
+/* out[c][r] = in[r][c] for an in of rows × cols, in tiles of 32 so both sides stay in cache. */
+void rk_transpose(float *out, const float *in, int rows, int cols) {
+#pragma omp parallel for schedule(static) if ((int64_t)rows * cols > 65536)
+  for (int r0 = 0; r0 < rows; r0 += 32) {
+    for (int c0 = 0; c0 < cols; c0 += 32) {
+      int r1 = r0 + 32 < rows ? r0 + 32 : rows, c1 = c0 + 32 < cols ? c0 + 32 : cols;
+      for (int r = r0; r < r1; r++) {
+        for (int c = c0; c < c1; c++) out[(int64_t)c * rows + r] = in[(int64_t)r * cols + c];
+      }
+    }
+  }
+}
+
+/* Rows of queries per block of the attention backward: its score block is AR × (keys ≤ T). */
+#define AR 32
+
+/*
+ * Backward of causal GQA attention (q/out/dOut [T][nHeads·hd], k/v/dk/dv [T][nKv·hd]; row t sees keys
+ * first[t]..t, or 0..t without `first`). With P = softmax_s(scale·q_t·k_s), D_t = dO_t·O_t:
+ *   dS_ts = P_ts·(dO_t·v_s − D_t),  dq_t += scale·Σ_s dS_ts·k_s,
+ *   dk_s += scale·Σ_t dS_ts·q_t,    dv_s += Σ_t P_ts·dO_t   (t over the heads of s's KV group).
+ * A work item is one head: it walks blocks of AR query rows, builds the block's scores over its keys
+ * (AR × keys, never T × T), and every product runs with the key index innermost over keys and values
+ * held transposed ([hd][T]), so the loops vectorise for head sizes as small as 8. Each head sums its
+ * dk/dv in its own buffer and the heads of a group are added in head order at the end: every element
+ * is summed in a fixed order, so gradients are identical for any thread count (exact resume needs it).
+ * dq, dk, dv are accumulated (+=).
+ */
+void rk_attention_backward(float *dq, float *dk, float *dv, const float *dOut, const float *q, const float *k,
+                           const float *v, const float *out, int T, int nHeads, int nKv, int hd, float scale,
+                           const int32_t *first) {
+  int group = nHeads / nKv, qStride = nHeads * hd, kvStride = nKv * hd;
+  int64_t headFloats = (int64_t)hd * T;
+  float *kt = malloc(sizeof(float) * headFloats * nKv), *vt = malloc(sizeof(float) * headFloats * nKv);
+  float *dkt = calloc(headFloats * nHeads, sizeof(float)), *dvt = calloc(headFloats * nHeads, sizeof(float));
+  for (int g = 0; g < nKv; g++) {
+    for (int s = 0; s < T; s++) {
+      for (int d = 0; d < hd; d++) {
+        kt[g * headFloats + (int64_t)d * T + s] = k[(int64_t)s * kvStride + g * hd + d];
+        vt[g * headFloats + (int64_t)d * T + s] = v[(int64_t)s * kvStride + g * hd + d];
+      }
+    }
+  }
+#pragma omp parallel
+  {
+    float *ps = malloc(sizeof(float) * AR * T), *ds = malloc(sizeof(float) * AR * T);
+#pragma omp for schedule(dynamic, 1)
+    for (int h = 0; h < nHeads; h++) {
+      int g = h / group;
+      const float *ktg = kt + g * headFloats, *vtg = vt + g * headFloats;
+      float *dkh = dkt + h * headFloats, *dvh = dvt + h * headFloats;
+      for (int t0 = 0; t0 < T; t0 += AR) {
+        int rows = T - t0 < AR ? T - t0 : AR, lo = t0, n;
+        for (int r = 0; r < rows; r++) {
+          int f = first ? first[t0 + r] : 0;
+          lo = f < lo ? f : lo;
+        }
+        n = t0 + rows - lo; /* keys lo .. t0+rows−1 */
+        for (int r = 0; r < rows; r++) {
+          int t = t0 + r, f = first ? first[t] : 0;
+          const float *qt = q + (int64_t)t * qStride + h * hd, *dot = dOut + (int64_t)t * qStride + h * hd;
+          const float *ot = out + (int64_t)t * qStride + h * hd;
+          float *p = ps + r * n, *dp = ds + r * n;
+          for (int j = 0; j < n; j++) p[j] = 0, dp[j] = 0;
+          for (int d = 0; d < hd; d++) {
+            const float *kd = ktg + (int64_t)d * T + lo, *vd = vtg + (int64_t)d * T + lo;
+            float qd = qt[d] * scale, od = dot[d];
+#pragma omp simd
+            for (int j = 0; j < n; j++) p[j] += qd * kd[j], dp[j] += od * vd[j];
+          }
+          int j0 = f - lo, j1 = t - lo; /* visible keys j0..j1 */
+          float max = -INFINITY, D = 0;
+          for (int j = j0; j <= j1; j++) max = p[j] > max ? p[j] : max;
+          double sum = 0;
+          for (int j = j0; j <= j1; j++) sum += (p[j] = rk_exp(p[j] - max));
+          float inv = (float)(1.0 / sum);
+          for (int d = 0; d < hd; d++) D += dot[d] * ot[d];
+          for (int j = 0; j < n; j++) {
+            int visible = j >= j0 && j <= j1;
+            p[j] = visible ? p[j] * inv : 0.0f;
+            dp[j] = visible ? p[j] * (dp[j] - D) * scale : 0.0f; /* dS, scale folded in */
+          }
+          float *dqt = dq + (int64_t)t * qStride + h * hd;
+          for (int d = 0; d < hd; d++) {
+            const float *kd = ktg + (int64_t)d * T + lo;
+            float a = 0;
+#pragma omp simd reduction(+ : a)
+            for (int j = 0; j < n; j++) a += dp[j] * kd[j];
+            dqt[d] += a;
+          }
+        }
+        for (int r = 0; r < rows; r++) {
+          int t = t0 + r;
+          const float *qt = q + (int64_t)t * qStride + h * hd, *dot = dOut + (int64_t)t * qStride + h * hd;
+          const float *p = ps + r * n, *dsr = ds + r * n;
+          for (int d = 0; d < hd; d++) {
+            float *dkd = dkh + (int64_t)d * T + lo, *dvd = dvh + (int64_t)d * T + lo;
+            float qd = qt[d], od = dot[d];
+#pragma omp simd
+            for (int j = 0; j < n; j++) dkd[j] += dsr[j] * qd, dvd[j] += p[j] * od;
+          }
+        }
+      }
+    }
+    free(ps), free(ds);
+  }
+  for (int g = 0; g < nKv; g++) {
+    for (int h = g * group; h < (g + 1) * group; h++) {
+      const float *dkh = dkt + h * headFloats, *dvh = dvt + h * headFloats;
+      for (int s = 0; s < T; s++) {
+        for (int d = 0; d < hd; d++) {
+          dk[(int64_t)s * kvStride + g * hd + d] += dkh[(int64_t)d * T + s];
+          dv[(int64_t)s * kvStride + g * hd + d] += dvh[(int64_t)d * T + s];
+        }
+      }
+    }
+  }
+  free(kt), free(vt), free(dkt), free(dvt);
+}
+
+/* Backward of rk_swiglu: dGate += dOut·up·silu'(gate), dUp += dOut·silu(gate). */
+void rk_swiglu_backward(float *dGate, float *dUp, const float *dOut, const float *gate, const float *up,
+                        int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; i++) {
+    float sig = 1.0f / (1.0f + rk_exp(-gate[i])), silu = gate[i] * sig;
+    dUp[i] += dOut[i] * silu;
+    dGate[i] += dOut[i] * up[i] * (sig + silu * (1.0f - sig));
+  }
+}
+
+/*
+ * Backward of the LM head's NLL from its logits, in place: logits[r] becomes
+ * lossScale·(softmax(logits[r]) − onehot(targets[r])), and nll[r] gets the row's NLL.
+ */
+void rk_softmax_nll_grad(float *logits, float *nll, const int32_t *targets, int rows, int V, float lossScale) {
+#pragma omp parallel for schedule(static) if (rows > 16)
+  for (int r = 0; r < rows; r++) {
+    float *row = logits + (int64_t)r * V;
+    float max = -INFINITY;
+    for (int i = 0; i < V; i++) max = row[i] > max ? row[i] : max;
+    double sum = 0;
+    for (int i = 0; i < V; i++) sum += rk_exp(row[i] - max);
+    float lse = (float)(max + log(sum)), target = row[targets[r]];
+    nll[r] = lse - target;
+    for (int i = 0; i < V; i++) row[i] = lossScale * rk_exp(row[i] - lse);
+    row[targets[r]] -= lossScale;
   }
 }

@@ -51,8 +51,8 @@ const zeros64 = (a: Float32Array) => new Float64Array(a.length) as unknown as Fl
 function check(name: string, weights: LlamaWeights): void {
   const w = mapWeights(weights, f64), g = mapWeights(weights, zeros64);
   const win = windows();
-  const { nllSum, tokens } = forwardBackward(w, g, win, { precision: "f64" });
-  const loss = () => forwardBackward(w, mapWeights(w, zeros64), win, { precision: "f64" }).nllSum / tokens;
+  const { nllSum, tokens } = forwardBackward(w, g, win, { engine: "f64" });
+  const loss = () => forwardBackward(w, mapWeights(w, zeros64), win, { engine: "f64" }).nllSum / tokens;
   assert.ok(Number.isFinite(nllSum) && tokens === 16);
   const rng = createRng(4);
   const params = parameterList(w), grads = parameterList(g);
