@@ -10,6 +10,7 @@ import { selectBackend } from "../model/select_backend.ts";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
+import { resolveEntry } from "../compare/strategy_entry.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
 
 /** A usage or input error: printed without a stack, exit code 1. */
@@ -130,15 +131,20 @@ export async function loadModelFromFlags(values: Record<string, unknown>): Promi
 
 /**
  * The table for `--strategy`/`--param` (default strategy: the model's own RoPE) for sequences of
- * `seqLen` positions; `--target` defaults to `seqLen`.
+ * `seqLen` positions; `--target` defaults to `seqLen`. `--strategy` takes compare's entry forms too
+ * (`yarn:factor=8`, `longrope2@result.json`); `--param` values override the entry's.
  */
-export function tableFromFlags(
+export async function tableFromFlags(
   values: Record<string, unknown>,
   spec: RopeSpec,
   seqLen: number,
 ): Promise<RopeTable> {
-  const strategy = builtinRegistry().get((values.strategy as string | undefined) ?? "default");
-  const params = parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []);
+  const entry = await resolveEntry((values.strategy as string | undefined) ?? "default", builtinRegistry());
+  const strategy = entry.strategy;
+  const params = {
+    ...entry.params,
+    ...parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []),
+  };
   const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
   return buildTable(strategy, spec, ctx, params);
 }

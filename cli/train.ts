@@ -15,12 +15,19 @@ import { ropeApplyFor } from "../model/model.ts";
 import type { RopeSpec } from "../strategies/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, writeAtomic } from "../train/checkpoint.ts";
 import { llama2cSpec, MODEL_CONFIGS } from "../train/configs.ts";
-import { DocumentStream, tokenizedDocuments } from "../train/data.ts";
+import { DocumentStream } from "../train/data.ts";
+import {
+  CORPORA,
+  type CorpusName,
+  type DataSource,
+  describeSource,
+  sourceDocuments,
+  sourceTokenizer,
+} from "../train/data_source.ts";
 import { initWeights } from "../train/init.ts";
 import { checkLlama2cWritable, llama2cBytes } from "../train/llama2c_writer.ts";
 import { lossChartSvg } from "../train/loss_chart.ts";
-import { story } from "../train/story_corpus.ts";
-import { type TrainingTokenizer, trainingTokenizer } from "../train/tokenizer_file.ts";
+import type { TrainingTokenizer } from "../train/tokenizer_file.ts";
 import { Trainer, type TrainOptions } from "../train/trainer.ts";
 import {
   CliError,
@@ -45,8 +52,12 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --lr X                 peak learning rate (default 3e-3); warm-up then cosine to lr/10
   --warmup N             warm-up steps (default steps/10, at most 100)
   --data FILE            train on a text file (documents separated by blank lines)
-                         instead of generated stories
-  --tokenizer FILE       a llama2.c tokenizer.bin to train with (e.g. tok512.bin; default: bytes)
+                         instead of a generated corpus
+  --corpus C             generated corpus: facts (pets' names and magic numbers stated early,
+                         asked for at the end) | stories (default stories)
+  --filler A,B           filler sentences per generated document (default 0,16 facts; 2,20 stories)
+  --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
+                         BPE on the corpus (written beside --out); default: bytes
   --seed N               weights and story corpus seed (default 1)
   --checkpoint-every N   write FILE.ckpt every N steps (default 50)
   --no-doc-masks         let packed documents attend to each other (positions run on)
@@ -58,30 +69,26 @@ Fine-tuning and LongRoPE2's mixed context window training:
                          --strategy (the short windows keep document masks and the model's RoPE)
   --long-seq N           tokens per long window (default 4 × --seq)
   --long-windows N       long windows per micro-batch (default 1)
+  --long-filler A,B      filler sentences per long generated document (default: from --seq/12
+                         to --long-seq/12 sentences, so documents span L0 … the long window)
+  --rescale-short        the ablation without mixing: short windows take the rescaled RoPE too
 ${STRATEGY_USAGE}
   -h, --help             this text`;
 
-/** What a run trains on; stored in its checkpoints so --resume rebuilds the same documents. */
-interface DataMeta {
-  /** A text file, or null for generated stories. */
-  data: string | null;
-  seed: number;
-  /** A llama2.c tokenizer.bin, or null for the byte-level vocabulary. */
-  tokenizer: string | null;
-}
-
 /** What a checkpoint records besides the trainer's state. */
-interface RunMeta extends DataMeta {
+interface RunMeta extends DataSource {
   /** L0 for the `.bin` header: the --init model's trained context (fine-tuning keeps it), else --seq. */
   context: number;
 }
 
-/** Documents as token ids for the data source recorded in `meta`. */
-async function documents(meta: DataMeta, tok: TrainingTokenizer): Promise<(i: number) => Int32Array> {
-  if (meta.data === null) return tokenizedDocuments((i) => story(meta.seed, i), tok.tokenizer);
-  const docs = (await Deno.readTextFile(meta.data)).split(/\n\s*\n/).map((d) => d.trim()).filter((d) => d);
-  if (docs.length === 0) throw new CliError(`${meta.data}: no text`);
-  return tokenizedDocuments((i) => docs[i % docs.length], tok.tokenizer);
+/** A flag of the form A,B with 0 ≤ A ≤ B integers. */
+function rangeFlag(flag: string, raw: unknown, fallback: [number, number]): [number, number] {
+  if (raw === undefined) return fallback;
+  const m = typeof raw === "string" ? raw.match(/^(\d+),(\d+)$/) : null;
+  if (!m || Number(m[1]) > Number(m[2])) {
+    throw new CliError(`${flag} must look like A,B with A ≤ B, got ${raw}`);
+  }
+  return [Number(m[1]), Number(m[2])];
 }
 
 function learningRateFlag(raw: unknown): number {
@@ -96,13 +103,13 @@ function learningRateFlag(raw: unknown): number {
 /** The weights to start from: random of a named size, or a loaded model (--init) to fine-tune. */
 async function startingPoint(
   values: Record<string, unknown>,
-  meta: DataMeta,
+  meta: DataSource,
   tok: TrainingTokenizer,
   seqLen: number,
 ): Promise<{ weights: LlamaWeights; spec: RopeSpec }> {
   const init = values.init as string | undefined;
   if (init !== undefined) {
-    if (meta.tokenizer === null) {
+    if (meta.tokenizer === null || meta.tokenizer.startsWith("bpe:")) {
       throw new CliError("--init needs --tokenizer FILE (the model's tokenizer.bin, copied beside --out)");
     }
     const model = await loadModel(init, { tokenizer: meta.tokenizer, backend: new CpuBackend() });
@@ -135,11 +142,11 @@ async function ropeFor(values: Record<string, unknown>, spec: RopeSpec, seqLen: 
 async function newTrainer(
   values: Record<string, unknown>,
   steps: number,
-  meta: DataMeta,
+  src: DataSource,
   tok: TrainingTokenizer,
 ): Promise<{ trainer: Trainer; context: number }> {
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
-  const { weights, spec } = await startingPoint(values, meta, tok, seqLen);
+  const { weights, spec } = await startingPoint(values, src, tok, seqLen);
   const lr = learningRateFlag(values.lr);
   const warmup = positiveInt("--warmup", values.warmup) ?? Math.max(1, Math.min(100, Math.floor(steps / 10)));
   const options: TrainOptions = {
@@ -152,41 +159,90 @@ async function newTrainer(
   };
   let longRope: RopeApply | undefined;
   if (values.mixed) {
-    const longSeq = positiveInt("--long-seq", values["long-seq"]) ?? 4 * seqLen;
-    options.long = { seqLen: longSeq, windows: positiveInt("--long-windows", values["long-windows"]) ?? 1 };
+    const longSeq = longSeqFlag(values, seqLen);
+    options.long = {
+      seqLen: longSeq,
+      windows: positiveInt("--long-windows", values["long-windows"]) ?? 1,
+      shortRope: values["rescale-short"] ? "rescaled" : "original",
+    };
     longRope = await ropeFor(values, spec, longSeq);
-  } else if (values.strategy !== undefined || values.param !== undefined || values.target !== undefined) {
-    throw new CliError("--strategy, --param and --target set the long windows' RoPE: add --mixed");
+  } else if (
+    values.strategy !== undefined || values.param !== undefined || values.target !== undefined ||
+    values["rescale-short"] || values["long-filler"] !== undefined
+  ) {
+    throw new CliError(
+      "--strategy, --param, --target, --long-filler and --rescale-short set the long windows: add --mixed",
+    );
   }
-  const data = new DocumentStream(await documents(meta, tok));
-  const trainer = new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope);
+  const { docAt, longDocAt } = await sourceDocuments(src, tok);
+  const data = new DocumentStream(docAt);
+  const longData = longDocAt && new DocumentStream(longDocAt);
+  const trainer = new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope, longData);
   return { trainer, context: spec.originalContext };
 }
 
-await runCommand(async () => {
-  const values = parseFlags(Deno.args, {
-    out: { type: "string" },
-    config: { type: "string" },
-    steps: { type: "string" },
-    seq: { type: "string" },
-    batch: { type: "string" },
-    accum: { type: "string" },
-    lr: { type: "string" },
-    warmup: { type: "string" },
-    data: { type: "string" },
-    seed: { type: "string" },
-    tokenizer: { type: "string" },
-    init: { type: "string" },
-    mixed: { type: "boolean" },
-    "long-seq": { type: "string" },
-    "long-windows": { type: "string" },
-    ...STRATEGY_OPTIONS,
-    "checkpoint-every": { type: "string" },
-    "no-doc-masks": { type: "boolean" },
-    resume: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) return console.log(USAGE);
+function longSeqFlag(values: Record<string, unknown>, seqLen: number): number {
+  return positiveInt("--long-seq", values["long-seq"]) ?? 4 * seqLen;
+}
+
+/** The options `deno task train` accepts (`deno task finetune` translates its own into these). */
+export const TRAIN_OPTIONS = {
+  out: { type: "string" },
+  config: { type: "string" },
+  steps: { type: "string" },
+  seq: { type: "string" },
+  batch: { type: "string" },
+  accum: { type: "string" },
+  lr: { type: "string" },
+  warmup: { type: "string" },
+  data: { type: "string" },
+  corpus: { type: "string" },
+  filler: { type: "string" },
+  seed: { type: "string" },
+  tokenizer: { type: "string" },
+  init: { type: "string" },
+  mixed: { type: "boolean" },
+  "long-seq": { type: "string" },
+  "long-windows": { type: "string" },
+  "long-filler": { type: "string" },
+  "rescale-short": { type: "boolean" },
+  ...STRATEGY_OPTIONS,
+  "checkpoint-every": { type: "string" },
+  "no-doc-masks": { type: "boolean" },
+  resume: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The data flags as a {@linkcode DataSource}. */
+function dataSource(values: Record<string, unknown>): DataSource {
+  const corpus = (values.corpus as string | undefined) ?? "stories";
+  if (!(CORPORA as readonly string[]).includes(corpus)) {
+    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
+  }
+  if (values.data !== undefined && values.corpus !== undefined) {
+    throw new CliError("give --data or --corpus, not both");
+  }
+  const generatedLong = values.mixed && values.data === undefined;
+  const seqLen = positiveInt("--seq", values.seq) ?? 256;
+  const sentences = (tokens: number) => Math.max(1, Math.round(tokens / 12));
+  return {
+    data: (values.data as string | undefined) ?? null,
+    corpus: corpus as CorpusName,
+    seed: positiveInt("--seed", values.seed) ?? 1,
+    filler: rangeFlag("--filler", values.filler, corpus === "facts" ? [0, 16] : [2, 20]),
+    longFiller: generatedLong
+      ? rangeFlag("--long-filler", values["long-filler"], [
+        sentences(seqLen),
+        sentences(longSeqFlag(values, seqLen)),
+      ])
+      : undefined,
+    tokenizer: (values.tokenizer as string | undefined) ?? null,
+  };
+}
+
+/** Runs `deno task train` with parsed flags. */
+export async function train(values: Record<string, unknown>, usage = USAGE): Promise<void> {
+  if (values.help) return console.log(usage);
   const out = required(values, "out");
   const ckptPath = `${out}.ckpt`;
   const steps = positiveInt("--steps", values.steps) ?? 200;
@@ -195,31 +251,31 @@ await runCommand(async () => {
   if (values.resume) {
     const ck = decodeCheckpoint(await Deno.readFile(ckptPath), ckptPath);
     meta = ck.header.meta as unknown as RunMeta;
-    tok = await trainingTokenizer(meta.tokenizer);
-    trainer = Trainer.resume(ck, await documents(meta, tok));
+    meta.corpus ??= "stories"; // checkpoints written before there was a choice
+    meta.filler ??= [2, 20];
+    tok = await sourceTokenizer(meta);
+    const { docAt, longDocAt } = await sourceDocuments(meta, tok);
+    trainer = Trainer.resume(ck, docAt, longDocAt);
     console.error(`resumed ${ckptPath} at step ${trainer.step}`);
   } else {
-    const data: DataMeta = {
-      data: (values.data as string | undefined) ?? null,
-      seed: positiveInt("--seed", values.seed) ?? 1,
-      tokenizer: (values.tokenizer as string | undefined) ?? null,
-    };
-    tok = await trainingTokenizer(data.tokenizer);
-    const started = await newTrainer(values, steps, data, tok);
+    const src = dataSource(values);
+    tok = await sourceTokenizer(src);
+    const started = await newTrainer(values, steps, src, tok);
     trainer = started.trainer;
-    meta = { ...data, context: started.context };
+    meta = { ...src, context: started.context };
   }
   await Deno.mkdir(dirname(out) || ".", { recursive: true });
   const save = () => writeAtomic(ckptPath, encodeCheckpoint(trainer.checkpoint({ ...meta })));
   const c = trainer.weights.config;
   const { batchSize, accumulation, seqLen, long } = trainer.opts;
   const longNote = long
-    ? ` + ${long.windows * accumulation}×${long.seqLen} long (full attention, rescaled RoPE)`
+    ? ` + ${long.windows * accumulation}×${long.seqLen} long (full attention, rescaled RoPE${
+      long.shortRope === "rescaled" ? " also on the short windows" : ""
+    })`
     : "";
-  const source = meta.data ?? "generated stories";
   console.error(
-    `training ${c.nLayers}×${c.dim} (${c.nHeads} heads, ${c.nKvHeads} kv) on ${source}, ` +
-      `${batchSize * accumulation}×${seqLen}${longNote} tokens per step`,
+    `training ${c.nLayers}×${c.dim} (${c.nHeads} heads, ${c.nKvHeads} kv, vocab ${c.vocabSize}) on ` +
+      `${describeSource(meta)}, ${batchSize * accumulation}×${seqLen}${longNote} tokens per step`,
   );
   const started = performance.now(), firstStep = trainer.step;
   let tokens = 0;
@@ -247,4 +303,6 @@ await runCommand(async () => {
     `${trainer.step - firstStep} steps, ${tokens} tokens in ${seconds.toFixed(1)}s ` +
       `(${(tokens / Math.max(seconds, 1e-9)).toFixed(0)} tok/s); wrote ${out}, ${join(dir, "loss.svg")}`,
   );
-});
+}
+
+if (import.meta.main) await runCommand(() => train(parseFlags(Deno.args, TRAIN_OPTIONS)));

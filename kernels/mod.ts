@@ -29,7 +29,25 @@ export { createGpu, getGpu, type GpuContext, type HostArray, readBuffer, upload 
 export { encodeMatmul, type MatmulArgs } from "./gpu/matmul.ts";
 export { type AttentionArgs, encodeAttention } from "./gpu/attention.ts";
 export { encodeAdd, encodeEmbed, encodeRmsnorm, encodeRope, encodeSwiglu } from "./gpu/elementwise.ts";
-export { encodeLogitsNll, type LogitsNllArgs, vocabChunk } from "./gpu/logits.ts";
+export {
+  encodeLogitsNll,
+  encodeNllFinish,
+  encodeNllFold,
+  type LogitsNllArgs,
+  vocabChunk,
+} from "./gpu/logits.ts";
+export {
+  embedBackwardIndex,
+  encodeEmbedBackward,
+  encodeLogitsNllBackward,
+  encodeMatmulBackward,
+  encodeRmsnormBackward,
+  encodeRopeBackward,
+  encodeSwigluBackward,
+  type LogitsNllBackwardArgs,
+  type MatmulBackwardArgs,
+} from "./gpu/backward.ts";
+export { type AttentionBackwardArgs, encodeAttentionBackward } from "./gpu/attention_backward.ts";
 export {
   runAdd,
   runAttention,
@@ -41,3 +59,13 @@ export {
   runRope,
   runSwiglu,
 } from "./gpu/run.ts";
+export {
+  runAttentionBackward,
+  runBackward,
+  runEmbedBackward,
+  runLogitsNllBackward,
+  runMatmulBackward,
+  runRmsnormBackward,
+  runRopeBackward,
+  runSwigluBackward,
+} from "./gpu/run_backward.ts";

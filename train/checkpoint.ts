@@ -22,6 +22,8 @@ export interface CheckpointHeader {
   tied: boolean;
   step: number;
   position: StreamPosition;
+  /** The long-document stream's position, for runs that have one. */
+  longPosition?: StreamPosition;
   losses: number[];
   options: TrainOptions;
   /** RoPE the run trains with (the short windows' when mixed). */

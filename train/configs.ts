@@ -25,10 +25,15 @@ function config(dim: number, nLayers: number, nHeads: number, nKvHeads: number):
   };
 }
 
-/** Named sizes: tiny trains in minutes on a CPU, small in an hour or so. */
+/**
+ * Named sizes: tiny trains in minutes on a CPU, small and default in under an hour. `default` is the
+ * size of ropekit's default model (models/ropekit-facts-1M): head_dim 32, so RoPE has 16 frequency
+ * pairs (stories260K has 4), and GQA with 2 KV heads.
+ */
 export const MODEL_CONFIGS: Record<string, LlamaConfig> = {
   tiny: config(64, 2, 4, 2),
   small: config(128, 4, 8, 4),
+  default: config(128, 4, 4, 2),
 };
 
 /**

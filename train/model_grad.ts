@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { embedRef, rmsnormRef, type RopeApply, ropeRef, swigluRef } from "../kernels/cpu/mod.ts";
+import { embedRef, rmsnormRef, type RopeApply, ropeRef } from "../kernels/cpu/mod.ts";
 import type { LayerWeights, LlamaConfig, LlamaWeights } from "../model/config.ts";
 import { embedBackward, rmsnormBackward, ropeBackward } from "./backward/mod.ts";
 import { type TrainEngine, type TrainOps, trainOps } from "./ops.ts";

@@ -5,7 +5,8 @@
  *
  * With `long` set, every micro-batch also holds long windows, as LongRoPE2's mixed context window
  * training does: the short windows keep per-document masks and the original RoPE, the long ones
- * attend fully under the rescaled RoPE given as `longRope`.
+ * attend fully under the rescaled RoPE given as `longRope`, drawn from their own stream of long
+ * documents (`longData`) when one is given.
  *
  * @module
  */
@@ -30,8 +31,12 @@ export interface TrainOptions {
   adamw: AdamWOptions;
   /** Per-document attention masks and restarting positions for packed documents. */
   documentMasks: boolean;
-  /** Long windows per micro-batch (full attention, the trainer's `longRope`), for mixed training. */
-  long?: { seqLen: number; windows: number };
+  /**
+   * Long windows per micro-batch (full attention, the trainer's `longRope`), for LongRoPE2's mixed
+   * context window training. `shortRope: "rescaled"` is the ablation without mixing: the short windows
+   * take the rescaled RoPE too (default "original": the model's own RoPE).
+   */
+  long?: { seqLen: number; windows: number; shortRope?: "original" | "rescaled" };
 }
 
 /** What one step reports. */
@@ -57,6 +62,7 @@ export class Trainer {
     readonly rope: RopeApply,
     readonly opts: TrainOptions,
     readonly longRope?: RopeApply,
+    readonly longData?: DocumentStream,
   ) {
     if (opts.long && !longRope) throw new RangeError("TrainOptions.long needs a longRope");
     this.optimizer = new AdamW(parameterList(weights), decayMask(weights), opts.adamw);
@@ -73,12 +79,13 @@ export class Trainer {
   microBatch(): TrainWindow[] {
     const { seqLen, batchSize, documentMasks, long } = this.opts;
     const bos = this.weights.config.bosId;
+    const shortRope = long?.shortRope === "rescaled" ? this.longRope! : this.rope;
     const windows = Array.from(
       { length: batchSize },
-      () => makeWindow(this.data.next(seqLen), this.rope, bos, documentMasks),
+      () => makeWindow(this.data.next(seqLen), shortRope, bos, documentMasks),
     );
     for (let i = 0; i < (long?.windows ?? 0); i++) {
-      windows.push({ tokens: this.data.next(long!.seqLen), rope: this.longRope! });
+      windows.push({ tokens: (this.longData ?? this.data).next(long!.seqLen), rope: this.longRope! });
     }
     return windows;
   }
@@ -108,6 +115,7 @@ export class Trainer {
         tied: this.weights.classifier === this.weights.embedding,
         step: this.step,
         position: { ...this.data.position },
+        longPosition: this.longData && { ...this.longData.position },
         losses: [...this.losses],
         options: this.opts,
         rope: ropeToJson(this.rope),
@@ -120,15 +128,25 @@ export class Trainer {
     };
   }
 
-  /** Rebuilds a run from a checkpoint over the same documents. */
-  static resume(ck: Checkpoint, docAt: (i: number) => Int32Array): Trainer {
+  /** Rebuilds a run from a checkpoint over the same documents (and long documents, if it had them). */
+  static resume(
+    ck: Checkpoint,
+    docAt: (i: number) => Int32Array,
+    longDocAt?: (i: number) => Int32Array,
+  ): Trainer {
     const h = ck.header;
     const weights = initWeights(h.config, { seed: 0, tied: h.tied, std: 0 });
     parameterList(weights).forEach((p, i) => p.set(ck.params[i]));
     const data = new DocumentStream(docAt);
     data.position = { ...h.position };
     const longRope = h.longRope && ropeFromJson(h.longRope);
-    const t = new Trainer(weights, data, ropeFromJson(h.rope), h.options, longRope);
+    let longData: DocumentStream | undefined;
+    if (h.longPosition) {
+      if (!longDocAt) throw new RangeError("this checkpoint has a long-document stream: pass its documents");
+      longData = new DocumentStream(longDocAt);
+      longData.position = { ...h.longPosition };
+    }
+    const t = new Trainer(weights, data, ropeFromJson(h.rope), h.options, longRope, longData);
     t.optimizer.m.forEach((m, i) => m.set(ck.m[i]));
     t.optimizer.v.forEach((v, i) => v.set(ck.v[i]));
     t.optimizer.step = h.step;

@@ -17,7 +17,7 @@ const WG = 64;
 const MAX_X = 65535;
 
 /** WGSL prelude: `i` = flat invocation index over the 2-D grid, `n` = item count (shape.x). */
-const HEAD = (bindings: string) => `
+export const HEAD = (bindings: string) => `
 ${bindings}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -25,7 +25,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= shape.x) { return; }`;
 
 /** Binds `buffers` in order and dispatches `n` invocations of the pipeline. */
-function dispatch(
+export function dispatch(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
   label: string,
@@ -48,11 +48,14 @@ function dispatch(
   pass.end();
 }
 
-const rw = (i: number, name: string, type = "f32") =>
+/** WGSL declaration of a read_write storage array at binding `i`. */
+export const rw = (i: number, name: string, type = "f32") =>
   `@group(0) @binding(${i}) var<storage, read_write> ${name}: array<${type}>;`;
-const ro = (i: number, name: string, type = "f32") =>
+/** WGSL declaration of a read-only storage array at binding `i`. */
+export const ro = (i: number, name: string, type = "f32") =>
   `@group(0) @binding(${i}) var<storage, read> ${name}: array<${type}>;`;
-const uni = (i: number) => `@group(0) @binding(${i}) var<uniform> shape: vec4<u32>;`;
+/** WGSL declaration of the `shape` uniform (vec4<u32>) at binding `i`. */
+export const uni = (i: number) => `@group(0) @binding(${i}) var<uniform> shape: vec4<u32>;`;
 
 /** out[i] = a[i] + b[i] for n elements (out may be a or b: each element is read before written). */
 export function encodeAdd(

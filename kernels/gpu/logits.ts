@@ -96,6 +96,35 @@ function pass(
 }
 
 /**
+ * Folds one chunk of logits ([T][N], vocabulary rows c0..c0+N) into `state` ([T] vec4: running max,
+ * sum of exp, target logit); the chunk with c0 = 0 starts the state afresh.
+ */
+export function encodeNllFold(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  logits: GPUBuffer,
+  targets: GPUBuffer,
+  state: GPUBuffer,
+  T: number,
+  N: number,
+  c0: number,
+): void {
+  const shape = ctx.uniform([T, N, c0, c0 === 0 ? 1 : 0]);
+  pass(ctx, enc, "nll fold", FOLD, [logits, targets, state, shape], T);
+}
+
+/** nll[t] = max + log(sum) − target logit from a folded `state` (see {@linkcode encodeNllFold}). */
+export function encodeNllFinish(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  state: GPUBuffer,
+  nll: GPUBuffer,
+  T: number,
+): void {
+  pass(ctx, enc, "nll finish", FINISH, [state, nll, ctx.uniform([T, 0, 0, 0])], T);
+}
+
+/**
  * Records the chunked NLL into `enc`. Scratch buffers come from the context's pool and go back to it
  * when `done()` is called after the submission completes.
  */
@@ -107,10 +136,9 @@ export function encodeLogitsNll(ctx: GpuContext, enc: GPUCommandEncoder, a: Logi
   for (let c0 = 0; c0 < V; c0 += C) {
     const N = Math.min(C, V - c0);
     encodeMatmul(ctx, enc, { x: a.hidden, w: a.wcls, out: logits, T, K: D, N, wOffset: c0 * D * 4 });
-    const shape = ctx.uniform([T, N, c0, c0 === 0 ? 1 : 0]);
-    pass(ctx, enc, "nll fold", FOLD, [logits, a.targets, state, shape], T);
+    encodeNllFold(ctx, enc, logits, a.targets, state, T, N, c0);
   }
-  pass(ctx, enc, "nll finish", FINISH, [state, a.nll, ctx.uniform([T, 0, 0, 0])], T);
+  encodeNllFinish(ctx, enc, state, a.nll, T);
   return {
     done() {
       ctx.release(logits);

@@ -1,0 +1,254 @@
+/**
+ * Host-array wrappers of the backward kernels, for tests and one-off use: upload the inputs and the
+ * initial gradients, encode one backward op, submit, read every gradient back, free the buffers.
+ * Arguments follow the CPU references in `train/backward/`, but the gradients passed in are initial
+ * values (not modified); the accumulated gradients are returned.
+ *
+ * @module
+ */
+import { type GpuContext, type HostArray, readBuffer, upload } from "./context.ts";
+import { documentStarts } from "../cpu/attention.ts";
+import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../rope_apply.ts";
+import {
+  embedBackwardIndex,
+  encodeEmbedBackward,
+  encodeLogitsNllBackward,
+  encodeMatmulBackward,
+  encodeRmsnormBackward,
+  encodeRopeBackward,
+  encodeSwigluBackward,
+} from "./backward.ts";
+import { encodeAttentionBackward } from "./attention_backward.ts";
+
+type F32 = Float32Array<ArrayBuffer>;
+
+/**
+ * Uploads `inputs` and `grads` (initial values), lets `encode` record work on them, returns the
+ * `grads` buffers read back. `encode` may return scratch to release after the submission.
+ */
+export async function runBackward(
+  ctx: GpuContext,
+  inputs: (HostArray | undefined)[],
+  grads: F32[],
+  encode: (
+    enc: GPUCommandEncoder,
+    ins: (GPUBuffer | undefined)[],
+    outs: GPUBuffer[],
+  ) => { done(): void } | void,
+): Promise<Float32Array[]> {
+  const ins = inputs.map((a) => a && upload(ctx, a));
+  const outs = grads.map((g) => upload(ctx, g));
+  try {
+    const enc = ctx.device.createCommandEncoder();
+    const scratch = encode(enc, ins, outs);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.checkErrors();
+    const back = [];
+    for (let i = 0; i < outs.length; i++) {
+      back.push(new Float32Array(await readBuffer(ctx, outs[i], grads[i].byteLength)));
+    }
+    scratch?.done();
+    return back;
+  } finally {
+    ins.forEach((b) => b?.destroy());
+    outs.forEach((b) => b.destroy());
+  }
+}
+
+/** GPU matmul backward: returns dx (when given), dW, dBias (when given), accumulated. */
+export async function runMatmulBackward(
+  ctx: GpuContext,
+  dx: F32 | undefined,
+  dW: F32,
+  dBias: F32 | undefined,
+  dOut: F32,
+  x: F32,
+  w: F32,
+  T: number,
+  K: number,
+  N: number,
+): Promise<{ dx?: Float32Array; dW: Float32Array; dBias?: Float32Array }> {
+  const grads = [dW, ...(dx ? [dx] : []), ...(dBias ? [dBias] : [])];
+  const [gW, ...rest] = await runBackward(
+    ctx,
+    [dOut, x, w],
+    grads,
+    (enc, [bo, bx, bw], outs) =>
+      encodeMatmulBackward(ctx, enc, {
+        dOut: bo!,
+        x: bx!,
+        w: bw!,
+        dW: outs[0],
+        dx: dx ? outs[1] : undefined,
+        dBias: dBias ? outs[dx ? 2 : 1] : undefined,
+        T,
+        K,
+        N,
+      }),
+  );
+  return { dW: gW, dx: dx ? rest[0] : undefined, dBias: dBias ? rest[dx ? 1 : 0] : undefined };
+}
+
+/** GPU RMSNorm backward: returns dx and dWeight, accumulated. */
+export async function runRmsnormBackward(
+  ctx: GpuContext,
+  dx: F32,
+  dWeight: F32,
+  dOut: F32,
+  x: F32,
+  weight: F32,
+  T: number,
+  D: number,
+  eps: number,
+): Promise<{ dx: Float32Array; dWeight: Float32Array }> {
+  const [gx, gw] = await runBackward(
+    ctx,
+    [dOut, x, weight],
+    [dx, dWeight],
+    (enc, [bo, bx, bw], [ox, ow]) =>
+      encodeRmsnormBackward(ctx, enc, { dx: ox, dWeight: ow, dOut: bo!, x: bx!, weight: bw!, T, D, eps }),
+  );
+  return { dx: gx, dWeight: gw };
+}
+
+/** GPU embedding backward: returns dTable (V rows of D) with dOut scattered into it. */
+export async function runEmbedBackward(
+  ctx: GpuContext,
+  dTable: F32,
+  dOut: F32,
+  tokens: ArrayLike<number>,
+  D: number,
+): Promise<Float32Array> {
+  const { index, rows } = embedBackwardIndex(tokens, dTable.length / D);
+  const [g] = await runBackward(
+    ctx,
+    [dOut, index],
+    [dTable],
+    (enc, [bo, bi], [ot]) => encodeEmbedBackward(ctx, enc, { dTable: ot, dOut: bo!, index: bi!, rows, D }),
+  );
+  return g;
+}
+
+/** GPU RoPE backward: returns the input gradient for the output gradient `d` (not modified). */
+export async function runRopeBackward(
+  ctx: GpuContext,
+  d: F32,
+  T: number,
+  nHeads: number,
+  headDim: number,
+  p: RopeApply,
+): Promise<Float32Array> {
+  checkRopeApply(p, headDim, T);
+  const shape = { T, nHeads, headDim, rotaryDim: p.rotaryDim, pairing: p.pairing };
+  const [g] = await runBackward(
+    ctx,
+    [ropeCosSinTable(p, T)],
+    [d],
+    (enc, [cs], [od]) => encodeRopeBackward(ctx, enc, od, cs!, shape),
+  );
+  return g;
+}
+
+/** GPU attention backward: returns dq, dk, dv, accumulated. */
+export async function runAttentionBackward(
+  ctx: GpuContext,
+  dq: F32,
+  dk: F32,
+  dv: F32,
+  dOut: F32,
+  q: F32,
+  k: F32,
+  v: F32,
+  out: F32,
+  T: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+  opts: { softmaxScale?: number; docStarts?: Int32Array } = {},
+): Promise<{ dq: Float32Array; dk: Float32Array; dv: Float32Array }> {
+  const starts = opts.docStarts && documentStarts(T, opts.docStarts) as Int32Array<ArrayBuffer>;
+  const [gq, gk, gv] = await runBackward(
+    ctx,
+    [dOut, q, k, v, out, starts],
+    [dq, dk, dv],
+    (enc, [bo, bq, bk, bv, bout, bs], [oq, ok, ov]) =>
+      encodeAttentionBackward(ctx, enc, {
+        dq: oq,
+        dk: ok,
+        dv: ov,
+        dOut: bo!,
+        q: bq!,
+        k: bk!,
+        v: bv!,
+        out: bout!,
+        T,
+        nHeads,
+        nKvHeads,
+        headDim,
+        softmaxScale: opts.softmaxScale,
+        rowStart: bs,
+      }),
+  );
+  return { dq: gq, dk: gk, dv: gv };
+}
+
+/** GPU SwiGLU backward: returns dGate and dUp, accumulated. */
+export async function runSwigluBackward(
+  ctx: GpuContext,
+  dGate: F32,
+  dUp: F32,
+  dOut: F32,
+  gate: F32,
+  up: F32,
+): Promise<{ dGate: Float32Array; dUp: Float32Array }> {
+  const n = gate.length;
+  const [gg, gu] = await runBackward(
+    ctx,
+    [dOut, gate, up],
+    [dGate, dUp],
+    (enc, [bo, bg, bu], [og, ou]) =>
+      encodeSwigluBackward(ctx, enc, { dGate: og, dUp: ou, dOut: bo!, gate: bg!, up: bu!, n }),
+  );
+  return { dGate: gg, dUp: gu };
+}
+
+/** GPU LM head + NLL backward: returns nll and dHidden, dWcls accumulated (`chunk`: vocabulary rows per chunk). */
+export async function runLogitsNllBackward(
+  ctx: GpuContext,
+  dHidden: F32,
+  dWcls: F32,
+  hidden: F32,
+  wcls: F32,
+  targets: Int32Array<ArrayBuffer>,
+  T: number,
+  D: number,
+  V: number,
+  lossScale: number,
+  chunk?: number,
+): Promise<{ nll: Float32Array; dHidden: Float32Array; dWcls: Float32Array }> {
+  for (let t = 0; t < T; t++) {
+    if (!(targets[t] >= 0 && targets[t] < V)) {
+      throw new RangeError(`target ${targets[t]} at ${t} is outside [0, ${V})`);
+    }
+  }
+  const [nll, gh, gw] = await runBackward(
+    ctx,
+    [hidden, wcls, targets],
+    [new Float32Array(T), dHidden, dWcls],
+    (enc, [bh, bw, bt], [on, oh, ow]) =>
+      encodeLogitsNllBackward(ctx, enc, {
+        hidden: bh!,
+        wcls: bw!,
+        targets: bt!,
+        nll: on,
+        dHidden: oh,
+        dWcls: ow,
+        T,
+        D,
+        V,
+        lossScale,
+        chunk,
+      }),
+  );
+  return { nll, dHidden: gh, dWcls: gw };
+}

@@ -1,0 +1,80 @@
+/**
+ * What a training run reads, as a small JSON-able description stored in its checkpoints, so a resumed
+ * run rebuilds exactly the same documents and tokenizer: a text file or a generated corpus, the seed,
+ * the tokenizer (byte-level, a llama2.c `tokenizer.bin`, or a BPE trained on the corpus), and for
+ * mixed context window training a second stream of long documents.
+ *
+ * @module
+ */
+import { trainBpe } from "./bpe.ts";
+import { tokenizedDocuments } from "./data.ts";
+import { factDocument } from "./fact_corpus.ts";
+import { story } from "./story_corpus.ts";
+import { type TrainingTokenizer, trainingTokenizer } from "./tokenizer_file.ts";
+
+/** The generated corpora: `stories` (one fact triple per story), `facts` (pets and magic numbers). */
+export const CORPORA = ["facts", "stories"] as const;
+export type CorpusName = typeof CORPORA[number];
+
+/** A run's data. */
+export interface DataSource {
+  /** A text file (documents separated by blank lines), or null for a generated corpus. */
+  data: string | null;
+  corpus: CorpusName;
+  seed: number;
+  /** Filler sentences per generated document (short stream). */
+  filler: [number, number];
+  /** Filler sentences per long document (the long stream of mixed training); absent: no long stream. */
+  longFiller?: [number, number];
+  /** null: bytes; "bpe:N": an N-piece BPE trained on the corpus's first 3,000 documents; else a file. */
+  tokenizer: string | null;
+}
+
+/** Documents the BPE of a `bpe:N` tokenizer is trained on. */
+const BPE_DOCS = 3000;
+
+/** Seed offset of the long-document stream, so long documents are not the short ones stretched. */
+const LONG_SEED = 0x10f9;
+
+/** Generated document `i` of the corpus with `filler` sentences. */
+function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
+  return src.corpus === "facts"
+    ? (i) => factDocument(seed, i, { filler })
+    : (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
+}
+
+/** The run's tokenizer. */
+export async function sourceTokenizer(src: DataSource): Promise<TrainingTokenizer> {
+  const bpe = src.tokenizer?.match(/^bpe:(\d+)$/);
+  if (bpe) {
+    const text = src.data === null
+      ? Array.from({ length: BPE_DOCS }, (_, i) => generated(src, src.seed, src.filler)(i))
+      : [await Deno.readTextFile(src.data)];
+    return trainBpe(text, Number(bpe[1]));
+  }
+  return await trainingTokenizer(src.tokenizer);
+}
+
+/** The run's documents as token ids (BOS first), and its long documents when it has a long stream. */
+export async function sourceDocuments(
+  src: DataSource,
+  tok: TrainingTokenizer,
+): Promise<{ docAt: (i: number) => Int32Array; longDocAt?: (i: number) => Int32Array }> {
+  if (src.data !== null) {
+    const docs = (await Deno.readTextFile(src.data)).split(/\n\s*\n/).map((d) => d.trim()).filter((d) => d);
+    if (docs.length === 0) throw new RangeError(`${src.data}: no text`);
+    // Long windows of a text file run over consecutive documents of the same stream.
+    return { docAt: tokenizedDocuments((i) => docs[i % docs.length], tok.tokenizer) };
+  }
+  const docAt = tokenizedDocuments(generated(src, src.seed, src.filler), tok.tokenizer);
+  const longDocAt = src.longFiller &&
+    tokenizedDocuments(generated(src, src.seed + LONG_SEED, src.longFiller), tok.tokenizer);
+  return { docAt, longDocAt };
+}
+
+/** A one-line description for progress output. */
+export function describeSource(src: DataSource): string {
+  if (src.data !== null) return src.data;
+  const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
+  return `generated ${src.corpus} (seed ${src.seed}, ${src.filler.join("–")} filler sentences${long})`;
+}

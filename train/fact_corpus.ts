@@ -1,0 +1,183 @@
+/**
+ * A generated corpus whose documents need their whole length: facts (a pet's name, a magic number)
+ * are stated at random places and asked for at the end, after filler of a chosen length. A model
+ * trained on it must look back as far as its window reaches, which is what context extension needs
+ * to show (stories260K barely uses distant context). The fact and question sentences include the
+ * exact forms of ropekit's needle templates (`eval/templates/story-pet.json`, `magic-number.json`), so
+ * the needle tests measure the skill the model was trained for; filler never states a fact.
+ *
+ * Document `i` of a seed depends only on (seed, i, options): a data position is an index and offset.
+ *
+ * @module
+ */
+import { createRng, type Rng } from "../util/random.ts";
+
+/** The story-pet template's owners, animals and names come first; the rest widen the choice. */
+const OWNERS = [
+  "Lily",
+  "Tom",
+  "Sue",
+  "Ben",
+  "Anna",
+  "Sam",
+  "Mia",
+  "Max",
+  "Zoe",
+  "Leo",
+  "Emma",
+  "Jack",
+  "Nina",
+  "Finn",
+];
+const ANIMALS = ["dog", "cat", "bird", "fish", "bunny", "frog", "turtle", "pony", "duck", "mouse"];
+const PET_NAMES = [
+  "Spot",
+  "Fluffy",
+  "Buddy",
+  "Coco",
+  "Bella",
+  "Rex",
+  "Daisy",
+  "Lucky",
+  "Pip",
+  "Bubbles",
+  "Bolt",
+  "Ginger",
+  "Pepper",
+  "Rosie",
+  "Shadow",
+  "Sunny",
+  "Oscar",
+  "Milo",
+  "Luna",
+  "Ziggy",
+];
+/** The magic-number template's keys first. */
+const KEYS = [
+  "wandering-age",
+  "silent-river",
+  "amber-forest",
+  "quiet-storm",
+  "golden-field",
+  "hollow-moon",
+  "bright-sky",
+  "old-bridge",
+  "red-apple",
+  "lost-key",
+  "deep-lake",
+  "tall-tower",
+];
+const PLACES = [
+  "the park",
+  "the river",
+  "the garden",
+  "the forest",
+  "the beach",
+  "the town",
+  "the hill",
+  "the farm",
+];
+const FEELINGS = ["happy", "sleepy", "hungry", "brave", "curious", "excited", "calm", "proud"];
+const THINGS = ["ball", "kite", "hat", "box", "cup", "book", "boat", "drum", "shell", "leaf"];
+const COLORS = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "white"];
+const FOODS = ["bread", "apples", "soup", "cake", "rice", "berries", "cheese"];
+const PEOPLE = ["a girl", "a boy", "an old man", "a little baby", "a kind woman", "the teacher", "a farmer"];
+
+/** Filler: everyday sentences that never name a pet or a number, so they cannot answer a question. */
+const FILLER: ((r: Rng) => string)[] = [
+  (r) => `The sun was warm over ${r.pick(PLACES)}.`,
+  (r) => `${cap(r.pick(PEOPLE))} walked to ${r.pick(PLACES)} and felt ${r.pick(FEELINGS)}.`,
+  (r) => `Some children sang a song near ${r.pick(PLACES)}.`,
+  (r) => `The wind moved the leaves, and everyone felt ${r.pick(FEELINGS)}.`,
+  (r) => `Later they looked at the clouds above ${r.pick(PLACES)}.`,
+  (r) => `${cap(r.pick(PEOPLE))} found a ${r.pick(COLORS)} ${r.pick(THINGS)} on the ground.`,
+  () => `It started to rain for a little while, then the sky was clear again.`,
+  (r) => `They ate some ${r.pick(FOODS)} and drank ${r.pick(["milk", "water", "juice", "tea"])}.`,
+  (r) => `${cap(r.pick(PEOPLE))} smiled and said hello to ${r.pick(PEOPLE)}.`,
+  (r) => `A ${r.pick(FEELINGS)} ${r.pick(ANIMALS)} ran past a tall tree.`,
+  (r) => `At ${r.pick(PLACES)}, ${r.pick(PEOPLE)} played with a ${r.pick(THINGS)}.`,
+  (r) => `The day was long, and ${r.pick(PEOPLE)} took a nap under a tree.`,
+  (r) => `${cap(r.pick(PEOPLE))} counted the birds and laughed.`,
+  (r) => `There was a ${r.pick(COLORS)} flower next to the path to ${r.pick(PLACES)}.`,
+  (r) => `Everyone helped to carry the ${r.pick(FOODS)} home.`,
+  () => `The stars came out one by one, and the night was quiet.`,
+];
+
+function cap(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+/** Options of {@linkcode factDocument}. */
+export interface FactCorpusOptions {
+  /** Filler sentences per document: uniform in [min, max]. Default [0, 18]. */
+  filler?: [number, number];
+  /** Pet facts per document: uniform in [min, max]. Default [1, 3]. */
+  pets?: [number, number];
+  /** Probability that a document also hides a magic number. Default 0.5. */
+  numberChance?: number;
+}
+
+/** k distinct picks from `items`. */
+function distinct<T>(r: Rng, items: readonly T[], k: number): T[] {
+  const pool = [...items];
+  return Array.from({ length: k }, () => pool.splice(r.int(pool.length), 1)[0]);
+}
+
+/** A fact: its statement, and its question with the answer (asked on a new line at the end). */
+interface Fact {
+  statement: string;
+  question: string;
+}
+
+function petFact(r: Rng, owner: string, animal: string, name: string): Fact {
+  const statement = r.chance(0.6)
+    ? `${owner} had a pet ${animal}. The ${animal} was named ${name}.` // the story-pet needle
+    : `${owner} had a ${animal} called ${name}.`;
+  const question = r.chance(0.6)
+    ? `${owner} loved the pet ${animal} very much. The name of the ${animal} was ${name}.` // its question
+    : `What was the name of the ${animal} that ${owner} had? It was ${name}.`;
+  return { statement, question };
+}
+
+function numberFact(r: Rng, key: string): Fact {
+  const number = String(1_000_000 + r.int(9_000_000));
+  return {
+    statement: `One of the special magic numbers for ${key} is: ${number}.`,
+    question: `What is the special magic number for ${key} mentioned in the provided text? ` +
+      `The special magic number for ${key} mentioned in the provided text is ${number}.`,
+  };
+}
+
+/**
+ * Document `index` of corpus `seed`: facts at random places among the filler sentences, then one
+ * question per fact (in random order), each on its own line.
+ */
+export function factDocument(seed: number, index: number, opts: FactCorpusOptions = {}): string {
+  const r = createRng((seed ^ Math.imul(index + 1, 0x2545f491)) | 0);
+  const [fLo, fHi] = opts.filler ?? [0, 18], [pLo, pHi] = opts.pets ?? [1, 3];
+  const pets = pLo + r.int(pHi - pLo + 1);
+  const owners = distinct(r, OWNERS, pets), animals = distinct(r, ANIMALS, pets);
+  const facts = owners.map((o, i) => petFact(r, o, animals[i], r.pick(PET_NAMES)));
+  const withNumber = r.chance(opts.numberChance ?? 0.5);
+  if (withNumber) facts.push(numberFact(r, r.pick(KEYS)));
+  const body = Array.from({ length: fLo + r.int(fHi - fLo + 1) }, () => r.pick(FILLER)(r));
+  for (const f of facts) body.splice(r.int(body.length + 1), 0, f.statement);
+  const questions = distinct(r, facts, facts.length).map((f) => f.question);
+  const intro = withNumber && r.chance(0.5)
+    ? "A special magic number is hidden within the following text. Make sure to memorize it. " +
+      "I will quiz you about the number afterwards.\n"
+    : "";
+  return `${intro}${body.join(" ")}\n${questions.join("\n")}`;
+}
+
+/**
+ * Filler only, in paragraphs: the haystack the needle tests hide their needle in (no competing facts,
+ * so a needle's answer is never ambiguous). Deterministic in (seed, paragraphs).
+ */
+export function haystackText(seed: number, paragraphs: number): string {
+  const r = createRng(seed ^ 0x51ed270b);
+  return Array.from(
+    { length: paragraphs },
+    () => Array.from({ length: 4 + r.int(8) }, () => r.pick(FILLER)(r)).join(" "),
+  ).join("\n\n");
+}
