@@ -6,10 +6,15 @@
  * 2. NLL-evaluation tokens/s of ropekit against the PyTorch peer on the same model and length
  *    (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios, with the NLL of the same
  *    tokens checked against the peer and the JS backend;
- * 3. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
+ * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
+ *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
+ * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
  *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
+ *                                      [--no-train | --train-only] [--train-repeats 10]
  *
+ * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
+ * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
  * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
  * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON, /work/.peer/bin/python or
  * python3 with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
@@ -21,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { benchKernels, MACHINE_PEAK_GFLOPS, type Result as GpuResult } from "./kernels.ts";
 import { benchCpuKernels } from "./cpu_kernels.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
+import { benchTraining, type TrainRow } from "./train.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import { ropeApplyFor } from "../model/model.ts";
@@ -43,9 +49,14 @@ const { values: args } = parseArgs({
     "no-peer": { type: "boolean" },
     "no-gpu": { type: "boolean" },
     quick: { type: "boolean" },
+    "no-train": { type: "boolean" },
+    "train-only": { type: "boolean" },
+    "train-repeats": { type: "string", default: "10" },
   },
 });
 const repeats = Number(args.repeats), rounds = Number(args.rounds);
+const trainOnly = Boolean(args["train-only"]);
+if (trainOnly && args["no-train"]) throw new Error("--train-only and --no-train exclude each other");
 const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
 
@@ -118,9 +129,10 @@ log(`backend: ${backend.name} — ${nativeStatus()}`);
 if (!native) cold.push(`native backend unavailable: ${nativeStatus()}; NLL rows ran on the JS backend`);
 
 // 1. Kernels.
-const cpuKernels = benchCpuKernels(peak);
+const cpuKernels = trainOnly ? [] : benchCpuKernels(peak);
 let gpuKernels: GpuResult[] = [];
-if (args["no-gpu"]) cold.push("WebGPU kernels skipped (--no-gpu)");
+if (trainOnly) cold.push("kernels and NLL skipped (--train-only)");
+else if (args["no-gpu"]) cold.push("WebGPU kernels skipped (--no-gpu)");
 else {
   try {
     gpuKernels = await benchKernels({ reps: 2 });
@@ -158,6 +170,7 @@ const cases: { label: string; path: string | null; length: number; why?: string 
   { label: "random25M", path: null, length: 2048 },
 ];
 if (args.quick) cases.splice(1);
+if (trainOnly) cases.splice(0);
 const rows = [];
 let accuracy: Record<string, unknown> = {};
 let memory: Record<string, unknown> = {};
@@ -265,8 +278,19 @@ for (const c of cases) {
     }
   }
 }
-cold.push("first forward pass per model (cold column) includes packing the weights for the native matmul");
-log(`accuracy (NLL, same tokens): ${JSON.stringify(accuracy)}`);
+
+// 3. Training tokens/s against the peer (bench/train.ts).
+let train: TrainRow[] = [];
+if (args["no-train"]) cold.push("training skipped (--no-train)");
+else {
+  train = await benchTraining({ peer, repeats: Number(args["train-repeats"]), rounds, cacheDir: CACHE, log });
+  cold.push("training: the cold column is ropekit's first step (the peer's warm-up step is untimed)");
+}
+
+if (!trainOnly) {
+  cold.push("first forward pass per model (cold column) includes packing the weights for the native matmul");
+  log(`accuracy (NLL, same tokens): ${JSON.stringify(accuracy)}`);
+}
 if (memory.mb !== undefined) {
   const mb = (x: unknown) => Number(x).toFixed(0);
   log(
@@ -285,6 +309,7 @@ if (args.json) {
       cpuKernels,
       gpuKernels,
       nll: rows,
+      train,
       accuracy,
       memory,
       cold,

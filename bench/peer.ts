@@ -1,9 +1,10 @@
 /**
- * The PyTorch peer (`shared/peers/torch_llama.py`) for the NLL benchmark: finding a Python with torch,
- * timing its forward pass, scoring tokens, and writing the random 25M model.
+ * The PyTorch peer (`shared/peers/torch_llama.py`) for the NLL and training benchmarks: finding a Python
+ * with torch, timing its forward pass and its training step, scoring tokens, and writing random models.
  *
  * @module
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The peer script (override with ROPEKIT_PEER_SCRIPT). */
@@ -62,6 +63,28 @@ export async function peerTokensPerSecond(peer: Peer, model: string, length: num
   return { tokensPerS: r.tokens_per_s as number, threads: r.threads as number };
 }
 
+/**
+ * The peer's training benchmark (`train-bench`): one window of `length` + 1 random tokens per step
+ * (batch 1), forward, mean cross-entropy, backward and a torch AdamW step (lr 1e-4, its defaults);
+ * one untimed warm-up step, then the best of `repeats` steps.
+ */
+export async function peerTrainTokensPerSecond(peer: Peer, model: string, length: number, repeats: number) {
+  const r = await runJson(peer, [
+    "train-bench",
+    "--model",
+    model,
+    "--length",
+    `${length}`,
+    "--repeats",
+    `${repeats}`,
+  ]);
+  return {
+    tokensPerS: r.tokens_per_s as number,
+    secondsMin: r.seconds_min as number,
+    threads: r.threads as number,
+  };
+}
+
 /** Per-token NLL of one window as the peer computes it (theta 10000, interleaved: llama2.c). */
 export async function peerNll(peer: Peer, model: string, tokens: Int32Array): Promise<Float64Array> {
   const file = await Deno.makeTempFile({ suffix: ".json" });
@@ -74,16 +97,58 @@ export async function peerNll(peer: Peer, model: string, tokens: Int32Array): Pr
   }
 }
 
-/** Writes (once) the random ~25M llama the benchmark uses: dim 512, hidden 1376, 8 layers, 8 heads. */
-export async function randomModel(peer: Peer, dir: string): Promise<string> {
-  const path = `${dir}/random25m-d512-h1376-l8.bin`;
+/** Shape of a random llama written by the peer's `make-random`, and the file name it is cached under. */
+export interface RandomShape {
+  file: string;
+  dim: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  vocab: number;
+  seq: number;
+}
+
+/** The random ~25M llama of the NLL benchmark: dim 512, hidden 1376, 8 layers, 8 heads. */
+export const RANDOM_25M: RandomShape = {
+  file: "random25m-d512-h1376-l8.bin",
+  dim: 512,
+  hidden: 1376,
+  layers: 8,
+  heads: 8,
+  kvHeads: 8,
+  vocab: 512,
+  seq: 512,
+};
+
+/** Where {@linkcode randomModel} caches a shape in `dir`. */
+export function randomModelPath(dir: string, shape: RandomShape = RANDOM_25M): string {
+  return join(dir, shape.file);
+}
+
+/** Writes (once) a random llama of `shape` (default the 25M one) with the peer; returns its path. */
+export async function randomModel(peer: Peer, dir: string, shape: RandomShape = RANDOM_25M): Promise<string> {
+  const path = randomModelPath(dir, shape);
   try {
     Deno.statSync(path);
     return path;
   } catch {
     await Deno.mkdir(dir, { recursive: true });
-    const args = ["--dim", "512", "--hidden", "1376", "--layers", "8", "--heads", "8", "--kv-heads", "8"];
-    await runJson(peer, ["make-random", "--out", path, ...args, "--vocab", "512", "--seq", "512"]);
+    const { dim, hidden, layers, heads, kvHeads, vocab, seq } = shape;
+    const args = [
+      "--dim",
+      dim,
+      "--hidden",
+      hidden,
+      "--layers",
+      layers,
+      "--heads",
+      heads,
+      "--kv-heads",
+      kvHeads,
+    ]
+      .map(String);
+    await runJson(peer, ["make-random", "--out", path, ...args, "--vocab", `${vocab}`, "--seq", `${seq}`]);
     return path;
   }
 }

@@ -9,14 +9,15 @@ import {
 } from "../../train/checkpoint.ts";
 import { parameterList } from "../../train/params.ts";
 import { Trainer } from "../../train/trainer.ts";
-import { storyDocs, tinyLongRope, tinyRope, tinyTrainer } from "./helpers.ts";
+import { longStoryDocs, storyDocs, tinyLongRope, tinyRope, tinyTrainer } from "./helpers.ts";
 
-for (const mixed of [false, true]) {
-  Deno.test(`resuming from a checkpoint gives the straight run's losses and weights bit for bit${mixed ? " (mixed windows)" : ""}`, async () => {
-    const straight = tinyTrainer(mixed);
+for (const [mixed, longStream] of [[false, false], [true, false], [true, true]]) {
+  const what = longStream ? " (mixed windows, long-document stream)" : mixed ? " (mixed windows)" : "";
+  Deno.test(`resuming from a checkpoint gives the straight run's losses and weights bit for bit${what}`, async () => {
+    const straight = tinyTrainer(mixed, longStream);
     for (let i = 0; i < 6; i++) straight.trainStep();
 
-    const first = tinyTrainer(mixed);
+    const first = tinyTrainer(mixed, longStream);
     for (let i = 0; i < 3; i++) first.trainStep();
     const dir = await Deno.makeTempDir();
     try {
@@ -25,12 +26,14 @@ for (const mixed of [false, true]) {
       assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["run.ckpt"], "no temporary file left");
       const ck = decodeCheckpoint(await Deno.readFile(path), path);
       assert.deepEqual(ck.header.meta, { corpusSeed: 7 });
-      const resumed = Trainer.resume(ck, storyDocs);
+      if (longStream) assert.throws(() => Trainer.resume(ck, storyDocs), /long-document stream/);
+      const resumed = Trainer.resume(ck, storyDocs, longStream ? longStoryDocs : undefined);
       for (let i = 0; i < 3; i++) resumed.trainStep();
 
       assert.equal(resumed.step, 6);
       assert.deepEqual(resumed.losses, straight.losses);
       assert.deepEqual(resumed.data.position, straight.data.position);
+      assert.deepEqual(resumed.longData?.position, straight.longData?.position);
       const a = parameterList(resumed.weights), b = parameterList(straight.weights);
       a.forEach((p, i) => assert.deepEqual(p, b[i], `tensor ${i}`));
       resumed.optimizer.v.forEach((v, i) => assert.deepEqual(v, straight.optimizer.v[i]));

@@ -46,8 +46,17 @@ export const tinyLongRope: RopeApply = {
   scale: 1.1,
 };
 
-/** A tiny run; `mixed` adds one long window of 40 tokens per micro-batch under {@linkcode tinyLongRope}. */
-export function tinyTrainer(mixed = false): Trainer {
+/** Long documents for the long windows of mixed runs (longer stories of another seed). */
+export const longStoryDocs = tokenizedDocuments(
+  (i) => story(8, i, { minFiller: 10, maxFiller: 12 }),
+  byteTokenizer(),
+);
+
+/**
+ * A tiny run; `mixed` adds one long window of 40 tokens per micro-batch under {@linkcode tinyLongRope},
+ * drawn from {@linkcode longStoryDocs} with `longStream` (else from the short documents' stream).
+ */
+export function tinyTrainer(mixed = false, longStream = false): Trainer {
   const weights = initWeights(tinyConfig, { seed: 1 });
   const data = new DocumentStream(storyDocs);
   if (!mixed) return new Trainer(weights, data, tinyRope, tinyOptions);
@@ -57,5 +66,6 @@ export function tinyTrainer(mixed = false): Trainer {
     tinyRope,
     { ...tinyOptions, long: { seqLen: 40, windows: 1 } },
     tinyLongRope,
+    longStream ? new DocumentStream(longStoryDocs) : undefined,
   );
 }
