@@ -10,6 +10,7 @@ import { builtinRegistry } from "../strategies/registry.ts";
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/needle.ts";
 import { resolveHfDatasetFile } from "../model/hub.ts";
+import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "./defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
 import {
   CliError,
@@ -22,17 +23,13 @@ import {
   runCommand,
 } from "./args.ts";
 
-/** The model compare uses when neither --model nor ROPEKIT_MODEL names one. */
-export const DEFAULT_MODEL = "hf:karpathy/tinyllamas/stories260K/stories260K.bin";
-/** Its evaluation text (TinyStories validation), downloaded once. */
-export const DEFAULT_TEXT = "hf-dataset:roneneldan/TinyStories/TinyStories-valid.txt";
-
 const USAGE = `Usage: deno task compare --strategies LIST [options]
 
   --strategies LIST      comma-separated entries: name, name:k=v,k=v, name@result.json, or a plugin
                          URL/path (e.g. yarn,yarn:beta_fast=16,longrope2@search.json,./my_rope.ts)
-  --model M              model (default: $ROPEKIT_MODEL, else ${DEFAULT_MODEL})
-  --text FILE            evaluation text (default: $ROPEKIT_TEXT, else TinyStories validation, downloaded once)
+  --model M              model (default: $ROPEKIT_MODEL, else ropekit's ${DEFAULT_MODEL_NAME} in models/)
+  --text FILE            evaluation text (default: $ROPEKIT_TEXT, else eval.txt beside the model,
+                         else TinyStories validation, downloaded once)
   --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
   --target N             length the strategies extend to (default: each length is its own target)
@@ -166,7 +163,7 @@ async function main() {
   checkMemory(lengths, model.config);
   const target = positiveInt("--target", v.target);
 
-  let textPath = (v.text as string | undefined) ?? Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT;
+  let textPath = await defaultText(modelName, v.text as string | undefined);
   if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
   const whole = await loadCorpus(textPath, model.tokenizer);
   let corpus = whole;

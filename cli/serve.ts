@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { loadPlugin } from "../plugins/mod.ts";
+import { DEFAULT_MODEL } from "./defaults.ts";
 import { CliError, parseFlags, runCommand } from "./args.ts";
 import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";
@@ -15,8 +16,10 @@ const USAGE = `Usage: deno task serve [options]
   --port N                  port (default 8787; 0 picks a free one)
   --host H                  address to bind (default 127.0.0.1; anything else exposes the server)
   --model PATH              a model clients may compare (repeatable): .bin, .gguf, HF folder, hf:owner/repo/file
+                            (default, without --model-dir: ropekit's default model in models/)
   --model-dir DIR           also offer every model under DIR (ids are paths inside DIR)
-  --text PATH               an evaluation text (repeatable; default $ROPEKIT_TEXT, else TinyStories validation)
+  --text PATH               an evaluation text (repeatable; default $ROPEKIT_TEXT, else the first model's
+                            eval.txt, else TinyStories validation)
   --data-dir DIR            where jobs and reports are kept (default .cache/server)
   --token T                 require "Authorization: Bearer T" to create or cancel jobs (default $ROPEKIT_TOKEN)
   --allow-plugin-host H     accept plugin URLs from host H (repeatable; default: no plugins)
@@ -58,7 +61,13 @@ async function main() {
   const models = (v.model as string[] | undefined) ?? [];
   const modelDir = v["model-dir"] as string | undefined;
   if (models.length === 0 && modelDir === undefined) {
-    console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
+    try {
+      await Deno.stat(DEFAULT_MODEL);
+      models.push(DEFAULT_MODEL);
+      console.error(`no --model or --model-dir: serving ropekit's default model ${DEFAULT_MODEL}`);
+    } catch {
+      console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
+    }
   }
   const dataDir = (v["data-dir"] as string | undefined) ?? ".cache/server";
   const web = await buildWebAssets((line) => console.error(line));

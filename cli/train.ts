@@ -55,7 +55,7 @@ const USAGE = `Usage: deno task train --out model.bin [options]
                          instead of a generated corpus
   --corpus C             generated corpus: facts (pets' names and magic numbers stated early,
                          asked for at the end) | stories (default stories)
-  --filler A,B           filler sentences per generated document (default 0,16 facts; 2,20 stories)
+  --filler A,B           filler sentences per generated document (default 0,14 facts; 2,20 stories)
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); default: bytes
   --seed N               weights and story corpus seed (default 1)
@@ -229,7 +229,7 @@ function dataSource(values: Record<string, unknown>): DataSource {
     data: (values.data as string | undefined) ?? null,
     corpus: corpus as CorpusName,
     seed: positiveInt("--seed", values.seed) ?? 1,
-    filler: rangeFlag("--filler", values.filler, corpus === "facts" ? [0, 16] : [2, 20]),
+    filler: rangeFlag("--filler", values.filler, corpus === "facts" ? [0, 14] : [2, 20]),
     longFiller: generatedLong
       ? rangeFlag("--long-filler", values["long-filler"], [
         sentences(seqLen),

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DEFAULT_TEXT } from "../cli/compare.ts";
+import { DOWNLOAD_TEXT, evalTextBeside } from "../cli/defaults.ts";
 import { builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
 import { type CatalogEntry, listModels, listTexts } from "./catalog.ts";
 import { JobQueue } from "./job_queue.ts";
@@ -59,7 +59,10 @@ export async function openServerContext(s: ServerSettings): Promise<ServerContex
     queue,
     store,
     models: () => listModels(s.models, s.modelDir),
-    texts: listTexts(s.texts, Deno.env.get("ROPEKIT_TEXT") ?? DEFAULT_TEXT),
+    texts: listTexts(
+      s.texts,
+      Deno.env.get("ROPEKIT_TEXT") ?? (s.models[0] && await evalTextBeside(s.models[0])) ?? DOWNLOAD_TEXT,
+    ),
     token: s.token,
     pluginHosts: s.pluginHosts,
     loadPlugin: s.loadPlugin,

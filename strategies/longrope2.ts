@@ -63,6 +63,12 @@ export const longrope2Strategy: Strategy = {
       description: "Searched factors; entries from k on are used, entries below k are re-derived (NTK-left).",
     },
     attention_factor: attentionFactorParam,
+    original_within_l0: {
+      type: "boolean",
+      default: true,
+      description: "Original RoPE for sequences within L0 (mixed context window training); false rescales " +
+        "every length, for models fine-tuned without mixed windows.",
+    },
   },
   table(spec, ctx, params) {
     const s = extensionFactor(spec, ctx, params);
@@ -70,9 +76,11 @@ export const longrope2Strategy: Strategy = {
     const factors = longrope2Factors(spec, s, k, params.long_factor as number[] | undefined);
     const attentionScale = (params.attention_factor as number | undefined) ??
       longropeAttentionFactor(s, spec.originalContext);
+    const invFreq = invFreqFromFactors(basePowers(spec.theta, spec.rotaryDim), factors);
+    if (params.original_within_l0 === false) return { rotaryDim: spec.rotaryDim, invFreq, attentionScale };
     return {
       rotaryDim: spec.rotaryDim,
-      invFreq: invFreqFromFactors(basePowers(spec.theta, spec.rotaryDim), factors),
+      invFreq,
       attentionScale,
       short: { invFreq: baseInvFreq(spec.theta, spec.rotaryDim), attentionScale: 1 },
       switchLength: spec.originalContext,

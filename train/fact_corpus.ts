@@ -111,10 +111,28 @@ function cap(s: string): string {
 export interface FactCorpusOptions {
   /** Filler sentences per document: uniform in [min, max]. Default [0, 18]. */
   filler?: [number, number];
-  /** Pet facts per document: uniform in [min, max]. Default [1, 3]. */
+  /** Pet facts per document: uniform in [min, max]. Default [1, 2]. */
   pets?: [number, number];
-  /** Probability that a document also hides a magic number. Default 0.5. */
-  numberChance?: number;
+  /**
+   * Magic numbers per document: uniform in [min, max]. Default [0, 1]. Asking for a 7-digit number
+   * is a copy task (six of its digits follow from the first by induction); we measured that without
+   * enough of them a small model trained 1.8M tokens without learning to look back at all.
+   */
+  numbers?: [number, number];
+  /**
+   * Probability that a document has a song: a random sequence of 6–14 words sung once and repeated at
+   * the end. Default 0.5. Repeats of random sequences are what teaches a small model to copy from
+   * context (induction); with only the facts, a 4-layer model had not started after 1.2M tokens, while
+   * on repeats alone the same engine learns to copy within 150 steps.
+   */
+  songChance?: number;
+  /**
+   * Probability that a document is a copy drill instead: a song sung, then sung again twice, with a
+   * little filler between. Default 0.3. With facts, numbers and single songs only (~5% of tokens
+   * copyable), the default model had still not started copying after 2.4M tokens; drills raise the
+   * share of tokens that reward looking back to ~15%.
+   */
+  drillChance?: number;
 }
 
 /** k distinct picks from `items`. */
@@ -139,6 +157,46 @@ function petFact(r: Rng, owner: string, animal: string, name: string): Fact {
   return { statement, question };
 }
 
+const SONG_WORDS = [
+  ...COLORS,
+  ...THINGS,
+  ...FOODS,
+  ...ANIMALS,
+  "sun",
+  "moon",
+  "star",
+  "tree",
+  "rain",
+  "snow",
+  "hill",
+  "road",
+  "door",
+  "bell",
+  "song",
+  "dance",
+  "jump",
+  "run",
+  "sleep",
+  "sing",
+];
+
+function songFact(r: Rng, singer: string): Fact {
+  const words = Array.from({ length: 6 + r.int(9) }, () => r.pick(SONG_WORDS)).join(" ");
+  return {
+    statement: `${singer} sang a funny song: ${words}.`,
+    question: `What did ${singer} sing? ${singer} sang: ${words}.`,
+  };
+}
+
+/** A copy drill: one song, then the same song twice more, a few filler sentences apart. */
+function drill(r: Rng): string {
+  const singer = r.pick(OWNERS);
+  const words = Array.from({ length: 6 + r.int(11) }, () => r.pick(SONG_WORDS)).join(" ");
+  const filler = () => Array.from({ length: r.int(4) }, () => r.pick(FILLER)(r)).map((f) => f + " ").join("");
+  return `${filler()}${singer} sang a funny song: ${words}. ${filler()}Then ${singer} sang it again: ${words}. ` +
+    `${filler()}And once more: ${words}.`;
+}
+
 function numberFact(r: Rng, key: string): Fact {
   const number = String(1_000_000 + r.int(9_000_000));
   return {
@@ -154,12 +212,17 @@ function numberFact(r: Rng, key: string): Fact {
  */
 export function factDocument(seed: number, index: number, opts: FactCorpusOptions = {}): string {
   const r = createRng((seed ^ Math.imul(index + 1, 0x2545f491)) | 0);
-  const [fLo, fHi] = opts.filler ?? [0, 18], [pLo, pHi] = opts.pets ?? [1, 3];
+  if (r.chance(opts.drillChance ?? 0.3)) return drill(r);
+  const [fLo, fHi] = opts.filler ?? [0, 18],
+    [pLo, pHi] = opts.pets ?? [1, 2],
+    [nLo, nHi] = opts.numbers ?? [0, 1];
   const pets = pLo + r.int(pHi - pLo + 1);
   const owners = distinct(r, OWNERS, pets), animals = distinct(r, ANIMALS, pets);
   const facts = owners.map((o, i) => petFact(r, o, animals[i], r.pick(PET_NAMES)));
-  const withNumber = r.chance(opts.numberChance ?? 0.5);
-  if (withNumber) facts.push(numberFact(r, r.pick(KEYS)));
+  const keys = distinct(r, KEYS, nLo + r.int(nHi - nLo + 1));
+  for (const key of keys) facts.push(numberFact(r, key));
+  if (r.chance(opts.songChance ?? 0.5)) facts.push(songFact(r, r.pick(OWNERS)));
+  const withNumber = keys.length > 0;
   const body = Array.from({ length: fLo + r.int(fHi - fLo + 1) }, () => r.pick(FILLER)(r));
   for (const f of facts) body.splice(r.int(body.length + 1), 0, f.statement);
   const questions = distinct(r, facts, facts.length).map((f) => f.question);

@@ -189,6 +189,15 @@ Deno.test("longrope2: NTK-left below k, given factors above, original RoPE withi
   close(t.attentionScale, 1.1902380714238083, 1e-15);
 });
 
+Deno.test("longrope2: original_within_l0=false rescales every length (models tuned without mixed windows)", async () => {
+  const mixed = await table("longrope2", phi4, {}, { long_factor: phi4Long });
+  const plain = await table("longrope2", phi4, {}, { long_factor: phi4Long, original_within_l0: false });
+  assert.deepEqual(plain.invFreq, mixed.invFreq);
+  assert.equal(plain.attentionScale, mixed.attentionScale);
+  assert.equal(plain.short, undefined);
+  assert.equal(plain.switchLength, undefined);
+});
+
 Deno.test("longrope2: defaults need no search (k = ⌈x⌉−1, upper factors = s)", async () => {
   const t = await table("longrope2", llama31, { targetLength: 131072 });
   const base = await table("default", llama31);

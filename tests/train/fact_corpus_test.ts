@@ -9,9 +9,16 @@ Deno.test("factDocument: deterministic per (seed, index); every question's answe
   assert.equal(factDocument(3, 9), factDocument(3, 9));
   assert.notEqual(factDocument(3, 9), factDocument(3, 10));
   assert.notEqual(factDocument(3, 9), factDocument(4, 9));
-  let petQuestions = 0, numberQuestions = 0;
+  let petQuestions = 0, numberQuestions = 0, songs = 0, drills = 0;
   for (let i = 0; i < 300; i++) {
     const doc = factDocument(3, i);
+    const drill = doc.match(
+      /(\w+) sang a funny song: ([a-z ]+)\. .*Then \1 sang it again: \2\. .*And once more: \2\.$/,
+    );
+    if (drill) {
+      drills++;
+      continue;
+    }
     const [body, ...questions] = doc.split("\n").filter((l) =>
       !l.startsWith("A special magic number is hidden")
     );
@@ -19,6 +26,12 @@ Deno.test("factDocument: deterministic per (seed, index); every question's answe
     for (const q of questions) {
       const pet = q.match(/(?:The name of the (\w+) was|that (\w+) had\? It was) (\w+)\.$/);
       const num = q.match(/mentioned in the provided text is (\d{7})\.$/);
+      const song = q.match(/^What did (\w+) sing\? \1 sang: ([a-z ]+)\.$/);
+      if (song) {
+        songs++;
+        assert.ok(body.includes(`${song[1]} sang a funny song: ${song[2]}.`));
+        continue;
+      }
       assert.ok(pet || num, `unexpected question: ${q}`);
       if (pet) {
         petQuestions++;
@@ -36,7 +49,7 @@ Deno.test("factDocument: deterministic per (seed, index); every question's answe
 });
 
 Deno.test("factDocument: filler length is a parameter; owners and animals are distinct within a document", () => {
-  const len = (filler: [number, number]) => factDocument(1, 2, { filler }).length;
+  const len = (filler: [number, number]) => factDocument(1, 2, { filler, drillChance: 0 }).length;
   assert.ok(len([100, 100]) > 4 * len([0, 0]));
   for (let i = 0; i < 200; i++) {
     const owners = [...factDocument(1, i).matchAll(/(\w+) had a (?:pet )?(\w+)/g)];
