@@ -240,6 +240,12 @@ function dataSource(values: Record<string, unknown>): DataSource {
   };
 }
 
+/** 75 → "1m15s". */
+function duration(seconds: number): string {
+  const m = Math.floor(seconds / 60), sec = Math.round(seconds % 60);
+  return m > 0 ? `${m}m${String(sec).padStart(2, "0")}s` : `${sec}s`;
+}
+
 /** Runs `deno task train` with parsed flags. */
 export async function train(values: Record<string, unknown>, usage = USAGE): Promise<void> {
   if (values.help) return console.log(usage);
@@ -285,10 +291,13 @@ export async function train(values: Record<string, unknown>, usage = USAGE): Pro
     tokens += r.tokens;
     const done = trainer.step;
     if (done % logEvery === 0 || done === steps) {
-      const rate = tokens / ((performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000, rate = tokens / seconds;
+      const left = (seconds / (done - firstStep)) * (steps - done);
+      const bar = "█".repeat(Math.round((done / steps) * 20)).padEnd(20, "·");
       console.error(
-        `step ${done}/${steps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ` +
-          `|g| ${r.gradNorm.toFixed(3)}  ${rate.toFixed(0)} tok/s`,
+        `step ${done}/${steps} ${bar}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  ` +
+          `|g| ${r.gradNorm.toFixed(3)}  ${rate.toFixed(0)} tok/s` +
+          (done < steps ? `  eta ${duration(left)}` : ""),
       );
     }
     if (done % every === 0) await save();

@@ -41,11 +41,12 @@ interface Setup {
 }
 
 const root = new URL("../", import.meta.url).pathname;
-const SHARED = join(root, "../shared");
+// Paths are relative to the repository root (the commands run there), so reports name them portably.
+const SHARED = "../shared";
 
 const SETUPS: Record<string, () => Promise<Setup>> = {
   default: async () => {
-    const out = join(root, ".cache/finetune/default");
+    const out = ".cache/finetune/default";
     await Deno.mkdir(out, { recursive: true });
     const shortText = join(out, "short.txt");
     // Held-out fact documents (a seed training never used) for short-context perplexity.
@@ -54,12 +55,12 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       Array.from({ length: 400 }, (_, i) => factDocument(9001, i)).join("\n\n"),
     );
     return {
-      model: join(root, "models/facts837K/model.bin"),
-      text: join(root, "models/facts837K/eval.txt"),
+      model: "models/facts837K/model.bin",
+      text: "models/facts837K/eval.txt",
       shortText,
       l0: 256,
       target: 2048,
-      template: "magic-number",
+      template: "story-pet",
       data: [],
       steps: 60,
       batch: 4,
@@ -67,7 +68,7 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
     };
   },
   stories260K: async () => {
-    const out = join(root, ".cache/finetune/stories260K");
+    const out = ".cache/finetune/stories260K";
     await Deno.mkdir(out, { recursive: true });
     const text = join(SHARED, "data/tinystories_valid_head.txt");
     // Fine-tune on the second half of the text; every evaluation uses the first half.
@@ -86,7 +87,7 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       steps: 60,
       batch: 2,
       lr: "5e-4",
-      searched: join(root, "docs/results/search/longrope2_2048.json"),
+      searched: "docs/results/search/longrope2_2048.json",
     };
   },
 };
@@ -96,9 +97,10 @@ if (!SETUPS[name]) {
   console.error(`usage: finetune_results.ts ${Object.keys(SETUPS).join("|")}`);
   Deno.exit(1);
 }
+Deno.chdir(root);
 const setup = await SETUPS[name]();
-const OUT = join(root, "docs/results/finetune", name);
-const WEIGHTS = join(root, ".cache/finetune", name);
+const OUT = join("docs/results/finetune", name);
+const WEIGHTS = join(".cache/finetune", name);
 await Deno.mkdir(OUT, { recursive: true });
 
 async function exists(path: string): Promise<boolean> {

@@ -2,7 +2,7 @@
  * Writes the evaluation text of ropekit's default model: filler paragraphs of the facts corpus (no
  * facts, so a needle hidden in it is never ambiguous), from a seed the training never used.
  *
- *   deno run --allow-write tools/write_haystack.ts models/facts835K/haystack.txt [--seed 2026] [--paragraphs 600]
+ *   deno run --allow-write tools/write_haystack.ts models/facts837K/eval.txt [--seed 2026] [--paragraphs 600]
  *
  * @module
  */

@@ -30,8 +30,8 @@ export interface DataSource {
   tokenizer: string | null;
 }
 
-/** Documents the BPE of a `bpe:N` tokenizer is trained on. */
-const BPE_DOCS = 3000;
+/** Documents the BPE of a `bpe:N` tokenizer is trained on, from past the facts corpus's drill curriculum. */
+const BPE_DOCS = 3000, BPE_FIRST_DOC = 100_000;
 
 /** Seed offset of the long-document stream, so long documents are not the short ones stretched. */
 const LONG_SEED = 0x10f9;
@@ -48,7 +48,7 @@ export async function sourceTokenizer(src: DataSource): Promise<TrainingTokenize
   const bpe = src.tokenizer?.match(/^bpe:(\d+)$/);
   if (bpe) {
     const text = src.data === null
-      ? Array.from({ length: BPE_DOCS }, (_, i) => generated(src, src.seed, src.filler)(i))
+      ? Array.from({ length: BPE_DOCS }, (_, i) => generated(src, src.seed, src.filler)(BPE_FIRST_DOC + i))
       : [await Deno.readTextFile(src.data)];
     return trainBpe(text, Number(bpe[1]));
   }

@@ -127,12 +127,18 @@ export interface FactCorpusOptions {
    */
   songChance?: number;
   /**
-   * Probability that a document is a copy drill instead: a song sung, then sung again twice, with a
-   * little filler between. Default 0.3. With facts, numbers and single songs only (~5% of tokens
-   * copyable), the default model had still not started copying after 2.4M tokens; drills raise the
-   * share of tokens that reward looking back to ~15%.
+   * Probability that a document is a copy drill instead: a song of random words sung, then sung again
+   * twice, with a little filler between. Default 0.3, and 0.9 for the first `drillDocs` documents.
    */
   drillChance?: number;
+  /**
+   * Documents at the start of the corpus that are mostly (90%) drills: a curriculum in the data, so a
+   * run learns to copy from context first. Default 8,000 (about 500 steps of 8×256 tokens). We measured
+   * why: with facts, numbers and songs alone (~5% of tokens copyable) the default model had not
+   * started copying after 2.4M tokens, nor with 30% drills after 1.2M, while on repeats alone the same
+   * model copies within 200 steps.
+   */
+  drillDocs?: number;
 }
 
 /** k distinct picks from `items`. */
@@ -188,10 +194,31 @@ function songFact(r: Rng, singer: string): Fact {
   };
 }
 
-/** A copy drill: one song, then the same song twice more, a few filler sentences apart. */
+/** Every word a drill may use: the more there are, the less a song can be guessed without copying. */
+const DRILL_WORDS = [
+  ...new Set([
+    ...SONG_WORDS,
+    ...FEELINGS,
+    ...PET_NAMES.map((n) => n.toLowerCase()),
+    ...OWNERS.map((o) => o.toLowerCase()),
+  ]),
+];
+
+const CONSONANTS = "bdfgklmnprstvz", VOWELS = "aeiou";
+
+/** A nonsense word of 2–3 random syllables: unguessable, so only copying predicts its repeat. */
+function nonsenseWord(r: Rng): string {
+  let w = "";
+  for (let i = 2 + r.int(2); i > 0; i--) {
+    w += CONSONANTS[r.int(CONSONANTS.length)] + VOWELS[r.int(VOWELS.length)];
+  }
+  return w;
+}
+
+/** A copy drill: one song of nonsense words, then the same song twice more, a few filler sentences apart. */
 function drill(r: Rng): string {
   const singer = r.pick(OWNERS);
-  const words = Array.from({ length: 6 + r.int(11) }, () => r.pick(SONG_WORDS)).join(" ");
+  const words = Array.from({ length: 4 + r.int(9) }, () => nonsenseWord(r)).join(" ");
   const filler = () => Array.from({ length: r.int(4) }, () => r.pick(FILLER)(r)).map((f) => f + " ").join("");
   return `${filler()}${singer} sang a funny song: ${words}. ${filler()}Then ${singer} sang it again: ${words}. ` +
     `${filler()}And once more: ${words}.`;
@@ -212,7 +239,7 @@ function numberFact(r: Rng, key: string): Fact {
  */
 export function factDocument(seed: number, index: number, opts: FactCorpusOptions = {}): string {
   const r = createRng((seed ^ Math.imul(index + 1, 0x2545f491)) | 0);
-  if (r.chance(opts.drillChance ?? 0.3)) return drill(r);
+  if (r.chance(index < (opts.drillDocs ?? 8000) ? 0.9 : opts.drillChance ?? 0.3)) return drill(r);
   const [fLo, fHi] = opts.filler ?? [0, 18],
     [pLo, pHi] = opts.pets ?? [1, 2],
     [nLo, nHi] = opts.numbers ?? [0, 1];

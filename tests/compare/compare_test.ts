@@ -131,13 +131,13 @@ Deno.test({
   },
 });
 
-Deno.test("compare: without --model or ROPEKIT_MODEL, offline, it says how to pass a local model", async () => {
+Deno.test("compare: without --model or --text, offline, it runs ropekit's committed default model on its eval.txt", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "--strategies", "yarn"],
+    args: ["run", "-A", cli, "--strategies", "default,yarn", "--lengths", "512", "--samples", "4", "--json"],
     stdout: "piped",
     stderr: "piped",
     clearEnv: true,
-    // A proxy nobody listens on makes the download fail the way it does offline.
+    // A proxy nobody listens on: any download would fail, as it does offline.
     env: {
       ROPEKIT_CACHE: await Deno.makeTempDir(),
       HTTPS_PROXY: "http://127.0.0.1:9",
@@ -145,7 +145,16 @@ Deno.test("compare: without --model or ROPEKIT_MODEL, offline, it says how to pa
     },
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
-  assert.notEqual(out.code, 0);
-  assert.match(stderr, /hf:karpathy\/tinyllamas\/stories260K\/stories260K\.bin: cannot download/);
-  assert.match(stderr, /Offline\? .*pass a local path/);
+  assert.equal(out.code, 0, stderr);
+  const report = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.match(report.model.name, /models\/facts837K\/model\.bin$/);
+  assert.match(report.corpus.name, /eval\.txt/);
+  assert.equal(report.model.spec.originalContext, 256);
+  console.log(report.validity.message);
+  assert.equal(report.validity.valid, true, "the default model uses the story-pet needle within its window");
+  const [plain, yarn] = report.strategies;
+  assert.ok(
+    yarn.needle.byLength["512"].mean < plain.needle.byLength["512"].mean,
+    "YaRN beats no scaling at 2×L0",
+  );
 });

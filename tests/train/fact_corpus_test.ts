@@ -11,7 +11,7 @@ Deno.test("factDocument: deterministic per (seed, index); every question's answe
   assert.notEqual(factDocument(3, 9), factDocument(4, 9));
   let petQuestions = 0, numberQuestions = 0, songs = 0, drills = 0;
   for (let i = 0; i < 300; i++) {
-    const doc = factDocument(3, i);
+    const doc = factDocument(3, 10_000 + i);
     const drill = doc.match(
       /(\w+) sang a funny song: ([a-z ]+)\. .*Then \1 sang it again: \2\. .*And once more: \2\.$/,
     );
@@ -42,24 +42,36 @@ Deno.test("factDocument: deterministic per (seed, index); every question's answe
       }
     }
   }
-  assert.ok(
-    petQuestions > 300 && numberQuestions > 100,
-    `${petQuestions} pet, ${numberQuestions} number questions`,
+  console.log(
+    `300 documents: ${drills} drills; ${petQuestions} pet, ${numberQuestions} number, ${songs} song questions`,
   );
+  assert.ok(drills > 50 && petQuestions > 200 && numberQuestions > 70 && songs > 70);
+});
+
+Deno.test("factDocument: the corpus starts with a copy-drill curriculum (90% drills, then 30%)", () => {
+  const drills = (from: number) =>
+    Array.from({ length: 500 }, (_, i) => factDocument(1, from + i)).filter((d) =>
+      d.includes("And once more:")
+    )
+      .length;
+  const early = drills(0), late = drills(10_000);
+  console.log(`drills: ${early}/500 of the first documents, ${late}/500 after the curriculum`);
+  assert.ok(early > 420 && late > 100 && late < 200);
+  assert.equal(drills(0), early, "deterministic");
 });
 
 Deno.test("factDocument: filler length is a parameter; owners and animals are distinct within a document", () => {
-  const len = (filler: [number, number]) => factDocument(1, 2, { filler, drillChance: 0 }).length;
+  const len = (filler: [number, number]) => factDocument(1, 20_000, { filler, drillChance: 0 }).length;
   assert.ok(len([100, 100]) > 4 * len([0, 0]));
   for (let i = 0; i < 200; i++) {
-    const owners = [...factDocument(1, i).matchAll(/(\w+) had a (?:pet )?(\w+)/g)];
+    const owners = [...factDocument(1, 10_000 + i).matchAll(/(\w+) had a (?:pet )?(\w+)/g)];
     assert.equal(new Set(owners.map((m) => m[1])).size, owners.length);
     assert.equal(new Set(owners.map((m) => m[2])).size, owners.length);
   }
 });
 
 Deno.test("the corpus uses the story-pet needle's exact sentences; the haystack states no facts", () => {
-  const text = Array.from({ length: 200 }, (_, i) => factDocument(1, i)).join("\n");
+  const text = Array.from({ length: 200 }, (_, i) => factDocument(1, 10_000 + i)).join("\n");
   const needleRe = new RegExp(storyPet.needle.replace(/\{(\w+)\}/g, "\\w+").replace(/\./g, "\\."));
   const questionRe = new RegExp(storyPet.question.replace(/\{(\w+)\}/g, "\\w+").replace(/\./g, "\\."));
   assert.match(text, needleRe);

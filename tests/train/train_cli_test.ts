@@ -9,6 +9,7 @@ import { CpuBackend } from "../../model/cpu_backend.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { defaultStrategy } from "../../strategies/default.ts";
 import { buildTable } from "../../strategies/registry.ts";
+import { decodeCheckpoint } from "../../train/checkpoint.ts";
 import { llama2cSpec } from "../../train/configs.ts";
 import { story } from "../../train/story_corpus.ts";
 
@@ -128,4 +129,44 @@ Deno.test("train: bad flags are usage errors", async () => {
   const t = await train("--out", "x.bin", "--init", "m.bin");
   assert.equal(t.code, 1);
   assert.match(t.stderr, /--init needs --tokenizer/);
+});
+
+Deno.test("train: a run killed with SIGKILL resumes to the same loss curve and weights, bit for bit", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = (out: string) => [
+      ...["--config", "tiny", "--seq", "48", "--batch", "2", "--steps", "16", "--checkpoint-every", "2"],
+      ...["--out", out],
+    ];
+    const straight = join(dir, "straight", "m.bin"), killed = join(dir, "killed", "m.bin");
+    assert.equal((await train(...args(straight))).code, 0);
+
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "cli/train.ts", ...args(killed)],
+      cwd: root,
+      stderr: "null",
+    }).spawn();
+    let step = 0;
+    for (let i = 0; i < 600 && step < 4; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        step = decodeCheckpoint(await Deno.readFile(`${killed}.ckpt`), "ckpt").header.step;
+      } catch { /* not written yet, or being renamed into place */ }
+    }
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assert.ok(step >= 4 && step < 16, `killed after step ${step}`);
+    console.log(`killed at step ${step}+ (signal ${status.signal})`);
+
+    const resumed = await train("--out", killed, "--resume", "--steps", "16");
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const a = decodeCheckpoint(await Deno.readFile(`${straight}.ckpt`), "a");
+    const b = decodeCheckpoint(await Deno.readFile(`${killed}.ckpt`), "b");
+    assert.equal(b.header.step, 16);
+    assert.deepEqual(b.header.losses, a.header.losses, "the same loss curve");
+    a.params.forEach((p, i) => assert.deepEqual(b.params[i], p, `parameter ${i}`));
+    assert.deepEqual(await Deno.readFile(killed), await Deno.readFile(straight), "the same .bin");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
