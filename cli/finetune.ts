@@ -28,10 +28,14 @@ const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N -
   --long-windows N       long windows per micro-batch (default 1)
   --accum N              micro-batches per step (default 1)
   --lr X                 peak learning rate (default 5e-4), warm-up then cosine
-  --corpus C / --data F  generated corpus (facts | stories; default facts) or a text file
+  --corpus C / --data F  generated corpus (facts | stories; default facts, from document 100,000 on:
+                         past the drill curriculum) or a text file
   --seed N               corpus seed (default 1)
   --resume               continue from OUT.ckpt
   -h, --help             this text`;
+
+/** Where a fine-tune's generated documents start (see the train call below). */
+const FINETUNE_FIRST_DOC = 100_000;
 
 /** The one tok*.bin beside `model`. */
 async function tokenizerBeside(model: string): Promise<string> {
@@ -105,6 +109,9 @@ await runCommand(async () => {
     accum: v.accum,
     lr: v.lr ?? "5e-4",
     corpus: v.data === undefined ? (v.corpus ?? "facts") : undefined,
+    // Generated documents from 100,000 on: past the facts corpus's drill curriculum, and documents a
+    // model trained from scratch on the same seed for under ~15M tokens has not seen.
+    "first-doc": v.data === undefined ? String(FINETUNE_FIRST_DOC) : undefined,
     data: v.data,
     seed: v.seed,
   }, USAGE);

@@ -56,6 +56,7 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --corpus C             generated corpus: facts (pets' names and magic numbers stated early,
                          asked for at the end) | stories (default stories)
   --filler A,B           filler sentences per generated document (default 0,14 facts; 2,20 stories)
+  --first-doc N          start the data at document N (default 0)
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); default: bytes
   --seed N               weights and story corpus seed (default 1)
@@ -177,6 +178,8 @@ async function newTrainer(
   const { docAt, longDocAt } = await sourceDocuments(src, tok);
   const data = new DocumentStream(docAt);
   const longData = longDocAt && new DocumentStream(longDocAt);
+  data.position = { doc: src.firstDoc ?? 0, offset: 0 };
+  if (longData) longData.position = { doc: src.firstDoc ?? 0, offset: 0 };
   const trainer = new Trainer(weights, data, await ropeFor({}, spec, seqLen), options, longRope, longData);
   return { trainer, context: spec.originalContext };
 }
@@ -199,6 +202,7 @@ export const TRAIN_OPTIONS = {
   corpus: { type: "string" },
   filler: { type: "string" },
   seed: { type: "string" },
+  "first-doc": { type: "string" },
   tokenizer: { type: "string" },
   init: { type: "string" },
   mixed: { type: "boolean" },
@@ -237,6 +241,7 @@ function dataSource(values: Record<string, unknown>): DataSource {
       ])
       : undefined,
     tokenizer: (values.tokenizer as string | undefined) ?? null,
+    firstDoc: positiveInt("--first-doc", values["first-doc"]),
   };
 }
 

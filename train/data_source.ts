@@ -28,6 +28,8 @@ export interface DataSource {
   longFiller?: [number, number];
   /** null: bytes; "bpe:N": an N-piece BPE trained on the corpus's first 3,000 documents; else a file. */
   tokenizer: string | null;
+  /** The document both streams start at (default 0). */
+  firstDoc?: number;
 }
 
 /** Documents the BPE of a `bpe:N` tokenizer is trained on, from past the facts corpus's drill curriculum. */
@@ -76,5 +78,6 @@ export async function sourceDocuments(
 export function describeSource(src: DataSource): string {
   if (src.data !== null) return src.data;
   const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
-  return `generated ${src.corpus} (seed ${src.seed}, ${src.filler.join("–")} filler sentences${long})`;
+  const from = src.firstDoc ? `, from document ${src.firstDoc}` : "";
+  return `generated ${src.corpus} (seed ${src.seed}${from}, ${src.filler.join("–")} filler sentences${long})`;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces everything under docs/results/ (stories260K from ../shared, CPU). Each step prints its
+# Reproduces everything under docs/results/ (stories260K from ../shared, the default model from models/; CPU). Each step prints its
 # table; the reports (JSON, HTML, SVG) land beside this script. Search documents come from the second
 # half of the text (0.5:1), every comparison uses the first half (0:0.5): held out.
 set -euo pipefail
@@ -35,3 +35,10 @@ rm -rf $OUT/search_full && mkdir -p $OUT/search_full
 $DENO task search --strategy longrope2 --model $MODEL --text $TEXT --target 2048 --samples 4 \
   --template story-pet --fitness needle --text-range 0.5:1 --seed 0 --quiet \
   --out $OUT/search_full/longrope2_2048_default_hparams.json
+
+# 4. Fine-tuning (issue 8), LongRoPE2's table in miniature: PI, NTK, YaRN and searched LongRoPE2, each
+#    training-free, then fine-tuned with an equal budget without and with mixed context windows, on ropekit's
+#    default model (256 -> 2048, 8x) and on stories260K (512 -> 2048, 4x). Writes docs/results/finetune/*/table.md.
+rm -rf $OUT/finetune .cache/finetune
+$DENO run -A tools/finetune_results.ts default
+$DENO run -A tools/finetune_results.ts stories260K
