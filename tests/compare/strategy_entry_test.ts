@@ -27,7 +27,7 @@ Deno.test("strategy entries: a search result file supplies params; inline values
   const reg = builtinRegistry();
   const e = await resolveEntry(`longrope2@${file}:factor=8`, reg);
   assert.equal(e.strategy.name, "longrope2");
-  assert.deepEqual(e.params, { critical_index: 2, factor: 8 });
+  assert.deepEqual(e.params, { critical_index: 2, factor: 8, original_within_l0: true });
   await assert.rejects(resolveEntry(`yarn@${file}`, reg), /is for strategy "longrope2", not "yarn"/);
   await assert.rejects(resolveEntry(`yarn@${dir}/missing.json`, reg), /Cannot read result file/);
   await assert.rejects(resolveEntry("warp", reg), /Unknown strategy "warp"/);

@@ -3,7 +3,7 @@ import { parseLlama2cTokenizer } from "../../model/llama2c_tokenizer.ts";
 import { trainBpe } from "../../train/bpe.ts";
 import { factDocument } from "../../train/fact_corpus.ts";
 
-const docs = Array.from({ length: 300 }, (_, i) => factDocument(5, i));
+const docs = Array.from({ length: 300 }, (_, i) => factDocument(5, 100_000 + i));
 
 Deno.test("trainBpe: llama2.c layout, the written tokenizer.bin encodes identically, text round-trips", () => {
   const tok = trainBpe(docs, 600);
@@ -11,7 +11,7 @@ Deno.test("trainBpe: llama2.c layout, the written tokenizer.bin encodes identica
   const fromFile = parseLlama2cTokenizer(tok.bin, tok.vocabSize, "bpe");
   let chars = 0, tokens = 0;
   for (let i = 1000; i < 1040; i++) {
-    const text = factDocument(5, i);
+    const text = factDocument(5, 100_000 + i);
     const ids = tok.tokenizer.encode(text);
     assert.deepEqual(fromFile.encode(text), ids);
     assert.equal(ids[0], 1, "BOS first");

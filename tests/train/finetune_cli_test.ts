@@ -63,7 +63,11 @@ Deno.test("finetune: facts corpus + BPE base model, mixed and --no-mixed fine-tu
       m.stderr,
       /long documents 4–12 filler sentences\), 1×48 \+ 1×144 long \(full attention, rescaled RoPE\)/,
     );
-    assert.match(m.stderr, /seed 1, from document 100000,/, "fine-tuning data start past the drill curriculum");
+    assert.match(
+      m.stderr,
+      /seed 1, from document 100000,/,
+      "fine-tuning data start past the drill curriculum",
+    );
     assert.equal(losses(m.stderr).length, 2);
     const header = decodeCheckpoint(await Deno.readFile(`${mixed}.ckpt`), "ckpt").header;
     assert.ok(header.longPosition, "the long windows come from their own stream");
