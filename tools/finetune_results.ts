@@ -287,7 +287,7 @@ for (const [i, s] of STRATEGIES.entries()) {
   for (const regime of ["free", "mixed"] as const) {
     const e = await read(`${slug(s.label)}_${regime}`);
     series.push({
-      name: `${s.label}, ${regime === "free" ? "training-free" : "fine-tuned (mixed)"}`,
+      name: `${s.label.replace(" (searched)", "")} ${regime === "free" ? "free" : "tuned+mixed"}`,
       points: e.ppl![T].curve,
       dashed: regime === "free",
       color: i,
