@@ -194,16 +194,6 @@ function songFact(r: Rng, singer: string): Fact {
   };
 }
 
-/** Every word a drill may use: the more there are, the less a song can be guessed without copying. */
-const DRILL_WORDS = [
-  ...new Set([
-    ...SONG_WORDS,
-    ...FEELINGS,
-    ...PET_NAMES.map((n) => n.toLowerCase()),
-    ...OWNERS.map((o) => o.toLowerCase()),
-  ]),
-];
-
 const CONSONANTS = "bdfgklmnprstvz", VOWELS = "aeiou";
 
 /** A nonsense word of 2–3 random syllables: unguessable, so only copying predicts its repeat. */
