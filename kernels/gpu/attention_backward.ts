@@ -22,13 +22,16 @@
  * @module
  */
 import { type GpuContext, groups } from "./context.ts";
-import { f32Bits } from "./attention.ts";
+import { type AttentionArgs, f32Bits } from "./attention.ts";
 
 /** Invocations per workgroup (along rows). */
 const WG = 64;
 
-/** Buffers and shape of one attention backward. */
-export interface AttentionBackwardArgs {
+/**
+ * Buffers and shape of one attention backward: the forward call's (`out` is now its output, read to give
+ * Δ = dO·O), plus the gradients.
+ */
+export interface AttentionBackwardArgs extends AttentionArgs {
   /** [T][nHeads·headDim] f32, accumulated. */
   dq: GPUBuffer;
   /** [T][nKvHeads·headDim] f32, accumulated. */
@@ -37,23 +40,6 @@ export interface AttentionBackwardArgs {
   dv: GPUBuffer;
   /** [T][nHeads·headDim] f32 gradient of the forward output. */
   dOut: GPUBuffer;
-  /** [T][nHeads·headDim] f32. */
-  q: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32. */
-  k: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32. */
-  v: GPUBuffer;
-  /** [T][nHeads·headDim] f32 forward output (gives Δ = dO·O). */
-  out: GPUBuffer;
-  T: number;
-  nHeads: number;
-  nKvHeads: number;
-  /** Multiple of 4. */
-  headDim: number;
-  /** Default 1/sqrt(headDim). */
-  softmaxScale?: number;
-  /** Int32 [T]: first row each row may attend to (`documentStarts(T, docStarts)`), as the forward. */
-  rowStart?: GPUBuffer;
 }
 
 const each = (n: number, f: (i: number) => string, sep = "\n") => [...Array(n).keys()].map(f).join(sep);
