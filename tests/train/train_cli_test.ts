@@ -129,6 +129,18 @@ Deno.test("train: bad flags are usage errors", async () => {
   const t = await train("--out", "x.bin", "--init", "m.bin");
   assert.equal(t.code, 1);
   assert.match(t.stderr, /--init needs --tokenizer/);
+  const cases: [string[], RegExp][] = [
+    [["--corpus", "novels"], /--corpus must be one of facts, stories, got novels/],
+    [["--filler", "9,3"], /--filler must look like A,B with A ≤ B, got 9,3/],
+    [["--data", "t.txt", "--corpus", "facts"], /give --data or --corpus, not both/],
+    [["--first-doc", "first"], /--first-doc must be a positive integer/],
+    [["--long-filler", "1,2"], /add --mixed/],
+  ];
+  for (const [args, re] of cases) {
+    const e = await train("--out", "x.bin", ...args);
+    assert.equal(e.code, 1, e.stderr);
+    assert.match(e.stderr, re);
+  }
 });
 
 Deno.test("train: a run killed with SIGKILL resumes to the same loss curve and weights, bit for bit", async () => {
