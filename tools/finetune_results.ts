@@ -174,6 +174,7 @@ const STRATEGIES: { label: string; entry: string; plain: string }[] = [
   { label: "PI", entry: "pi", plain: "pi" },
   { label: "NTK", entry: "ntk", plain: "ntk" },
   { label: "YaRN", entry: "yarn", plain: "yarn" },
+  { label: "Llama 3", entry: "llama3", plain: "llama3" },
   {
     label: "LongRoPE2 (searched)",
     entry: `longrope2@${searched}`,
