@@ -9,14 +9,15 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { llama2cTokenizerCandidates } from "../model/load_model.ts";
+import { LLAMA2C_HEADER_BYTES, parseLlama2cHeader } from "../model/llama2c_checkpoint.ts";
 import { CliError, parseFlags, positiveInt, required, runCommand, STRATEGY_OPTIONS } from "./args.ts";
 import { train } from "./train.ts";
 
 const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N --out OUT.bin [options]
 
   --model M              the llama2.c .bin to fine-tune (its L0 is the short windows' length)
-  --tokenizer FILE       its tokenizer.bin (default: the one tok*.bin beside --model)
+  --tokenizer FILE       its tokenizer.bin (default: tokenizer.bin or tok<vocab>.bin beside --model)
   --strategy S           the long windows' RoPE: a name, name:k=v or name@result.json
   --param k=v            a strategy parameter, repeatable
   --target N             the length to extend to: the long windows' length (required)
@@ -37,31 +38,25 @@ const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N -
 /** Where a fine-tune's generated documents start (see the train call below). */
 const FINETUNE_FIRST_DOC = 100_000;
 
-/** The one tok*.bin beside `model`. */
-async function tokenizerBeside(model: string): Promise<string> {
-  const dir = dirname(model) || ".";
-  const found: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.isFile && /^tok\d*\.bin$/.test(e.name)) found.push(e.name);
-  if (found.length !== 1) {
-    throw new CliError(
-      `--tokenizer is needed: ${
-        found.length ? `several tokenizers beside ${basename(model)}` : `no tok*.bin in ${dir}`
-      }`,
-    );
-  }
-  return join(dir, found[0]);
-}
-
-/** The trained context L0 a llama2.c header records (its 7th int32). */
-async function headerContext(model: string): Promise<number> {
+/** The model's header ints (read without loading the weights) and its tokenizer, found as `loadModel` finds it. */
+async function modelFacts(model: string): Promise<{ context: number; tokenizer: string }> {
+  const head = new Uint8Array(LLAMA2C_HEADER_BYTES);
   const f = await Deno.open(model);
   try {
-    const head = new Uint8Array(28);
-    if ((await f.read(head)) !== 28) throw new CliError(`${model}: not a llama2.c checkpoint`);
-    return new DataView(head.buffer).getInt32(24, true);
+    await f.read(head);
   } finally {
     f.close();
   }
+  const h = parseLlama2cHeader(head, model);
+  const candidates = llama2cTokenizerCandidates(model, Math.abs(h[5]));
+  for (const path of candidates) {
+    try {
+      if ((await Deno.stat(path)).isFile) return { context: h[6], tokenizer: path };
+    } catch { /* try the next one */ }
+  }
+  throw new CliError(
+    `${model}: no tokenizer found (looked for ${candidates.join(", ")}); pass --tokenizer FILE`,
+  );
 }
 
 await runCommand(async () => {
@@ -90,12 +85,13 @@ await runCommand(async () => {
   const target = positiveInt("--target", v.target);
   if (target === undefined) throw new CliError("--target is required: the length to extend to");
   if (v.mixed && v["no-mixed"]) throw new CliError("give --mixed or --no-mixed, not both");
-  const l0 = await headerContext(model);
+  const facts = await modelFacts(model);
+  const l0 = facts.context;
   if (target <= l0) throw new CliError(`--target ${target} must exceed the model's context ${l0}`);
   await train({
     out,
     init: model,
-    tokenizer: (v.tokenizer as string | undefined) ?? await tokenizerBeside(model),
+    tokenizer: (v.tokenizer as string | undefined) ?? facts.tokenizer,
     mixed: true,
     "rescale-short": v["no-mixed"] === true,
     seq: String(l0),

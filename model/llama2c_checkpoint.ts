@@ -16,17 +16,27 @@ export interface Llama2cCheckpoint {
   seqLen: number;
 }
 
-/** Parses the bytes of a llama2.c checkpoint; `source` names the file in errors. */
-export function parseLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama2cCheckpoint {
+/** Bytes of the header: read these to learn a model's shape and context without loading it. */
+export const LLAMA2C_HEADER_BYTES = HEADER_BYTES;
+
+/** The 7 header ints of a llama2.c checkpoint, checked for plausibility (`source` names the file in errors). */
+export function parseLlama2cHeader(bytes: Uint8Array, source: string): number[] {
   if (bytes.byteLength < HEADER_BYTES) {
     throw new ModelFormatError(`${source}: ${bytes.byteLength} bytes is too short for a llama2.c header`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = Array.from({ length: 7 }, (_, i) => view.getInt32(4 * i, true));
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = h;
+  const [dim, , , nHeads, , rawVocab] = h;
   if (h.some((v, i) => i !== 5 && v <= 0) || rawVocab === 0 || dim % nHeads !== 0) {
     throw new ModelFormatError(`${source}: implausible llama2.c header [${h.join(", ")}]`);
   }
+  return h;
+}
+
+/** Parses the bytes of a llama2.c checkpoint; `source` names the file in errors. */
+export function parseLlama2cCheckpoint(bytes: Uint8Array, source: string): Llama2cCheckpoint {
+  const h = parseLlama2cHeader(bytes, source);
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = h;
   const vocabSize = Math.abs(rawVocab);
   const headDim = dim / nHeads;
   const kvDim = nKvHeads * headDim;

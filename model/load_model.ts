@@ -44,12 +44,15 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
+/** Where a llama2.c `.bin`'s tokenizer is looked for, in order: `tokenizer.bin`, then `tok<vocab>.bin` beside it. */
+export function llama2cTokenizerCandidates(model: string, vocabSize: number): string[] {
+  return [join(dirname(model), "tokenizer.bin"), join(dirname(model), `tok${vocabSize}.bin`)];
+}
+
 async function loadLlama2c(path: string, tokenizerPath?: string): Promise<LoadedFiles> {
   const { weights, seqLen } = parseLlama2cCheckpoint(await readBytes(path, "model"), path);
   const c = weights.config;
-  const candidates = tokenizerPath
-    ? [tokenizerPath]
-    : [join(dirname(path), "tokenizer.bin"), join(dirname(path), `tok${c.vocabSize}.bin`)];
+  const candidates = tokenizerPath ? [tokenizerPath] : llama2cTokenizerCandidates(path, c.vocabSize);
   let tokenizer: Tokenizer = new UnsupportedTokenizer(
     `${path}: no tokenizer found (looked for ${candidates.join(", ")}); pass --tokenizer FILE or --tokens`,
     c,

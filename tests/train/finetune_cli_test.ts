@@ -101,7 +101,14 @@ Deno.test("finetune: facts corpus + BPE base model, mixed and --no-mixed fine-tu
     assert.match(resumed.stderr, /resumed .* at step 2/);
     assert.equal(losses(resumed.stderr).length, 1);
 
+    const lonely = join(dir, "lonely", "model.bin");
+    await Deno.mkdir(join(dir, "lonely"));
+    await Deno.copyFile(base, lonely);
     const errors: [string[], RegExp][] = [
+      [
+        ["--model", lonely, "--target", "96", "--out", plain],
+        /no tokenizer found \(looked for .*tok400\.bin\)/,
+      ],
       [["--model", base, "--out", plain], /--target is required/],
       [["--model", base, "--target", "32", "--out", plain], /must exceed the model's context 48/],
       [["--model", base, "--target", "96", "--mixed", "--no-mixed", "--out", plain], /not both/],
