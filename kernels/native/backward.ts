@@ -7,13 +7,7 @@
  * @module
  */
 import { documentStarts, gqaGroupSize } from "../cpu/attention.ts";
-import { nativeKernels, type NativeSymbols } from "./lib.ts";
-
-function lib(): NativeSymbols {
-  const nk = nativeKernels();
-  if (!nk) throw new Error("native kernels are not loaded");
-  return nk;
-}
+import { type NativeSymbols, requireNativeKernels as lib } from "./lib.ts";
 
 /** Scratch buffers reused across calls, grown on demand (one training step calls these ~10× per layer). */
 const scratch = new Map<string, Float32Array<ArrayBuffer>>();

@@ -150,6 +150,13 @@ export function nativeKernels(): NativeSymbols | null {
   return loaded;
 }
 
+/** The native symbols; throws when they are not loaded (callers check {@linkcode nativeKernels} first). */
+export function requireNativeKernels(): NativeSymbols {
+  const nk = nativeKernels();
+  if (!nk) throw new Error(`native kernels are not loaded: ${status}`);
+  return nk;
+}
+
 /** A KV cache in the native layout: keys in 16-position panels, values per head. */
 export interface NativeKv {
   capacity: number;

@@ -6,15 +6,9 @@
  * @module
  */
 import { type AttentionOptions, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
-import { nativeKernels, nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
+import { nativeKv, packedWeights, requireNativeKernels as lib, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
-
-function lib(): NativeSymbols {
-  const nk = nativeKernels();
-  if (!nk) throw new Error("native kernels are not loaded");
-  return nk;
-}
 
 /** As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias). `w` is packed once and cached. */
 export function matmulNative(
