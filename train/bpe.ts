@@ -8,6 +8,8 @@
  * @module
  */
 import { SentencePieceBpe } from "../model/sentencepiece_bpe.ts";
+import { llama2cBasePieces } from "./byte_tokenizer.ts";
+import { llama2cTokenizerBytes } from "./llama2c_writer.ts";
 import type { TrainingTokenizer } from "./tokenizer_file.ts";
 
 const utf8 = new TextEncoder();
@@ -25,8 +27,7 @@ export function trainBpe(texts: Iterable<string>, vocabSize: number): TrainingTo
     // The encoder puts a space before the text: train on what it will see.
     for (const w of (" " + text).match(WORD) ?? []) words.set(w, (words.get(w) ?? 0) + 1);
   }
-  const pieces: string[] = ["<unk>", "\n<s>\n", "\n</s>\n"];
-  for (let b = 0; b < 256; b++) pieces.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+  const pieces = llama2cBasePieces();
   const chars = new Set<string>();
   for (const w of words.keys()) for (const ch of w) chars.add(ch);
   pieces.push(...[...chars].sort());
@@ -71,20 +72,5 @@ export function trainBpe(texts: Iterable<string>, vocabSize: number): TrainingTo
     spaceSymbol: " ",
     controlIds: [1, 2],
   });
-  return { tokenizer, vocabSize: pieces.length, bin: tokenizerBin(bytes, scores) };
-}
-
-/** llama2.c `tokenizer.bin`: int32 max piece length, then per id: f32 score, int32 length, bytes. */
-export function tokenizerBin(pieces: Uint8Array[], scores: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + pieces.reduce((n, p) => n + 8 + p.length, 0));
-  const view = new DataView(out.buffer);
-  view.setInt32(0, Math.max(...pieces.map((p) => p.length)), true);
-  let off = 4;
-  pieces.forEach((p, i) => {
-    view.setFloat32(off, scores[i], true);
-    view.setInt32(off + 4, p.length, true);
-    out.set(p, off + 8);
-    off += 8 + p.length;
-  });
-  return out;
+  return { tokenizer, vocabSize: pieces.length, bin: llama2cTokenizerBytes(bytes, scores) };
 }

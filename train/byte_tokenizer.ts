@@ -9,17 +9,22 @@
  * @module
  */
 import { SentencePieceBpe } from "../model/sentencepiece_bpe.ts";
+import { llama2cTokenizerBytes } from "./llama2c_writer.ts";
 
 /** 3 special ids + 256 bytes + " ". */
 export const BYTE_VOCAB_SIZE = 260;
 
 const utf8 = new TextEncoder();
 
-function bytePieces(): Uint8Array[] {
+/** The 259 pieces every llama2.c vocabulary starts with: <unk>, BOS, EOS, then <0x00>…<0xFF>. */
+export function llama2cBasePieces(): string[] {
   const names = ["<unk>", "\n<s>\n", "\n</s>\n"];
   for (let b = 0; b < 256; b++) names.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
-  names.push(" ");
-  return names.map((n) => utf8.encode(n));
+  return names;
+}
+
+function bytePieces(): Uint8Array[] {
+  return [...llama2cBasePieces(), " "].map((n) => utf8.encode(n));
 }
 
 /** The byte-level tokenizer. */
@@ -34,18 +39,7 @@ export function byteTokenizer(): SentencePieceBpe {
   });
 }
 
-/** llama2.c `tokenizer.bin`: int32 max piece length, then per id: f32 score, int32 length, bytes. */
+/** llama2.c `tokenizer.bin` of the byte-level vocabulary. */
 export function byteTokenizerBin(): Uint8Array {
-  const pieces = bytePieces();
-  const out = new Uint8Array(4 + pieces.reduce((n, p) => n + 8 + p.length, 0));
-  const view = new DataView(out.buffer);
-  view.setInt32(0, Math.max(...pieces.map((p) => p.length)), true);
-  let off = 4;
-  for (const p of pieces) {
-    view.setFloat32(off, 0, true);
-    view.setInt32(off + 4, p.length, true);
-    out.set(p, off + 8);
-    off += 8 + p.length;
-  }
-  return out;
+  return llama2cTokenizerBytes(bytePieces(), new Float32Array(BYTE_VOCAB_SIZE));
 }

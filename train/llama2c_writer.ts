@@ -1,6 +1,7 @@
 /**
  * Writes {@linkcode LlamaWeights} as a llama2.c "version 0" checkpoint, the layout
- * `parseLlama2cCheckpoint` reads (negative vocab size when the classifier is not tied).
+ * `parseLlama2cCheckpoint` reads (negative vocab size when the classifier is not tied), and vocabularies
+ * as the `tokenizer.bin` beside it.
  *
  * @module
  */
@@ -55,5 +56,20 @@ export function llama2cBytes(w: LlamaWeights, seqLen: number): Uint8Array {
     body.set(a, off);
     off += a.length;
   }
+  return out;
+}
+
+/** llama2.c `tokenizer.bin`: int32 max piece length, then per id: f32 score, int32 length, bytes. */
+export function llama2cTokenizerBytes(pieces: Uint8Array[], scores: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(4 + pieces.reduce((n, p) => n + 8 + p.length, 0));
+  const view = new DataView(out.buffer);
+  view.setInt32(0, Math.max(...pieces.map((p) => p.length)), true);
+  let off = 4;
+  pieces.forEach((p, i) => {
+    view.setFloat32(off, scores[i], true);
+    view.setInt32(off + 4, p.length, true);
+    out.set(p, off + 8);
+    off += 8 + p.length;
+  });
   return out;
 }
