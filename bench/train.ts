@@ -38,7 +38,8 @@ import { DocumentStream } from "../train/data.ts";
 import { initWeights } from "../train/init.ts";
 import { trainOps } from "../train/ops.ts";
 import { mapWeights, parameterList } from "../train/params.ts";
-import { Trainer, type TrainOptions } from "../train/trainer.ts";
+import type { TrainOptions } from "../train/options.ts";
+import { Trainer } from "../train/trainer.ts";
 import {
   type Peer,
   peerTrainTokensPerSecond,

@@ -10,7 +10,7 @@ import { builtinRegistry } from "../strategies/registry.ts";
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/needle.ts";
 import { resolveHfDatasetFile } from "../model/hub.ts";
-import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "./defaults.ts";
+import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
 import {
   CliError,

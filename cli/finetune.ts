@@ -9,10 +9,19 @@
  *
  * @module
  */
-import { llama2cTokenizerCandidates } from "../model/load_model.ts";
-import { LLAMA2C_HEADER_BYTES, parseLlama2cHeader } from "../model/llama2c_checkpoint.ts";
-import { CliError, parseFlags, positiveInt, required, runCommand, STRATEGY_OPTIONS } from "./args.ts";
-import { train } from "./train.ts";
+import { finetuneRunOptions } from "../train/finetune.ts";
+import { resumeTraining, startTraining } from "../train/run.ts";
+import { CORPORA, type CorpusName } from "../train/data_source.ts";
+import {
+  CliError,
+  parseFlags,
+  positiveInt,
+  required,
+  runCommand,
+  STRATEGY_OPTIONS,
+  tableFromFlags,
+} from "./args.ts";
+import { resumedLine, trainWithProgress } from "./train_report.ts";
 
 const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N --out OUT.bin [options]
 
@@ -35,30 +44,6 @@ const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N -
   --resume               continue from OUT.ckpt
   -h, --help             this text`;
 
-/** Where a fine-tune's generated documents start (see the train call below). */
-const FINETUNE_FIRST_DOC = 100_000;
-
-/** The model's header ints (read without loading the weights) and its tokenizer, found as `loadModel` finds it. */
-async function modelFacts(model: string): Promise<{ context: number; tokenizer: string }> {
-  const head = new Uint8Array(LLAMA2C_HEADER_BYTES);
-  const f = await Deno.open(model);
-  try {
-    await f.read(head);
-  } finally {
-    f.close();
-  }
-  const h = parseLlama2cHeader(head, model);
-  const candidates = llama2cTokenizerCandidates(model, Math.abs(h[5]));
-  for (const path of candidates) {
-    try {
-      if ((await Deno.stat(path)).isFile) return { context: h[6], tokenizer: path };
-    } catch { /* try the next one */ }
-  }
-  throw new CliError(
-    `${model}: no tokenizer found (looked for ${candidates.join(", ")}); pass --tokenizer FILE`,
-  );
-}
-
 await runCommand(async () => {
   const v = parseFlags(Deno.args, {
     model: { type: "string" },
@@ -80,35 +65,44 @@ await runCommand(async () => {
   });
   if (v.help) return console.log(USAGE);
   const out = required(v, "out");
-  if (v.resume) return await train({ out, resume: true, steps: v.steps }, USAGE);
+  if (v.resume) {
+    const run = await resumeTraining(out);
+    console.error(resumedLine(run));
+    return await trainWithProgress(
+      run,
+      positiveInt("--steps", v.steps) ?? run.trainer.opts.schedule.totalSteps,
+    );
+  }
   const model = required(v, "model");
   const target = positiveInt("--target", v.target);
   if (target === undefined) throw new CliError("--target is required: the length to extend to");
   if (v.mixed && v["no-mixed"]) throw new CliError("give --mixed or --no-mixed, not both");
-  const facts = await modelFacts(model);
-  const l0 = facts.context;
-  if (target <= l0) throw new CliError(`--target ${target} must exceed the model's context ${l0}`);
-  await train({
-    out,
-    init: model,
-    tokenizer: (v.tokenizer as string | undefined) ?? facts.tokenizer,
-    mixed: true,
-    "rescale-short": v["no-mixed"] === true,
-    seq: String(l0),
-    "long-seq": String(target),
-    target: String(target),
-    strategy: v.strategy,
-    param: v.param,
-    steps: v.steps ?? "100",
-    batch: v.batch,
-    "long-windows": v["long-windows"],
-    accum: v.accum,
-    lr: v.lr ?? "5e-4",
-    corpus: v.data === undefined ? (v.corpus ?? "facts") : undefined,
-    // Generated documents from 100,000 on: past the facts corpus's drill curriculum, and documents a
-    // model trained from scratch on the same seed for under ~15M tokens has not seen.
-    "first-doc": v.data === undefined ? String(FINETUNE_FIRST_DOC) : undefined,
-    data: v.data,
-    seed: v.seed,
-  }, USAGE);
+  const corpus = v.corpus as string | undefined;
+  if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) {
+    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
+  }
+  if (v.data !== undefined && corpus !== undefined) throw new CliError("give --data or --corpus, not both");
+  const lr = v.lr === undefined ? undefined : Number(v.lr);
+  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) {
+    throw new CliError(`--lr must be a positive number, got ${JSON.stringify(v.lr)}`);
+  }
+  const run = await startTraining(
+    await finetuneRunOptions({
+      out,
+      model,
+      tokenizer: v.tokenizer as string | undefined,
+      target,
+      table: (spec, seqLen) => tableFromFlags(v, spec, seqLen),
+      mixed: !v["no-mixed"],
+      steps: positiveInt("--steps", v.steps),
+      batchSize: positiveInt("--batch", v.batch),
+      longWindows: positiveInt("--long-windows", v["long-windows"]),
+      accumulation: positiveInt("--accum", v.accum),
+      lr,
+      data: v.data as string | undefined,
+      corpus: corpus as CorpusName | undefined,
+      seed: positiveInt("--seed", v.seed),
+    }),
+  );
+  await trainWithProgress(run, run.trainer.opts.schedule.totalSteps);
 });

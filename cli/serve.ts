@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { loadPlugin } from "../plugins/mod.ts";
-import { DEFAULT_MODEL } from "./defaults.ts";
+import { DEFAULT_MODEL } from "../compare/defaults.ts";
 import { CliError, parseFlags, runCommand } from "./args.ts";
 import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DOWNLOAD_TEXT, evalTextBeside } from "../cli/defaults.ts";
+import { DOWNLOAD_TEXT, evalTextBeside } from "../compare/defaults.ts";
 import { builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
 import { type CatalogEntry, listModels, listTexts } from "./catalog.ts";
 import { JobQueue } from "./job_queue.ts";

@@ -12,7 +12,7 @@ import type { LlamaConfig } from "../model/config.ts";
 import type { StreamPosition } from "./data.ts";
 import { initWeights } from "./init.ts";
 import { parameterList } from "./params.ts";
-import type { TrainOptions } from "./trainer.ts";
+import type { TrainOptions } from "./options.ts";
 
 const MAGIC = "RKCKPT01";
 

@@ -17,27 +17,9 @@ import { ropeFromJson, ropeToJson } from "./checkpoint.ts";
 import { DocumentStream, makeWindow } from "./data.ts";
 import { initWeights } from "./init.ts";
 import { forwardBackward, type TrainWindow } from "./model_grad.ts";
-import { AdamW, type AdamWOptions, learningRate, type Schedule } from "./optimizer.ts";
+import { AdamW, learningRate } from "./optimizer.ts";
 import { decayMask, parameterList, zeroGradients } from "./params.ts";
-
-/** Hyper-parameters of a run (stored in checkpoints). */
-export interface TrainOptions {
-  seqLen: number;
-  /** Windows per micro-batch. */
-  batchSize: number;
-  /** Micro-batches per optimizer step. */
-  accumulation: number;
-  schedule: Schedule;
-  adamw: AdamWOptions;
-  /** Per-document attention masks and restarting positions for packed documents. */
-  documentMasks: boolean;
-  /**
-   * Long windows per micro-batch (full attention, the trainer's `longRope`), for LongRoPE2's mixed
-   * context window training. `shortRope: "rescaled"` is the ablation without mixing: the short windows
-   * take the rescaled RoPE too (default "original": the model's own RoPE).
-   */
-  long?: { seqLen: number; windows: number; shortRope?: "original" | "rescaled" };
-}
+import type { TrainOptions } from "./options.ts";
 
 /** What one step reports. */
 export interface StepResult {

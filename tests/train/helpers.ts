@@ -5,7 +5,8 @@ import { BYTE_VOCAB_SIZE, byteTokenizer } from "../../train/byte_tokenizer.ts";
 import { DocumentStream, tokenizedDocuments } from "../../train/data.ts";
 import { initWeights } from "../../train/init.ts";
 import { story } from "../../train/story_corpus.ts";
-import { Trainer, type TrainOptions } from "../../train/trainer.ts";
+import type { TrainOptions } from "../../train/options.ts";
+import { Trainer } from "../../train/trainer.ts";
 
 export const tinyConfig: LlamaConfig = {
   architecture: "llama2c",

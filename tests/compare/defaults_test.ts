@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DEFAULT_MODEL, defaultText, DOWNLOAD_TEXT, evalTextBeside } from "../../cli/defaults.ts";
+import { DEFAULT_MODEL, defaultText, DOWNLOAD_TEXT, evalTextBeside } from "../../compare/defaults.ts";
 
 Deno.test("defaults: a model folder's eval.txt is its text; hf: names and bare folders fall back", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,0 +1,150 @@
+/**
+ * The import rules of docs/architecture.md, checked by `deno task check`: no import cycles among the
+ * source modules, and no room imports a room above it (server/ never imports cli/, strategies/ nothing
+ * of the engine, kernels/ neither models nor strategies).
+ *
+ *   deno run --allow-read tools/check_imports.ts        # prints each violation, exits 1 if any
+ *
+ * Imports are read from the source text (static `import`/`export … from` and literal `import("…")`),
+ * which is all this codebase uses; type-only imports count too, since a cycle of types is still a cycle
+ * in the design.
+ *
+ * @module
+ */
+import { dirname, join, normalize, relative } from "node:path";
+
+/** Rooms that may not be imported by the room named in the key. */
+const FORBIDDEN: Record<string, string[]> = {
+  util: [
+    "strategies",
+    "kernels",
+    "model",
+    "eval",
+    "compare",
+    "search",
+    "train",
+    "plugins",
+    "queue",
+    "export",
+    "server",
+    "cli",
+    "web",
+  ],
+  strategies: [
+    "kernels",
+    "model",
+    "eval",
+    "compare",
+    "search",
+    "train",
+    "queue",
+    "export",
+    "server",
+    "cli",
+    "web",
+  ],
+  kernels: [
+    "strategies",
+    "model",
+    "eval",
+    "compare",
+    "search",
+    "train",
+    "plugins",
+    "queue",
+    "export",
+    "server",
+    "cli",
+    "web",
+  ],
+  model: ["eval", "compare", "search", "train", "queue", "export", "server", "cli", "web"],
+  eval: ["compare", "search", "train", "queue", "server", "cli", "web"],
+  plugins: ["model", "eval", "compare", "search", "train", "queue", "export", "server", "cli", "web"],
+  compare: ["server", "cli", "web"],
+  search: ["server", "cli", "web"],
+  train: ["compare", "search", "server", "cli", "web"],
+  queue: ["server", "cli", "web"],
+  export: ["server", "cli", "web"],
+  server: ["cli"],
+  web: ["cli", "server", "model", "kernels", "eval", "search", "train", "queue"],
+};
+
+/** Folders whose modules are checked (tests, benches and tools may import anything). */
+const ROOMS = Object.keys(FORBIDDEN);
+
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) yield* sourceFiles(path);
+    else if (e.isFile && /\.tsx?$/.test(e.name)) yield path;
+  }
+}
+
+/** Local imports of one module, as repo-relative paths. */
+function localImports(file: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith(".")) out.push(normalize(join(dirname(file), spec)));
+  }
+  return out;
+}
+
+/** The strongly connected components with more than one module (or a self-import): the cycles. */
+function cycles(graph: Map<string, string[]>): string[][] {
+  let index = 0;
+  const idx = new Map<string, number>(), low = new Map<string, number>();
+  const stack: string[] = [], on = new Set<string>(), out: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index), low.set(v, index++), stack.push(v), on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!idx.has(w)) visit(w), low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do (w = stack.pop()!, on.delete(w), scc.push(w)); while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!idx.has(v)) visit(v);
+  return out;
+}
+
+/** Every violation of the rules in the tree rooted at `root`, as lines to print. */
+export async function importViolations(root: string): Promise<string[]> {
+  const graph = new Map<string, string[]>();
+  const problems: string[] = [];
+  for (const room of ROOMS) {
+    try {
+      await Deno.stat(join(root, room));
+    } catch {
+      continue;
+    }
+    for await (const abs of sourceFiles(join(root, room))) {
+      const file = relative(root, abs);
+      const deps = localImports(file, await Deno.readTextFile(abs));
+      graph.set(file, deps);
+      for (const dep of deps) {
+        const target = dep.split("/")[0];
+        if (FORBIDDEN[room].includes(target)) {
+          problems.push(`${file} imports ${dep}: ${room}/ may not import ${target}/`);
+        }
+      }
+    }
+  }
+  for (const scc of cycles(graph)) problems.push(`import cycle: ${scc.join(" ↔ ")}`);
+  return problems;
+}
+
+if (import.meta.main) {
+  const problems = await importViolations(Deno.cwd());
+  for (const p of problems) console.error(p);
+  if (problems.length) Deno.exit(1);
+  console.error("imports: no cycles, no upward imports");
+}
