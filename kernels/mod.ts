@@ -3,7 +3,7 @@
  *
  * The GPU API is encoder-level: `encode*` functions record work into a caller's
  * `GPUCommandEncoder`, so a whole forward pass is one submission (each submit + wait costs ≥10 ms
- * on software adapters). `run*` helpers upload, run one kernel and read back, for tests.
+ * on software adapters).
  *
  * @example
  * ```ts
@@ -48,24 +48,3 @@ export {
   type MatmulBackwardArgs,
 } from "./gpu/backward.ts";
 export { type AttentionBackwardArgs, encodeAttentionBackward } from "./gpu/attention_backward.ts";
-export {
-  runAdd,
-  runAttention,
-  runEmbed,
-  runKernel,
-  runLogitsNll,
-  runMatmul,
-  runRmsnorm,
-  runRope,
-  runSwiglu,
-} from "./gpu/run.ts";
-export {
-  runAttentionBackward,
-  runBackward,
-  runEmbedBackward,
-  runLogitsNllBackward,
-  runMatmulBackward,
-  runRmsnormBackward,
-  runRopeBackward,
-  runSwigluBackward,
-} from "./gpu/run_backward.ts";

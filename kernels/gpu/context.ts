@@ -19,8 +19,6 @@ export interface GpuContext {
   isSoftware: boolean;
   /** `shader-f16` was requested and granted. */
   f16: boolean;
-  /** `timestamp-query` was requested and granted. */
-  timestamps: boolean;
   /** Pipeline for `key`, compiled from `wgsl()` on first use (see {@linkcode pipeline}). */
   pipeline(key: string, wgsl: () => string): GPUComputePipeline;
   /** Throws if any pipeline compiled since the last call failed validation, naming the kernel. */
@@ -55,7 +53,7 @@ export async function createGpu(): Promise<GpuContext | null> {
   const info = adapter.info;
   const description = info.description || `${info.vendor} ${info.device}`;
   const isSoftware = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(description);
-  const wanted: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
+  const wanted: GPUFeatureName[] = ["shader-f16"];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     requiredFeatures,
@@ -87,7 +85,6 @@ function contextFor(
     backend: o.backend,
     isSoftware: o.isSoftware,
     f16: o.features.includes("shader-f16"),
-    timestamps: o.features.includes("timestamp-query"),
     pipeline(key, wgsl) {
       let p = pipelines.get(key);
       if (p) return p;

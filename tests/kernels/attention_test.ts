@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { causalAttentionRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
-import { runAttention } from "../../kernels/gpu/run.ts";
+import { runAttention } from "./_gpu_run.ts";
 
 /** Obvious attention: full T×T scores, masked, softmaxed, times V (tests only). */
 function naiveAttention(

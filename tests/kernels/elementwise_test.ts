@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { addRef, embedRef, rmsnormRef, swigluRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
-import { runAdd, runEmbed, runRmsnorm, runSwiglu } from "../../kernels/gpu/run.ts";
+import { runAdd, runEmbed, runRmsnorm, runSwiglu } from "./_gpu_run.ts";
 
 Deno.test("rmsnormRef: hand-checked row", () => {
   const out = new Float32Array(2);

@@ -23,7 +23,7 @@ import {
   runRmsnormBackward,
   runRopeBackward,
   runSwigluBackward,
-} from "../../kernels/gpu/run_backward.ts";
+} from "./_gpu_run_backward.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
 
 const TOL = 1e-4;

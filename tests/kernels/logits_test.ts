@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { logitsNllRef, logitsRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
-import { runLogitsNll } from "../../kernels/gpu/run.ts";
+import { runLogitsNll } from "./_gpu_run.ts";
 import { vocabChunk } from "../../kernels/gpu/logits.ts";
 
 Deno.test("logitsNllRef: equal logits give log V", () => {

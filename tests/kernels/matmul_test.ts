@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { matmulRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
-import { runMatmul } from "../../kernels/gpu/run.ts";
+import { runMatmul } from "./_gpu_run.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
   const out = new Float64Array(T * N);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type RopeApply, ropeRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
-import { runRope } from "../../kernels/gpu/run.ts";
+import { runRope } from "./_gpu_run.ts";
 
 /**
  * Obvious RoPE: rotate each (first, second) channel pair of each head by pos·freq, in float64 except

@@ -5,13 +5,19 @@
  *
  * @module
  */
-import { type GpuContext, type HostArray, readBuffer, upload } from "./context.ts";
-import { encodeMatmul } from "./matmul.ts";
-import { encodeAttention } from "./attention.ts";
-import { documentStarts } from "../cpu/attention.ts";
-import { encodeAdd, encodeEmbed, encodeRmsnorm, encodeRope, encodeSwiglu } from "./elementwise.ts";
-import { encodeLogitsNll } from "./logits.ts";
-import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../rope_apply.ts";
+import { type GpuContext, type HostArray, readBuffer, upload } from "../../kernels/gpu/context.ts";
+import { encodeMatmul } from "../../kernels/gpu/matmul.ts";
+import { encodeAttention } from "../../kernels/gpu/attention.ts";
+import { documentStarts } from "../../kernels/cpu/attention.ts";
+import {
+  encodeAdd,
+  encodeEmbed,
+  encodeRmsnorm,
+  encodeRope,
+  encodeSwiglu,
+} from "../../kernels/gpu/elementwise.ts";
+import { encodeLogitsNll } from "../../kernels/gpu/logits.ts";
+import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
 
 /** Uploads `inputs`, lets `encode` record work writing an output of `outFloats` floats, returns it. */
 export async function runKernel(

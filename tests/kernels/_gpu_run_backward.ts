@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { type GpuContext, type HostArray, readBuffer, upload } from "./context.ts";
-import { documentStarts } from "../cpu/attention.ts";
-import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../rope_apply.ts";
+import { type GpuContext, type HostArray, readBuffer, upload } from "../../kernels/gpu/context.ts";
+import { documentStarts } from "../../kernels/cpu/attention.ts";
+import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
 import {
   embedBackwardIndex,
   encodeEmbedBackward,
@@ -17,8 +17,8 @@ import {
   encodeRmsnormBackward,
   encodeRopeBackward,
   encodeSwigluBackward,
-} from "./backward.ts";
-import { encodeAttentionBackward } from "./attention_backward.ts";
+} from "../../kernels/gpu/backward.ts";
+import { encodeAttentionBackward } from "../../kernels/gpu/attention_backward.ts";
 
 type F32 = Float32Array<ArrayBuffer>;
 
