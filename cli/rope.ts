@@ -73,9 +73,8 @@ async function buildReport(
     ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
     : undefined;
   const { seq_len: _ignored, ...hf } = config;
-  // Applying a strategy means "extend to the target": show its long table unless told otherwise.
   const result = await ropeFromHfConfig(hf, {
-    seqLen: seqLen ?? (opt.strategy ? opt.target ?? Number(hf.max_position_embeddings) : undefined),
+    seqLen,
     strategy: opt.strategy,
     params,
     targetLength: opt.target,

@@ -45,9 +45,7 @@ export async function ropeResponse(
     );
   }
   const result = await ropeFromHfConfig(req.config, {
-    // As the CLI does: applying a strategy means "extend to the target", so show its long table.
-    seqLen: req.seq_len ??
-      (req.strategy ? req.target ?? Number(req.config.max_position_embeddings) : undefined),
+    seqLen: req.seq_len,
     strategy: req.strategy,
     params: req.params,
     targetLength: req.target,

@@ -250,7 +250,8 @@ export interface RopeFromConfigOptions {
 
 /**
  * Builds the table a config describes — or, with `strategy`, the table that strategy gives for the
- * config's model. Absent `seqLen`, HF's init-time behaviour applies (LongRoPE: short set).
+ * config's model. Absent `seqLen`, HF's init-time behaviour applies (LongRoPE: short set) — except with
+ * `strategy`, which builds for sequences of the target length.
  */
 export async function ropeFromHfConfig(
   config: HfConfig,
@@ -268,17 +269,19 @@ export async function ropeFromHfConfig(
     rope.params = opts.params ?? {};
   }
   if (opts.targetLength !== undefined) rope.targetLength = opts.targetLength;
+  // Applying a strategy means "extend to the target": absent a seq_len, build (and choose) for it.
+  const seqLen = opts.seqLen ?? (opts.strategy !== undefined ? rope.targetLength : undefined);
   const strategy = registry.get(rope.ropeType);
   let table: RopeTable;
   try {
     table = await buildTable(
       strategy,
       rope.spec,
-      { targetLength: rope.targetLength, seqLen: opts.seqLen },
+      { targetLength: rope.targetLength, seqLen },
       rope.params,
     );
   } catch (e) {
     throw new ConfigError(`config: ${(e as Error).message}`);
   }
-  return { ...rope, table, chosen: resolveFrequencies(table, opts.seqLen ?? 0) };
+  return { ...rope, table, chosen: resolveFrequencies(table, seqLen ?? 0) };
 }
