@@ -23,7 +23,11 @@ export type JobEvent =
   | { type: "status"; job: JobRecord }
   | { type: "progress"; progress: ProgressEvent };
 
-const INTERRUPTED = "the server stopped before this job finished; submit it again";
+/**
+ * How often a job may be started again after the server stopped while running it. A job that takes
+ * the process down (a native kernel's fault, memory) would otherwise crash every restart forever.
+ */
+export const MAX_RESTARTS = 2;
 /** Assumed duration of a job before any has finished (for Retry-After). */
 const FIRST_GUESS_SECONDS = 30;
 
@@ -42,16 +46,36 @@ export class JobQueue {
     readonly maxWaiting: number,
   ) {}
 
-  /** Loads the store; jobs that were queued or running when the server stopped become `interrupted`. */
+  /**
+   * Loads the store and resumes what a stop or crash left unfinished, keeping ids: jobs that were
+   * running start again first (with `restarts` counted, failed beyond {@linkcode MAX_RESTARTS}),
+   * then the queued ones in their order. A comparison is deterministic for its request and seed, so
+   * a restarted job ends with the report it would have had.
+   */
   static async open(store: JobStore, runner: JobRunner, maxWaiting: number): Promise<JobQueue> {
     const q = new JobQueue(store, runner, maxWaiting);
+    const restarted: string[] = [], queued: string[] = [];
     for (const job of await store.loadAll()) {
-      if (!FINAL_STATUSES.includes(job.status)) {
-        Object.assign(job, { status: "interrupted", error: INTERRUPTED, finished: new Date().toISOString() });
-        await store.save(job);
-      }
       q.#jobs.set(job.id, job);
+      if (job.status === "queued") queued.push(job.id);
+      if (job.status !== "running") continue;
+      const restarts = (job.restarts ?? 0) + 1;
+      if (restarts > MAX_RESTARTS) {
+        Object.assign(job, {
+          status: "failed",
+          error: `the server stopped ${restarts} times while running this job, which may be what stops it; ` +
+            `not restarting it again`,
+          finished: new Date().toISOString(),
+        });
+      } else {
+        Object.assign(job, { status: "queued", restarts });
+        delete job.progress;
+        restarted.push(job.id);
+      }
+      await store.save(job);
     }
+    q.#waiting = [...restarted, ...queued];
+    q.#pump();
     return q;
   }
 
