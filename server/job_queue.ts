@@ -7,7 +7,7 @@
  */
 import type { ProgressEvent } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
-import { FINAL_STATUSES, type JobRecord, type JobStore } from "./job_store.ts";
+import type { JobRecord, JobStore } from "./job_store.ts";
 import { CancelledError, type JobRunner } from "./worker_runner.ts";
 
 /** Refused because the wait list is full; `retryAfter` in seconds. */
