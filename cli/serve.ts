@@ -107,6 +107,20 @@ async function main() {
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
   });
   const app = createApp(ctx);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) Deno.exit(1); // a second Ctrl-C: do not wait
+    stopping = true;
+    console.error("stopping: a running job will run again at the next start");
+    await ctx.queue.stop();
+    ctx.close();
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch { /* SIGTERM does not exist on Windows */ }
+  }
   Deno.serve({
     hostname: host,
     port,

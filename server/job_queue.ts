@@ -39,6 +39,7 @@ export class JobQueue {
   #listeners = new Map<string, Set<(e: JobEvent) => void>>();
   #recentSeconds: number[] = [];
   #admitting = 0;
+  #stopped = false;
 
   private constructor(
     private readonly store: JobStore,
@@ -145,11 +146,28 @@ export class JobQueue {
     while (this.#running) await this.#running.done;
   }
 
+  /**
+   * An orderly stop (SIGINT, SIGTERM): the running job goes back on disk as queued, so the next start
+   * runs it again without counting a restart (`restarts` counts only stops nobody asked for, which
+   * may be the job's own doing). Nothing is started or recorded after this; queued jobs stay queued.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#waiting = [];
+    const job = this.#running && this.#jobs.get(this.#running.id);
+    if (job?.status !== "running") return;
+    job.status = "queued";
+    delete job.progress;
+    delete job.started;
+    await this.store.save(job);
+  }
+
   #emit(id: string, event: JobEvent) {
     for (const listener of this.#listeners.get(id) ?? []) listener(event);
   }
 
   async #finish(job: JobRecord, status: JobRecord["status"], error?: string) {
+    if (this.#stopped) return; // the job stays as stop() left it
     Object.assign(job, { status, finished: new Date().toISOString(), ...(error ? { error } : {}) });
     await this.store.save(job);
     this.#emit(job.id, { type: "status", job });
@@ -162,7 +180,7 @@ export class JobQueue {
   }
 
   #pump() {
-    if (this.#running) return;
+    if (this.#running || this.#stopped) return;
     const id = this.#waiting.shift();
     if (id === undefined) return;
     const controller = new AbortController();
@@ -184,6 +202,7 @@ export class JobQueue {
         job.progress = { task: progress.task, done: progress.done, total: progress.total };
         this.#emit(job.id, { type: "progress", progress });
       }, signal);
+      if (this.#stopped) return;
       await this.store.saveReport(job.id, report);
       this.#recentSeconds = [...this.#recentSeconds, (performance.now() - t0) / 1000].slice(-5);
       await this.#finish(job, "done");

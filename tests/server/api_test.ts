@@ -52,6 +52,9 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
   assert.equal(openapi.openapi, "3.1.0");
   assert.ok(openapi.paths["/api/jobs/{id}/events"]);
   assert.deepEqual(openapi.components.schemas.CompareRequest.required, ["model", "strategies"]);
+  assert.ok(
+    openapi.paths["/api/compare"].post.responses[403] && openapi.paths["/api/compare"].post.responses[415],
+  );
   const strategies = await (await send("GET", "/api/strategies")).json();
   const yarn = strategies.find((s: { name: string }) => s.name === "yarn");
   assert.equal(yarn.params.beta_fast.type, "number");

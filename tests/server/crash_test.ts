@@ -79,6 +79,33 @@ Deno.test("kill -9 with a job running and one queued: after a restart both end d
   }
 });
 
+Deno.test("SIGTERM while a job runs: it is queued again, no restart counted, and done after the next start", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "ropekit_crash_test_" });
+  let server = await startServe(dataDir);
+  try {
+    const model = (await (await fetch(`${server.base}/api/models`)).json())[0].id;
+    const id = await post(server.base, {
+      model,
+      strategies: ["default", "yarn", "pi"],
+      lengths: [1024],
+      samples: 4,
+      metrics: ["ppl", "needle"],
+    });
+    await readEvents(await fetch(`${server.base}/api/jobs/${id}/events`), (e) => e.event === "progress");
+    server.child.kill("SIGTERM");
+    const status = await server.status;
+    assert.deepEqual([status.code, status.signal], [0, null], server.stderr());
+    assert.match(server.stderr(), /stopping: a running job will run again/);
+    const [onDisk] = await new JobStore(dataDir).loadAll();
+    assert.deepEqual([onDisk.status, onDisk.restarts, onDisk.progress], ["queued", undefined, undefined]);
+    server = await startServe(dataDir);
+    const job = await waitForJob(server.base, id, finished);
+    assert.deepEqual([job.status, job.restarts], ["done", undefined]);
+  } finally {
+    await server.kill();
+  }
+});
+
 Deno.test(`a job that kills the server every time is failed after ${MAX_RESTARTS} restarts`, async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "ropekit_crash_test_" });
   // The worker's test hook: a strategy with this label SIGKILLs the server at its first progress.
