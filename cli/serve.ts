@@ -111,8 +111,12 @@ async function main() {
   const stop = async () => {
     if (stopping) Deno.exit(1); // a second Ctrl-C: do not wait
     stopping = true;
-    console.error("stopping: a running job will run again at the next start");
-    await ctx.queue.stop();
+    const requeued = await ctx.queue.stop();
+    console.error(
+      requeued
+        ? `stopping: job ${requeued} was put back in the queue; it runs again at the next start`
+        : "stopping",
+    );
     ctx.close();
     Deno.exit(0);
   };

@@ -150,16 +150,18 @@ export class JobQueue {
    * An orderly stop (SIGINT, SIGTERM): the running job goes back on disk as queued, so the next start
    * runs it again without counting a restart (`restarts` counts only stops nobody asked for, which
    * may be the job's own doing). Nothing is started or recorded after this; queued jobs stay queued.
+   * Resolves to the id of the job put back, if one was running.
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<string | undefined> {
     this.#stopped = true;
     this.#waiting = [];
     const job = this.#running && this.#jobs.get(this.#running.id);
-    if (job?.status !== "running") return;
+    if (job?.status !== "running") return undefined;
     job.status = "queued";
     delete job.progress;
     delete job.started;
     await this.store.save(job);
+    return job.id;
   }
 
   #emit(id: string, event: JobEvent) {

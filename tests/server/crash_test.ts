@@ -95,7 +95,7 @@ Deno.test("SIGTERM while a job runs: it is queued again, no restart counted, and
     server.child.kill("SIGTERM");
     const status = await server.status;
     assert.deepEqual([status.code, status.signal], [0, null], server.stderr());
-    assert.match(server.stderr(), /stopping: a running job will run again/);
+    assert.match(server.stderr(), new RegExp(`stopping: job ${id} was put back in the queue`));
     const [onDisk] = await new JobStore(dataDir).loadAll();
     assert.deepEqual([onDisk.status, onDisk.restarts, onDisk.progress], ["queued", undefined, undefined]);
     server = await startServe(dataDir);
