@@ -40,6 +40,8 @@ export class JobQueue {
   #recentSeconds: number[] = [];
   #admitting = 0;
   #stopped = false;
+  /** The last `created` given out: kept strictly increasing, so a restart re-queues a burst in order. */
+  #lastCreated = 0;
 
   private constructor(
     private readonly store: JobStore,
@@ -58,6 +60,7 @@ export class JobQueue {
     const restarted: string[] = [], queued: string[] = [];
     for (const job of await store.loadAll()) {
       q.#jobs.set(job.id, job);
+      q.#lastCreated = Math.max(q.#lastCreated, Date.parse(job.created) || 0);
       if (job.status === "queued") queued.push(job.id);
       if (job.status !== "running") continue;
       const restarts = (job.restarts ?? 0) + 1;
@@ -103,7 +106,7 @@ export class JobQueue {
       id: crypto.randomUUID(),
       status: "queued",
       request,
-      created: new Date().toISOString(),
+      created: new Date(this.#lastCreated = Math.max(Date.now(), this.#lastCreated + 1)).toISOString(),
     };
     this.#admitting++;
     try {
