@@ -122,10 +122,10 @@ export function sameOriginWrites(allowedOrigins: readonly string[]): MiddlewareH
       const foreign = origin !== undefined && origin !== own && !corsOrigin;
       const crossSite = (site === "cross-site" || site === "same-site") && !corsOrigin && origin !== own;
       if (foreign || crossSite) {
+        const from = origin !== undefined ? `origin ${JSON.stringify(origin)}` : `Sec-Fetch-Site: ${site}`;
         return c.json({
-          error: `${c.req.method} from another site (origin ${
-            JSON.stringify(origin ?? site)
-          }) is refused; start the server with --allow-origin ORIGIN to allow a front end`,
+          error: `${c.req.method} from another site (${from}) is refused; ` +
+            "start the server with --allow-origin ORIGIN to allow a front end",
         }, 403);
       }
       const type = c.req.header("content-type");
