@@ -21,11 +21,12 @@ export interface ServeProcess {
   kill: () => Promise<Deno.CommandStatus>;
 }
 
-/** Starts `deno run cli/serve.ts --port 0 --data-dir <dataDir> …args` and waits for its address. */
+/** Starts `deno run cli/serve.ts --port <port> --data-dir <dataDir> …args` and waits for its address. */
 export async function startServe(
   dataDir: string,
   args: string[] = [],
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<ServeProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -38,7 +39,7 @@ export async function startServe(
       "--allow-net=127.0.0.1",
       SERVE,
       "--port",
-      "0",
+      String(port),
       "--data-dir",
       dataDir,
       "--text",
