@@ -31,7 +31,8 @@ async function waitForStatus(
   id: string,
   status: string,
 ) {
-  for (let i = 0; i < 200; i++) {
+  // A time bound, not a count: on a loaded machine 200 polls can pass before a save lands.
+  for (const end = Date.now() + 10_000; Date.now() < end;) {
     if ((await (await send("GET", `/api/jobs/${id}`)).json()).status === status) return;
     await new Promise((r) => setTimeout(r, 10));
   }
