@@ -187,7 +187,7 @@ Deno.test("POST /api/compare: 202 with a job; 429 with Retry-After when the wait
     ids.push(job.id);
   }
   // The queue starts the first job asynchronously (it records the state change on disk first).
-  for (let i = 0; i < 200 && runner.started.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await runner.waitStarted(1);
   assert.deepEqual(runner.started[0].strategies.map((s) => s.label), ["default", "yarn:beta_fast=16"]);
   const full = await send("POST", "/api/compare", ok);
   assert.equal(full.status, 429);
