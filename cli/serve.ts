@@ -23,10 +23,30 @@ const USAGE = `Usage: deno task serve [options]
   --data-dir DIR            where jobs and reports are kept (default .cache/server)
   --token T                 require "Authorization: Bearer T" to create or cancel jobs (default $ROPEKIT_TOKEN)
   --allow-plugin-host H     accept plugin URLs from host H (repeatable; default: no plugins)
+  --allow-origin ORIGIN     let pages of ORIGIN (e.g. http://localhost:5173) create and cancel jobs, with CORS
+                            (repeatable; default: only the server's own page and clients without an Origin)
   --max-queue N             jobs that may wait behind the running one before 429 (default 8)
   -h, --help                this text`;
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+
+/** `--allow-origin` values, checked to be exactly what browsers send as `Origin` (scheme://host[:port]). */
+function origins(raw: string[]): string[] {
+  return raw.map((o) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch { /* reported below */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== o) {
+      throw new CliError(
+        `--allow-origin must be an origin like http://localhost:5173 (scheme://host[:port], no path), got ${
+          JSON.stringify(o)
+        }`,
+      );
+    }
+    return o;
+  });
+}
 
 function intFlag(flag: string, raw: unknown, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -47,6 +67,7 @@ async function main() {
     "data-dir": { type: "string" },
     token: { type: "string" },
     "allow-plugin-host": { type: "string", multiple: true },
+    "allow-origin": { type: "string", multiple: true },
     "max-queue": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -58,6 +79,7 @@ async function main() {
   const port = intFlag("--port", v.port, 8787, 0);
   const token = (v.token as string | undefined) ?? Deno.env.get("ROPEKIT_TOKEN");
   if (token !== undefined && token.length < 8) throw new CliError("--token must have at least 8 characters");
+  const allowOrigins = origins((v["allow-origin"] as string[] | undefined) ?? []);
   const models = (v.model as string[] | undefined) ?? [];
   const modelDir = v["model-dir"] as string | undefined;
   if (models.length === 0 && modelDir === undefined) {
@@ -81,9 +103,28 @@ async function main() {
     loadPlugin: (url) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
     web,
     loopbackOnly: LOOPBACK.has(host),
+    allowOrigins,
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
   });
   const app = createApp(ctx);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) Deno.exit(1); // a second Ctrl-C: do not wait
+    stopping = true;
+    const requeued = await ctx.queue.stop();
+    console.error(
+      requeued
+        ? `stopping: job ${requeued} was put back in the queue; it runs again at the next start`
+        : "stopping",
+    );
+    ctx.close();
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch { /* SIGTERM does not exist on Windows */ }
+  }
   Deno.serve({
     hostname: host,
     port,

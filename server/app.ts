@@ -11,7 +11,7 @@ import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
 import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
 import type { ServerContext } from "./context.ts";
-import { errorResponse, loopbackHostOnly, readJson, requireToken } from "./http.ts";
+import { errorResponse, loopbackHostOnly, readJson, requireToken, sameOriginWrites } from "./http.ts";
 import { jobRoutes } from "./job_routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { allowedPluginUrl } from "./plugins.ts";
@@ -31,6 +31,8 @@ export function createApp(ctx: ServerContext): Hono {
   app.onError(errorResponse);
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   if (ctx.loopbackOnly) app.use("*", loopbackHostOnly());
+  // Before anything reads a body: another site's request is refused whatever it carries.
+  app.use("/api/*", sameOriginWrites(ctx.allowOrigins));
   app.use(
     "/api/*",
     bodyLimit({

@@ -30,6 +30,18 @@ let nextTableId = 0;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
 
+/**
+ * Test hook, off unless the variable is set: a job with a strategy labelled
+ * `$ROPEKIT_TEST_CRASH_LABEL` kills the whole server process (SIGKILL to itself) at its first
+ * progress event, as a native kernel's fault would. tests/server/crash_test.ts uses it to check that
+ * such a job is failed after a bounded number of restarts instead of crashing every start.
+ */
+const CRASH_LABEL =
+  Deno.permissions.querySync({ name: "env", variable: "ROPEKIT_TEST_CRASH_LABEL" }).state ===
+      "granted"
+    ? Deno.env.get("ROPEKIT_TEST_CRASH_LABEL")
+    : undefined;
+
 function modelFor(source: string): Promise<Model> {
   let m = models.get(source);
   if (!m) {
@@ -106,6 +118,9 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
         if (Atomics.load(cancelled, 0) !== 0) {
           controller.abort(new Error("cancelled"));
           throw controller.signal.reason;
+        }
+        if (CRASH_LABEL !== undefined && spec.strategies.some((s) => s.label === CRASH_LABEL)) {
+          Deno.kill(Deno.pid, "SIGKILL");
         }
         post({ type: "progress", event });
       },

@@ -27,7 +27,9 @@ export interface ServerContext {
   web?: WebAssets;
   /** Refuse non-loopback Host headers (the server is bound to loopback). */
   loopbackOnly: boolean;
-  /** Stops the compare worker (a running job is left for the restart to mark interrupted). */
+  /** Origins (`--allow-origin`) whose pages may change state and read answers through CORS. */
+  allowOrigins: string[];
+  /** Stops the compare worker (a running job is left for the next start to restart). */
   close(): void;
 }
 
@@ -42,13 +44,14 @@ export interface ServerSettings {
   loadPlugin?: PluginLoader;
   web?: WebAssets;
   loopbackOnly: boolean;
+  allowOrigins?: string[];
   /** Jobs that may wait behind the running one before submissions get 429. */
   maxWaiting: number;
   /** Default: the compare worker; tests may pass another. */
   runner?: JobRunner;
 }
 
-/** Opens the job store (marking jobs a crash interrupted) and assembles the context. */
+/** Opens the job store (resuming the jobs a stop or crash left unfinished) and assembles the context. */
 export async function openServerContext(s: ServerSettings): Promise<ServerContext> {
   const registry = builtinRegistry();
   const store = new JobStore(s.dataDir);
@@ -68,6 +71,7 @@ export async function openServerContext(s: ServerSettings): Promise<ServerContex
     loadPlugin: s.loadPlugin,
     web: s.web,
     loopbackOnly: s.loopbackOnly,
+    allowOrigins: s.allowOrigins ?? [],
     close: () => runner.close(),
   };
 }

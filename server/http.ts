@@ -81,3 +81,63 @@ export function loopbackHostOnly(): MiddlewareHandler {
     await next();
   };
 }
+
+/** Methods that change state (create, cancel, load): only the server's own page or a non-browser client. */
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const CORS_METHODS = "GET, POST, DELETE";
+const CORS_HEADERS = "Content-Type, Authorization";
+/** Response headers a cross-origin front end may read (the job's URL, the queue's back-off). */
+const CORS_EXPOSED = "Location, Retry-After";
+
+/**
+ * Same-origin only for state changes, and CORS for the front ends of `--allow-origin`.
+ *
+ * A page on another site can send a "simple" POST (text/plain, no preflight) to a loopback server
+ * and start jobs on the user's machine; the response being unreadable does not stop the work. So a
+ * POST or DELETE whose `Origin` is neither this server's own nor allowed, or which the browser marks
+ * `Sec-Fetch-Site: cross-site`/`same-site` without an allowed `Origin`, is refused with 403, and a
+ * body must be `application/json` (415), which no page can send cross-site without a preflight.
+ * Clients that send no `Origin` (curl, scripts) are not browsers acting for another site: accepted.
+ */
+export function sameOriginWrites(allowedOrigins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(allowedOrigins);
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    const corsOrigin = origin !== undefined && allowed.has(origin) ? origin : undefined;
+    if (corsOrigin) {
+      c.header("Access-Control-Allow-Origin", corsOrigin);
+      c.header("Access-Control-Expose-Headers", CORS_EXPOSED);
+    }
+    if (allowed.size) c.header("Vary", "Origin", { append: true });
+    if (c.req.method === "OPTIONS") {
+      if (!corsOrigin) return c.json({ error: `origin ${JSON.stringify(origin ?? "")} is not allowed` }, 403);
+      c.header("Access-Control-Allow-Methods", CORS_METHODS);
+      c.header("Access-Control-Allow-Headers", CORS_HEADERS);
+      c.header("Access-Control-Max-Age", "600");
+      return c.body(null, 204);
+    }
+    if (STATE_CHANGING.has(c.req.method)) {
+      const own = new URL(c.req.url).origin;
+      const site = c.req.header("sec-fetch-site");
+      const foreign = origin !== undefined && origin !== own && !corsOrigin;
+      const crossSite = (site === "cross-site" || site === "same-site") && !corsOrigin && origin !== own;
+      if (foreign || crossSite) {
+        const from = origin !== undefined ? `origin ${JSON.stringify(origin)}` : `Sec-Fetch-Site: ${site}`;
+        return c.json({
+          error: `${c.req.method} from another site (${from}) is refused; ` +
+            "start the server with --allow-origin ORIGIN to allow a front end",
+        }, 403);
+      }
+      const type = c.req.header("content-type");
+      const hasBody = c.req.method !== "DELETE" || type !== undefined ||
+        Number(c.req.header("content-length") ?? 0) > 0;
+      if (hasBody && !/^application\/json\s*(;|$)/i.test(type ?? "")) {
+        return c.json({
+          error: `body: Content-Type must be application/json, got ${JSON.stringify(type ?? "none")}`,
+          field: "body",
+        }, 415);
+      }
+    }
+    await next();
+  };
+}

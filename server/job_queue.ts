@@ -7,7 +7,7 @@
  */
 import type { ProgressEvent } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
-import { FINAL_STATUSES, type JobRecord, type JobStore } from "./job_store.ts";
+import type { JobRecord, JobStore } from "./job_store.ts";
 import { CancelledError, type JobRunner } from "./worker_runner.ts";
 
 /** Refused because the wait list is full; `retryAfter` in seconds. */
@@ -23,7 +23,11 @@ export type JobEvent =
   | { type: "status"; job: JobRecord }
   | { type: "progress"; progress: ProgressEvent };
 
-const INTERRUPTED = "the server stopped before this job finished; submit it again";
+/**
+ * How often a job may be started again after the server stopped while running it. A job that takes
+ * the process down (a native kernel's fault, memory) would otherwise crash every restart forever.
+ */
+export const MAX_RESTARTS = 2;
 /** Assumed duration of a job before any has finished (for Retry-After). */
 const FIRST_GUESS_SECONDS = 30;
 
@@ -35,6 +39,9 @@ export class JobQueue {
   #listeners = new Map<string, Set<(e: JobEvent) => void>>();
   #recentSeconds: number[] = [];
   #admitting = 0;
+  #stopped = false;
+  /** The last `created` given out: kept strictly increasing, so a restart re-queues a burst in order. */
+  #lastCreated = 0;
 
   private constructor(
     private readonly store: JobStore,
@@ -42,16 +49,37 @@ export class JobQueue {
     readonly maxWaiting: number,
   ) {}
 
-  /** Loads the store; jobs that were queued or running when the server stopped become `interrupted`. */
+  /**
+   * Loads the store and resumes what a stop or crash left unfinished, keeping ids: jobs that were
+   * running start again first (with `restarts` counted, failed beyond {@linkcode MAX_RESTARTS}),
+   * then the queued ones in their order. A comparison is deterministic for its request and seed, so
+   * a restarted job ends with the report it would have had.
+   */
   static async open(store: JobStore, runner: JobRunner, maxWaiting: number): Promise<JobQueue> {
     const q = new JobQueue(store, runner, maxWaiting);
+    const restarted: string[] = [], queued: string[] = [];
     for (const job of await store.loadAll()) {
-      if (!FINAL_STATUSES.includes(job.status)) {
-        Object.assign(job, { status: "interrupted", error: INTERRUPTED, finished: new Date().toISOString() });
-        await store.save(job);
-      }
       q.#jobs.set(job.id, job);
+      q.#lastCreated = Math.max(q.#lastCreated, Date.parse(job.created) || 0);
+      if (job.status === "queued") queued.push(job.id);
+      if (job.status !== "running") continue;
+      const restarts = (job.restarts ?? 0) + 1;
+      if (restarts > MAX_RESTARTS) {
+        Object.assign(job, {
+          status: "failed",
+          error: `the server stopped ${restarts} times while running this job, which may be what stops it; ` +
+            `not restarting it again`,
+          finished: new Date().toISOString(),
+        });
+      } else {
+        Object.assign(job, { status: "queued", restarts });
+        delete job.progress;
+        restarted.push(job.id);
+      }
+      await store.save(job);
     }
+    q.#waiting = [...restarted, ...queued];
+    q.#pump();
     return q;
   }
 
@@ -78,7 +106,7 @@ export class JobQueue {
       id: crypto.randomUUID(),
       status: "queued",
       request,
-      created: new Date().toISOString(),
+      created: new Date(this.#lastCreated = Math.max(Date.now(), this.#lastCreated + 1)).toISOString(),
     };
     this.#admitting++;
     try {
@@ -121,11 +149,30 @@ export class JobQueue {
     while (this.#running) await this.#running.done;
   }
 
+  /**
+   * An orderly stop (SIGINT, SIGTERM): the running job goes back on disk as queued, so the next start
+   * runs it again without counting a restart (`restarts` counts only stops nobody asked for, which
+   * may be the job's own doing). Nothing is started or recorded after this; queued jobs stay queued.
+   * Resolves to the id of the job put back, if one was running.
+   */
+  async stop(): Promise<string | undefined> {
+    this.#stopped = true;
+    this.#waiting = [];
+    const job = this.#running && this.#jobs.get(this.#running.id);
+    if (job?.status !== "running") return undefined;
+    job.status = "queued";
+    delete job.progress;
+    delete job.started;
+    await this.store.save(job);
+    return job.id;
+  }
+
   #emit(id: string, event: JobEvent) {
     for (const listener of this.#listeners.get(id) ?? []) listener(event);
   }
 
   async #finish(job: JobRecord, status: JobRecord["status"], error?: string) {
+    if (this.#stopped) return; // the job stays as stop() left it
     Object.assign(job, { status, finished: new Date().toISOString(), ...(error ? { error } : {}) });
     await this.store.save(job);
     this.#emit(job.id, { type: "status", job });
@@ -138,7 +185,7 @@ export class JobQueue {
   }
 
   #pump() {
-    if (this.#running) return;
+    if (this.#running || this.#stopped) return;
     const id = this.#waiting.shift();
     if (id === undefined) return;
     const controller = new AbortController();
@@ -160,6 +207,7 @@ export class JobQueue {
         job.progress = { task: progress.task, done: progress.done, total: progress.total };
         this.#emit(job.id, { type: "progress", progress });
       }, signal);
+      if (this.#stopped) return;
       await this.store.saveReport(job.id, report);
       this.#recentSeconds = [...this.#recentSeconds, (performance.now() - t0) / 1000].slice(-5);
       await this.#finish(job, "done");

@@ -21,6 +21,8 @@ function publicJob(job: JobRecord) {
 
 /** Idle SSE connections get a comment this often, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
+/** How soon an EventSource reconnects after the stream broke (a restarted server resumes its job). */
+const RECONNECT_MS = 1_000;
 
 export function jobRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -84,8 +86,12 @@ export function jobRoutes(ctx: ServerContext): Hono {
       });
       let lastStatus = "";
       const sendStatus = async (data: string) => {
+        await stream.writeSSE({
+          event: "status",
+          data,
+          ...(lastStatus === "" ? { retry: RECONNECT_MS } : {}),
+        });
         lastStatus = data;
-        await stream.writeSSE({ event: "status", data });
       };
       try {
         await sendStatus(JSON.stringify(publicJob(job)));

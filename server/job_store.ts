@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { CompareReport } from "../compare/compare.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 
-/** Where a job is in its life. */
+/** Where a job is in its life (`interrupted`: records of versions that did not resume jobs). */
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
 
 /** Statuses a job never leaves. */
@@ -28,6 +28,8 @@ export interface JobRecord {
   error?: string;
   /** The latest progress event. */
   progress?: { task: string; done: number; total: number };
+  /** Times the server stopped while running it and started it again (absent: never). */
+  restarts?: number;
 }
 
 /** Job ids are UUIDs: checked before any id reaches a path. */

@@ -12,6 +12,14 @@ const error = {
   content: json({ $ref: "#/components/schemas/Error" }),
 };
 const unauthorized = { description: "Missing or wrong bearer token (only when the server has one)" };
+const crossSite = {
+  description: "From another site's page (Origin or Sec-Fetch-Site) that --allow-origin does not name",
+  content: json({ $ref: "#/components/schemas/Error" }),
+};
+const notJson = {
+  description: "The body is not Content-Type: application/json",
+  content: json({ $ref: "#/components/schemas/Error" }),
+};
 const notFound = { description: "No such job" };
 const jobId = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 const ok = (description: string) => ({ description, content: json({ type: "object" }) });
@@ -54,7 +62,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         post: {
           summary: "RoPE table and critical-dimension analysis of an HF config",
           requestBody: { required: true, content: json({ $ref: "#/components/schemas/RopeRequest" }) },
-          responses: { 200: ok("the table"), 400: error },
+          responses: { 200: ok("the table"), 400: error, 403: crossSite, 415: notJson },
         },
       },
       "/api/compare": {
@@ -66,6 +74,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
             202: ok("the queued job (Location: /api/jobs/{id})"),
             400: error,
             401: unauthorized,
+            403: crossSite,
+            415: notJson,
             429: { description: "Queue full; see Retry-After (seconds)" },
           },
         },
@@ -83,7 +93,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "Cancel a queued or running job",
           security: [{ bearer: [] }, {}],
           parameters: jobId,
-          responses: { 200: ok("job"), 401: unauthorized, 404: notFound },
+          responses: { 200: ok("job"), 401: unauthorized, 403: crossSite, 404: notFound },
         },
       },
       "/api/jobs/{id}/events": {
@@ -116,6 +126,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
             201: ok("the registered strategy"),
             400: error,
             401: unauthorized,
+            403: crossSite,
+            415: notJson,
             501: { description: "No loader" },
           },
         },

@@ -31,7 +31,8 @@ async function waitForStatus(
   id: string,
   status: string,
 ) {
-  for (let i = 0; i < 200; i++) {
+  // A time bound, not a count: on a loaded machine 200 polls can pass before a save lands.
+  for (const end = Date.now() + 10_000; Date.now() < end;) {
     if ((await (await send("GET", `/api/jobs/${id}`)).json()).status === status) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -52,6 +53,9 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
   assert.equal(openapi.openapi, "3.1.0");
   assert.ok(openapi.paths["/api/jobs/{id}/events"]);
   assert.deepEqual(openapi.components.schemas.CompareRequest.required, ["model", "strategies"]);
+  assert.ok(
+    openapi.paths["/api/compare"].post.responses[403] && openapi.paths["/api/compare"].post.responses[415],
+  );
   const strategies = await (await send("GET", "/api/strategies")).json();
   const yarn = strategies.find((s: { name: string }) => s.name === "yarn");
   assert.equal(yarn.params.beta_fast.type, "number");
@@ -183,7 +187,7 @@ Deno.test("POST /api/compare: 202 with a job; 429 with Retry-After when the wait
     ids.push(job.id);
   }
   // The queue starts the first job asynchronously (it records the state change on disk first).
-  for (let i = 0; i < 200 && runner.started.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await runner.waitStarted(1);
   assert.deepEqual(runner.started[0].strategies.map((s) => s.label), ["default", "yarn:beta_fast=16"]);
   const full = await send("POST", "/api/compare", ok);
   assert.equal(full.status, 429);

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { CompareJobSpec } from "../../server/compare_job.ts";
+import { MAX_RESTARTS } from "../../server/job_queue.ts";
 import { JobStore } from "../../server/job_store.ts";
 import { hasShared, HeldRunner, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 
@@ -76,12 +77,8 @@ Deno.test({
   },
 });
 
-Deno.test("a restart keeps finished results and marks queued or running jobs interrupted", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const runner = new HeldRunner();
-  const first = await testContext({ dataDir, runner, maxWaiting: 4 });
-  const model = (await first.models())[0];
-  const request: CompareJobSpec = {
+function request(model: { id: string; source: string }, seed = 0): CompareJobSpec {
+  return {
     model: model.id,
     modelSource: model.source,
     text: "t",
@@ -89,30 +86,69 @@ Deno.test("a restart keeps finished results and marks queued or running jobs int
     strategies: [],
     metrics: [],
     samples: 1,
-    seed: 0,
+    seed,
     template: "story-pet",
   };
-  const done = await first.queue.submit(request);
+}
+
+Deno.test("a restart keeps finished results and resumes running then queued jobs, same ids", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const runner = new HeldRunner();
+  const first = await testContext({ dataDir, runner, maxWaiting: 4 });
+  const model = (await first.models())[0];
+  const done = await first.queue.submit(request(model, 1));
   await runner.waitStarted(1);
   runner.releaseOne();
   await first.queue.idle();
-  const running = await first.queue.submit(request);
-  const queued = await first.queue.submit(request);
+  const running = await first.queue.submit(request(model, 2));
+  // A burst, likely within one millisecond: it must come back in its order.
+  const burst = await Promise.all([3, 4, 5].map((seed) => first.queue.submit(request(model, seed))));
+  const queued = burst[0];
   await runner.waitStarted(2);
   assert.equal(first.queue.get(running.id)!.status, "running");
   // "Crash": the first server is simply abandoned; a second one opens the same data dir.
-  const second = await testContext({ dataDir, runner: new HeldRunner() });
+  const again = new HeldRunner();
+  const second = await testContext({ dataDir, runner: again });
   assert.equal(second.queue.get(done.id)!.status, "done");
   assert.ok(await second.store.readReport(done.id));
-  for (const id of [running.id, queued.id]) {
-    const job = second.queue.get(id)!;
-    assert.equal(job.status, "interrupted");
-    assert.match(job.error!, /server stopped/);
+  await again.waitStarted(1);
+  assert.equal(again.started[0].seed, 2, "the job that was running goes first");
+  assert.deepEqual(
+    [second.queue.get(running.id)!.status, second.queue.get(running.id)!.restarts],
+    ["running", 1],
+  );
+  assert.deepEqual([second.queue.get(queued.id)!.status, second.queue.get(queued.id)!.restarts], [
+    "queued",
+    undefined,
+  ]);
+  for (let n = 2; n <= 4; n++) {
+    again.releaseOne();
+    await again.waitStarted(n);
   }
-  // And the interruption is on disk, not only in memory.
-  const onDisk = await new JobStore(dataDir).loadAll();
-  assert.deepEqual(onDisk.map((j) => j.status).sort(), ["done", "interrupted", "interrupted"]);
-  await first.queue.cancel(queued.id);
-  await first.queue.cancel(running.id);
+  assert.deepEqual(again.started.map((s) => s.seed), [2, 3, 4, 5]);
+  again.releaseOne();
+  await second.queue.idle();
+  // On disk, not only in memory.
+  const onDisk = new Map((await new JobStore(dataDir).loadAll()).map((j) => [j.id, [j.status, j.restarts]]));
+  assert.deepEqual(onDisk.get(done.id), ["done", undefined]);
+  assert.deepEqual(onDisk.get(running.id), ["done", 1]);
+  assert.deepEqual(onDisk.get(queued.id), ["done", undefined]);
+  for (const job of [...burst, running]) await first.queue.cancel(job.id);
   await first.queue.idle();
+});
+
+Deno.test(`a job during which the server stopped ${MAX_RESTARTS + 1} times is failed, not started again`, async () => {
+  const dataDir = await Deno.makeTempDir();
+  const store = new JobStore(dataDir);
+  const id = crypto.randomUUID();
+  const base = { request: request({ id: "m", source: "m" }), created: new Date().toISOString() };
+  await store.save({ id, status: "running", restarts: MAX_RESTARTS, ...base });
+  const runner = new HeldRunner();
+  const ctx = await testContext({ dataDir, runner });
+  const job = ctx.queue.get(id)!;
+  assert.equal(job.status, "failed");
+  assert.equal(job.restarts, MAX_RESTARTS);
+  assert.match(job.error!, /stopped 3 times while running this job/);
+  assert.equal(runner.started.length, 0);
+  assert.equal((await store.loadAll())[0].status, "failed");
 });
