@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loadCorpus } from "../eval/corpus.ts";
+import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
 import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
@@ -14,7 +14,14 @@ import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.ts";
 import { stderrSearchProgress } from "../search/progress.ts";
-import { searchStrategy, type SpaceSettings, type StrategySearchOptions } from "../search/search_strategy.ts";
+import {
+  DEFAULT_FINALISTS,
+  searchStrategy,
+  type SpaceSettings,
+  splitTextRange,
+  type StrategySearchOptions,
+} from "../search/search_strategy.ts";
+import { chooseTemplate, NUMERIC_TEMPLATE } from "../search/template_choice.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { seedSpread, type SeedSpreadFile } from "../search/seed_spread.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
@@ -38,7 +45,8 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --l0 N                 the model's trained context (overrides what its files say)
   --text FILE            text the fitness documents are cut from
   --fitness needle|ppl   needle-driven perplexity (default for longrope2) or perplexity (default otherwise)
-  --template NAME        needle template: magic-number (default) or story-pet (children's-story models)
+  --template NAME        needle template: magic-number or story-pet; default: magic-number (the paper's
+                         7-digit number) where the model passes the validity check at L0, else story-pet
   --samples N            needle documents per depth, or perplexity windows (default 16)
   --depths LIST          needle depths, comma list of fractions (default 0: the needle at the start)
   --text-range A:B       fraction of the text the documents come from (default 0.5:1; evaluate on 0:0.5)
@@ -240,6 +248,19 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
 
   const model = await loadModelFromFlags(v);
   const corpus = await loadCorpus(textPath, model.tokenizer);
+  const samples = integer("--samples", v.samples, 1) ?? 16;
+  const dataSeed = integer("--data-seed", v["data-seed"], 0) ?? 0;
+  let template = (v.template as string | undefined) ?? NUMERIC_TEMPLATE;
+  if (kind === "needle" && v.template === undefined) {
+    const part = corpusSlice(
+      corpus,
+      splitTextRange(textRange, share ?? DEFAULT_FINALISTS.share).search,
+      model.tokenizer,
+    );
+    const choice = await chooseTemplate(model, part, { samples, seed: dataSeed });
+    template = choice.template;
+    console.log(`needle template: ${choice.reason}`);
+  }
   const base: Omit<StrategySearchOptions, "journalPath"> = {
     strategy,
     model,
@@ -247,10 +268,10 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     targetLength: target,
     fitness: {
       kind,
-      samples: integer("--samples", v.samples, 1) ?? 16,
+      samples,
       depths: kind === "needle" ? depths : [],
-      dataSeed: integer("--data-seed", v["data-seed"], 0) ?? 0,
-      template: (v.template as string | undefined) ?? "magic-number",
+      dataSeed,
+      template,
       textRange,
     },
     finalists: { count: integer("--finalists", v.finalists, 1), share },

@@ -27,6 +27,9 @@ interface Setup {
   /** Needle haystack / long-perplexity text (the compare text). */
   text: string;
   textRange?: string;
+  /** The search's text and range: never the evaluation's documents. */
+  searchText: string;
+  searchRange: string;
   /** In-distribution text for short-context perplexity. */
   shortText: string;
   l0: number;
@@ -63,6 +66,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
     return {
       model: "models/facts837K/model.bin",
       text: "models/facts837K/eval.txt",
+      searchText: "models/facts837K/search.txt",
+      searchRange: "0:1",
       shortText,
       l0: 256,
       target: 2048,
@@ -85,6 +90,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       model: join(SHARED, "models/stories260K/stories260K.bin"),
       text,
       textRange: "0:0.5",
+      searchText: text,
+      searchRange: "0.5:1",
       shortText: text,
       l0: 512,
       target: 2048,
@@ -148,11 +155,11 @@ await step(searched, async () => {
       "--model",
       setup.model,
       "--text",
-      setup.text,
+      setup.searchText,
       "--target",
       `${setup.target}`,
     ],
-    ...["--fitness", "needle", "--template", setup.template, "--samples", "4", "--text-range", "0.5:1"],
+    ...["--fitness", "needle", "--template", setup.template, "--text-range", setup.searchRange],
     ...[
       "--population",
       "16",
