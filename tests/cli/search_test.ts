@@ -19,8 +19,9 @@ try {
   console.log(`SKIP: ${shared} lacks stories260K or tinystories text (the shared folder beside the repo)`);
 }
 
-async function search(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** `deno task search ARGS` as a subprocess (not yet started). */
+const searchCommand = (args: string[], quiet = false) =>
+  new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-ffi=.build",
@@ -31,7 +32,11 @@ async function search(...args: string[]) {
       ...args,
     ],
     cwd: root,
-  }).output();
+    ...(quiet ? { stdout: "null", stderr: "null" } as const : {}),
+  });
+
+async function search(...args: string[]) {
+  const out = await searchCommand(args).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
@@ -100,14 +105,21 @@ Deno.test({
 
 Deno.test({
   name: "search yarn tunes its declared parameters with perplexity fitness under an evaluation budget",
-  ignore: !present,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const out = join(dir, "y.json");
     const res = await search(
       "--strategy",
       "yarn",
-      ...TINY,
+      ...FACTS_TINY.slice(2, 6), // the default model and its search text
+      "--target",
+      "768",
+      "--samples",
+      "1",
+      "--population",
+      "3",
+      "--generations",
+      "1",
       "--fitness",
       "ppl",
       "--budget",
@@ -166,13 +178,12 @@ Deno.test("search: bad flags, unknown strategies and unreadable inputs exit 1 wi
 
 Deno.test({
   name: "search: an unreadable text file and a target within L0 are reported",
-  ignore: !present,
   fn: async () => {
     const noText = await search(
       "--strategy",
       "longrope2",
       "--model",
-      model,
+      facts,
       "--target",
       "1024",
       "--text",
@@ -185,16 +196,16 @@ Deno.test({
       "--strategy",
       "longrope2",
       "--model",
-      model,
+      facts,
       "--target",
-      "512",
+      "256",
       "--text",
-      text,
+      factsText,
       "--out",
       join(dir, "x.json"),
     );
     assert.equal(short.code, 1);
-    assert.match(short.stderr, /target 512 must exceed L0 = 512/);
+    assert.match(short.stderr, /target 256 must exceed L0 = 256/);
   },
 });
 
@@ -297,23 +308,7 @@ Deno.test("search on the default model: finalists re-scored on fresh documents; 
 
   // Killed mid-search (after 4 of 8 evaluations), then resumed: the same result.
   const out = join(dir, "c.json");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi=.build",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "cli/search.ts",
-      ...FACTS_TINY,
-      "--out",
-      out,
-      "--quiet",
-    ],
-    cwd: root,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = searchCommand([...FACTS_TINY, "--out", out, "--quiet"], true).spawn();
   const journalPath = join(dir, "c.journal.jsonl");
   const deadline = Date.now() + 60_000;
   while ((await lineCount(journalPath)) < 5 && Date.now() < deadline) {
