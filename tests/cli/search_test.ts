@@ -323,6 +323,12 @@ Deno.test("search on the default model: finalists re-scored on fresh documents; 
   const c = JSON.parse(await Deno.readTextFile(out));
   assert.deepEqual(outcome(c), outcome(a));
   assert.equal(c.evaluations.replayed, recorded);
+  // Resuming a finished search replays everything, finalists' re-scores included: nothing is scored again.
+  const before = await lineCount(journalPath);
+  const replay = await search(...FACTS_TINY, "--out", out, "--quiet", "--resume");
+  assert.equal(replay.code, 0, replay.stderr);
+  assert.equal(await lineCount(journalPath), before);
+  assert.deepEqual(outcome(JSON.parse(await Deno.readTextFile(out))), outcome(a));
 });
 
 Deno.test("search --seeds 2: one result per seed and the spread of the critical index and factors", async () => {
