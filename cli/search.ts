@@ -290,7 +290,9 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     const journalPath = seeds > 1
       ? `${stem}_seed${seed}.journal.jsonl`
       : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
-    const result = await searchStrategy({ ...base, evolution: { ...evolution, seed }, journalPath });
+    // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
+    const resume = base.resume === true && (seeds === 1 || await exists(journalPath));
+    const result = await searchStrategy({ ...base, evolution: { ...evolution, seed }, journalPath, resume });
     await writeJson(file, result);
     report(result, file, journalPath, seeds > 1 ? seed : undefined);
     runs.push({ seed, file, result });
@@ -302,6 +304,15 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     reportSpread(spread, file);
   } else {
     printConfig(runs[0].result);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -370,6 +370,28 @@ Deno.test("search --seeds 2: one result per seed and the spread of the critical 
     Math.max(...f15),
   ]);
   assert.match(r.stdout, /spread over 2 seeds/);
+  // Killed before its second seed started: --resume replays the first and runs the second.
+  await Deno.remove(join(dir, "s_seed6.journal.jsonl"));
+  await Deno.remove(join(dir, "s_seed6.json"));
+  const resumed = await search(
+    ...args,
+    "--generations",
+    "0",
+    "--finalists",
+    "2",
+    "--seeds",
+    "2",
+    "--seed",
+    "5",
+    "--out",
+    join(dir, "s.json"),
+    "--quiet",
+    "--resume",
+  );
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /seed 5: 3 evaluations \(0 run now, 3 from the journal/);
+  assert.match(resumed.stdout, /seed 6: 3 evaluations \(3 run now, 0 from the journal/);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, "s_seeds.json"))), spread);
   assert.match(r.stdout, /critical index: k = \d: /);
 });
 
