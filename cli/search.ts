@@ -36,6 +36,7 @@ import {
   required,
   runCommand,
 } from "./args.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 const USAGE = `Usage: deno task search --strategy S --model M --target N --text FILE [options]
 
@@ -291,7 +292,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
       ? `${stem}_seed${seed}.journal.jsonl`
       : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
     // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
-    const resume = base.resume === true && (seeds === 1 || await exists(journalPath));
+    const resume = base.resume === true && (seeds === 1 || await pathExists(journalPath));
     const result = await searchStrategy({ ...base, evolution: { ...evolution, seed }, journalPath, resume });
     await writeJson(file, result);
     report(result, file, journalPath, seeds > 1 ? seed : undefined);
@@ -304,15 +305,6 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     reportSpread(spread, file);
   } else {
     printConfig(runs[0].result);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -21,6 +21,7 @@ import { dirname, join } from "node:path";
 import type { CompareReport, StrategyReport } from "../compare/compare.ts";
 import { lineChart, type Series } from "../compare/svg.ts";
 import { factDocument } from "../train/fact_corpus.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 interface Setup {
   model: string;
@@ -116,15 +117,6 @@ const OUT = join("docs/results/finetune", name);
 const WEIGHTS = join(".cache/finetune", name);
 await Deno.mkdir(OUT, { recursive: true });
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs `deno run -A cli/<cli>.ts args`; stdout returned, stderr passed through. */
 async function ropekit(cli: string, args: string[]): Promise<string> {
   console.error(`$ deno task ${cli} ${args.join(" ")}`);
@@ -140,7 +132,7 @@ async function ropekit(cli: string, args: string[]): Promise<string> {
 
 /** Runs a step unless its output file exists. */
 async function step(output: string, run: () => Promise<void>): Promise<void> {
-  if (await exists(output)) return console.error(`(have ${output})`);
+  if (await pathExists(output)) return console.error(`(have ${output})`);
   await Deno.mkdir(dirname(output), { recursive: true });
   await run();
 }

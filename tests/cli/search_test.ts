@@ -41,11 +41,12 @@ async function search(...args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-const TINY = [
+/** A search of a few evaluations on a model and text. */
+const tiny = (modelPath: string, textPath: string) => [
   "--model",
-  model,
+  modelPath,
   "--text",
-  text,
+  textPath,
   "--target",
   "768",
   "--template",
@@ -63,6 +64,7 @@ const TINY = [
   "--crossovers",
   "1",
 ];
+const TINY = tiny(model, text);
 
 Deno.test({
   name: "search longrope2 on stories260K writes a result file; --resume replays it without evaluating",
@@ -111,15 +113,7 @@ Deno.test({
     const res = await search(
       "--strategy",
       "yarn",
-      ...FACTS_TINY.slice(2, 6), // the default model and its search text
-      "--target",
-      "768",
-      "--samples",
-      "1",
-      "--population",
-      "3",
-      "--generations",
-      "1",
+      ...tiny(facts, factsText), // the default model and its search text
       "--fitness",
       "ppl",
       "--budget",
@@ -212,28 +206,9 @@ Deno.test({
 const facts = join(root, "models/facts837K/model.bin");
 const factsText = join(root, "models/facts837K/search.txt"); // the search's own text: eval.txt is held out
 const FACTS_TINY = [
-  "--strategy",
-  "longrope2",
-  "--model",
-  facts,
-  "--text",
-  factsText,
-  "--target",
-  "1024",
-  "--samples",
-  "4",
-  "--population",
-  "4",
-  "--generations",
-  "2",
-  "--parents",
-  "2",
-  "--mutations",
-  "1",
-  "--crossovers",
-  "1",
-  "--finalists",
-  "3",
+  ...["--strategy", "longrope2", "--model", facts, "--text", factsText, "--target", "1024", "--samples", "4"],
+  ...["--population", "4", "--generations", "2", "--parents", "2", "--mutations", "1", "--crossovers", "1"],
+  ...["--finalists", "3"],
 ];
 
 /** Lines in a file (0 when it does not exist yet). */
@@ -333,21 +308,12 @@ Deno.test("search on the default model: finalists re-scored on fresh documents; 
 
 Deno.test("search --seeds 2: one result per seed and the spread of the critical index and factors", async () => {
   const dir = await Deno.makeTempDir();
-  const args = [...FACTS_TINY.slice(0, 6), "--target", "512", "--samples", "2", "--population", "3"];
-  const r = await search(
-    ...args,
-    "--generations",
-    "0",
-    "--finalists",
-    "2",
-    "--seeds",
-    "2",
-    "--seed",
-    "5",
-    "--out",
-    join(dir, "s.json"),
-    "--quiet",
-  );
+  const args = [
+    ...FACTS_TINY.slice(0, 6),
+    ...["--target", "512", "--samples", "2", "--population", "3", "--generations", "0", "--finalists", "2"],
+    ...["--seeds", "2", "--seed", "5", "--out", join(dir, "s.json"), "--quiet"],
+  ];
+  const r = await search(...args);
   assert.equal(r.code, 0, r.stderr);
   const spread = JSON.parse(await Deno.readTextFile(join(dir, "s_seeds.json")));
   assert.equal(spread.format, "ropekit-search-seeds");
@@ -373,21 +339,7 @@ Deno.test("search --seeds 2: one result per seed and the spread of the critical 
   // Killed before its second seed started: --resume replays the first and runs the second.
   await Deno.remove(join(dir, "s_seed6.journal.jsonl"));
   await Deno.remove(join(dir, "s_seed6.json"));
-  const resumed = await search(
-    ...args,
-    "--generations",
-    "0",
-    "--finalists",
-    "2",
-    "--seeds",
-    "2",
-    "--seed",
-    "5",
-    "--out",
-    join(dir, "s.json"),
-    "--quiet",
-    "--resume",
-  );
+  const resumed = await search(...args, "--resume");
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /seed 5: 3 evaluations \(0 run now, 3 from the journal/);
   assert.match(resumed.stdout, /seed 6: 3 evaluations \(3 run now, 0 from the journal/);
