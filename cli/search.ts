@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loadCorpus } from "../eval/corpus.ts";
+import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
 import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
@@ -14,7 +14,16 @@ import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.ts";
 import { stderrSearchProgress } from "../search/progress.ts";
-import { searchStrategy, type SpaceSettings } from "../search/search_strategy.ts";
+import {
+  DEFAULT_FINALISTS,
+  searchStrategy,
+  type SpaceSettings,
+  splitTextRange,
+  type StrategySearchOptions,
+} from "../search/search_strategy.ts";
+import { chooseTemplate, NUMERIC_TEMPLATE } from "../search/template_choice.ts";
+import type { SearchResultFile } from "../search/result.ts";
+import { seedSpread, type SeedSpreadFile } from "../search/seed_spread.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
 import {
   CliError,
@@ -27,6 +36,7 @@ import {
   required,
   runCommand,
 } from "./args.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 const USAGE = `Usage: deno task search --strategy S --model M --target N --text FILE [options]
 
@@ -36,11 +46,18 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --l0 N                 the model's trained context (overrides what its files say)
   --text FILE            text the fitness documents are cut from
   --fitness needle|ppl   needle-driven perplexity (default for longrope2) or perplexity (default otherwise)
-  --template NAME        needle template: magic-number (default) or story-pet (children's-story models)
-  --samples N            needle documents (depths 0, 1/N, …) or perplexity windows (default 10 / 5)
+  --template NAME        needle template: magic-number or story-pet; default: magic-number (the paper's
+                         7-digit number) where the model passes the validity check at L0, else story-pet
+  --samples N            needle documents per depth, or perplexity windows (default 16)
+  --depths LIST          needle depths, comma list of fractions (default 0: the needle at the start)
   --text-range A:B       fraction of the text the documents come from (default 0.5:1; evaluate on 0:0.5)
+  --finalists K          re-score the K best candidates on fresh documents; the best re-scored one is
+                         the result (default 5)
+  --finalist-share X     share of the text range (its end) kept for the finalists' documents (default 0.25)
   --data-seed N          seed of document sampling (default 0)
   --seed S               search seed (default 0): the same seed and settings give the same result
+  --seeds N              N independent searches (seeds S..S+N−1): one result per seed
+                         (OUT_seed<S>.json) and the spread of what they found (OUT_seeds.json)
   --population P         initial population (default 64); parents P/2, mutations and crossovers P/4
   --generations G        iterations after the initial population (default 40)
   --parents K            top-K parents (default 32)
@@ -71,7 +88,11 @@ const OPTIONS = {
   fitness: { type: "string" },
   template: { type: "string" },
   samples: { type: "string" },
+  depths: { type: "string" },
   "text-range": { type: "string" },
+  finalists: { type: "string" },
+  "finalist-share": { type: "string" },
+  seeds: { type: "string" },
   "data-seed": { type: "string" },
   seed: { type: "string" },
   population: { type: "string" },
@@ -209,50 +230,144 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
   const evolution = evolutionFrom(v);
   const space = spaceFrom(v, strategy);
   const out = (v.out as string | undefined) ?? `search_${strategy.name}_${target}.json`;
-  const journalPath = (v.journal as string | undefined) ?? `${out.replace(/\.json$/, "")}.journal.jsonl`;
+  const seeds = integer("--seeds", v.seeds, 1) ?? 1;
+  if (seeds > 1 && v.journal !== undefined) {
+    throw new CliError(
+      "--journal names one journal; with --seeds each seed's journal sits beside its result",
+    );
+  }
+  const depths = v.depths === undefined ? [0] : (v.depths as string).split(",").map((x) => {
+    const d = number("--depths", x.trim())!;
+    if (!(d >= 0 && d < 1)) throw new CliError(`--depths: each depth must lie in [0, 1), got ${x.trim()}`);
+    return d;
+  });
+  if (kind === "ppl" && v.depths !== undefined) throw new CliError("--depths applies to --fitness needle");
+  const share = number("--finalist-share", v["finalist-share"]);
+  if (share !== undefined && !(share > 0 && share < 1)) {
+    throw new CliError(`--finalist-share must lie strictly between 0 and 1, got ${share}`);
+  }
 
   const model = await loadModelFromFlags(v);
   const corpus = await loadCorpus(textPath, model.tokenizer);
-  const result = await searchStrategy({
+  const samples = integer("--samples", v.samples, 1) ?? 16;
+  const dataSeed = integer("--data-seed", v["data-seed"], 0) ?? 0;
+  let template = (v.template as string | undefined) ?? NUMERIC_TEMPLATE;
+  if (kind === "needle" && v.template === undefined) {
+    const part = corpusSlice(
+      corpus,
+      splitTextRange(textRange, share ?? DEFAULT_FINALISTS.share).search,
+      model.tokenizer,
+    );
+    const choice = await chooseTemplate(model, part, { samples, seed: dataSeed });
+    template = choice.template;
+    console.log(`needle template: ${choice.reason}`);
+  }
+  const base: Omit<StrategySearchOptions, "journalPath"> = {
     strategy,
     model,
     corpus,
     targetLength: target,
     fitness: {
       kind,
-      samples: integer("--samples", v.samples, 1) ?? (kind === "needle" ? 10 : 5),
-      dataSeed: integer("--data-seed", v["data-seed"], 0) ?? 0,
-      template: (v.template as string | undefined) ?? "magic-number",
+      samples,
+      depths: kind === "needle" ? depths : [],
+      dataSeed,
+      template,
       textRange,
     },
+    finalists: { count: integer("--finalists", v.finalists, 1), share },
     evolution,
     space,
     budget,
     workers: integer("--workers", v.workers, 1),
-    journalPath,
     resume: v.resume === true,
     onProgress: v.quiet ? undefined : stderrSearchProgress(),
-  });
-  try {
-    await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
-  } catch (e) {
-    throw new CliError(`--out ${out}: cannot write (${(e as Error).message})`);
+  };
+  const stem = out.replace(/\.json$/, "");
+  const runs: { seed: number; file: string; result: SearchResultFile }[] = [];
+  for (let i = 0; i < seeds; i++) {
+    const seed = evolution.seed + i;
+    const file = seeds > 1 ? `${stem}_seed${seed}.json` : out;
+    const journalPath = seeds > 1
+      ? `${stem}_seed${seed}.journal.jsonl`
+      : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
+    // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
+    const resume = base.resume === true && (seeds === 1 || await pathExists(journalPath));
+    const result = await searchStrategy({ ...base, evolution: { ...evolution, seed }, journalPath, resume });
+    await writeJson(file, result);
+    report(result, file, journalPath, seeds > 1 ? seed : undefined);
+    runs.push({ seed, file, result });
   }
+  if (seeds > 1) {
+    const spread = seedSpread(runs);
+    const file = `${stem}_seeds.json`;
+    await writeJson(file, spread);
+    reportSpread(spread, file);
+  } else {
+    printConfig(runs[0].result);
+  }
+}
 
+async function writeJson(path: string, data: unknown): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, JSON.stringify(data, null, 2) + "\n");
+  } catch (e) {
+    throw new CliError(`--out ${path}: cannot write (${(e as Error).message})`);
+  }
+}
+
+const fmt = (x: number | undefined) => x === undefined || !Number.isFinite(x) ? "–" : x.toPrecision(4);
+
+/** What one search found: its finalists with both scores, the result, and where it was written. */
+function report(result: SearchResultFile, out: string, journalPath: string, seed?: number) {
   const e = result.evaluations;
+  const tag = seed === undefined ? "" : `seed ${seed}: `;
   console.log(
-    `best ${result.fitness_kind} fitness ${result.fitness.toPrecision(6)} after ${e.total} evaluations ` +
-      `(${e.fresh} run now, ${e.replayed} from the journal; stopped: ${result.stopped})`,
+    `${tag}${e.total} evaluations (${e.fresh} run now, ${e.replayed} from the journal; stopped: ${result.stopped})`,
+  );
+  console.log(`${tag}finalists (${result.fitness_kind} fitness; ± standard error of the mean NLL):`);
+  for (const f of result.finalists ?? []) {
+    const k = f.params.critical_index === undefined ? "" : `  k = ${f.params.critical_index}`;
+    console.log(
+      `  #${f.search_rank}  search ${fmt(f.search.fitness)} (nll ${fmt(f.search.nll)} ± ${
+        fmt(f.search.stderr)
+      })` +
+        `  re-scored ${fmt(f.rescored.fitness)} (nll ${fmt(f.rescored.nll)} ± ${fmt(f.rescored.stderr)})${k}`,
+    );
+  }
+  console.log(
+    `${tag}result: the best re-scored finalist, fitness ${fmt(result.fitness)} on fresh documents ` +
+      `(${fmt(result.search_fitness)} during the search)`,
   );
   if (result.found_critical_index !== undefined) {
     console.log(
-      `critical index found: k = ${result.found_critical_index} (theoretical d_tcd = ${result.theoretical_critical_dim}, ` +
-        `official default k = ${result.default_critical_index}, searched range ${
+      `${tag}critical index found: k = ${result.found_critical_index} (0-based; official default ⌈x⌉ − 1 = ` +
+        `${result.default_critical_index}, paper's d_tcd = ${result.theoretical_critical_dim}, searched range ${
           JSON.stringify(result.settings.space.critical_range)
         })`,
     );
   }
-  console.log(`result: ${out}  (compare: ${strategy.name}@${out})  journal: ${journalPath}`);
+  console.log(`${tag}result: ${out}  (compare: ${result.strategy}@${out})  journal: ${journalPath}`);
+}
+
+function reportSpread(s: SeedSpreadFile, file: string) {
+  console.log(`spread over ${s.runs.length} seeds: ${file}`);
+  if (s.critical_index) {
+    const counts = Object.entries(s.critical_index.counts).map(([k, n]) => `k = ${k}: ${n}`).join(", ");
+    console.log(`  critical index: ${counts} (official default ${s.critical_index.default_critical_index})`);
+  }
+  for (const [name, sp] of Object.entries(s.params)) {
+    const list = Array.isArray(sp) ? sp : [sp];
+    if (list.every((x) => x.min === x.max)) continue;
+    console.log(
+      `  ${name}: ` +
+        list.map((x) => `${fmt(x.mean)} ± ${fmt(x.sd)} [${fmt(x.min)}, ${fmt(x.max)}]`).join("; "),
+    );
+  }
+  console.log(`  best re-scored: seed ${s.best.seed} (${s.best.file})`);
+}
+
+function printConfig(result: SearchResultFile) {
   console.log("config.json:");
   console.log(
     JSON.stringify(

@@ -13,6 +13,7 @@
 import type { Params, Strategy } from "../strategies/types.ts";
 import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
+import { readSearchResult, SearchResultError } from "../search/result.ts";
 
 /** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
 export interface ResolvedEntry {
@@ -79,21 +80,19 @@ export function parseEntry(entry: string): EntryParts {
   return { name: m[1], resultFile: m[2], paramArgs: m[3] ? splitTopLevel(m[3]) : [] };
 }
 
-/** Reads a search result file: `{ strategy, params }` (as `deno task search` writes it). */
+/** Reads a search result file through the one validated reader; returns its `params`. */
 export async function readResultFile(path: string, expected: string): Promise<Params> {
-  let doc: Record<string, unknown>;
+  let doc;
   try {
-    doc = JSON.parse(await Deno.readTextFile(path));
+    doc = await readSearchResult(path);
   } catch (e) {
-    throw new EntryError(`Cannot read result file ${path}: ${(e as Error).message}`);
+    if (e instanceof SearchResultError) throw new EntryError(e.message);
+    throw e;
   }
-  if (!doc || typeof doc !== "object" || typeof doc.params !== "object" || doc.params === null) {
-    throw new EntryError(`Result file ${path} has no "params" object`);
-  }
-  if (typeof doc.strategy === "string" && doc.strategy !== expected) {
+  if (doc.strategy !== expected) {
     throw new EntryError(`Result file ${path} is for strategy "${doc.strategy}", not "${expected}"`);
   }
-  return doc.params as Params;
+  return doc.params;
 }
 
 /** Resolves an entry against a registry: the strategy, the result file's params, inline overrides. */

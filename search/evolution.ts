@@ -80,6 +80,8 @@ export type StopReason = "completed" | "evaluations" | "time";
 /** Result of {@linkcode runEvolution}. */
 export interface EvolutionResult<G> {
   best: Evaluated<G>;
+  /** Every scored candidate, best first (ties to the earlier proposal): finalists are taken from here. */
+  ranked: Evaluated<G>[];
   history: GenerationStats[];
   /** Seeds of the initial population with their fitness. */
   seeds: { name: string; key: string; fitness: number }[];
@@ -142,6 +144,35 @@ function checkSettings(s: EvolutionSettings): void {
 }
 
 const rank = <G>(a: Evaluated<G>, b: Evaluated<G>) => a.fitness - b.fitness || a.order - b.order;
+
+/**
+ * The top `count` of a population. With niches, each niche first keeps its best
+ * ⌊count / (2·niches)⌋ (at least 1), the rest go by rank: half the parents stay shared among all
+ * niches, so selection still favours the better ones, but none dies out on one noisy generation.
+ */
+export function selectParents<G>(
+  population: readonly Evaluated<G>[],
+  count: number,
+  niche?: (g: G) => string,
+): Evaluated<G>[] {
+  const ranked = [...population].sort(rank);
+  if (!niche) return ranked.slice(0, count);
+  const byNiche = new Map<string, Evaluated<G>[]>();
+  for (const c of ranked) {
+    const n = niche(c.genome);
+    byNiche.set(n, [...(byNiche.get(n) ?? []), c]);
+  }
+  const quota = Math.max(1, Math.floor(count / (2 * byNiche.size)));
+  const chosen = new Set<Evaluated<G>>();
+  for (const members of byNiche.values()) {
+    for (const c of members.slice(0, quota)) chosen.add(c);
+  }
+  for (const c of ranked) {
+    if (chosen.size >= Math.max(count, byNiche.size)) break;
+    chosen.add(c);
+  }
+  return [...chosen].sort(rank);
+}
 
 /** Runs the search; see the module comment for the determinism and resume guarantees. */
 export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<EvolutionResult<G>> {
@@ -327,7 +358,7 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
   closeGeneration(0, population);
 
   for (let g = 1; g <= s.generations && stopped === "completed"; g++) {
-    const parents = [...population].sort(rank).slice(0, s.parents);
+    const parents = selectParents(population, s.parents, space.niche?.bind(space));
     const k = parents.length;
     const children: { genome: G }[] = [];
     const add = (child: G | null) => {
@@ -362,6 +393,7 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
   if (!best) throw new RangeError("the budget ran out before any candidate was evaluated");
   return {
     best,
+    ranked: [...all].sort(rank),
     history,
     seeds: all.filter((c) => c.seed).map((c) => ({ name: c.seed!, key: c.key, fitness: c.fitness })),
     evaluated: all.length,

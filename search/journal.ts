@@ -36,6 +36,15 @@ export interface JournalEntry {
   elapsed: number;
 }
 
+/** A finalist re-scored on fresh documents after the search (see `search_strategy.ts`). */
+export interface RescoreEntry {
+  type: "rescore";
+  key: string;
+  fitness: number | null;
+  detail?: unknown;
+  seconds: number;
+}
+
 /** Thrown for a journal that cannot be used. */
 export class JournalError extends Error {
   override name = "JournalError";
@@ -44,7 +53,10 @@ export class JournalError extends Error {
 /** Reads a journal's entries; tolerates (and reports) a torn last line. */
 export function parseJournal(text: string, path: string): {
   header: JournalHeader;
+  /** Evaluations of the search loop. */
   entries: JournalEntry[];
+  /** Finalists re-scored after it. */
+  rescores: RescoreEntry[];
   /** Bytes of complete, valid lines (where the next append must start). */
   validBytes: number;
   tornTail: boolean;
@@ -72,7 +84,14 @@ export function parseJournal(text: string, path: string): {
   if (!header || header.type !== "header" || header.format !== JOURNAL_FORMAT || header.version !== 1) {
     throw new JournalError(`journal ${path}: not a ${JOURNAL_FORMAT} v1 file`);
   }
-  return { header, entries: parsed.slice(1) as JournalEntry[], validBytes, tornTail };
+  const rest = parsed.slice(1) as (JournalEntry | RescoreEntry)[];
+  return {
+    header,
+    entries: rest.filter((e): e is JournalEntry => e.type === "eval"),
+    rescores: rest.filter((e): e is RescoreEntry => e.type === "rescore"),
+    validBytes,
+    tornTail,
+  };
 }
 
 /** Top-level fields of two fingerprints that differ (for a clear resume error). */
@@ -95,7 +114,7 @@ export class Journal {
     path: string,
     fingerprint: Record<string, unknown>,
     resume: boolean,
-  ): Promise<{ journal: Journal; entries: JournalEntry[]; tornTail: boolean }> {
+  ): Promise<{ journal: Journal; entries: JournalEntry[]; rescores: RescoreEntry[]; tornTail: boolean }> {
     if (!resume) {
       let file: Deno.FsFile;
       try {
@@ -111,7 +130,7 @@ export class Journal {
       const journal = new Journal(path, file);
       const header: JournalHeader = { type: "header", format: JOURNAL_FORMAT, version: 1, fingerprint };
       await journal.#write(header);
-      return { journal, entries: [], tornTail: false };
+      return { journal, entries: [], rescores: [], tornTail: false };
     }
     let text: string;
     try {
@@ -119,7 +138,7 @@ export class Journal {
     } catch (e) {
       throw new JournalError(`--resume: cannot read journal ${path} (${(e as Error).message})`);
     }
-    const { header, entries, validBytes, tornTail } = parseJournal(text, path);
+    const { header, entries, rescores, validBytes, tornTail } = parseJournal(text, path);
     const diff = differences(header.fingerprint, fingerprint);
     if (diff.length) {
       throw new JournalError(
@@ -129,11 +148,11 @@ export class Journal {
     }
     await Deno.truncate(path, validBytes);
     const file = await Deno.open(path, { append: true });
-    return { journal: new Journal(path, file), entries, tornTail };
+    return { journal: new Journal(path, file), entries, rescores, tornTail };
   }
 
   /** Appends one entry; resolves once it is written. */
-  append(entry: JournalEntry): Promise<void> {
+  append(entry: JournalEntry | RescoreEntry): Promise<void> {
     return this.#write(entry);
   }
 

@@ -37,20 +37,45 @@ export {
   type GenerationStats,
   runEvolution,
   type SearchProgress,
+  selectParents,
   type StopReason,
 } from "./evolution.ts";
 export { fromUnits, type Grid, makeGrid, toUnits } from "./grid.ts";
-export { Journal, type JournalEntry, JournalError, type JournalHeader, parseJournal } from "./journal.ts";
-export { formatDuration, searchProgressLine, stderrSearchProgress } from "./progress.ts";
-export { readSearchResult, RESULT_FORMAT, type SearchResultFile } from "./result.ts";
 export {
+  Journal,
+  type JournalEntry,
+  JournalError,
+  type JournalHeader,
+  parseJournal,
+  type RescoreEntry,
+} from "./journal.ts";
+export { formatDuration, searchProgressLine, stderrSearchProgress } from "./progress.ts";
+export {
+  checkSearchResult,
+  type Finalist,
+  readSearchResult,
+  RESULT_FORMAT,
+  RESULT_VERSION,
+  type ScoreWithError,
+  SearchResultError,
+  type SearchResultFile,
+} from "./result.ts";
+export {
+  DEFAULT_FINALISTS,
+  type FinalistSettings,
   searchStrategy,
   spaceFor,
   type SpaceSettings,
+  splitTextRange,
   type StrategySearchOptions,
 } from "./search_strategy.ts";
 export type { SearchSpace, Seed } from "./space.ts";
-export { type FitnessSettings, searchNeedleDocs, strategyFitness } from "./strategy_fitness.ts";
+export {
+  type FitnessDetail,
+  type FitnessSettings,
+  searchNeedleDocs,
+  strategyFitness,
+} from "./strategy_fitness.ts";
 export {
   type LongropeGenome,
   longropeSpace,
@@ -65,3 +90,11 @@ export {
   type Longrope2SpaceOptions,
 } from "./spaces/longrope2_space.ts";
 export { paramSpace, type ParamSpaceOptions } from "./spaces/param_space.ts";
+export { seedSpread, type SeedSpreadFile, type Spread, SPREAD_FORMAT } from "./seed_spread.ts";
+export {
+  chooseTemplate,
+  FALLBACK_TEMPLATE,
+  MIN_GAIN,
+  NUMERIC_TEMPLATE,
+  type TemplateChoice,
+} from "./template_choice.ts";

@@ -11,9 +11,10 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** One line describing a search progress event. */
+/** One line describing a search progress event (the loop's, or a plain one such as finalist re-scoring). */
 export function searchProgressLine(e: ProgressEvent): string {
-  const d = e.detail as SearchProgress;
+  const d = e.detail as SearchProgress | undefined;
+  if (!d) return `${e.task}: ${e.done}/${e.total}`;
   return `${e.task}: gen ${d.generation}/${d.generations}  evals ${d.evaluated}/${d.planned}` +
     (d.replayed ? ` (${d.replayed} from journal)` : "") +
     `  best ${Number.isFinite(d.best) ? d.best.toPrecision(6) : "–"}` +
@@ -26,9 +27,10 @@ export function stderrSearchProgress(): ProgressSink {
   const enc = new TextEncoder();
   const tty = Deno.stderr.isTerminal();
   return (e) => {
-    const d = e.detail as SearchProgress;
+    const d = e.detail as SearchProgress | undefined;
+    const closes = d ? d.generationDone : e.done === e.total;
     if (tty) {
-      Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${searchProgressLine(e)}${d.generationDone ? "\n" : ""}`));
-    } else if (d.generationDone) Deno.stderr.writeSync(enc.encode(searchProgressLine(e) + "\n"));
+      Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${searchProgressLine(e)}${closes ? "\n" : ""}`));
+    } else if (closes) Deno.stderr.writeSync(enc.encode(searchProgressLine(e) + "\n"));
   };
 }

@@ -1,6 +1,8 @@
 /**
- * The search result file (`ropekit-search-result` v1). `compare` reads `strategy` and `params`
- * (`longrope2@result.json`); the rest documents how the result was found.
+ * The search result file (`ropekit-search-result` v2; v1 files, written before finalists were
+ * re-scored, are still read). `compare`, `finetune` and every other reader go through
+ * {@linkcode readSearchResult}, which checks the format and version; `strategy` and `params` are
+ * what they use (`longrope2@result.json`), the rest documents how the result was found.
  *
  * @module
  */
@@ -13,18 +15,49 @@ import type { FitnessSettings } from "./strategy_fitness.ts";
 /** Format marker of result files. */
 export const RESULT_FORMAT = "ropekit-search-result";
 
+/** The version written now; {@linkcode readSearchResult} also accepts the ones before it. */
+export const RESULT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+
+/** A fitness with its spread: mean answer NLL (or token NLL) over `n` documents and its standard error. */
+export interface ScoreWithError {
+  fitness: number;
+  nll: number;
+  stderr: number;
+  n: number;
+}
+
+/** One of the best candidates of a search, with its search-time score and its score on fresh documents. */
+export interface Finalist {
+  key: string;
+  /** 1 = the best by search fitness. */
+  search_rank: number;
+  params: Params;
+  search: ScoreWithError;
+  rescored: ScoreWithError;
+}
+
 /** A search result file. */
 export interface SearchResultFile {
   format: typeof RESULT_FORMAT;
-  version: 1;
+  version: number;
   strategy: string;
   strategy_version: string;
   /** Parameters the strategy accepts, resolved (defaults filled): pass them as they are. */
   params: Params;
-  /** Best fitness (lower is better): needle-driven perplexity or perplexity at the target. */
+  /**
+   * Fitness of the result (lower is better): needle-driven perplexity or perplexity at the target,
+   * on the re-scoring documents (v2; v1: the search-time fitness).
+   */
   fitness: number;
+  /** v2: standard error of the result's mean NLL on the re-scoring documents. */
+  fitness_stderr?: number;
+  /** v2: the result's fitness during the search (biased low by selection). */
+  search_fitness?: number;
   fitness_kind: FitnessSettings["kind"];
   target_length: number;
+  /** v2: the finalists in search order, each with both scores; the result is the best re-scored. */
+  finalists?: Finalist[];
   /** Per generation: best so far, mean of the population, candidates scored so far. */
   history: GenerationStats[];
   /** Seeds of the initial population (PI/NTK/YaRN, one per k, defaults) with their fitness. */
@@ -38,31 +71,53 @@ export interface SearchResultFile {
     workers: number;
     space: Record<string, unknown>;
     fitness: FitnessSettings;
+    /** v2: how many finalists, and the text range their documents come from. */
+    finalists?: { count: number; share: number; textRange: [number, number] };
     text: { name: string; chars: number; fnv1a: string };
     journal?: string;
   };
   model: { source: string; spec: RopeSpec };
-  /** d_tcd = ⌈x⌉ (LongRoPE2 §2.1), d¹⁰_tcd and the official code's default k = d_tcd − 1. */
+  /** d_tcd = ⌈x⌉ and d¹⁰_tcd (LongRoPE2 §2.1, 1-based), and the official code's default k = d_tcd − 1 (0-based). */
   theoretical_critical_dim: number;
   ten_period_critical_dim: number;
   default_critical_index: number;
-  /** longrope2: the critical index k of the best candidate (0-based first searched pair). */
+  /** longrope2: the critical index k of the result (0-based first searched pair). */
   found_critical_index?: number;
   /** The HF `rope_scaling` block to paste into config.json, with notes. */
   hf: HfExport;
 }
 
-/** Reads a result file and checks its marker; throws a clear error otherwise. */
+/** Thrown for a file that is not a readable search result. */
+export class SearchResultError extends Error {
+  override name = "SearchResultError";
+}
+
+/** Checks that `data` is a search result this version reads; `where` names it in the error. */
+export function checkSearchResult(data: unknown, where: string): SearchResultFile {
+  const r = data as Partial<SearchResultFile> | null;
+  if (!r || typeof r !== "object" || r.format !== RESULT_FORMAT) {
+    throw new SearchResultError(
+      `Result file ${where} is not a ${RESULT_FORMAT} file (written by deno task search)`,
+    );
+  }
+  if (!READABLE_VERSIONS.includes(r.version as number)) {
+    throw new SearchResultError(
+      `Result file ${where} has version ${r.version}; this ropekit reads ${READABLE_VERSIONS.join(" and ")}`,
+    );
+  }
+  if (typeof r.strategy !== "string" || !r.params || typeof r.params !== "object") {
+    throw new SearchResultError(`Result file ${where} has no "strategy" and "params"`);
+  }
+  return r as SearchResultFile;
+}
+
+/** Reads and checks a result file; throws a {@linkcode SearchResultError} with one clear line otherwise. */
 export async function readSearchResult(path: string): Promise<SearchResultFile> {
   let data: unknown;
   try {
     data = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    throw new Error(`search result ${path}: cannot read (${(e as Error).message})`);
+    throw new SearchResultError(`Cannot read result file ${path}: ${(e as Error).message}`);
   }
-  const r = data as Partial<SearchResultFile>;
-  if (r?.format !== RESULT_FORMAT || r.version !== 1 || typeof r.strategy !== "string" || !r.params) {
-    throw new Error(`search result ${path}: not a ${RESULT_FORMAT} v1 file`);
-  }
-  return r as SearchResultFile;
+  return checkSearchResult(data, path);
 }

@@ -18,15 +18,15 @@ import {
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
-import { type Evaluator, LocalPool } from "./evaluator.ts";
+import { type Evaluator, LocalPool, toOutcome } from "./evaluator.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
-import { Journal } from "./journal.ts";
+import { Journal, type RescoreEntry } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
-import { type FitnessSettings, strategyFitness } from "./strategy_fitness.ts";
+import { type FitnessDetail, type FitnessSettings, strategyFitness } from "./strategy_fitness.ts";
 import { longropeSpace } from "./spaces/longrope_space.ts";
 import { longrope2Space } from "./spaces/longrope2_space.ts";
 import { paramSpace } from "./spaces/param_space.ts";
-import { RESULT_FORMAT, type SearchResultFile } from "./result.ts";
+import { type Finalist, RESULT_FORMAT, RESULT_VERSION, type SearchResultFile } from "./result.ts";
 
 /** Space settings; each space reads the ones that apply to it. */
 export interface SpaceSettings {
@@ -45,14 +45,29 @@ export interface SpaceSettings {
   ranges?: Record<string, [number, number]>;
 }
 
+/** Finalist re-scoring: the top candidates scored again on documents no search evaluation used. */
+export interface FinalistSettings {
+  /** How many of the best candidates are re-scored (5); the result is the best re-scored one. */
+  count: number;
+  /**
+   * The share of the text range kept for re-scoring (its end, 0.25): search documents come from the
+   * rest, so the two sets never share filler.
+   */
+  share: number;
+}
+
+/** Five finalists, re-scored on the last quarter of the search's text range. */
+export const DEFAULT_FINALISTS: FinalistSettings = { count: 5, share: 0.25 };
+
 /** Options of {@linkcode searchStrategy}. */
 export interface StrategySearchOptions {
   strategy: Strategy;
   model: Model;
-  /** The full text; the fitness uses `fitness.textRange` of it. */
+  /** The full text; the search uses `fitness.textRange` of it, split by `finalists.share`. */
   corpus: Corpus;
   targetLength: number;
   fitness: Omit<FitnessSettings, "length">;
+  finalists?: Partial<FinalistSettings>;
   evolution?: Partial<EvolutionSettings>;
   space?: SpaceSettings;
   budget?: Budget;
@@ -116,11 +131,39 @@ function textHash(text: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
+/** Splits [a, b] at a + (b − a)·(1 − share): the search's part and the re-scoring part. */
+export function splitTextRange(range: [number, number], share: number): {
+  search: [number, number];
+  rescore: [number, number];
+} {
+  if (!(share > 0 && share < 1)) {
+    throw new RangeError(`the finalists' share of the text range must lie in (0, 1), got ${share}`);
+  }
+  const [a, b] = range;
+  const m = Math.round((a + (b - a) * (1 - share)) * 1e6) / 1e6;
+  return { search: [a, m], rescore: [m, b] };
+}
+
+/** A score and its spread as the result file states it. */
+function scored(fitness: number, detail: unknown): Finalist["search"] {
+  const d = (detail ?? {}) as Partial<FitnessDetail>;
+  return { fitness, nll: d.nll ?? NaN, stderr: d.stderr ?? NaN, n: d.n ?? 0 };
+}
+
 /** Runs the search and returns the result file's content (the caller writes it). */
 export async function searchStrategy(o: StrategySearchOptions): Promise<SearchResultFile> {
   const { strategy, model, targetLength } = o;
   const spec = model.spec;
-  const fitnessSettings: FitnessSettings = { ...o.fitness, length: targetLength };
+  const finalistSettings: FinalistSettings = {
+    count: o.finalists?.count ?? DEFAULT_FINALISTS.count,
+    share: o.finalists?.share ?? DEFAULT_FINALISTS.share,
+  };
+  if (!Number.isInteger(finalistSettings.count) || finalistSettings.count < 1) {
+    throw new RangeError(`the number of finalists must be an integer ≥ 1, got ${finalistSettings.count}`);
+  }
+  const ranges = splitTextRange(o.fitness.textRange, finalistSettings.share);
+  const fitnessSettings: FitnessSettings = { ...o.fitness, length: targetLength, textRange: ranges.search };
+  const rescoreSettings: FitnessSettings = { ...fitnessSettings, textRange: ranges.rescore };
   const evolution: EvolutionSettings = { ...DEFAULT_EVOLUTION, ...o.evolution };
   const space = await spaceFor(strategy, spec, targetLength, o.space);
   const fingerprint = {
@@ -130,6 +173,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     model: { source: model.source, spec },
     text: { name: o.corpus.name, chars: o.corpus.text.length, fnv1a: textHash(o.corpus.text) },
     fitness: fitnessSettings,
+    rescore: { ...finalistSettings, textRange: ranges.rescore },
     space: space.description,
     evolution,
   };
@@ -137,6 +181,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     ? await Journal.open(o.journalPath, fingerprint, o.resume ?? false)
     : undefined;
   let run;
+  const finalists: Finalist[] = [];
   try {
     run = await runEvolution({
       space,
@@ -149,21 +194,61 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
       onProgress: o.onProgress,
       label: `search ${strategy.name}`,
     });
+    // Finalists: the best candidates by search fitness, scored again on documents no evaluation of the
+    // search used. Selection inflates the winner's search score (it won partly on its documents' noise);
+    // the fresh score does not carry that bias, so it decides the result.
+    const top = run.ranked.filter((c) => Number.isFinite(c.fitness)).slice(0, finalistSettings.count);
+    const recorded = new Map((opened?.rescores ?? []).map((e) => [e.key, e]));
+    const rescore = strategyFitness(model, strategy, o.corpus, rescoreSettings);
+    for (const [i, c] of top.entries()) {
+      let entry = recorded.get(c.key);
+      if (!entry) {
+        const t0 = performance.now();
+        const out = toOutcome(
+          await rescore({ key: c.key, genome: c.genome, params: space.toParams(c.genome) }),
+        );
+        entry = {
+          type: "rescore",
+          key: c.key,
+          fitness: Number.isFinite(out.fitness) ? out.fitness : null,
+          ...(out.detail !== undefined ? { detail: out.detail } : {}),
+          seconds: (performance.now() - t0) / 1000,
+        } satisfies RescoreEntry;
+        await opened?.journal.append(entry);
+      }
+      o.onProgress?.({ task: `re-score finalists of ${strategy.name}`, done: i + 1, total: top.length });
+      finalists.push({
+        key: c.key,
+        search_rank: i + 1,
+        params: space.toParams(c.genome),
+        search: scored(c.fitness, c.detail),
+        rescored: scored(entry.fitness ?? Infinity, entry.detail),
+      });
+    }
   } finally {
     await opened?.journal.close();
   }
-  const params = resolveParams(strategy.name, strategy.params, space.toParams(run.best.genome), spec);
+  if (finalists.length === 0) throw new RangeError("no candidate of the search has a finite fitness");
+  // The best re-scored finalist; ties go to the better search rank.
+  const chosen =
+    [...finalists].sort((a, b) =>
+      a.rescored.fitness - b.rescored.fitness || a.search_rank - b.search_rank
+    )[0];
+  const params = resolveParams(strategy.name, strategy.params, chosen.params, spec);
   const table = await buildTable(strategy, spec, { targetLength }, params);
   const isV2 = strategy.name === "longrope2";
   return {
     format: RESULT_FORMAT,
-    version: 1,
+    version: RESULT_VERSION,
     strategy: strategy.name,
     strategy_version: strategy.version,
     params,
-    fitness: run.best.fitness,
+    fitness: chosen.rescored.fitness,
+    fitness_stderr: chosen.rescored.stderr,
+    search_fitness: chosen.search.fitness,
     fitness_kind: fitnessSettings.kind,
     target_length: targetLength,
+    finalists,
     history: run.history,
     seeds: run.seeds,
     evaluations: { total: run.evaluated, fresh: run.fresh, replayed: run.replayed, exhausted: run.exhausted },
@@ -175,6 +260,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
       workers: o.evaluator ? o.evaluator.capacity : o.workers ?? 1,
       space: space.description,
       fitness: fitnessSettings,
+      finalists: { ...finalistSettings, textRange: ranges.rescore },
       text: fingerprint.text,
       ...(o.journalPath ? { journal: o.journalPath } : {}),
     },

@@ -33,4 +33,10 @@ export interface SearchSpace<G> {
   key(g: G): string;
   /** The strategy parameters this genome stands for (what fitness evaluates and the result holds). */
   toParams(g: G): Params;
+  /**
+   * Optional: the niche of a genome (LongRoPE2: its critical index). Operators never move a genome to
+   * another niche, so the loop reserves parents for every niche each generation: no niche is decided
+   * by the first noisy scores of its seed.
+   */
+  niche?(g: G): string;
 }

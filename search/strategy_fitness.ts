@@ -1,8 +1,9 @@
 /**
  * Built-in fitness functions over a strategy's parameters: needle-driven perplexity (LongRoPE2's
- * fitness: loss on the answer tokens only) and plain perplexity (LongRoPE's). Documents are fixed
- * once per search (seeded), so every candidate is scored on the same tokens, and they come from a
- * slice of the text (`textRange`) that held-out evaluation can avoid.
+ * fitness: loss on the answer tokens only, needle at the start of the document by default, as in the
+ * paper) and plain perplexity (LongRoPE's). Documents are fixed once per search (seeded), so every
+ * candidate is scored on the same tokens, and they come from a slice of the text (`textRange`) that
+ * held-out evaluation can avoid. The detail of every score carries its standard error over documents.
  *
  * @module
  */
@@ -22,8 +23,10 @@ export interface FitnessSettings {
   kind: "needle" | "ppl";
   /** Document / window length: the search's target length. */
   length: number;
-  /** Needle documents (one per depth 0, 1/n, …, (n−1)/n) or perplexity windows. */
+  /** Needle documents per depth, or perplexity windows. */
   samples: number;
+  /** Needle depths (fractions of the filler; 0 = the start, the farthest from the question). */
+  depths: number[];
   /** Seed of document sampling (kept apart from the search seed so searches share documents). */
   dataSeed: number;
   /** Needle template name (NEEDLE_TEMPLATES). */
@@ -37,7 +40,7 @@ function isTableError(e: unknown): boolean {
   return e instanceof ParamError || e instanceof RopeTableError || e instanceof StrategyError;
 }
 
-/** The needle documents a needle fitness scores: one per depth, deterministic given the settings. */
+/** The needle documents a needle fitness scores: `samples` per depth, deterministic given the settings. */
 export function searchNeedleDocs(
   model: LanguageModel,
   corpus: Corpus,
@@ -49,14 +52,30 @@ export function searchNeedleDocs(
       `unknown needle template "${settings.template}" (known: ${Object.keys(NEEDLE_TEMPLATES).join(", ")})`,
     );
   }
-  const depths = Array.from({ length: settings.samples }, (_, j) => j / settings.samples);
-  return needleDocs(model.tokenizer, corpus, {
+  const docs = needleDocs(model.tokenizer, corpus, {
     template,
     lengths: [settings.length],
-    depths,
-    samples: 1,
+    depths: settings.depths,
+    samples: settings.samples,
     seed: settings.dataSeed,
   });
+  // A document runs short only when the text range holds too little filler; scoring it would measure
+  // a shorter length than the search's target.
+  const short = docs.find((d) => d.ids.length < 0.9 * settings.length);
+  if (short) {
+    throw new NeedleError(
+      `text ${corpus.name} is too short for needle documents of ${settings.length} tokens ` +
+        `(got one of ${short.ids.length}): widen --text-range or use a longer text`,
+    );
+  }
+  return docs;
+}
+
+/** What a built-in fitness records beside the score: mean NLL, its standard error and the documents. */
+export interface FitnessDetail {
+  nll: number;
+  stderr: number;
+  n: number;
 }
 
 /**
@@ -83,13 +102,15 @@ export function strategyFitness(
     }
     if (settings.kind === "needle") {
       const nll = estimate(await scoreDocs(model, tableFor, docs));
-      return { fitness: Math.exp(nll.mean), detail: { nll: nll.mean, stderr: nll.stderr } };
+      const detail: FitnessDetail = { nll: nll.mean, stderr: nll.stderr, n: nll.n };
+      return { fitness: Math.exp(nll.mean), detail };
     }
     const r = await perplexityByPosition(model, tableFor, part, {
       length: settings.length,
       samples: settings.samples,
       seed: settings.dataSeed,
     });
-    return { fitness: r.ppl, detail: { nll: r.nll.mean, stderr: r.nll.stderr } };
+    const detail: FitnessDetail = { nll: r.nll.mean, stderr: r.nll.stderr, n: r.nll.n };
+    return { fitness: r.ppl, detail };
   };
 }

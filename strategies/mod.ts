@@ -48,6 +48,7 @@ export {
 export { factorsOf, type GgufExport, type HfExport, toGguf, toHfRopeScaling } from "./export.ts";
 export { analyzeTable, type CriticalAnalysis, type PairAnalysis } from "./analysis.ts";
 export {
+  criticalIndexRange,
   criticalPosition,
   defaultCriticalIndex,
   tenPeriodCriticalDim,

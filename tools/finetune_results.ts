@@ -21,12 +21,16 @@ import { dirname, join } from "node:path";
 import type { CompareReport, StrategyReport } from "../compare/compare.ts";
 import { lineChart, type Series } from "../compare/svg.ts";
 import { factDocument } from "../train/fact_corpus.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 interface Setup {
   model: string;
   /** Needle haystack / long-perplexity text (the compare text). */
   text: string;
   textRange?: string;
+  /** The search's text and range: never the evaluation's documents. */
+  searchText: string;
+  searchRange: string;
   /** In-distribution text for short-context perplexity. */
   shortText: string;
   l0: number;
@@ -63,6 +67,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
     return {
       model: "models/facts837K/model.bin",
       text: "models/facts837K/eval.txt",
+      searchText: "models/facts837K/search.txt",
+      searchRange: "0:1",
       shortText,
       l0: 256,
       target: 2048,
@@ -85,6 +91,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       model: join(SHARED, "models/stories260K/stories260K.bin"),
       text,
       textRange: "0:0.5",
+      searchText: text,
+      searchRange: "0.5:1",
       shortText: text,
       l0: 512,
       target: 2048,
@@ -109,15 +117,6 @@ const OUT = join("docs/results/finetune", name);
 const WEIGHTS = join(".cache/finetune", name);
 await Deno.mkdir(OUT, { recursive: true });
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs `deno run -A cli/<cli>.ts args`; stdout returned, stderr passed through. */
 async function ropekit(cli: string, args: string[]): Promise<string> {
   console.error(`$ deno task ${cli} ${args.join(" ")}`);
@@ -133,7 +132,7 @@ async function ropekit(cli: string, args: string[]): Promise<string> {
 
 /** Runs a step unless its output file exists. */
 async function step(output: string, run: () => Promise<void>): Promise<void> {
-  if (await exists(output)) return console.error(`(have ${output})`);
+  if (await pathExists(output)) return console.error(`(have ${output})`);
   await Deno.mkdir(dirname(output), { recursive: true });
   await run();
 }
@@ -148,11 +147,11 @@ await step(searched, async () => {
       "--model",
       setup.model,
       "--text",
-      setup.text,
+      setup.searchText,
       "--target",
       `${setup.target}`,
     ],
-    ...["--fitness", "needle", "--template", setup.template, "--samples", "4", "--text-range", "0.5:1"],
+    ...["--fitness", "needle", "--template", setup.template, "--text-range", setup.searchRange],
     ...[
       "--population",
       "16",

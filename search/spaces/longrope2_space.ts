@@ -1,15 +1,17 @@
 /**
  * LongRoPE2 search space (arXiv 2502.20082 Alg. 1–2): a genome is the critical index k and strictly
  * increasing factors λ_k..λ_{D−1} on the grid within [s, 2s]; pairs below k are not searched but
- * follow NTK-left, λ_i = λ_k^(i/k). k ranges over [d¹⁰_tcd, d_tcd] (pairs that turn between 10 times
- * and once within L0), so the search itself finds the real critical dimension: each seed carries
- * one k, children keep their parent's k, and selection decides.
+ * follow NTK-left, λ_i = λ_k^(i/k). k is 0-based (`strategies/critical.ts`) and ranges over
+ * [⌈x₁₀⌉ − 1, ⌈x⌉ − 1] — the paper's [d¹⁰_tcd, d_tcd] counted from 0, whose top is the official code's
+ * default — so the search itself finds the real critical dimension: each seed carries one k, children
+ * keep their parent's k, every k keeps parents of its own ({@linkcode SearchSpace.niche}), and
+ * selection decides.
  *
  * @module
  */
 import type { Rng } from "../../util/random.ts";
 import type { Params, RopeSpec } from "../../strategies/types.ts";
-import { tenPeriodCriticalDim, theoreticalCriticalDim } from "../../strategies/critical.ts";
+import { criticalIndexRange } from "../../strategies/critical.ts";
 import { ceilUnits, floorUnits, fromUnits, makeGrid, toUnits } from "../grid.ts";
 import type { SearchSpace, Seed } from "../space.ts";
 import { crossoverPass, drawBetween, GENE_PROBABILITY } from "./gene_pass.ts";
@@ -22,7 +24,7 @@ export interface Longrope2SpaceOptions {
   /** Box of the searched factors (default [s, 2s], paper Alg. 2). */
   minFactor?: number;
   maxFactor?: number;
-  /** Candidate critical indices [lo, hi] (default [d¹⁰_tcd, d_tcd], clamped to [1, D−1]). */
+  /** Candidate critical indices [lo, hi], 0-based (default [⌈x₁₀⌉ − 1, ⌈x⌉ − 1], clamped to [1, D−1]). */
   criticalRange?: [number, number];
   geneProbability?: number;
   /** How far above its neighbour the last factor may move in one mutation (official: 4). */
@@ -35,12 +37,8 @@ export interface Longrope2Genome {
   upper: number[];
 }
 
-/** The default range of k: [d¹⁰_tcd, d_tcd] kept inside [1, D−1] so both parts of the vector exist. */
-export function criticalRange(spec: RopeSpec): [number, number] {
-  const top = spec.rotaryDim / 2 - 1;
-  const clamp = (k: number) => Math.min(Math.max(k, 1), top);
-  return [clamp(tenPeriodCriticalDim(spec)), clamp(theoreticalCriticalDim(spec))];
-}
+/** The default range of k (0-based): [⌈x₁₀⌉ − 1, ⌈x⌉ − 1] kept inside [1, D−1]; see `criticalIndexRange`. */
+export const criticalRange: (spec: RopeSpec) => [number, number] = criticalIndexRange;
 
 /** The full factor vector: searched factors from k, NTK-left below. */
 export function expandFactors(k: number, upper: readonly number[]): number[] {
@@ -149,6 +147,7 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
       return null;
     },
     key: (g) => `${g.critical_index}|${g.upper.join(",")}`,
+    niche: (g) => `k=${g.critical_index}`,
     toParams(g): Params {
       return {
         critical_index: g.critical_index,

@@ -22,7 +22,12 @@ Deno.test("strategy entries: a search result file supplies params; inline values
   const file = `${dir}/result.json`;
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ strategy: "longrope2", params: { critical_index: 2, factor: 4 } }),
+    JSON.stringify({
+      format: "ropekit-search-result",
+      version: 2,
+      strategy: "longrope2",
+      params: { critical_index: 2, factor: 4 },
+    }),
   );
   const reg = builtinRegistry();
   const e = await resolveEntry(`longrope2@${file}:factor=8`, reg);
@@ -30,6 +35,9 @@ Deno.test("strategy entries: a search result file supplies params; inline values
   assert.deepEqual(e.params, { critical_index: 2, factor: 8, original_within_l0: true });
   await assert.rejects(resolveEntry(`yarn@${file}`, reg), /is for strategy "longrope2", not "yarn"/);
   await assert.rejects(resolveEntry(`yarn@${dir}/missing.json`, reg), /Cannot read result file/);
+  // Every reader goes through search/result.ts: a file without the format marker or version is refused.
+  await Deno.writeTextFile(`${dir}/bare.json`, JSON.stringify({ strategy: "longrope2", params: {} }));
+  await assert.rejects(resolveEntry(`longrope2@${dir}/bare.json`, reg), /not a ropekit-search-result file/);
   await assert.rejects(resolveEntry("warp", reg), /Unknown strategy "warp"/);
   await assert.rejects(resolveEntry("yarn:beta_fast=x", reg), /"beta_fast" must be a finite number/);
   await Deno.remove(dir, { recursive: true });

@@ -7,10 +7,12 @@ import type { SearchSpace } from "../../search/space.ts";
 import { longropeSpace, PAPER_START_TOKENS } from "../../search/spaces/longrope_space.ts";
 import { criticalRange, expandFactors, longrope2Space } from "../../search/spaces/longrope2_space.ts";
 import { paramSpace } from "../../search/spaces/param_space.ts";
+import { criticalIndexRange, criticalPosition, defaultCriticalIndex } from "../../strategies/critical.ts";
 import { LLAMA3_SPEC, TARGET } from "./_synthetic.ts";
 
 const STORIES = makeSpec({ theta: 10000, headDim: 8, originalContext: 512, pairing: "interleaved" });
 const PHI3_2K = makeSpec({ theta: 10000, headDim: 96, originalContext: 2048 });
+const FACTS = makeSpec({ theta: 10000, headDim: 32, originalContext: 256 });
 
 /** Applies `steps` random mutations and crossovers; returns every valid genome the loop would accept. */
 function walk<G>(space: SearchSpace<G>, steps: number, seed = 1): G[] {
@@ -26,16 +28,51 @@ function walk<G>(space: SearchSpace<G>, steps: number, seed = 1): G[] {
   return pool;
 }
 
-Deno.test("LongRoPE2 k range is [d10_tcd, d_tcd]: LLaMA3-8B [24, 35], Phi3-mini@2k [19, 31], stories260K [1, 2]", () => {
-  assert.deepEqual(criticalRange(LLAMA3_SPEC), [24, 35]);
-  assert.deepEqual(criticalRange(PHI3_2K), [19, 31]);
-  assert.deepEqual(criticalRange(STORIES), [1, 2]);
+Deno.test("LongRoPE2 k range is the paper's [d10_tcd, d_tcd] counted from 0: LLaMA3-8B [23, 34], Phi3-mini@2k [18, 30]", () => {
+  // d_tcd = ⌈x⌉ is 1-based (LLaMA3-8B 35, Phi3-mini@2k 31); the official default k = ⌈x⌉ − 1 is the top.
+  assert.deepEqual(criticalRange(LLAMA3_SPEC), [23, 34]);
+  assert.equal(criticalRange(LLAMA3_SPEC)[1], defaultCriticalIndex(LLAMA3_SPEC));
+  assert.deepEqual(criticalRange(PHI3_2K), [18, 30]);
+  assert.equal(criticalRange(PHI3_2K)[1], defaultCriticalIndex(PHI3_2K));
+  // The default model (16 pairs, θ 1e4, L0 256): x = 6.44, x₁₀ = 2.44 → [2, 6].
+  assert.deepEqual(criticalRange(FACTS), [2, 6]);
+  assert.equal(defaultCriticalIndex(FACTS), 6);
+  // stories260K (4 pairs): x = 1.91 → ⌈x⌉ − 1 = 1; x₁₀ = 0.91 → 0, clamped up to 1: k is fixed at 1.
+  assert.deepEqual(criticalRange(STORIES), [1, 1]);
+});
+
+Deno.test("critical index boundaries: integer x, and clamping to [1, D − 1] at both ends", () => {
+  // x crosses the integer j at L0 = 2π·θ^(j/(d/2)): just below it pair j − 1 is the first that turns less
+  // than once (k = j − 1, ⌈x⌉ = j), just above it pair j is (k = j).
+  for (const j of [3, 5, 8]) {
+    const L0 = 2 * Math.PI * Math.pow(10000, j / 16);
+    const below = makeSpec({ theta: 10000, headDim: 32, originalContext: Math.floor(L0) });
+    const above = makeSpec({ theta: 10000, headDim: 32, originalContext: Math.ceil(L0) });
+    assert.ok(criticalPosition(below) < j && criticalPosition(above) > j);
+    assert.equal(defaultCriticalIndex(below), j - 1);
+    assert.equal(defaultCriticalIndex(above), j);
+  }
+  // A context so long every pair turns less than once: k stops at D − 1, the last pair alone searched.
+  const long = makeSpec({ theta: 10000, headDim: 32, originalContext: 1e9 });
+  assert.equal(defaultCriticalIndex(long), 15);
+  assert.deepEqual(criticalIndexRange(long), [15, 15]);
+  // So short nothing turns less than ten times: k starts at 1, pair 0 stays NTK-left of pair 1.
+  const short = makeSpec({ theta: 10000, headDim: 32, originalContext: 8 });
+  assert.deepEqual(criticalIndexRange(short), [1, 1]);
+  // The space accepts exactly its range: its ends, never one beyond.
+  const sp = longrope2Space({ spec: FACTS, targetLength: 2048 });
+  const at = (k: number) => ({ critical_index: k, upper: Array.from({ length: 16 - k }, (_, i) => 800 + i) });
+  assert.equal(sp.violation(at(2)), null);
+  assert.equal(sp.violation(at(6)), null);
+  assert.match(sp.violation(at(1))!, /outside \[2, 6\]/);
+  assert.match(sp.violation(at(7))!, /outside \[2, 6\]/);
+  assert.deepEqual(sp.seeds(createRng(0)).map((s) => s.genome.critical_index), [2, 3, 4, 5, 6]);
 });
 
 Deno.test("LongRoPE2 genomes: one seed per k in [s, 2s], strictly increasing, NTK-left below k", () => {
   const sp = longrope2Space({ spec: LLAMA3_SPEC, targetLength: TARGET });
   const seeds = sp.seeds(createRng(0));
-  assert.deepEqual(seeds.map((s) => s.genome.critical_index), Array.from({ length: 12 }, (_, i) => 24 + i));
+  assert.deepEqual(seeds.map((s) => s.genome.critical_index), Array.from({ length: 12 }, (_, i) => 23 + i));
   const all = walk(sp, 3000);
   assert.ok(all.length > 500, `only ${all.length} valid genomes`);
   for (const g of all) {
@@ -51,7 +88,7 @@ Deno.test("LongRoPE2 genomes: one seed per k in [s, 2s], strictly increasing, NT
   }
   // Mutation explores: the walk reaches many values of the last factor.
   assert.ok(new Set(all.map((g) => g.upper.at(-1))).size > 50);
-  assert.match(sp.violation({ critical_index: 23, upper: new Array(41).fill(1600) })!, /outside \[24, 35\]/);
+  assert.match(sp.violation({ critical_index: 22, upper: new Array(42).fill(1600) })!, /outside \[23, 34\]/);
   assert.match(sp.violation({ critical_index: 30, upper: new Array(34).fill(1600) })!, /does not increase/);
   assert.match(
     sp.violation({ critical_index: 30, upper: Array.from({ length: 34 }, (_, i) => 3190 + i) })!,
@@ -75,7 +112,7 @@ Deno.test("LongRoPE2 params build the longrope2 strategy's table exactly (it re-
   );
   assert.throws(
     () => longrope2Space({ spec: LLAMA3_SPEC, targetLength: TARGET, maxFactor: 16.2 }),
-    /cannot hold 40 strictly increasing/,
+    /cannot hold 41 strictly increasing/,
   );
 });
 
