@@ -21,6 +21,7 @@ export {
   DEFAULT_LIMITS,
   isPluginSpecifier,
   loadPlugin,
+  openPlugin,
   type PluginOptions,
   type PluginStrategy,
   registerPlugin,
