@@ -76,7 +76,8 @@ function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: str
   return { ...(candidate as unknown as Strategy), table, url, sha256, close: () => sandbox.close() };
 }
 
-function checkName(strategy: PluginStrategy, isNameTaken?: (name: string) => boolean): void {
+/** Throws PLUGIN_NAME_TAKEN when the plugin's name is a built-in's, an HF alias or `isNameTaken`'s. */
+export function checkName(strategy: PluginStrategy, isNameTaken?: (name: string) => boolean): void {
   const name = strategy.name;
   if (BUILTIN_STRATEGIES.some((s) => s.name === name) || name in HF_ALIASES) {
     throw new PluginError("PLUGIN_NAME_TAKEN", strategy.url, `name "${name}" is a built-in strategy's`);
