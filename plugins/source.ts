@@ -86,10 +86,15 @@ function mediaTypeOfPath(url: string): string | undefined {
   return undefined;
 }
 
+/** Content types that are something else than code: an HTML error page, JSON, an image… */
+const NOT_CODE =
+  /^(text\/(html|css|xml|csv|markdown)|application\/(json|xml|xhtml\+xml|pdf|zip|gzip|wasm)|image\/|audio\/|video\/|font\/)|\+(json|xml)$/;
+
 /**
- * The module's media type from the server's Content-Type, as Deno reads it: a JavaScript or
- * TypeScript type is taken as is; a generic one (text/plain, as raw file hosts serve, or none) falls
- * back to the extension; anything else (an HTML error page, JSON…) is refused before it runs.
+ * The module's media type from the server's Content-Type: a JavaScript or TypeScript type is taken
+ * as is; a type that names other content (HTML, JSON, images…) is refused before anything runs;
+ * any other (text/plain from raw file hosts, none, or a misconfigured one such as Python's
+ * text/vnd.trolltech.linguist for .ts) falls back to the path's .ts/.js extension.
  */
 function mediaTypeOfResponse(url: string, contentType: string | null): string {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
@@ -97,14 +102,13 @@ function mediaTypeOfResponse(url: string, contentType: string | null): string {
   if (/^(application|text)\/(x-)?(typescript|tsx)$/.test(type) || type === "video/mp2t") {
     return "application/typescript";
   }
-  const generic = type === "" || type === "text/plain" || type === "application/octet-stream";
-  const byPath = mediaTypeOfPath(url);
-  if (generic && byPath) return byPath;
+  const byPath = NOT_CODE.test(type) ? undefined : mediaTypeOfPath(url);
+  if (byPath) return byPath;
   throw new PluginError(
     "PLUGIN_IMPORT",
     url,
     `served as ${type || "no content type"}, not JavaScript or TypeScript` +
-      (generic ? " (and its path has no .ts or .js extension)" : ""),
+      (NOT_CODE.test(type) ? "" : " (and its path has no .ts or .js extension)"),
   );
 }
 
