@@ -223,6 +223,8 @@ export class PluginSandbox {
   }
 
   #faultError(error: { kind: string; name: string; message: string }, what: string): PluginError {
+    // Deno advises "run again with the --allow-… flag": wrong for a sandbox, so it is cut.
+    error = { ...error, message: error.message.replace(/,? run again with the --allow-[\w-]+ flag/g, "") };
     const denied = error.name === "NotCapable" || /Requires \w+ access/.test(error.message);
     if (denied) {
       const hint = /Requires import access/.test(error.message) ? BUNDLE_HINT : "";

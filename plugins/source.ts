@@ -61,13 +61,14 @@ export function parsePluginSpecifier(specifier: string): PluginLocation {
 async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // Leaving the loop early cancels the body (the stream is locked to the loop's reader meanwhile).
   for await (const chunk of response.body ?? []) {
     size += chunk.length;
-    if (size > maxBytes) {
-      await response.body?.cancel();
-      throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
-    }
+    if (size > maxBytes) break;
     chunks.push(chunk);
+  }
+  if (size > maxBytes) {
+    throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
