@@ -98,16 +98,11 @@ export async function runCli(
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-/** Pids of running plugin sandbox processes started from this checkout's plugins/sandbox_main.ts. */
+/** Pids of running plugin sandbox processes started from this checkout's plugins/sandbox_main.ts (via ps). */
 export async function sandboxPids(): Promise<number[]> {
   const main = new URL("../../plugins/sandbox_main.ts", import.meta.url).pathname;
-  const pids: number[] = [];
-  for await (const e of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`);
-      if (cmdline.split("\0").includes(main)) pids.push(Number(e.name));
-    } catch { /* exited meanwhile */ }
-  }
-  return pids;
+  const out = await new Deno.Command("ps", { args: ["-eo", "pid=,args="], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((line) => line.trim().split(/\s+/).includes(main))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
