@@ -67,6 +67,7 @@ function otherValue(def: ParamDef): ParamValue | undefined {
 }
 
 async function paramsHonoured(strategy: PluginStrategy, fault: () => PluginError | undefined) {
+  if (fault()) return { ok: false, detail: "not run: the sandbox failed (see below)" };
   const failures: string[] = [];
   let tried = 0;
   for (const [key, def] of Object.entries(strategy.params)) {
