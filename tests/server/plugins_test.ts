@@ -57,3 +57,88 @@ Deno.test({
     }
   },
 });
+
+const EXAMPLES = new URL("../../examples/plugins/", import.meta.url);
+const MODEL = new URL("../../models/facts837K/model.bin", import.meta.url).pathname;
+const EVAL_TEXT = new URL("../../models/facts837K/eval.txt", import.meta.url).pathname;
+
+Deno.test("plugins: /api/compare and /api/rope load an allowlisted plugin URL on demand; refusals are 4xx", async () => {
+  const sources: Record<string, string> = {};
+  for (const name of ["power_law.ts", "ntk_alpha.ts"]) {
+    sources[`/${name}`] = await Deno.readTextFile(new URL(name, EXAMPLES));
+  }
+  const host = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const source = sources[new URL(req.url).pathname];
+    return source === undefined
+      ? new Response("not found", { status: 404 })
+      : new Response(source, { headers: { "content-type": "application/typescript" } });
+  });
+  const base = `http://127.0.0.1:${host.addr.port}`;
+  const dataDir = await Deno.makeTempDir();
+  const lockFile = join(dataDir, "plugins.lock.json");
+  const ctx = await testContext({
+    dataDir,
+    models: [MODEL],
+    texts: [EVAL_TEXT],
+    pluginHosts: [`127.0.0.1:${host.addr.port}`],
+    loadPlugin: (url) => loadPlugin(url, { lockFile }),
+  });
+  const server = listen(ctx);
+  const post = (path: string, body: unknown) =>
+    fetch(server.base + path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const job = { model: "model.bin", lengths: [512], samples: 1, metrics: ["ppl"] };
+  try {
+    // Refusals first: nothing may reach the lock file.
+    const refused: [unknown, RegExp][] = [
+      [
+        `http://localhost:${host.addr.port}/power_law.ts`,
+        /strategies\[1\]: host localhost:\d+ is not on the plugin allowlist/,
+      ],
+      [`${base}/missing.ts`, /Cannot load plugin ".*\/missing\.ts": HTTP 404/],
+      [`${base}/power_law.ts#sha256=${"0".repeat(64)}`, /the URL pins 0{64}/],
+      [`${base}/power_law.ts,exponent=2`, /power_law\.ts,exponent=2": HTTP 404/], // one array item: one URL
+    ];
+    for (const [entry, message] of refused) {
+      const res = await post("/api/compare", { ...job, strategies: ["yarn", entry] });
+      const body = await res.json();
+      assert.ok(res.status >= 400 && res.status < 500, `${entry}: ${res.status} ${JSON.stringify(body)}`);
+      assert.match(`${body.field ? `${body.field}: ` : ""}${body.error}`, message);
+    }
+    await assert.rejects(Deno.stat(lockFile), Deno.errors.NotFound);
+
+    const url = `${base}/power_law.ts#exponent=2`;
+    const res = await post("/api/compare", { ...job, strategies: ["yarn", url] });
+    assert.equal(res.status, 202, await res.clone().text());
+    const events = await readEvents(await fetch(`${server.base}/api/jobs/${(await res.json()).id}/events`));
+    const final = JSON.parse(events.filter((e) => e.event === "status").at(-1)!.data);
+    assert.equal(final.status, "done", final.error);
+    const report = JSON.parse(events.at(-1)!.data);
+    assert.deepEqual(report.strategies.map((s: { label: string }) => s.label).slice(-2), ["yarn", url]);
+    assert.equal(report.strategies.at(-1).name, "power-law");
+    const lock = JSON.parse(await Deno.readTextFile(lockFile));
+    assert.deepEqual(Object.keys(lock.plugins), [`${base}/power_law.ts`]);
+
+    // The same URL again reuses the loaded plugin; /api/rope takes a URL with # parameters.
+    assert.equal((await post("/api/compare", { ...job, strategies: [url] })).status, 202);
+    const rope = await post("/api/rope", {
+      config: { rope_theta: 10000, head_dim: 64, max_position_embeddings: 2048 },
+      strategy: `${base}/ntk_alpha.ts#alpha=8`,
+    });
+    const table = await rope.json();
+    assert.equal(rope.status, 200, JSON.stringify(table));
+    assert.equal(table.inv_freq[0], 1);
+    assert.ok(Math.abs(table.inv_freq[31] / Math.pow(10000, -62 / 64) - 1 / 8) < 1e-12);
+    const names = (await (await fetch(server.base + "/api/strategies")).json()).map((s: { name: string }) =>
+      s.name
+    );
+    assert.ok(names.includes("power-law") && names.includes("ntk-alpha"), String(names));
+  } finally {
+    for (const s of ctx.registry.list()) await (s as { close?: () => Promise<void> }).close?.();
+    await server.close();
+    await host.shutdown();
+  }
+});
