@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pluginSource, type RawRoute, runCli, VALID_TABLE, withServer } from "./_server.ts";
+import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
 
 const EXAMPLES = new URL("../../examples/plugins/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, EXAMPLES));
@@ -72,6 +73,34 @@ Deno.test("compare: a plugin URL with a port beside YaRN reports both rows and i
     assert.ok(Number.isFinite(row.ppl["512"].ppl) && row.ppl["512"].ppl > 1, JSON.stringify(row.ppl));
     assert.deepEqual((await lockEntries(dir))?.[url]?.sha256, await sha256(POWER_LAW));
   });
+});
+
+Deno.test({
+  name: "compare: the issue's command (stories260K, a URL beside yarn) reports both rows",
+  ignore: !hasShared(),
+  async fn() {
+    await withServer({ "/example.ts": POWER_LAW }, async (server) => {
+      const dir = await workDir();
+      const url = server.url("/example.ts");
+      const r = await runCli("compare", [
+        "--strategies",
+        `yarn,${url}`,
+        "--model",
+        STORIES_BIN,
+        "--text",
+        TINYSTORIES,
+        "--lengths",
+        "512",
+        "--samples",
+        "2",
+        "--metrics",
+        "ppl",
+      ], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const rows = r.stdout.split("\n").map((line) => line.split(/\s+/)[0]);
+      assert.ok(rows.includes("yarn") && rows.includes(url), r.stdout);
+    });
+  },
 });
 
 Deno.test("compare: both example plugins by URL, one pinned, in a list with built-ins and name:k=v entries", async () => {

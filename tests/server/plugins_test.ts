@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadPlugin } from "../../plugins/mod.ts";
 import { hasShared, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
+import { sandboxPids } from "../plugins/_server.ts";
 
 const PLUGIN = new URL("../../examples/plugins/power_law.ts", import.meta.url);
 
@@ -141,4 +142,83 @@ Deno.test("plugins: /api/compare and /api/rope load an allowlisted plugin URL on
     await server.close();
     await host.shutdown();
   }
+});
+
+Deno.test({
+  name:
+    "plugins: `serve --allow-plugin-host 127.0.0.1:PORT` runs a compare request naming the plugin URL beside YaRN",
+  sanitizeResources: false, // the server subprocess's pipes are closed by kill()
+  async fn() {
+    const source = await Deno.readTextFile(new URL("power_law.ts", EXAMPLES));
+    const host = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response(source, { headers: { "content-type": "application/typescript" } }),
+    );
+    const dataDir = await Deno.makeTempDir();
+    const before = new Set(await sandboxPids());
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        `--allow-ffi=${new URL("../../.build", import.meta.url).pathname}`,
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1",
+        "--allow-run",
+        new URL("../../cli/serve.ts", import.meta.url).pathname,
+        "--port",
+        "0",
+        "--data-dir",
+        dataDir,
+        "--allow-plugin-host",
+        `127.0.0.1:${host.addr.port}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    try {
+      const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let banner = "";
+      while (!/open (http:\/\/\S+)\//.test(banner)) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`the server exited before listening: ${banner}`);
+        banner += value;
+      }
+      lines.releaseLock();
+      const base = /open (http:\/\/\S+)\//.exec(banner)![1];
+      const url = `http://127.0.0.1:${host.addr.port}/power_law.ts`;
+      const res = await fetch(`${base}/api/compare`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "model.bin",
+          strategies: ["yarn", url],
+          lengths: [512],
+          samples: 1,
+          metrics: ["ppl"],
+        }),
+      });
+      assert.equal(res.status, 202, await res.clone().text());
+      const events = await readEvents(await fetch(`${base}/api/jobs/${(await res.json()).id}/events`));
+      const final = JSON.parse(events.filter((e) => e.event === "status").at(-1)!.data);
+      assert.equal(final.status, "done", final.error);
+      const report = JSON.parse(events.at(-1)!.data);
+      assert.deepEqual(report.strategies.map((s: { label: string }) => s.label).slice(-2), ["yarn", url]);
+      const lock = JSON.parse(await Deno.readTextFile(join(dataDir, "plugins.lock.json")));
+      assert.equal(lock.plugins[url].name, "power-law");
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await host.shutdown();
+    }
+    // The plugin's sandbox sees its stdin close with the server and exits: none is left behind.
+    let left = await sandboxPids();
+    for (let i = 0; i < 40 && left.some((p) => !before.has(p)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = await sandboxPids();
+    }
+    assert.deepEqual(left.filter((p) => !before.has(p)), []);
+  },
 });
