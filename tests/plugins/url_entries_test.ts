@@ -27,6 +27,14 @@ async function sha256(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** `compare --json` on the default model with the quick settings, in `dir`; returns the run and its report. */
+async function compareJson(dir: string, list: string) {
+  const args = ["--strategies", list, "--lengths", "512", "--samples", "2", "--metrics", "ppl", "--json"];
+  const r = await runCli("compare", args, { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
 /** A fresh working directory with a config for `rope`. */
 async function workDir(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "ropekit_plugin_cli_" });
@@ -49,22 +57,7 @@ Deno.test("compare: a plugin URL with a port beside YaRN reports both rows and i
   await withServer({ "/power_law.ts": POWER_LAW }, async (server) => {
     const dir = await workDir();
     const url = server.url("/power_law.ts");
-    const list = `yarn,${url}#exponent=2`;
-    const r = await runCli("compare", [
-      "--strategies",
-      list,
-      "--lengths",
-      "512",
-      "--samples",
-      "2",
-      "--metrics",
-      "ppl",
-      "--json",
-    ], {
-      cwd: dir,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout);
+    const report = await compareJson(dir, `yarn,${url}#exponent=2`);
     const labels = report.strategies.map((s: { label: string }) => s.label);
     assert.deepEqual(labels.slice(-2), ["yarn", `${url}#exponent=2`]);
     const row = report.strategies.at(-1);
@@ -108,23 +101,8 @@ Deno.test("compare: both example plugins by URL, one pinned, in a list with buil
     const dir = await workDir();
     const resonance = `${server.url("/resonance.ts")}#sha256=${await sha256(RESONANCE)},scope=pre-critical`;
     const alpha = `${server.url("/ntk_alpha.ts")}#alpha=4`;
-    const r = await runCli(
-      "compare",
-      [
-        "--strategies",
-        `pi:factor=2,${resonance},${alpha},ntk`,
-        "--lengths",
-        "512",
-        "--samples",
-        "2",
-        "--metrics",
-        "ppl",
-        "--json",
-      ],
-      { cwd: dir },
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const labels = JSON.parse(r.stdout).strategies.map((s: { label: string }) => s.label);
+    const report = await compareJson(dir, `pi:factor=2,${resonance},${alpha},ntk`);
+    const labels = report.strategies.map((s: { label: string }) => s.label);
     for (const label of ["pi:factor=2", resonance, alpha, "ntk"]) assert.ok(labels.includes(label), label);
     // A pinned URL is checked against its pin and recorded like any other.
     assert.equal((await lockEntries(dir))?.[server.url("/resonance.ts")]?.name, "resonance");
