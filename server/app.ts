@@ -15,6 +15,7 @@ import { errorResponse, loopbackHostOnly, readJson, requireToken } from "./http.
 import { jobRoutes } from "./job_routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ensurePlugin, NoPluginLoaderError } from "./plugins.ts";
+import { isPluginEntry } from "../compare/strategy_entry.ts";
 import { type RopeRequest, ropeResponse } from "./rope_response.ts";
 
 /** Version reported by /api/health and the OpenAPI document. */
@@ -66,6 +67,11 @@ export function createApp(ctx: ServerContext): Hono {
 
   app.post("/api/rope", async (c) => {
     const req = await readJson<RopeRequest>(c, ropeRequest);
+    // Naming a plugin URL loads it: that needs the token, as POST /api/plugins does.
+    if (req.strategy !== undefined && isPluginEntry(req.strategy)) {
+      const refused = await requireToken(ctx.token)(c, () => Promise.resolve());
+      if (refused) return refused;
+    }
     // A plugin URL as the strategy is loaded on demand, exactly as POST /api/plugins loads it.
     const plugins = (specifier: string) => ensurePlugin(ctx, specifier, "strategy");
     try {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadPlugin } from "../../plugins/mod.ts";
 import { hasShared, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 import { sandboxPids, withServer } from "../plugins/_server.ts";
+import { createApp } from "../../server/app.ts";
 
 const PLUGIN = new URL("../../examples/plugins/power_law.ts", import.meta.url);
 
@@ -213,4 +214,38 @@ Deno.test({
     }
     assert.deepEqual(left.filter((p) => !before.has(p)), []);
   },
+});
+
+Deno.test("plugins: with --token, naming a plugin URL in /api/rope needs the token (it loads the plugin)", async () => {
+  const loaded: string[] = [];
+  const ctx = await testContext({
+    token: "s3cret-token",
+    pluginHosts: ["plugins.example.org"],
+    loadPlugin: async (url) => {
+      loaded.push(url);
+      const { strategy } = await import("../../examples/plugins/power_law.ts");
+      return strategy;
+    },
+  });
+  const app = createApp(ctx);
+  const rope = (headers: Record<string, string>) =>
+    app.request("/api/rope", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({
+        config: { rope_theta: 10000, head_dim: 64, max_position_embeddings: 2048 },
+        strategy: "https://plugins.example.org/power_law.ts#factor=4",
+      }),
+    });
+  try {
+    const refused = await rope({});
+    assert.equal(refused.status, 401);
+    assert.deepEqual(loaded, []);
+    const ok = await rope({ authorization: "Bearer s3cret-token" });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.deepEqual(loaded, ["https://plugins.example.org/power_law.ts"]);
+    assert.equal((await ok.json()).inv_freq.at(-1), Math.pow(10000, -62 / 64) / 4);
+  } finally {
+    ctx.close();
+  }
 });
