@@ -173,6 +173,37 @@ Deno.test("search: a plugin URL's declared parameters are searched; its # parame
   });
 });
 
+Deno.test("finetune: the long windows' RoPE from a plugin URL with parameters", async () => {
+  await withServer({ "/ntk_alpha.ts": NTK_ALPHA }, async (server) => {
+    const dir = await workDir();
+    const model = new URL("../../models/facts837K/model.bin", import.meta.url).pathname;
+    const url = server.url("/ntk_alpha.ts");
+    const r = await runCli("finetune", [
+      "--model",
+      model,
+      "--strategy",
+      `${url}#alpha=2`,
+      "--target",
+      "512",
+      "--steps",
+      "1",
+      "--batch",
+      "1",
+      "--out",
+      join(dir, "ft.bin"),
+    ], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((await Deno.stat(join(dir, "ft.bin"))).size > 0);
+    assert.equal((await lockEntries(dir))?.[url]?.name, "ntk-alpha");
+    const broken = await runCli("finetune", [
+      ...["--model", model, "--strategy", server.url("/missing.ts"), "--target", "512", "--steps", "1"],
+      ...["--out", join(dir, "ft2.bin")],
+    ], { cwd: dir });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr.trim(), /^error: Cannot load plugin ".*\/missing\.ts": HTTP 404 Not Found$/);
+  });
+});
+
 interface BadCase {
   does: string;
   path: string;
