@@ -9,13 +9,7 @@ import type { ParamDef, Params, ParamValue, RopeSpec } from "../strategies/types
 import { checkConformance, conformanceSpecs } from "../strategies/conformance.ts";
 import { resolveParams } from "../strategies/params.ts";
 import { PluginError, type PluginErrorCode } from "./errors.ts";
-import {
-  checkName,
-  DEFAULT_LIMITS,
-  openPlugin,
-  type PluginOptions,
-  type PluginStrategy,
-} from "./load_plugin.ts";
+import { checkName, limitsOf, openPlugin, type PluginOptions, type PluginStrategy } from "./load_plugin.ts";
 
 /** One property's verdict. */
 export interface PropertyResult {
@@ -166,11 +160,7 @@ export async function checkPlugin(specifier: string, opts: PluginOptions = {}): 
     verdict("tables", `valid tables for ${specs} model shapes × ${RATIOS} lengths`, "params", "table");
     verdict("deterministic", "the same inputs give the same table", "deterministic");
     results.push({ property: "params-honoured", ...(await paramsHonoured(probe, () => fault)) });
-    const limits = {
-      timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
-      memoryMb: opts.memoryMb ?? DEFAULT_LIMITS.memoryMb,
-      maxMessageLength: opts.maxMessageLength ?? DEFAULT_LIMITS.maxMessageLength,
-    };
+    const limits = limitsOf(opts);
     for (const property of new Set(Object.values(FAULT_PROPERTY))) {
       const hit = fault && FAULT_PROPERTY[fault.code] === property;
       const passed: Record<string, string> = {

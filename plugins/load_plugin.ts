@@ -143,7 +143,8 @@ async function verifyIntegrity(
   }
 }
 
-function limitsOf(opts: PluginOptions): SandboxLimits {
+/** The sandbox limits `opts` asks for, defaults filled in. */
+export function limitsOf(opts: PluginOptions): SandboxLimits {
   return {
     timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
     memoryMb: opts.memoryMb ?? DEFAULT_LIMITS.memoryMb,
