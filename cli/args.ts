@@ -11,6 +11,7 @@ import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
+import { commandPlugins } from "./strategy_list.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
 
 /** A usage or input error: printed without a stack, exit code 1. */
@@ -139,14 +140,25 @@ export async function tableFromFlags(
   spec: RopeSpec,
   seqLen: number,
 ): Promise<RopeTable> {
-  const entry = await resolveEntry((values.strategy as string | undefined) ?? "default", builtinRegistry());
-  const strategy = entry.strategy;
-  const params = {
-    ...entry.params,
-    ...parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []),
-  };
-  const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
-  return buildTable(strategy, spec, ctx, params);
+  const registry = builtinRegistry();
+  // A plugin entry (URL or path) runs sandboxed for this one table, then its sandbox stops.
+  const plugins = commandPlugins(registry);
+  try {
+    const entry = await resolveEntry(
+      (values.strategy as string | undefined) ?? "default",
+      registry,
+      plugins.resolve,
+    );
+    const strategy = entry.strategy;
+    const params = {
+      ...entry.params,
+      ...parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []),
+    };
+    const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
+    return await buildTable(strategy, spec, ctx, params);
+  } finally {
+    await plugins.close();
+  }
 }
 
 /** Runs a command's main: errors print as one line on stderr and exit with code 1. */

@@ -9,7 +9,8 @@
  * @module
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
-import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
+import { parseEntry } from "../compare/strategy_entry.ts";
+import { commandPlugins } from "./strategy_list.ts";
 import {
   analyzeTable,
   baseInvFreq,
@@ -29,7 +30,7 @@ const USAGE = `Usage: deno task rope --config FILE [options]
   --config FILE      HF-style config.json (an object, or an array of objects; each may carry "seq_len")
   --seq-len N        sequence length (picks LongRoPE's long set when N > L0; dynamic NTK's length)
   --strategy NAME    apply a strategy to a config without rope_scaling (ropekit or HF name, or a
-                     plugin URL/path, loaded sandboxed)
+                     plugin URL/path, loaded sandboxed; URL#k=v,k=v gives it parameters)
   --param k=v        a strategy parameter (repeatable), e.g. --param factor=4
   --target N         extension target for --strategy (default: max_position_embeddings)
   --analysis         add the critical-dimension report
@@ -213,13 +214,13 @@ export async function main(args: string[]): Promise<number> {
     if (configs.length === 0) throw new CliError(`--config ${v.config} holds an empty array`);
     const reports: Report[] = [];
     const registry = builtinRegistry();
-    // A plugin (URL or path) is loaded once, sandboxed, and then used by its declared name.
-    const plugin = opt.strategy && isPluginSpecifier(opt.strategy)
-      ? await registerPlugin(registry, opt.strategy).catch((e) => {
-        throw e instanceof PluginError ? new CliError(e.message) : e;
-      })
-      : undefined;
-    if (plugin) opt.strategy = plugin.name;
+    // A plugin entry (URL or path, URL#k=v) is loaded once, sandboxed, then used by its declared name.
+    const plugins = commandPlugins(registry);
+    const parts = opt.strategy === undefined ? undefined : parseEntry(opt.strategy);
+    if (parts?.plugin !== undefined) {
+      opt.strategy = (await plugins.resolve(parts.plugin)).name;
+      opt.params = [...parts.paramArgs, ...opt.params];
+    }
     try {
       for (const [i, c] of configs.entries()) {
         if (c === null || typeof c !== "object" || Array.isArray(c)) {
@@ -234,7 +235,7 @@ export async function main(args: string[]): Promise<number> {
         }
       }
     } finally {
-      await plugin?.close();
+      await plugins.close();
     }
     if (v.json) {
       const out = reports.map((r) => toJson(r, opt));

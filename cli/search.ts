@@ -9,7 +9,8 @@
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
-import { isPluginSpecifier, PluginError, registerPlugin } from "../plugins/mod.ts";
+import { parseEntry } from "../compare/strategy_entry.ts";
+import { commandPlugins } from "./strategy_list.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.ts";
@@ -188,18 +189,19 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  // A plugin (URL or path) is loaded sandboxed; its declared parameters are searched like any other.
+  // A plugin (URL or path) is loaded sandboxed; its declared parameters are searched like any other,
+  // and those after its "#" are held fixed, as --param holds them.
   const registry = builtinRegistry();
   const name = required(v, "strategy");
-  const plugin = isPluginSpecifier(name)
-    ? await registerPlugin(registry, name).catch((e) => {
-      throw e instanceof PluginError ? new CliError(e.message) : e;
-    })
-    : undefined;
+  const parts = parseEntry(name);
+  const plugins = commandPlugins(registry);
   try {
-    await runSearch(v, plugin ?? registry.get(name));
+    if (parts.plugin !== undefined) {
+      v.param = [...parts.paramArgs, ...((v.param as string[] | undefined) ?? [])];
+    }
+    await runSearch(v, parts.plugin === undefined ? registry.get(name) : await plugins.resolve(parts.plugin));
   } finally {
-    await plugin?.close();
+    await plugins.close();
   }
 }
 

@@ -1,13 +1,19 @@
 /**
  * Turning a `--strategies` list (or one `--strategy`) into ready entries: built-in entries resolve
- * against the registry; URLs and paths load sandboxed plugins first (see `plugins/`). Callers must
- * `close()` the result, or the plugin sandboxes keep the process alive.
+ * against the registry; plugin entries (URLs and paths, `URL#k=v`) load sandboxed plugins first
+ * (see `plugins/`). Callers must `close()` the result, or the plugin sandboxes keep the process
+ * alive.
  *
  * @module
  */
-import { parseEntry, type ResolvedEntry, resolveEntry, splitEntries } from "../compare/strategy_entry.ts";
+import {
+  type PluginResolver,
+  type ResolvedEntry,
+  resolveEntry,
+  splitEntries,
+} from "../compare/strategy_entry.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
-import { isPluginSpecifier, PluginError, type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
+import { PluginError, type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
 import { CliError } from "./args.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
@@ -16,36 +22,44 @@ export interface StrategyList {
   close(): Promise<void>;
 }
 
-function isBuiltinEntry(entry: string): boolean {
-  try {
-    parseEntry(entry);
-    return true;
-  } catch {
-    return false;
-  }
+/** A plugin resolver for a command: each specifier is loaded once and registered in `registry`. */
+export interface CommandPlugins {
+  resolve: PluginResolver;
+  /** Stops every sandbox the resolver started. */
+  close(): Promise<void>;
+}
+
+/** Loads plugins into `registry` on first use; plugin errors become one-line {@linkcode CliError}s. */
+export function commandPlugins(registry: StrategyRegistry): CommandPlugins {
+  const loaded = new Map<string, Promise<PluginStrategy>>();
+  return {
+    resolve(specifier) {
+      let plugin = loaded.get(specifier);
+      if (!plugin) {
+        plugin = registerPlugin(registry, specifier).catch((e) => {
+          throw e instanceof PluginError ? new CliError(e.message) : e;
+        });
+        loaded.set(specifier, plugin);
+      }
+      return plugin;
+    },
+    async close() {
+      await Promise.all([...loaded.values()].map((p) => p.then((s) => s.close(), () => {})));
+    },
+  };
 }
 
 /** Resolves every entry of `list`; plugin errors become one-line {@linkcode CliError}s. */
 export async function resolveStrategyList(list: string, registry: StrategyRegistry): Promise<StrategyList> {
-  const plugins: PluginStrategy[] = [];
-  const close = async () => {
-    await Promise.all(plugins.map((p) => p.close()));
-  };
+  const plugins = commandPlugins(registry);
   try {
     const entries: ResolvedEntry[] = [];
     for (const entry of splitEntries(list)) {
-      if (!isBuiltinEntry(entry) && isPluginSpecifier(entry)) {
-        const plugin = await registerPlugin(registry, entry);
-        plugins.push(plugin);
-        entries.push({ ...(await resolveEntry(plugin.name, registry)), label: entry });
-      } else {
-        entries.push(await resolveEntry(entry, registry));
-      }
+      entries.push(await resolveEntry(entry, registry, plugins.resolve));
     }
-    return { entries, close };
+    return { entries, close: plugins.close };
   } catch (e) {
-    await close();
-    if (e instanceof PluginError) throw new CliError(e.message);
+    await plugins.close();
     throw e;
   }
 }

@@ -5,6 +5,14 @@
  *   name:k=v[,k=v]...         yarn:beta_fast=16,beta_slow=2
  *   name@result.json          longrope2@runs/lr2.json   (a search result: its strategy and params)
  *   name@result.json:k=v      a result with some parameters overridden
+ *   plugin                    https://example.org/my_rope.ts, http://127.0.0.1:8931/x.ts, ./my_rope.ts
+ *   plugin#k=v[,k=v]...       https://example.org/my_rope.ts#factor=4,exponent=2
+ *   plugin#sha256=hex,k=v     the same, pinned to the bytes whose sha256 is hex
+ *
+ * A plugin's parameters follow `#` exactly as a built-in's follow `:`: a URL holds `:` (scheme,
+ * port) and may hold `=` and `?` (query), but its fragment is never sent to the server, so
+ * everything after the first `#` is ropekit's. In a comma list a comma always ends a URL (write a
+ * comma inside one as `%2C`); a `k=v` piece continues the entry before it.
  *
  * Array values use JSON inside the entry: `longrope:long_factor=[1,1.5,2,2]`.
  *
@@ -14,6 +22,7 @@ import type { Params, Strategy } from "../strategies/types.ts";
 import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
 import { readSearchResult, SearchResultError } from "../search/result.ts";
+import { isPluginSpecifier } from "../plugins/load_plugin.ts";
 
 /** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
 export interface ResolvedEntry {
@@ -29,6 +38,13 @@ export interface ResolvedEntry {
 export class EntryError extends Error {
   override name = "EntryError";
 }
+
+/** Loads the plugin a plugin entry names (`parts.plugin`: its URL or path, with its pin if any). */
+export type PluginResolver = (specifier: string) => Promise<Strategy>;
+
+const BUILTIN_ENTRY = /^([a-z][a-z0-9-]*)(?:@([^:]+))?(?::(.*))?$/;
+const PARAM_PIECE = /^[A-Za-z_]\w*=/;
+const PIN_PIECE = /^sha256=(.*)$/;
 
 /** Splits at commas outside [...] brackets. */
 function splitTopLevel(s: string): string[] {
@@ -48,33 +64,87 @@ function splitTopLevel(s: string): string[] {
 }
 
 /**
+ * True when `entry` names a plugin: it has a URL scheme (`https://`, `http://`, `file:` — checked
+ * first, since `host:port/x` would otherwise read as `name:k=v`), or it is not a built-in entry but
+ * looks like a path (`./x.ts`, `dir/x.js`).
+ */
+export function isPluginEntry(entry: string): boolean {
+  const s = entry.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^file:/i.test(s)) return true;
+  return !BUILTIN_ENTRY.test(s) && isPluginSpecifier(s);
+}
+
+/**
  * Splits a `--strategies` list into entries: "yarn:beta_fast=16,beta_slow=2,pi" gives
- * ["yarn:beta_fast=16,beta_slow=2", "pi"] — a `k=v` piece continues the entry before it.
+ * ["yarn:beta_fast=16,beta_slow=2", "pi"] — a `k=v` piece continues the entry before it, which
+ * must have a parameter part (`:` for a built-in, `#` for a plugin).
  */
 export function splitEntries(list: string): string[] {
   const entries: string[] = [];
   for (const piece of splitTopLevel(list)) {
     const prev = entries.at(-1);
-    if (prev !== undefined && prev.includes(":") && /^[A-Za-z_]\w*=/.test(piece)) {
-      entries[entries.length - 1] = `${prev},${piece}`;
-    } else entries.push(piece);
+    if (prev !== undefined && PARAM_PIECE.test(piece)) {
+      if (isPluginEntry(prev)) {
+        if (!prev.includes("#")) {
+          throw new EntryError(
+            `Cannot split strategy list: "${piece}" follows plugin "${prev}", which has no "#". ` +
+              `Give a plugin's parameters after "#" (URL#k=v,k=v); write a comma inside a URL as %2C`,
+          );
+        }
+        entries[entries.length - 1] = `${prev},${piece}`;
+        continue;
+      }
+      if (prev.includes(":")) {
+        entries[entries.length - 1] = `${prev},${piece}`;
+        continue;
+      }
+    }
+    entries.push(piece);
   }
   return entries;
 }
 
 /** The parts of an entry string. */
 export interface EntryParts {
+  /** The strategy's name; for a plugin entry, the plugin's specifier (its name is known on load). */
   name: string;
+  /** For a plugin entry: its URL or path, with `#sha256=hex` when pinned, without its parameters. */
+  plugin?: string;
   resultFile?: string;
   paramArgs: string[];
 }
 
-/** Parses one entry's syntax (no file access). */
+function parsePluginEntry(entry: string): EntryParts {
+  const hash = entry.indexOf("#");
+  const base = hash < 0 ? entry : entry.slice(0, hash);
+  const paramArgs: string[] = [];
+  let pin: string | undefined;
+  for (const piece of hash < 0 ? [] : splitTopLevel(entry.slice(hash + 1))) {
+    const pinned = PIN_PIECE.exec(piece);
+    if (pinned) {
+      if (pin !== undefined) throw new EntryError(`Cannot parse strategy entry "${entry}": two sha256 pins`);
+      pin = pinned[1];
+    } else if (PARAM_PIECE.test(piece)) paramArgs.push(piece);
+    else {
+      throw new EntryError(
+        `Cannot parse strategy entry "${entry}": after "#" a plugin takes sha256=hex and k=v pieces ` +
+          `separated by commas, not "${piece}"`,
+      );
+    }
+  }
+  const plugin = pin === undefined ? base : `${base}#sha256=${pin}`;
+  return { name: plugin, plugin, paramArgs };
+}
+
+/** Parses one entry's syntax (no file or network access). */
 export function parseEntry(entry: string): EntryParts {
-  const m = /^([a-z][a-z0-9-]*)(?:@([^:]+))?(?::(.*))?$/.exec(entry.trim());
+  const s = entry.trim();
+  if (isPluginEntry(s)) return parsePluginEntry(s);
+  const m = BUILTIN_ENTRY.exec(s);
   if (!m) {
     throw new EntryError(
-      `Cannot parse strategy entry "${entry}": expected name, name:k=v,..., or name@result.json`,
+      `Cannot parse strategy entry "${entry}": expected name, name:k=v,..., name@result.json, ` +
+        `or a plugin URL or path (URL#k=v,...)`,
     );
   }
   return { name: m[1], resultFile: m[2], paramArgs: m[3] ? splitTopLevel(m[3]) : [] };
@@ -95,10 +165,21 @@ export async function readResultFile(path: string, expected: string): Promise<Pa
   return doc.params;
 }
 
-/** Resolves an entry against a registry: the strategy, the result file's params, inline overrides. */
-export async function resolveEntry(entry: string, registry: StrategyRegistry): Promise<ResolvedEntry> {
+/**
+ * Resolves an entry against a registry: the strategy, the result file's params, inline overrides.
+ * A plugin entry is loaded through `plugins`; without one, plugin entries are refused.
+ */
+export async function resolveEntry(
+  entry: string,
+  registry: StrategyRegistry,
+  plugins?: PluginResolver,
+): Promise<ResolvedEntry> {
   const parts = parseEntry(entry);
-  const strategy = registry.get(parts.name);
+  let strategy: Strategy;
+  if (parts.plugin !== undefined) {
+    if (!plugins) throw new EntryError(`"${entry.trim()}" names a plugin, which this command does not load`);
+    strategy = await plugins(parts.plugin);
+  } else strategy = registry.get(parts.name);
   const fromFile = parts.resultFile ? await readResultFile(parts.resultFile, strategy.name) : {};
   const inline = parseParamArgs(strategy.name, strategy.params, parts.paramArgs);
   const params = resolveParams(strategy.name, strategy.params, { ...fromFile, ...inline });

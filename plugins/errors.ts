@@ -49,7 +49,10 @@ export class PluginError extends Error {
     readonly reason: string,
     loading = false,
   ) {
-    super(`${loading ? "Cannot load plugin" : "Plugin"} "${plugin}": ${reason}`);
+    // One line: the CLI prints it as its only line, and a plugin's own message may span several.
+    super(
+      `${loading ? "Cannot load plugin" : "Plugin"} "${plugin}": ${reason.trim().replace(/\s*\n\s*/g, " ")}`,
+    );
   }
 
   /** The same error worded as a refusal to load, for failures while the plugin is being loaded. */

@@ -76,7 +76,8 @@ function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: str
   return { ...(candidate as unknown as Strategy), table, url, sha256, close: () => sandbox.close() };
 }
 
-function checkName(strategy: PluginStrategy, isNameTaken?: (name: string) => boolean): void {
+/** Throws PLUGIN_NAME_TAKEN when the plugin's name is a built-in's, an HF alias or `isNameTaken`'s. */
+export function checkName(strategy: PluginStrategy, isNameTaken?: (name: string) => boolean): void {
   const name = strategy.name;
   if (BUILTIN_STRATEGIES.some((s) => s.name === name) || name in HF_ALIASES) {
     throw new PluginError("PLUGIN_NAME_TAKEN", strategy.url, `name "${name}" is a built-in strategy's`);
@@ -142,17 +143,22 @@ async function verifyIntegrity(
   }
 }
 
-/**
- * Loads the plugin at `specifier` (https://, http://, file: URL or path; `#sha256=<hex>` pins its
- * bytes) into a sandbox and returns a proxy strategy that has passed the fast conformance suite.
- * Every failure is a {@linkcode PluginError} with a stable code.
- */
-export async function loadPlugin(specifier: string, opts: PluginOptions = {}): Promise<PluginStrategy> {
-  const limits: SandboxLimits = {
+/** The sandbox limits `opts` asks for, defaults filled in. */
+export function limitsOf(opts: PluginOptions): SandboxLimits {
+  return {
     timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
     memoryMb: opts.memoryMb ?? DEFAULT_LIMITS.memoryMb,
     maxMessageLength: opts.maxMessageLength ?? DEFAULT_LIMITS.maxMessageLength,
   };
+}
+
+/**
+ * Reads and verifies the plugin at `specifier`, starts its sandbox and checks its contract, but
+ * neither runs the conformance suite nor records it: `plugin check` runs the full suite on this.
+ * Every failure is a {@linkcode PluginError} worded as a refusal to load.
+ */
+export async function openPlugin(specifier: string, opts: PluginOptions = {}): Promise<PluginStrategy> {
+  const limits = limitsOf(opts);
   const lockFile = opts.lockFile ?? DEFAULT_LOCK_FILE;
   let sandbox: PluginSandbox | undefined;
   try {
@@ -165,23 +171,44 @@ export async function loadPlugin(specifier: string, opts: PluginOptions = {}): P
     const sha256 = await sha256Hex(module.source);
     await verifyIntegrity(url, sha256, pin, lockFile);
     sandbox = new PluginSandbox(module, limits);
-    const strategy = proxyStrategy(await sandbox.load(), sandbox, sha256);
+    return proxyStrategy(await sandbox.load(), sandbox, sha256);
+  } catch (e) {
+    await sandbox?.close();
+    if (e instanceof PluginError) throw e.whileLoading();
+    throw new PluginError("PLUGIN_SANDBOX", specifier, (e as Error).message, true);
+  }
+}
+
+/**
+ * Loads the plugin at `specifier` (https://, http://, file: URL or path; `#sha256=<hex>` pins its
+ * bytes) into a sandbox and returns a proxy strategy that has passed the fast conformance suite.
+ * Only then is it recorded in the lock file. Every failure is a {@linkcode PluginError} with a
+ * stable code.
+ */
+export async function loadPlugin(specifier: string, opts: PluginOptions = {}): Promise<PluginStrategy> {
+  const lockFile = opts.lockFile ?? DEFAULT_LOCK_FILE;
+  const strategy = await openPlugin(specifier, opts);
+  try {
     checkName(strategy, opts.isNameTaken);
     await checkPluginConformance(strategy);
     if (lockFile !== false) {
       const entry = {
-        sha256,
+        sha256: strategy.sha256,
         name: strategy.name,
         version: strategy.version,
         loadedAt: new Date().toISOString(),
       };
-      await recordInLockFile(lockFile, url, entry).catch((e) => {
-        throw new PluginError("PLUGIN_INTEGRITY", url, `cannot write lock file ${lockFile}: ${e.message}`);
+      await recordInLockFile(lockFile, strategy.url, entry).catch((e) => {
+        throw new PluginError(
+          "PLUGIN_INTEGRITY",
+          strategy.url,
+          `cannot write lock file ${lockFile}: ${e.message}`,
+        );
       });
     }
     return strategy;
   } catch (e) {
-    await sandbox?.close();
+    await strategy.close();
     if (e instanceof PluginError) throw e.whileLoading();
     throw new PluginError("PLUGIN_SANDBOX", specifier, (e as Error).message, true);
   }

@@ -21,6 +21,7 @@ export {
   DEFAULT_LIMITS,
   isPluginSpecifier,
   loadPlugin,
+  openPlugin,
   type PluginOptions,
   type PluginStrategy,
   registerPlugin,
@@ -28,3 +29,4 @@ export {
 export { parsePluginSpecifier, type PluginLocation } from "./source.ts";
 export { DEFAULT_LOCK_FILE, type LockEntry, type LockFile } from "./lock_file.ts";
 export type { SandboxLimits } from "./sandbox.ts";
+export { checkPlugin, type PluginCheck, type PropertyResult } from "./check_plugin.ts";

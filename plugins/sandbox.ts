@@ -48,6 +48,9 @@ interface Running {
 }
 
 const STDERR_TAIL_LENGTH = 4000;
+/** Appended to a refused import: the sandbox imports nothing, so the fix is always the same. */
+const BUNDLE_HINT = ". A plugin must be one self-contained module: bundle its imports into it " +
+  "(deno bundle plugin.ts -o plugin.js) and serve that file";
 const main = new URL("./sandbox_main.ts", import.meta.url);
 const workerEntry = new URL("./sandbox_worker.ts", import.meta.url);
 
@@ -220,11 +223,19 @@ export class PluginSandbox {
   }
 
   #faultError(error: { kind: string; name: string; message: string }, what: string): PluginError {
+    // Deno advises "run again with the --allow-… flag": wrong for a sandbox, so it is cut.
+    error = { ...error, message: error.message.replace(/,? run again with the --allow-[\w-]+ flag/g, "") };
     const denied = error.name === "NotCapable" || /Requires \w+ access/.test(error.message);
-    if (denied) return this.#error("PLUGIN_PERMISSION", `denied by the sandbox in ${what}: ${error.message}`);
+    if (denied) {
+      const hint = /Requires import access/.test(error.message) ? BUNDLE_HINT : "";
+      return this.#error("PLUGIN_PERMISSION", `denied by the sandbox in ${what}: ${error.message}${hint}`);
+    }
     switch (error.kind) {
-      case "import":
-        return this.#error("PLUGIN_IMPORT", `is not a loadable module: ${error.message}`);
+      case "import": {
+        // A syntax error is the module's own; anything else failed on one of its imports.
+        const hint = error.name === "SyntaxError" ? "" : BUNDLE_HINT;
+        return this.#error("PLUGIN_IMPORT", `is not a loadable module: ${error.message}${hint}`);
+      }
       case "export":
         return this.#error("PLUGIN_EXPORT", error.message);
       case "clone":

@@ -32,6 +32,14 @@ export function parsePluginSpecifier(specifier: string): PluginLocation {
       "the pin must be #sha256= followed by 64 hex digits",
     );
   }
+  if (bare.includes("#")) {
+    throw new PluginError(
+      "PLUGIN_SPECIFIER",
+      specifier,
+      "the only fragment a plugin URL takes here is #sha256=<64 hex digits> " +
+        "(parameters belong in a strategy entry: URL#k=v,k=v)",
+    );
+  }
   // A one-letter scheme is a Windows drive ("C:\\plugins\\x.ts"): a path.
   const scheme = bare.match(SCHEME)?.[1].toLowerCase();
   let url: URL;
@@ -53,13 +61,14 @@ export function parsePluginSpecifier(specifier: string): PluginLocation {
 async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // Leaving the loop early cancels the body (the stream is locked to the loop's reader meanwhile).
   for await (const chunk of response.body ?? []) {
     size += chunk.length;
-    if (size > maxBytes) {
-      await response.body?.cancel();
-      throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
-    }
+    if (size > maxBytes) break;
     chunks.push(chunk);
+  }
+  if (size > maxBytes) {
+    throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -70,22 +79,75 @@ async function readCapped(response: Response, maxBytes: number, url: string): Pr
   return bytes;
 }
 
-async function fetchBytes(url: string, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
+/** What a file's extension says it is; undefined for anything else. */
+function mediaTypeOfPath(url: string): string | undefined {
+  const path = new URL(url).pathname;
+  if (/\.[mc]?js$/.test(path)) return "application/javascript";
+  if (/\.[mc]?ts$/.test(path)) return "application/typescript";
+  return undefined;
+}
+
+/** Content types that are something else than code: an HTML error page, JSON, an image… */
+const NOT_CODE =
+  /^(text\/(html|css|xml|csv|markdown)|application\/(json|xml|xhtml\+xml|pdf|zip|gzip|wasm)|image\/|audio\/|video\/|font\/)|\+(json|xml)$/;
+
+/**
+ * The module's media type from the server's Content-Type: a JavaScript or TypeScript type is taken
+ * as is; a type that names other content (HTML, JSON, images…) is refused before anything runs;
+ * any other (text/plain from raw file hosts, none, or a misconfigured one such as Python's
+ * text/vnd.trolltech.linguist for .ts) falls back to the path's .ts/.js extension.
+ */
+function mediaTypeOfResponse(url: string, contentType: string | null): string {
+  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  if (/^(application|text)\/(x-)?(javascript|ecmascript|jsx)$/.test(type)) return "application/javascript";
+  if (/^(application|text)\/(x-)?(typescript|tsx)$/.test(type) || type === "video/mp2t") {
+    return "application/typescript";
+  }
+  const byPath = NOT_CODE.test(type) ? undefined : mediaTypeOfPath(url);
+  if (byPath) return byPath;
+  throw new PluginError(
+    "PLUGIN_IMPORT",
+    url,
+    `served as ${type || "no content type"}, not JavaScript or TypeScript` +
+      (NOT_CODE.test(type) ? "" : " (and its path has no .ts or .js extension)"),
+  );
+}
+
+async function fetchModule(url: string, maxBytes: number, timeoutMs: number): Promise<PluginModule> {
   if (url.startsWith("file:")) {
     const path = new URL(url);
     const { size } = await Deno.stat(path);
     if (size > maxBytes) {
       throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
     }
-    return await Deno.readFile(path);
+    const mediaType = mediaTypeOfPath(url) ?? "application/typescript";
+    return { url, mediaType, source: await Deno.readFile(path) };
   }
-  // Redirects are refused: the host fetches from the origin the user named and nowhere else.
-  const response = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  // Redirects are refused: the host fetches from the URL the user named and nowhere else (a
+  // redirect could lead to another host, off the allowlist).
+  const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    const to = response.headers.get("location");
+    const where = to ? ` to ${new URL(to, url).href}` : "";
+    throw new PluginError(
+      "PLUGIN_UNREACHABLE",
+      url,
+      `HTTP ${response.status} redirects${where}; redirects are refused: give the module's final URL`,
+    );
+  }
   if (!response.ok) {
     await response.body?.cancel();
     throw new PluginError("PLUGIN_UNREACHABLE", url, `HTTP ${response.status} ${response.statusText}`.trim());
   }
-  return await readCapped(response, maxBytes, url);
+  let mediaType: string;
+  try {
+    mediaType = mediaTypeOfResponse(url, response.headers.get("content-type"));
+  } catch (e) {
+    await response.body?.cancel();
+    throw e;
+  }
+  return { url, mediaType, source: await readCapped(response, maxBytes, url) };
 }
 
 /** Reads a plugin's bytes (at most `maxBytes`, within `timeoutMs`) and names their media type. */
@@ -94,19 +156,14 @@ export async function readPluginModule(
   maxBytes: number,
   timeoutMs: number,
 ): Promise<PluginModule> {
-  let source: Uint8Array;
   try {
-    source = await fetchBytes(url, maxBytes, timeoutMs);
+    return await fetchModule(url, maxBytes, timeoutMs);
   } catch (e) {
     if (e instanceof PluginError) throw e;
     // fetch() says only "fetch failed"; the reason (refused, DNS, TLS) is in its cause.
     const cause = (e as Error).cause instanceof Error ? `: ${((e as Error).cause as Error).message}` : "";
     throw new PluginError("PLUGIN_UNREACHABLE", url, (e as Error).message + cause);
   }
-  const mediaType = /\.m?js$/.test(new URL(url).pathname)
-    ? "application/javascript"
-    : "application/typescript";
-  return { url, mediaType, source };
 }
 
 /** Lowercase hex sha256 of `bytes`. */

@@ -57,8 +57,9 @@ export const ropeRequest: Schema = {
     },
     strategy: {
       type: "string",
-      maxLength: 64,
-      description: "Apply this strategy to a config without rope_scaling.",
+      maxLength: 2000,
+      description:
+        "Apply this strategy to a config without rope_scaling: a name, or an allowlisted plugin URL (URL#k=v,…).",
     },
     params,
     seq_len: {
@@ -82,8 +83,8 @@ export const strategyEntry: Schema = {
     {
       type: "string",
       maxLength: 2000,
-      description:
-        'CLI syntax: "yarn" or "yarn:beta_fast=16,beta_slow=2" (no @result.json: clients name no files).',
+      description: 'CLI syntax: "yarn", "yarn:beta_fast=16,beta_slow=2", or an allowlisted plugin URL ' +
+        '"https://host/x.ts#k=v,…" (no @result.json: clients name no files).',
     },
     {
       type: "object",
@@ -149,6 +150,10 @@ export const pluginRequest: Schema = {
   required: ["url"],
   additionalProperties: false,
   properties: {
-    url: { type: "string", maxLength: 2000, description: "https URL on a host of --allow-plugin-host." },
+    url: {
+      type: "string",
+      maxLength: 2000,
+      description: "https URL on a host of --allow-plugin-host, optionally ending in #sha256=<hex>.",
+    },
   },
 };

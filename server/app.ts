@@ -14,7 +14,8 @@ import type { ServerContext } from "./context.ts";
 import { errorResponse, loopbackHostOnly, readJson, requireToken, sameOriginWrites } from "./http.ts";
 import { jobRoutes } from "./job_routes.ts";
 import { openApiDocument } from "./openapi.ts";
-import { allowedPluginUrl } from "./plugins.ts";
+import { ensurePlugin, NoPluginLoaderError } from "./plugins.ts";
+import { isPluginEntry } from "../compare/strategy_entry.ts";
 import { type RopeRequest, ropeResponse } from "./rope_response.ts";
 
 /** Version reported by /api/health and the OpenAPI document. */
@@ -66,22 +67,30 @@ export function createApp(ctx: ServerContext): Hono {
   app.get("/api/models", async (c) => c.json((await ctx.models()).map(publicEntry)));
   app.get("/api/texts", (c) => c.json(ctx.texts.map(publicEntry)));
 
-  app.post(
-    "/api/rope",
-    async (c) => c.json(await ropeResponse(await readJson<RopeRequest>(c, ropeRequest), ctx.registry)),
-  );
+  app.post("/api/rope", async (c) => {
+    const req = await readJson<RopeRequest>(c, ropeRequest);
+    // Naming a plugin URL loads it: that needs the token, as POST /api/plugins does.
+    if (req.strategy !== undefined && isPluginEntry(req.strategy)) {
+      const refused = await requireToken(ctx.token)(c, () => Promise.resolve());
+      if (refused) return refused;
+    }
+    // A plugin URL as the strategy is loaded on demand, exactly as POST /api/plugins loads it.
+    const plugins = (specifier: string) => ensurePlugin(ctx, specifier, "strategy");
+    try {
+      return c.json(await ropeResponse(req, ctx.registry, plugins));
+    } catch (e) {
+      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
+      throw e;
+    }
+  });
 
   app.post("/api/plugins", requireToken(ctx.token), async (c) => {
     const { url } = await readJson<{ url: string }>(c, pluginRequest);
-    const allowed = allowedPluginUrl(url, ctx.pluginHosts);
-    if (!ctx.loadPlugin) {
-      return c.json({ error: "this server has no plugin loader" }, 501);
-    }
-    const strategy = await ctx.loadPlugin(allowed.href);
+    let strategy;
     try {
-      ctx.registry.register(strategy);
+      strategy = await ensurePlugin(ctx, url);
     } catch (e) {
-      await strategy.close?.(); // its sandbox process would otherwise outlive the refusal
+      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
       throw e;
     }
     return c.json({

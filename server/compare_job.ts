@@ -76,13 +76,16 @@ function resolveStrategy(
   entry: CompareBody["strategies"][number],
   field: string,
   registry: StrategyRegistry,
+  plugins: ReadonlyMap<string, Strategy>,
 ): JobStrategy {
   if (typeof entry === "string") {
     const parts = named(field, () => parseEntry(entry));
     if (parts.resultFile !== undefined) {
       throw new ValidationError(field, "name@result.json is not accepted over HTTP; send the params instead");
     }
-    const strategy = named(field, () => registry.get(parts.name));
+    const plugin = parts.plugin === undefined ? undefined : plugins.get(parts.plugin);
+    if (parts.plugin !== undefined && !plugin) throw new ValidationError(field, "the plugin was not loaded");
+    const strategy = plugin ?? named(field, () => registry.get(parts.name));
     const inline = named(field, () => parseParamArgs(strategy.name, strategy.params, parts.paramArgs));
     const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
     return { label: entry.trim(), ...described(strategy), params };
@@ -97,12 +100,16 @@ function resolveStrategy(
   return { label, ...described(strategy), params };
 }
 
-/** Resolves a body against the catalogs and registry; throws ValidationError naming the field. */
+/**
+ * Resolves a body against the catalogs and registry; throws ValidationError naming the field.
+ * `plugins` holds the plugins string entries name by URL (server/plugins.ts `entryPlugins`).
+ */
 export function resolveCompareBody(
   body: CompareBody,
   models: CatalogEntry[],
   texts: CatalogEntry[],
   registry: StrategyRegistry,
+  plugins: ReadonlyMap<string, Strategy> = new Map(),
 ): CompareJobSpec {
   const model = models.find((m) => m.id === body.model);
   if (!model) {
@@ -115,7 +122,7 @@ export function resolveCompareBody(
   if (!text) {
     throw new ValidationError("text", `unknown text id ${JSON.stringify(body.text)} (see GET /api/texts)`);
   }
-  const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry));
+  const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry, plugins));
   const labels = new Set(strategies.map((s) => s.label));
   if (labels.size !== strategies.length) {
     throw new ValidationError("strategies", "two entries have the same label");

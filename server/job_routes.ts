@@ -8,6 +8,7 @@ import { streamSSE } from "hono/streaming";
 import { htmlReport } from "../compare/report.ts";
 import { compareRequest } from "./api_schemas.ts";
 import { type CompareBody, resolveCompareBody } from "./compare_job.ts";
+import { entryPlugins, NoPluginLoaderError } from "./plugins.ts";
 import { readJson, requireToken } from "./http.ts";
 import { type JobEvent, QueueFullError } from "./job_queue.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
@@ -32,7 +33,15 @@ export function jobRoutes(ctx: ServerContext): Hono {
 
   app.post("/compare", auth, async (c) => {
     const body = await readJson<CompareBody>(c, compareRequest);
-    const spec = resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry);
+    // Plugin URLs among the entries are loaded on demand (allowlisted hosts only), as /api/plugins does.
+    let plugins;
+    try {
+      plugins = await entryPlugins(ctx, body.strategies, "strategies");
+    } catch (e) {
+      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
+      throw e;
+    }
+    const spec = resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry, plugins);
     try {
       const job = await ctx.queue.submit(spec);
       c.header("Location", `/api/jobs/${job.id}`);

@@ -1,38 +1,112 @@
 /**
  * Plugin strategies over HTTP: only URLs on hosts the operator allowed (`--allow-plugin-host`) are
- * handed to the loader, which runs the plugin sandboxed (plugins/sandbox.ts).
+ * handed to the loader, which runs the plugin sandboxed (plugins/sandbox.ts). A plugin is loaded
+ * once per server — by `POST /api/plugins`, or on demand when `/api/compare` or `/api/rope` names
+ * its URL — then registered under its declared name.
  *
  * cli/serve.ts passes plugins/'s `loadPlugin` (lock file in the data dir); tests pass fakes.
  *
  * @module
  */
+import { parseEntry } from "../compare/strategy_entry.ts";
 import type { Strategy } from "../strategies/types.ts";
 import { ValidationError } from "./schema.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
 export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
 
+/** What on-demand loading needs from the server context. */
+export interface PluginHost {
+  registry: { register(strategy: Strategy): void };
+  pluginHosts: string[];
+  loadPlugin?: PluginLoader;
+}
+
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** The URL, when its host is allowed: https anywhere on the list, http only to loopback (tests). */
-export function allowedPluginUrl(raw: string, allowedHosts: readonly string[]): URL {
+export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], field = "url"): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ValidationError("url", `not a URL: ${JSON.stringify(raw)}`);
+    throw new ValidationError(field, `not a URL: ${JSON.stringify(raw)}`);
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    throw new ValidationError("url", "must be https (http only for loopback hosts)");
+    throw new ValidationError(field, "must be https (http only for loopback hosts)");
   }
-  if (url.username || url.password) throw new ValidationError("url", "must not carry credentials");
+  if (url.username || url.password) throw new ValidationError(field, "must not carry credentials");
   if (!allowedHosts.includes(url.hostname) && !allowedHosts.includes(url.host)) {
     throw new ValidationError(
-      "url",
+      field,
       allowedHosts.length
         ? `host ${url.host} is not on the plugin allowlist (${allowedHosts.join(", ")})`
         : "plugins are disabled: start the server with --allow-plugin-host HOST",
     );
   }
   return url;
+}
+
+/** Thrown when the server has no loader: the route answers 501. */
+export class NoPluginLoaderError extends Error {
+  override name = "NoPluginLoaderError";
+  constructor() {
+    super("this server has no plugin loader");
+  }
+}
+
+/** Loaded (or loading) plugins per server, by URL as given (with its pin, if any). */
+const loadedPlugins = new WeakMap<PluginHost, Map<string, Promise<Strategy>>>();
+
+/**
+ * The plugin at `specifier` (a URL, optionally `#sha256=` pinned), loaded and registered on first
+ * use and shared afterwards. A refused host is a {@linkcode ValidationError} on `field`; a failed
+ * load is not remembered, so a fixed plugin can be retried.
+ */
+export function ensurePlugin(host: PluginHost, specifier: string, field = "url"): Promise<Strategy> {
+  const allowed = allowedPluginUrl(specifier, host.pluginHosts, field);
+  if (!host.loadPlugin) throw new NoPluginLoaderError();
+  let plugins = loadedPlugins.get(host);
+  if (!plugins) loadedPlugins.set(host, plugins = new Map());
+  const key = allowed.href;
+  const known = plugins.get(key);
+  if (known) return known;
+  const loading = host.loadPlugin(key).then((strategy) => {
+    try {
+      host.registry.register(strategy);
+    } catch (e) {
+      // Its sandbox process would otherwise outlive the refusal.
+      return (strategy.close?.() ?? Promise.resolve()).then(() => Promise.reject(e));
+    }
+    return strategy;
+  });
+  plugins.set(key, loading);
+  loading.catch(() => plugins.delete(key));
+  return loading;
+}
+
+/**
+ * Loads the plugins that string entries of a compare request name by URL; returns them by the
+ * specifier `parseEntry` gives, for `resolveCompareBody`. Entries that do not parse are left for
+ * it to report.
+ */
+export async function entryPlugins(
+  host: PluginHost,
+  entries: readonly unknown[],
+  field: string,
+): Promise<Map<string, Strategy>> {
+  const found = new Map<string, Strategy>();
+  for (const [i, entry] of entries.entries()) {
+    if (typeof entry !== "string") continue;
+    let plugin: string | undefined;
+    try {
+      plugin = parseEntry(entry).plugin;
+    } catch {
+      continue;
+    }
+    if (plugin !== undefined && !found.has(plugin)) {
+      found.set(plugin, await ensurePlugin(host, plugin, `${field}[${i}]`));
+    }
+  }
+  return found;
 }

@@ -16,6 +16,8 @@ import {
 } from "../mod.ts";
 import { LIMITS } from "./api_schemas.ts";
 import { named } from "./compare_job.ts";
+import { isPluginEntry, parseEntry, type PluginResolver } from "../compare/strategy_entry.ts";
+import { parseParamArgs } from "../strategies/params.ts";
 import { ValidationError } from "./schema.ts";
 
 /** A validated `/api/rope` body. */
@@ -31,8 +33,19 @@ export interface RopeRequest {
 export async function ropeResponse(
   req: RopeRequest,
   registry: StrategyRegistry,
+  plugins?: PluginResolver,
 ): Promise<Record<string, unknown>> {
   if (req.params && req.strategy === undefined) throw new ValidationError("params", "needs strategy");
+  const parts = req.strategy !== undefined && isPluginEntry(req.strategy)
+    ? named("strategy", () => parseEntry(req.strategy!))
+    : undefined;
+  if (parts?.plugin !== undefined) {
+    // A plugin URL (URL#k=v): its "#" parameters, then `params`, as the CLI's --strategy and --param.
+    if (!plugins) throw new ValidationError("strategy", "this server loads no plugins");
+    const plugin = await plugins(parts.plugin);
+    const inline = named("strategy", () => parseParamArgs(plugin.name, plugin.params, parts.paramArgs));
+    req = { ...req, strategy: plugin.name, params: { ...inline, ...req.params } };
+  }
   if (req.strategy !== undefined) {
     const strategy = named("strategy", () => registry.get(req.strategy!));
     named("params", () => resolveParams(strategy.name, strategy.params, req.params ?? {}));

@@ -1,15 +1,32 @@
 /**
  * Strategy rows of the form: a strategy picker and one input per declared parameter, so the page
- * offers exactly what the server will accept (GET /api/strategies).
+ * offers exactly what the server will accept (GET /api/strategies). The picker's last choice, "plugin
+ * URL…", takes a plugin's URL instead (`https://host/x.ts#k=v,…`), which the server loads on demand
+ * from its allowlisted hosts.
  *
  * @module
  */
 import type { ParamDef, StrategyInfo } from "./api.ts";
 
-/** A strategy as POST /api/compare takes it. */
-export interface StrategyChoice {
-  name: string;
-  params: Record<string, number | boolean | string | number[]>;
+/** A strategy as POST /api/compare takes it: a name with params, or a plugin entry string. */
+export type StrategyChoice =
+  | { name: string; params: Record<string, number | boolean | string | number[]> }
+  | string;
+
+/** The picker's value for a plugin URL row. */
+const PLUGIN_URL = "(plugin URL)"; // not kebab-case: no strategy can be called this
+
+function urlInput(): HTMLElement {
+  const label = document.createElement("label");
+  label.title = "A plugin on a host the server allows (--allow-plugin-host); parameters after #: URL#k=v,k=v";
+  const input = document.createElement("input");
+  input.className = "plugin-url";
+  input.type = "url";
+  input.required = true;
+  input.size = 48;
+  input.placeholder = "https://host/plugin.ts#k=v";
+  label.append(input);
+  return label;
 }
 
 function paramInput(key: string, def: ParamDef): HTMLElement {
@@ -53,6 +70,7 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
   for (const s of strategies) {
     select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
   }
+  select.append(new Option("plugin URL…", PLUGIN_URL));
   const params = document.createElement("span");
   params.className = "params";
   const remove = document.createElement("button");
@@ -61,6 +79,11 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
   remove.title = "remove";
   remove.onclick = () => row.remove();
   const fill = () => {
+    if (select.value === PLUGIN_URL) {
+      select.title = "a third-party strategy, loaded sandboxed by the server";
+      params.replaceChildren(urlInput());
+      return;
+    }
     const s = strategies.find((x) => x.name === select.value)!;
     select.title = s.description;
     params.replaceChildren(...Object.entries(s.params).map(([k, d]) => paramInput(k, d)));
@@ -78,7 +101,8 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
 export function readStrategyRows(container: HTMLElement): StrategyChoice[] {
   return [...container.querySelectorAll<HTMLElement>(".strategy-row")].map((row) => {
     const name = row.querySelector<HTMLSelectElement>(".strategy-name")!.value;
-    const params: StrategyChoice["params"] = {};
+    if (name === PLUGIN_URL) return row.querySelector<HTMLInputElement>(".plugin-url")!.value.trim();
+    const params: Record<string, number | boolean | string | number[]> = {};
     for (const input of row.querySelectorAll<HTMLInputElement>("[data-param]")) {
       const key = input.dataset.param!;
       const type = input.dataset.type;

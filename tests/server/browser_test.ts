@@ -6,25 +6,7 @@
 import assert from "node:assert/strict";
 import { buildWebAssets } from "../../server/web_assets.ts";
 import { hasShared, listen, testContext } from "./_server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-
-function canRunChromium(): boolean {
-  try {
-    Deno.statSync(CHROMIUM);
-  } catch {
-    console.log(`SKIP: ${CHROMIUM} is absent (apt-get install -y chromium); the browser test needs it`);
-    return false;
-  }
-  // playwright-core reads these when it is imported.
-  for (const kind of ["osRelease", "homedir"] as const) {
-    if (Deno.permissions.querySync({ name: "sys", kind }).state !== "granted") {
-      console.log(`SKIP: the browser test needs --allow-sys=osRelease,homedir (playwright-core)`);
-      return false;
-    }
-  }
-  return true;
-}
+import { canRunChromium, launchChromium } from "./_browser.ts";
 
 Deno.test({
   name: "browser: the page runs a small comparison and draws its table and charts",
@@ -33,22 +15,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const { chromium } = await import("playwright-core");
     const ctx = await testContext({ web: await buildWebAssets() });
     const server = listen(ctx);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      timeout: 30_000,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 1600 } });
       const errors: string[] = [];
