@@ -119,8 +119,8 @@ function toText(r: Report, index: number, opt: Options): string {
     lines.push(
       `  critical dimension: x = ${
         fmt(analysis.criticalPosition, 5)
-      }  d_tcd = ${analysis.theoreticalCriticalDim}` +
-        `  d10_tcd = ${analysis.tenPeriodCriticalDim}  (pairs ≥ d_tcd never complete a period within L0)`,
+      }  d_tcd = ${analysis.theoreticalCriticalDim}  d10_tcd = ${analysis.tenPeriodCriticalDim} (1-based, as the paper)` +
+        `  critical index k = ${analysis.criticalIndex} (0-based pair; pairs > x never complete a period within L0)`,
     );
   }
   const header = ["pair", "inv_freq", "factor", "period", "scaled period"];
@@ -139,7 +139,7 @@ function toText(r: Report, index: number, opt: Options): string {
       row.push(
         fmt(s.originalContext / pair.period, 4),
         fmt(pair.angleRatio, 4),
-        (i === analysis!.theoreticalCriticalDim ? "← d_tcd " : "") + (pair.outOfDistribution ? "OOD" : ""),
+        (i === analysis!.criticalIndex ? "← k " : "") + (pair.outOfDistribution ? "OOD" : ""),
       );
     }
     return row;

@@ -7,7 +7,12 @@
  */
 import type { RopeSpec, RopeTable } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
-import { criticalPosition, tenPeriodCriticalDim, theoreticalCriticalDim } from "./critical.ts";
+import {
+  criticalPosition,
+  defaultCriticalIndex,
+  tenPeriodCriticalDim,
+  theoreticalCriticalDim,
+} from "./critical.ts";
 
 /** One frequency pair in the report. */
 export interface PairAnalysis {
@@ -40,8 +45,10 @@ export interface CriticalAnalysis {
   targetLength: number;
   /** x = (d/2)·log_θ(L0/2π): pairs at or above it never complete a period within L0. */
   criticalPosition: number;
-  /** d_tcd = ⌈x⌉. */
+  /** d_tcd = ⌈x⌉, 1-based as in the paper. */
   theoreticalCriticalDim: number;
+  /** The 0-based critical index k = d_tcd − 1 (LongRoPE2's first searched pair; `defaultCriticalIndex`). */
+  criticalIndex: number;
   /** d¹⁰_tcd: pairs from here on complete fewer than 10 periods within L0. */
   tenPeriodCriticalDim: number;
   /** Attention scale of the long table. */
@@ -76,6 +83,7 @@ export function analyzeTable(spec: RopeSpec, table: RopeTable, targetLength: num
     targetLength,
     criticalPosition: x,
     theoreticalCriticalDim: theoreticalCriticalDim(spec),
+    criticalIndex: defaultCriticalIndex(spec),
     tenPeriodCriticalDim: tenPeriodCriticalDim(spec),
     attentionScale: table.attentionScale,
     pairs,

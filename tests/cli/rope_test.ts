@@ -72,6 +72,7 @@ Deno.test("rope: --strategy/--param on a plain config, with analysis and export"
   const out = JSON.parse(r.stdout);
   assert.equal(out.rope_type, "longrope2");
   assert.equal(out.analysis.theoreticalCriticalDim, 35);
+  assert.equal(out.analysis.criticalIndex, 34); // 0-based, the official search code's ⌈x⌉ − 1
   assert.equal(out.export.hf.rope_scaling.rope_type, "longrope");
   assert.equal(out.export.hf.rope_scaling.long_factor.length, 64);
   const text = await rope(
@@ -80,7 +81,8 @@ Deno.test("rope: --strategy/--param on a plain config, with analysis and export"
   );
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /d_tcd = 35/);
-  assert.match(text.stdout, /← d_tcd/);
+  assert.match(text.stdout, /critical index k = 34/);
+  assert.match(text.stdout, /\n\s+34 .*← k/); // the marked row is pair 34 (0-based)
 });
 
 Deno.test("rope: bad input exits non-zero naming the field", async () => {
