@@ -102,7 +102,11 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   const targetFor = (L: number) => opts.target ?? L;
   const depths = opts.depths ?? DEFAULT_DEPTHS;
   const digits = opts.digits ?? 7;
-  const original: ResolvedEntry = { label: "original", strategy: builtinRegistry().get("default"), params: {} };
+  const original: ResolvedEntry = {
+    label: "original",
+    strategy: builtinRegistry().get("default"),
+    params: {},
+  };
   const progress = opts.onProgress;
   const ctx: MetricContext = {
     model,

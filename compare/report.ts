@@ -10,40 +10,8 @@
  */
 import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
+import { type Column, columnsOf } from "./columns.ts";
 import { lineChart, type Series } from "./svg.ts";
-
-/** One column of a table: a metric at one length. */
-export interface Column {
-  info: MetricInfo;
-  key: string;
-  length: number;
-  header: string;
-  /** Value ± standard error per strategy (undefined: not measured). */
-  cells: ({ value: number; stderr: number } | undefined)[];
-  /** Per strategy: "best" (significantly), "tied" (a leader not significantly apart) or "". */
-  marks: ("best" | "tied" | "")[];
-  baseline?: number;
-}
-
-/** The report's columns, in display order (metric by metric, length by length). */
-export function columnsOf(r: CompareReport): Column[] {
-  return r.metrics.flatMap((info) =>
-    info.columns.map(({ key, length, header }) => {
-      const v = r.verdicts.find((v) => v.metric === info.id && v.length === length);
-      return {
-        info,
-        key,
-        length,
-        header,
-        cells: r.strategies.map((s) => s.metrics[info.id]?.cells[key]),
-        marks: r.strategies.map((s) =>
-          v?.best === s.label ? "best" as const : v?.tied.includes(s.label) ? "tied" as const : ""
-        ),
-        baseline: info.baseline?.values[key],
-      };
-    })
-  );
-}
 
 /** The target the headline table (factors, analysis) was built for. */
 export function headlineTarget(r: CompareReport): number {
@@ -64,7 +32,9 @@ const cellText = (c: Column, i: number) => {
 export function methodText(r: CompareReport): string {
   const s = r.statistics;
   return `differences a − b in each metric's score unit, 95% CI by ${s.method} (${s.resamples} resamples, ` +
-    `seed ${s.seed}); b = ${s.reference === "best per column" ? "the best strategy of the column" : s.reference}`;
+    `seed ${s.seed}); b = ${
+      s.reference === "best per column" ? "the best strategy of the column" : s.reference
+    }`;
 }
 
 /** The comparisons of one column, as rows of text cells. */
@@ -160,7 +130,8 @@ export function htmlReport(r: CompareReport): string {
     : "";
   const body = r.strategies.map((s, i) =>
     `<tr><td>${escHtml(s.label)}</td>${
-      cols.map((c) => `<td${c.marks[i] ? ` class="${c.marks[i]}"` : ""}>${escHtml(cellText(c, i))}</td>`).join("")
+      cols.map((c) => `<td${c.marks[i] ? ` class="${c.marks[i]}"` : ""}>${escHtml(cellText(c, i))}</td>`)
+        .join("")
     }</tr>`
   ).join("\n");
   const comparisons = cols.flatMap((c) =>
@@ -189,18 +160,24 @@ figure{margin:1rem 0}figcaption{color:#666;font-size:.8rem}code{background:#f4f4
 ${r.model.spec.pairing} pairs), corpus <code>${escHtml(r.corpus.name)}</code> (${r.corpus.tokens} tokens), ${
     targetText(r)
   },
-lengths ${r.settings.lengths.join(", ")}, ${r.settings.samples} samples, seed ${r.settings.seed}, ${r.created}.</p>
+lengths ${
+    r.settings.lengths.join(", ")
+  }, ${r.settings.samples} samples, seed ${r.settings.seed}, ${r.created}.</p>
 <table>${head}${baseline}${body}</table>
 <p>Value ± standard error. Bold: best, significantly better than the runner-up; shaded: leaders tied (their paired
 difference is not significant).</p>
 <ul>${
-    r.metrics.map((m) => `<li><b>${escHtml(m.id)}</b>: ${escHtml(m.description)}${m.note ? `; ${escHtml(m.note)}` : ""}</li>`)
+    r.metrics.map((m) =>
+      `<li><b>${escHtml(m.id)}</b>: ${escHtml(m.description)}${m.note ? `; ${escHtml(m.note)}` : ""}</li>`
+    )
       .join("")
   }</ul>
 ${
     comparisons.length
       ? `<h2>Paired comparisons</h2><p>${escHtml(methodText(r))}.</p>
-<table><tr><th>column</th><th>a − b</th><th>difference</th><th>95% CI</th><th></th></tr>${comparisons.join("\n")}</table>`
+<table><tr><th>column</th><th>a − b</th><th>difference</th><th>95% CI</th><th></th></tr>${
+        comparisons.join("\n")
+      }</table>`
       : ""
   }
 ${svgs.join("\n")}

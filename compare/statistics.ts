@@ -50,7 +50,10 @@ export function pairedComparisons(
         runnerUp.significant ? { metric: info.id, length, best: best.label, tied: [] } : {
           metric: info.id,
           length,
-          tied: [best.label, ...ranked.slice(1).filter((s) => !vsBest.get(s.label)!.significant).map((s) => s.label)],
+          tied: [
+            best.label,
+            ...ranked.slice(1).filter((s) => !vsBest.get(s.label)!.significant).map((s) => s.label),
+          ],
         },
       );
     }

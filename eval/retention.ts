@@ -53,7 +53,9 @@ export async function shortContextRetention(
 ): Promise<RetentionResult> {
   const length = opts.length ?? model.spec.originalContext;
   const common = { length, samples: opts.samples, seed: opts.seed, onProgress: opts.onProgress };
-  const known = typeof opts.originalPpl === "number" ? { ppl: opts.originalPpl, perWindow: [] } : opts.originalPpl;
+  const known = typeof opts.originalPpl === "number"
+    ? { ppl: opts.originalPpl, perWindow: [] }
+    : opts.originalPpl;
   const original = known ??
     (await perplexityByPosition(model, opts.original, corpus, { ...common, label: "short (original)" }));
   const originalPpl = original.ppl;

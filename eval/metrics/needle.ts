@@ -21,8 +21,8 @@ import {
   lengthColumns,
   type Metric,
   type MetricContext,
-  metricSeed,
   type MetricResult,
+  metricSeed,
   summarise,
 } from "./metric.ts";
 

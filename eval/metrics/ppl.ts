@@ -13,7 +13,8 @@ const exp = (curve: [number, number][]): ChartPoint[] => curve.map(([x, y]) => [
 /** Perplexity by position. */
 export const pplMetric: Metric = {
   id: "ppl",
-  description: "perplexity of windows of each length (lower is better), beside L0 windows of the original RoPE",
+  description:
+    "perplexity of windows of each length (lower is better), beside L0 windows of the original RoPE",
   options: ["lengths", "samples", "seed"],
   async prepare(ctx) {
     const { model, corpus, lengths, samples } = ctx;

@@ -13,7 +13,13 @@ import { petChoiceMetric } from "./pet_choice.ts";
 import { shortMetric } from "./short.ts";
 
 /** Every built-in metric, in the order reports show them. */
-export const METRIC_REGISTRY: readonly Metric[] = [pplMetric, needleMetric, passkeyMetric, petChoiceMetric, shortMetric];
+export const METRIC_REGISTRY: readonly Metric[] = [
+  pplMetric,
+  needleMetric,
+  passkeyMetric,
+  petChoiceMetric,
+  shortMetric,
+];
 
 /** The ids of {@linkcode METRIC_REGISTRY}. */
 export const METRIC_IDS: readonly string[] = METRIC_REGISTRY.map((m) => m.id);

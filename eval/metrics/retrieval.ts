@@ -12,8 +12,8 @@ import {
   lengthColumns,
   type Metric,
   type MetricContext,
-  metricSeed,
   type MetricResult,
+  metricSeed,
   summarise,
 } from "./metric.ts";
 
