@@ -13,7 +13,7 @@ import { factorsOf } from "../strategies/export.ts";
 import type { LanguageModel, TableFor } from "../eval/language_model.ts";
 import type { Corpus } from "../eval/corpus.ts";
 import type { NeedleTemplate } from "../eval/needle.ts";
-import type { MetricContext, PreparedMetric } from "../eval/metrics/metric.ts";
+import type { Metric, MetricContext, PreparedMetric } from "../eval/metrics/metric.ts";
 import { METRIC_IDS, metricById } from "../eval/metrics/registry.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
@@ -41,7 +41,8 @@ export interface CompareOptions {
    * strategy evaluated at 2048 is built to extend to 2048, at 4096 to 4096).
    */
   target?: number;
-  metrics: MetricId[];
+  /** Metric ids of the registry, or metrics defined elsewhere (a {@linkcode Metric} object). */
+  metrics: (MetricId | Metric)[];
   /** Windows / documents per length. */
   samples: number;
   seed: number;
@@ -84,13 +85,17 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   if (opts.strategies.length === 0) throw new CompareError("strategies: at least one strategy is needed");
   if (lengths.length === 0) throw new CompareError("lengths: at least one length is needed");
   if (opts.metrics.length === 0) throw new CompareError("metrics: at least one metric is needed");
-  const metrics = opts.metrics.map((id) => {
+  const metrics = opts.metrics.map((m) => {
+    if (typeof m !== "string") return m;
     try {
-      return metricById(id);
+      return metricById(m);
     } catch (e) {
       throw new CompareError(`metrics: ${(e as Error).message}`);
     }
   });
+  if (new Set(metrics.map((m) => m.id)).size !== metrics.length) {
+    throw new CompareError("metrics: a metric is listed twice");
+  }
   if (opts.reference !== undefined && !opts.strategies.some((s) => s.label === opts.reference)) {
     throw new CompareError(
       `reference: no strategy is labelled "${opts.reference}" (labels: ${
