@@ -30,6 +30,11 @@ export function pairedComparisons(
       const present = strategies.filter((s) => s.metrics[info.id]?.cells[key]?.n >= 1);
       if (present.length < 2) continue;
       const sign = info.better === "lower" ? 1 : -1;
+      if (present.some((s) => s.metrics[info.id].cells[key].n < 2)) {
+        // One document per strategy leaves no spread to judge a difference by: no comparison, no best.
+        verdicts.push({ metric: info.id, length, tied: present.map((s) => s.label) });
+        continue;
+      }
       const ranked = [...present].sort((x, y) =>
         sign * (x.metrics[info.id].cells[key].mean - y.metrics[info.id].cells[key].mean)
       );

@@ -17,6 +17,7 @@ function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
 function resultsTable(r: Report): HTMLTableElement {
   const cols = columnsOf(r);
   const table = document.createElement("table");
+  table.className = "results";
   const head = table.createTHead().insertRow();
   head.append(cell("th", "strategy"), ...cols.map((c) => cell("th", c.header)));
   const body = table.createTBody();

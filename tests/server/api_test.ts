@@ -62,6 +62,7 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
     "ppl",
     "needle",
     "passkey",
+    "pet-choice",
     "short",
   ]);
 });

@@ -61,7 +61,7 @@ Deno.test({
       await page.click("#run");
       await page.waitForSelector("#results:not([hidden])", { timeout: 90_000 });
       assert.equal(await page.textContent("#job-status"), "done");
-      const rows = await page.locator("#table tbody tr").allTextContents();
+      const rows = await page.locator("#table table.results tbody tr").allTextContents();
       assert.equal(rows.length, 3); // the L0 baseline, default, yarn
       assert.match(rows[2], /^yarn/);
       assert.equal(await page.locator("#charts .uplot").count(), 2); // ppl@600 and factors (ppl only: no needle)
