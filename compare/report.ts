@@ -10,13 +10,8 @@
  */
 import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
-import { type Column, columnsOf } from "./columns.ts";
-import { lineChart, type Series } from "./svg.ts";
-
-/** The target the headline table (factors, analysis) was built for. */
-export function headlineTarget(r: CompareReport): number {
-  return typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths);
-}
+import { chartsOf, type Column, columnsOf, headlineTarget } from "./report_view.ts";
+import { lineChart } from "./svg.ts";
 
 /** "target 4096" or "target = each length". */
 function targetText(r: CompareReport): string {
@@ -85,35 +80,18 @@ export function textReport(r: CompareReport): string {
   return out.join("\n");
 }
 
-/** The SVG charts of a report, by file name: each metric's charts, then the per-pair factors. */
+/** The SVG charts of a report, by file name (`<chart id>.svg`). */
 export function charts(r: CompareReport): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const info of r.metrics) {
-    for (const chart of info.charts ?? []) {
-      const series: Series[] = r.strategies.flatMap((s) => {
-        const points = s.metrics[info.id]?.lines?.[chart.id];
-        return points?.length ? [{ name: s.label, points }] : [];
-      });
-      if (!series.length) continue;
-      if (chart.reference) series.push({ ...chart.reference, dashed: true, color: r.strategies.length });
-      out[`${chart.id}.svg`] = lineChart({ ...chart, series });
-    }
-  }
-  const a = r.strategies[0]?.analysis;
-  out["factors.svg"] = lineChart({
-    title: `Per-pair rescale factors λ_i at target ${headlineTarget(r)}`,
-    xLabel: "frequency pair i",
-    yLabel: "λ_i = θ_i / θ'_i",
-    logY: true,
-    series: r.strategies.map((s) => ({
-      name: s.label,
-      points: s.factors.map((f, i) => [i, f] as [number, number]),
-    })),
-    markers: a
-      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
-      : [],
-  });
-  return out;
+  return Object.fromEntries(
+    chartsOf(r).map(({ lines, ...chart }) => [
+      `${chart.id}.svg`,
+      lineChart({
+        ...chart,
+        // The dashed reference line takes the colour after the strategies', so it never looks like one of them.
+        series: lines.map((l, i) => (l.dashed ? { ...l, color: r.strategies.length } : { ...l, color: i })),
+      }),
+    ]),
+  );
 }
 
 const escHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

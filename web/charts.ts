@@ -10,6 +10,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Report } from "./api.ts";
 import type { ChartPoint } from "../compare/report_types.ts";
+import { chartsOf } from "../compare/report_view.ts";
 import { seriesStyle } from "../compare/svg.ts";
 
 interface Line {
@@ -123,33 +124,13 @@ function lineChart(
 /** Draws every chart the report has data for into `parent`. */
 export function drawCharts(parent: HTMLElement, r: Report): void {
   parent.replaceChildren();
-  for (const info of r.metrics) {
-    for (const chart of info.charts ?? []) {
-      const lines: Line[] = r.strategies.flatMap((s) => {
-        const points = s.metrics[info.id]?.lines?.[chart.id];
-        return points?.length ? [{ name: s.label, points }] : [];
-      });
-      if (!lines.length) continue;
-      if (chart.reference) lines.push({ ...chart.reference, dashed: true });
-      lineChart(
-        parent,
-        chart.title,
-        { x: chart.xLabel, y: chart.yLabel, logY: chart.logY },
-        lines,
-        chart.markers,
-      );
-    }
+  for (const c of chartsOf(r)) {
+    lineChart(
+      parent,
+      c.title,
+      { x: c.xLabel, y: c.yLabel, logY: c.logY, integerX: c.integerX },
+      c.lines,
+      c.markers,
+    );
   }
-  const a = r.strategies[0]?.analysis;
-  lineChart(
-    parent,
-    `Per-pair rescale factors at target ${
-      typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths)
-    }`,
-    { x: "frequency pair i", y: "λ_i = θ_i / θ'_i", logY: true, integerX: true },
-    r.strategies.map((s) => ({ name: s.label, points: s.factors.map((f, i) => [i, f] as [number, number]) })),
-    a
-      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
-      : [],
-  );
 }

@@ -4,7 +4,7 @@
  * own metric descriptions, as in the text and HTML reports. @module
  */
 import type { Report } from "./api.ts";
-import { columnsOf } from "../compare/columns.ts";
+import { columnsOf } from "../compare/report_view.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 
 function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {

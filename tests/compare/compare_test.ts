@@ -177,18 +177,6 @@ Deno.test("compare: without --model or --text, offline, it runs ropekit's commit
   );
 });
 
-/** Runs the CLI on the in-repo default model (no ../shared). */
-async function runDefault(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { ROPEKIT_CACHE: await Deno.makeTempDir() },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 interface Comparison {
   metric: string;
   length: number;
@@ -200,7 +188,7 @@ interface Comparison {
 }
 
 Deno.test("compare --strategies yarn,pi --json: paired comparisons, a large difference significant", async () => {
-  const r = await runDefault(["--strategies", "yarn,pi", "--json"]);
+  const r = await run(["--strategies", "yarn,pi", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const comparisons = report.comparisons as Comparison[];
@@ -239,7 +227,7 @@ Deno.test("compare --strategies yarn,pi --json: paired comparisons, a large diff
 
 Deno.test("compare: two labels of one strategy and parameters are never significantly different", async () => {
   const out = await Deno.makeTempDir();
-  const r = await runDefault([
+  const r = await run([
     "--strategies",
     "yarn,yarn:factor=2,pi",
     "--lengths",
