@@ -69,7 +69,7 @@ export interface Verdict {
 
 /** How the comparisons were computed. */
 export interface StatisticsInfo {
-  method: "paired percentile bootstrap over documents";
+  method: "expanded paired percentile bootstrap over documents";
   resamples: number;
   seed: number;
   confidence: 0.95;

@@ -65,7 +65,7 @@ export function pairedComparisons(
   }
   return {
     statistics: {
-      method: "paired percentile bootstrap over documents",
+      method: "expanded paired percentile bootstrap over documents",
       resamples: RESAMPLES,
       seed: opts.seed,
       confidence: 0.95,

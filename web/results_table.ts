@@ -86,5 +86,10 @@ export function drawTable(parent: HTMLElement, r: Report): void {
   const s = r.statistics;
   method.textContent = `Paired comparisons: a − b in each metric's score unit; 95% CI by ${s.method} ` +
     `(${s.resamples} resamples, seed ${s.seed}); b = ${s.reference}.`;
-  parent.replaceChildren(resultsTable(r), legend, notes, method, comparisonsTable(r));
+  parent.replaceChildren(
+    resultsTable(r),
+    legend,
+    notes,
+    ...(r.comparisons.length ? [method, comparisonsTable(r)] : []),
+  );
 }

@@ -192,7 +192,7 @@ Deno.test("compare --strategies yarn,pi --json: paired comparisons, a large diff
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const comparisons = report.comparisons as Comparison[];
-  assert.equal(report.statistics.method, "paired percentile bootstrap over documents");
+  assert.equal(report.statistics.method, "expanded paired percentile bootstrap over documents");
   // Defaults: ppl, needle, short at 512 and 1024 (short at L0 = 256): one comparison per column.
   assert.deepEqual(
     comparisons.map((c) => `${c.metric}@${c.length}`),

@@ -51,7 +51,7 @@ Deno.test("comparisons: a fixed shift is exact and significant; the best is mark
     significant: true,
   }]);
   assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, best: "better", tied: [] }]);
-  assert.equal(r.statistics.method, "paired percentile bootstrap over documents");
+  assert.equal(r.statistics.method, "expanded paired percentile bootstrap over documents");
 });
 
 Deno.test("comparisons: higher is better flips the leader; a noisy runner-up ties, a clear loser does not", () => {

@@ -57,7 +57,7 @@ Deno.test({
       await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
       assert.equal(await page.locator(".strategy-row").count(), 2); // default and yarn
       await page.fill("#lengths", "600");
-      await page.fill("#samples", "1");
+      await page.fill("#samples", "2");
       await page.click("#run");
       await page.waitForSelector("#results:not([hidden])", { timeout: 90_000 });
       assert.equal(await page.textContent("#job-status"), "done");
