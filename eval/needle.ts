@@ -356,3 +356,56 @@ export async function needleValidity(
     } nats — the model cannot use this template, so needle results measure nothing`;
   return { length, withNeedle: estimate(a), withoutNeedle: estimate(b), gain, valid, message };
 }
+
+/**
+ * The needle template to use with this model: the one named, as given; otherwise LongRoPE2's magic number
+ * (`digits` digits) where the model passes the validity check with it (within L0, needle at the start),
+ * else `story-pet`. Returns the template, its validity and a sentence saying what was chosen and why.
+ */
+export async function chooseNeedleTemplate(
+  model: LanguageModel,
+  original: TableFor,
+  corpus: Corpus,
+  opts: {
+    template?: NeedleTemplate;
+    digits: number;
+    samples: number;
+    seed: number;
+    onProgress?: ProgressSink;
+  },
+): Promise<{ template: NeedleTemplate; validity: NeedleValidity; note: string }> {
+  const check = (template: NeedleTemplate) =>
+    needleValidity(model, original, corpus, {
+      template,
+      samples: opts.samples,
+      seed: opts.seed,
+      depth: 0,
+      onProgress: opts.onProgress,
+    });
+  if (opts.template) {
+    const validity = await check(opts.template);
+    return {
+      template: opts.template,
+      validity,
+      note: `template "${opts.template.name}": ${validity.message}`,
+    };
+  }
+  const magic = withDigits(NEEDLE_TEMPLATES["magic-number"], opts.digits);
+  const magicValidity = await check(magic);
+  if (magicValidity.valid) {
+    return {
+      template: magic,
+      validity: magicValidity,
+      note: `template "magic-number" (${opts.digits} digits): ${magicValidity.message}`,
+    };
+  }
+  const pet = NEEDLE_TEMPLATES["story-pet"];
+  const validity = await check(pet);
+  return {
+    template: pet,
+    validity,
+    note: `template "story-pet", because "magic-number" (${opts.digits} digits) is ${
+      magicValidity.message.replace(/^NOT valid: /, "not valid: ")
+    }; story-pet: ${validity.message}`,
+  };
+}

@@ -8,62 +8,15 @@
  *
  * @module
  */
-import {
-  NEEDLE_TEMPLATES,
-  needlePerplexity,
-  type NeedleTemplate,
-  type NeedleValidity,
-  needleValidity,
-  withDigits,
-} from "../needle.ts";
+import { chooseNeedleTemplate, needlePerplexity } from "../needle.ts";
 import {
   type ChartPoint,
   lengthColumns,
   type Metric,
-  type MetricContext,
   type MetricResult,
   metricSeed,
   summarise,
 } from "./metric.ts";
-
-/** The template the needle metric uses, its validity, and why it was chosen. */
-export async function chooseNeedleTemplate(
-  ctx: MetricContext,
-  seed: number,
-): Promise<{ template: NeedleTemplate; validity: NeedleValidity; note: string }> {
-  const check = (template: NeedleTemplate) => {
-    ctx.check();
-    return needleValidity(ctx.model, ctx.original, ctx.corpus, {
-      template,
-      samples: Math.max(ctx.samples, 4),
-      seed: seed + 1,
-      depth: 0,
-      onProgress: ctx.onProgress,
-    });
-  };
-  if (ctx.template) {
-    const validity = await check(ctx.template);
-    return { template: ctx.template, validity, note: `template "${ctx.template.name}": ${validity.message}` };
-  }
-  const magic = withDigits(NEEDLE_TEMPLATES["magic-number"], ctx.digits);
-  const magicValidity = await check(magic);
-  if (magicValidity.valid) {
-    return {
-      template: magic,
-      validity: magicValidity,
-      note: `template "magic-number" (${ctx.digits} digits): ${magicValidity.message}`,
-    };
-  }
-  const pet = NEEDLE_TEMPLATES["story-pet"];
-  const validity = await check(pet);
-  return {
-    template: pet,
-    validity,
-    note: `template "story-pet", because "magic-number" (${ctx.digits} digits) is ${
-      magicValidity.message.replace(/^NOT valid: /, "not valid: ")
-    }; story-pet: ${validity.message}`,
-  };
-}
 
 /** Needle-driven perplexity. */
 export const needleMetric: Metric = {
@@ -72,7 +25,14 @@ export const needleMetric: Metric = {
   options: ["lengths", "samples", "seed", "template", "digits", "depths"],
   async prepare(ctx) {
     const seed = metricSeed(ctx.seed, 101);
-    const { template, validity, note } = await chooseNeedleTemplate(ctx, seed);
+    ctx.check();
+    const { template, validity, note } = await chooseNeedleTemplate(ctx.model, ctx.original, ctx.corpus, {
+      template: ctx.template,
+      digits: ctx.digits,
+      samples: Math.max(ctx.samples, 4),
+      seed: seed + 1,
+      onProgress: ctx.onProgress,
+    });
     const { lengths, depths } = ctx;
     return {
       info: {
