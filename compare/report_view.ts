@@ -52,6 +52,42 @@ export function headlineTarget(r: CompareReport): number {
   return typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths);
 }
 
+/**
+ * Per metric, each strategy's paired difference against the reference by length, with its 95% interval
+ * as the error bar, and a dashed zero line: a bar that crosses it is not significant.
+ */
+function differenceCharts(r: CompareReport): ChartView[] {
+  const named = r.statistics.reference === "best per column" ? undefined : r.statistics.reference;
+  return r.metrics.flatMap((info) => {
+    const comparisons = r.comparisons.filter((c) =>
+      c.metric === info.id && (named === undefined || c.b === named)
+    );
+    if (!comparisons.length) return [];
+    const lengths = comparisons.map((c) => c.length);
+    const lines: ChartView["lines"] = r.strategies.flatMap((s) => {
+      const points = comparisons.filter((c) => c.a === s.label).map((c): ChartPoint => [
+        c.length,
+        c.difference,
+        c.ci95[0],
+        c.ci95[1],
+      ]);
+      return points.length ? [{ name: s.label, points }] : [];
+    });
+    lines.push({
+      name: "no difference",
+      points: [[Math.min(...lengths), 0], [Math.max(...lengths), 0]],
+      dashed: true,
+    });
+    return [{
+      id: `differences_${info.id}`,
+      title: `${info.id}: paired difference against ${named ?? "the best of each column"} (95% CI)`,
+      xLabel: "length (tokens)",
+      yLabel: `a − b (${info.scoreUnit.replace(/^.*[,:] /, "")})`,
+      lines,
+    }];
+  });
+}
+
 /** Every chart the report has data for, in display order. */
 export function chartsOf(r: CompareReport): ChartView[] {
   const out: ChartView[] = [];
@@ -66,6 +102,7 @@ export function chartsOf(r: CompareReport): ChartView[] {
       out.push({ ...chart, lines });
     }
   }
+  out.push(...differenceCharts(r));
   const a = r.strategies[0]?.analysis;
   out.push({
     id: "factors",

@@ -8,8 +8,8 @@
 /** One line. */
 export interface Series {
   name: string;
-  /** [x, y] or [x, y, standard error of y] (drawn as an error bar of ± that). */
-  points: ([number, number] | [number, number, number])[];
+  /** [x, y], [x, y, standard error of y] (an error bar of ± that) or [x, y, low, high] (a bar from low to high). */
+  points: ([number, number] | [number, number, number] | [number, number, number, number])[];
   dashed?: boolean;
   /** Palette index (default: the series' position), so related series can share a colour. */
   color?: number;
@@ -40,6 +40,13 @@ export const PALETTE = [
   "#000000",
   "#999999",
 ];
+
+/** The ends of a point's error bar, if it has one: y ± a standard error, or an interval's [low, high]. */
+export function errorBar(p: readonly number[]): [number, number] | undefined {
+  if (p.length >= 4 && Number.isFinite(p[2]) && Number.isFinite(p[3])) return [p[2], p[3]];
+  if (p.length === 3 && p[2] > 0 && Number.isFinite(p[2])) return [p[1] - p[2], p[1] + p[2]];
+  return undefined;
+}
 
 /** Dash patterns that tell series apart once the palette's colours repeat. */
 const DASHES = ["", "6 3", "2 3", "9 3 2 3"];
@@ -79,7 +86,7 @@ export function lineChart(c: LineChart): string {
   const ty = (y: number) => (c.logY ? Math.log10(y) : y);
   const xs = pts.map((p) => p[0]);
   // Error bars count towards the range (on log axes only their positive part).
-  const ys = pts.flatMap(([, y, e]) => (e ? [y - e, y + e] : [y]).filter((v) => !c.logY || v > 0).map(ty));
+  const ys = pts.flatMap((p) => [p[1], ...(errorBar(p) ?? [])].filter((v) => !c.logY || v > 0).map(ty));
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (!pts.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
@@ -137,10 +144,11 @@ export function lineChart(c: LineChart): string {
     const pattern = s.dashed ? "6 4" : style.dash;
     const dash = pattern ? ` stroke-dasharray="${pattern}"` : "";
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
-    for (const [x, y, e] of good) {
-      if (!e || !Number.isFinite(e)) continue;
-      const lo = c.logY ? Math.max(y - e, 10 ** y0) : y - e;
-      const [xa, ya, yb] = [X(x).toFixed(1), Y(lo).toFixed(1), Y(y + e).toFixed(1)];
+    for (const p of good) {
+      const bar = errorBar(p);
+      if (!bar) continue;
+      const lo = c.logY ? Math.max(bar[0], 10 ** y0) : bar[0];
+      const [xa, ya, yb] = [X(p[0]).toFixed(1), Y(lo).toFixed(1), Y(bar[1]).toFixed(1)];
       out.push(`<path d="M${xa} ${ya} V${yb} M${+xa - 4} ${ya} h8 M${+xa - 4} ${yb} h8" stroke="${color}"/>`);
     }
     if (good.length <= 12) {

@@ -11,7 +11,7 @@ import "uplot/dist/uPlot.min.css";
 import type { Report } from "./api.ts";
 import type { ChartPoint } from "../compare/report_types.ts";
 import { chartsOf } from "../compare/report_view.ts";
-import { seriesStyle } from "../compare/svg.ts";
+import { errorBar, seriesStyle } from "../compare/svg.ts";
 
 interface Line {
   name: string;
@@ -56,10 +56,11 @@ function errorBarsPlugin(lines: Line[], colors: string[]): uPlot.Plugin {
         lines.forEach((l, i) => {
           if (!u.series[i + 1].show) return;
           c.strokeStyle = colors[i];
-          for (const [x, y, e] of l.points) {
-            if (!e || !Number.isFinite(e)) continue;
-            const px = u.valToPos(x, "x", true);
-            const [lo, hi] = [u.valToPos(y - e, "y", true), u.valToPos(y + e, "y", true)];
+          for (const p of l.points) {
+            const bar = errorBar(p);
+            if (!bar) continue;
+            const px = u.valToPos(p[0], "x", true);
+            const [lo, hi] = [u.valToPos(bar[0], "y", true), u.valToPos(bar[1], "y", true)];
             c.beginPath();
             c.moveTo(px, lo);
             c.lineTo(px, hi);

@@ -30,8 +30,11 @@ export interface MetricCell {
   scores: number[];
 }
 
-/** A point of a chart line: x, y and optionally y's standard error (drawn as an error bar). */
-export type ChartPoint = [number, number] | [number, number, number];
+/**
+ * A point of a chart line: x, y, and optionally an error bar — y's standard error (drawn as y ± it), or
+ * an interval's low and high ends (e.g. a 95% CI, which need not be symmetric).
+ */
+export type ChartPoint = [number, number] | [number, number, number] | [number, number, number, number];
 
 /** What one metric measured for one strategy. */
 export interface MetricResult {

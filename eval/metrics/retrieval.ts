@@ -41,7 +41,7 @@ export function retrievalMetric(def: {
           better: "higher",
           scale: "linear",
           percent: true,
-          scoreUnit: "exact match per document (1 or 0), so differences are in accuracy",
+          scoreUnit: "exact match per document (1 or 0): accuracy",
           columns: lengthColumns(def.id, ctx.lengths),
           note: def.note(template),
           charts: ctx.lengths.map((L) => ({

@@ -61,6 +61,11 @@ Deno.test({
     assert.ok(report.metrics[0].baseline.values["600"] > 1);
     const files = [...Deno.readDirSync(out)].map((f) => f.name).sort();
     assert.deepEqual(files, [
+      "differences_needle.svg",
+      "differences_passkey.svg",
+      "differences_pet-choice.svg",
+      "differences_ppl.svg",
+      "differences_short.svg",
       "factors.svg",
       "needle_by_depth_600.svg",
       "passkey_by_depth_600.svg",

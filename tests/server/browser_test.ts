@@ -64,7 +64,8 @@ Deno.test({
       const rows = await page.locator("#table table.results tbody tr").allTextContents();
       assert.equal(rows.length, 3); // the L0 baseline, default, yarn
       assert.match(rows[2], /^yarn/);
-      assert.equal(await page.locator("#charts .uplot").count(), 2); // ppl@600 and factors (ppl only: no needle)
+      // ppl@600, the paired differences of ppl, and factors (ppl only: no needle)
+      assert.equal(await page.locator("#charts .uplot").count(), 3);
       assert.match((await page.getAttribute("#download-json", "href"))!, /\/report\.json$/);
       const shot = `${await Deno.makeTempDir({ prefix: "ropekit_browser_" })}/page.png`;
       await page.screenshot({ path: shot, fullPage: true });
