@@ -31,10 +31,7 @@ Deno.test("needle metric: the magic number first; facts837K fails its check, so 
   assert.equal(detail.template.name, "story-pet");
   assert.equal(detail.validity.valid, true);
   assert.match(p.info.note!, /^template "story-pet", because "magic-number" \(5 digits\) is not valid: /);
-  const r = await p.run(
-    { forLength: (await context()).original, headline: (await context()).original } as never,
-    "x",
-  );
+  const r = await p.run({ forLength: () => ctx.original, headline: ctx.original }, "original");
   assert.equal(r.cells["320"].n, 4);
   assert.ok(r.cells["320"].scores.every((s) => s >= 0 && Number.isFinite(s)));
 });
