@@ -99,6 +99,13 @@ const escHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").re
 
 /** A self-contained HTML page: settings, table, comparisons, charts, the raw JSON. */
 export function htmlReport(r: CompareReport): string {
+  if (r.version !== 2) {
+    // A report stored before the metric registry (version 1): its data, without the drawing.
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ropekit comparison</title></head>` +
+      `<body><p>A version ${r.version} report (this ropekit draws version 2).</p><pre>${
+        escHtml(JSON.stringify(r, null, 1))
+      }</pre></body></html>\n`;
+  }
   const cols = columnsOf(r);
   const head = `<tr><th>strategy</th>${cols.map((c) => `<th>${escHtml(c.header)}</th>`).join("")}</tr>`;
   const withBaseline = r.metrics.find((m) => m.baseline);

@@ -125,6 +125,7 @@ function lineChart(
 /** Draws every chart the report has data for into `parent`. */
 export function drawCharts(parent: HTMLElement, r: Report): void {
   parent.replaceChildren();
+  if (r.version !== 2) return; // see drawTable
   for (const c of chartsOf(r)) {
     lineChart(
       parent,

@@ -71,6 +71,12 @@ function comparisonsTable(r: Report): HTMLTableElement {
 
 /** Renders the table, the metrics' notes and the paired comparisons into `parent`. */
 export function drawTable(parent: HTMLElement, r: Report): void {
+  if (r.version !== 2) {
+    // A job finished before the metric registry (format version 1) is still downloadable, not drawable.
+    parent.textContent = `This report has format version ${r.version}; this page draws version 2. ` +
+      "Download report.json or report.html below.";
+    return;
+  }
   const legend = document.createElement("p");
   legend.className = "legend";
   legend.textContent = "Value ± standard error. Bold: best, significantly better than the runner-up; " +
