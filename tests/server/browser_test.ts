@@ -64,6 +64,11 @@ Deno.test({
       const rows = await page.locator("#table table.results tbody tr").allTextContents();
       assert.equal(rows.length, 3); // the L0 baseline, default, yarn
       assert.match(rows[2], /^yarn/);
+      assert.match(rows[2], /±/); // value ± standard error
+      // The paired comparison of the two (2 windows each) with its interval.
+      const comparisons = await page.locator("#table table.comparisons tbody tr").allTextContents();
+      assert.equal(comparisons.length, 1);
+      assert.match(comparisons[0], /ppl@600.*−.*\[.*,.*\].*significant/);
       // ppl@600, the paired differences of ppl, and factors (ppl only: no needle)
       assert.equal(await page.locator("#charts .uplot").count(), 3);
       assert.match((await page.getAttribute("#download-json", "href"))!, /\/report\.json$/);
