@@ -8,7 +8,7 @@
  * column shows is `exp(mean score)` (`scale: "exp"`) or the mean itself (`scale: "linear"`). Paired
  * comparisons (`compare/statistics.ts`) are computed on scores.
  *
- * This file imports types only, so the web page can import it too.
+ * This file imports only types and util/stats.ts (pure), so the web page can import it too.
  *
  * @module
  */
@@ -16,6 +16,7 @@ import type { LanguageModel, TableFor } from "../language_model.ts";
 import type { Corpus } from "../corpus.ts";
 import type { NeedleTemplate } from "../needle.ts";
 import type { ProgressSink } from "../../util/progress.ts";
+import { estimate } from "../../util/stats.ts";
 
 /** One column's worth of a metric for one strategy: a metric at one length. */
 export interface MetricCell {
@@ -139,12 +140,9 @@ export interface Metric {
 
 /** Summarises per-document scores into a cell. */
 export function summarise(scores: number[], scale: MetricInfo["scale"]): MetricCell {
-  const n = scores.length;
-  const mean = scores.reduce((a, b) => a + b, 0) / n;
-  const sd = n < 2 ? 0 : Math.sqrt(scores.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
-  const se = sd / Math.sqrt(n);
+  const { mean, stderr, n } = estimate(scores);
   const value = scale === "exp" ? Math.exp(mean) : mean;
-  return { value, stderr: scale === "exp" ? value * se : se, mean, n, scores };
+  return { value, stderr: scale === "exp" ? value * stderr : stderr, mean, n, scores };
 }
 
 /** A document seed of its own per metric, so no metric reuses another's documents. */
