@@ -35,11 +35,8 @@ export interface RetentionOptions {
   length?: number;
   /** The original RoPE. */
   original: TableFor;
-  /**
-   * The original's result on these windows, when already known (it is the same for every strategy); a
-   * bare perplexity is accepted too, and then no per-window scores are returned for the original.
-   */
-  originalPpl?: number | { ppl: number; perWindow: number[] };
+  /** The original's result on these windows, when already known (it is the same for every strategy). */
+  originalResult?: { ppl: number; perWindow: number[] };
   onProgress?: ProgressSink;
   label?: string;
 }
@@ -53,10 +50,7 @@ export async function shortContextRetention(
 ): Promise<RetentionResult> {
   const length = opts.length ?? model.spec.originalContext;
   const common = { length, samples: opts.samples, seed: opts.seed, onProgress: opts.onProgress };
-  const known = typeof opts.originalPpl === "number"
-    ? { ppl: opts.originalPpl, perWindow: [] }
-    : opts.originalPpl;
-  const original = known ??
+  const original = opts.originalResult ??
     (await perplexityByPosition(model, opts.original, corpus, { ...common, label: "short (original)" }));
   const originalPpl = original.ppl;
   const mine = resolveFrequencies(await tableFor(length), length);

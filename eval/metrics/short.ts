@@ -35,7 +35,7 @@ export const shortMetric: Metric = {
           samples: ctx.samples,
           seed,
           original: ctx.original,
-          originalPpl: original,
+          originalResult: original,
           onProgress: ctx.onProgress,
           label: `short ${label}`,
         });

@@ -80,7 +80,7 @@ Deno.test({
     assert.deepEqual(lr2.perWindow, lr2.originalPerWindow);
     const pi = await shortContextRetention(model, forStrategy("pi"), corpus, {
       ...o,
-      originalPpl: lr2.originalPpl,
+      originalResult: { ppl: lr2.originalPpl, perWindow: lr2.originalPerWindow },
     });
     assert.equal(pi.identical, false);
     assert.equal(pi.perWindow.length, 2);
