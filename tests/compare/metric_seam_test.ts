@@ -4,13 +4,11 @@
  * HTML, SVG and JSON reports all show it.
  */
 import assert from "node:assert/strict";
-import { compare } from "../../compare/compare.ts";
 import { charts, htmlReport, textReport } from "../../compare/report.ts";
 import { type Metric, metricSeed, summarise } from "../../eval/metrics/metric.ts";
 import { sampleOffsets } from "../../eval/corpus.ts";
 import { createRng } from "../../util/random.ts";
-import { builtinRegistry } from "../../strategies/registry.ts";
-import { factsAndText } from "../eval/_facts.ts";
+import { compareOnFacts } from "../eval/_facts.ts";
 
 const tailNll: Metric = {
   id: "tail-nll",
@@ -49,17 +47,9 @@ const tailNll: Metric = {
 };
 
 Deno.test("a metric defined in one file is scored, paired and rendered everywhere", async () => {
-  const { model, corpus } = await factsAndText();
-  const reg = builtinRegistry();
-  const report = await compare({
-    model,
-    modelName: "facts837K",
-    corpus,
-    strategies: [
-      { label: "default", strategy: reg.get("default"), params: {} },
-      { label: "yarn", strategy: reg.get("yarn"), params: {} },
-      { label: "yarn:factor=2", strategy: reg.get("yarn"), params: { factor: 2 } },
-    ],
+  const report = await compareOnFacts([["default", "default"], ["yarn", "yarn"], ["yarn:factor=2", "yarn", {
+    factor: 2,
+  }]], {
     lengths: [512],
     metrics: [tailNll],
     samples: 4,

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { compare } from "../../../compare/compare.ts";
 import { textReport } from "../../../compare/report.ts";
 import { METRIC_IDS, METRIC_REGISTRY, metricById } from "../../../eval/metrics/registry.ts";
-import { builtinRegistry } from "../../../strategies/registry.ts";
-import { factsAndText } from "../_facts.ts";
+import { compareOnFacts } from "../_facts.ts";
 
 Deno.test("registry: unique ids in display order; an unknown id is one clear error", () => {
   assert.deepEqual(METRIC_IDS, ["ppl", "needle", "passkey", "pet-choice", "short"]);
@@ -16,16 +14,7 @@ Deno.test("registry: unique ids in display order; an unknown id is one clear err
 });
 
 Deno.test("every registered metric scores every strategy on the same documents, and renders", async () => {
-  const { model, corpus } = await factsAndText();
-  const reg = builtinRegistry();
-  const report = await compare({
-    model,
-    modelName: "facts837K",
-    corpus,
-    strategies: [
-      { label: "default", strategy: reg.get("default"), params: {} },
-      { label: "pi", strategy: reg.get("pi"), params: {} },
-    ],
+  const report = await compareOnFacts([["default", "default"], ["pi", "pi"]], {
     lengths: [320],
     metrics: [...METRIC_IDS],
     samples: 4,
