@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { compare, type CompareReport, type Metric, METRICS } from "../compare/compare.ts";
+import { compare, type CompareReport, type MetricId, METRICS } from "../compare/compare.ts";
 import { resolveStrategyList } from "./strategy_list.ts";
 import { textReport, writeReport } from "../compare/report.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
@@ -38,8 +38,11 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --seed S               random seed (default 0)
   --template T           needle template: ${
   Object.keys(NEEDLE_TEMPLATES).join(", ")
-} or a JSON file (default story-pet)
+} or a JSON file (default: magic-number
+                         where the model passes the validity check with it, else story-pet)
+  --digits N             digits of the magic number and the passkey (default 7)
   --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
+  --reference LABEL      compare every strategy against this one (default: the best per column)
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
 ${MODEL_USAGE}`;
@@ -60,8 +63,8 @@ function depthList(raw: string): number[] {
   });
 }
 
-async function templateFrom(raw: string | undefined): Promise<NeedleTemplate> {
-  if (raw === undefined) return NEEDLE_TEMPLATES["story-pet"];
+async function templateFrom(raw: string | undefined): Promise<NeedleTemplate | undefined> {
+  if (raw === undefined) return undefined;
   if (NEEDLE_TEMPLATES[raw]) return NEEDLE_TEMPLATES[raw];
   let text: string;
   try {
@@ -122,6 +125,8 @@ async function main() {
     seed: { type: "string" },
     template: { type: "string" },
     depths: { type: "string" },
+    digits: { type: "string" },
+    reference: { type: "string" },
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
@@ -135,7 +140,7 @@ async function main() {
   }
   const metrics = ((v.metrics as string | undefined) ?? "ppl,needle,short").split(",").map((m) =>
     m.trim()
-  ) as Metric[];
+  ) as MetricId[];
   for (const m of metrics) {
     if (!METRICS.includes(m)) {
       throw new CliError(`--metrics: unknown metric "${m}" (known: ${METRICS.join(", ")})`);
@@ -149,6 +154,8 @@ async function main() {
   }
   const template = await templateFrom(v.template as string | undefined);
   const depths = v.depths === undefined ? undefined : depthList(v.depths as string);
+  const digits = positiveInt("--digits", v.digits);
+  if (digits !== undefined && digits > 15) throw new CliError(`--digits must be at most 15, got ${digits}`);
 
   const textRange = v["text-range"] === undefined
     ? undefined
@@ -188,11 +195,15 @@ async function main() {
       seed,
       template,
       depths,
+      digits,
+      reference: v.reference as string | undefined,
       onProgress: stderrProgress(),
     });
   } finally {
     await close();
   }
+  // What each metric chose and why (e.g. the needle template's validity and any fallback), for --json too.
+  for (const m of report.metrics) if (m.note) console.error(`${m.id}: ${m.note}`);
   if (v.out) {
     const files = await writeReport(report, v.out as string);
     console.error(`wrote ${files.join(", ")}`);

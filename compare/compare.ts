@@ -1,35 +1,31 @@
 /**
  * `compare`: extend one model to a target length with each strategy and measure, side by side, what
- * each costs and gains — perplexity by position (against L0-window baselines), needle-driven
- * perplexity, passkey retrieval and short-context retention. The CLI and the HTTP server both call
- * {@linkcode compare}.
+ * each costs and gains. It loops over the metric registry (`eval/metrics/`): every metric scores every
+ * strategy on the same documents, and `statistics.ts` pairs their per-document scores into
+ * differences with intervals. The CLI and the HTTP server both call {@linkcode compare}.
  *
  * @module
  */
-import type { Params, RopeTable } from "../strategies/types.ts";
+import type { RopeTable } from "../strategies/types.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
-import { analyzeTable, type CriticalAnalysis } from "../strategies/analysis.ts";
+import { analyzeTable } from "../strategies/analysis.ts";
 import { factorsOf } from "../strategies/export.ts";
 import type { LanguageModel, TableFor } from "../eval/language_model.ts";
 import type { Corpus } from "../eval/corpus.ts";
-import { perplexityByPosition, type PerplexityResult } from "../eval/perplexity.ts";
-import {
-  type NeedleCell,
-  needlePerplexity,
-  type NeedleTemplate,
-  type NeedleValidity,
-  needleValidity,
-} from "../eval/needle.ts";
-import { type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "../eval/passkey.ts";
-import { type RetentionResult, shortContextRetention } from "../eval/retention.ts";
-import type { Estimate } from "../util/stats.ts";
+import type { NeedleTemplate } from "../eval/needle.ts";
+import type { Metric, MetricContext, PreparedMetric } from "../eval/metrics/metric.ts";
+import { METRIC_IDS, metricById } from "../eval/metrics/registry.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
+import type { CompareReport, StrategyReport } from "./report_types.ts";
+import { pairedComparisons } from "./statistics.ts";
 
-/** The metrics compare can run. */
-export const METRICS = ["ppl", "needle", "passkey", "short"] as const;
-/** One of {@linkcode METRICS}. */
-export type Metric = typeof METRICS[number];
+export type * from "./report_types.ts";
+
+/** The metrics compare can run (ids of the metric registry, in display order). */
+export const METRICS: readonly string[] = METRIC_IDS;
+/** A metric id, one of {@linkcode METRICS}. */
+export type MetricId = string;
 
 /** Everything a comparison needs. */
 export interface CompareOptions {
@@ -45,61 +41,22 @@ export interface CompareOptions {
    * strategy evaluated at 2048 is built to extend to 2048, at 4096 to 4096).
    */
   target?: number;
-  metrics: Metric[];
+  /** Metric ids of the registry, or metrics defined elsewhere (a {@linkcode Metric} object). */
+  metrics: (MetricId | Metric)[];
   /** Windows / documents per length. */
   samples: number;
   seed: number;
-  template: NeedleTemplate;
+  /** A needle template for the needle metric; default: its own choice (magic number where valid). */
+  template?: NeedleTemplate;
+  /** Digits of numeric answers (magic number, passkey); default 7. */
+  digits?: number;
   /** Needle depths (fractions of the filler before the needle). */
   depths?: number[];
+  /** The strategy every other is compared against (a label); default: the best one per column. */
+  reference?: string;
   onProgress?: ProgressSink;
   /** Checked between evaluations; an aborted comparison throws the signal's reason. */
   signal?: AbortSignal;
-}
-
-/** One strategy's results. */
-export interface StrategyReport {
-  label: string;
-  name: string;
-  params: Params;
-  /** The long table (what the target length runs with). */
-  invFreq: number[];
-  attentionScale: number;
-  /** Short set (used within L0), when the strategy has one. */
-  short?: { invFreq: number[]; attentionScale: number; switchLength: number };
-  /** Per-pair factor λ_i = θ_i / θ'_i of the long table. */
-  factors: number[];
-  analysis: CriticalAnalysis;
-  ppl?: Record<string, PerplexityResult>;
-  needle?: { cells: NeedleCell[]; byLength: Record<string, Estimate & { ppl: number }> };
-  passkey?: { cells: PasskeyCell[]; byLength: Record<string, Estimate>; trials: PasskeyTrial[] };
-  short_context?: RetentionResult;
-  seconds: number;
-}
-
-/** The whole comparison, as written to report.json. */
-export interface CompareReport {
-  format: "ropekit-compare-report";
-  version: 1;
-  created: string;
-  model: { name: string; spec: LanguageModel["spec"] };
-  corpus: { name: string; tokens: number };
-  settings: {
-    lengths: number[];
-    /** The fixed target, or "per-length" when each length was its own target. */
-    target: number | "per-length";
-    metrics: Metric[];
-    samples: number;
-    seed: number;
-    template: string;
-    depths: number[];
-  };
-  /** The same tokens as each length's ppl windows, scored in L0 windows with the original RoPE. */
-  baseline?: Record<string, PerplexityResult>;
-  /** Whether the model can use the needle template within its trained window at all. */
-  validity?: NeedleValidity;
-  strategies: StrategyReport[];
-  seconds: number;
 }
 
 /** Thrown for options that cannot run; the message names the option. */
@@ -108,11 +65,6 @@ export class CompareError extends Error {
 }
 
 const DEFAULT_DEPTHS = [0, 0.25, 0.5, 0.75];
-
-/** Seeds of the different document sets, kept apart so no metric reuses another's documents. */
-function seeds(seed: number) {
-  return { ppl: seed, needle: seed * 7919 + 101, passkey: seed * 7919 + 202, short: seed * 7919 + 303 };
-}
 
 function tableFor(entry: ResolvedEntry, model: LanguageModel, target: number): TableFor {
   const cache = new Map<number, Promise<RopeTable>>();
@@ -133,71 +85,56 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   if (opts.strategies.length === 0) throw new CompareError("strategies: at least one strategy is needed");
   if (lengths.length === 0) throw new CompareError("lengths: at least one length is needed");
   if (opts.metrics.length === 0) throw new CompareError("metrics: at least one metric is needed");
+  const metrics = opts.metrics.map((m) => {
+    if (typeof m !== "string") return m;
+    try {
+      return metricById(m);
+    } catch (e) {
+      throw new CompareError(`metrics: ${(e as Error).message}`);
+    }
+  });
+  if (new Set(metrics.map((m) => m.id)).size !== metrics.length) {
+    throw new CompareError("metrics: a metric is listed twice");
+  }
+  if (opts.reference !== undefined && !opts.strategies.some((s) => s.label === opts.reference)) {
+    throw new CompareError(
+      `reference: no strategy is labelled "${opts.reference}" (labels: ${
+        opts.strategies.map((s) => s.label).join(", ")
+      })`,
+    );
+  }
   const target = opts.target ?? Math.max(...lengths); // the headline table (factors, analysis, short)
   const targetFor = (L: number) => opts.target ?? L;
   const depths = opts.depths ?? DEFAULT_DEPTHS;
-  const s = seeds(opts.seed);
-  const check = () => opts.signal?.throwIfAborted();
+  const digits = opts.digits ?? 7;
   const original: ResolvedEntry = {
     label: "original",
     strategy: builtinRegistry().get("default"),
     params: {},
   };
-  const originalFor = tableFor(original, model, target);
   const progress = opts.onProgress;
-  const has = (m: Metric) => opts.metrics.includes(m);
-
-  const report: CompareReport = {
-    format: "ropekit-compare-report",
-    version: 1,
-    created: new Date().toISOString(),
-    model: { name: opts.modelName, spec: model.spec },
-    corpus: { name: corpus.name, tokens: corpus.ids.length },
-    settings: {
-      lengths,
-      target: opts.target ?? "per-length",
-      metrics: opts.metrics,
-      samples,
-      seed: opts.seed,
-      template: opts.template.name,
-      depths,
-    },
-    strategies: [],
-    seconds: 0,
+  const ctx: MetricContext = {
+    model,
+    corpus,
+    lengths,
+    samples,
+    seed: opts.seed,
+    template: opts.template,
+    digits,
+    depths,
+    original: tableFor(original, model, target),
+    onProgress: progress,
+    check: () => opts.signal?.throwIfAborted(),
   };
+  const prepared: PreparedMetric[] = [];
+  for (const m of metrics) prepared.push(await m.prepare(ctx));
 
-  if (has("ppl")) {
-    report.baseline = {};
-    for (const L of lengths) {
-      check();
-      report.baseline[L] = await perplexityByPosition(model, originalFor, corpus, {
-        length: L,
-        samples,
-        seed: s.ppl,
-        chunk: model.spec.originalContext,
-        onProgress: progress,
-        label: `baseline (L0 windows) @${L}`,
-      });
-    }
-  }
-  if (has("needle") || has("passkey")) {
-    check();
-    report.validity = await needleValidity(model, originalFor, corpus, {
-      template: opts.template,
-      samples: Math.max(samples, 4),
-      seed: s.needle + 1,
-      depth: 0,
-      onProgress: progress,
-    });
-  }
-  let originalPpl: number | undefined;
-
+  const strategies: StrategyReport[] = [];
   for (const entry of opts.strategies) {
     const ts = performance.now();
-    const name = entry.label;
-    const forLen = tableFor(entry, model, target);
+    const headline = tableFor(entry, model, target);
     const perLength = new Map(lengths.map((L) => [L, tableFor(entry, model, targetFor(L))]));
-    const table = await forLen(target);
+    const table = await headline(target);
     const r: StrategyReport = {
       label: entry.label,
       name: entry.strategy.name,
@@ -215,84 +152,36 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
         : {}),
       factors: factorsOf(model.spec, table.invFreq),
       analysis: analyzeTable(model.spec, table, target),
+      metrics: {},
       seconds: 0,
     };
-    if (has("ppl")) {
-      r.ppl = {};
-      for (const L of lengths) {
-        check();
-        r.ppl[L] = await perplexityByPosition(model, perLength.get(L)!, corpus, {
-          length: L,
-          samples,
-          seed: s.ppl,
-          onProgress: progress,
-          label: `ppl ${name} @${L}`,
-        });
-      }
-    }
-    const needleOpts = {
-      template: opts.template,
-      depths,
-      samples: Math.max(1, Math.ceil(samples / depths.length)),
-    };
-    if (has("needle")) {
-      const cells: NeedleCell[] = [];
-      const byLength: Record<string, Estimate & { ppl: number }> = {};
-      for (const L of lengths) {
-        check();
-        const n = await needlePerplexity(model, perLength.get(L)!, corpus, {
-          ...needleOpts,
-          lengths: [L],
-          seed: s.needle + L,
-          onProgress: progress,
-          label: `needle ${name} @${L}`,
-        });
-        cells.push(...n.cells);
-        byLength[L] = { ...n.nll, ppl: n.ppl };
-      }
-      r.needle = { cells, byLength };
-    }
-    if (has("passkey")) {
-      const cells: PasskeyCell[] = [];
-      const trials: PasskeyTrial[] = [];
-      const byLength: Record<string, Estimate> = {};
-      for (const L of lengths) {
-        check();
-        const p = await passkeyRetrieval(model, perLength.get(L)!, corpus, {
-          ...needleOpts,
-          lengths: [L],
-          seed: s.passkey + L,
-          onProgress: progress,
-          label: `passkey ${name} @${L}`,
-        });
-        cells.push(...p.cells);
-        trials.push(...p.trials);
-        byLength[L] = p.accuracy;
-      }
-      r.passkey = { cells, byLength, trials };
-    }
-    if (has("short")) {
-      check();
-      r.short_context = await shortContextRetention(model, forLen, corpus, {
-        samples,
-        seed: s.short,
-        original: originalFor,
-        originalPpl, // the original RoPE's short-window perplexity is the same for every strategy
-        onProgress: progress,
-        label: `short ${name}`,
-      });
-      originalPpl = r.short_context.originalPpl;
-    }
+    const tables = { forLength: (L: number) => perLength.get(L)!, headline };
+    for (const p of prepared) r.metrics[p.info.id] = await p.run(tables, entry.label);
     r.seconds = (performance.now() - ts) / 1000;
-    report.strategies.push(r);
+    strategies.push(r);
     // Partial results: each strategy's row as soon as it is complete (the server streams these).
-    progress?.({
-      task: "strategies",
-      done: report.strategies.length,
-      total: opts.strategies.length,
-      detail: r,
-    });
+    progress?.({ task: "strategies", done: strategies.length, total: opts.strategies.length, detail: r });
   }
-  report.seconds = (performance.now() - t0) / 1000;
-  return report;
+  const infos = prepared.map((p) => p.info);
+  return {
+    format: "ropekit-compare-report",
+    version: 2,
+    created: new Date().toISOString(),
+    model: { name: opts.modelName, spec: model.spec },
+    corpus: { name: corpus.name, tokens: corpus.ids.length },
+    settings: {
+      lengths,
+      target: opts.target ?? "per-length",
+      metrics: metrics.map((m) => m.id),
+      samples,
+      seed: opts.seed,
+      template: opts.template?.name ?? "default",
+      digits,
+      depths,
+    },
+    metrics: infos,
+    strategies,
+    ...pairedComparisons(infos, strategies, { seed: opts.seed, reference: opts.reference }),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

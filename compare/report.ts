@@ -1,206 +1,132 @@
 /**
- * Rendering a {@linkcode CompareReport}: a readable table for the terminal (best per column
- * marked), SVG charts, and a self-contained HTML page; `writeReport` puts them in a folder.
+ * Rendering a {@linkcode CompareReport}: a readable table for the terminal, SVG charts, and a
+ * self-contained HTML page; `writeReport` puts them in a folder. Every metric renders through the
+ * description it put in the report (`report.metrics`), so nothing here knows a metric by name.
+ *
+ * Cells show value ± standard error. A column's best is marked only when the paired comparison with the
+ * runner-up is significant; otherwise the leaders that are not significantly apart are marked as tied.
  *
  * @module
  */
-import type { CompareReport } from "./compare.ts";
-import { lineChart, type Series } from "./svg.ts";
-
-interface Column {
-  header: string;
-  /** Value per strategy (undefined: not measured). */
-  values: (number | undefined)[];
-  /** Standard errors, shown as ±. */
-  errors?: (number | undefined)[];
-  better: "lower" | "higher";
-  format: (v: number) => string;
-  /** The L0-window baseline for this column, shown in the header line. */
-  baseline?: number;
-}
-
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const num = (v: number) => (v >= 100 ? v.toFixed(1) : v.toFixed(3));
-
-/** The report's columns, in display order. */
-export function columnsOf(r: CompareReport): Column[] {
-  const cols: Column[] = [];
-  const S = r.strategies;
-  for (const L of r.settings.lengths) {
-    if (r.settings.metrics.includes("ppl")) {
-      cols.push({
-        header: `ppl@${L}`,
-        values: S.map((s) => s.ppl?.[L]?.ppl),
-        better: "lower",
-        format: num,
-        baseline: r.baseline?.[L]?.ppl,
-      });
-    }
-  }
-  for (const L of r.settings.lengths) {
-    if (r.settings.metrics.includes("needle")) {
-      cols.push({
-        header: `needle@${L}`,
-        values: S.map((s) => s.needle?.byLength[L]?.ppl),
-        better: "lower",
-        format: num,
-      });
-    }
-  }
-  for (const L of r.settings.lengths) {
-    if (r.settings.metrics.includes("passkey")) {
-      cols.push({
-        header: `passkey@${L}`,
-        values: S.map((s) => s.passkey?.byLength[L]?.mean),
-        errors: S.map((s) => s.passkey?.byLength[L]?.stderr),
-        better: "higher",
-        format: pct,
-      });
-    }
-  }
-  if (r.settings.metrics.includes("short")) {
-    cols.push({
-      header: `short@${r.model.spec.originalContext}`,
-      values: S.map((s) => s.short_context?.retention),
-      better: "higher",
-      format: pct,
-    });
-  }
-  return cols;
-}
-
-/** The target the headline table (factors, analysis) was built for. */
-export function headlineTarget(r: CompareReport): number {
-  return typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths);
-}
+import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
+import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
+import { chartsOf, type Column, columnsOf } from "./report_view.ts";
+export { headlineTarget } from "./report_view.ts";
+import { lineChart } from "./svg.ts";
 
 /** "target 4096" or "target = each length". */
 function targetText(r: CompareReport): string {
   return typeof r.settings.target === "number" ? `target ${r.settings.target}` : "target = each length";
 }
 
-/** Index of the best value per column (ties: all of them). */
-function bestOf(c: Column): Set<number> {
-  const vals = c.values.map((v) => (v === undefined || !Number.isFinite(v) ? undefined : v));
-  const defined = vals.filter((v): v is number => v !== undefined);
-  if (defined.length < 2) return new Set();
-  const best = c.better === "lower" ? Math.min(...defined) : Math.max(...defined);
-  if (defined.every((v) => v === best)) return new Set(); // nothing to single out
-  return new Set(
-    vals.flatMap((v, i) => (v !== undefined && Math.abs(v - best) <= 1e-12 * Math.abs(best) ? [i] : [])),
+const cellText = (c: Column, i: number) => {
+  const v = c.cells[i];
+  return v === undefined ? "–" : `${formatValue(c.info, v.value)} ± ${formatValue(c.info, v.stderr)}`;
+};
+
+/** "how the comparisons were computed", one sentence. */
+export function methodText(r: CompareReport): string {
+  const s = r.statistics;
+  return `differences a − b in each metric's score unit, 95% CI by ${s.method} (${s.resamples} resamples, ` +
+    `seed ${s.seed}); b = ${
+      s.reference === "best per column" ? "the best strategy of the column" : s.reference
+    }`;
+}
+
+/** The comparisons of one column, as rows of text cells. */
+function comparisonRows(r: CompareReport, info: MetricInfo, length: number): string[][] {
+  return r.comparisons.filter((c) => c.metric === info.id && c.length === length).map((c: Comparison) => [
+    `${c.a} − ${c.b}`,
+    formatDifference(info, c.difference),
+    `[${formatDifference(info, c.ci95[0])}, ${formatDifference(info, c.ci95[1])}]`,
+    c.significant ? "significant" : "not significant",
+  ]);
+}
+
+function aligned(rows: string[][], leftColumns = 1): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) =>
+    row.map((v, c) => (c < leftColumns ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ").trimEnd()
   );
 }
 
-/** The terminal table: one row per strategy, best per column marked with `*`. */
+/** The terminal table: one row per strategy, then each column's paired comparisons. */
 export function textReport(r: CompareReport): string {
   const cols = columnsOf(r);
+  const mark = { best: "*", tied: "=", "": " " };
   const header = ["strategy", ...cols.map((c) => c.header)];
-  const rows = r.strategies.map((s, i) => [
-    s.label,
-    ...cols.map((c) => {
-      const v = c.values[i];
-      if (v === undefined) return "–";
-      const best = bestOf(c).has(i) ? "*" : " ";
-      return c.format(v) + best;
-    }),
-  ]);
+  const rows = r.strategies.map((s, i) => [s.label, ...cols.map((c) => cellText(c, i) + mark[c.marks[i]])]);
+  const baselines = r.metrics.filter((m) => m.baseline).map((m) => m.baseline!.label);
   const baseline = [
-    "L0 windows (original)",
-    ...cols.map((c) => (c.baseline === undefined ? "" : c.format(c.baseline) + " ")),
+    baselines[0] ?? "",
+    ...cols.map((c) => (c.baseline === undefined ? "" : formatValue(c.info, c.baseline) + " ")),
   ];
-  const all = [header, ...(cols.some((c) => c.baseline !== undefined) ? [baseline] : []), ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((row) => row[c].length)));
-  const line = (row: string[]) =>
-    row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ");
+  const table = [header, ...(baselines.length ? [baseline] : []), ...rows];
   const out = [
     `model ${r.model.name} (L0 ${r.model.spec.originalContext}, θ ${r.model.spec.theta}, rotary dim ${r.model.spec.rotaryDim})` +
     `  ${targetText(r)}  samples ${r.settings.samples}  seed ${r.settings.seed}`,
-    line(header),
-    ...all.slice(1).map(line),
-    "* best in column (ppl, needle: lower is better; passkey, short-context retention: higher is better)",
+    ...aligned(table),
+    "value ± standard error; * best (significantly better than the runner-up); = leaders tied (not significantly apart)",
+    ...r.metrics.map((m) => `${m.id}: ${m.description}${m.note ? `; ${m.note}` : ""}`),
   ];
-  if (r.validity) out.push(`needle template "${r.settings.template}": ${r.validity.message}`);
+  if (r.comparisons.length) {
+    out.push("", `paired comparisons: ${methodText(r)}`);
+    for (const c of cols) {
+      const rows = comparisonRows(r, c.info, c.length);
+      if (!rows.length) continue;
+      out.push(`${c.header} (${c.info.scoreUnit})`, ...aligned(rows).map((l) => `  ${l}`));
+    }
+  }
   out.push(`finished in ${r.seconds.toFixed(1)} s`);
   return out.join("\n");
 }
 
-/** The SVG charts of a report, by file name. */
+/** The SVG charts of a report, by file name (`<chart id>.svg`). */
 export function charts(r: CompareReport): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const L of r.settings.lengths) {
-    if (!r.strategies.some((s) => s.ppl?.[L])) continue;
-    const series: Series[] = r.strategies.flatMap((s) =>
-      s.ppl?.[L]
-        ? [{ name: s.label, points: s.ppl[L].curve.map(([x, y]) => [x, Math.exp(y)] as [number, number]) }]
-        : []
-    );
-    const base = r.baseline?.[L];
-    if (base) {
-      series.push({ name: "L0 windows", points: base.curve.map(([x, y]) => [x, Math.exp(y)]), dashed: true });
-    }
-    out[`ppl_by_position_${L}.svg`] = lineChart({
-      title: `Perplexity by position, windows of ${L} tokens`,
-      xLabel: "position in window",
-      yLabel: "perplexity",
-      logY: true,
-      series,
-      markers: [{ x: r.model.spec.originalContext, label: "L0" }],
-    });
-  }
-  if (r.strategies.some((s) => s.needle)) {
-    const series: Series[] = r.strategies.flatMap((s) =>
-      r.settings.lengths.map((L) => ({
-        name: r.settings.lengths.length > 1 ? `${s.label} @${L}` : s.label,
-        points: (s.needle?.cells ?? []).filter((c) => c.length === L).map((c) =>
-          [c.depth, c.nll.mean] as [number, number]
-        ),
-      }))
-    ).filter((s) => s.points.length);
-    out["needle_by_depth.svg"] = lineChart({
-      title: "Needle answer NLL by depth",
-      xLabel: "needle depth (0 = start of the document)",
-      yLabel: "answer NLL (nats/token)",
-      series,
-    });
-  }
-  const a = r.strategies[0]?.analysis;
-  out["factors.svg"] = lineChart({
-    title: `Per-pair rescale factors λ_i at target ${headlineTarget(r)}`,
-    xLabel: "frequency pair i",
-    yLabel: "λ_i = θ_i / θ'_i",
-    logY: true,
-    series: r.strategies.map((s) => ({
-      name: s.label,
-      points: s.factors.map((f, i) => [i, f] as [number, number]),
-    })),
-    markers: a
-      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
-      : [],
-  });
-  return out;
+  return Object.fromEntries(
+    chartsOf(r).map(({ lines, ...chart }) => [
+      `${chart.id}.svg`,
+      lineChart({
+        ...chart,
+        // The dashed reference line takes the colour after the strategies', so it never looks like one of them.
+        series: lines.map((l, i) => (l.dashed ? { ...l, color: r.strategies.length } : { ...l, color: i })),
+      }),
+    ]),
+  );
 }
 
 const escHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** A self-contained HTML page: settings, table, charts, the raw JSON. */
+/** A self-contained HTML page: settings, table, comparisons, charts, the raw JSON. */
 export function htmlReport(r: CompareReport): string {
+  if (r.version !== 2) {
+    // A report stored before the metric registry (version 1): its data, without the drawing.
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ropekit comparison</title></head>` +
+      `<body><p>A version ${r.version} report (this ropekit draws version 2).</p><pre>${
+        escHtml(JSON.stringify(r, null, 1))
+      }</pre></body></html>\n`;
+  }
   const cols = columnsOf(r);
   const head = `<tr><th>strategy</th>${cols.map((c) => `<th>${escHtml(c.header)}</th>`).join("")}</tr>`;
-  const baseline = cols.some((c) => c.baseline !== undefined)
-    ? `<tr class="baseline"><td>L0 windows (original RoPE)</td>${
-      cols.map((c) => `<td>${c.baseline === undefined ? "" : c.format(c.baseline)}</td>`).join("")
+  const withBaseline = r.metrics.find((m) => m.baseline);
+  const baseline = withBaseline
+    ? `<tr class="baseline"><td>${escHtml(withBaseline.baseline!.label)}</td>${
+      cols.map((c) => `<td>${c.baseline === undefined ? "" : formatValue(c.info, c.baseline)}</td>`).join("")
     }</tr>`
     : "";
   const body = r.strategies.map((s, i) =>
     `<tr><td>${escHtml(s.label)}</td>${
-      cols.map((c) => {
-        const v = c.values[i];
-        const err = c.errors?.[i];
-        const cell = v === undefined ? "–" : c.format(v) + (err ? ` ± ${c.format(err)}` : "");
-        return `<td${bestOf(c).has(i) ? ' class="best"' : ""}>${cell}</td>`;
-      }).join("")
+      cols.map((c) => `<td${c.marks[i] ? ` class="${c.marks[i]}"` : ""}>${escHtml(cellText(c, i))}</td>`)
+        .join("")
     }</tr>`
   ).join("\n");
+  const comparisons = cols.flatMap((c) =>
+    comparisonRows(r, c.info, c.length).map((row) =>
+      `<tr${row[3] === "significant" ? ' class="significant"' : ""}><td>${escHtml(c.header)}</td>${
+        row.map((v) => `<td>${escHtml(v)}</td>`).join("")
+      }</tr>`
+    )
+  );
   const svgs = Object.entries(charts(r)).map(([name, svg]) =>
     `<figure>${svg}<figcaption>${name}</figcaption></figure>`
   );
@@ -209,9 +135,9 @@ export function htmlReport(r: CompareReport): string {
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e8f4ea}.baseline{color:#666;font-style:italic}
+td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e8f4ea}.tied{background:#f4f1e0}
+.baseline{color:#666;font-style:italic}.significant{font-weight:bold}
 figure{margin:1rem 0}figcaption{color:#666;font-size:.8rem}code{background:#f4f4f4;padding:0 .2rem}
-.warn{color:#a33}
 </style></head><body>
 <h1>ropekit comparison</h1>
 <p>Model <code>${
@@ -223,15 +149,23 @@ ${r.model.spec.pairing} pairs), corpus <code>${escHtml(r.corpus.name)}</code> ($
 lengths ${
     r.settings.lengths.join(", ")
   }, ${r.settings.samples} samples, seed ${r.settings.seed}, ${r.created}.</p>
+<table>${head}${baseline}${body}</table>
+<p>Value ± standard error. Bold: best, significantly better than the runner-up; shaded: leaders tied (their paired
+difference is not significant).</p>
+<ul>${
+    r.metrics.map((m) =>
+      `<li><b>${escHtml(m.id)}</b>: ${escHtml(m.description)}${m.note ? `; ${escHtml(m.note)}` : ""}</li>`
+    )
+      .join("")
+  }</ul>
 ${
-    r.validity
-      ? `<p class="${r.validity.valid ? "" : "warn"}">Needle template <code>${
-        escHtml(r.settings.template)
-      }</code>: ${escHtml(r.validity.message)}</p>`
+    comparisons.length
+      ? `<h2>Paired comparisons</h2><p>${escHtml(methodText(r))}.</p>
+<table><tr><th>column</th><th>a − b</th><th>difference</th><th>95% CI</th><th></th></tr>${
+        comparisons.join("\n")
+      }</table>`
       : ""
   }
-<table>${head}${baseline}${body}</table>
-<p>Bold: best in column. Perplexity and needle-driven perplexity: lower is better; passkey accuracy and short-context retention: higher is better.</p>
 ${svgs.join("\n")}
 <details><summary>report.json</summary><pre>${escHtml(JSON.stringify(r, null, 1))}</pre></details>
 </body></html>

@@ -8,7 +8,8 @@
 /** One line. */
 export interface Series {
   name: string;
-  points: [number, number][];
+  /** [x, y], [x, y, standard error of y] (an error bar of ± that) or [x, y, low, high] (a bar from low to high). */
+  points: ([number, number] | [number, number, number] | [number, number, number, number])[];
   dashed?: boolean;
   /** Palette index (default: the series' position), so related series can share a colour. */
   color?: number;
@@ -40,6 +41,21 @@ export const PALETTE = [
   "#999999",
 ];
 
+/** The ends of a point's error bar, if it has one: y ± a standard error, or an interval's [low, high]. */
+export function errorBar(p: readonly number[]): [number, number] | undefined {
+  if (p.length >= 4 && Number.isFinite(p[2]) && Number.isFinite(p[3])) return [p[2], p[3]];
+  if (p.length === 3 && p[2] > 0 && Number.isFinite(p[2])) return [p[1] - p[2], p[1] + p[2]];
+  return undefined;
+}
+
+/** Dash patterns that tell series apart once the palette's colours repeat. */
+const DASHES = ["", "6 3", "2 3", "9 3 2 3"];
+
+/** Colour and dash of the i-th series: every series up to PALETTE × DASHES looks different. */
+export function seriesStyle(i: number): { color: string; dash: string } {
+  return { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] };
+}
+
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -69,7 +85,8 @@ export function lineChart(c: LineChart): string {
   const pts = c.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const ty = (y: number) => (c.logY ? Math.log10(y) : y);
   const xs = pts.map((p) => p[0]);
-  const ys = pts.map((p) => ty(p[1]));
+  // Error bars count towards the range (on log axes only their positive part).
+  const ys = pts.flatMap((p) => [p[1], ...(errorBar(p) ?? [])].filter((v) => !c.logY || v > 0).map(ty));
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (!pts.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
@@ -120,11 +137,20 @@ export function lineChart(c: LineChart): string {
     out.push(`<text x="${x + 3}" y="${m.t + 12}" fill="#666">${esc(mk.label)}</text>`);
   }
   c.series.forEach((s, i) => {
-    const color = PALETTE[(s.color ?? i) % PALETTE.length];
+    const style = seriesStyle(s.color ?? i);
+    const color = style.color;
     const good = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!c.logY || y > 0));
     const d = good.map(([x, y], j) => `${j ? "L" : "M"}${X(x).toFixed(1)} ${Y(y).toFixed(1)}`).join(" ");
-    const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
+    const pattern = s.dashed ? "6 4" : style.dash;
+    const dash = pattern ? ` stroke-dasharray="${pattern}"` : "";
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    for (const p of good) {
+      const bar = errorBar(p);
+      if (!bar) continue;
+      const lo = c.logY ? Math.max(bar[0], 10 ** y0) : bar[0];
+      const [xa, ya, yb] = [X(p[0]).toFixed(1), Y(lo).toFixed(1), Y(bar[1]).toFixed(1)];
+      out.push(`<path d="M${xa} ${ya} V${yb} M${+xa - 4} ${ya} h8 M${+xa - 4} ${yb} h8" stroke="${color}"/>`);
+    }
     if (good.length <= 12) {
       for (const [x, y] of good) out.push(`<circle cx="${X(x)}" cy="${Y(y)}" r="3" fill="${color}"/>`);
     }

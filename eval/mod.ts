@@ -1,6 +1,7 @@
 /**
- * Evaluation: perplexity by position, needle-driven perplexity (with its validity check), passkey
- * retrieval and short-context retention. Every metric is deterministic given a seed and reports
+ * Evaluation: perplexity by position, needle-driven perplexity (with its validity check), numeric passkey
+ * and pet-name retrieval, and short-context retention — each also a `Metric` of the registry in
+ * `metrics/` that `compare` loops over. Every metric is deterministic given a seed and reports
  * standard errors beside its means.
  *
  * @example
@@ -39,6 +40,7 @@ export {
   answerNll,
   buildNeedleDoc,
   checkTemplate,
+  isNumeric,
   NEEDLE_TEMPLATES,
   type NeedleCell,
   type NeedleDoc,
@@ -50,6 +52,9 @@ export {
   type NeedleValidity,
   needleValidity,
   scoreDocs,
+  withDigits,
 } from "./needle.ts";
-export { type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "./passkey.ts";
+export { answerMatches, type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "./passkey.ts";
+export type { Metric, MetricCell, MetricContext, MetricInfo, MetricResult } from "./metrics/metric.ts";
+export { METRIC_IDS, METRIC_REGISTRY, metricById } from "./metrics/registry.ts";
 export { type RetentionResult, shortContextRetention } from "./retention.ts";

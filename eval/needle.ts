@@ -16,6 +16,7 @@ import { type Estimate, estimate } from "../util/stats.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import storyPet from "./templates/story_pet.json" with { type: "json" };
 import magicNumber from "./templates/magic_number.json" with { type: "json" };
+import passkey from "./templates/passkey.json" with { type: "json" };
 
 /** How a placeholder's value is drawn. */
 export type VarSpec = { choice: string[] } | { digits: number };
@@ -44,6 +45,7 @@ export class NeedleError extends Error {
 export const NEEDLE_TEMPLATES: Readonly<Record<string, NeedleTemplate>> = {
   "story-pet": storyPet,
   "magic-number": magicNumber,
+  passkey,
 };
 
 /** Checks a template object (e.g. one read from a user's JSON file). */
@@ -73,6 +75,23 @@ export function checkTemplate(t: unknown): NeedleTemplate {
     throw new NeedleError(`needle template "${o.name}": the answer has no placeholder`);
   }
   return { description: "", ...o, vars } as NeedleTemplate;
+}
+
+/** The template with every numeric placeholder drawn with `digits` digits (e.g. a 5-digit magic number). */
+export function withDigits(t: NeedleTemplate, digits: number): NeedleTemplate {
+  if (!(Number.isInteger(digits) && digits > 0 && digits <= 15)) {
+    throw new NeedleError(`digits must be an integer in [1, 15], got ${digits}`);
+  }
+  const vars = Object.fromEntries(
+    Object.entries(t.vars).map(([k, v]) => [k, "digits" in v ? { digits } : v]),
+  );
+  return { ...t, vars };
+}
+
+/** Whether the template's answer is a number (every placeholder in it draws digits). */
+export function isNumeric(t: NeedleTemplate): boolean {
+  const used = [...t.answer.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  return used.length > 0 && used.every((k) => "digits" in (t.vars[k] ?? {}));
 }
 
 function drawVars(t: NeedleTemplate, rng: Rng): Record<string, string> {
@@ -168,7 +187,8 @@ export function buildNeedleDoc(
       "the tokenizer does not round-trip this text, so the answer cannot be located by offsets",
     );
   }
-  const answerStart = doc.text.length - answer.length;
+  // Score the answer itself (the digits, the name), not the space before it.
+  const answerStart = doc.text.length - answer.trimStart().length;
   const answerTokens: number[] = [];
   tokenSpans(tokenizer, ids).forEach(([a, b], i) => {
     if (b > answerStart && a < doc.text.length && b > a) answerTokens.push(i);
@@ -247,7 +267,7 @@ export async function needlePerplexity(
   tableFor: TableFor,
   corpus: Corpus,
   opts: NeedleOptions,
-): Promise<{ cells: NeedleCell[]; ppl: number; nll: Estimate }> {
+): Promise<{ cells: NeedleCell[]; ppl: number; nll: Estimate; scores: number[] }> {
   const docs = needleDocs(model.tokenizer, corpus, opts);
   const scores = await scoreDocs(model, tableFor, docs, opts.onProgress, opts.label ?? "needle");
   const cells: NeedleCell[] = [];
@@ -260,7 +280,7 @@ export async function needlePerplexity(
     }
   }
   const all = estimate(scores);
-  return { cells, ppl: Math.exp(all.mean), nll: all };
+  return { cells, ppl: Math.exp(all.mean), nll: all, scores };
 }
 
 /** Answer NLL of each document, each scored with the table for its own length. */
@@ -335,4 +355,57 @@ export async function needleValidity(
       gain.stderr.toFixed(3)
     } nats — the model cannot use this template, so needle results measure nothing`;
   return { length, withNeedle: estimate(a), withoutNeedle: estimate(b), gain, valid, message };
+}
+
+/**
+ * The needle template to use with this model: the one named, as given; otherwise LongRoPE2's magic number
+ * (`digits` digits) where the model passes the validity check with it (within L0, needle at the start),
+ * else `story-pet`. Returns the template, its validity and a sentence saying what was chosen and why.
+ */
+export async function chooseNeedleTemplate(
+  model: LanguageModel,
+  original: TableFor,
+  corpus: Corpus,
+  opts: {
+    template?: NeedleTemplate;
+    digits: number;
+    samples: number;
+    seed: number;
+    onProgress?: ProgressSink;
+  },
+): Promise<{ template: NeedleTemplate; validity: NeedleValidity; note: string }> {
+  const check = (template: NeedleTemplate) =>
+    needleValidity(model, original, corpus, {
+      template,
+      samples: opts.samples,
+      seed: opts.seed,
+      depth: 0,
+      onProgress: opts.onProgress,
+    });
+  if (opts.template) {
+    const validity = await check(opts.template);
+    return {
+      template: opts.template,
+      validity,
+      note: `template "${opts.template.name}": ${validity.message}`,
+    };
+  }
+  const magic = withDigits(NEEDLE_TEMPLATES["magic-number"], opts.digits);
+  const magicValidity = await check(magic);
+  if (magicValidity.valid) {
+    return {
+      template: magic,
+      validity: magicValidity,
+      note: `template "magic-number" (${opts.digits} digits): ${magicValidity.message}`,
+    };
+  }
+  const pet = NEEDLE_TEMPLATES["story-pet"];
+  const validity = await check(pet);
+  return {
+    template: pet,
+    validity,
+    note: `template "story-pet", because "magic-number" (${opts.digits} digits) is ${
+      magicValidity.message.replace(/^NOT valid: /, "not valid: ")
+    }; story-pet: ${validity.message}`,
+  };
 }

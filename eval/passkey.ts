@@ -1,13 +1,14 @@
 /**
- * Passkey retrieval: the needle documents again, but the model must *generate* the answer. Greedy
- * decoding from the prompt (the document up to the answer), exact match of the generated text
- * against the answer, over depths × lengths.
+ * Retrieval by generation: the needle documents again, but the model must *generate* the answer. Greedy
+ * decoding from the prompt (the document up to the answer), exact match of the generated text against
+ * the answer, over depths × lengths. A numeric answer (a pass key) must match in every digit, with no
+ * digit missing or added; a word answer must match as a whole word.
  *
  * @module
  */
 import type { LanguageModel, TableFor } from "./language_model.ts";
 import type { Corpus } from "./corpus.ts";
-import { needleDocs, type NeedleOptions } from "./needle.ts";
+import { isNumeric, needleDocs, type NeedleOptions } from "./needle.ts";
 import { type Estimate, estimate } from "../util/stats.ts";
 
 /** Accuracy at one (length, depth). */
@@ -28,6 +29,16 @@ export interface PasskeyTrial {
 }
 
 /**
+ * Whether `generated` (the continuation's text) gives `expected`: for a number, the leading run of
+ * digits equals it exactly; for words, it starts with them and no letter or digit follows.
+ */
+export function answerMatches(expected: string, generated: string, numeric: boolean): boolean {
+  const want = expected.trim(), got = generated.trimStart();
+  if (numeric) return (got.match(/^\d+/)?.[0] ?? "") === want;
+  return got.startsWith(want) && !/^[\p{L}\p{N}]/u.test(got.slice(want.length));
+}
+
+/**
  * Runs passkey retrieval: for each needle document, greedy-decode as many tokens as the answer
  * has (plus one) and compare the text with the answer (surrounding spaces ignored).
  */
@@ -38,6 +49,7 @@ export async function passkeyRetrieval(
   opts: NeedleOptions,
 ): Promise<{ cells: PasskeyCell[]; accuracy: Estimate; trials: PasskeyTrial[] }> {
   const docs = needleDocs(model.tokenizer, corpus, opts);
+  const numeric = isNumeric(opts.template);
   const trials: PasskeyTrial[] = [];
   for (const [i, doc] of docs.entries()) {
     const promptIds = doc.ids.slice(0, doc.answerTokens[0]);
@@ -48,8 +60,7 @@ export async function passkeyRetrieval(
     const prompt = model.tokenizer.decode(promptIds);
     const generated = full.slice(prompt.length);
     const expected = doc.answer.trim();
-    const correct = generated.trim().startsWith(expected) &&
-      !/^[\p{L}\p{N}]/u.test(generated.trim().slice(expected.length));
+    const correct = answerMatches(expected, generated, numeric);
     trials.push({ length: doc.targetLength, depth: doc.requestedDepth, expected, generated, correct });
     opts.onProgress?.({ task: opts.label ?? "passkey", done: i + 1, total: docs.length });
   }

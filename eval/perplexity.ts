@@ -47,6 +47,8 @@ export interface PerplexityResult {
   ppl: number;
   /** Mean NLL per window, with its standard error across windows. */
   nll: Estimate;
+  /** Each window's mean NLL, in the order of `offsets` (for paired comparisons). */
+  perWindow: number[];
   /** The chunk size used, when scored in chunks. */
   chunk?: number;
   buckets: BucketResult[];
@@ -118,6 +120,7 @@ export async function perplexityByPosition(
     samples: n,
     ppl: ppl(sum, 0, predicted),
     nll: estimate(perWindow),
+    perWindow,
     ...(opts.chunk ? { chunk: opts.chunk } : {}),
     buckets,
     curve: curveOf(sum, n, opts.curvePoints ?? 64),

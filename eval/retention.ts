@@ -22,6 +22,9 @@ export interface RetentionResult {
   retention: number;
   /** True when the strategy applies exactly the original RoPE at this length (so nothing was rescored). */
   identical: boolean;
+  /** Each window's mean NLL with the strategy, and with the original RoPE (same windows, same order). */
+  perWindow: number[];
+  originalPerWindow: number[];
 }
 
 /** Options of {@linkcode shortContextRetention}. */
@@ -32,8 +35,8 @@ export interface RetentionOptions {
   length?: number;
   /** The original RoPE. */
   original: TableFor;
-  /** The original's perplexity on these windows, when already known (it is the same for every strategy). */
-  originalPpl?: number;
+  /** The original's result on these windows, when already known (it is the same for every strategy). */
+  originalResult?: { ppl: number; perWindow: number[] };
   onProgress?: ProgressSink;
   label?: string;
 }
@@ -47,14 +50,24 @@ export async function shortContextRetention(
 ): Promise<RetentionResult> {
   const length = opts.length ?? model.spec.originalContext;
   const common = { length, samples: opts.samples, seed: opts.seed, onProgress: opts.onProgress };
-  const originalPpl = opts.originalPpl ??
-    (await perplexityByPosition(model, opts.original, corpus, { ...common, label: "short (original)" })).ppl;
+  const original = opts.originalResult ??
+    (await perplexityByPosition(model, opts.original, corpus, { ...common, label: "short (original)" }));
+  const originalPpl = original.ppl;
   const mine = resolveFrequencies(await tableFor(length), length);
   const orig = resolveFrequencies(await opts.original(length), length);
   const identical = mine.attentionScale === orig.attentionScale && mine.startTokens === 0 &&
     mine.invFreq.every((v, i) => v === orig.invFreq[i]);
-  const ppl = identical
-    ? originalPpl
-    : (await perplexityByPosition(model, tableFor, corpus, { ...common, label: opts.label ?? "short" })).ppl;
-  return { length, ppl, originalPpl, retention: originalPpl / ppl, identical };
+  const mineResult = identical
+    ? original
+    : await perplexityByPosition(model, tableFor, corpus, { ...common, label: opts.label ?? "short" });
+  const ppl = mineResult.ppl;
+  return {
+    length,
+    ppl,
+    originalPpl,
+    retention: originalPpl / ppl,
+    identical,
+    perWindow: mineResult.perWindow,
+    originalPerWindow: original.perWindow,
+  };
 }

@@ -134,7 +134,23 @@ export const compareRequest: Schema = {
     },
     samples: { type: "integer", minimum: 1, maximum: LIMITS.samples, description: "Default 8." },
     seed: { type: "integer", minimum: 0, maximum: LIMITS.seed, description: "Default 0." },
-    template: { type: "string", enum: Object.keys(NEEDLE_TEMPLATES), description: "Needle template." },
+    template: {
+      type: "string",
+      enum: Object.keys(NEEDLE_TEMPLATES),
+      description:
+        "Needle template (default: magic-number where the model passes the validity check, else story-pet).",
+    },
+    digits: {
+      type: "integer",
+      minimum: 1,
+      maximum: 15,
+      description: "Digits of the magic number and passkey (default 7).",
+    },
+    reference: {
+      type: "string",
+      maxLength: 500,
+      description: "Label of the strategy every other is compared against (default: the best per column).",
+    },
     depths: {
       type: "array",
       items: { type: "number", minimum: 0, maximum: 1 },

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Metric } from "../compare/compare.ts";
+import type { MetricId } from "../compare/compare.ts";
 import { parseEntry } from "../compare/strategy_entry.ts";
 import {
   BUILTIN_STRATEGIES,
@@ -36,11 +36,14 @@ export interface CompareJobSpec {
   strategies: JobStrategy[];
   lengths?: number[];
   target?: number;
-  metrics: Metric[];
+  metrics: MetricId[];
   samples: number;
   seed: number;
-  template: string;
+  /** A needle template's name; absent: the needle metric's own choice. */
+  template?: string;
+  digits?: number;
   depths?: number[];
+  reference?: string;
 }
 
 /** A validated request body (see api_schemas.ts compareRequest). */
@@ -50,11 +53,13 @@ export interface CompareBody {
   strategies: (string | { name: string; params?: Params; label?: string })[];
   lengths?: number[];
   target?: number;
-  metrics?: Metric[];
+  metrics?: MetricId[];
   samples?: number;
   seed?: number;
   template?: string;
+  digits?: number;
   depths?: number[];
+  reference?: string;
 }
 
 /** Wraps param/strategy errors so the message names the request field. */
@@ -127,6 +132,9 @@ export function resolveCompareBody(
   if (labels.size !== strategies.length) {
     throw new ValidationError("strategies", "two entries have the same label");
   }
+  if (body.reference !== undefined && !labels.has(body.reference)) {
+    throw new ValidationError("reference", `no strategy is labelled ${JSON.stringify(body.reference)}`);
+  }
   return {
     model: model.id,
     modelSource: model.source,
@@ -138,7 +146,9 @@ export function resolveCompareBody(
     metrics: body.metrics ?? ["ppl", "needle", "short"],
     samples: body.samples ?? 8,
     seed: body.seed ?? 0,
-    template: body.template ?? "story-pet",
+    template: body.template,
+    digits: body.digits,
     depths: body.depths,
+    reference: body.reference,
   };
 }

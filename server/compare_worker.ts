@@ -109,8 +109,10 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
       metrics: spec.metrics,
       samples: spec.samples,
       seed: spec.seed,
-      template: NEEDLE_TEMPLATES[spec.template],
+      template: spec.template === undefined ? undefined : NEEDLE_TEMPLATES[spec.template],
+      digits: spec.digits,
       depths: spec.depths,
+      reference: spec.reference,
       signal: controller.signal,
       onProgress: (event) => {
         // Throwing here stops the evaluation in its current window; compare's own signal checks

@@ -20,6 +20,7 @@
 import { dirname, join } from "node:path";
 import type { CompareReport, StrategyReport } from "../compare/compare.ts";
 import { lineChart, type Series } from "../compare/svg.ts";
+import { estimate } from "../util/stats.ts";
 import { factDocument } from "../train/fact_corpus.ts";
 import { pathExists } from "../util/path_exists.ts";
 
@@ -211,7 +212,14 @@ for (const s of STRATEGIES) {
     await step(join(OUT, "eval", `${id}.json`), async () => {
       const json = await ropekit("compare", [
         ...["--model", model, "--strategies", entry, ...textFlags, ...common],
-        ...["--lengths", `${setup.target}`, "--metrics", "ppl,needle,passkey", "--template", setup.template],
+        ...[
+          "--lengths",
+          `${setup.target}`,
+          "--metrics",
+          "ppl,needle,pet-choice",
+          "--template",
+          setup.template,
+        ],
       ]);
       await Deno.writeTextFile(join(OUT, "eval", `${id}.json`), json);
     });
@@ -237,12 +245,12 @@ await step(join(OUT, "eval", "base_short.json"), async () => {
 });
 
 // 5. The table.
-const read = async (id: string): Promise<StrategyReport & { validity?: CompareReport["validity"] }> => {
+const read = async (id: string): Promise<StrategyReport & { validity?: string }> => {
   const r = JSON.parse(await Deno.readTextFile(join(OUT, "eval", `${id}.json`))) as CompareReport;
-  return { ...r.strategies[0], validity: r.validity };
+  return { ...r.strategies[0], validity: r.metrics.find((m) => m.id === "needle")?.note };
 };
 const base = await read("base_short");
-const basePpl = base.ppl![`${setup.l0}`].ppl;
+const basePpl = base.metrics.ppl.cells[`${setup.l0}`].value;
 const T = `${setup.target}`, L = `${setup.l0}`;
 const rows: string[] = [];
 let validity = "";
@@ -250,15 +258,17 @@ for (const s of STRATEGIES) {
   for (const { regime, label } of REGIMES) {
     const id = `${slug(s.label)}_${regime}`;
     const e = await read(id), sh = await read(`${id}_short`);
-    validity ||= e.validity?.message ?? "";
-    const needle = e.needle!.byLength[T], passkey = e.passkey!.byLength[T], ppl = e.ppl![T];
-    const short = sh.ppl![L].ppl;
+    validity ||= e.validity ?? "";
+    const needle = e.metrics.needle.cells[T], passkey = e.metrics["pet-choice"].cells[T];
+    const ppl = e.metrics.ppl.cells[T];
+    const short = sh.metrics.ppl.cells[L].value;
+    const needleSe = estimate(needle.scores).stderr; // of the mean answer NLL (the cell's ± is of the ppl)
     rows.push(
-      `| ${s.label} | ${label} | ${needle.ppl.toFixed(3)} (${needle.mean.toFixed(3)} ± ${
-        needle.stderr.toFixed(3)
+      `| ${s.label} | ${label} | ${needle.value.toFixed(3)} (${needle.mean.toFixed(3)} ± ${
+        needleSe.toFixed(3)
       }) | ` +
         `${(100 * passkey.mean).toFixed(0)}% ± ${(100 * passkey.stderr).toFixed(0)} | ${
-          ppl.ppl.toFixed(3)
+          ppl.value.toFixed(3)
         } | ` +
         `${short.toFixed(3)} | ${(100 * basePpl / short).toFixed(1)}% |`,
     );
@@ -274,7 +284,7 @@ const table = [
   "",
   `Needle validity of the base model: ${validity}`,
   "",
-  `| strategy | regime | needle PPL @${T} (answer NLL ± se) | passkey @${T} | PPL @${T} | PPL @${L} | short retention |`,
+  `| strategy | regime | needle PPL @${T} (answer NLL ± se) | pet-choice @${T} | PPL @${T} | PPL @${L} | short retention |`,
   "| --- | --- | --- | --- | --- | --- | --- |",
   ...rows,
   "",
@@ -288,7 +298,8 @@ for (const [i, s] of STRATEGIES.entries()) {
     const e = await read(`${slug(s.label)}_${regime}`);
     series.push({
       name: `${s.label.replace(" (searched)", "")} ${regime === "free" ? "free" : "tuned+mixed"}`,
-      points: e.ppl![T].curve,
+      // The report's curve is perplexity; this chart reads in nats.
+      points: e.metrics.ppl.lines![`ppl_by_position_${T}`].map(([x, y]) => [x, Math.log(y)]),
       dashed: regime === "free",
       color: i,
     });

@@ -1,4 +1,5 @@
-/** Means with their standard errors. @module */
+/** Means with their standard errors, and paired differences with their intervals. @module */
+import { createRng } from "./random.ts";
 
 /** A mean, its standard error (σ/√n; 0 for n < 2) and the sample count. */
 export interface Estimate {
@@ -22,4 +23,160 @@ export function mean(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i];
   return s / values.length;
+}
+
+/** A paired difference of means, mean(a − b), with its 95% interval. */
+export interface PairedDifference {
+  /** mean(a) − mean(b) over the paired documents. */
+  difference: number;
+  /** Standard error of the mean difference (σ_d/√n). */
+  stderr: number;
+  n: number;
+  /** The interval's ends. */
+  ci95: [number, number];
+  /** True when the interval excludes 0 (never with fewer than 2 pairs). */
+  significant: boolean;
+}
+
+/** Options of {@linkcode pairedBootstrap}. */
+export interface BootstrapOptions {
+  /** Number of resamples (default 10,000). */
+  resamples?: number;
+  /** Seed of the resampling stream: the same seed gives the same interval. */
+  seed?: number;
+}
+
+/** The p-quantile of sorted values, interpolating linearly between order statistics. */
+function quantile(sorted: Float64Array, p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+function differences(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) {
+    throw new RangeError(`paired statistics need as many values in a as in b (${a.length} vs ${b.length})`);
+  }
+  return a.map((v, i) => v - b[i]);
+}
+
+/** z₀.₉₇₅ of the standard normal. */
+const Z975 = 1.959963984540054;
+
+/**
+ * Paired bootstrap of mean(a − b): documents (index i of both arrays) are resampled with replacement, so
+ * each resample keeps the pairing, and the 2.5% and 97.5% quantiles of the resampled mean differences
+ * are taken. A plain percentile interval is too narrow for few documents (for n = 2 it is the range of
+ * the two differences), so it is expanded about the observed mean by √(n/(n−1))·t₀.₉₇₅,ₙ₋₁/z₀.₉₇₅
+ * (Hesterberg's expanded percentile interval: ×9.2 for n = 2, ×1.29 for n = 8, ×1.06 for n = 32).
+ * Seeded, hence reproducible. Identical inputs give [0, 0]; a constant shift c gives [c, c]. With fewer
+ * than 2 pairs the interval is [−∞, ∞] and nothing is significant.
+ */
+export function pairedBootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  opts: BootstrapOptions = {},
+): PairedDifference {
+  const d = differences(a, b);
+  const e = estimate(d);
+  const n = d.length;
+  if (n < 2) return { difference: e.mean, stderr: NaN, n, ci95: [-Infinity, Infinity], significant: false };
+  const B = opts.resamples ?? 10_000;
+  const rng = createRng(opts.seed ?? 0);
+  const means = new Float64Array(B);
+  for (let r = 0; r < B; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[rng.int(n)];
+    means[r] = s / n;
+  }
+  means.sort();
+  const expand = Math.sqrt(n / (n - 1)) * studentTQuantile(0.975, n - 1) / Z975;
+  const at = (q: number) => e.mean + expand * (quantile(means, q) - e.mean);
+  // A constant difference resamples to itself exactly: keep it exact rather than e.mean + f·(rounding).
+  const ci95: [number, number] = means[0] === means[B - 1] ? [means[0], means[0]] : [at(0.025), at(0.975)];
+  return { difference: e.mean, stderr: e.stderr, n, ci95, significant: ci95[0] > 0 || ci95[1] < 0 };
+}
+
+/**
+ * Paired t interval of mean(a − b): mean ± t(0.975, n−1)·SE. Valid when the differences are roughly
+ * normal; reported beside the bootstrap as a cross-check.
+ */
+export function pairedT(a: readonly number[], b: readonly number[]): PairedDifference {
+  const e = estimate(differences(a, b));
+  if (e.n < 2) {
+    return { difference: e.mean, stderr: NaN, n: e.n, ci95: [-Infinity, Infinity], significant: false };
+  }
+  const half = studentTQuantile(0.975, e.n - 1) * e.stderr;
+  const ci95: [number, number] = [e.mean - half, e.mean + half];
+  return { ...e, difference: e.mean, ci95, significant: ci95[0] > 0 || ci95[1] < 0 };
+}
+
+/** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, 9 terms; ~15 significant digits). */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  x -= 1;
+  let s = c[0];
+  for (let i = 1; i < 9; i++) s += c[i] / (x + i);
+  const t = x + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(s);
+}
+
+/** Regularised incomplete beta I_x(a, b), by its continued fraction (modified Lentz). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  // The fraction converges fast for x < (a+1)/(a+b+2); use the symmetry I_x(a,b) = 1 − I_{1−x}(b,a) otherwise.
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const front =
+    Math.exp(a * Math.log(x) + b * Math.log(1 - x) - (logGamma(a) + logGamma(b) - logGamma(a + b))) /
+    a;
+  const tiny = 1e-300;
+  let f = 1, C = 1, D = 0;
+  for (let i = 0; i <= 400; i++) {
+    const m = Math.floor(i / 2);
+    const num = i === 0
+      ? 1
+      : i % 2 === 0
+      ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+      : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    D = 1 + num * D;
+    if (Math.abs(D) < tiny) D = tiny;
+    D = 1 / D;
+    C = 1 + num / C;
+    if (Math.abs(C) < tiny) C = tiny;
+    const cd = C * D;
+    f *= cd;
+    if (Math.abs(1 - cd) < 1e-15) break;
+  }
+  return front * (f - 1);
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
+export function studentTCdf(t: number, df: number): number {
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1) || !(df > 0)) throw new RangeError(`t quantile needs 0 < p < 1 and df > 0`);
+  let lo = -1e3, hi = 1e3;
+  for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, Math.abs(lo)); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }

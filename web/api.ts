@@ -27,24 +27,8 @@ export interface Options {
   templates: string[];
 }
 
-/** The parts of compare's report the page draws. */
-export interface Report {
-  settings: { lengths: number[]; target: number | "per-length"; metrics: string[] };
-  model: { name: string; spec: { originalContext: number } };
-  baseline?: Record<string, { ppl: number; curve: [number, number][] }>;
-  strategies: {
-    label: string;
-    factors: number[];
-    analysis: { theoreticalCriticalDim: number; tenPeriodCriticalDim: number };
-    ppl?: Record<string, { ppl: number; curve: [number, number][] }>;
-    needle?: {
-      cells: { length: number; depth: number; nll: { mean: number } }[];
-      byLength: Record<string, { ppl: number }>;
-    };
-    passkey?: { byLength: Record<string, { mean: number }> };
-    short_context?: { retention: number };
-  }[];
-}
+/** compare's report, as the server sends it: the one definition in compare/report_types.ts. */
+export type { CompareReport as Report } from "../compare/report_types.ts";
 
 export interface Job {
   id: string;

@@ -1,29 +1,21 @@
 /**
  * Interactive charts of a report with uPlot (zoom by dragging, hover values, click a legend entry
- * to hide a series): perplexity by position, needle NLL by depth, per-pair factors with the
- * critical dimensions marked.
+ * to hide a series): every chart a metric declares in the report (perplexity by position, needle NLL
+ * and accuracy by depth, with standard-error bars), and the per-pair factors with the critical
+ * dimensions marked. Nothing here knows a metric by name.
  *
  * @module
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Report } from "./api.ts";
-
-const COLORS = [
-  "#1f77b4",
-  "#d62728",
-  "#2ca02c",
-  "#9467bd",
-  "#ff7f0e",
-  "#17becf",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-];
+import type { ChartPoint } from "../compare/report_types.ts";
+import { chartsOf } from "../compare/report_view.ts";
+import { errorBar, seriesStyle } from "../compare/svg.ts";
 
 interface Line {
   name: string;
-  points: [number, number][];
+  points: ChartPoint[];
   dashed?: boolean;
 }
 
@@ -53,6 +45,38 @@ function markersPlugin(markers: { x: number; label: string }[]): uPlot.Plugin {
   };
 }
 
+/** ± standard-error bars for the points that carry one (hidden series draw none). */
+function errorBarsPlugin(lines: Line[], colors: string[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        const c = u.ctx;
+        c.save();
+        c.lineWidth = devicePixelRatio;
+        lines.forEach((l, i) => {
+          if (!u.series[i + 1].show) return;
+          c.strokeStyle = colors[i];
+          for (const p of l.points) {
+            const bar = errorBar(p);
+            if (!bar) continue;
+            const px = u.valToPos(p[0], "x", true);
+            const [lo, hi] = [u.valToPos(bar[0], "y", true), u.valToPos(bar[1], "y", true)];
+            c.beginPath();
+            c.moveTo(px, lo);
+            c.lineTo(px, hi);
+            c.moveTo(px - 4, lo);
+            c.lineTo(px + 4, lo);
+            c.moveTo(px - 4, hi);
+            c.lineTo(px + 4, hi);
+            c.stroke();
+          }
+        });
+        c.restore();
+      },
+    },
+  };
+}
+
 /** Lines on a shared x axis (uPlot wants aligned columns; gaps are null). */
 function lineChart(
   parent: HTMLElement,
@@ -63,9 +87,10 @@ function lineChart(
 ): void {
   const xs = [...new Set(lines.flatMap((l) => l.points.map(([x]) => x)))].sort((a, b) => a - b);
   const columns = lines.map((l) => {
-    const byX = new Map(l.points);
+    const byX = new Map(l.points.map(([x, y]) => [x, y]));
     return xs.map((x) => byX.get(x) ?? null);
   });
+  const styles = lines.map((l, i) => (l.dashed ? { color: "#666", dash: "6 4" } : seriesStyle(i)));
   const figure = document.createElement("figure");
   figure.className = "chart";
   parent.append(figure);
@@ -83,14 +108,14 @@ function lineChart(
         { label: axes.x },
         ...lines.map((l, i) => ({
           label: l.name,
-          stroke: l.dashed ? "#666" : COLORS[i % COLORS.length],
-          dash: l.dashed ? [6, 4] : undefined,
+          stroke: styles[i].color,
+          dash: styles[i].dash ? styles[i].dash.split(" ").map(Number) : undefined,
           width: 1.5,
           spanGaps: true,
           points: { show: xs.length < 40 },
         })),
       ],
-      plugins: [markersPlugin(markers)],
+      plugins: [markersPlugin(markers), errorBarsPlugin(lines, styles.map((s) => s.color))],
     },
     [xs, ...columns] as uPlot.AlignedData,
     figure,
@@ -100,50 +125,14 @@ function lineChart(
 /** Draws every chart the report has data for into `parent`. */
 export function drawCharts(parent: HTMLElement, r: Report): void {
   parent.replaceChildren();
-  const L0 = r.model.spec.originalContext;
-  for (const L of r.settings.lengths) {
-    const lines: Line[] = r.strategies.flatMap((s) =>
-      s.ppl?.[L]
-        ? [{ name: s.label, points: s.ppl[L].curve.map(([x, y]) => [x, Math.exp(y)] as [number, number]) }]
-        : []
+  if (r.version !== 2) return; // see drawTable
+  for (const c of chartsOf(r)) {
+    lineChart(
+      parent,
+      c.title,
+      { x: c.xLabel, y: c.yLabel, logY: c.logY, integerX: c.integerX },
+      c.lines,
+      c.markers,
     );
-    const base = r.baseline?.[L];
-    if (base) {
-      lines.push({ name: "L0 windows", points: base.curve.map(([x, y]) => [x, Math.exp(y)]), dashed: true });
-    }
-    if (lines.length) {
-      lineChart(
-        parent,
-        `Perplexity by position, windows of ${L} tokens`,
-        { x: "position", y: "perplexity", logY: true },
-        lines,
-        [
-          { x: L0, label: "L0" },
-        ],
-      );
-    }
   }
-  const needle: Line[] = r.strategies.flatMap((s) =>
-    r.settings.lengths.map((L) => ({
-      name: r.settings.lengths.length > 1 ? `${s.label} @${L}` : s.label,
-      points: (s.needle?.cells ?? []).filter((c) => c.length === L).map((c) =>
-        [c.depth, c.nll.mean] as [number, number]
-      ),
-    }))
-  ).filter((l) => l.points.length);
-  if (needle.length) {
-    lineChart(parent, "Needle answer NLL by depth", { x: "depth", y: "NLL (nats/token)" }, needle);
-  }
-  const a = r.strategies[0]?.analysis;
-  lineChart(
-    parent,
-    `Per-pair rescale factors at target ${
-      typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths)
-    }`,
-    { x: "frequency pair i", y: "λ_i = θ_i / θ'_i", logY: true, integerX: true },
-    r.strategies.map((s) => ({ name: s.label, points: s.factors.map((f, i) => [i, f] as [number, number]) })),
-    a
-      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
-      : [],
-  );
 }

@@ -1,55 +1,11 @@
-/** The results table: one row per strategy, best value per column in bold. @module */
+/**
+ * The results table (value ± standard error; best in bold only when significantly better than the
+ * runner-up, tied leaders shaded) and the paired comparisons under it. Columns come from the report's
+ * own metric descriptions, as in the text and HTML reports. @module
+ */
 import type { Report } from "./api.ts";
-
-interface Column {
-  header: string;
-  values: (number | undefined)[];
-  baseline?: number;
-  better: "lower" | "higher";
-  percent?: boolean;
-}
-
-function columns(r: Report): Column[] {
-  const S = r.strategies, has = (m: string) => r.settings.metrics.includes(m);
-  const cols: Column[] = [];
-  for (const L of r.settings.lengths) {
-    if (has("ppl")) {
-      cols.push({
-        header: `ppl@${L}`,
-        values: S.map((s) => s.ppl?.[L]?.ppl),
-        baseline: r.baseline?.[L]?.ppl,
-        better: "lower",
-      });
-    }
-    if (has("needle")) {
-      cols.push({
-        header: `needle@${L}`,
-        values: S.map((s) => s.needle?.byLength[L]?.ppl),
-        better: "lower",
-      });
-    }
-    if (has("passkey")) {
-      cols.push({
-        header: `passkey@${L}`,
-        values: S.map((s) => s.passkey?.byLength[L]?.mean),
-        better: "higher",
-        percent: true,
-      });
-    }
-  }
-  if (has("short")) {
-    cols.push({
-      header: `short@${r.model.spec.originalContext}`,
-      values: S.map((s) => s.short_context?.retention),
-      better: "higher",
-      percent: true,
-    });
-  }
-  return cols;
-}
-
-const format = (v: number, percent?: boolean) =>
-  percent ? `${(100 * v).toFixed(1)}%` : v >= 100 ? v.toFixed(1) : v.toFixed(3);
+import { columnsOf } from "../compare/report_view.ts";
+import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 
 function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
   const el = document.createElement(tag);
@@ -58,19 +14,20 @@ function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
   return el;
 }
 
-/** Renders the table into `parent`. */
-export function drawTable(parent: HTMLElement, r: Report): void {
-  const cols = columns(r);
+function resultsTable(r: Report): HTMLTableElement {
+  const cols = columnsOf(r);
   const table = document.createElement("table");
+  table.className = "results";
   const head = table.createTHead().insertRow();
   head.append(cell("th", "strategy"), ...cols.map((c) => cell("th", c.header)));
   const body = table.createTBody();
-  if (cols.some((c) => c.baseline !== undefined)) {
+  const withBaseline = r.metrics.find((m) => m.baseline);
+  if (withBaseline) {
     const row = body.insertRow();
     row.className = "baseline";
     row.append(
-      cell("td", "L0 windows (original RoPE)"),
-      ...cols.map((c) => cell("td", c.baseline === undefined ? "" : format(c.baseline))),
+      cell("td", withBaseline.baseline!.label),
+      ...cols.map((c) => cell("td", c.baseline === undefined ? "" : formatValue(c.info, c.baseline))),
     );
   }
   r.strategies.forEach((s, i) => {
@@ -78,13 +35,67 @@ export function drawTable(parent: HTMLElement, r: Report): void {
     row.append(
       cell("td", s.label),
       ...cols.map((c) => {
-        const v = c.values[i];
-        const finite = c.values.filter((x): x is number => x !== undefined && Number.isFinite(x));
-        const best = c.better === "lower" ? Math.min(...finite) : Math.max(...finite);
-        const isBest = v !== undefined && finite.length > 1 && v === best && finite.some((x) => x !== best);
-        return cell("td", v === undefined ? "–" : format(v, c.percent), isBest ? "best" : "");
+        const v = c.cells[i];
+        const text = v === undefined
+          ? "–"
+          : `${formatValue(c.info, v.value)} ± ${formatValue(c.info, v.stderr)}`;
+        return cell("td", text, c.marks[i]);
       }),
     );
   });
-  parent.replaceChildren(table);
+  return table;
+}
+
+function comparisonsTable(r: Report): HTMLTableElement {
+  const table = document.createElement("table");
+  table.className = "comparisons";
+  const head = table.createTHead().insertRow();
+  head.append(...["column", "a − b", "difference", "95% CI", ""].map((h) => cell("th", h)));
+  const body = table.createTBody();
+  for (const c of columnsOf(r)) {
+    for (const cmp of r.comparisons.filter((x) => x.metric === c.info.id && x.length === c.length)) {
+      const row = body.insertRow();
+      if (cmp.significant) row.className = "significant";
+      const d = (v: number) => formatDifference(c.info, v);
+      row.append(
+        cell("td", c.header),
+        cell("td", `${cmp.a} − ${cmp.b}`),
+        cell("td", d(cmp.difference)),
+        cell("td", `[${d(cmp.ci95[0])}, ${d(cmp.ci95[1])}]`),
+        cell("td", cmp.significant ? "significant" : "not significant"),
+      );
+    }
+  }
+  return table;
+}
+
+/** Renders the table, the metrics' notes and the paired comparisons into `parent`. */
+export function drawTable(parent: HTMLElement, r: Report): void {
+  if (r.version !== 2) {
+    // A job finished before the metric registry (format version 1) is still downloadable, not drawable.
+    parent.textContent = `This report has format version ${r.version}; this page draws version 2. ` +
+      "Download report.json or report.html below.";
+    return;
+  }
+  const legend = document.createElement("p");
+  legend.className = "legend";
+  legend.textContent = "Value ± standard error. Bold: best, significantly better than the runner-up; " +
+    "shaded: leaders tied (their paired difference is not significant).";
+  const notes = document.createElement("ul");
+  notes.className = "notes";
+  notes.append(...r.metrics.map((m) => {
+    const li = document.createElement("li");
+    li.textContent = `${m.id}: ${m.description}${m.note ? `; ${m.note}` : ""}`;
+    return li;
+  }));
+  const method = document.createElement("p");
+  const s = r.statistics;
+  method.textContent = `Paired comparisons: a − b in each metric's score unit; 95% CI by ${s.method} ` +
+    `(${s.resamples} resamples, seed ${s.seed}); b = ${s.reference}.`;
+  parent.replaceChildren(
+    resultsTable(r),
+    legend,
+    notes,
+    ...(r.comparisons.length ? [method, comparisonsTable(r)] : []),
+  );
 }

@@ -8,7 +8,7 @@ import {
   tokenSpans,
 } from "../../eval/mod.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
-import { hasShared, storiesAndText } from "./_shared.ts";
+import { factsAndText } from "./_facts.ts";
 
 /** One token per character (BOS = 1): spans are trivial, so the span logic is checked exactly. */
 const charTokenizer: Tokenizer = {
@@ -29,7 +29,8 @@ Deno.test("needle doc: fits the length, answer tokens are exactly the answer, ne
   const vars = { owner: "Lily", animal: "cat", name: "Fluffy" };
   const doc = buildNeedleDoc(charTokenizer, t, vars, corpus, 100, 600, 0.5);
   assert.ok(doc.ids.length <= 600 && doc.ids.length > 550, `length ${doc.ids.length}`);
-  assert.equal(charTokenizer.decode(doc.answerTokens.map((i) => doc.ids[i])), " Fluffy");
+  // The answer's own characters are scored, not the space before them.
+  assert.equal(charTokenizer.decode(doc.answerTokens.map((i) => doc.ids[i])), "Fluffy");
   assert.equal(doc.answerTokens.at(-1), doc.ids.length - 1);
   assert.ok(Math.abs(doc.depth - 0.5) < 0.1, `depth ${doc.depth}`);
   assert.ok(doc.text.includes("The cat was named Fluffy."));
@@ -81,10 +82,9 @@ Deno.test("templates: user templates are validated with clear messages", () => {
 });
 
 Deno.test({
-  name: "needle doc with tok512: answer located by offsets in context (stories260K tokenizer)",
-  ignore: !hasShared(),
+  name: "needle doc with a BPE tokenizer: the answer's digits located by offsets in context (facts837K)",
   async fn() {
-    const { model, corpus } = await storiesAndText();
+    const { model, corpus } = await factsAndText();
     const docs = needleDocs(model.tokenizer, corpus, {
       template: NEEDLE_TEMPLATES["magic-number"],
       lengths: [512],
@@ -99,6 +99,9 @@ Deno.test({
       const first = spans[d.answerTokens[0]][0];
       assert.equal(d.text.slice(first), d.answer.slice(d.answer.length - (d.text.length - first)));
       assert.ok(d.answerTokens.length >= 2);
+      // Digits only: the tokens scored decode to exactly the 7 digits (tok768 splits off the space).
+      assert.equal(model.tokenizer.decode(d.answerTokens.map((i) => d.ids[i])).trim(), d.answer.trim());
+      assert.match(model.tokenizer.piece(d.ids[d.answerTokens[0]]), /^\d$/);
     }
   },
 });

@@ -66,6 +66,7 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
     "ppl",
     "needle",
     "passkey",
+    "pet-choice",
     "short",
   ]);
 });
@@ -160,6 +161,8 @@ Deno.test("POST /api/compare: every malformed request is a 400 naming the field;
     [{ ...ok, strategies: [{ name: "warp" }] }, "strategies[0].name", /Unknown strategy/],
     [{ ...ok, strategies: ["yarn", "yarn"] }, "strategies", /same label/],
     [{ ...ok, template: "nope" }, "template"],
+    [{ ...ok, digits: 16 }, "digits", /≤/],
+    [{ ...ok, reference: "pi" }, "reference", /no strategy is labelled "pi"/],
   ];
   for (const [body, field, pattern] of cases) {
     await expect400(await send("POST", "/api/compare", body), field, pattern);

@@ -26,14 +26,20 @@ Deno.test({
       await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
       assert.equal(await page.locator(".strategy-row").count(), 2); // default and yarn
       await page.fill("#lengths", "600");
-      await page.fill("#samples", "1");
+      await page.fill("#samples", "2");
       await page.click("#run");
       await page.waitForSelector("#results:not([hidden])", { timeout: 90_000 });
       assert.equal(await page.textContent("#job-status"), "done");
-      const rows = await page.locator("#table tbody tr").allTextContents();
+      const rows = await page.locator("#table table.results tbody tr").allTextContents();
       assert.equal(rows.length, 3); // the L0 baseline, default, yarn
       assert.match(rows[2], /^yarn/);
-      assert.equal(await page.locator("#charts .uplot").count(), 2); // ppl@600 and factors (ppl only: no needle)
+      assert.match(rows[2], /±/); // value ± standard error
+      // The paired comparison of the two (2 windows each) with its interval.
+      const comparisons = await page.locator("#table table.comparisons tbody tr").allTextContents();
+      assert.equal(comparisons.length, 1);
+      assert.match(comparisons[0], /ppl@600.*−.*\[.*,.*\].*significant/);
+      // ppl@600, the paired differences of ppl, and factors (ppl only: no needle)
+      assert.equal(await page.locator("#charts .uplot").count(), 3);
       assert.match((await page.getAttribute("#download-json", "href"))!, /\/report\.json$/);
       const shot = `${await Deno.makeTempDir({ prefix: "ropekit_browser_" })}/page.png`;
       await page.screenshot({ path: shot, fullPage: true });

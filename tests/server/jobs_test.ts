@@ -34,7 +34,7 @@ Deno.test({
       assert.equal(JSON.parse(events.at(-2)!.data).status, "done");
       const report = JSON.parse(events.at(-1)!.data);
       assert.deepEqual(report.strategies.map((s: { label: string }) => s.label), ["default", "yarn"]);
-      assert.ok(report.strategies[1].ppl["600"].ppl > 1);
+      assert.ok(report.strategies[1].metrics.ppl.cells["600"].value > 1);
       const job = await (await fetch(`${server.base}/api/jobs/${id}`)).json();
       assert.equal(job.report.format, "ropekit-compare-report");
       const html = await fetch(`${server.base}/api/jobs/${id}/report.html`);

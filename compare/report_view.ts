@@ -1,0 +1,123 @@
+/**
+ * What every renderer of a report draws, computed once: the tables' columns (a metric at one length,
+ * with each strategy's value ± standard error and its verdict mark) and the charts (each metric's, then
+ * the per-pair factors). Shared by the text, HTML and SVG reports and the web page (no Deno APIs here).
+ *
+ * @module
+ */
+import type { ChartPoint, CompareReport, MetricChart, MetricInfo } from "./report_types.ts";
+
+/** One column of a table: a metric at one length. */
+export interface Column {
+  info: MetricInfo;
+  key: string;
+  length: number;
+  header: string;
+  /** Value ± standard error per strategy (undefined: not measured). */
+  cells: ({ value: number; stderr: number } | undefined)[];
+  /** Per strategy: "best" (significantly), "tied" (a leader not significantly apart) or "". */
+  marks: ("best" | "tied" | "")[];
+  baseline?: number;
+}
+
+/** The report's columns, in display order (metric by metric, length by length). */
+export function columnsOf(r: CompareReport): Column[] {
+  return r.metrics.flatMap((info) =>
+    info.columns.map(({ key, length, header }) => {
+      const v = r.verdicts.find((v) => v.metric === info.id && v.length === length);
+      return {
+        info,
+        key,
+        length,
+        header,
+        cells: r.strategies.map((s) => s.metrics[info.id]?.cells[key]),
+        marks: r.strategies.map((s) =>
+          v?.best === s.label ? "best" as const : v?.tied.includes(s.label) ? "tied" as const : ""
+        ),
+        baseline: info.baseline?.values[key],
+      };
+    })
+  );
+}
+
+/** A chart ready to draw: the metric's declaration and one line per strategy (the reference dashed, last). */
+export interface ChartView extends Omit<MetricChart, "reference"> {
+  lines: { name: string; points: ChartPoint[]; dashed?: boolean }[];
+  /** x takes integer values (frequency pairs). */
+  integerX?: boolean;
+}
+
+/** The target the headline table (factors, analysis) was built for. */
+export function headlineTarget(r: CompareReport): number {
+  return typeof r.settings.target === "number" ? r.settings.target : Math.max(...r.settings.lengths);
+}
+
+/**
+ * Per metric, each strategy's paired difference against the reference by length, with its 95% interval
+ * as the error bar, and a dashed zero line: a bar that crosses it is not significant.
+ */
+function differenceCharts(r: CompareReport): ChartView[] {
+  const named = r.statistics.reference === "best per column" ? undefined : r.statistics.reference;
+  return r.metrics.flatMap((info) => {
+    const comparisons = r.comparisons.filter((c) =>
+      c.metric === info.id && (named === undefined || c.b === named)
+    );
+    if (!comparisons.length) return [];
+    const lengths = comparisons.map((c) => c.length);
+    const lines: ChartView["lines"] = r.strategies.flatMap((s) => {
+      const points = comparisons.filter((c) => c.a === s.label).map((c): ChartPoint => [
+        c.length,
+        c.difference,
+        c.ci95[0],
+        c.ci95[1],
+      ]);
+      return points.length ? [{ name: s.label, points }] : [];
+    });
+    lines.push({
+      name: "no difference",
+      points: [[Math.min(...lengths), 0], [Math.max(...lengths), 0]],
+      dashed: true,
+    });
+    return [{
+      id: `differences_${info.id}`,
+      title: `${info.id}: paired difference against ${named ?? "the best of each column"} (95% CI)`,
+      xLabel: "length (tokens)",
+      yLabel: `a − b (${info.scoreUnit.replace(/^.*[,:] /, "")})`,
+      lines,
+    }];
+  });
+}
+
+/** Every chart the report has data for, in display order. */
+export function chartsOf(r: CompareReport): ChartView[] {
+  const out: ChartView[] = [];
+  for (const info of r.metrics) {
+    for (const { reference, ...chart } of info.charts ?? []) {
+      const lines: ChartView["lines"] = r.strategies.flatMap((s) => {
+        const points = s.metrics[info.id]?.lines?.[chart.id];
+        return points?.length ? [{ name: s.label, points }] : [];
+      });
+      if (!lines.length) continue;
+      if (reference) lines.push({ ...reference, dashed: true });
+      out.push({ ...chart, lines });
+    }
+  }
+  out.push(...differenceCharts(r));
+  const a = r.strategies[0]?.analysis;
+  out.push({
+    id: "factors",
+    title: `Per-pair rescale factors λ_i at target ${headlineTarget(r)}`,
+    xLabel: "frequency pair i",
+    yLabel: "λ_i = θ_i / θ'_i",
+    logY: true,
+    integerX: true,
+    lines: r.strategies.map((s) => ({
+      name: s.label,
+      points: s.factors.map((f, i) => [i, f] as [number, number]),
+    })),
+    markers: a
+      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
+      : [],
+  });
+  return out;
+}

@@ -1,0 +1,32 @@
+/**
+ * The metrics compare can run, in display order. Adding a metric is one file beside this one (a
+ * {@linkcode Metric}) plus its line here; `compare`, the reports, the server's options and the web page
+ * all loop over this list.
+ *
+ * @module
+ */
+import type { Metric } from "./metric.ts";
+import { pplMetric } from "./ppl.ts";
+import { needleMetric } from "./needle.ts";
+import { passkeyMetric } from "./passkey.ts";
+import { petChoiceMetric } from "./pet_choice.ts";
+import { shortMetric } from "./short.ts";
+
+/** Every built-in metric, in the order reports show them. */
+export const METRIC_REGISTRY: readonly Metric[] = [
+  pplMetric,
+  needleMetric,
+  passkeyMetric,
+  petChoiceMetric,
+  shortMetric,
+];
+
+/** The ids of {@linkcode METRIC_REGISTRY}. */
+export const METRIC_IDS: readonly string[] = METRIC_REGISTRY.map((m) => m.id);
+
+/** The metric with this id; throws a one-line error naming the known ones. */
+export function metricById(id: string): Metric {
+  const m = METRIC_REGISTRY.find((m) => m.id === id);
+  if (!m) throw new RangeError(`unknown metric "${id}" (known: ${METRIC_IDS.join(", ")})`);
+  return m;
+}
