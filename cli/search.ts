@@ -22,7 +22,7 @@ import {
   splitTextRange,
   type StrategySearchOptions,
 } from "../search/search_strategy.ts";
-import { chooseTemplate, NUMERIC_TEMPLATE } from "../search/template_choice.ts";
+import { chooseTemplate } from "../search/template_choice.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { seedSpread, type SeedSpreadFile } from "../search/seed_spread.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
@@ -253,7 +253,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
   const corpus = await loadCorpus(textPath, model.tokenizer);
   const samples = integer("--samples", v.samples, 1) ?? 16;
   const dataSeed = integer("--data-seed", v["data-seed"], 0) ?? 0;
-  let template = (v.template as string | undefined) ?? NUMERIC_TEMPLATE;
+  let template = (v.template as string | undefined) ?? "magic-number";
   if (kind === "needle" && v.template === undefined) {
     const part = corpusSlice(
       corpus,

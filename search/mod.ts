@@ -91,10 +91,4 @@ export {
 } from "./spaces/longrope2_space.ts";
 export { paramSpace, type ParamSpaceOptions } from "./spaces/param_space.ts";
 export { seedSpread, type SeedSpreadFile, type Spread, SPREAD_FORMAT } from "./seed_spread.ts";
-export {
-  chooseTemplate,
-  FALLBACK_TEMPLATE,
-  MIN_GAIN,
-  NUMERIC_TEMPLATE,
-  type TemplateChoice,
-} from "./template_choice.ts";
+export { chooseTemplate, MAGIC_NUMBER_DIGITS, type TemplateChoice } from "./template_choice.ts";

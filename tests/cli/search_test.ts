@@ -242,7 +242,10 @@ Deno.test("search on the default model: finalists re-scored on fresh documents; 
   // No --template: the paper's magic number where the model can use it; facts837K barely does, so the
   // search says why it falls back to the pet-name needle.
   assert.equal(a.settings.fitness.template, "story-pet");
-  assert.match(clean.stdout, /needle template: story-pet, because (the )?magic-number/);
+  assert.match(
+    clean.stdout,
+    /needle template: template "story-pet", because "magic-number" \(7 digits\) is not valid/,
+  );
   // Search documents and finalists' documents split the text range; neither overlaps the other.
   assert.deepEqual(a.settings.fitness.textRange, [0.5, 0.875]);
   assert.deepEqual(a.settings.finalists, { count: 3, share: 0.25, textRange: [0.875, 1] });
