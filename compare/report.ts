@@ -12,7 +12,7 @@ import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 import { chartsOf, type Column, columnsOf } from "./report_view.ts";
 export { headlineTarget } from "./report_view.ts";
-import { lineChart } from "./svg.ts";
+import { lineChart } from "../util/svg_chart.ts";
 
 /** "target 4096" or "target = each length". */
 function targetText(r: CompareReport): string {

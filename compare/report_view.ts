@@ -115,8 +115,13 @@ export function chartsOf(r: CompareReport): ChartView[] {
       name: s.label,
       points: s.factors.map((f, i) => [i, f] as [number, number]),
     })),
+    // Pairs are 0-based on this axis: the paper's 1-based d_tcd and d¹⁰_tcd sit one to the left (LongRoPE2's
+    // critical index k and the lower end of its search range).
     markers: a
-      ? [{ x: a.theoreticalCriticalDim, label: "d_tcd" }, { x: a.tenPeriodCriticalDim, label: "d10_tcd" }]
+      ? [
+        { x: a.criticalIndex ?? a.theoreticalCriticalDim - 1, label: "k = d_tcd − 1" },
+        { x: a.tenPeriodCriticalDim - 1, label: "d10_tcd − 1" },
+      ]
       : [],
   });
   return out;

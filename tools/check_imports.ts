@@ -66,7 +66,7 @@ const FORBIDDEN: Record<string, string[]> = {
   queue: ["server", "cli", "web"],
   export: ["server", "cli", "web"],
   server: ["cli"],
-  web: ["cli", "server", "model", "kernels", "eval", "search", "train", "queue"],
+  web: ["cli", "server", "model", "kernels", "search", "train", "queue"],
 };
 
 /** Folders whose modules are checked (tests, benches and tools may import anything). */

@@ -19,7 +19,7 @@
  */
 import { dirname, join } from "node:path";
 import type { CompareReport, StrategyReport } from "../compare/compare.ts";
-import { lineChart, type Series } from "../compare/svg.ts";
+import { lineChart, type Series } from "../util/svg_chart.ts";
 import { estimate } from "../util/stats.ts";
 import { factDocument } from "../train/fact_corpus.ts";
 import { pathExists } from "../util/path_exists.ts";

@@ -1,5 +1,5 @@
 /** The loss curve of a run as an SVG chart. @module */
-import { lineChart } from "../compare/svg.ts";
+import { lineChart } from "../util/svg_chart.ts";
 
 /** Per-step loss (thin) and its moving average over `window` steps, which shows the trend. */
 export function lossChartSvg(losses: number[], title: string, window = 20): string {

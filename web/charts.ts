@@ -11,7 +11,7 @@ import "uplot/dist/uPlot.min.css";
 import type { Report } from "./api.ts";
 import type { ChartPoint } from "../compare/report_types.ts";
 import { chartsOf } from "../compare/report_view.ts";
-import { errorBar, seriesStyle } from "../compare/svg.ts";
+import { errorBar, seriesStyle } from "../util/svg_chart.ts";
 
 interface Line {
   name: string;
