@@ -34,3 +34,14 @@ export interface Backend {
     rope: RopeApply,
   ): Promise<Float32Array>;
 }
+
+/** Throws unless `T` more positions fit in `cache` and `rope` starts where the cache ends. */
+export function checkCacheStep(cache: KvCache, T: number, rope: RopeApply): void {
+  const start = cache.length, end = start + T;
+  if (end > cache.capacity) {
+    throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
+  }
+  if ((rope.positionOffset ?? 0) !== start) {
+    throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
+  }
+}
