@@ -1,6 +1,7 @@
 /**
- * The native backend against the JS (CPU) backend on stories260K: same NLL to 1e-5 relative, same
- * greedy tokens with the KV cache. Skipped, with a message, when the library or shared/ is absent.
+ * The native backend: the backend conformance suite, then against the JS (CPU) backend on
+ * stories260K: same NLL to 1e-5 relative, same greedy tokens with the KV cache. Ignored, with the
+ * reason, when the library or shared/ is absent.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -8,12 +9,15 @@ import { loadModel } from "../../model/load_model.ts";
 import { CpuBackend } from "../../model/cpu_backend.ts";
 import { nativeBackend, nativeStatus } from "../../model/native_backend.ts";
 import { plainRope, stories260K } from "./_fixtures.ts";
+import { backendConformance } from "./_backend_cases.ts";
 import { ropeApplyFor } from "../../model/model.ts";
 import { validateTable } from "../../strategies/table.ts";
 
 const dir = stories260K();
 const native = nativeBackend();
 if (!native) console.log(`SKIP native backend tests: ${nativeStatus()}`);
+
+backendConformance("native", native, `native kernels unavailable (${nativeStatus()})`);
 
 /** Max per-token |a − b| / max(|b|, 1 nat): relative, but a near-certain token (NLL ≈ 0) is not divided by ~0. */
 function maxRel(a: Float32Array, b: Float32Array): number {

@@ -4,10 +4,13 @@ import { CpuBackend } from "../../model/cpu_backend.ts";
 import { WebGpuBackend } from "../../model/webgpu_backend.ts";
 import { buildTable, builtinRegistry } from "../../mod.ts";
 import { ropeApplyFor } from "../../model/model.ts";
-import { plainRope, randomWeights, smallConfig, stories260K } from "./_fixtures.ts";
+import { stories260K } from "./_fixtures.ts";
+import { backendConformance } from "./_backend_cases.ts";
 
 const gpu = await WebGpuBackend.create();
 if (!gpu) console.log("SKIP webgpu backend: no WebGPU adapter");
+
+backendConformance("webgpu", gpu, "no WebGPU adapter (navigator.gpu.requestAdapter() gave null)");
 
 function maxRel(a: Float32Array, b: Float32Array): number {
   let worst = 0;
@@ -16,33 +19,6 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   }
   return worst;
 }
-
-Deno.test({
-  name:
-    "webgpu backend: one-submission forward NLL equals the CPU backend (random model, biases, half pairing)",
-  ignore: !gpu,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const config = smallConfig();
-    const w = randomWeights(config, 3, true);
-    const tokens = Int32Array.from({ length: 77 }, (_, i) => (i * 31 + 7) % config.vocabSize);
-    const rope = { ...plainRope(10000, config.headDim, 1.1), pairing: "half" as const };
-    const apply = {
-      rotaryDim: config.headDim,
-      invFreq: rope.invFreq,
-      scale: rope.attentionScale,
-      pairing: "half" as const,
-    };
-    const want = await new CpuBackend().forwardNll(w, tokens, apply);
-    const got = await gpu!.forwardNll(w, tokens, apply);
-    const err = maxRel(got, want);
-    console.log(
-      `webgpu vs cpu: max rel error ${err.toExponential(2)} over ${want.length} tokens (${gpu!.name})`,
-    );
-    assert.ok(err < 1e-4);
-  },
-});
 
 Deno.test({
   name: "webgpu backend: stories260K NLL with a YaRN table equals the CPU backend",
