@@ -25,6 +25,7 @@ import { type RetentionResult, shortContextRetention } from "../eval/retention.t
 import type { Estimate } from "../util/stats.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** The metrics compare can run. */
 export const METRICS = ["ppl", "needle", "passkey", "short"] as const;
@@ -103,7 +104,7 @@ export interface CompareReport {
 }
 
 /** Thrown for options that cannot run; the message names the option. */
-export class CompareError extends Error {
+export class CompareError extends RopekitError {
   override name = "CompareError";
 }
 

@@ -13,6 +13,7 @@
 import type { Params, Strategy } from "../strategies/types.ts";
 import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
 export interface ResolvedEntry {
@@ -25,7 +26,7 @@ export interface ResolvedEntry {
 }
 
 /** Thrown for an entry that cannot be used; the message quotes it. */
-export class EntryError extends Error {
+export class EntryError extends RopekitError {
   override name = "EntryError";
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { buildWebAssets } from "../../server/web_assets.ts";
-import { hasShared, listen, testContext } from "./_server.ts";
+import { listen, testContext } from "./_server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -28,7 +28,7 @@ function canRunChromium(): boolean {
 
 Deno.test({
   name: "browser: the page runs a small comparison and draws its table and charts",
-  ignore: !canRunChromium() || !hasShared(),
+  ignore: !canRunChromium(),
   // playwright keeps its pipe and timers to the browser process beyond the test's own awaits
   sanitizeOps: false,
   sanitizeResources: false,

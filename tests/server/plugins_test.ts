@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadPlugin } from "../../plugins/mod.ts";
-import { hasShared, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
+import { listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 
 const PLUGIN = new URL("../../examples/plugins/power_law.ts", import.meta.url);
 
 Deno.test({
   name: "plugins: an allowlisted plugin is sandboxed, listed, and usable by rope and compare",
-  ignore: !hasShared(),
   async fn() {
     const source = await Deno.readTextFile(PLUGIN);
     const host = Deno.serve(
