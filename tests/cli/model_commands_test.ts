@@ -1,16 +1,12 @@
 /** `nll`, `generate` and `tokenize` run as a user runs them: output, and clear errors with exit code 1. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DEFAULT_MODEL, DEFAULT_TEXT, hasSharedFiles, sharedPath } from "../_shared_dir.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const models = new URL("../../../shared/models/stories260K/", import.meta.url).pathname;
-let present = true;
-try {
-  Deno.statSync(join(models, "stories260K.bin"));
-} catch {
-  present = false;
-  console.log(`SKIP: ${models} not found (the shared folder beside the repo holds stories260K)`);
-}
+// The goldens are stories260K's (shared folder); properties of any model run on the in-repo facts837K.
+const models = sharedPath("models/stories260K/");
+const present = hasSharedFiles("models/stories260K/stories260K.bin", "models/stories260K/stories260K.gguf");
 
 async function run(cmd: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -22,7 +18,7 @@ async function run(cmd: string, ...args: string[]) {
 }
 
 Deno.test({
-  name: "tokenize --json and generate print the golden ids and text",
+  name: "tokenize --json and generate print the golden ids and text (stories260K)",
   ignore: !present,
   fn: async () => {
     const t = await run(
@@ -51,7 +47,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "nll --tokens --json reports the golden NLL and the exact inv_freq and scale",
+  name: "nll --tokens --json reports the golden NLL and the exact inv_freq and scale (stories260K)",
   ignore: !present,
   fn: async () => {
     const dir = await Deno.makeTempDir();
@@ -126,14 +122,13 @@ Deno.test({
 
 Deno.test({
   name: "nll --text cuts BOS + (length − 1) token windows",
-  ignore: !present,
   fn: async () => {
     const r = await run(
       "nll",
       "--model",
-      join(models, "stories260K.bin"),
+      DEFAULT_MODEL,
       "--text",
-      join(models, "../../data/tinystories_valid_head.txt"),
+      DEFAULT_TEXT,
       "--length",
       "64",
       "--max-windows",
@@ -155,20 +150,18 @@ Deno.test("errors name the flag or file and exit 1", async () => {
     ["generate", ["--model", "m.bin"], /--prompt is required/],
     ["tokenize", ["--model", "m.bin", "--text", "x", "--pairing", "diagonal"], /--pairing/],
   ];
-  if (present) {
-    const bin = join(models, "stories260K.bin");
-    cases.push(
-      ["nll", ["--model", bin, "--tokens", "/nonexistent/t.json"], /--tokens \/nonexistent\/t\.json/],
-      ["nll", ["--model", bin, "--text", "/nonexistent/t.txt"], /--text \/nonexistent\/t\.txt/],
-      ["nll", ["--model", bin, "--tokens", "a", "--text", "b"], /exactly one of --text and --tokens/],
-      ["generate", ["--model", bin, "--prompt", "x", "--tokens", "0"], /--tokens must be a positive integer/],
-      [
-        "nll",
-        ["--model", bin, "--text", join(models, "../README.md"), "--strategy", "nope"],
-        /Unknown strategy "nope"/,
-      ],
-    );
-  }
+  const bin = DEFAULT_MODEL;
+  cases.push(
+    ["nll", ["--model", bin, "--tokens", "/nonexistent/t.json"], /--tokens \/nonexistent\/t\.json/],
+    ["nll", ["--model", bin, "--text", "/nonexistent/t.txt"], /--text \/nonexistent\/t\.txt/],
+    ["nll", ["--model", bin, "--tokens", "a", "--text", "b"], /exactly one of --text and --tokens/],
+    ["generate", ["--model", bin, "--prompt", "x", "--tokens", "0"], /--tokens must be a positive integer/],
+    [
+      "nll",
+      ["--model", bin, "--text", DEFAULT_TEXT, "--strategy", "nope"],
+      /Unknown strategy "nope"/,
+    ],
+  );
   for (const [cmd, args, pattern] of cases) {
     const r = await run(cmd, ...args);
     assert.equal(r.code, 1, `${cmd} ${args.join(" ")}`);
