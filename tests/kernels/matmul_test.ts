@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { matmulRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuTest, withGpu } from "./_gpu.ts";
 import { runMatmul } from "../../kernels/gpu/run.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {

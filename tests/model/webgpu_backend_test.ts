@@ -4,7 +4,7 @@ import { CpuBackend } from "../../model/cpu_backend.ts";
 import { WebGpuBackend } from "../../model/webgpu_backend.ts";
 import { buildTable, builtinRegistry } from "../../mod.ts";
 import { ropeApplyFor } from "../../model/model.ts";
-import { stories260K } from "./_fixtures.ts";
+import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
 import { backendConformance } from "./_backend_cases.ts";
 
 const gpu = await WebGpuBackend.create();
@@ -21,20 +21,22 @@ function maxRel(a: Float32Array, b: Float32Array): number {
 }
 
 Deno.test({
-  name: "webgpu backend: stories260K NLL with a YaRN table equals the CPU backend",
-  ignore: !gpu || stories260K() === null,
+  name: "webgpu backend: facts837K NLL with a YaRN table equals the CPU backend",
+  ignore: !gpu,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const model = await loadModel(`${stories260K()}stories260K.bin`, { backend: gpu! });
-    const table = await buildTable(builtinRegistry().get("yarn"), model.spec, { targetLength: 1024 });
-    const ids = model.tokenizer.encode("Once upon a time, there was a little girl named Lily. ".repeat(12));
+    const model = await loadModel(DEFAULT_MODEL, { backend: gpu! });
+    const table = await buildTable(builtinRegistry().get("yarn"), model.spec, {
+      targetLength: 4 * model.spec.originalContext,
+    });
+    const ids = model.tokenizer.encode(await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 600);
     const { apply } = ropeApplyFor(model.spec, table, ids.length);
     const want = await new CpuBackend().forwardNll(model.weights, Int32Array.from(ids), apply);
     const got = (await model.nll([ids], table)).nll[0];
     const err = maxRel(got, want);
     console.log(
-      `stories260K webgpu vs cpu: max rel error ${err.toExponential(2)} over ${ids.length - 1} tokens`,
+      `facts837K webgpu vs cpu: max rel error ${err.toExponential(2)} over ${ids.length - 1} tokens`,
     );
     assert.ok(err < 1e-4);
   },
