@@ -14,6 +14,10 @@ if (!gpu) console.log("SKIP GPU kernel tests: no WebGPU adapter (navigator.gpu?.
  */
 export const gpuTest = { ignore: gpu === null, sanitizeResources: false, sanitizeOps: false } as const;
 
+/** Options of a test that needs shader-f16 (lavapipe has none; Vulkan GPUs do): ignored without it. */
+export const gpuF16Test = { ...gpuTest, ignore: !gpu?.f16 } as const;
+if (gpu && !gpu.f16) console.log(`SKIP f16 GPU tests: ${gpu.description} has no shader-f16`);
+
 /** Runs `fn` with the shared GPU context (only reached when `gpuTest` did not ignore the test). */
 export function withGpu(_name: string, fn: (ctx: GpuContext) => Promise<void>): Promise<void> {
   if (!gpu) throw new Error("a GPU test ran without an adapter: give it ...gpuTest");
