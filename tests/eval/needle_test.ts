@@ -8,7 +8,7 @@ import {
   tokenSpans,
 } from "../../eval/mod.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
-import { hasShared, storiesAndText } from "./_shared.ts";
+import { storiesAndText } from "./_shared.ts";
 
 /** One token per character (BOS = 1): spans are trivial, so the span logic is checked exactly. */
 const charTokenizer: Tokenizer = {
@@ -81,8 +81,7 @@ Deno.test("templates: user templates are validated with clear messages", () => {
 });
 
 Deno.test({
-  name: "needle doc with tok512: answer located by offsets in context (stories260K tokenizer)",
-  ignore: !hasShared(),
+  name: "needle doc: answer located by offsets in context (the test model's BPE tokenizer)",
   async fn() {
     const { model, corpus } = await storiesAndText();
     const docs = needleDocs(model.tokenizer, corpus, {
