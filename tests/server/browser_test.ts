@@ -1,7 +1,7 @@
 /**
  * The web page end to end in headless Chromium (Debian `chromium`): pick strategies, run a small
  * comparison, watch it finish over SSE, and find the table, three charts and the download links.
- * Leaves a screenshot in the temp dir (path printed). Skips when chromium or ../shared is absent.
+ * Leaves a screenshot in the temp dir (path printed). Ignored when chromium cannot run.
  */
 import assert from "node:assert/strict";
 import { buildWebAssets } from "../../server/web_assets.ts";
