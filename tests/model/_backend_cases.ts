@@ -12,7 +12,7 @@ import { plainRope, randomWeights, smallConfig } from "./_fixtures.ts";
 import { referenceNll } from "./_reference_forward.ts";
 
 /** Max per-token |a − b| / max(|b|, 1 nat): relative, without dividing by a near-zero NLL. */
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, "length");
   let worst = 0;
   for (let i = 0; i < a.length; i++) {

@@ -9,7 +9,7 @@ import { CpuBackend } from "../../model/cpu_backend.ts";
 import { nativeBackend, nativeStatus } from "../../model/native_backend.ts";
 import { plainRope } from "./_fixtures.ts";
 import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
-import { backendConformance } from "./_backend_cases.ts";
+import { backendConformance, maxRel } from "./_backend_cases.ts";
 import { ropeApplyFor } from "../../model/model.ts";
 import { validateTable } from "../../strategies/table.ts";
 
@@ -17,15 +17,6 @@ const native = nativeBackend();
 if (!native) console.log(`SKIP native backend tests: ${nativeStatus()}`);
 
 backendConformance("native", native, `native kernels unavailable (${nativeStatus()})`);
-
-/** Max per-token |a − b| / max(|b|, 1 nat): relative, but a near-certain token (NLL ≈ 0) is not divided by ~0. */
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  }
-  return worst;
-}
 
 Deno.test({
   name: "loadModel picks the native backend when the library loads",

@@ -5,20 +5,12 @@ import { WebGpuBackend } from "../../model/webgpu_backend.ts";
 import { buildTable, builtinRegistry } from "../../mod.ts";
 import { ropeApplyFor } from "../../model/model.ts";
 import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
-import { backendConformance } from "./_backend_cases.ts";
+import { backendConformance, maxRel } from "./_backend_cases.ts";
 
 const gpu = await WebGpuBackend.create();
 if (!gpu) console.log("SKIP webgpu backend: no WebGPU adapter");
 
 backendConformance("webgpu", gpu, "no WebGPU adapter (navigator.gpu.requestAdapter() gave null)");
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  }
-  return worst;
-}
 
 Deno.test({
   name: "webgpu backend: facts837K NLL with a YaRN table equals the CPU backend",
