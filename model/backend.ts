@@ -1,7 +1,7 @@
 /**
- * The seam between the model and the hardware that runs it. The CPU backend composes the reference
- * kernels; a WebGPU backend implements the same three calls (uploading weights on first use, keyed by
- * the weights object).
+ * The seam between the model and the hardware that runs it: three calls every backend answers. Each
+ * runs the one llama block of `llama_block.ts` on its own ops (CPU reference kernels, native C,
+ * WebGPU); `tests/model/_backend_cases.ts` is the conformance suite they all pass.
  *
  * @module
  */
