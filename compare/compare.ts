@@ -19,6 +19,7 @@ import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
 import type { CompareReport, StrategyReport } from "./report_types.ts";
 import { pairedComparisons } from "./statistics.ts";
+import { RopekitError } from "../util/errors.ts";
 
 export type * from "./report_types.ts";
 
@@ -60,7 +61,7 @@ export interface CompareOptions {
 }
 
 /** Thrown for options that cannot run; the message names the option. */
-export class CompareError extends Error {
+export class CompareError extends RopekitError {
   override name = "CompareError";
 }
 

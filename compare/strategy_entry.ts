@@ -23,6 +23,7 @@ import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
 import { readSearchResult, SearchResultError } from "../search/result.ts";
 import { isPluginSpecifier } from "../plugins/load_plugin.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
 export interface ResolvedEntry {
@@ -35,7 +36,7 @@ export interface ResolvedEntry {
 }
 
 /** Thrown for an entry that cannot be used; the message quotes it. */
-export class EntryError extends Error {
+export class EntryError extends RopekitError {
   override name = "EntryError";
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { Rng } from "../util/random.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** A tokenised corpus. `ids` has no BOS: windows add their own. */
 export interface Corpus {
@@ -14,7 +15,7 @@ export interface Corpus {
 }
 
 /** Thrown when a corpus cannot serve the requested windows. */
-export class CorpusError extends Error {
+export class CorpusError extends RopekitError {
   override name = "CorpusError";
 }
 

@@ -17,6 +17,7 @@ import type { ProgressSink } from "../util/progress.ts";
 import storyPet from "./templates/story_pet.json" with { type: "json" };
 import magicNumber from "./templates/magic_number.json" with { type: "json" };
 import passkey from "./templates/passkey.json" with { type: "json" };
+import { RopekitError } from "../util/errors.ts";
 
 /** How a placeholder's value is drawn. */
 export type VarSpec = { choice: string[] } | { digits: number };
@@ -37,7 +38,7 @@ export interface NeedleTemplate {
 }
 
 /** Thrown for a template that cannot be used. */
-export class NeedleError extends Error {
+export class NeedleError extends RopekitError {
   override name = "NeedleError";
 }
 

@@ -1,7 +1,7 @@
 /**
- * The seam between the model and the hardware that runs it. The CPU backend composes the reference
- * kernels; a WebGPU backend implements the same three calls (uploading weights on first use, keyed by
- * the weights object).
+ * The seam between the model and the hardware that runs it: three calls every backend answers. Each
+ * runs the one llama block of `llama_block.ts` on its own ops (CPU reference kernels, native C,
+ * WebGPU); `tests/model/_backend_cases.ts` is the conformance suite they all pass.
  *
  * @module
  */
@@ -33,4 +33,15 @@ export interface Backend {
     tokens: Int32Array,
     rope: RopeApply,
   ): Promise<Float32Array>;
+}
+
+/** Throws unless `T` more positions fit in `cache` and `rope` starts where the cache ends. */
+export function checkCacheStep(cache: KvCache, T: number, rope: RopeApply): void {
+  const start = cache.length, end = start + T;
+  if (end > cache.capacity) {
+    throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
+  }
+  if ((rope.positionOffset ?? 0) !== start) {
+    throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
+  }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RopekitError } from "../util/errors.ts";
 
 /** Architecture hyper-parameters. */
 export interface LlamaConfig {
@@ -57,7 +58,7 @@ export interface LlamaWeights {
 }
 
 /** Thrown for files that cannot be read as a model; the message names the file and what is wrong. */
-export class ModelFormatError extends Error {
+export class ModelFormatError extends RopekitError {
   override name = "ModelFormatError";
 }
 

@@ -1,5 +1,5 @@
 /**
- * The CPU backend: the llama forward pass composed from the reference kernels of `kernels/cpu`,
+ * The CPU backend: the llama block of `llama_block.ts` on the reference kernels of `kernels/cpu`,
  * with attention from `causalAttentionFast` (same contract as `causalAttentionRef`, ~1.4× faster).
  * It is the fallback when the native backend (`native_backend.ts`) cannot load.
  *
@@ -17,9 +17,10 @@ import {
   ropeRef,
   swigluRef,
 } from "../kernels/cpu/mod.ts";
-import type { Backend, KvCache } from "./backend.ts";
-import type { LayerWeights, LlamaWeights } from "./config.ts";
+import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
+import type { LlamaWeights } from "./config.ts";
 import { attendToCache } from "./cached_attention.ts";
+import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 
 /** Rotated keys and values per layer, [capacity][nKvHeads·headDim] each. */
 class CpuKvCache implements KvCache {
@@ -34,46 +35,43 @@ class CpuKvCache implements KvCache {
   }
 }
 
-/** Scratch buffers for T rows, allocated once per pass. */
-function scratch(w: LlamaWeights, T: number) {
-  const c = w.config;
-  const q = c.nHeads * c.headDim, kv = c.nKvHeads * c.headDim;
+const f32 = (n: number) => new Float32Array(n);
+
+/** The reference kernels as block ops for one pass; with a cache, attention appends to it. */
+function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
   return {
-    x: new Float32Array(T * c.dim),
-    h: new Float32Array(T * c.dim),
-    q: new Float32Array(T * q),
-    att: new Float32Array(T * q),
-    k: new Float32Array(T * kv),
-    v: new Float32Array(T * kv),
-    gate: new Float32Array(T * c.hiddenDim),
-    up: new Float32Array(T * c.hiddenDim),
+    rmsnorm: rmsnormRef,
+    matmul: matmulRef,
+    matmulAdd(x, inp, w, T, K, N, tmp) {
+      matmulRef(tmp, inp, w, T, K, N);
+      addRef(x, x, tmp, T * N);
+    },
+    rope: (x, T, heads, headDim) => ropeRef(x, T, heads, headDim, rope),
+    attention(out, q, k, v, T, c, layer) {
+      const start = cache?.length ?? 0;
+      if (cache) {
+        const kvDim = c.nKvHeads * c.headDim;
+        cache.keys[layer].set(k, start * kvDim);
+        cache.values[layer].set(v, start * kvDim);
+      }
+      if (start === 0) causalAttentionFast(out, q, k, v, T, c.nHeads, c.nKvHeads, c.headDim);
+      else {
+        const keys = cache!.keys[layer], values = cache!.values[layer];
+        attendToCache(out, q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
+      }
+    },
+    swiglu: swigluRef,
   };
 }
 
-type Scratch = ReturnType<typeof scratch>;
-
-/**
- * One block over T rows of s.x, in place. `attend` fills s.att from s.q, s.k, s.v (rotated): plain
- * causal attention for a whole window, or attention to the cache for incremental decoding.
- */
-function block(w: LlamaWeights, l: LayerWeights, s: Scratch, T: number, rope: RopeApply, attend: () => void) {
-  const c = w.config;
-  const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
-  rmsnormRef(s.h, s.x, l.attnNorm, T, c.dim, c.normEps);
-  matmulRef(s.q, s.h, l.wq, T, c.dim, qDim, l.bq);
-  matmulRef(s.k, s.h, l.wk, T, c.dim, kvDim, l.bk);
-  matmulRef(s.v, s.h, l.wv, T, c.dim, kvDim, l.bv);
-  ropeRef(s.q, T, c.nHeads, c.headDim, rope);
-  ropeRef(s.k, T, c.nKvHeads, c.headDim, rope);
-  attend();
-  matmulRef(s.h, s.att, l.wo, T, qDim, c.dim);
-  addRef(s.x, s.x, s.h, T * c.dim);
-  rmsnormRef(s.h, s.x, l.ffnNorm, T, c.dim, c.normEps);
-  matmulRef(s.gate, s.h, l.wGate, T, c.dim, c.hiddenDim);
-  matmulRef(s.up, s.h, l.wUp, T, c.dim, c.hiddenDim);
-  swigluRef(s.gate, s.gate, s.up, T * c.hiddenDim);
-  matmulRef(s.h, s.gate, l.wDown, T, c.hiddenDim, c.dim);
-  addRef(s.x, s.x, s.h, T * c.dim);
+/** Embedding and every block over `tokens`; returns the residual stream [T][dim] before the final norm. */
+function hidden(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache?: CpuKvCache): Float32Array {
+  const c = w.config, T = tokens.length;
+  const ops = cpuOps(rope, cache), s = sharedBlockBuffers(c, T, f32);
+  const x = f32(T * c.dim);
+  embedRef(x, w.embedding, tokens, c.dim);
+  w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
+  return x;
 }
 
 /** The reference-kernel backend. */
@@ -84,20 +82,10 @@ export class CpuBackend implements Backend {
     const c = w.config;
     const T = tokens.length - 1;
     if (T < 1) return Promise.resolve(new Float32Array(0));
-    const s = scratch(w, T);
-    embedRef(s.x, w.embedding, tokens.subarray(0, T), c.dim);
-    for (const l of w.layers) {
-      block(
-        w,
-        l,
-        s,
-        T,
-        rope,
-        () => causalAttentionFast(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim),
-      );
-    }
-    rmsnormRef(s.h, s.x, w.finalNorm, T, c.dim, c.normEps);
-    return Promise.resolve(logitsNllRef(s.h, w.classifier, tokens.subarray(1), T, c.dim, c.vocabSize));
+    const x = hidden(w, tokens.subarray(0, T), rope);
+    const h = f32(T * c.dim);
+    rmsnormRef(h, x, w.finalNorm, T, c.dim, c.normEps);
+    return Promise.resolve(logitsNllRef(h, w.classifier, tokens.subarray(1), T, c.dim, c.vocabSize));
   }
 
   createCache(w: LlamaWeights, capacity: number): KvCache {
@@ -106,31 +94,11 @@ export class CpuBackend implements Backend {
 
   forwardStep(w: LlamaWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
     const cache = kv as CpuKvCache;
-    const c = w.config;
-    const T = tokens.length, start = cache.length, end = start + T;
-    if (end > cache.capacity) {
-      throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
-    }
-    if ((rope.positionOffset ?? 0) !== start) {
-      throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
-    }
-    const kvDim = c.nKvHeads * c.headDim;
-    const s = scratch(w, T);
-    embedRef(s.x, w.embedding, tokens, c.dim);
-    w.layers.forEach((l, i) => {
-      const keys = cache.keys[i], values = cache.values[i];
-      block(w, l, s, T, rope, () => {
-        keys.set(s.k, start * kvDim);
-        values.set(s.v, start * kvDim);
-        if (start === 0) {
-          causalAttentionFast(s.att, s.q, s.k, s.v, T, c.nHeads, c.nKvHeads, c.headDim);
-        } else {
-          attendToCache(s.att, s.q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
-        }
-      });
-    });
-    cache.length = end;
-    const last = s.x.subarray((T - 1) * c.dim, T * c.dim);
+    const c = w.config, T = tokens.length;
+    checkCacheStep(cache, T, rope);
+    const x = hidden(w, tokens, rope, cache);
+    cache.length += T;
+    const last = x.subarray((T - 1) * c.dim, T * c.dim);
     rmsnormRef(last, last, w.finalNorm, 1, c.dim, c.normEps);
     const logits = new Float32Array(c.vocabSize);
     logitsRef(logits, last, w.classifier, 1, c.dim, c.vocabSize);

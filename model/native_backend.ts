@@ -17,7 +17,8 @@ import {
   packedWeights,
   storeKv,
 } from "../kernels/native/lib.ts";
-import type { Backend, KvCache } from "./backend.ts";
+import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
+import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import type { LlamaWeights } from "./config.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
@@ -45,55 +46,49 @@ export class NativeBackend implements Backend {
    */
   private forward(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache: NativeKvCache): Float32Array {
     const nk = this.nk, c = w.config, T = tokens.length, start = cache.length;
-    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim, hd = c.headDim;
-    checkRopeApply(rope, hd, T);
+    checkRopeApply(rope, c.headDim, T);
     const table = ropeCosSinTable(rope, T); // shared by all layers
     const interleaved = rope.pairing === "interleaved" ? 1 : 0;
-    const x = new Float32Array(T * c.dim), h = new Float32Array(T * c.dim);
-    const q = new Float32Array(T * qDim), att = new Float32Array(T * qDim);
-    const k = new Float32Array(T * kvDim), v = new Float32Array(T * kvDim);
-    const gate = new Float32Array(T * c.hiddenDim), up = new Float32Array(T * c.hiddenDim);
     const mm = (
       out: Float32Array,
       inp: Float32Array,
       wt: Float32Array,
+      T: number,
       K: number,
       N: number,
-      acc = 0,
+      acc: number,
       b?: Float32Array,
     ) => nk.rk_matmul(out, inp, packedWeights(nk, wt, N, K), b ?? null, T, K, N, acc);
+    const ops: BlockOps<Float32Array> = {
+      rmsnorm: (out, x, weight, T, D, eps) => nk.rk_rmsnorm(out, x, weight, T, D, eps),
+      matmul: (out, x, wt, T, K, N, bias) => mm(out, x, wt, T, K, N, 0, bias),
+      matmulAdd: (x, inp, wt, T, K, N) => mm(x, inp, wt, T, K, N, 1), // residual fused into the matmul
+      rope: (x, T, heads, hd) => nk.rk_rope(x, table, T, heads, hd, rope.rotaryDim, interleaved),
+      attention(out, q, k, v, T, c, layer) {
+        const kv = cache.layers[layer], hd = c.headDim;
+        storeKv(nk, kv, k, v, T, start, c.nKvHeads, hd);
+        const scale = 1 / Math.sqrt(hd);
+        nk.rk_attention(
+          out,
+          q,
+          kv.keys,
+          kv.values,
+          T,
+          start,
+          kv.capacity,
+          c.nHeads,
+          c.nKvHeads,
+          hd,
+          scale,
+          null,
+        );
+      },
+      swiglu: (out, gate, up, n) => nk.rk_swiglu(out, gate, up, BigInt(n)),
+    };
+    const x = new Float32Array(T * c.dim);
+    const s = sharedBlockBuffers(c, T, (n) => new Float32Array(n));
     embedRef(x, w.embedding, tokens, c.dim);
-    w.layers.forEach((l, i) => {
-      nk.rk_rmsnorm(h, x, l.attnNorm, T, c.dim, c.normEps);
-      mm(q, h, l.wq, c.dim, qDim, 0, l.bq);
-      mm(k, h, l.wk, c.dim, kvDim, 0, l.bk);
-      mm(v, h, l.wv, c.dim, kvDim, 0, l.bv);
-      nk.rk_rope(q, table, T, c.nHeads, hd, rope.rotaryDim, interleaved);
-      nk.rk_rope(k, table, T, c.nKvHeads, hd, rope.rotaryDim, interleaved);
-      const kv = cache.layers[i];
-      storeKv(nk, kv, k, v, T, start, c.nKvHeads, hd);
-      const scale = 1 / Math.sqrt(hd);
-      nk.rk_attention(
-        att,
-        q,
-        kv.keys,
-        kv.values,
-        T,
-        start,
-        kv.capacity,
-        c.nHeads,
-        c.nKvHeads,
-        hd,
-        scale,
-        null,
-      );
-      mm(x, att, l.wo, qDim, c.dim, 1); // x += att·Woᵀ (residual fused)
-      nk.rk_rmsnorm(h, x, l.ffnNorm, T, c.dim, c.normEps);
-      mm(gate, h, l.wGate, c.dim, c.hiddenDim);
-      mm(up, h, l.wUp, c.dim, c.hiddenDim);
-      nk.rk_swiglu(gate, gate, up, BigInt(T * c.hiddenDim));
-      mm(x, gate, l.wDown, c.hiddenDim, c.dim, 1);
-    });
+    w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
     cache.length = start + T;
     return x;
   }
@@ -123,13 +118,7 @@ export class NativeBackend implements Backend {
 
   forwardStep(w: LlamaWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
     const cache = kv as NativeKvCache, c = w.config;
-    const start = cache.length, end = start + tokens.length;
-    if (end > cache.capacity) {
-      throw new RangeError(`KV cache holds ${cache.capacity} positions, ${end} needed`);
-    }
-    if ((rope.positionOffset ?? 0) !== start) {
-      throw new RangeError(`rope.positionOffset ${rope.positionOffset} must equal the cache length ${start}`);
-    }
+    checkCacheStep(cache, tokens.length, rope);
     const x = this.forward(w, tokens, rope, cache);
     const last = x.subarray((tokens.length - 1) * c.dim);
     this.nk.rk_rmsnorm(last, last, w.finalNorm, 1, c.dim, c.normEps);

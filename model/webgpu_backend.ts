@@ -24,6 +24,7 @@ import {
 import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LayerWeights, LlamaWeights } from "./config.ts";
+import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
 /** Largest storage binding WebGPU guarantees here (128 MiB). */
@@ -91,49 +92,49 @@ export class WebGpuBackend implements Backend {
     checkRopeApply(rope, c.headDim, T);
     const ctx = this.ctx;
     const g = this.#weights(w);
-    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
     const scratch: GPUBuffer[] = [];
     const buf = (floats: number) => {
       const b = ctx.acquire(Math.max(16, floats * 4));
       scratch.push(b);
       return b;
     };
-    const x = buf(T * c.dim), h = buf(T * c.dim), q = buf(T * qDim), att = buf(T * qDim);
-    const k = buf(T * kvDim), v = buf(T * kvDim), gate = buf(T * c.hiddenDim), up = buf(T * c.hiddenDim);
+    const x = buf(T * c.dim), s = sharedBlockBuffers(c, T, buf), h = s.h1;
     const nll = buf(T);
     const ids = upload(ctx, tokens.slice(0, T));
     const targets = upload(ctx, tokens.slice(1));
     const cosSin = upload(ctx, ropeCosSinTable(rope, T));
-    const ropeShape = { T, headDim: c.headDim, rotaryDim: rope.rotaryDim, pairing: rope.pairing };
 
     const enc = ctx.device.createCommandEncoder({ label: "llama forward NLL" });
+    const ops: BlockOps<GPUBuffer> = {
+      rmsnorm: (out, x, weight, T, D, eps) => encodeRmsnorm(ctx, enc, x, weight, out, T, D, eps),
+      matmul: (out, x, w, T, K, N, bias) => encodeMatmul(ctx, enc, { x, w, bias, out, T, K, N }),
+      matmulAdd(x, inp, w, T, K, N, tmp) {
+        encodeMatmul(ctx, enc, { x: inp, w, out: tmp, T, K, N });
+        encodeAdd(ctx, enc, x, tmp, x, T * N);
+      },
+      rope: (x, T, nHeads, headDim) =>
+        encodeRope(ctx, enc, x, cosSin, {
+          T,
+          headDim,
+          rotaryDim: rope.rotaryDim,
+          pairing: rope.pairing,
+          nHeads,
+        }),
+      attention: (out, q, k, v, T, c) =>
+        encodeAttention(ctx, enc, {
+          q,
+          k,
+          v,
+          out,
+          T,
+          nHeads: c.nHeads,
+          nKvHeads: c.nKvHeads,
+          headDim: c.headDim,
+        }),
+      swiglu: (out, gate, up, n) => encodeSwiglu(ctx, enc, gate, up, out, n),
+    };
     encodeEmbed(ctx, enc, g.embedding, ids, x, T, c.dim);
-    for (const l of g.layers) {
-      encodeRmsnorm(ctx, enc, x, l.attnNorm, h, T, c.dim, c.normEps);
-      encodeMatmul(ctx, enc, { x: h, w: l.wq, bias: l.bq, out: q, T, K: c.dim, N: qDim });
-      encodeMatmul(ctx, enc, { x: h, w: l.wk, bias: l.bk, out: k, T, K: c.dim, N: kvDim });
-      encodeMatmul(ctx, enc, { x: h, w: l.wv, bias: l.bv, out: v, T, K: c.dim, N: kvDim });
-      encodeRope(ctx, enc, q, cosSin, { ...ropeShape, nHeads: c.nHeads });
-      encodeRope(ctx, enc, k, cosSin, { ...ropeShape, nHeads: c.nKvHeads });
-      encodeAttention(ctx, enc, {
-        q,
-        k,
-        v,
-        out: att,
-        T,
-        nHeads: c.nHeads,
-        nKvHeads: c.nKvHeads,
-        headDim: c.headDim,
-      });
-      encodeMatmul(ctx, enc, { x: att, w: l.wo, out: h, T, K: qDim, N: c.dim });
-      encodeAdd(ctx, enc, x, h, x, T * c.dim);
-      encodeRmsnorm(ctx, enc, x, l.ffnNorm, h, T, c.dim, c.normEps);
-      encodeMatmul(ctx, enc, { x: h, w: l.wGate, out: gate, T, K: c.dim, N: c.hiddenDim });
-      encodeMatmul(ctx, enc, { x: h, w: l.wUp, out: up, T, K: c.dim, N: c.hiddenDim });
-      encodeSwiglu(ctx, enc, gate, up, gate, T * c.hiddenDim);
-      encodeMatmul(ctx, enc, { x: gate, w: l.wDown, out: h, T, K: c.hiddenDim, N: c.dim });
-      encodeAdd(ctx, enc, x, h, x, T * c.dim);
-    }
+    g.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
     encodeRmsnorm(ctx, enc, x, g.finalNorm, h, T, c.dim, c.normEps);
     const logits = encodeLogitsNll(ctx, enc, {
       hidden: h,

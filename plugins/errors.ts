@@ -4,6 +4,7 @@
  * Stable codes: the CLI maps any of them to exit code 1, the server to a 4xx. Callers branch on the
  * code, never on the message.
  */
+import { RopekitError } from "../util/errors.ts";
 export type PluginErrorCode =
   /** The specifier is not an http(s) URL, a file: URL or a path, or its pin is malformed. */
   | "PLUGIN_SPECIFIER"
@@ -39,10 +40,10 @@ export type PluginErrorCode =
   | "PLUGIN_SANDBOX";
 
 /** A plugin was refused or misbehaved. `code` is stable; `message` names the plugin and the reason. */
-export class PluginError extends Error {
+export class PluginError extends RopekitError {
   override name = "PluginError";
   constructor(
-    readonly code: PluginErrorCode,
+    override readonly code: PluginErrorCode,
     /** The plugin's URL as the user gave it (without a pin). */
     readonly plugin: string,
     /** Why, without the plugin's name. */

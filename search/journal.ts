@@ -8,6 +8,7 @@
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
+import { RopekitError } from "../util/errors.ts";
 
 /** Journal format marker (first line). */
 export const JOURNAL_FORMAT = "ropekit-search-journal";
@@ -46,7 +47,7 @@ export interface RescoreEntry {
 }
 
 /** Thrown for a journal that cannot be used. */
-export class JournalError extends Error {
+export class JournalError extends RopekitError {
   override name = "JournalError";
 }
 

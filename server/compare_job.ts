@@ -6,15 +6,16 @@
  * @module
  */
 import type { MetricId } from "../compare/compare.ts";
-import { parseEntry } from "../compare/strategy_entry.ts";
+import { EntryError, parseEntry } from "../compare/strategy_entry.ts";
 import {
   BUILTIN_STRATEGIES,
   type Params,
   type ParamSpace,
   type Strategy,
+  StrategyError,
   type StrategyRegistry,
 } from "../strategies/mod.ts";
-import { parseParamArgs, resolveParams } from "../strategies/params.ts";
+import { ParamError, parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { ValidationError } from "./schema.ts";
 
@@ -62,12 +63,18 @@ export interface CompareBody {
   reference?: string;
 }
 
-/** Wraps param/strategy errors so the message names the request field. */
+/**
+ * Re-throws an entry, strategy or param error as a ValidationError naming the request field; any
+ * other exception is a bug and passes through (the server answers it with a 500, never a 400).
+ */
 export function named<T>(field: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    throw new ValidationError(field, (e as Error).message);
+    if (e instanceof EntryError || e instanceof StrategyError || e instanceof ParamError) {
+      throw new ValidationError(field, e.message);
+    }
+    throw e;
   }
 }
 

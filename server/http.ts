@@ -1,6 +1,7 @@
 /**
- * What every route shares: reading a JSON body against a schema, the error → status mapping (so a
- * bad request is a 400 naming its field and never takes the server down), and the bearer token.
+ * What every route shares: reading a JSON body against a schema, the error → status mapping by class
+ * (a bad request is a 400 naming its field; anything unexpected a 500 with an id in the log), and the
+ * bearer token.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { EntryError } from "../compare/strategy_entry.ts";
 import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
 import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
 export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
@@ -24,23 +26,31 @@ export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
   return value as T;
 }
 
-/** Errors that are the client's fault, from validation and from the libraries the routes call. */
-const CLIENT_ERRORS = [ValidationError, ConfigError, ParamError, StrategyError, EntryError, PluginError];
+/**
+ * Status by error class: the errors a request's own content causes. Anything else — including a
+ * RopekitError this table does not name — is the server's fault: a 500 with an id, never a 400.
+ */
+const CLIENT_ERRORS: [new (...args: never[]) => RopekitError, number, string?][] = [
+  [ValidationError, 400],
+  [ConfigError, 400, "config"],
+  [ParamError, 400],
+  [StrategyError, 400],
+  [EntryError, 400],
+  [PluginError, 400],
+];
 
-/** The JSON error response for `err`: 400 for client errors, 500 (logged) otherwise. */
+/** The JSON error response for `err`: its class's status, else 500 with an id that the log repeats. */
 export function errorResponse(err: Error, c: Context): Response {
   // Thrown while reading an oversized body without Content-Length; the bodyLimit middleware answers.
   if (err.name === "BodyLimitError") return c.json({ error: "body: too large", field: "body" }, 400);
-  if (CLIENT_ERRORS.some((k) => err instanceof k)) {
-    const field = err instanceof ValidationError
-      ? err.field
-      : err instanceof ConfigError
-      ? "config"
-      : undefined;
-    return c.json({ error: err.message, ...(field ? { field } : {}) }, 400);
+  const known = CLIENT_ERRORS.find(([k]) => err instanceof k);
+  if (known && err instanceof RopekitError) {
+    const field = err.field ?? known[2];
+    return c.json({ error: err.message, ...(field ? { field } : {}) }, known[1] as 400);
   }
-  console.error(`error: ${c.req.method} ${c.req.path}:`, err);
-  return c.json({ error: "internal error; see the server log" }, 500);
+  const id = crypto.randomUUID().slice(0, 8);
+  console.error(`error ${id}: ${c.req.method} ${c.req.path}:`, err);
+  return c.json({ error: `internal error ${id}; see the server log`, id }, 500);
 }
 
 /** Constant-time string comparison, so response timing does not reveal how much of a token matched. */

@@ -9,9 +9,10 @@ import type { ProgressEvent } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import type { JobRecord, JobStore } from "./job_store.ts";
 import { CancelledError, type JobRunner } from "./worker_runner.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Refused because the wait list is full; `retryAfter` in seconds. */
-export class QueueFullError extends Error {
+export class QueueFullError extends RopekitError {
   override name = "QueueFullError";
   constructor(readonly retryAfter: number) {
     super(`the job queue is full; retry in about ${retryAfter} s`);

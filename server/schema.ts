@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RopekitError } from "../util/errors.ts";
 
 /** The schema forms the API uses. */
 export type Schema =
@@ -26,9 +27,9 @@ export type Schema =
   );
 
 /** A request field that breaks its schema; `field` is a path such as `lengths[2]`. */
-export class ValidationError extends Error {
+export class ValidationError extends RopekitError {
   override name = "ValidationError";
-  readonly field: string;
+  override readonly field: string;
   constructor(field: string, why: string) {
     super(`${field || "body"}: ${why}`);
     this.field = field || "body";

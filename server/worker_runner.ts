@@ -9,9 +9,10 @@ import type { StrategyRegistry } from "../strategies/registry.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown by a runner when the job stopped because its signal was aborted. */
-export class CancelledError extends Error {
+export class CancelledError extends RopekitError {
   override name = "CancelledError";
 }
 

@@ -8,9 +8,10 @@ import type { Params, RopeSpec, RopeTable } from "./types.ts";
 import { type ResolvedRope, resolveFrequencies } from "./table.ts";
 import { buildTable, builtinRegistry, HF_ALIASES, type StrategyRegistry } from "./registry.ts";
 import { checkSpec } from "./spec.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for a config that cannot be read; the message names the field. */
-export class ConfigError extends Error {
+export class ConfigError extends RopekitError {
   override name = "ConfigError";
 }
 

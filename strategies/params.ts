@@ -5,9 +5,10 @@
  * @module
  */
 import type { ParamDef, Params, ParamSpace, ParamValue, RopeSpec } from "./types.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for a bad parameter; the message names the strategy and the parameter. */
-export class ParamError extends Error {
+export class ParamError extends RopekitError {
   override name = "ParamError";
 }
 

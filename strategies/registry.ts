@@ -22,9 +22,10 @@ import { yarnStrategy } from "./yarn.ts";
 import { llama3Strategy } from "./llama3.ts";
 import { longropeStrategy } from "./longrope.ts";
 import { longrope2Strategy } from "./longrope2.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for an unknown strategy or one that breaks the contract. */
-export class StrategyError extends Error {
+export class StrategyError extends RopekitError {
   override name = "StrategyError";
 }
 

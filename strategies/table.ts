@@ -5,9 +5,10 @@
  * @module
  */
 import type { RopeFrequencies, RopeSpec, RopeTable } from "./types.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown when a table (or a strategy's input) is not usable. The message names the field. */
-export class RopeTableError extends Error {
+export class RopeTableError extends RopekitError {
   override name = "RopeTableError";
 }
 

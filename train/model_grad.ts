@@ -1,7 +1,8 @@
 /**
  * Forward and backward pass of the llama model over a batch of token windows: the next-token NLL
- * and its gradient with respect to every weight. The forward is the CPU backend's (same kernels in
- * the same order), keeping each layer's activations for the backward.
+ * and its gradient with respect to every weight. The forward is `model/llama_block.ts` on the training
+ * engine's ops (the CPU backend's kernels in the same order), keeping each layer's activations for the
+ * backward.
  *
  * Each window carries its own RoPE and optional document starts, which is what mixed context window
  * training needs: packed short documents use per-document masks, positions that restart per
@@ -11,6 +12,7 @@
  */
 import { embedRef, rmsnormRef, type RopeApply, ropeRef } from "../kernels/cpu/mod.ts";
 import type { LayerWeights, LlamaConfig, LlamaWeights } from "../model/config.ts";
+import { type BlockOps, llamaBlock } from "../model/llama_block.ts";
 import { embedBackward, rmsnormBackward, ropeBackward } from "./backward/mod.ts";
 import { type TrainEngine, type TrainOps, trainOps } from "./ops.ts";
 
@@ -120,7 +122,8 @@ function batchPass(
   }
   const x = alloc(R * D);
   embedRef(x, w.embedding, inputs, D);
-  const saved = w.layers.map((l) => layerForward(c, l, x, segments, R, kernels));
+  const ops = trainBlockOps(segments, kernels), tmp = alloc(R * D);
+  const saved = w.layers.map((l, i) => layerForward(c, l, i, x, R, ops, alloc, tmp));
   const hF = alloc(R * D);
   rmsnormRef(hF, x, w.finalNorm, R, D, c.normEps);
   const dhF = alloc(R * D);
@@ -183,14 +186,56 @@ function batchPass(
   return sum;
 }
 
+/**
+ * The block ops of a training pass: the engine's matmul, SwiGLU and attention, JS RMSNorm and RoPE,
+ * with RoPE and attention run per window (its own table and document mask) over the stacked rows.
+ */
+function trainBlockOps(segments: Segment[], { attention, matmul, swiglu }: TrainOps): BlockOps<Float32Array> {
+  /** Rows [offset, offset + T) of each window in a buffer of `width` values per row. */
+  const rows = (a: Float32Array, o: number, T: number, width: number) =>
+    a.subarray(o * width, (o + T) * width);
+  return {
+    rmsnorm: rmsnormRef,
+    matmul,
+    matmulAdd(x, inp, w, T, K, N, tmp) {
+      matmul(tmp, inp, w, T, K, N);
+      for (let i = 0; i < T * N; i++) x[i] += tmp[i];
+    },
+    rope(x, _T, heads, headDim) {
+      for (const { win, offset, T } of segments) {
+        ropeRef(rows(x, offset, T, heads * headDim), T, heads, headDim, win.rope);
+      }
+    },
+    attention(out, q, k, v, _T, c) {
+      const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+      for (const { win, offset: o, T } of segments) {
+        attention(
+          rows(out, o, T, qDim),
+          rows(q, o, T, qDim),
+          rows(k, o, T, kvDim),
+          rows(v, o, T, kvDim),
+          T,
+          c.nHeads,
+          c.nKvHeads,
+          c.headDim,
+          { docStarts: win.docStarts },
+        );
+      }
+    },
+    swiglu,
+  };
+}
+
 /** One block forward over the stacked rows x (in place), keeping what the backward pass needs. */
 function layerForward(
   c: LlamaConfig,
   l: LayerWeights,
+  layer: number,
   x: Float32Array,
-  segments: Segment[],
   R: number,
-  { alloc, attention, matmul, swiglu }: TrainOps,
+  ops: BlockOps<Float32Array>,
+  alloc: (n: number) => Float32Array,
+  tmp: Float32Array,
 ): Saved {
   const D = c.dim, H = c.hiddenDim, qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
   const s: Saved = {
@@ -206,29 +251,15 @@ function layerForward(
     up: alloc(R * H),
     act: alloc(R * H),
   };
-  s.xIn.set(x);
-  rmsnormRef(s.h1, x, l.attnNorm, R, D, c.normEps);
-  matmul(s.q, s.h1, l.wq, R, D, qDim, l.bq);
-  matmul(s.k, s.h1, l.wk, R, D, kvDim, l.bk);
-  matmul(s.v, s.h1, l.wv, R, D, kvDim, l.bv);
-  for (const { win, offset: o, T } of segments) {
-    const qs = (a: Float32Array) => a.subarray(o * qDim, (o + T) * qDim);
-    const kvs = (a: Float32Array) => a.subarray(o * kvDim, (o + T) * kvDim);
-    ropeRef(qs(s.q), T, c.nHeads, c.headDim, win.rope);
-    ropeRef(kvs(s.k), T, c.nKvHeads, c.headDim, win.rope);
-    attention(qs(s.att), qs(s.q), kvs(s.k), kvs(s.v), T, c.nHeads, c.nKvHeads, c.headDim, {
-      docStarts: win.docStarts,
-    });
-  }
-  const tmp = alloc(R * D);
-  matmul(tmp, s.att, l.wo, R, qDim, D);
-  for (let i = 0; i < R * D; i++) x[i] += tmp[i];
-  s.xMid.set(x);
-  rmsnormRef(s.h2, x, l.ffnNorm, R, D, c.normEps);
-  matmul(s.gate, s.h2, l.wGate, R, D, H);
-  matmul(s.up, s.h2, l.wUp, R, D, H);
-  swiglu(s.act, s.gate, s.up, R * H);
-  matmul(tmp, s.act, l.wDown, R, H, D);
-  for (let i = 0; i < R * D; i++) x[i] += tmp[i];
+  llamaBlock(
+    ops,
+    c,
+    l,
+    layer,
+    R,
+    x,
+    { ...s, tmp },
+    (where, xs) => (where === "attn" ? s.xIn : s.xMid).set(xs),
+  );
   return s;
 }

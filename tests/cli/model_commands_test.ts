@@ -1,16 +1,12 @@
 /** `nll`, `generate` and `tokenize` run as a user runs them: output, and clear errors with exit code 1. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
+import { loadModel } from "../../model/load_model.ts";
+import { plainRope } from "../model/_fixtures.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const models = new URL("../../../shared/models/stories260K/", import.meta.url).pathname;
-let present = true;
-try {
-  Deno.statSync(join(models, "stories260K.bin"));
-} catch {
-  present = false;
-  console.log(`SKIP: ${models} not found (the shared folder beside the repo holds stories260K)`);
-}
+// The in-repo facts837K: every clone has it (stories260K's goldens are checked in tests/model/).
 
 async function run(cmd: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -21,119 +17,47 @@ async function run(cmd: string, ...args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test({
-  name: "tokenize --json and generate print the golden ids and text",
-  ignore: !present,
-  fn: async () => {
-    const t = await run(
-      "tokenize",
-      "--model",
-      join(models, "stories260K.bin"),
-      "--text",
-      "Once upon a time",
-      "--json",
-    );
-    assert.equal(t.code, 0, t.stderr);
-    assert.deepEqual(JSON.parse(t.stdout).ids, [1, 403, 407, 261, 378]);
-    const g = await run(
-      "generate",
-      "--model",
-      join(models, "stories260K.gguf"),
-      "--prompt",
-      "Once upon a time",
-      "--tokens",
-      "60",
-    );
-    assert.equal(g.code, 0, g.stderr);
-    assert.ok(g.stdout.startsWith("Once upon a time, there was a little girl named Lily."), g.stdout);
-    assert.ok(g.stdout.endsWith("it was too high.\nLily\n"), g.stdout);
-  },
-});
+Deno.test("tokenize --json, generate and nll --tokens --json print what the library computes (facts837K)", async () => {
+  const model = await loadModel(DEFAULT_MODEL);
+  const prompt = (await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 60);
+  const ids = model.tokenizer.encode(prompt);
+  const t = await run("tokenize", "--model", DEFAULT_MODEL, "--text", prompt, "--json");
+  assert.equal(t.code, 0, t.stderr);
+  assert.deepEqual(JSON.parse(t.stdout).ids, ids);
 
-Deno.test({
-  name: "nll --tokens --json reports the golden NLL and the exact inv_freq and scale",
-  ignore: !present,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    const tokens = join(dir, "t.json");
-    const golden = [
-      1,
-      385,
-      328,
-      432,
-      261,
-      280,
-      305,
-      330,
-      272,
-      414,
-      444,
-      272,
-      277,
-      264,
-      261,
-      262,
-      415,
-      271,
-      422,
-      410,
-      354,
-      422,
-      318,
-      264,
-      285,
-      265,
-      334,
-      341,
-      334,
-      412,
-      433,
-      259,
-      276,
-      411,
-      426,
-    ];
-    await Deno.writeTextFile(tokens, JSON.stringify([golden]));
-    const r = await run("nll", "--model", join(models, "stories260K.bin"), "--tokens", tokens, "--json");
-    assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout);
-    assert.equal(report.windows[0].tokens, 34);
-    assert.ok(Math.abs(report.windows[0].nll_sum / 54.4041 - 1) < 1e-4);
-    assert.equal(report.windows[0].rope.attention_scale, 1);
-    assert.deepEqual(report.windows[0].rope.inv_freq, [
-      1,
-      Math.fround(0.1),
-      Math.fround(0.01),
-      Math.fround(0.001),
-    ]);
-    const pi = await run(
-      "nll",
-      "--model",
-      join(models, "stories260K.bin"),
-      "--tokens",
-      tokens,
-      "--json",
-      "--strategy",
-      "pi",
-      "--param",
-      "factor=2",
-    );
-    assert.equal(pi.code, 0, pi.stderr);
-    assert.equal(JSON.parse(pi.stdout).windows[0].rope.inv_freq[0], 0.5);
-    await Deno.remove(dir, { recursive: true });
-  },
+  // The model's own RoPE is what generate and nll use without --strategy.
+  const table = plainRope(model.spec.theta, model.spec.rotaryDim);
+  const decode = model.tokenizer.streamDecoder();
+  let want = ids.map((id) => decode(id)).join("");
+  for (const id of await model.generate(ids, table, 30)) want += decode(id);
+  const g = await run("generate", "--model", DEFAULT_MODEL, "--prompt", prompt, "--tokens", "30");
+  assert.equal(g.code, 0, g.stderr);
+  assert.equal(g.stdout, want + decode(-1) + "\n");
+
+  const dir = await Deno.makeTempDir();
+  const tokens = join(dir, "t.json");
+  await Deno.writeTextFile(tokens, JSON.stringify([ids]));
+  const r = await run("nll", "--model", DEFAULT_MODEL, "--tokens", tokens, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const window = JSON.parse(r.stdout).windows[0];
+  const lib = await model.nll([ids], table);
+  assert.equal(window.tokens, ids.length - 1);
+  const sum = lib.nll[0].reduce((s, x) => s + x, 0);
+  assert.ok(Math.abs(window.nll_sum / sum - 1) < 1e-5, `${window.nll_sum} vs ${sum}`);
+  assert.deepEqual(window.rope.inv_freq, [...lib.rope[0].invFreq]);
+  assert.equal(window.rope.attention_scale, 1);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test({
   name: "nll --text cuts BOS + (length − 1) token windows",
-  ignore: !present,
   fn: async () => {
     const r = await run(
       "nll",
       "--model",
-      join(models, "stories260K.bin"),
+      DEFAULT_MODEL,
       "--text",
-      join(models, "../../data/tinystories_valid_head.txt"),
+      DEFAULT_TEXT,
       "--length",
       "64",
       "--max-windows",
@@ -155,20 +79,18 @@ Deno.test("errors name the flag or file and exit 1", async () => {
     ["generate", ["--model", "m.bin"], /--prompt is required/],
     ["tokenize", ["--model", "m.bin", "--text", "x", "--pairing", "diagonal"], /--pairing/],
   ];
-  if (present) {
-    const bin = join(models, "stories260K.bin");
-    cases.push(
-      ["nll", ["--model", bin, "--tokens", "/nonexistent/t.json"], /--tokens \/nonexistent\/t\.json/],
-      ["nll", ["--model", bin, "--text", "/nonexistent/t.txt"], /--text \/nonexistent\/t\.txt/],
-      ["nll", ["--model", bin, "--tokens", "a", "--text", "b"], /exactly one of --text and --tokens/],
-      ["generate", ["--model", bin, "--prompt", "x", "--tokens", "0"], /--tokens must be a positive integer/],
-      [
-        "nll",
-        ["--model", bin, "--text", join(models, "../README.md"), "--strategy", "nope"],
-        /Unknown strategy "nope"/,
-      ],
-    );
-  }
+  const bin = DEFAULT_MODEL;
+  cases.push(
+    ["nll", ["--model", bin, "--tokens", "/nonexistent/t.json"], /--tokens \/nonexistent\/t\.json/],
+    ["nll", ["--model", bin, "--text", "/nonexistent/t.txt"], /--text \/nonexistent\/t\.txt/],
+    ["nll", ["--model", bin, "--tokens", "a", "--text", "b"], /exactly one of --text and --tokens/],
+    ["generate", ["--model", bin, "--prompt", "x", "--tokens", "0"], /--tokens must be a positive integer/],
+    [
+      "nll",
+      ["--model", bin, "--text", DEFAULT_TEXT, "--strategy", "nope"],
+      /Unknown strategy "nope"/,
+    ],
+  );
   for (const [cmd, args, pattern] of cases) {
     const r = await run(cmd, ...args);
     assert.equal(r.code, 1, `${cmd} ${args.join(" ")}`);

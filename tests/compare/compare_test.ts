@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
+import { TEST_MODEL, TEST_TEXT } from "../eval/_shared.ts";
 
 const cli = new URL("../../cli/compare.ts", import.meta.url).pathname;
-const skip = !hasShared();
 
 async function run(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -16,17 +15,16 @@ async function run(args: string[]) {
 }
 
 Deno.test({
-  name: "compare: end to end on stories260K — table, JSON, report folder with charts",
-  ignore: skip,
+  name: "compare: end to end on the test model — table, JSON, report folder with charts",
   async fn() {
     const out = await Deno.makeTempDir();
     const r = await run([
       "--strategies",
       "default,yarn:beta_fast=16,longrope2",
       "--model",
-      STORIES_BIN,
+      TEST_MODEL,
       "--text",
-      TINYSTORIES,
+      TEST_TEXT,
       "--lengths",
       "600",
       "--samples",
@@ -86,9 +84,8 @@ Deno.test({
 
 Deno.test({
   name: "compare: bad input gives one clear line and a non-zero exit",
-  ignore: skip,
   async fn() {
-    const base = ["--model", STORIES_BIN, "--text", TINYSTORIES];
+    const base = ["--model", TEST_MODEL, "--text", TEST_TEXT];
     const cases: [string[], RegExp][] = [
       [["--strategies", "warp", ...base], /Unknown strategy "warp"/],
       [["--strategies", "yarn", "--lengths", "0", ...base], /--lengths must be a positive integer, got "0"/],
@@ -102,9 +99,9 @@ Deno.test({
       ],
       [["--strategies", "yarn", "--digits", "0", ...base], /--digits must be a positive integer/],
       [["--strategies", "yarn", "--digits", "16", ...base], /--digits must be at most 15/],
-      [["--strategies", "yarn", "--model", "/nonexistent.bin", "--text", TINYSTORIES], /cannot read/],
-      [["--strategies", "yarn", "--model", TINYSTORIES, "--text", TINYSTORIES], /model|checkpoint|header/i],
-      [["--strategies", "yarn", "--text", "/nonexistent.txt", "--model", STORIES_BIN], /cannot read text/],
+      [["--strategies", "yarn", "--model", "/nonexistent.bin", "--text", TEST_TEXT], /cannot read/],
+      [["--strategies", "yarn", "--model", TEST_TEXT, "--text", TEST_TEXT], /model|checkpoint|header/i],
+      [["--strategies", "yarn", "--text", "/nonexistent.txt", "--model", TEST_MODEL], /cannot read text/],
       [["--lengths", "512", ...base], /--strategies LIST is required/],
     ];
     for (const [args, pattern] of cases) {
@@ -118,14 +115,13 @@ Deno.test({
 
 Deno.test({
   name: "compare: a plugin path runs sandboxed beside built-ins; a broken plugin is one clear error",
-  ignore: skip,
   async fn() {
     const plugin = new URL("../../examples/plugins/power_law.ts", import.meta.url).pathname;
     const base = [
       "--model",
-      STORIES_BIN,
+      TEST_MODEL,
       "--text",
-      TINYSTORIES,
+      TEST_TEXT,
       "--lengths",
       "600",
       "--samples",

@@ -1,5 +1,4 @@
 /** Helpers shared by the kernel tests: seeded random data and a relative error report. @module */
-import { getGpu, type GpuContext } from "../../kernels/gpu/context.ts";
 import assert from "node:assert/strict";
 
 /** Deterministic uniform values in [lo, hi) (mulberry32), so failures reproduce. */
@@ -42,19 +41,3 @@ export function assertClose(
     `${name}: rel error ${maxRel} > ${tol} at ${worst} (got ${actual[worst]}, want ${expected[worst]})`,
   );
 }
-
-/**
- * Runs `fn` with the shared GPU context, or logs why it is skipped when there is no adapter.
- * The device is destroyed by the last GPU test file through Deno's unload; tests don't own it.
- */
-export async function withGpu(name: string, fn: (ctx: GpuContext) => Promise<void>): Promise<void> {
-  const ctx = await getGpu();
-  if (!ctx) {
-    console.log(`SKIP ${name}: no WebGPU adapter (navigator.gpu?.requestAdapter() gave null)`);
-    return;
-  }
-  await fn(ctx);
-}
-
-/** Options for GPU tests: WebGPU keeps device resources and a polling op alive between tests. */
-export const gpuTest = { sanitizeResources: false, sanitizeOps: false } as const;

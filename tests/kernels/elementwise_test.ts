@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { addRef, embedRef, rmsnormRef, swigluRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuTest, withGpu } from "./_gpu.ts";
 import { runAdd, runEmbed, runRmsnorm, runSwiglu } from "./_gpu_run.ts";
 
 Deno.test("rmsnormRef: hand-checked row", () => {

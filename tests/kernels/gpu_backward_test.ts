@@ -24,7 +24,8 @@ import {
   runRopeBackward,
   runSwigluBackward,
 } from "./_gpu_run_backward.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuTest, withGpu } from "./_gpu.ts";
 
 const TOL = 1e-4;
 const f64 = (a: ArrayLike<number>) => Float64Array.from(a);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { logitsNllRef, logitsRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuTest, withGpu } from "./_gpu.ts";
 import { runLogitsNll } from "./_gpu_run.ts";
 import { vocabChunk } from "../../kernels/gpu/logits.ts";
 

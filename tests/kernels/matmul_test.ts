@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { matmulRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuF16Test, gpuTest, withGpu } from "./_gpu.ts";
 import { runMatmul } from "./_gpu_run.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
@@ -57,15 +58,9 @@ Deno.test({
 
 Deno.test({
   name: "GPU matmul with float16 weights matches matmulRef on the f16-rounded weights",
-  ...gpuTest,
+  ...gpuF16Test,
   fn: () =>
     withGpu("GPU matmul f16", async (ctx) => {
-      if (!ctx.f16) {
-        console.log(
-          `SKIP f16 weights: ${ctx.description} has no shader-f16 (Vulkan/lavapipe or a GPU has it)`,
-        );
-        return;
-      }
       const [T, K, N] = [13, 68, 77];
       const x = random(T * K, 21), w = random(N * K, 22), bias = random(N, 23);
       const rounded = Float32Array.from(new Float16Array(w));

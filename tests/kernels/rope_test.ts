@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type RopeApply, ropeRef } from "../../kernels/cpu/mod.ts";
-import { assertClose, gpuTest, random, withGpu } from "./_util.ts";
+import { assertClose, random } from "./_util.ts";
+import { gpuTest, withGpu } from "./_gpu.ts";
 import { runRope } from "./_gpu_run.ts";
 
 /**

@@ -6,19 +6,11 @@ import { join } from "node:path";
 import type { LlamaConfig, LlamaWeights } from "../../model/config.ts";
 import { baseInvFreq } from "../../strategies/float32.ts";
 import type { RopeTable } from "../../strategies/types.ts";
+import { hasSharedFiles, sharedPath } from "../_shared_dir.ts";
 
-const SHARED = new URL("../../../shared/", import.meta.url);
-
-/** Path of shared/models/stories260K, or null (and a message) when the shared folder is absent. */
+/** Path of shared/models/stories260K/ (with the slash), or null (and a message) when it is absent. */
 export function stories260K(): string | null {
-  const dir = new URL("models/stories260K/", SHARED).pathname;
-  try {
-    Deno.statSync(join(dir, "stories260K.bin"));
-    return dir;
-  } catch {
-    console.log(`SKIP: ${dir} not found (the shared folder beside the repo holds stories260K)`);
-    return null;
-  }
+  return hasSharedFiles("models/stories260K/stories260K.bin") ? sharedPath("models/stories260K/") : null;
 }
 
 /** The model's own RoPE (strategy "default") as a table. */

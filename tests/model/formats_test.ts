@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadModel } from "../../model/load_model.ts";
 import type { LlamaWeights } from "../../model/config.ts";
 import { referenceNll } from "./_reference_forward.ts";
+import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
 import {
   ggufBytes,
   type GgufTensor,
@@ -18,7 +19,6 @@ import {
   rng,
   safetensorsBytes,
   smallConfig,
-  stories260K,
   writeHfFolder,
 } from "./_fixtures.ts";
 
@@ -157,24 +157,20 @@ function ggufTensors(w: LlamaWeights, type: 0 | 1 | 8): GgufTensor[] {
   ];
 }
 
-const dir260 = stories260K();
-
 Deno.test({
   name: "GGUF written here: F32 = .bin exactly; F16 and Q8_0 within quantisation tolerance",
-  ignore: dir260 === null,
   fn: async () => {
-    const bin = await loadModel(join(dir260!, "stories260K.bin"));
+    const bin = await loadModel(DEFAULT_MODEL); // the in-repo facts837K (llama2.c layout)
     const w = bin.weights;
     const c = w.config;
-    const tokens = bin.tokenizer.encode(
-      "One day, a little girl named Lily went to the park. She saw a big tree and wanted to climb it.",
-    );
-    const table = plainRope(10000, 8);
+    const tokens = bin.tokenizer.encode((await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 400));
+    const table = plainRope(10000, c.headDim);
+    const L0 = bin.spec.originalContext;
     const ref = sum((await bin.nll([tokens], table)).nll[0]);
     const dir = await Deno.makeTempDir();
     const metadata = {
       "general.architecture": { str: "llama" },
-      "llama.context_length": { u32: 512 },
+      "llama.context_length": { u32: L0 },
       "llama.embedding_length": { u32: c.dim },
       "llama.feed_forward_length": { u32: c.hiddenDim },
       "llama.block_count": { u32: c.nLayers },
@@ -187,8 +183,8 @@ Deno.test({
     for (const type of [0, 1, 8] as const) {
       const path = join(dir, `m${type}.gguf`);
       await Deno.writeFile(path, ggufBytes(metadata, ggufTensors(w, type)));
-      const m = await loadModel(path, { tokenizer: join(dir260!, "tok512.bin") });
-      assert.equal(m.spec.originalContext, 512);
+      const m = await loadModel(path, { tokenizer: join(DEFAULT_MODEL, "../tok768.bin") });
+      assert.equal(m.spec.originalContext, L0);
       results[type] = sum((await m.nll([tokens], table)).nll[0]);
     }
     assert.ok(relErr(results[0], ref) < 1e-6, `F32 ${results[0]} vs ${ref}`);

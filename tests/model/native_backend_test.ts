@@ -1,47 +1,45 @@
 /**
- * The native backend against the JS (CPU) backend on stories260K: same NLL to 1e-5 relative, same
- * greedy tokens with the KV cache. Skipped, with a message, when the library or shared/ is absent.
+ * The native backend: the backend conformance suite, then against the JS (CPU) backend on the
+ * in-repo facts837K: same NLL (3e-5 per token, 1e-5 summed), same greedy tokens with the KV cache. Ignored, with
+ * the reason, when the library is not built.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { loadModel } from "../../model/load_model.ts";
 import { CpuBackend } from "../../model/cpu_backend.ts";
 import { nativeBackend, nativeStatus } from "../../model/native_backend.ts";
-import { plainRope, stories260K } from "./_fixtures.ts";
+import { plainRope } from "./_fixtures.ts";
+import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
+import { backendConformance, maxRel } from "./_backend_cases.ts";
 import { ropeApplyFor } from "../../model/model.ts";
 import { validateTable } from "../../strategies/table.ts";
 
-const dir = stories260K();
 const native = nativeBackend();
 if (!native) console.log(`SKIP native backend tests: ${nativeStatus()}`);
 
-/** Max per-token |a − b| / max(|b|, 1 nat): relative, but a near-certain token (NLL ≈ 0) is not divided by ~0. */
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  }
-  return worst;
-}
+backendConformance("native", native, `native kernels unavailable (${nativeStatus()})`);
 
 Deno.test({
   name: "loadModel picks the native backend when the library loads",
-  ignore: dir === null || native === null,
+  ignore: native === null,
   fn: async () => {
-    const m = await loadModel(join(dir!, "stories260K.bin"));
+    const m = await loadModel(DEFAULT_MODEL);
     assert.equal(m.backend.name, "native");
   },
 });
 
 Deno.test({
-  name: "native backend: stories260K NLL over 700 tokens equals the CPU backend's to 1e-5",
-  ignore: dir === null || native === null,
+  name:
+    "native backend: facts837K NLL over 700 tokens equals the CPU backend's (3e-5 per token, 1e-5 summed)",
+  ignore: native === null,
   fn: async () => {
-    const m = await loadModel(join(dir!, "stories260K.bin"), { backend: new CpuBackend() });
-    const text = await Deno.readTextFile(join(dir!, "../../data/tinystories_valid_head.txt")).catch(() => "");
-    const ids = m.tokenizer.encode(text || "Once upon a time there was a cat. ".repeat(90)).slice(0, 700);
+    const m = await loadModel(DEFAULT_MODEL, { backend: new CpuBackend() });
+    const ids = m.tokenizer.encode(await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 700);
     const tokens = Int32Array.from(ids);
-    const { apply } = ropeApplyFor(m.spec, validateTable(plainRope(10000, 8), m.spec), tokens.length);
+    const { apply } = ropeApplyFor(
+      m.spec,
+      validateTable(plainRope(10000, m.config.headDim), m.spec),
+      tokens.length,
+    );
     const want = await m.backend.forwardNll(m.weights, tokens, apply);
     const got = await native!.forwardNll(m.weights, tokens, apply);
     const sum = (a: Float32Array) => a.reduce((s, x) => s + x, 0);
@@ -49,18 +47,20 @@ Deno.test({
     console.log(
       `native vs cpu NLL: max rel per token ${perToken.toExponential(2)}, sum rel ${total.toExponential(2)}`,
     );
-    assert.ok(perToken < 1e-5 && total < 1e-5);
+    // f32 summation order differs between the C and JS kernels; 700 tokens is 2.7× facts837K's L0,
+    // where per-token errors grow (1.2e-5 seen), while the sum stays at ~1e-7.
+    assert.ok(perToken < 3e-5 && total < 1e-5);
   },
 });
 
 Deno.test({
   name: "native backend: greedy decoding with the KV cache gives the CPU backend's tokens and logits",
-  ignore: dir === null || native === null,
+  ignore: native === null,
   fn: async () => {
-    const cpu = await loadModel(join(dir!, "stories260K.bin"), { backend: new CpuBackend() });
-    const nat = await loadModel(join(dir!, "stories260K.bin"), { backend: native! });
-    const prompt = cpu.tokenizer.encode("Once upon a time");
-    const table = plainRope(10000, 8);
+    const cpu = await loadModel(DEFAULT_MODEL, { backend: new CpuBackend() });
+    const nat = await loadModel(DEFAULT_MODEL, { backend: native! });
+    const prompt = cpu.tokenizer.encode(await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 5); // BOS + 4
+    const table = plainRope(10000, cpu.config.headDim);
     assert.deepEqual(await nat.generate(prompt, table, 40), await cpu.generate(prompt, table, 40));
     // Logits after a prompt fed in two chunks (a cache at offset 3), against one CPU step.
     const checked = validateTable(table, cpu.spec);

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { loadModel } from "../../model/load_model.ts";
 import { baseInvFreq } from "../../strategies/float32.ts";
 import { rng, stories260K } from "./_fixtures.ts";
+import { sharedPath } from "../_shared_dir.ts";
 
 const python = Deno.env.get("ROPEKIT_PEER_PYTHON");
 const dir = stories260K();
-const peer = new URL("../../../shared/peers/torch_llama.py", import.meta.url).pathname;
+const peer = sharedPath("peers/torch_llama.py");
 if (!python) console.log("SKIP peer parity: set ROPEKIT_PEER_PYTHON to a python with torch");
 
 Deno.test({
@@ -18,9 +19,7 @@ Deno.test({
   ignore: !python || dir === null,
   fn: async () => {
     const model = await loadModel(join(dir!, "stories260K.bin"));
-    const text = await Deno.readTextFile(
-      new URL("../../../shared/data/tinystories_valid_head.txt", import.meta.url),
-    );
+    const text = await Deno.readTextFile(sharedPath("data/tinystories_valid_head.txt"));
     const ids = model.tokenizer.encode(text, { bos: false });
     const windows = [0, 1].map((i) => [1, ...ids.slice(i * 2047, (i + 1) * 2047)]);
     const r = rng(11);

@@ -4,61 +4,31 @@ import { CpuBackend } from "../../model/cpu_backend.ts";
 import { WebGpuBackend } from "../../model/webgpu_backend.ts";
 import { buildTable, builtinRegistry } from "../../mod.ts";
 import { ropeApplyFor } from "../../model/model.ts";
-import { plainRope, randomWeights, smallConfig, stories260K } from "./_fixtures.ts";
+import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
+import { backendConformance, maxRel } from "./_backend_cases.ts";
 
 const gpu = await WebGpuBackend.create();
 if (!gpu) console.log("SKIP webgpu backend: no WebGPU adapter");
 
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  }
-  return worst;
-}
+backendConformance("webgpu", gpu, "no WebGPU adapter (navigator.gpu.requestAdapter() gave null)");
 
 Deno.test({
-  name:
-    "webgpu backend: one-submission forward NLL equals the CPU backend (random model, biases, half pairing)",
+  name: "webgpu backend: facts837K NLL with a YaRN table equals the CPU backend",
   ignore: !gpu,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const config = smallConfig();
-    const w = randomWeights(config, 3, true);
-    const tokens = Int32Array.from({ length: 77 }, (_, i) => (i * 31 + 7) % config.vocabSize);
-    const rope = { ...plainRope(10000, config.headDim, 1.1), pairing: "half" as const };
-    const apply = {
-      rotaryDim: config.headDim,
-      invFreq: rope.invFreq,
-      scale: rope.attentionScale,
-      pairing: "half" as const,
-    };
-    const want = await new CpuBackend().forwardNll(w, tokens, apply);
-    const got = await gpu!.forwardNll(w, tokens, apply);
-    const err = maxRel(got, want);
-    console.log(
-      `webgpu vs cpu: max rel error ${err.toExponential(2)} over ${want.length} tokens (${gpu!.name})`,
-    );
-    assert.ok(err < 1e-4);
-  },
-});
-
-Deno.test({
-  name: "webgpu backend: stories260K NLL with a YaRN table equals the CPU backend",
-  ignore: !gpu || stories260K() === null,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const model = await loadModel(`${stories260K()}stories260K.bin`, { backend: gpu! });
-    const table = await buildTable(builtinRegistry().get("yarn"), model.spec, { targetLength: 1024 });
-    const ids = model.tokenizer.encode("Once upon a time, there was a little girl named Lily. ".repeat(12));
+    const model = await loadModel(DEFAULT_MODEL, { backend: gpu! });
+    const table = await buildTable(builtinRegistry().get("yarn"), model.spec, {
+      targetLength: 4 * model.spec.originalContext,
+    });
+    const ids = model.tokenizer.encode(await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 600);
     const { apply } = ropeApplyFor(model.spec, table, ids.length);
     const want = await new CpuBackend().forwardNll(model.weights, Int32Array.from(ids), apply);
     const got = (await model.nll([ids], table)).nll[0];
     const err = maxRel(got, want);
     console.log(
-      `stories260K webgpu vs cpu: max rel error ${err.toExponential(2)} over ${ids.length - 1} tokens`,
+      `facts837K webgpu vs cpu: max rel error ${err.toExponential(2)} over ${ids.length - 1} tokens`,
     );
     assert.ok(err < 1e-4);
   },

@@ -6,13 +6,14 @@ import { openServerContext, type ServerContext, type ServerSettings } from "../.
 import { CancelledError, type JobRunner } from "../../server/worker_runner.ts";
 import type { ProgressSink } from "../../util/progress.ts";
 
-// The shared model and text, located (and skipped without) the same way as the eval tests.
-import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
-export { hasShared, STORIES_BIN, TINYSTORIES };
+// The model and text the eval tests use: stories260K when the shared folder has it, else facts837K.
+import { basename } from "node:path";
+import { TEST_MODEL, TEST_TEXT } from "../eval/_shared.ts";
+export { TEST_MODEL, TEST_TEXT };
 
-/** The tiny comparison the job tests run (a few seconds on stories260K). */
+/** The tiny comparison the job tests run (a few seconds). */
 export const TINY_JOB = {
-  model: "stories260K.bin",
+  model: basename(TEST_MODEL),
   strategies: ["default", "yarn"],
   lengths: [600],
   samples: 1,
@@ -53,8 +54,8 @@ export class HeldRunner implements JobRunner {
 /** A context on a fresh temporary data dir (or `dataDir`), serving the shared model. */
 export async function testContext(overrides: Partial<ServerSettings> = {}): Promise<ServerContext> {
   return await openServerContext({
-    models: [STORIES_BIN],
-    texts: [TINYSTORIES],
+    models: [TEST_MODEL],
+    texts: [TEST_TEXT],
     dataDir: overrides.dataDir ?? await Deno.makeTempDir({ prefix: "ropekit_server_test_" }),
     pluginHosts: [],
     loopbackOnly: true,

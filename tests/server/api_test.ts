@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { createApp } from "../../server/app.ts";
 import type { ServerSettings } from "../../server/context.ts";
 import { LIMITS } from "../../server/api_schemas.ts";
-import { HeldRunner, testContext } from "./_server.ts";
+import { HeldRunner, testContext, TINY_JOB } from "./_server.ts";
+
+const MODEL_ID = TINY_JOB.model;
 
 const CONFIG = {
   rope_theta: 10000,
@@ -61,7 +63,7 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
   assert.equal(yarn.params.beta_fast.type, "number");
   assert.equal(yarn.builtin, true);
   const models = await (await send("GET", "/api/models")).json();
-  assert.deepEqual(models, [{ id: "stories260K.bin", format: "bin", origin: "flag" }]); // ids, never paths
+  assert.deepEqual(models, [{ id: MODEL_ID, format: "bin", origin: "flag" }]); // ids, never paths
   assert.deepEqual((await (await send("GET", "/api/options")).json()).metrics, [
     "ppl",
     "needle",
@@ -133,14 +135,14 @@ Deno.test("POST /api/rope: bad input is a 400 naming the field", async () => {
 
 Deno.test("POST /api/compare: every malformed request is a 400 naming the field; the server keeps serving", async () => {
   const { send, runner } = await app();
-  const ok = { model: "stories260K.bin", strategies: ["yarn"], lengths: [600] };
+  const ok = { model: MODEL_ID, strategies: ["yarn"], lengths: [600] };
   const cases: [unknown, string, RegExp?][] = [
     ["{not json", "body", /malformed JSON/],
     ["", "body", /empty/],
     ["[1,2]", "body", /object/],
     [{ ...ok, bogus: true }, "bogus", /unknown field/],
     [{ ...ok, samples: "8" }, "samples", /finite number/],
-    ['{"model":"stories260K.bin","strategies":["yarn"],"lengths":[1e999]}', "lengths[0]", /finite/],
+    [`{"model":"${MODEL_ID}","strategies":["yarn"],"lengths":[1e999]}`, "lengths[0]", /finite/],
     [{ ...ok, seed: 1.5 }, "seed", /integer/],
     [{ ...ok, lengths: [-600] }, "lengths[0]", /≥ 2/],
     [{ ...ok, lengths: [LIMITS.length + 1] }, "lengths[0]", /≤/],
@@ -176,7 +178,7 @@ Deno.test("POST /api/compare: every malformed request is a 400 naming the field;
 Deno.test("POST /api/compare: 202 with a job; 429 with Retry-After when the wait list is full; cancel", async () => {
   const { send, runner, ctx } = await app({ maxWaiting: 2 });
   const ok = {
-    model: "stories260K.bin",
+    model: MODEL_ID,
     strategies: ["default", { name: "yarn", params: { beta_fast: 16 } }],
     lengths: [600],
   };
@@ -212,7 +214,7 @@ Deno.test("POST /api/compare: 202 with a job; 429 with Retry-After when the wait
 
 Deno.test("a bearer token, when set, guards job creation and cancellation but not reading", async () => {
   const { send } = await app({ token: "s3cret-token" });
-  const ok = { model: "stories260K.bin", strategies: ["pi"], lengths: [600] };
+  const ok = { model: MODEL_ID, strategies: ["pi"], lengths: [600] };
   const denied = await send("POST", "/api/compare", ok);
   assert.equal(denied.status, 401);
   assert.match(denied.headers.get("www-authenticate")!, /Bearer/);

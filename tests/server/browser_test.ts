@@ -1,16 +1,16 @@
 /**
  * The web page end to end in headless Chromium (Debian `chromium`): pick strategies, run a small
  * comparison, watch it finish over SSE, and find the table, three charts and the download links.
- * Leaves a screenshot in the temp dir (path printed). Skips when chromium or ../shared is absent.
+ * Leaves a screenshot in the temp dir (path printed). Ignored when chromium cannot run.
  */
 import assert from "node:assert/strict";
 import { buildWebAssets } from "../../server/web_assets.ts";
-import { hasShared, listen, testContext } from "./_server.ts";
+import { listen, testContext } from "./_server.ts";
 import { canRunChromium, launchChromium } from "./_browser.ts";
 
 Deno.test({
   name: "browser: the page runs a small comparison and draws its table and charts",
-  ignore: !canRunChromium() || !hasShared(),
+  ignore: !canRunChromium(),
   // playwright keeps its pipe and timers to the browser process beyond the test's own awaits
   sanitizeOps: false,
   sanitizeResources: false,

@@ -1,14 +1,13 @@
 /**
- * Jobs on a real listening server and the real compare worker (stories260K): SSE progress and
+ * Jobs on a real listening server and the real compare worker (the test model): SSE progress and
  * result, cancellation of a running job, and what survives a restart.
  */
 import assert from "node:assert/strict";
 import type { CompareJobSpec } from "../../server/compare_job.ts";
 import { MAX_RESTARTS } from "../../server/job_queue.ts";
 import { JobStore } from "../../server/job_store.ts";
-import { hasShared, HeldRunner, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
+import { HeldRunner, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 
-const ignore = !hasShared();
 const post = (base: string, path: string, body: unknown) =>
   fetch(base + path, {
     method: "POST",
@@ -18,7 +17,6 @@ const post = (base: string, path: string, body: unknown) =>
 
 Deno.test({
   name: "a comparison streams status, progress and its result over SSE; reports download",
-  ignore,
   async fn() {
     const ctx = await testContext();
     const server = listen(ctx);
@@ -51,7 +49,6 @@ Deno.test({
 
 Deno.test({
   name: "DELETE cancels a running comparison through its AbortSignal",
-  ignore,
   async fn() {
     const ctx = await testContext();
     const server = listen(ctx);

@@ -4,7 +4,7 @@
  * 429s and every accepted job finishes (none lost). Bounded: fixed request counts, 120 s deadline.
  */
 import assert from "node:assert/strict";
-import { hasShared, listen, testContext, TINY_JOB } from "./_server.ts";
+import { listen, testContext, TINY_JOB } from "./_server.ts";
 
 const ROPE_REQUESTS = 200;
 const ROPE_CONCURRENCY = 20;
@@ -16,7 +16,6 @@ const STRATEGIES = ["yarn", "ntk", "pi", "llama3", "longrope2", "dynamic-ntk"];
 
 Deno.test({
   name: "load: concurrent rope requests and a compare burst: only designed 429s, no lost job",
-  ignore: !hasShared(),
   async fn() {
     const deadline = AbortSignal.timeout(DEADLINE_MS);
     const ctx = await testContext({ maxWaiting: 3 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadPlugin } from "../../plugins/mod.ts";
-import { hasShared, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
+import { listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 import { sandboxPids, withServer } from "../plugins/_server.ts";
 import { createApp } from "../../server/app.ts";
 
@@ -31,7 +31,6 @@ async function finishedReport(base: string, id: string) {
 
 Deno.test({
   name: "plugins: an allowlisted plugin is sandboxed, listed, and usable by rope and compare",
-  ignore: !hasShared(),
   async fn() {
     const source = await Deno.readTextFile(PLUGIN);
     const host = Deno.serve(
