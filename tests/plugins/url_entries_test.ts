@@ -63,7 +63,8 @@ Deno.test("compare: a plugin URL with a port beside YaRN reports both rows and i
     const row = report.strategies.at(-1);
     assert.equal(row.name, "power-law");
     assert.deepEqual(row.params, { exponent: 2 });
-    assert.ok(Number.isFinite(row.ppl["512"].ppl) && row.ppl["512"].ppl > 1, JSON.stringify(row.ppl));
+    const ppl = row.metrics.ppl.cells["512"].value;
+    assert.ok(Number.isFinite(ppl) && ppl > 1, JSON.stringify(row.metrics.ppl.cells));
     assert.deepEqual((await lockEntries(dir))?.[url]?.sha256, await sha256(POWER_LAW));
   });
 });

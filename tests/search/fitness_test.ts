@@ -1,7 +1,6 @@
 /** Built-in fitness on the in-repo default model: documents come from the search's part of the text only; bad params rank last. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { hasShared, STORIES_BIN, TINYSTORIES } from "../eval/_shared.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { corpusSlice, loadCorpus } from "../../eval/corpus.ts";
 import { builtinRegistry } from "../../strategies/registry.ts";
@@ -25,12 +24,9 @@ const SETTINGS: FitnessSettings = {
 
 Deno.test({
   name: "needle documents of a search come from its text range, never from the held-out part",
-  // A 400-character snippet shows which half it came from only in a text that does not repeat itself:
-  // TinyStories, not facts837K's generated eval.txt.
-  ignore: !hasShared(),
   fn: async () => {
-    const model = await loadModel(STORIES_BIN);
-    const corpus = await loadCorpus(TINYSTORIES, model.tokenizer);
+    const model = await loadModel(modelPath);
+    const corpus = await loadCorpus(textPath, model.tokenizer);
     const part = corpusSlice(corpus, [0.5, 1], model.tokenizer);
     const heldOut = corpusSlice(corpus, [0, 0.5], model.tokenizer);
     assert.equal(heldOut.text.length + part.text.length + 1, corpus.text.length); // cut at one newline
