@@ -16,6 +16,7 @@ import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.t
 import { stderrSearchProgress } from "../search/progress.ts";
 import { searchStrategy, type SpaceSettings } from "../search/search_strategy.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
+import { openQueueScorer } from "../queue/open_queue_scorer.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -47,7 +48,9 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --mutations N          mutations per generation (default 16)
   --crossovers N         crossovers per generation (default 16)
   --budget B             stop after B evaluations (500) or a time (30m, 2h), whichever comes first
-  --workers N            evaluations in flight at once (default 1)
+  --workers N            evaluations in flight at once (default 1; with --queue 2 per live worker)
+  --queue URL            send evaluations to queue workers (deno task worker) on this Redis:
+                         redis://[:password@]host:port[/db]; the result is the same as in-process
   --out FILE             result file (default search_<strategy>_<target>.json)
   --journal FILE         evaluation journal (default FILE.journal.jsonl beside --out)
   --resume               continue the search recorded in the journal (nothing is evaluated twice)
@@ -81,6 +84,7 @@ const OPTIONS = {
   crossovers: { type: "string" },
   budget: { type: "string" },
   workers: { type: "string" },
+  queue: { type: "string" },
   out: { type: "string" },
   journal: { type: "string" },
   resume: { type: "boolean" },
@@ -213,6 +217,9 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
 
   const model = await loadModelFromFlags(v);
   const corpus = await loadCorpus(textPath, model.tokenizer);
+  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model);
+  let workers = integer("--workers", v.workers, 1);
+  if (queue) workers ??= Math.max(2, 2 * await queue.workers());
   const result = await searchStrategy({
     strategy,
     model,
@@ -228,11 +235,12 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     evolution,
     space,
     budget,
-    workers: integer("--workers", v.workers, 1),
+    workers,
+    scorer: queue?.score,
     journalPath,
     resume: v.resume === true,
     onProgress: v.quiet ? undefined : stderrSearchProgress(),
-  });
+  }).finally(() => queue?.close());
   try {
     await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
   } catch (e) {

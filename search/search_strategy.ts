@@ -18,7 +18,7 @@ import {
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
-import { type Evaluator, LocalPool } from "./evaluator.ts";
+import { type DocumentScorer, type Evaluator, LocalPool } from "./evaluator.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
 import { Journal } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
@@ -58,8 +58,10 @@ export interface StrategySearchOptions {
   budget?: Budget;
   /** Evaluations in flight at once (local pool capacity). */
   workers?: number;
-  /** Scores candidates instead of the local pool (e.g. a queue of remote workers); `workers` is then unused. */
+  /** Scores candidates instead of the local pool; `workers` is then unused. */
   evaluator?: Evaluator;
+  /** Runs the model for the built-in fitness (default: in process; `queue/` sends it to workers). */
+  scorer?: DocumentScorer;
   /** Journal file; with `resume`, an existing journal of the same search is continued. */
   journalPath?: string;
   resume?: boolean;
@@ -141,7 +143,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     run = await runEvolution({
       space,
       evaluator: o.evaluator ??
-        new LocalPool(strategyFitness(model, strategy, o.corpus, fitnessSettings), o.workers ?? 1),
+        new LocalPool(strategyFitness(model, strategy, o.corpus, fitnessSettings, o.scorer), o.workers ?? 1),
       settings: evolution,
       budget: o.budget,
       journal: opened?.journal,
