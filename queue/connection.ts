@@ -54,7 +54,9 @@ export async function probe(url: string, timeoutMs = 5000): Promise<void> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  r.on("error", () => {});
+  // ioredis reports a refused connection as "Connection is closed"; the socket error says why.
+  let cause = "";
+  r.on("error", (e: Error) => cause ||= e.message);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -67,7 +69,8 @@ export async function probe(url: string, timeoutMs = 5000): Promise<void> {
       }),
     ]);
   } catch (e) {
-    const m = (e as Error).message.split("\n")[0];
+    let m = (e as Error).message.split("\n")[0];
+    if (/Connection is closed/i.test(m) && cause) m = `cannot connect (${cause.split("\n")[0]})`;
     const why = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(m)
       ? `authentication failed (${m})`
       : m;

@@ -1,0 +1,120 @@
+/** Test helpers: a real redis-server on a free loopback port, and ropekit CLI subprocesses. */
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const MODEL = `${ROOT}models/facts837K/model.bin`;
+export const TEXT = `${ROOT}models/facts837K/eval.txt`;
+
+/** The redis-server binary, or undefined (tests that need it are ignored with this reason printed). */
+export const REDIS_SERVER = (() => {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/redis-server`).isFile) return `${dir}/redis-server`;
+    } catch { /* not here */ }
+  }
+  console.log("SKIP queue tests: redis-server is not installed (apt-get install redis-server)");
+  return undefined;
+})();
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A redis-server of this test, without persistence; `restart` keeps the port. */
+export class TestRedis {
+  #proc?: Deno.ChildProcess;
+  constructor(readonly port = freePort(), readonly password?: string) {}
+
+  get url(): string {
+    return `redis://${this.password ? `:${this.password}@` : ""}127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    const args = ["--port", `${this.port}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if (this.password) args.push("--requirepass", this.password);
+    this.#proc = new Deno.Command(REDIS_SERVER!, { args, stdout: "null", stderr: "null" }).spawn();
+    for (let i = 0; i < 100; i++) {
+      try {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+        c.close();
+        return this;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#proc) return;
+    this.#proc.kill("SIGKILL");
+    await this.#proc.status;
+    this.#proc = undefined;
+  }
+}
+
+const FLAGS = [
+  "--allow-ffi=.build",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/** A CLI command as a subprocess in the repo root. */
+export function cli(file: string, args: string[], stdout: "piped" | "null" = "piped"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...FLAGS, `cli/${file}`, ...args],
+    cwd: ROOT,
+    stdout,
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A worker process, resolved once it says it is ready; `lines` collects its stderr job log. */
+export async function startWorker(url: string, extra: string[] = []) {
+  const proc = cli("worker.ts", [
+    "--queue",
+    url,
+    "--model",
+    MODEL,
+    "--lock-seconds",
+    "2",
+    "--verbose",
+    ...extra,
+  ]);
+  const log: string[] = [];
+  // Drain stderr so the worker never blocks on a full pipe; count the jobs it finished.
+  (async () => {
+    for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) log.push(chunk);
+  })();
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`worker exited before it was ready: ${log.join("")}`);
+    out += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return { proc, jobs: () => log.join("").split("\n").filter((l) => l.startsWith("done job")).length, log };
+}
+
+/** Runs a command to completion: exit code, stdout, stderr and seconds taken. */
+export async function runCli(file: string, args: string[]) {
+  const t0 = performance.now();
+  const { code, stdout, stderr } = await cli(file, args).output();
+  const dec = new TextDecoder();
+  return {
+    code,
+    stdout: dec.decode(stdout),
+    stderr: dec.decode(stderr),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

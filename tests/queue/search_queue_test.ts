@@ -1,0 +1,109 @@
+/**
+ * `search --queue` on a real redis-server with worker processes: a worker killed mid-search loses
+ * nothing and the result is the in-process one; bad queue input fails fast with one line.
+ */
+import assert from "node:assert/strict";
+import { MODEL, REDIS_SERVER, runCli, startWorker, TestRedis, TEXT } from "./_redis.ts";
+
+const SEARCH = [
+  "--strategy",
+  "longrope2",
+  "--model",
+  MODEL,
+  "--target",
+  "1024",
+  "--text",
+  TEXT,
+  "--samples",
+  "4",
+  "--population",
+  "8",
+  "--generations",
+  "3",
+  "--seed",
+  "7",
+  "--quiet",
+]; // deno-fmt-ignore
+
+type Result = { params: unknown; fitness: number; history: unknown; evaluations: { total: number } };
+const read = async (path: string) => JSON.parse(await Deno.readTextFile(path)) as Result;
+
+Deno.test({
+  name: "search --queue: 2 workers, one SIGKILLed mid-search → the job is redelivered, in-process result",
+  ignore: !REDIS_SERVER,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const local = await runCli("search.ts", [...SEARCH, "--out", `${dir}/local.json`]);
+    assert.equal(local.code, 0, local.stderr);
+
+    const redis = await new TestRedis().start();
+    const a = await startWorker(redis.url, ["--id", "a"]);
+    const b = await startWorker(redis.url, ["--id", "b"]);
+    try {
+      const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
+      // Kill worker a while it is busy (it takes jobs back to back until the search ends).
+      while (a.jobs() < 2) await new Promise((r) => setTimeout(r, 20));
+      a.proc.kill("SIGKILL");
+      assert.equal((await a.proc.status).signal, "SIGKILL");
+      const remote = await search;
+      assert.equal(remote.code, 0, remote.stderr);
+      const [l, q] = [await read(`${dir}/local.json`), await read(`${dir}/queue.json`)];
+      assert.deepEqual(q.params, l.params);
+      assert.equal(q.fitness, l.fitness);
+      assert.deepEqual(q.history, l.history);
+      // Every candidate is journaled once, whoever scored it and however often it was delivered.
+      const lines = (await Deno.readTextFile(`${dir}/queue.journal.jsonl`)).trim().split("\n").slice(1);
+      assert.equal(lines.length, l.evaluations.total);
+      assert.ok(b.jobs() >= 1, "worker b took no job");
+    } finally {
+      b.proc.kill("SIGTERM");
+      await b.proc.status;
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "search --queue: unreachable URL, wrong password, no worker for the model → one line, exit 1, fast",
+  ignore: !REDIS_SERVER,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const redis = await new TestRedis(undefined, "s3cret").start();
+    try {
+      const cases: [string, RegExp][] = [
+        [
+          `redis://127.0.0.1:${new TestRedis().port}`,
+          /queue redis:\/\/127\.0\.0\.1:\d+: .*(ECONNREFUSED|refused)/i,
+        ],
+        [
+          `redis://:wrong@127.0.0.1:${redis.port}`,
+          /queue redis:\/\/\*\*\*@127\.0\.0\.1:\d+: authentication failed/,
+        ],
+        [
+          redis.url,
+          /no worker on redis:\/\/\*\*\*@127\.0\.0\.1:\d+ holds model [0-9a-f]{16} \(.*model\.bin\)/,
+        ],
+        ["http://127.0.0.1:1", /only redis:\/\/ .*URLs are supported/],
+      ];
+      for (const [url, want] of cases) {
+        const r = await runCli("search.ts", [...SEARCH, "--queue", url, "--out", `${dir}/x.json`]);
+        assert.equal(r.code, 1, url);
+        const lines = r.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0], /^error: /);
+        assert.match(lines[0], want);
+        assert.ok(!lines[0].includes("s3cret") && !lines[0].includes("wrong"), "password leaked");
+        assert.ok(r.seconds < 15, `${url}: took ${r.seconds} s`);
+        await Deno.remove(`${dir}/x.journal.jsonl`).catch(() => {});
+      }
+    } finally {
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
