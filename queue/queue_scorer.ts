@@ -95,11 +95,18 @@ export class QueueScorer {
 
   #run(job: ScoreJob): Promise<ScoreResult> {
     const id = createHash("sha256").update(JSON.stringify(job)).digest("hex").slice(0, 40);
+    // The same job asked for twice while in flight is one job with one result.
+    const inFlight = this.#promises.get(id);
+    if (inFlight) return inFlight;
     const done = new Promise<ScoreResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#promises.set(id, done);
+    done.finally(() => this.#promises.delete(id)).catch(() => {});
     this.sent++;
     this.#add(id, job).then(() => this.#check(id)).catch((e) => this.#fail(id, (e as Error).message));
     return done;
   }
+
+  #promises = new Map<string, Promise<ScoreResult>>();
 
   #add(id: string, job: ScoreJob): Promise<unknown> {
     this.#jobs.set(id, job);
