@@ -3,7 +3,7 @@
  * nothing and the result is the in-process one; bad queue input fails fast with one line.
  */
 import assert from "node:assert/strict";
-import { MODEL, REDIS_SERVER, runCli, startWorker, TestRedis, TEXT } from "./_redis.ts";
+import { cli, MODEL, REDIS_SERVER, runCli, startWorker, TestRedis, TEXT } from "./_redis.ts";
 
 const SEARCH = [
   "--strategy",
@@ -28,6 +28,30 @@ const SEARCH = [
 type Result = { params: unknown; fitness: number; history: unknown; evaluations: { total: number } };
 const read = async (path: string) => JSON.parse(await Deno.readTextFile(path)) as Result;
 
+/** The in-process result for SEARCH, computed once for the tests of this file. */
+let localResult: Promise<Result> | undefined;
+function inProcess(): Promise<Result> {
+  return localResult ??= (async () => {
+    const dir = await Deno.makeTempDir();
+    const r = await runCli("search.ts", [...SEARCH, "--out", `${dir}/local.json`]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = await read(`${dir}/local.json`);
+    await Deno.remove(dir, { recursive: true });
+    return out;
+  })();
+}
+
+const sameResult = (q: Result, l: Result) => {
+  assert.deepEqual(q.params, l.params);
+  assert.equal(q.fitness, l.fitness);
+  assert.deepEqual(q.history, l.history);
+};
+
+const journalLines = async (path: string) => (await Deno.readTextFile(path)).trim().split("\n").length - 1;
+const until = async (cond: () => boolean | Promise<boolean>) => {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+};
+
 Deno.test({
   name: "search --queue: 2 workers, one SIGKILLed mid-search → the job is redelivered, in-process result",
   ignore: !REDIS_SERVER,
@@ -35,9 +59,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();
-    const local = await runCli("search.ts", [...SEARCH, "--out", `${dir}/local.json`]);
-    assert.equal(local.code, 0, local.stderr);
-
+    const l = await inProcess();
     const redis = await new TestRedis().start();
     const a = await startWorker(redis.url, ["--id", "a"]);
     const b = await startWorker(redis.url, ["--id", "b"]);
@@ -49,10 +71,7 @@ Deno.test({
       assert.equal((await a.proc.status).signal, "SIGKILL");
       const remote = await search;
       assert.equal(remote.code, 0, remote.stderr);
-      const [l, q] = [await read(`${dir}/local.json`), await read(`${dir}/queue.json`)];
-      assert.deepEqual(q.params, l.params);
-      assert.equal(q.fitness, l.fitness);
-      assert.deepEqual(q.history, l.history);
+      sameResult(await read(`${dir}/queue.json`), l);
       // Every candidate is journaled once, whoever scored it and however often it was delivered.
       const lines = (await Deno.readTextFile(`${dir}/queue.journal.jsonl`)).trim().split("\n").slice(1);
       assert.equal(lines.length, l.evaluations.total);
@@ -102,6 +121,68 @@ Deno.test({
         await Deno.remove(`${dir}/x.journal.jsonl`).catch(() => {});
       }
     } finally {
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "search --queue: Redis restarted mid-search (jobs lost) → they are sent again, in-process result",
+  ignore: !REDIS_SERVER,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const l = await inProcess();
+    const redis = await new TestRedis().start();
+    const w = await startWorker(redis.url);
+    try {
+      const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`]);
+      await until(() => w.jobs() >= 3);
+      await redis.stop(); // no persistence: every job and result in Redis is gone
+      await new Promise((r) => setTimeout(r, 500));
+      await redis.start();
+      const r = await search;
+      assert.equal(r.code, 0, r.stderr);
+      sameResult(await read(`${dir}/q.json`), l);
+      assert.equal(await journalLines(`${dir}/q.journal.jsonl`), l.evaluations.total);
+    } finally {
+      w.proc.kill("SIGTERM");
+      await w.proc.status;
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "search --queue killed, then --resume: results that arrived meanwhile are used, nothing scored twice",
+  ignore: !REDIS_SERVER,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const l = await inProcess();
+    const redis = await new TestRedis().start();
+    const w = await startWorker(redis.url);
+    const args = [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`, "--workers", "4"];
+    try {
+      const first = cli("search.ts", args, "null");
+      await until(() => w.jobs() >= 3);
+      first.kill("SIGKILL");
+      await first.status;
+      await first.stderr.cancel();
+      const journaled = await journalLines(`${dir}/q.journal.jsonl`);
+      // The jobs in flight at the kill are finished by the worker while no search listens.
+      await until(() => w.jobs() > journaled);
+      const r = await runCli("search.ts", [...args, "--resume"]);
+      assert.equal(r.code, 0, r.stderr);
+      sameResult(await read(`${dir}/q.json`), l);
+      assert.equal(w.jobs(), l.evaluations.total, "a job was scored twice");
+    } finally {
+      w.proc.kill("SIGTERM");
+      await w.proc.status;
       await redis.stop();
       await Deno.remove(dir, { recursive: true });
     }
