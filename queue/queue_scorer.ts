@@ -32,6 +32,10 @@ export class QueueScorer {
   /** Jobs sent and results received (a duplicate delivery resolves an id once). */
   sent = 0;
   received = 0;
+  /** Over received results: seconds from send to result, and seconds workers spent on the model. */
+  roundTripSeconds = 0;
+  workerSeconds = 0;
+  #sentAt = new Map<string, number>();
 
   private constructor(
     readonly url: string,
@@ -100,6 +104,7 @@ export class QueueScorer {
     if (inFlight) return inFlight;
     const done = new Promise<ScoreResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
     this.#promises.set(id, done);
+    this.#sentAt.set(id, performance.now());
     done.finally(() => this.#promises.delete(id)).catch(() => {});
     this.sent++;
     this.#add(id, job).then(() => this.#check(id)).catch((e) => this.#fail(id, (e as Error).message));
@@ -157,6 +162,9 @@ export class QueueScorer {
     this.#jobs.delete(id);
     const r = (typeof value === "string" ? JSON.parse(value) : value) as ScoreResult;
     this.received++;
+    this.roundTripSeconds += (performance.now() - (this.#sentAt.get(id) ?? performance.now())) / 1000;
+    this.workerSeconds += r.seconds;
+    this.#sentAt.delete(id);
     p.resolve(r);
   }
 
