@@ -12,6 +12,8 @@ import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/ne
 import { resolveHfDatasetFile } from "../model/hub.ts";
 import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "./defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
+import { openQueueScorer } from "../queue/open_queue_scorer.ts";
+import { queueModel } from "../queue/queue_model.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -42,6 +44,8 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
+  --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
+                         by side: redis://[:password@]host:port[/db]; same report as in-process
 ${MODEL_USAGE}`;
 
 function intList(flag: string, raw: string): number[] {
@@ -110,6 +114,15 @@ function checkMemory(
   }
 }
 
+/** One report from per-strategy reports of the same comparison (strategies in the order given). */
+function mergeReports(reports: CompareReport[]): CompareReport {
+  return {
+    ...reports[0],
+    strategies: reports.flatMap((r) => r.strategies),
+    seconds: Math.max(...reports.map((r) => r.seconds)),
+  };
+}
+
 async function main() {
   const v = parseFlags(Deno.args, {
     ...MODEL_OPTIONS,
@@ -125,6 +138,7 @@ async function main() {
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
+    queue: { type: "string" },
   });
   if (v.help) {
     console.log(USAGE);
@@ -174,24 +188,35 @@ async function main() {
   }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
+  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
+    async (e) => {
+      await close();
+      throw e;
+    },
+  );
+  const settings = {
+    model: queue ? queueModel(model, queue) : model,
+    modelName,
+    corpus,
+    lengths,
+    target,
+    metrics,
+    samples,
+    seed,
+    template,
+    depths,
+    onProgress: stderrProgress(),
+  };
   let report: CompareReport;
   try {
-    report = await compare({
-      model,
-      modelName,
-      strategies: entries,
-      corpus,
-      lengths,
-      target,
-      metrics,
-      samples,
-      seed,
-      template,
-      depths,
-      onProgress: stderrProgress(),
-    });
+    // On a queue the strategies run side by side, one comparison each; the parts they share (baselines,
+    // the original RoPE's short-context perplexity) are the same jobs, so workers score them once.
+    report = queue
+      ? mergeReports(await Promise.all(entries.map((e) => compare({ ...settings, strategies: [e] }))))
+      : await compare({ ...settings, strategies: entries });
   } finally {
     await close();
+    await queue?.close();
   }
   if (v.out) {
     const files = await writeReport(report, v.out as string);

@@ -10,6 +10,8 @@ import { createHash } from "node:crypto";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DocumentScorer } from "../search/evaluator.ts";
+import type { LanguageModel } from "../eval/language_model.ts";
+import type { RopeTable } from "../strategies/types.ts";
 import { connect, probe, QueueError, redactUrl } from "./connection.ts";
 import { heartbeatPattern, queueName } from "./names.ts";
 import { type ScoreJob, type ScoreResult, tableToWire, WIRE_VERSION } from "./wire.ts";
@@ -96,6 +98,26 @@ export class QueueScorer {
     const result = await this.#run(job);
     return result.scores.map((s) => s ?? NaN);
   };
+
+  /**
+   * Per-token NLL of each window under `table`, scored by a worker: the call {@linkcode LanguageModel.nll}
+   * makes, so evaluation code written against a model runs remotely unchanged (see `queueModel`).
+   */
+  async nll(windows: number[][], table: RopeTable): Promise<Float32Array[]> {
+    const docs = windows.map((ids) => ({ ids }));
+    const job: ScoreJob = {
+      v: WIRE_VERSION,
+      model: this.model,
+      tables: [{ seqLen: 0, table: tableToWire(table) }],
+      docs,
+      perToken: true,
+    };
+    const r = await this.#run(job);
+    if (!r.nll || r.nll.length !== windows.length) {
+      throw new QueueError("a worker answered without per-token NLL");
+    }
+    return r.nll.map((a) => Float32Array.from(a, (x) => x ?? NaN));
+  }
 
   #run(job: ScoreJob): Promise<ScoreResult> {
     const id = createHash("sha256").update(JSON.stringify(job)).digest("hex").slice(0, 40);

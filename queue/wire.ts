@@ -31,12 +31,16 @@ export interface ScoreJob {
   /** Tables by sequence length; seqLen 0 is the one table for every length. */
   tables: { seqLen: number; table: WireTable }[];
   docs: ScoreDoc[];
+  /** Return every token's NLL too (compare's perplexity curves need them), not only the means. */
+  perToken?: boolean;
 }
 
 /** What a worker returns. Scores are JSON numbers (a non-finite score travels as null). */
 export interface ScoreResult {
   v: typeof WIRE_VERSION;
   scores: (number | null)[];
+  /** With `perToken`: per document, NLL of tokens 1..n−1 (float32 values, exact as JSON numbers). */
+  nll?: (number | null)[][];
   /** Seconds the worker spent on the model. */
   seconds: number;
   worker: string;
@@ -116,6 +120,9 @@ export function parseJob(x: unknown): { job: ScoreJob; tables: Map<number, RopeT
     tables.set(t.seqLen, tableFromWire(t.table));
   }
   if (!Array.isArray(job.docs) || job.docs.length === 0) throw new WireError("job has no documents");
+  if (job.perToken !== undefined && typeof job.perToken !== "boolean") {
+    throw new WireError("job.perToken must be boolean");
+  }
   for (const [i, d] of job.docs.entries()) {
     const ok = Array.isArray(d?.ids) && d.ids.length >= 2 && d.ids.every(Number.isInteger) &&
       (d.targets === undefined ||

@@ -38,6 +38,14 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+async function keepNll(model: Model, into: Float32Array[], args: Parameters<Model["nll"]>) {
+  const r = await model.nll(...args);
+  into.push(...r.nll);
+  return r;
+}
+
 /** Scores one job's documents on `model`; permanent problems become UnrecoverableError. */
 export async function runJob(
   model: Model,
@@ -58,9 +66,14 @@ export async function runJob(
   }
   const t0 = performance.now();
   let scores: number[];
+  const perToken: Float32Array[] = [];
+  // Every document's NLL, kept when the job asks for them.
+  const keep = job.perToken
+    ? { nll: (...a: Parameters<Model["nll"]>) => keepNll(model, perToken, a) }
+    : model;
   try {
     // deno-lint-ignore require-await
-    scores = await localScorer(model)(async (seqLen) => tables.get(seqLen) ?? tables.get(0)!, job.docs);
+    scores = await localScorer(keep)(async (seqLen) => tables.get(seqLen) ?? tables.get(0)!, job.docs);
   } catch (e) {
     // A table the model rejects, or token ids outside its vocabulary, will never succeed.
     if (e instanceof RopeTableError || e instanceof RangeError || e instanceof WireError) {
@@ -70,7 +83,8 @@ export async function runJob(
   }
   return {
     v: WIRE_VERSION,
-    scores: scores.map((s) => (Number.isFinite(s) ? s : null)),
+    scores: scores.map(finiteOrNull),
+    ...(job.perToken ? { nll: perToken.map((a) => Array.from(a, finiteOrNull)) } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
 }
