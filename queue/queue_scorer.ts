@@ -10,11 +10,10 @@ import { createHash } from "node:crypto";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DocumentScorer } from "../search/evaluator.ts";
-import type { LanguageModel } from "../eval/language_model.ts";
 import type { RopeTable } from "../strategies/types.ts";
 import { connect, probe, QueueError, redactUrl } from "./connection.ts";
 import { heartbeatPattern, queueName } from "./names.ts";
-import { type ScoreJob, type ScoreResult, tableToWire, WIRE_VERSION } from "./wire.ts";
+import { docsKey, type ScoreJob, type ScoreResult, tableToWire, WIRE_VERSION } from "./wire.ts";
 
 /** Options of {@linkcode QueueScorer.open}. */
 export interface QueueScorerOptions {
@@ -94,13 +93,17 @@ export class QueueScorer {
         table: tableToWire(seqLen ? await tableFor(seqLen) : first),
       })),
     );
-    const job: ScoreJob = { v: WIRE_VERSION, model: this.model, tables, docs };
+    // A search's documents are the same for every candidate: they go to Redis once, jobs name them.
+    const text = JSON.stringify(docs);
+    const docsRef = createHash("sha256").update(text).digest("hex");
+    this.#docs.set(docsRef, text);
+    const job: ScoreJob = { v: WIRE_VERSION, model: this.model, tables, docsRef };
     const result = await this.#run(job);
     return result.scores.map((s) => s ?? NaN);
   };
 
   /**
-   * Per-token NLL of each window under `table`, scored by a worker: the call {@linkcode LanguageModel.nll}
+   * Per-token NLL of each window under `table`, scored by a worker: the call `LanguageModel.nll`
    * makes, so evaluation code written against a model runs remotely unchanged (see `queueModel`).
    */
   async nll(windows: number[][], table: RopeTable): Promise<Float32Array[]> {
@@ -135,9 +138,17 @@ export class QueueScorer {
 
   #promises = new Map<string, Promise<ScoreResult>>();
 
-  #add(id: string, job: ScoreJob): Promise<unknown> {
+  /** Documents by content hash, and which of them Redis holds (as far as this scorer knows). */
+  #docs = new Map<string, string>();
+  #stored = new Set<string>();
+
+  async #add(id: string, job: ScoreJob): Promise<unknown> {
     this.#jobs.set(id, job);
-    return this.queue.add("score", job, {
+    if (job.docsRef && !this.#stored.has(job.docsRef)) {
+      await this.conns[0].set(docsKey(job.docsRef), this.#docs.get(job.docsRef)!, "EX", 86_400);
+      this.#stored.add(job.docsRef);
+    }
+    return await this.queue.add("score", job, {
       jobId: id,
       // Transient failures (a worker's crash) retry; permanent ones are thrown as UnrecoverableError.
       attempts: 5,
@@ -155,6 +166,7 @@ export class QueueScorer {
     const job = await Job.fromId(this.queue, id);
     if (!this.#pending.has(id)) return;
     if (!job) {
+      this.#stored.clear(); // Redis lost the job (restarted): it lost the documents too
       const data = this.#jobs.get(id);
       if (data) await this.#add(id, data);
       return;

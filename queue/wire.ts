@@ -30,7 +30,9 @@ export interface ScoreJob {
   model: string;
   /** Tables by sequence length; seqLen 0 is the one table for every length. */
   tables: { seqLen: number; table: WireTable }[];
-  docs: ScoreDoc[];
+  /** The documents inline, or (`docsRef`) the content hash of the documents stored once in Redis. */
+  docs?: ScoreDoc[];
+  docsRef?: string;
   /** Return every token's NLL too (compare's perplexity curves need them), not only the means. */
   perToken?: boolean;
 }
@@ -103,8 +105,15 @@ export function tableFromWire(x: unknown): RopeTable {
   };
 }
 
+/** Redis key of documents stored once for every job of a search (a search's jobs share them). */
+export function docsKey(ref: string): string {
+  return `ropekit:docs:${ref}`;
+}
+
 /** Checks a job's shape; returns its tables by sequence length. Throws {@linkcode WireError}. */
-export function parseJob(x: unknown): { job: ScoreJob; tables: Map<number, RopeTable> } {
+export function parseJob(
+  x: unknown,
+): { job: ScoreJob & { docs: ScoreDoc[] }; tables: Map<number, RopeTable> } {
   const job = x as ScoreJob;
   if (typeof job !== "object" || job === null) throw new WireError("job is not an object");
   if (job.v !== WIRE_VERSION) throw new WireError(`job format v${job.v}, this worker reads v${WIRE_VERSION}`);
@@ -133,5 +142,5 @@ export function parseJob(x: unknown): { job: ScoreJob; tables: Map<number, RopeT
       throw new WireError(`document ${i}: no table for its length ${d.ids.length}`);
     }
   }
-  return { job, tables };
+  return { job: job as ScoreJob & { docs: ScoreDoc[] }, tables };
 }

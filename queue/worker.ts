@@ -14,7 +14,7 @@ import { localScorer } from "../search/evaluator.ts";
 import { RopeTableError } from "../strategies/table.ts";
 import { connect, probe } from "./connection.ts";
 import { HEARTBEAT_EVERY_MS, HEARTBEAT_MS, heartbeatKey, queueName } from "./names.ts";
-import { parseJob, type ScoreResult, WIRE_VERSION, WireError } from "./wire.ts";
+import { docsKey, parseJob, type ScoreResult, WIRE_VERSION, WireError } from "./wire.ts";
 
 /** Options of {@linkcode startWorker}. */
 export interface WorkerOptions {
@@ -89,6 +89,24 @@ export async function runJob(
   };
 }
 
+/** Documents fetched by reference, kept for the next jobs of the same search (a few searches' worth). */
+const docsCache = new Map<string, unknown>();
+
+/** The job with its referenced documents filled in from Redis. */
+async function withDocs(redis: Redis, data: { docsRef?: unknown; docs?: unknown }): Promise<unknown> {
+  if (typeof data?.docsRef !== "string") return data;
+  let docs = docsCache.get(data.docsRef);
+  if (docs === undefined) {
+    const text = await redis.get(docsKey(data.docsRef));
+    // Missing documents are a Redis restart the client has not noticed yet: retry, do not fail for good.
+    if (text === null) throw new Error(`documents ${data.docsRef.slice(0, 12)} are not in Redis (yet)`);
+    docs = JSON.parse(text);
+    if (docsCache.size >= 8) docsCache.delete(docsCache.keys().next().value!);
+    docsCache.set(data.docsRef, docs);
+  }
+  return { ...data, docs };
+}
+
 /** Starts taking jobs for every model; resolves once connected. */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   await probe(o.url);
@@ -103,7 +121,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       async (job) => {
         const t0 = performance.now();
         try {
-          const r = await runJob(model, hash, job.data);
+          const r = await runJob(model, hash, await withDocs(c, job.data));
           o.onJob?.({ hash, jobId: job.id ?? "", seconds: (performance.now() - t0) / 1000 });
           return { ...r, worker: id };
         } catch (e) {
