@@ -12,7 +12,7 @@ import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/ne
 import { resolveHfDatasetFile } from "../model/hub.ts";
 import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "./defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
-import { openQueueScorer } from "../queue/open_queue_scorer.ts";
+import { openQueueScorer } from "./queue_option.ts";
 import { queueModel } from "../queue/queue_model.ts";
 import {
   CliError,

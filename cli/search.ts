@@ -16,7 +16,7 @@ import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.t
 import { stderrSearchProgress } from "../search/progress.ts";
 import { searchStrategy, type SpaceSettings } from "../search/search_strategy.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
-import { openQueueScorer } from "../queue/open_queue_scorer.ts";
+import { openQueueScorer } from "./queue_option.ts";
 import {
   CliError,
   loadModelFromFlags,

@@ -21,6 +21,8 @@ export interface QueueScorerOptions {
   modelLabel?: string;
   /** Check that at least one live worker holds the model (default true). */
   requireWorker?: boolean;
+  /** How long to wait for a worker holding the model to appear (default 5000 ms). */
+  workerWaitMs?: number;
   /** How often a pending job's state is checked besides the completion events (default 1000 ms). */
   pollMs?: number;
 }
@@ -61,7 +63,13 @@ export class QueueScorer {
     await probe(url);
     const conns = [connect(url), connect(url)];
     if (o.requireWorker ?? true) {
-      const live = await conns[0].keys(heartbeatPattern(model));
+      // A worker started a moment ago may still be loading its model: give it a few seconds.
+      const until = Date.now() + (o.workerWaitMs ?? 5000);
+      let live = await conns[0].keys(heartbeatPattern(model));
+      while (live.length === 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        live = await conns[0].keys(heartbeatPattern(model));
+      }
       if (live.length === 0) {
         conns.forEach((c) => c.disconnect());
         throw new QueueError(

@@ -5,10 +5,10 @@
  * @module
  */
 import type { Model } from "../model/model.ts";
-import { CliError } from "../cli/args.ts";
-import { QueueError } from "./connection.ts";
-import { modelHash } from "./model_hash.ts";
-import { QueueScorer } from "./queue_scorer.ts";
+import { CliError } from "./args.ts";
+import { QueueError } from "../queue/connection.ts";
+import { modelHash } from "../queue/model_hash.ts";
+import { QueueScorer } from "../queue/queue_scorer.ts";
 
 /** Connects a scorer for `model` to the workers on `url`. */
 export async function openQueueScorer(url: string, model: Model): Promise<QueueScorer> {
