@@ -13,7 +13,7 @@ import { resolveHfDatasetFile } from "../model/hub.ts";
 import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "./defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
 import { openQueueScorer } from "./queue_option.ts";
-import { queueModel } from "../queue/queue_model.ts";
+import { compareOnQueue } from "../queue/queue_compare.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -114,15 +114,6 @@ function checkMemory(
   }
 }
 
-/** One report from per-strategy reports of the same comparison (strategies in the order given). */
-function mergeReports(reports: CompareReport[]): CompareReport {
-  return {
-    ...reports[0],
-    strategies: reports.flatMap((r) => r.strategies),
-    seconds: Math.max(...reports.map((r) => r.seconds)),
-  };
-}
-
 async function main() {
   const v = parseFlags(Deno.args, {
     ...MODEL_OPTIONS,
@@ -195,7 +186,7 @@ async function main() {
     },
   );
   const settings = {
-    model: queue ? queueModel(model, queue) : model,
+    model,
     modelName,
     corpus,
     lengths,
@@ -209,10 +200,8 @@ async function main() {
   };
   let report: CompareReport;
   try {
-    // On a queue the strategies run side by side, one comparison each; the parts they share (baselines,
-    // the original RoPE's short-context perplexity) are the same jobs, so workers score them once.
     report = queue
-      ? mergeReports(await Promise.all(entries.map((e) => compare({ ...settings, strategies: [e] }))))
+      ? await compareOnQueue({ ...settings, strategies: entries }, queue)
       : await compare({ ...settings, strategies: entries });
   } finally {
     await close();

@@ -10,6 +10,7 @@ import { CliError, parseFlags, runCommand } from "./args.ts";
 import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";
 import { buildWebAssets } from "../server/web_assets.ts";
+import { probe } from "../queue/connection.ts";
 
 const USAGE = `Usage: deno task serve [options]
 
@@ -24,6 +25,8 @@ const USAGE = `Usage: deno task serve [options]
   --token T                 require "Authorization: Bearer T" to create or cancel jobs (default $ROPEKIT_TOKEN)
   --allow-plugin-host H     accept plugin URLs from host H (repeatable; default: no plugins)
   --max-queue N             jobs that may wait behind the running one before 429 (default 8)
+  --queue URL               run the comparisons' forward passes on queue workers (deno task worker) on
+                            this Redis: redis://[:password@]host:port[/db] (see docs/queue.md)
   -h, --help                this text`;
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -48,6 +51,7 @@ async function main() {
     token: { type: "string" },
     "allow-plugin-host": { type: "string", multiple: true },
     "max-queue": { type: "string" },
+    queue: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
@@ -69,6 +73,8 @@ async function main() {
       console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
     }
   }
+  const queueUrl = v.queue as string | undefined;
+  if (queueUrl !== undefined) await probe(queueUrl).catch((e) => Promise.reject(new CliError(e.message)));
   const dataDir = (v["data-dir"] as string | undefined) ?? ".cache/server";
   const web = await buildWebAssets((line) => console.error(line));
   const ctx = await openServerContext({
@@ -82,6 +88,7 @@ async function main() {
     web,
     loopbackOnly: LOOPBACK.has(host),
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
+    queueUrl,
   });
   const app = createApp(ctx);
   Deno.serve({

@@ -118,3 +118,14 @@ export async function runCli(file: string, args: string[]) {
     seconds: (performance.now() - t0) / 1000,
   };
 }
+
+/** The report without wall times. */
+export function numbers(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(numbers);
+  if (x && typeof x === "object") {
+    return Object.fromEntries(
+      Object.entries(x).filter(([k]) => k !== "seconds" && k !== "created").map(([k, v]) => [k, numbers(v)]),
+    );
+  }
+  return x;
+}

@@ -1,6 +1,6 @@
 /** `compare --queue` on a real redis-server with 2 worker processes: the in-process report, number for number. */
 import assert from "node:assert/strict";
-import { MODEL, REDIS_SERVER, runCli, startWorker, TestRedis } from "./_redis.ts";
+import { MODEL, numbers, REDIS_SERVER, runCli, startWorker, TestRedis } from "./_redis.ts";
 
 const COMPARE = [
   "--strategies",
@@ -15,17 +15,6 @@ const COMPARE = [
   "ppl,needle,passkey,short",
   "--json",
 ]; // deno-fmt-ignore
-
-/** The report without wall times. */
-function numbers(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(numbers);
-  if (x && typeof x === "object") {
-    return Object.fromEntries(
-      Object.entries(x).filter(([k]) => k !== "seconds" && k !== "created").map(([k, v]) => [k, numbers(v)]),
-    );
-  }
-  return x;
-}
 
 Deno.test({
   name: "compare --queue: 2 workers give the in-process report; no worker for the model → one line",
