@@ -16,7 +16,15 @@ import { loadModel } from "../model/load_model.ts";
 import { modelHash } from "../queue/model_hash.ts";
 import { QueueScorer } from "../queue/queue_scorer.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
-import { MODEL, REDIS_SERVER, runCli, startWorker, TestRedis, TEXT } from "../tests/queue/_redis.ts";
+import {
+  MODEL,
+  REDIS_SERVER,
+  runCli,
+  searchArgs,
+  startWorker,
+  TestRedis,
+  TEXT,
+} from "../tests/queue/_redis.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -31,25 +39,7 @@ if (!REDIS_SERVER) {
   Deno.exit(1);
 }
 const maxWorkers = Number(args["max-workers"]);
-const SEARCH = [
-  "--strategy",
-  "longrope2",
-  "--model",
-  MODEL,
-  "--target",
-  "1024",
-  "--text",
-  TEXT,
-  "--samples",
-  "4",
-  "--population",
-  "16",
-  "--generations",
-  "2",
-  "--seed",
-  "0",
-  "--quiet",
-]; // deno-fmt-ignore
+const SEARCH = searchArgs({ population: 16, generations: 2, seed: 0 }); // deno-fmt-ignore
 
 interface Row {
   evaluator: string;

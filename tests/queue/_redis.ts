@@ -129,3 +129,42 @@ export function numbers(x: unknown): unknown {
   }
   return x;
 }
+
+/** Arguments of a small LongRoPE2 search on the default model (needle fitness, 4 documents of 1,024 tokens). */
+export function searchArgs(o: { population: number; generations: number; seed: number }): string[] {
+  return [
+    ...["--strategy", "longrope2", "--model", MODEL, "--target", "1024", "--text", TEXT, "--samples", "4"],
+    ...[
+      "--population",
+      `${o.population}`,
+      "--generations",
+      `${o.generations}`,
+      "--seed",
+      `${o.seed}`,
+      "--quiet",
+    ],
+  ];
+}
+
+type TestWorker = Awaited<ReturnType<typeof startWorker>>;
+
+/** Runs `fn` with a fresh redis-server and `n` workers (killed first), then stops them all. */
+export async function withQueue<T>(
+  n: number,
+  fn: (redis: TestRedis, workers: TestWorker[]) => Promise<T>,
+): Promise<T> {
+  const redis = await new TestRedis().start();
+  const workers: TestWorker[] = [];
+  try {
+    for (let i = 0; i < n; i++) workers.push(await startWorker(redis.url, ["--id", `w${i}`]));
+    return await fn(redis, workers);
+  } finally {
+    for (const w of workers) {
+      try {
+        w.proc.kill("SIGTERM");
+      } catch { /* already gone (a test killed it) */ }
+      await w.proc.status;
+    }
+    await redis.stop();
+  }
+}

@@ -3,27 +3,9 @@
  * nothing and the result is the in-process one; bad queue input fails fast with one line.
  */
 import assert from "node:assert/strict";
-import { cli, MODEL, REDIS_SERVER, runCli, startWorker, TestRedis, TEXT } from "./_redis.ts";
+import { cli, REDIS_SERVER, runCli, searchArgs, TestRedis, withQueue } from "./_redis.ts";
 
-const SEARCH = [
-  "--strategy",
-  "longrope2",
-  "--model",
-  MODEL,
-  "--target",
-  "1024",
-  "--text",
-  TEXT,
-  "--samples",
-  "4",
-  "--population",
-  "8",
-  "--generations",
-  "3",
-  "--seed",
-  "7",
-  "--quiet",
-]; // deno-fmt-ignore
+const SEARCH = searchArgs({ population: 8, generations: 3, seed: 7 }); // deno-fmt-ignore
 
 type Result = { params: unknown; fitness: number; history: unknown; evaluations: { total: number } };
 const read = async (path: string) => JSON.parse(await Deno.readTextFile(path)) as Result;
@@ -60,26 +42,21 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const l = await inProcess();
-    const redis = await new TestRedis().start();
-    const a = await startWorker(redis.url, ["--id", "a"]);
-    const b = await startWorker(redis.url, ["--id", "b"]);
     try {
-      const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
-      // Kill worker a while it is busy (it takes jobs back to back until the search ends).
-      while (a.jobs() < 2) await new Promise((r) => setTimeout(r, 20));
-      a.proc.kill("SIGKILL");
-      assert.equal((await a.proc.status).signal, "SIGKILL");
-      const remote = await search;
-      assert.equal(remote.code, 0, remote.stderr);
-      sameResult(await read(`${dir}/queue.json`), l);
-      // Every candidate is journaled once, whoever scored it and however often it was delivered.
-      const lines = (await Deno.readTextFile(`${dir}/queue.journal.jsonl`)).trim().split("\n").slice(1);
-      assert.equal(lines.length, l.evaluations.total);
-      assert.ok(b.jobs() >= 1, "worker b took no job");
+      await withQueue(2, async (redis, [a, b]) => {
+        const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
+        // Kill worker a while it is busy (it takes jobs back to back until the search ends).
+        await until(() => a.jobs() >= 2);
+        a.proc.kill("SIGKILL");
+        assert.equal((await a.proc.status).signal, "SIGKILL");
+        const remote = await search;
+        assert.equal(remote.code, 0, remote.stderr);
+        sameResult(await read(`${dir}/queue.json`), l);
+        // Every candidate is journaled once, whoever scored it and however often it was delivered.
+        assert.equal(await journalLines(`${dir}/queue.journal.jsonl`), l.evaluations.total);
+        assert.ok(b.jobs() >= 1, "worker b took no job");
+      });
     } finally {
-      b.proc.kill("SIGTERM");
-      await b.proc.status;
-      await redis.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -135,22 +112,19 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const l = await inProcess();
-    const redis = await new TestRedis().start();
-    const w = await startWorker(redis.url);
     try {
-      const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`]);
-      await until(() => w.jobs() >= 3);
-      await redis.stop(); // no persistence: every job and result in Redis is gone
-      await new Promise((r) => setTimeout(r, 500));
-      await redis.start();
-      const r = await search;
-      assert.equal(r.code, 0, r.stderr);
-      sameResult(await read(`${dir}/q.json`), l);
-      assert.equal(await journalLines(`${dir}/q.journal.jsonl`), l.evaluations.total);
+      await withQueue(1, async (redis, [w]) => {
+        const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`]);
+        await until(() => w.jobs() >= 3);
+        await redis.stop(); // no persistence: every job and result in Redis is gone
+        await new Promise((r) => setTimeout(r, 500));
+        await redis.start();
+        const r = await search;
+        assert.equal(r.code, 0, r.stderr);
+        sameResult(await read(`${dir}/q.json`), l);
+        assert.equal(await journalLines(`${dir}/q.journal.jsonl`), l.evaluations.total);
+      });
     } finally {
-      w.proc.kill("SIGTERM");
-      await w.proc.status;
-      await redis.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -164,26 +138,23 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const l = await inProcess();
-    const redis = await new TestRedis().start();
-    const w = await startWorker(redis.url);
-    const args = [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`, "--workers", "4"];
     try {
-      const first = cli("search.ts", args, "null");
-      await until(() => w.jobs() >= 3);
-      first.kill("SIGKILL");
-      await first.status;
-      await first.stderr.cancel();
-      const journaled = await journalLines(`${dir}/q.journal.jsonl`);
-      // The jobs in flight at the kill are finished by the worker while no search listens.
-      await until(() => w.jobs() > journaled);
-      const r = await runCli("search.ts", [...args, "--resume"]);
-      assert.equal(r.code, 0, r.stderr);
-      sameResult(await read(`${dir}/q.json`), l);
-      assert.equal(w.jobs(), l.evaluations.total, "a job was scored twice");
+      await withQueue(1, async (redis, [w]) => {
+        const args = [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`, "--workers", "4"];
+        const first = cli("search.ts", args, "null");
+        await until(() => w.jobs() >= 3);
+        first.kill("SIGKILL");
+        await first.status;
+        await first.stderr.cancel();
+        const journaled = await journalLines(`${dir}/q.journal.jsonl`);
+        // The jobs in flight at the kill are finished by the worker while no search listens.
+        await until(() => w.jobs() > journaled);
+        const r = await runCli("search.ts", [...args, "--resume"]);
+        assert.equal(r.code, 0, r.stderr);
+        sameResult(await read(`${dir}/q.json`), l);
+        assert.equal(w.jobs(), l.evaluations.total, "a job was scored twice");
+      });
     } finally {
-      w.proc.kill("SIGTERM");
-      await w.proc.status;
-      await redis.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { openServerContext } from "../../server/context.ts";
 import { listen, readEvents } from "../server/_server.ts";
-import { MODEL, numbers, REDIS_SERVER, startWorker, TestRedis, TEXT } from "./_redis.ts";
+import { MODEL, numbers, REDIS_SERVER, TEXT, withQueue } from "./_redis.ts";
 
 async function runJob(queueUrl?: string) {
   const ctx = await openServerContext({
@@ -41,16 +41,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const redis = await new TestRedis().start();
-    const w = await startWorker(redis.url);
-    try {
+    await withQueue(1, async (redis, [w]) => {
       const remote = await runJob(redis.url);
       assert.ok(w.jobs() > 0, "the worker took no job");
       assert.deepEqual(numbers(remote), numbers(await runJob()));
-    } finally {
-      w.proc.kill("SIGTERM");
-      await w.proc.status;
-      await redis.stop();
-    }
+    });
   },
 });
