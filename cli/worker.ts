@@ -27,7 +27,7 @@ const USAGE = `Usage: deno task worker --queue URL --model M [--model M2]... [op
   --lock-seconds N       a job held by a worker that stops answering is given to another after
                          about N seconds (default 30; keep it above one document's forward pass)
   --id NAME              this worker's name in logs and results (default host:pid)
-  --verbose              one line per job on stderr
+  --verbose              a line when each job starts and ends, on stderr
 ${MODEL_USAGE}`;
 
 const OPTIONS = {
@@ -61,6 +61,9 @@ async function main() {
     models,
     id: v.id as string | undefined,
     lockSeconds: lock,
+    onStart: (e) => {
+      if (v.verbose) console.error(`start job ${e.jobId.slice(0, 12)} model ${e.hash.slice(0, 16)}`);
+    },
     onJob: (e) => {
       jobs++;
       if (v.verbose || e.error) {

@@ -28,6 +28,8 @@ export interface WorkerOptions {
    * this long (default 30). Keep it well above one document's forward pass.
    */
   lockSeconds?: number;
+  /** Called when a job starts (for a log line). */
+  onStart?: (e: { hash: string; jobId: string }) => void;
   /** Called after each job (for a log line). */
   onJob?: (e: { hash: string; jobId: string; seconds: number; error?: string }) => void;
 }
@@ -120,6 +122,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       queueName(hash),
       async (job) => {
         const t0 = performance.now();
+        o.onStart?.({ hash, jobId: job.id ?? "" });
         try {
           const r = await runJob(model, hash, await withDocs(c, job.data));
           o.onJob?.({ hash, jobId: job.id ?? "", seconds: (performance.now() - t0) / 1000 });

@@ -90,7 +90,7 @@ export async function startWorker(url: string, extra: string[] = []) {
   ]);
   const log: string[] = [];
   // Drain stderr so the worker never blocks on a full pipe; count the jobs it finished.
-  (async () => {
+  const drained = (async () => {
     for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) log.push(chunk);
   })();
   const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -103,7 +103,15 @@ export async function startWorker(url: string, extra: string[] = []) {
   (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })();
-  return { proc, jobs: () => log.join("").split("\n").filter((l) => l.startsWith("done job")).length, log };
+  const ids = (kind: "start" | "done") =>
+    log.join("").split("\n").filter((l) => l.startsWith(`${kind} job `)).map((l) => l.split(" ")[2]);
+  return {
+    proc,
+    jobs: () => ids("done").length,
+    started: () => ids("start"),
+    finished: () => ids("done"),
+    log,
+  };
 }
 
 /** Runs a command to completion: exit code, stdout, stderr and seconds taken. */

@@ -45,16 +45,20 @@ Deno.test({
     try {
       await withQueue(2, async (redis, [a, b]) => {
         const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
-        // Kill worker a while it is busy (it takes jobs back to back until the search ends).
-        await until(() => a.jobs() >= 2);
+        // Kill worker a in the middle of its third job.
+        await until(() => a.started().length >= 3);
         a.proc.kill("SIGKILL");
         assert.equal((await a.proc.status).signal, "SIGKILL");
+        await a.drained; // every line it wrote before dying
+        const cut = a.started().filter((id) => !a.finished().includes(id));
+        assert.equal(cut.length, 1, "worker a finished its job before the kill landed");
         const remote = await search;
         assert.equal(remote.code, 0, remote.stderr);
         sameResult(await read(`${dir}/queue.json`), l);
         // Every candidate is journaled once, whoever scored it and however often it was delivered.
         assert.equal(await journalLines(`${dir}/queue.journal.jsonl`), l.evaluations.total);
-        assert.ok(b.jobs() >= 1, "worker b took no job");
+        // The job cut short was delivered again, to b.
+        assert.ok(b.finished().includes(cut[0]), `job ${cut[0]} was not redelivered`);
       });
     } finally {
       await Deno.remove(dir, { recursive: true });
