@@ -111,6 +111,7 @@ export async function startWorker(url: string, extra: string[] = []) {
     started: () => ids("start"),
     finished: () => ids("done"),
     log,
+    drained,
   };
 }
 
