@@ -21,6 +21,15 @@ const table = await buildTable(builtinRegistry().get("yarn"), model.spec, { targ
 // deno-lint-ignore require-await
 const tableFor = async (_: number): Promise<RopeTable> => table;
 
+Deno.test("model hash: same weights and spec → same hash; a spec override or other weights → another", async () => {
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  assert.equal(modelHash(await loadModel(MODEL)), hash);
+  assert.notEqual(modelHash(await loadModel(MODEL, { spec: { originalContext: 512 } })), hash);
+  const other = await loadModel(MODEL);
+  other.weights.finalNorm[0] += 1e-3;
+  assert.notEqual(modelHash(other), hash);
+});
+
 Deno.test("runJob: a job for other weights, or a table of the wrong shape, is refused for good", async () => {
   const job = { v: WIRE_VERSION, model: hash, tables: [{ seqLen: 0, table: tableToWire(table) }], docs };
   assert.deepEqual((await runJob(model, hash, job)).scores, await localScorer(model)(tableFor, docs));
