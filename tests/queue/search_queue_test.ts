@@ -34,37 +34,52 @@ const until = async (cond: () => boolean | Promise<boolean>) => {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
 };
 
-Deno.test({
-  name: "search --queue: 2 workers, one SIGKILLed mid-search → the job is redelivered, in-process result",
-  ignore: !REDIS_SERVER,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    const l = await inProcess();
-    try {
-      await withQueue(2, async (redis, [a, b]) => {
-        const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
-        // Kill worker a in the middle of its third job.
-        await until(() => a.started().length >= 3);
-        a.proc.kill("SIGKILL");
-        assert.equal((await a.proc.status).signal, "SIGKILL");
-        await a.drained; // every line it wrote before dying
-        const cut = a.started().filter((id) => !a.finished().includes(id));
-        assert.equal(cut.length, 1, "worker a finished its job before the kill landed");
-        const remote = await search;
-        assert.equal(remote.code, 0, remote.stderr);
-        sameResult(await read(`${dir}/queue.json`), l);
-        // Every candidate is journaled once, whoever scored it and however often it was delivered.
-        assert.equal(await journalLines(`${dir}/queue.journal.jsonl`), l.evaluations.total);
-        // The job cut short was delivered again, to b.
-        assert.ok(b.finished().includes(cut[0]), `job ${cut[0]} was not redelivered`);
-      });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+type Workers = Parameters<Parameters<typeof withQueue>[1]>[1];
+
+/** A test of a queued search: a temp dir, the in-process result, Redis and `n` workers. */
+function queueTest(
+  name: string,
+  n: number,
+  fn: (o: { redis: TestRedis; workers: Workers; dir: string; local: Result }) => Promise<void>,
+) {
+  Deno.test({
+    name,
+    ignore: !REDIS_SERVER,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      const local = await inProcess();
+      try {
+        await withQueue(n, (redis, workers) => fn({ redis, workers, dir, local }));
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+queueTest(
+  "search --queue: 2 workers, one SIGKILLed mid-search → the job is redelivered, in-process result",
+  2,
+  async ({ redis, workers: [a, b], dir, local: l }) => {
+    const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/queue.json`]);
+    // Kill worker a in the middle of its third job.
+    await until(() => a.started().length >= 3);
+    a.proc.kill("SIGKILL");
+    assert.equal((await a.proc.status).signal, "SIGKILL");
+    await a.drained; // every line it wrote before dying
+    const cut = a.started().filter((id) => !a.finished().includes(id));
+    assert.equal(cut.length, 1, "worker a finished its job before the kill landed");
+    const remote = await search;
+    assert.equal(remote.code, 0, remote.stderr);
+    sameResult(await read(`${dir}/queue.json`), l);
+    // Every candidate is journaled once, whoever scored it and however often it was delivered.
+    assert.equal(await journalLines(`${dir}/queue.journal.jsonl`), l.evaluations.total);
+    // The job cut short was delivered again, to b.
+    assert.ok(b.finished().includes(cut[0]), `job ${cut[0]} was not redelivered`);
   },
-});
+);
 
 Deno.test({
   name: "search --queue: unreachable URL, wrong password, no worker for the model → one line, exit 1, fast",
@@ -108,58 +123,38 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "search --queue: Redis restarted mid-search (jobs lost) → they are sent again, in-process result",
-  ignore: !REDIS_SERVER,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    const l = await inProcess();
-    try {
-      await withQueue(1, async (redis, [w]) => {
-        const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`]);
-        await until(() => w.jobs() >= 3);
-        await redis.stop(); // no persistence: every job and result in Redis is gone
-        await new Promise((r) => setTimeout(r, 500));
-        await redis.start();
-        const r = await search;
-        assert.equal(r.code, 0, r.stderr);
-        sameResult(await read(`${dir}/q.json`), l);
-        assert.equal(await journalLines(`${dir}/q.journal.jsonl`), l.evaluations.total);
-      });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+queueTest(
+  "search --queue: Redis restarted mid-search (jobs lost) → they are sent again, in-process result",
+  1,
+  async ({ redis, workers: [w], dir, local: l }) => {
+    const search = runCli("search.ts", [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`]);
+    await until(() => w.jobs() >= 3);
+    await redis.stop(); // no persistence: every job and result in Redis is gone
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.start();
+    const r = await search;
+    assert.equal(r.code, 0, r.stderr);
+    sameResult(await read(`${dir}/q.json`), l);
+    assert.equal(await journalLines(`${dir}/q.journal.jsonl`), l.evaluations.total);
   },
-});
+);
 
-Deno.test({
-  name: "search --queue killed, then --resume: results that arrived meanwhile are used, nothing scored twice",
-  ignore: !REDIS_SERVER,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    const l = await inProcess();
-    try {
-      await withQueue(1, async (redis, [w]) => {
-        const args = [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`, "--workers", "4"];
-        const first = cli("search.ts", args, "null");
-        await until(() => w.jobs() >= 3);
-        first.kill("SIGKILL");
-        await first.status;
-        await first.stderr.cancel();
-        const journaled = await journalLines(`${dir}/q.journal.jsonl`);
-        // The jobs in flight at the kill are finished by the worker while no search listens.
-        await until(() => w.jobs() > journaled);
-        const r = await runCli("search.ts", [...args, "--resume"]);
-        assert.equal(r.code, 0, r.stderr);
-        sameResult(await read(`${dir}/q.json`), l);
-        assert.equal(w.jobs(), l.evaluations.total, "a job was scored twice");
-      });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+queueTest(
+  "search --queue killed, then --resume: results that arrived meanwhile are used, nothing scored twice",
+  1,
+  async ({ redis, workers: [w], dir, local: l }) => {
+    const args = [...SEARCH, "--queue", redis.url, "--out", `${dir}/q.json`, "--workers", "4"];
+    const first = cli("search.ts", args, "null");
+    await until(() => w.jobs() >= 3);
+    first.kill("SIGKILL");
+    await first.status;
+    await first.stderr.cancel();
+    const journaled = await journalLines(`${dir}/q.journal.jsonl`);
+    // The jobs in flight at the kill are finished by the worker while no search listens.
+    await until(() => w.jobs() > journaled);
+    const r = await runCli("search.ts", [...args, "--resume"]);
+    assert.equal(r.code, 0, r.stderr);
+    sameResult(await read(`${dir}/q.json`), l);
+    assert.equal(w.jobs(), l.evaluations.total, "a job was scored twice");
   },
-});
+);
