@@ -12,6 +12,8 @@ import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/ne
 import { resolveHfDatasetFile } from "../model/hub.ts";
 import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
+import { openQueueScorer } from "./queue_option.ts";
+import { compareOnQueue } from "../queue/queue_compare.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -45,6 +47,8 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --reference LABEL      compare every strategy against this one (default: the best per column)
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
+  --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
+                         by side: redis://[:password@]host:port[/db]; same report as in-process
 ${MODEL_USAGE}`;
 
 function intList(flag: string, raw: string): number[] {
@@ -130,6 +134,7 @@ async function main() {
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
+    queue: { type: "string" },
   });
   if (v.help) {
     console.log(USAGE);
@@ -181,26 +186,35 @@ async function main() {
   }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
+  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
+    async (e) => {
+      await close();
+      throw e;
+    },
+  );
+  const settings = {
+    model,
+    modelName,
+    corpus,
+    lengths,
+    target,
+    metrics,
+    samples,
+    seed,
+    template,
+    depths,
+    digits,
+    reference: v.reference as string | undefined,
+    onProgress: stderrProgress(),
+  };
   let report: CompareReport;
   try {
-    report = await compare({
-      model,
-      modelName,
-      strategies: entries,
-      corpus,
-      lengths,
-      target,
-      metrics,
-      samples,
-      seed,
-      template,
-      depths,
-      digits,
-      reference: v.reference as string | undefined,
-      onProgress: stderrProgress(),
-    });
+    report = queue
+      ? await compareOnQueue({ ...settings, strategies: entries }, queue)
+      : await compare({ ...settings, strategies: entries });
   } finally {
     await close();
+    await queue?.close();
   }
   // What each metric chose and why (e.g. the needle template's validity and any fallback), for --json too.
   for (const m of report.metrics) if (m.note) console.error(`${m.id}: ${m.note}`);

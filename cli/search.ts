@@ -26,6 +26,7 @@ import { chooseTemplate } from "../search/template_choice.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { seedSpread, type SeedSpreadFile } from "../search/seed_spread.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
+import { openQueueScorer } from "./queue_option.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -65,7 +66,9 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --mutations N          mutations per generation (default 16)
   --crossovers N         crossovers per generation (default 16)
   --budget B             stop after B evaluations (500) or a time (30m, 2h), whichever comes first
-  --workers N            evaluations in flight at once (default 1)
+  --workers N            evaluations in flight at once (default 1; with --queue 2 per live worker)
+  --queue URL            send evaluations to queue workers (deno task worker) on this Redis:
+                         redis://[:password@]host:port[/db]; the result is the same as in-process
   --out FILE             result file (default search_<strategy>_<target>.json)
   --journal FILE         evaluation journal (default FILE.journal.jsonl beside --out)
   --resume               continue the search recorded in the journal (nothing is evaluated twice)
@@ -103,6 +106,7 @@ const OPTIONS = {
   crossovers: { type: "string" },
   budget: { type: "string" },
   workers: { type: "string" },
+  queue: { type: "string" },
   out: { type: "string" },
   journal: { type: "string" },
   resume: { type: "boolean" },
@@ -264,6 +268,9 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     template = choice.template;
     console.log(`needle template: ${choice.reason}`);
   }
+  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model);
+  let workers = integer("--workers", v.workers, 1);
+  if (queue) workers ??= Math.max(2, 2 * await queue.workers());
   const base: Omit<StrategySearchOptions, "journalPath"> = {
     strategy,
     model,
@@ -281,24 +288,34 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     evolution,
     space,
     budget,
-    workers: integer("--workers", v.workers, 1),
+    workers,
+    scorer: queue?.score,
     resume: v.resume === true,
     onProgress: v.quiet ? undefined : stderrSearchProgress(),
   };
   const stem = out.replace(/\.json$/, "");
   const runs: { seed: number; file: string; result: SearchResultFile }[] = [];
-  for (let i = 0; i < seeds; i++) {
-    const seed = evolution.seed + i;
-    const file = seeds > 1 ? `${stem}_seed${seed}.json` : out;
-    const journalPath = seeds > 1
-      ? `${stem}_seed${seed}.journal.jsonl`
-      : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
-    // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
-    const resume = base.resume === true && (seeds === 1 || await pathExists(journalPath));
-    const result = await searchStrategy({ ...base, evolution: { ...evolution, seed }, journalPath, resume });
-    await writeJson(file, result);
-    report(result, file, journalPath, seeds > 1 ? seed : undefined);
-    runs.push({ seed, file, result });
+  try {
+    for (let i = 0; i < seeds; i++) {
+      const seed = evolution.seed + i;
+      const file = seeds > 1 ? `${stem}_seed${seed}.json` : out;
+      const journalPath = seeds > 1
+        ? `${stem}_seed${seed}.journal.jsonl`
+        : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
+      // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
+      const resume = base.resume === true && (seeds === 1 || await pathExists(journalPath));
+      const result = await searchStrategy({
+        ...base,
+        evolution: { ...evolution, seed },
+        journalPath,
+        resume,
+      });
+      await writeJson(file, result);
+      report(result, file, journalPath, seeds > 1 ? seed : undefined);
+      runs.push({ seed, file, result });
+    }
+  } finally {
+    await queue?.close();
   }
   if (seeds > 1) {
     const spread = seedSpread(runs);

@@ -10,6 +10,7 @@ import { CliError, parseFlags, runCommand } from "./args.ts";
 import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";
 import { buildWebAssets } from "../server/web_assets.ts";
+import { probe } from "../queue/connection.ts";
 
 const USAGE = `Usage: deno task serve [options]
 
@@ -26,6 +27,8 @@ const USAGE = `Usage: deno task serve [options]
   --allow-origin ORIGIN     let pages of ORIGIN (e.g. http://localhost:5173) create and cancel jobs, with CORS
                             (repeatable; default: only the server's own page and clients without an Origin)
   --max-queue N             jobs that may wait behind the running one before 429 (default 8)
+  --queue URL               run the comparisons' forward passes on queue workers (deno task worker) on
+                            this Redis: redis://[:password@]host:port[/db] (see docs/queue.md)
   -h, --help                this text`;
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -69,6 +72,7 @@ async function main() {
     "allow-plugin-host": { type: "string", multiple: true },
     "allow-origin": { type: "string", multiple: true },
     "max-queue": { type: "string" },
+    queue: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
@@ -91,6 +95,8 @@ async function main() {
       console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
     }
   }
+  const queueUrl = v.queue as string | undefined;
+  if (queueUrl !== undefined) await probe(queueUrl).catch((e) => Promise.reject(new CliError(e.message)));
   const dataDir = (v["data-dir"] as string | undefined) ?? ".cache/server";
   const web = await buildWebAssets((line) => console.error(line));
   const ctx = await openServerContext({
@@ -105,6 +111,7 @@ async function main() {
     loopbackOnly: LOOPBACK.has(host),
     allowOrigins,
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
+    queueUrl,
   });
   const app = createApp(ctx);
   let stopping = false;

@@ -79,6 +79,17 @@ function tableFor(entry: ResolvedEntry, model: LanguageModel, target: number): T
   };
 }
 
+/** A named reference must be one of the strategies' labels. */
+export function checkReference(reference: string | undefined, strategies: { label: string }[]): void {
+  if (reference !== undefined && !strategies.some((s) => s.label === reference)) {
+    throw new CompareError(
+      `reference: no strategy is labelled "${reference}" (labels: ${
+        strategies.map((s) => s.label).join(", ")
+      })`,
+    );
+  }
+}
+
 /** Runs the comparison. Deterministic given the options (seed included). */
 export async function compare(opts: CompareOptions): Promise<CompareReport> {
   const t0 = performance.now();
@@ -97,13 +108,7 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   if (new Set(metrics.map((m) => m.id)).size !== metrics.length) {
     throw new CompareError("metrics: a metric is listed twice");
   }
-  if (opts.reference !== undefined && !opts.strategies.some((s) => s.label === opts.reference)) {
-    throw new CompareError(
-      `reference: no strategy is labelled "${opts.reference}" (labels: ${
-        opts.strategies.map((s) => s.label).join(", ")
-      })`,
-    );
-  }
+  checkReference(opts.reference, opts.strategies);
   const target = opts.target ?? Math.max(...lengths); // the headline table (factors, analysis, short)
   const targetFor = (L: number) => opts.target ?? L;
   const depths = opts.depths ?? DEFAULT_DEPTHS;

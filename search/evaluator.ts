@@ -5,7 +5,9 @@
  *
  * @module
  */
+import type { LanguageModel, TableFor } from "../eval/language_model.ts";
 import type { Params } from "../strategies/types.ts";
+import { mean } from "../util/stats.ts";
 
 /** One candidate to score. Plain JSON: it can be queued, sent to a worker and logged. */
 export interface EvalTask {
@@ -50,4 +52,42 @@ export class LocalPool implements Evaluator {
   async evaluate(task: EvalTask): Promise<EvalOutcome> {
     return toOutcome(await this.fitness(task));
   }
+}
+
+/**
+ * One document to score: token ids (BOS first) and the positions whose NLL counts (`targets`, indices
+ * into `ids`, each ≥ 1); without targets every token after the first counts. Plain JSON, so documents
+ * travel to remote workers unchanged.
+ */
+export interface ScoreDoc {
+  ids: number[];
+  targets?: number[];
+}
+
+/**
+ * The evaluation seam: per-document mean NLL of `docs` under the tables `tableFor` gives. The
+ * in-process scorer ({@linkcode localScorer}) runs the model here; a queue scorer sends the same call
+ * (model content hash, tables, documents) to workers. Fitness is computed from these scores in one
+ * place, so both give bit-identical search results.
+ */
+export type DocumentScorer = (tableFor: TableFor, docs: ScoreDoc[]) => Promise<number[]>;
+
+/** Mean of `nll` over a document's targets (nll[j] scores token j+1). */
+export function targetMean(doc: ScoreDoc, nll: Float32Array): number {
+  if (!doc.targets) return mean(nll);
+  let s = 0;
+  for (const i of doc.targets) s += nll[i - 1];
+  return s / doc.targets.length;
+}
+
+/** Scores documents with a model in this process, one forward pass per document. */
+export function localScorer(model: Pick<LanguageModel, "nll">): DocumentScorer {
+  return async (tableFor, docs) => {
+    const out: number[] = [];
+    for (const doc of docs) {
+      const [nll] = (await model.nll([doc.ids], await tableFor(doc.ids.length))).nll;
+      out.push(targetMean(doc, nll));
+    }
+    return out;
+  };
 }

@@ -18,7 +18,7 @@ import {
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
-import { type Evaluator, LocalPool, toOutcome } from "./evaluator.ts";
+import { type DocumentScorer, type Evaluator, LocalPool, toOutcome } from "./evaluator.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
 import { Journal, type RescoreEntry } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
@@ -73,8 +73,10 @@ export interface StrategySearchOptions {
   budget?: Budget;
   /** Evaluations in flight at once (local pool capacity). */
   workers?: number;
-  /** Scores candidates instead of the local pool (e.g. a queue of remote workers); `workers` is then unused. */
+  /** Scores candidates instead of the local pool; `workers` is then unused. */
   evaluator?: Evaluator;
+  /** Runs the model for the built-in fitness (default: in process; `queue/` sends it to workers). */
+  scorer?: DocumentScorer;
   /** Journal file; with `resume`, an existing journal of the same search is continued. */
   journalPath?: string;
   resume?: boolean;
@@ -186,7 +188,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     run = await runEvolution({
       space,
       evaluator: o.evaluator ??
-        new LocalPool(strategyFitness(model, strategy, o.corpus, fitnessSettings), o.workers ?? 1),
+        new LocalPool(strategyFitness(model, strategy, o.corpus, fitnessSettings, o.scorer), o.workers ?? 1),
       settings: evolution,
       budget: o.budget,
       journal: opened?.journal,
@@ -199,7 +201,7 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     // the fresh score does not carry that bias, so it decides the result.
     const top = run.ranked.filter((c) => Number.isFinite(c.fitness)).slice(0, finalistSettings.count);
     const recorded = new Map((opened?.rescores ?? []).map((e) => [e.key, e]));
-    const rescore = strategyFitness(model, strategy, o.corpus, rescoreSettings);
+    const rescore = strategyFitness(model, strategy, o.corpus, rescoreSettings, o.scorer);
     for (const [i, c] of top.entries()) {
       let entry = recorded.get(c.key);
       if (!entry) {

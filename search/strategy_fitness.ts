@@ -8,15 +8,15 @@
  * @module
  */
 import type { LanguageModel } from "../eval/language_model.ts";
-import { type Corpus, corpusSlice } from "../eval/corpus.ts";
-import { NEEDLE_TEMPLATES, type NeedleDoc, needleDocs, NeedleError, scoreDocs } from "../eval/needle.ts";
-import { perplexityByPosition } from "../eval/perplexity.ts";
+import { type Corpus, corpusSlice, sampleOffsets } from "../eval/corpus.ts";
+import { NEEDLE_TEMPLATES, type NeedleDoc, needleDocs, NeedleError } from "../eval/needle.ts";
 import { buildTable, StrategyError } from "../strategies/registry.ts";
 import { ParamError } from "../strategies/params.ts";
 import { RopeTableError } from "../strategies/table.ts";
 import type { Strategy } from "../strategies/types.ts";
+import { createRng } from "../util/random.ts";
 import { estimate } from "../util/stats.ts";
-import type { Fitness } from "./evaluator.ts";
+import { type DocumentScorer, type Fitness, localScorer, type ScoreDoc } from "./evaluator.ts";
 
 /** What a built-in fitness measures and on which text. Plain JSON: it goes into journals and results. */
 export interface FitnessSettings {
@@ -79,18 +79,33 @@ export interface FitnessDetail {
 }
 
 /**
+ * The documents a fitness scores, as plain JSON: needle documents (answer tokens count) or `samples`
+ * perplexity windows of `length` tokens (every token counts) from the search's part of the text.
+ */
+export function fitnessDocs(model: LanguageModel, part: Corpus, settings: FitnessSettings): ScoreDoc[] {
+  if (settings.kind === "needle") {
+    return searchNeedleDocs(model, part, settings).map((d) => ({ ids: d.ids, targets: d.answerTokens }));
+  }
+  const span = settings.length - 1;
+  const offsets = sampleOffsets(createRng(settings.dataSeed), part.ids.length, span, settings.samples);
+  return offsets.map((o) => ({ ids: [model.tokenizer.bosId, ...part.ids.subarray(o, o + span)] }));
+}
+
+/**
  * Fitness of a candidate's parameters for `strategy` (lower is better): exp(mean answer NLL) over
- * the needle documents, or perplexity over `samples` windows. `corpus` is the full text; the slice
- * is taken here.
+ * the needle documents, or exp(mean NLL) over `samples` windows (perplexity). `corpus` is the full
+ * text; the slice is taken here. `scorer` runs the model (default: in this process; a queue scorer
+ * sends the same documents and tables to workers, and the fitness is computed here either way).
  */
 export function strategyFitness(
   model: LanguageModel,
   strategy: Strategy,
   corpus: Corpus,
   settings: FitnessSettings,
+  scorer: DocumentScorer = localScorer(model),
 ): Fitness {
   const part = corpusSlice(corpus, settings.textRange, model.tokenizer);
-  const docs = settings.kind === "needle" ? searchNeedleDocs(model, part, settings) : [];
+  const docs = fitnessDocs(model, part, settings);
   return async ({ params }) => {
     const tableFor = (seqLen: number) =>
       buildTable(strategy, model.spec, { targetLength: settings.length, seqLen }, params);
@@ -100,17 +115,8 @@ export function strategyFitness(
       if (isTableError(e)) return { fitness: Infinity, detail: { error: (e as Error).message } };
       throw e;
     }
-    if (settings.kind === "needle") {
-      const nll = estimate(await scoreDocs(model, tableFor, docs));
-      const detail: FitnessDetail = { nll: nll.mean, stderr: nll.stderr, n: nll.n };
-      return { fitness: Math.exp(nll.mean), detail };
-    }
-    const r = await perplexityByPosition(model, tableFor, part, {
-      length: settings.length,
-      samples: settings.samples,
-      seed: settings.dataSeed,
-    });
-    const detail: FitnessDetail = { nll: r.nll.mean, stderr: r.nll.stderr, n: r.nll.n };
-    return { fitness: r.ppl, detail };
+    const nll = estimate(await scorer(tableFor, docs));
+    const detail: FitnessDetail = { nll: nll.mean, stderr: nll.stderr, n: nll.n };
+    return { fitness: Math.exp(nll.mean), detail };
   };
 }

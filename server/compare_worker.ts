@@ -9,7 +9,10 @@
  *
  * @module
  */
-import { compare } from "../compare/compare.ts";
+import { compare, type CompareOptions } from "../compare/compare.ts";
+import { modelHash } from "../queue/model_hash.ts";
+import { compareOnQueue } from "../queue/queue_compare.ts";
+import { QueueScorer } from "../queue/queue_scorer.ts";
 import type { ResolvedEntry } from "../compare/strategy_entry.ts";
 import { type Corpus, loadCorpus } from "../eval/corpus.ts";
 import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
@@ -50,6 +53,18 @@ function modelFor(source: string): Promise<Model> {
     models.set(source, m);
   }
   return m;
+}
+
+/** With `serve --queue`: one queue scorer per model, kept like the models. */
+const scorers = new Map<Model, Promise<QueueScorer>>();
+function scorerFor(url: string, model: Model): Promise<QueueScorer> {
+  let s = scorers.get(model);
+  if (!s) {
+    s = QueueScorer.open(url, modelHash(model), { modelLabel: model.source });
+    s.catch(() => scorers.delete(model)); // no worker yet: the next job looks again
+    scorers.set(model, s);
+  }
+  return s;
 }
 
 function corpusFor(model: Model, modelSource: string, textSource: string): Promise<Corpus> {
@@ -99,7 +114,7 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
       strategy: registry.has(s.name) ? registry.get(s.name) : pluginProxy(s),
       params: s.params,
     }));
-    const report = await compare({
+    const options: CompareOptions = {
       model,
       modelName: spec.model,
       strategies: entries,
@@ -126,7 +141,10 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
         }
         post({ type: "progress", event });
       },
-    });
+    };
+    const report = message.queueUrl
+      ? await compareOnQueue(options, await scorerFor(message.queueUrl, model))
+      : await compare(options);
     post({ type: "done", report });
   } catch (e) {
     post({ type: "failed", error: (e as Error).message ?? String(e), cancelled: controller.signal.aborted });

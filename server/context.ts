@@ -47,6 +47,8 @@ export interface ServerSettings {
   allowOrigins?: string[];
   /** Jobs that may wait behind the running one before submissions get 429. */
   maxWaiting: number;
+  /** Redis URL of queue workers that run the comparisons' forward passes (default: in-process). */
+  queueUrl?: string;
   /** Default: the compare worker; tests may pass another. */
   runner?: JobRunner;
 }
@@ -55,7 +57,7 @@ export interface ServerSettings {
 export async function openServerContext(s: ServerSettings): Promise<ServerContext> {
   const registry = builtinRegistry();
   const store = new JobStore(s.dataDir);
-  const runner = s.runner ?? new WorkerRunner(registry);
+  const runner = s.runner ?? new WorkerRunner(registry, s.queueUrl);
   const queue = await JobQueue.open(store, runner, s.maxWaiting);
   return {
     registry,

@@ -7,7 +7,7 @@ import type { CompareJobSpec } from "./compare_job.ts";
 /** Host → worker. */
 export type HostMessage =
   /** `cancelFlag`: an Int32Array's SharedArrayBuffer; non-zero asks the running job to stop. */
-  | { type: "run"; spec: CompareJobSpec; cancelFlag: SharedArrayBuffer }
+  | { type: "run"; spec: CompareJobSpec; cancelFlag: SharedArrayBuffer; queueUrl?: string }
   | { type: "table-reply"; id: number; table?: RopeTable; error?: string };
 
 /** Worker → host. */

@@ -25,7 +25,7 @@ export interface JobRunner {
 /** The real runner. `registry` answers the worker's table requests for plugin strategies. */
 export class WorkerRunner implements JobRunner {
   #worker?: Worker;
-  constructor(private readonly registry: StrategyRegistry) {}
+  constructor(private readonly registry: StrategyRegistry, private readonly queueUrl?: string) {}
 
   run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport> {
     const worker = this.#worker ??= new Worker(new URL("./compare_worker.ts", import.meta.url), {
@@ -55,7 +55,7 @@ export class WorkerRunner implements JobRunner {
         this.#worker = undefined;
         reject(new Error(`the compare worker crashed: ${e.message}`));
       };
-      send({ type: "run", spec, cancelFlag });
+      send({ type: "run", spec, cancelFlag, queueUrl: this.queueUrl });
     }).finally(() => signal.removeEventListener("abort", requestCancel));
   }
 

@@ -1,0 +1,229 @@
+/**
+ * The client side: a {@linkcode DocumentScorer} that sends each call as a job to the workers holding
+ * the model and resolves with their scores. Job ids are content hashes of the job, so a job sent
+ * twice (a resumed search, a retry) is one job and its result counts once; a job that Redis lost
+ * (restarted without persistence) is sent again.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { Job, Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import type { DocumentScorer } from "../search/evaluator.ts";
+import type { RopeTable } from "../strategies/types.ts";
+import { connect, probe, QueueError, redactUrl } from "./connection.ts";
+import { heartbeatPattern, queueName } from "./names.ts";
+import { docsKey, type ScoreJob, type ScoreResult, tableToWire, WIRE_VERSION } from "./wire.ts";
+
+/** Options of {@linkcode QueueScorer.open}. */
+export interface QueueScorerOptions {
+  /** What to call the model in errors (its path). */
+  modelLabel?: string;
+  /** Check that at least one live worker holds the model (default true). */
+  requireWorker?: boolean;
+  /** How long to wait for a worker holding the model to appear (default 5000 ms). */
+  workerWaitMs?: number;
+  /** How often a pending job's state is checked besides the completion events (default 1000 ms). */
+  pollMs?: number;
+}
+
+/** Sends scoring jobs for one model to queue workers. */
+export class QueueScorer {
+  #pending = new Map<string, { resolve: (r: ScoreResult) => void; reject: (e: Error) => void }>();
+  #timer: ReturnType<typeof setInterval>;
+  #closed = false;
+  /** Jobs sent and results received (a duplicate delivery resolves an id once). */
+  sent = 0;
+  received = 0;
+  /** Over received results: seconds from send to result, and seconds workers spent on the model. */
+  roundTripSeconds = 0;
+  workerSeconds = 0;
+  #sentAt = new Map<string, number>();
+
+  private constructor(
+    readonly url: string,
+    readonly model: string,
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly conns: Redis[],
+    pollMs: number,
+  ) {
+    // The event may come without the return value: then the job itself is read.
+    events.on("completed", ({ jobId, returnvalue }) => {
+      if (returnvalue == null) void this.#check(jobId).catch(() => {});
+      else this.#settle(jobId, returnvalue);
+    });
+    // A failed attempt may be retried: only the job's state says whether it failed for good.
+    events.on("failed", ({ jobId }) => void this.#check(jobId).catch(() => {}));
+    this.#timer = setInterval(() => this.#poll(), pollMs);
+  }
+
+  /** Connects (failing fast on a bad URL, password or a model no worker holds). */
+  static async open(url: string, model: string, o: QueueScorerOptions = {}): Promise<QueueScorer> {
+    await probe(url);
+    const conns = [connect(url), connect(url)];
+    if (o.requireWorker ?? true) {
+      // A worker started a moment ago may still be loading its model: give it a few seconds.
+      const until = Date.now() + (o.workerWaitMs ?? 5000);
+      let live = await conns[0].keys(heartbeatPattern(model));
+      while (live.length === 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        live = await conns[0].keys(heartbeatPattern(model));
+      }
+      if (live.length === 0) {
+        conns.forEach((c) => c.disconnect());
+        throw new QueueError(
+          `no worker on ${redactUrl(url)} holds model ${model.slice(0, 16)}` +
+            `${o.modelLabel ? ` (${o.modelLabel})` : ""}: start one with ` +
+            `deno task worker --queue URL --model ${o.modelLabel ?? "M"}`,
+        );
+      }
+    }
+    const name = queueName(model);
+    const queue = new Queue(name, { connection: conns[0] });
+    const events = new QueueEvents(name, { connection: conns[1] });
+    await events.waitUntilReady();
+    return new QueueScorer(url, model, queue, events, conns, o.pollMs ?? 1000);
+  }
+
+  /** Live workers holding the model now. */
+  async workers(): Promise<number> {
+    return (await this.conns[0].keys(heartbeatPattern(this.model))).length;
+  }
+
+  /** The scorer the fitness calls. */
+  readonly score: DocumentScorer = async (tableFor, docs) => {
+    const first = await tableFor(docs[0].ids.length);
+    const lengths = first.lengthDependent ? [...new Set(docs.map((d) => d.ids.length))] : [0];
+    const tables = await Promise.all(
+      lengths.map(async (seqLen) => ({
+        seqLen,
+        table: tableToWire(seqLen ? await tableFor(seqLen) : first),
+      })),
+    );
+    // A search's documents are the same for every candidate: they go to Redis once, jobs name them.
+    const text = JSON.stringify(docs);
+    const docsRef = createHash("sha256").update(text).digest("hex");
+    this.#docs.set(docsRef, text);
+    const job: ScoreJob = { v: WIRE_VERSION, model: this.model, tables, docsRef };
+    const result = await this.#run(job);
+    return result.scores.map((s) => s ?? NaN);
+  };
+
+  /**
+   * Per-token NLL of each window under `table`, scored by a worker: the call `LanguageModel.nll`
+   * makes, so evaluation code written against a model runs remotely unchanged (see `queueModel`).
+   */
+  async nll(windows: number[][], table: RopeTable): Promise<Float32Array[]> {
+    const docs = windows.map((ids) => ({ ids }));
+    const job: ScoreJob = {
+      v: WIRE_VERSION,
+      model: this.model,
+      tables: [{ seqLen: 0, table: tableToWire(table) }],
+      docs,
+      perToken: true,
+    };
+    const r = await this.#run(job);
+    if (!r.nll || r.nll.length !== windows.length) {
+      throw new QueueError("a worker answered without per-token NLL");
+    }
+    return r.nll.map((a) => Float32Array.from(a, (x) => x ?? NaN));
+  }
+
+  #run(job: ScoreJob): Promise<ScoreResult> {
+    const id = createHash("sha256").update(JSON.stringify(job)).digest("hex").slice(0, 40);
+    // The same job asked for twice while in flight is one job with one result.
+    const inFlight = this.#promises.get(id);
+    if (inFlight) return inFlight;
+    const done = new Promise<ScoreResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#promises.set(id, done);
+    this.#sentAt.set(id, performance.now());
+    done.finally(() => this.#promises.delete(id)).catch(() => {});
+    this.sent++;
+    this.#add(id, job).then(() => this.#check(id)).catch((e) => this.#fail(id, (e as Error).message));
+    return done;
+  }
+
+  #promises = new Map<string, Promise<ScoreResult>>();
+
+  /** Documents by content hash, and which of them Redis holds (as far as this scorer knows). */
+  #docs = new Map<string, string>();
+  #stored = new Set<string>();
+
+  async #add(id: string, job: ScoreJob): Promise<unknown> {
+    this.#jobs.set(id, job);
+    if (job.docsRef && !this.#stored.has(job.docsRef)) {
+      await this.conns[0].set(docsKey(job.docsRef), this.#docs.get(job.docsRef)!, "EX", 86_400);
+      this.#stored.add(job.docsRef);
+    }
+    return await this.queue.add("score", job, {
+      jobId: id,
+      // Transient failures (a worker's crash) retry; permanent ones are thrown as UnrecoverableError.
+      attempts: 5,
+      backoff: { type: "fixed", delay: 500 },
+      // Results stay a day so a search killed and resumed picks up what arrived meanwhile.
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 86_400 },
+    });
+  }
+
+  #jobs = new Map<string, ScoreJob>();
+
+  /** Looks at a job: finished → settle; gone (Redis restarted) → send again. */
+  async #check(id: string): Promise<void> {
+    const job = await Job.fromId(this.queue, id);
+    if (!this.#pending.has(id)) return;
+    if (!job) {
+      this.#stored.clear(); // Redis lost the job (restarted): it lost the documents too
+      const data = this.#jobs.get(id);
+      if (data) await this.#add(id, data);
+      return;
+    }
+    const state = await job.getState();
+    if (state === "completed" && job.returnvalue != null) this.#settle(id, job.returnvalue);
+    else if (state === "failed") this.#fail(id, job.failedReason);
+  }
+
+  #polling = false;
+  async #poll(): Promise<void> {
+    if (this.#polling || this.#closed) return;
+    this.#polling = true;
+    try {
+      for (const id of [...this.#pending.keys()]) await this.#check(id);
+    } catch {
+      // Redis is away; the next poll tries again (ioredis reconnects).
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  #settle(id: string, value: unknown): void {
+    const p = this.#pending.get(id);
+    if (!p) return; // not ours, or already counted
+    this.#pending.delete(id);
+    this.#jobs.delete(id);
+    const r = (typeof value === "string" ? JSON.parse(value) : value) as ScoreResult;
+    this.received++;
+    this.roundTripSeconds += (performance.now() - (this.#sentAt.get(id) ?? performance.now())) / 1000;
+    this.workerSeconds += r.seconds;
+    this.#sentAt.delete(id);
+    p.resolve(r);
+  }
+
+  #fail(id: string, reason: string): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    this.#jobs.delete(id);
+    p.reject(new QueueError(`queue job ${id.slice(0, 12)} failed: ${reason}`));
+  }
+
+  /** Stops waiting and closes the connections. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.events.close().catch(() => {});
+    await this.queue.close().catch(() => {});
+    for (const c of this.conns) c.disconnect();
+  }
+}
