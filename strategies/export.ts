@@ -86,6 +86,26 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
         if (p[k] !== undefined) block[k] = p[k];
       }
       if (p.truncate === false) block.truncate = false;
+      if (x.table.softmaxScale !== undefined && x.table.softmaxScale !== 1) {
+        // Llama-family HF/vLLM models never apply mscale_all_dim to the softmax: fold it into the cos/sin
+        // factor (exact when every channel rotates: the logits scale by the square of the factor).
+        if (x.spec.rotaryDim !== x.spec.headDim) {
+          throw new ExportError(
+            "yarn's mscale_all_dim softmax scale cannot be expressed for a Llama-family model with partial rotary",
+          );
+        }
+        delete block.mscale;
+        delete block.mscale_all_dim;
+        block.attention_factor = x.table.attentionScale * Math.sqrt(x.table.softmaxScale);
+        notes.push(
+          "mscale_all_dim's softmax scale folded into attention_factor (Llama-family models ignore it).",
+        );
+      }
+      break;
+    case "proportional":
+      block = { rope_type: "proportional", partial_rotary_factor: p.partial_rotary_factor };
+      if (p.factor !== undefined && p.factor !== 1) block.factor = p.factor;
+      notes.push("proportional is a transformers 5 rope_type: older readers do not know it.");
       break;
     case "llama3":
       block = {
@@ -122,6 +142,41 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
     }
   }
   return { rope_scaling: block, max_position_embeddings: x.targetLength, notes };
+}
+
+/** Thrown for a strategy result a target engine cannot express; the message says why. */
+export class ExportError extends Error {
+  override name = "ExportError";
+}
+
+/** Which transformers config layout to write: v4 `rope_scaling` + top-level θ, or v5 `rope_parameters`. */
+export type HfFormat = "v4" | "v5";
+
+/**
+ * The RoPE fields of a config.json: `max_position_embeddings` and either (v4) `rope_theta`,
+ * `partial_rotary_factor` and `rope_scaling`, or (v5) one `rope_parameters` block holding
+ * `rope_type`, `rope_theta` and `partial_rotary_factor` with the strategy's keys.
+ */
+export function hfConfigFields(
+  x: ExportInput,
+  format: HfFormat,
+): { fields: Record<string, unknown>; notes: string[] } {
+  const { rope_scaling, max_position_embeddings, notes } = toHfRopeScaling(x);
+  const partial = x.spec.rotaryDim / x.spec.headDim;
+  const block = rope_scaling ?? { rope_type: "default" };
+  if (format === "v4") {
+    const fields: Record<string, unknown> = {
+      max_position_embeddings,
+      rope_theta: x.spec.theta,
+      rope_scaling,
+    };
+    if (partial !== 1) fields.partial_rotary_factor = partial;
+    return { fields, notes };
+  }
+  const rp: Record<string, unknown> = { rope_type: block.rope_type, rope_theta: x.spec.theta };
+  if (partial !== 1) rp.partial_rotary_factor = partial;
+  for (const [k, v] of Object.entries(block)) if (k !== "rope_type") rp[k] = v;
+  return { fields: { max_position_embeddings, rope_parameters: rp }, notes };
 }
 
 function ones(spec: RopeSpec): number[] {

@@ -39,13 +39,23 @@ export {
 export {
   ConfigError,
   type HfConfig,
+  hfLayerTypes,
   type HfRope,
   type HfRopeTable,
   readHfConfig,
   type RopeFromConfigOptions,
   ropeFromHfConfig,
 } from "./hf_config.ts";
-export { factorsOf, type GgufExport, type HfExport, toGguf, toHfRopeScaling } from "./export.ts";
+export {
+  ExportError,
+  factorsOf,
+  type GgufExport,
+  hfConfigFields,
+  type HfExport,
+  type HfFormat,
+  toGguf,
+  toHfRopeScaling,
+} from "./export.ts";
 export { analyzeTable, type CriticalAnalysis, type PairAnalysis } from "./analysis.ts";
 export {
   criticalPosition,
