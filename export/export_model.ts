@@ -322,7 +322,8 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const model = opts.loaded ?? await loadModel(opts.model);
   const entry = await resolveEntry(opts.strategy, registry);
   const targetLength = opts.targetLength ?? model.spec.maxPositions;
-  const spec = { ...model.spec, maxPositions: Math.max(model.spec.maxPositions, targetLength) };
+  // maxPositions stays the model's: dynamic NTK reads it as the trained length, as HF does.
+  const spec = model.spec;
   const table = await buildTable(entry.strategy, spec, { targetLength }, entry.params);
   const x: ExportInput = {
     strategy: entry.strategy.name,

@@ -15,6 +15,7 @@ import {
   type StrategyRegistry,
 } from "../mod.ts";
 import { LIMITS } from "./api_schemas.ts";
+import { ropeDoctor } from "../strategies/doctor.ts";
 import { named } from "./compare_job.ts";
 import { ValidationError } from "./schema.ts";
 
@@ -25,6 +26,8 @@ export interface RopeRequest {
   params?: Params;
   seq_len?: number;
   target?: number;
+  /** Also return the doctor's report (what each engine computes, and the pitfalls). */
+  doctor?: boolean;
 }
 
 /** Builds the table and its critical-dimension analysis; bad configs throw ConfigError. */
@@ -53,5 +56,7 @@ export async function ropeResponse(
     targetLength: req.target,
     registry,
   });
-  return ropeJson(result, { seqLen: req.seq_len, analysis: true, exports: true });
+  const body = ropeJson(result, { seqLen: req.seq_len, analysis: true, exports: true });
+  if (req.doctor) body.doctor = await ropeDoctor(req.config);
+  return body;
 }

@@ -9,6 +9,7 @@ import type { Params, RopeSpec, RopeTable } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
 import { longropeAttentionFactor } from "./common.ts";
 import { criticalIndex, longrope2Factors } from "./longrope2.ts";
+import { yarnSeedFactors } from "./longrope.ts";
 
 /** What to export: the strategy's name, its resolved parameters and its table. */
 export interface ExportInput {
@@ -119,7 +120,8 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
     case "longrope":
       block = longropeBlock(
         x,
-        p.long_factor as number[],
+        // No explicit factors: the strategy's own default, the YaRN-shaped seed of the search.
+        (p.long_factor as number[] | undefined) ?? yarnSeedFactors(x.spec, factor),
         (p.short_factor as number[] | undefined) ?? ones(x.spec),
       );
       if (x.table.startTokens) notes.push("start_tokens has no HF equivalent and is dropped.");
