@@ -20,7 +20,7 @@ export type EngineName = "transformers" | "llama.cpp";
 export interface EngineSetup {
   /** A Python with torch and transformers (default `python3`). */
   python?: string;
-  /** A node_modules folder holding node-llama-cpp (default: NODE_PATH). */
+  /** A node_modules folder holding node-llama-cpp (default: NODE_PATH, else `.engines/node_modules`). */
   nodeModules?: string;
 }
 
@@ -93,9 +93,10 @@ export async function engineMissing(engine: EngineName, setup: EngineSetup = {})
   }
 }
 
+/** node-llama-cpp's install folder: the setup's, else NODE_PATH, else the repo's `.engines/node_modules`. */
 function nodeEnv(setup: EngineSetup): Record<string, string> {
-  const path = setup.nodeModules ?? Deno.env.get("NODE_PATH");
-  return path ? { NODE_PATH: path } : {};
+  const path = setup.nodeModules ?? Deno.env.get("NODE_PATH") ?? join(HERE, "..", ".engines", "node_modules");
+  return { NODE_PATH: path };
 }
 
 /** Per-window NLL from an engine's script. */
