@@ -11,6 +11,8 @@ import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { analyzeTable, type CriticalAnalysis } from "../strategies/analysis.ts";
 import { factorsOf } from "../strategies/export.ts";
 import type { LanguageModel, TableFor } from "../eval/language_model.ts";
+import { measureSwitch, type SwitchResult } from "../eval/kv_switch.ts";
+import { Model } from "../model/model.ts";
 import type { Corpus } from "../eval/corpus.ts";
 import { perplexityByPosition, type PerplexityResult } from "../eval/perplexity.ts";
 import {
@@ -27,7 +29,7 @@ import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
 
 /** The metrics compare can run. */
-export const METRICS = ["ppl", "needle", "passkey", "short"] as const;
+export const METRICS = ["ppl", "needle", "passkey", "short", "switch"] as const;
 /** One of {@linkcode METRICS}. */
 export type Metric = typeof METRICS[number];
 
@@ -74,6 +76,8 @@ export interface StrategyReport {
   needle?: { cells: NeedleCell[]; byLength: Record<string, Estimate & { ppl: number }> };
   passkey?: { cells: PasskeyCell[]; byLength: Record<string, Estimate>; trials: PasskeyTrial[] };
   short_context?: RetentionResult;
+  /** LongRoPE's switch under a KV cache (strategies with short and long sets, local models). */
+  switch?: SwitchResult | { skipped: string };
   seconds: number;
 }
 
@@ -282,6 +286,15 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
         label: `short ${name}`,
       });
       originalPpl = r.short_context.originalPpl;
+    }
+    if (has("switch")) {
+      check();
+      // Needs the model's own KV cache (a local Model) and a table with short and long sets.
+      r.switch = !table.short
+        ? { skipped: "no short and long sets" }
+        : !(model instanceof Model)
+        ? { skipped: "needs a local model" }
+        : await measureSwitch(model, table, corpus.ids, { documents: samples });
     }
     r.seconds = (performance.now() - ts) / 1000;
     report.strategies.push(r);

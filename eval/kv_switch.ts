@@ -107,7 +107,7 @@ const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 export async function measureSwitch(
   model: Model,
   table: RopeTable,
-  ids: readonly number[],
+  ids: ArrayLike<number>,
   opts: SwitchOptions = {},
 ): Promise<SwitchResult> {
   if (!table.short || !table.switchLength) {
@@ -130,7 +130,10 @@ export async function measureSwitch(
   );
   const full: number[] = [];
   for (let d = 0; d < documents; d++) {
-    const doc = [model.tokenizer.bosId, ...ids.slice(d * (length - 1), (d + 1) * (length - 1))];
+    const doc = [
+      model.tokenizer.bosId,
+      ...Array.from({ length: length - 1 }, (_, i) => ids[d * (length - 1) + i]),
+    ];
     for (const p of SWITCH_POLICIES) {
       const r = await decode(model, table, doc, prompt, p);
       const s = scores.get(p)!;
