@@ -125,7 +125,8 @@ await runCommand(async () => {
       setup: python ? { python } : {},
       progress: (l) => console.error(l),
     });
-    const head = `Model ${modelPath.replace(/^.*\/models\//, "models/")} (L0 ${l0}), target ${target}: ` +
+    const head = `# Engines report\n\nMade by \`deno task engines ${Deno.args.join(" ")}\`.\n\n` +
+      `Model ${modelPath.replace(/^.*\/models\//, "models/")} (L0 ${l0}), target ${target}: ` +
       `1 window of ${target} tokens and ${nShort} of ${l0}, from ${
         textPath.replace(/^.*\/models\//, "models/")
       }.`;

@@ -646,7 +646,7 @@ def main() -> int:
     ref_out = json.loads(p.stdout)
     by_id = {r["id"]: r for r in ref_out["results"]}
     cap = os.environ.get("ATEN_CPU_CAPABILITY")
-    cmd = ((f"ATEN_CPU_CAPABILITY={cap} " if cap else "") + f"/work/.peer/bin/python tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
+    cmd = ((f"ATEN_CPU_CAPABILITY={cap} " if cap else "") + f"python3 tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
            + (" --no-fixed" if a.no_fixed else "") + f" --fixture {a.fixture}")
     out_cases = []
     for c in cases:
