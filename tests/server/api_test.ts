@@ -63,6 +63,7 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
     "needle",
     "passkey",
     "short",
+    "switch",
   ]);
 });
 
