@@ -11,7 +11,9 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
-const entry = require.resolve("node-llama-cpp", { paths: [process.cwd(), ...(process.env.NODE_PATH ?? "").split(":")] });
+const entry = require.resolve("node-llama-cpp", {
+  paths: [process.cwd(), ...(process.env.NODE_PATH ?? "").split(":")],
+});
 const { getLlama } = await import(entry);
 
 const modelPath = process.argv[2];
@@ -42,6 +44,12 @@ for (const w of windows) {
   await context.dispose();
 }
 const pkg = JSON.parse(readFileSync(new URL("../package.json", pathToFileURL(entry)), "utf8")); // entry is dist/index.js
-process.stdout.write(JSON.stringify({ node_llama_cpp: pkg.version, llama_cpp: llama.llamaCppRelease?.release ?? null, windows: out }));
+process.stdout.write(
+  JSON.stringify({
+    node_llama_cpp: pkg.version,
+    llama_cpp: llama.llamaCppRelease?.release ?? null,
+    windows: out,
+  }),
+);
 await model.dispose();
 await llama.dispose();
