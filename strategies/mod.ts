@@ -73,4 +73,5 @@ export {
   conformanceSpecs,
 } from "./conformance.ts";
 export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";
+export { type DoctorReport, type EngineColumn, type Pitfall, ropeDoctor } from "./doctor.ts";
 export { getTorchCpu, setTorchCpu, type TorchCpu } from "./float32.ts";

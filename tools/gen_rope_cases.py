@@ -565,19 +565,16 @@ class Gen:
         for sl, tag in [(None, "none"), (4097, "O+1")]:
             A("v5", f"Phi-4-mini-instruct, rope_parameters (partial inside), seq_len {tag}", phi4, sl,
               f"v5-phi4-mini-{tag}")
+        ds3 = {"model_type": "deepseek_v3", "hidden_size": 7168, "num_attention_heads": 128, "qk_rope_head_dim": 64,
+               "qk_nope_head_dim": 128, "v_head_dim": 128, "kv_lora_rank": 512, "q_lora_rank": 1536,
+               "max_position_embeddings": 163840}
         A("v5", "DeepSeek-V3, rope_parameters: yarn factor 40 with mscale = mscale_all_dim = 1 (softmax scale)",
-          {"model_type": "deepseek_v3", "hidden_size": 7168, "num_attention_heads": 128, "qk_rope_head_dim": 64,
-           "qk_nope_head_dim": 128, "v_head_dim": 128, "kv_lora_rank": 512, "q_lora_rank": 1536,
-           "max_position_embeddings": 163840,
-           "rope_parameters": {"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "beta_fast": 32,
-                               "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0,
-                               "original_max_position_embeddings": 4096}}, None, "v5-deepseek-v3")
+          dict(ds3, rope_parameters={"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "beta_fast": 32,
+                                     "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0,
+                                     "original_max_position_embeddings": 4096}), None, "v5-deepseek-v3")
         A("v5", "DeepSeek-V3 with mscale 0.8 / mscale_all_dim 0.6: cos/sin and softmax factors both != 1",
-          {"model_type": "deepseek_v3", "hidden_size": 7168, "num_attention_heads": 128, "qk_rope_head_dim": 64,
-           "qk_nope_head_dim": 128, "v_head_dim": 128, "kv_lora_rank": 512, "q_lora_rank": 1536,
-           "max_position_embeddings": 163840,
-           "rope_parameters": {"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "mscale": 0.8,
-                               "mscale_all_dim": 0.6, "original_max_position_embeddings": 4096}},
+          dict(ds3, rope_parameters={"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "mscale": 0.8,
+                                     "mscale_all_dim": 0.6, "original_max_position_embeddings": 4096}),
           None, "v5-deepseek-v3-mscale-split")
         gemma4 = {"model_type": "gemma4_text", "hidden_size": 2304, "num_attention_heads": 8, "head_dim": 256,
                   "global_head_dim": 512, "max_position_embeddings": 131072, "num_hidden_layers": 6,

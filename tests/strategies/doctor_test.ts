@@ -79,22 +79,26 @@ Deno.test("doctor: llama.cpp's column rounds YaRN's range (truncate) and vLLM's 
   assert.equal(vllm.sets[0].use, "all");
 });
 
+/** `deno task rope --doctor --config PATH [...more]` as a subprocess. */
+const rope = (path: string, ...more: string[]) =>
+  new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      new URL("../../cli/rope.ts", import.meta.url).pathname,
+      "--doctor",
+      "--config",
+      path,
+      ...more,
+    ],
+  }).output();
+
 Deno.test("rope --doctor --json (subprocess) and POST /api/rope doctor: true", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/c.json`;
     await Deno.writeTextFile(path, JSON.stringify(byId("real-deepseek-v3").config));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        new URL("../../cli/rope.ts", import.meta.url).pathname,
-        "--doctor",
-        "--config",
-        path,
-        "--json",
-      ],
-    }).output();
+    const out = await rope(path, "--json");
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const r = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.deepEqual(r.pitfalls.map((p: { id: string }) => p.id), ["yarn-mscale"]);
@@ -104,16 +108,7 @@ Deno.test("rope --doctor --json (subprocess) and POST /api/rope doctor: true", a
       "llama.cpp",
       "ropekit",
     ]);
-    const text = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        new URL("../../cli/rope.ts", import.meta.url).pathname,
-        "--doctor",
-        "--config",
-        path,
-      ],
-    }).output();
+    const text = await rope(path);
     assert.match(new TextDecoder().decode(text.stdout), /\[yarn-mscale\].*softmax scale/);
   } finally {
     await Deno.remove(dir, { recursive: true });
