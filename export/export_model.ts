@@ -222,23 +222,26 @@ async function writeGguf(
   const w = model.weights, c = w.config;
   const g = toGguf(x);
   const notes = [...g.notes];
+  // Short and long factor sets need llama.cpp's phi3 architecture (rope_factors_long/short, NEOX pairs,
+  // fused qkv and gate-up); everything else is the llama architecture with at most one factor tensor.
+  const arch = g.tensors["rope_factors_long.weight"] ? "phi3" : "llama";
   const md: Record<string, GgufValue> = {
-    "general.architecture": { type: "string", value: "llama" },
+    "general.architecture": { type: "string", value: arch },
     "general.name": { type: "string", value: `${model.source} + ${x.strategy}` },
-    "llama.context_length": { type: "u32", value: x.targetLength },
-    "llama.embedding_length": { type: "u32", value: c.dim },
-    "llama.block_count": { type: "u32", value: c.nLayers },
-    "llama.feed_forward_length": { type: "u32", value: c.hiddenDim },
-    "llama.attention.head_count": { type: "u32", value: c.nHeads },
-    "llama.attention.head_count_kv": { type: "u32", value: c.nKvHeads },
-    "llama.attention.key_length": { type: "u32", value: c.headDim },
-    "llama.attention.value_length": { type: "u32", value: c.headDim },
-    "llama.attention.layer_norm_rms_epsilon": { type: "f32", value: c.normEps },
-    "llama.vocab_size": { type: "u32", value: c.vocabSize },
+    [`${arch}.context_length`]: { type: "u32", value: x.targetLength },
+    [`${arch}.embedding_length`]: { type: "u32", value: c.dim },
+    [`${arch}.block_count`]: { type: "u32", value: c.nLayers },
+    [`${arch}.feed_forward_length`]: { type: "u32", value: c.hiddenDim },
+    [`${arch}.attention.head_count`]: { type: "u32", value: c.nHeads },
+    [`${arch}.attention.head_count_kv`]: { type: "u32", value: c.nKvHeads },
+    [`${arch}.attention.key_length`]: { type: "u32", value: c.headDim },
+    [`${arch}.attention.value_length`]: { type: "u32", value: c.headDim },
+    [`${arch}.attention.layer_norm_rms_epsilon`]: { type: "f32", value: c.normEps },
+    [`${arch}.vocab_size`]: { type: "u32", value: c.vocabSize },
   };
   const rope: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(g.keys)) {
-    const key = k.replace("{arch}", "llama");
+    const key = k.replace("{arch}", arch);
     rope[key] = v;
     md[key] = typeof v === "string"
       ? { type: "string", value: v }
@@ -247,18 +250,15 @@ async function writeGguf(
       : { type: "f32", value: v };
   }
   const tensors: GgufTensor[] = [];
-  // llama.cpp's llama architecture reads one per-pair factor tensor, rope_freqs; it has no short set.
-  let factors = g.tensors["rope_freqs.weight"];
-  if (!factors && g.tensors["rope_factors_long.weight"]) {
-    factors = g.tensors["rope_factors_long.weight"];
+  if (x.table.short && x.table.short.attentionScale !== x.table.attentionScale) {
     notes.push(
-      "llama.cpp's llama architecture reads one factor set (rope_freqs): the long set is used at every length, " +
-        "also within L0 where ropekit and transformers use the short set",
+      `llama.cpp applies rope.scaling.attn_factor ${x.table.attentionScale} with the short factors too; ` +
+        `ropekit uses ${x.table.short.attentionScale} within L0.`,
     );
   }
-  if (factors) {
-    tensors.push({ name: "rope_freqs.weight", dims: [factors.length], data: Float32Array.from(factors) });
-    rope["rope_freqs.weight"] = factors;
+  for (const [name, factors] of Object.entries(g.tensors)) {
+    tensors.push({ name, dims: [factors.length], data: Float32Array.from(factors) });
+    rope[name] = factors;
   }
   if (!(model.tokenizer instanceof SentencePieceBpe)) {
     throw new ExportError(
@@ -284,7 +284,7 @@ async function writeGguf(
   md["tokenizer.ggml.eos_token_id"] = { type: "u32", value: c.eosId };
   md["tokenizer.ggml.unknown_token_id"] = { type: "u32", value: 0 };
   md["tokenizer.ggml.add_bos_token"] = { type: "bool", value: true };
-  const perm = qk(w, x.spec, "interleaved");
+  const perm = qk(w, x.spec, arch === "phi3" ? "half" : "interleaved");
   const mat = (name: string, rows: number, cols: number, data: Float32Array): GgufTensor => ({
     name,
     dims: [cols, rows],
@@ -295,19 +295,37 @@ async function writeGguf(
     mat("token_embd.weight", c.vocabSize, c.dim, w.embedding),
     vec("output_norm.weight", w.finalNorm),
   );
-  if (w.classifier !== w.embedding) tensors.push(mat("output.weight", c.vocabSize, c.dim, w.classifier));
+  // phi3 in llama.cpp always reads an output matrix; llama falls back to the embedding when tied.
+  if (w.classifier !== w.embedding || arch === "phi3") {
+    tensors.push(mat("output.weight", c.vocabSize, c.dim, w.classifier));
+  }
   const q = c.nHeads * c.headDim, kv = c.nKvHeads * c.headDim;
+  const cat = (...a: Float32Array[]) => {
+    const out = new Float32Array(a.reduce((n, x) => n + x.length, 0));
+    a.reduce((at, x) => (out.set(x, at), at + x.length), 0);
+    return out;
+  };
   w.layers.forEach((l, i) => {
     const p = `blk.${i}.`;
+    const [wq, wk] = [perm(l.wq, c.nHeads), perm(l.wk, c.nKvHeads)];
+    tensors.push(vec(p + "attn_norm.weight", l.attnNorm));
+    if (arch === "phi3") {
+      tensors.push(
+        mat(p + "attn_qkv.weight", q + 2 * kv, c.dim, cat(wq, wk, l.wv)),
+        mat(p + "ffn_up.weight", 2 * c.hiddenDim, c.dim, cat(l.wGate, l.wUp)),
+      );
+    } else {
+      tensors.push(
+        mat(p + "attn_q.weight", q, c.dim, wq),
+        mat(p + "attn_k.weight", kv, c.dim, wk),
+        mat(p + "attn_v.weight", kv, c.dim, l.wv),
+        mat(p + "ffn_gate.weight", c.hiddenDim, c.dim, l.wGate),
+        mat(p + "ffn_up.weight", c.hiddenDim, c.dim, l.wUp),
+      );
+    }
     tensors.push(
-      vec(p + "attn_norm.weight", l.attnNorm),
-      mat(p + "attn_q.weight", q, c.dim, perm(l.wq, c.nHeads)),
-      mat(p + "attn_k.weight", kv, c.dim, perm(l.wk, c.nKvHeads)),
-      mat(p + "attn_v.weight", kv, c.dim, l.wv),
       mat(p + "attn_output.weight", c.dim, q, l.wo),
       vec(p + "ffn_norm.weight", l.ffnNorm),
-      mat(p + "ffn_gate.weight", c.hiddenDim, c.dim, l.wGate),
-      mat(p + "ffn_up.weight", c.hiddenDim, c.dim, l.wUp),
       mat(p + "ffn_down.weight", c.dim, c.hiddenDim, l.wDown),
     );
   });

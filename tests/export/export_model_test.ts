@@ -116,6 +116,29 @@ Deno.test("export --to gguf: tensors, rope keys and vocabulary load back to the 
     assert.ok(
       maxDiff(await nllUnder(out, "default", 256), await nllUnder(DEFAULT_MODEL, "default", 256)) < 1e-4,
     );
+    // Short and long sets go out as llama.cpp's phi3 architecture (both factor tensors, fused matrices).
+    const lr2 = `${dir}/longrope2.gguf`;
+    const r2 = await runExport([
+      "--strategy",
+      "longrope2",
+      "--target",
+      "2048",
+      "--to",
+      "gguf",
+      "--out",
+      lr2,
+      "--json",
+    ]);
+    assert.equal(r2.code, 0, r2.stderr);
+    const res2 = JSON.parse(r2.stdout);
+    assert.equal(res2.rope["rope_factors_long.weight"].length, 16);
+    assert.ok(res2.rope["rope_factors_short.weight"].every((v: number) => v === 1));
+    assert.equal(res2.rope["phi3.rope.scaling.original_context_length"], 256);
+    const phi = await loadModel(lr2);
+    assert.equal(phi.config.architecture, "phi3");
+    assert.ok(
+      maxDiff(await nllUnder(lr2, "default", 256), await nllUnder(DEFAULT_MODEL, "default", 256)) < 1e-4,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
