@@ -190,13 +190,15 @@ export async function ropeDoctor(config: HfConfig, layerType?: string): Promise<
     lc.ignores = keys.filter((k) => k === "truncate" || k === "attention_factor");
   } else if (hasShort) {
     const s = m / l0;
-    lc.sets = [{
-      use: "all",
-      invFreq: arr(long.chosen.invFreq),
-      cosSinScale: longropeAttentionFactor(s, l0),
-    }];
+    // phi3-architecture GGUFs carry both sets; the converter's attn_factor (from M/O) scales both.
+    const scale = longropeAttentionFactor(s, l0);
+    lc.sets = [
+      { use: "short", invFreq: arr(short.chosen.invFreq), cosSinScale: scale },
+      { use: "long", invFreq: arr(long.chosen.invFreq), cosSinScale: scale },
+    ];
     lc.switching =
-      `long factors when the context per sequence (n_ctx / n_seq) > ${l0}, chosen when the context is created`;
+      `long factors when the context per sequence (n_ctx / n_seq) > ${l0}, fixed when the context ` +
+      "is created, whatever the input's length";
     lc.ignores = keys.filter((k) => k === "factor" || k === "attention_factor");
   }
   columns.splice(2, 0, lc);
