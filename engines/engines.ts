@@ -101,11 +101,17 @@ function nodeEnv(setup: EngineSetup): Record<string, string> {
 
 /** Per-window NLL from an engine's script. */
 async function engineNll(engine: EngineName, path: string, windows: number[][], setup: EngineSetup) {
-  const r = engine === "transformers"
-    ? await run(setup.python ?? "python3", [HF_SCRIPT, path], JSON.stringify(windows))
-    : await run("node", [LLAMA_SCRIPT, path], JSON.stringify(windows), nodeEnv(setup));
+  const once = () =>
+    engine === "transformers"
+      ? run(setup.python ?? "python3", [HF_SCRIPT, path], JSON.stringify(windows))
+      : run("node", [LLAMA_SCRIPT, path], JSON.stringify(windows), nodeEnv(setup));
+  // One retry: on a loaded machine a native engine process occasionally dies before it answers.
+  let r = await once();
+  if (r.code !== 0) r = await once();
   if (r.code !== 0) {
-    throw new Error(`${engine} exited ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    const lines = r.stderr.trim().split("\n");
+    const error = lines.find((l) => /error/i.test(l)) ?? lines.slice(-3).join(" | ");
+    throw new Error(`${engine} exited ${r.code} twice: ${error.trim()}`);
   }
   const out = JSON.parse(r.stdout);
   const version = engine === "transformers"
