@@ -8,7 +8,8 @@
  * @module
  */
 import { loadModel } from "../model/load_model.ts";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
+import { BUILTIN_STRATEGIES, builtinRegistry } from "../strategies/registry.ts";
+import { resolveEntry, splitEntries } from "../compare/strategy_entry.ts";
 import { type EngineName, type EngineRow, runEngines, TOLERANCE } from "../engines/engines.ts";
 import { CliError, parseFlags, positiveInt, runCommand } from "./args.ts";
 import { DEFAULT_MODEL, evalTextBeside } from "./defaults.ts";
@@ -18,7 +19,7 @@ const USAGE = `Usage: deno task engines [options]
   --model M                 model (default: ${DEFAULT_MODEL})
   --text FILE               text for the windows (default: the model's eval.txt)
   --target N                extension target, also the long window length (default: 8 × L0)
-  --strategies a,b          built-in strategies (default: all)
+  --strategies a,b          strategy entries as in compare (default: every built-in)
   --engines a,b             transformers, llama.cpp (default: both)
   --windows N               windows of length L0 (default 4; one window of the target length)
   --out FILE.md             also write the report as Markdown
@@ -87,10 +88,18 @@ await runCommand(async () => {
   const model = await loadModel(modelPath);
   const l0 = model.spec.originalContext;
   const target = positiveInt("--target", values.target) ?? 8 * l0;
-  const known = BUILTIN_STRATEGIES.map((s) => s.name);
-  const strategies = values.strategies ? String(values.strategies).split(",") : known;
+  // Every built-in; p-RoPE at Gemma 4's fraction, since with its default (1) it is the default RoPE.
+  const builtins = BUILTIN_STRATEGIES.map((s) =>
+    s.name === "proportional" ? "proportional:partial_rotary_factor=0.25" : s.name
+  );
+  const strategies = values.strategies ? splitEntries(String(values.strategies)) : builtins;
+  const registry = builtinRegistry();
   for (const s of strategies) {
-    if (!known.includes(s)) throw new CliError(`--strategies: unknown "${s}" (known: ${known.join(", ")})`);
+    try {
+      await resolveEntry(s, registry);
+    } catch (e) {
+      throw new CliError(`--strategies: ${(e as Error).message}`);
+    }
   }
   const engines = (values.engines ? String(values.engines).split(",") : ENGINES) as EngineName[];
   for (const e of engines) {

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
+import { resolveEntry } from "../compare/strategy_entry.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
 
 /** An engine the harness drives. */
@@ -170,13 +171,19 @@ export async function runEngines(opts: EnginesOptions): Promise<EngineRow[]> {
   const lengths = [...new Set(opts.windows.map((w) => w.length))].sort((a, b) => a - b);
   const rows: EngineRow[] = [];
   for (const name of opts.strategies) {
-    const strategy = registry.get(name);
+    // An entry as compare takes it (`yarn`, `yarn:beta_fast=16`, `longrope2@result.json`).
+    const entry = await resolveEntry(name, registry);
     // ropekit's NLL: the strategy's table for the target, resolved per window length.
     const mine = new Map<number, Float32Array[]>();
     // maxPositions stays the model's: dynamic NTK reads it as the trained length, as HF does.
     const spec = opts.model.spec;
     for (const length of lengths) {
-      const table = await buildTable(strategy, spec, { targetLength: opts.targetLength, seqLen: length }, {});
+      const table = await buildTable(
+        entry.strategy,
+        spec,
+        { targetLength: opts.targetLength, seqLen: length },
+        entry.params,
+      );
       mine.set(length, (await opts.model.nll(opts.windows.filter((w) => w.length === length), table)).nll);
     }
     for (const engine of opts.engines) {
@@ -186,7 +193,7 @@ export async function runEngines(opts: EnginesOptions): Promise<EngineRow[]> {
         continue;
       }
       const to = engine === "transformers" ? "hf" : "gguf";
-      const out = join(opts.workDir, `${name}.${to === "hf" ? "hf" : "gguf"}`);
+      const out = join(opts.workDir, `${rows.length}.${to === "hf" ? "hf" : "gguf"}`);
       let notes: string[];
       try {
         notes = (await exportModel({
