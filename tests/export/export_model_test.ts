@@ -91,23 +91,28 @@ Deno.test("export --to hf: config.json v5/v4, safetensors and tokenizer.json loa
   }
 });
 
+/** `export --strategy S --target 2048 --to gguf --out OUT --json`, which must succeed; its JSON result. */
+async function ggufExport(strategy: string, out: string) {
+  const r = await runExport([
+    "--strategy",
+    strategy,
+    "--target",
+    "2048",
+    "--to",
+    "gguf",
+    "--out",
+    out,
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
 Deno.test("export --to gguf: tensors, rope keys and vocabulary load back to the same NLL", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/llama3.gguf`;
-    const r = await runExport([
-      "--strategy",
-      "llama3",
-      "--target",
-      "2048",
-      "--to",
-      "gguf",
-      "--out",
-      out,
-      "--json",
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout);
+    const result = await ggufExport("llama3", out);
     assert.equal(result.rope["llama.rope.freq_base"], 10000);
     assert.equal(result.rope["rope_freqs.weight"].length, 16);
     const back = await loadModel(out);
@@ -118,19 +123,7 @@ Deno.test("export --to gguf: tensors, rope keys and vocabulary load back to the 
     );
     // Short and long sets go out as llama.cpp's phi3 architecture (both factor tensors, fused matrices).
     const lr2 = `${dir}/longrope2.gguf`;
-    const r2 = await runExport([
-      "--strategy",
-      "longrope2",
-      "--target",
-      "2048",
-      "--to",
-      "gguf",
-      "--out",
-      lr2,
-      "--json",
-    ]);
-    assert.equal(r2.code, 0, r2.stderr);
-    const res2 = JSON.parse(r2.stdout);
+    const res2 = await ggufExport("longrope2", lr2);
     assert.equal(res2.rope["rope_factors_long.weight"].length, 16);
     assert.ok(res2.rope["rope_factors_short.weight"].every((v: number) => v === 1));
     assert.equal(res2.rope["phi3.rope.scaling.original_context_length"], 256);
