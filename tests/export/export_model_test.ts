@@ -137,6 +137,36 @@ Deno.test("export --to gguf: tensors, rope keys and vocabulary load back to the 
   }
 });
 
+Deno.test("export takes a search result (name@result.json) like compare does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const params = { long_factor: Array.from({ length: 16 }, (_, i) => 1 + i * 0.5) };
+    await Deno.writeTextFile(`${dir}/lr2.json`, JSON.stringify({ strategy: "longrope2", params }));
+    const r = await runExport([
+      "--strategy",
+      `longrope2@${dir}/lr2.json`,
+      "--target",
+      "2048",
+      "--to",
+      "hf",
+      "--out",
+      `${dir}/hf`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/hf/config.json`));
+    const back = await ropeFromHfConfig(config, { seqLen: 2048 });
+    const want = await buildTable(
+      builtinRegistry().get("longrope2"),
+      original.spec,
+      { targetLength: 2048 },
+      params,
+    );
+    assert.deepEqual(Array.from(back.chosen.invFreq), Array.from(want.invFreq));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("export refuses what an engine cannot express, with the reason and exit 1", async () => {
   const dir = await Deno.makeTempDir();
   try {
