@@ -54,9 +54,10 @@ export const yarnStrategy: Strategy = {
     mscale_all_dim: { type: "number", optional: true, description: "DeepSeek-style mscale_all_dim." },
     softmax_mscale: {
       type: "boolean",
-      default: true,
+      // No declared default: absent means on, and a search has nothing to tune here.
+      optional: true,
       description:
-        "Multiply the softmax scale by mscale(s, mscale_all_dim)² as DeepSeek-V2/V3 do (HF Llama-family models do not).",
+        "Multiply the softmax scale by mscale(s, mscale_all_dim)² as DeepSeek-V2/V3 do (default on; HF Llama-family models do not).",
     },
     truncate: { type: "boolean", default: true, description: "Round the correction range to whole pairs." },
   },
