@@ -181,6 +181,25 @@ export function hfConfigFields(
   return { fields: { max_position_embeddings, rope_parameters: rp }, notes };
 }
 
+/**
+ * A transformers 5 `rope_parameters` nested per layer type (Gemma-style): one v5 block per layer type.
+ * The config must also list the types in `layer_types` for readers to see the nesting.
+ */
+export function hfLayeredConfigFields(
+  byLayerType: Record<string, ExportInput>,
+): { fields: Record<string, unknown>; notes: string[] } {
+  const rope_parameters: Record<string, unknown> = {};
+  const notes: string[] = [];
+  let max = 0;
+  for (const [layerType, x] of Object.entries(byLayerType)) {
+    const one = hfConfigFields(x, "v5");
+    rope_parameters[layerType] = one.fields.rope_parameters;
+    max = Math.max(max, one.fields.max_position_embeddings as number);
+    notes.push(...one.notes.map((n) => `${layerType}: ${n}`));
+  }
+  return { fields: { max_position_embeddings: max, rope_parameters }, notes };
+}
+
 function ones(spec: RopeSpec): number[] {
   return new Array(spec.rotaryDim / 2).fill(1);
 }

@@ -53,6 +53,7 @@ export {
   hfConfigFields,
   type HfExport,
   type HfFormat,
+  hfLayeredConfigFields,
   toGguf,
   toHfRopeScaling,
 } from "./export.ts";

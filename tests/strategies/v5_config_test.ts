@@ -8,6 +8,7 @@ import {
   buildTable,
   builtinRegistry,
   hfConfigFields,
+  hfLayeredConfigFields,
   hfLayerTypes,
   makeSpec,
   readHfConfig,
@@ -114,4 +115,28 @@ Deno.test("contract: a version-1 plugin still loads, and a softmaxScale it retur
   const reg = builtinRegistry().register(v1);
   const t = await buildTable(reg.get("old-plugin"), makeSpec({ headDim: 8, originalContext: 64 }));
   assert.equal(t.softmaxScale, undefined);
+});
+
+Deno.test("v5 writer: a Gemma 4 rope_parameters nested per layer type round-trips", async () => {
+  const cfg = byId("v5-gemma4-proportional-f2").config;
+  const byLayer: Record<string, Parameters<typeof hfConfigFields>[0]> = {};
+  for (const lt of hfLayerTypes(cfg)) {
+    const r = await ropeFromHfConfig(cfg, { layerType: lt });
+    byLayer[lt] = {
+      strategy: r.ropeType,
+      spec: r.spec,
+      params: r.params,
+      table: r.table,
+      targetLength: r.targetLength,
+    };
+  }
+  const { fields } = hfLayeredConfigFields(byLayer);
+  const written = { ...cfg, ...fields };
+  assert.deepEqual(hfLayerTypes(written), hfLayerTypes(cfg));
+  for (const lt of hfLayerTypes(cfg)) {
+    const a = await ropeFromHfConfig(cfg, { layerType: lt });
+    const b = await ropeFromHfConfig(written, { layerType: lt });
+    assert.deepEqual(Array.from(b.table.invFreq), Array.from(a.table.invFreq), lt);
+    assert.equal(b.ropeType, a.ropeType);
+  }
 });
