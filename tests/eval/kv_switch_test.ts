@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { loadModel } from "../../model/load_model.ts";
 import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
-import { measureSwitch } from "../../eval/kv_switch.ts";
+import { measureSwitch, rerotateKeys } from "../../eval/kv_switch.ts";
+import type { RopeApply } from "../../kernels/rope_apply.ts";
 import { DEFAULT_MODEL, evalTextBeside } from "../../cli/defaults.ts";
 
 const model = await loadModel(DEFAULT_MODEL);
@@ -28,6 +29,26 @@ Deno.test("switch: LongRoPE2 on the default model — keep, re-prefill, long fro
   assert.equal(p.keep.recomputedTokens, 0);
   assert.ok(p.keep.nllAfter > p.reprefill.nllAfter + 0.05, JSON.stringify(r));
   assert.notEqual(p["long-from-start"].nllBefore, p.keep.nllBefore);
+  // Re-rotating the cached keys in place recovers most of what keeping them loses, with no matmul.
+  assert.equal(p.rerotate.rotatedKeys, 256 * model.config.nLayers * model.config.nKvHeads);
+  assert.equal(p.rerotate.recomputedTokens, 0);
+  assert.ok(Math.abs(p.rerotate.nllBefore - p.keep.nllBefore) < 1e-5, "CPU backend = default backend before");
+  assert.ok(p.rerotate.nllAfter < p.keep.nllAfter - 0.05, JSON.stringify(p.rerotate));
+  assert.ok(Math.abs(p.rerotate.nllAfter - p.reprefill.nllAfter) < 0.05, JSON.stringify(p.rerotate));
+});
+
+Deno.test("rerotateKeys: short → long → short gives the keys back (both pairings, with scales)", () => {
+  const kv = 2, hd = 8, n = 5;
+  for (const pairing of ["interleaved", "half"] as const) {
+    const a: RopeApply = { rotaryDim: 8, invFreq: Float64Array.of(1, 0.1, 0.01, 0.001), scale: 1, pairing };
+    const b: RopeApply = { ...a, invFreq: Float64Array.of(1, 0.05, 0.002, 0.0001), scale: 1.2 };
+    const keys = [Float32Array.from({ length: n * kv * hd }, (_, i) => Math.sin(i + 1))];
+    const start = keys[0].slice();
+    assert.equal(rerotateKeys(keys, n, kv, hd, a, b), n * kv);
+    assert.ok(keys[0].some((v, i) => Math.abs(v - start[i]) > 1e-3), "moved");
+    rerotateKeys(keys, n, kv, hd, b, a);
+    assert.ok(keys[0].every((v, i) => Math.abs(v - start[i]) < 1e-5), pairing);
+  }
 });
 
 Deno.test("switch: a strategy without short and long sets is refused", async () => {
