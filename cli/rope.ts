@@ -11,6 +11,7 @@
 import { CliError, parseFlags, positiveInt } from "./args.ts";
 import { parseEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
+import { doctorMain } from "./rope_doctor.ts";
 import {
   analyzeTable,
   baseInvFreq,
@@ -35,6 +36,7 @@ const USAGE = `Usage: deno task rope --config FILE [options]
   --target N         extension target for --strategy (default: max_position_embeddings)
   --analysis         add the critical-dimension report
   --export           add the HF rope_scaling block and llama.cpp GGUF keys
+  --doctor           what transformers, vLLM, llama.cpp and ropekit each compute, and the pitfalls
   --json             print JSON (an object per config; an array for an array)
   -h, --help         this text`;
 
@@ -166,6 +168,7 @@ export async function main(args: string[]): Promise<number> {
       target: { type: "string" },
       analysis: { type: "boolean", default: false },
       export: { type: "boolean", default: false },
+      doctor: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     }) as {
@@ -176,6 +179,7 @@ export async function main(args: string[]): Promise<number> {
       target?: string;
       analysis: boolean;
       export: boolean;
+      doctor: boolean;
       json: boolean;
       help: boolean;
     };
@@ -212,6 +216,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const configs = Array.isArray(doc) ? doc : [doc];
     if (configs.length === 0) throw new CliError(`--config ${v.config} holds an empty array`);
+    if (v.doctor) return await doctorMain(doc, v.json);
     const reports: Report[] = [];
     const registry = builtinRegistry();
     // A plugin entry (URL or path, URL#k=v) is loaded once, sandboxed, then used by its declared name.

@@ -133,12 +133,15 @@ export async function loadHfDirectory(dir: string): Promise<LoadedFiles> {
     classifier: tensors.get("lm_head.weight") ?? embedding,
   };
   checkWeightShapes(weights, dir);
-  const scaling = (cfg.rope_scaling ?? {}) as Json;
+  // transformers 5 writes rope_parameters with rope_theta and partial_rotary_factor inside.
+  const scaling = (cfg.rope_scaling ?? cfg.rope_parameters ?? {}) as Json;
   const maxPositions = int(cfg, "max_position_embeddings", source, 2048);
   const spec: RopeSpec = {
-    theta: int(cfg, "rope_theta", source, 10000),
+    theta: int(scaling, "rope_theta", source, int(cfg, "rope_theta", source, 10000)),
     headDim,
-    rotaryDim: Math.round(headDim * int(cfg, "partial_rotary_factor", source, 1)),
+    rotaryDim: Math.round(
+      headDim * int(scaling, "partial_rotary_factor", source, int(cfg, "partial_rotary_factor", source, 1)),
+    ),
     // HF's standardisation: rope_scaling's original length, else Phi-3's top-level field, else M.
     originalContext: int(
       scaling,

@@ -24,10 +24,15 @@ export interface NllResult {
 /** The RoPE application for a pass over `seqLen` positions (HF's rule: seqLen = max position + 1). */
 export function ropeApplyFor(spec: RopeSpec, table: RopeTable, seqLen: number, positionOffset = 0) {
   const resolved = resolveFrequencies(table, seqLen);
+  // A softmax-scale factor (contract v2) folds into the cos/sin scale of q and k exactly when every
+  // channel rotates; with partial rotary the kernels would need their own softmax scale.
+  if (resolved.softmaxScale !== 1 && spec.rotaryDim !== spec.headDim) {
+    throw new RangeError("a table with softmaxScale needs rotary_dim = head_dim in ropekit's model");
+  }
   const apply: RopeApply = {
     rotaryDim: spec.rotaryDim,
     invFreq: resolved.invFreq,
-    scale: resolved.attentionScale,
+    scale: resolved.attentionScale * Math.sqrt(resolved.softmaxScale),
     pairing: spec.pairing,
     positionOffset,
     startTokens: resolved.startTokens,

@@ -99,7 +99,8 @@ export class SentencePieceBpe implements Tokenizer {
   private readonly control: Set<number>;
   private readonly spaceKey: string;
 
-  constructor(private readonly vocab: SentencePieceVocab) {
+  // Public so exporters can write the same vocabulary into other formats (GGUF, tokenizer.json).
+  constructor(readonly vocab: SentencePieceVocab) {
     this.vocabSize = vocab.pieces.length;
     this.bosId = vocab.bosId;
     this.eosId = vocab.eosId;

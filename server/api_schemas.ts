@@ -74,6 +74,11 @@ export const ropeRequest: Schema = {
       maximum: LIMITS.seqLen,
       description: "Extension target for `strategy` (default: max_position_embeddings).",
     },
+    doctor: {
+      type: "boolean",
+      description:
+        "Also return `doctor`: what transformers, vLLM, llama.cpp and ropekit compute, and the pitfalls.",
+    },
   },
 };
 

@@ -15,6 +15,7 @@ import {
   type StrategyRegistry,
 } from "../mod.ts";
 import { LIMITS } from "./api_schemas.ts";
+import { ropeDoctor } from "../strategies/doctor.ts";
 import { named } from "./compare_job.ts";
 import { isPluginEntry, parseEntry, type PluginResolver } from "../compare/strategy_entry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
@@ -27,6 +28,8 @@ export interface RopeRequest {
   params?: Params;
   seq_len?: number;
   target?: number;
+  /** Also return the doctor's report (what each engine computes, and the pitfalls). */
+  doctor?: boolean;
 }
 
 /** Builds the table and its critical-dimension analysis; bad configs throw ConfigError. */
@@ -64,5 +67,7 @@ export async function ropeResponse(
     targetLength: req.target,
     registry,
   });
-  return ropeJson(result, { seqLen: req.seq_len, analysis: true, exports: true });
+  const body = ropeJson(result, { seqLen: req.seq_len, analysis: true, exports: true });
+  if (req.doctor) body.doctor = await ropeDoctor(req.config);
+  return body;
 }

@@ -9,6 +9,7 @@ import type { Params, RopeSpec, RopeTable } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
 import { longropeAttentionFactor } from "./common.ts";
 import { criticalIndex, longrope2Factors } from "./longrope2.ts";
+import { yarnSeedFactors } from "./longrope.ts";
 
 /** What to export: the strategy's name, its resolved parameters and its table. */
 export interface ExportInput {
@@ -86,6 +87,26 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
         if (p[k] !== undefined) block[k] = p[k];
       }
       if (p.truncate === false) block.truncate = false;
+      if (x.table.softmaxScale !== undefined && x.table.softmaxScale !== 1) {
+        // Llama-family HF/vLLM models never apply mscale_all_dim to the softmax: fold it into the cos/sin
+        // factor (exact when every channel rotates: the logits scale by the square of the factor).
+        if (x.spec.rotaryDim !== x.spec.headDim) {
+          throw new ExportError(
+            "yarn's mscale_all_dim softmax scale cannot be expressed for a Llama-family model with partial rotary",
+          );
+        }
+        delete block.mscale;
+        delete block.mscale_all_dim;
+        block.attention_factor = x.table.attentionScale * Math.sqrt(x.table.softmaxScale);
+        notes.push(
+          "mscale_all_dim's softmax scale folded into attention_factor (Llama-family models ignore it).",
+        );
+      }
+      break;
+    case "proportional":
+      block = { rope_type: "proportional", partial_rotary_factor: p.partial_rotary_factor };
+      if (p.factor !== undefined && p.factor !== 1) block.factor = p.factor;
+      notes.push("proportional is a transformers 5 rope_type: older readers do not know it.");
       break;
     case "llama3":
       block = {
@@ -99,7 +120,8 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
     case "longrope":
       block = longropeBlock(
         x,
-        p.long_factor as number[],
+        // No explicit factors: the strategy's own default, the YaRN-shaped seed of the search.
+        (p.long_factor as number[] | undefined) ?? yarnSeedFactors(x.spec, factor),
         (p.short_factor as number[] | undefined) ?? ones(x.spec),
       );
       if (x.table.startTokens) notes.push("start_tokens has no HF equivalent and is dropped.");
@@ -122,6 +144,60 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
     }
   }
   return { rope_scaling: block, max_position_embeddings: x.targetLength, notes };
+}
+
+/** Thrown for a strategy result a target engine cannot express; the message says why. */
+export class ExportError extends Error {
+  override name = "ExportError";
+}
+
+/** Which transformers config layout to write: v4 `rope_scaling` + top-level θ, or v5 `rope_parameters`. */
+export type HfFormat = "v4" | "v5";
+
+/**
+ * The RoPE fields of a config.json: `max_position_embeddings` and either (v4) `rope_theta`,
+ * `partial_rotary_factor` and `rope_scaling`, or (v5) one `rope_parameters` block holding
+ * `rope_type`, `rope_theta` and `partial_rotary_factor` with the strategy's keys.
+ */
+export function hfConfigFields(
+  x: ExportInput,
+  format: HfFormat,
+): { fields: Record<string, unknown>; notes: string[] } {
+  const { rope_scaling, max_position_embeddings, notes } = toHfRopeScaling(x);
+  const partial = x.spec.rotaryDim / x.spec.headDim;
+  const block = rope_scaling ?? { rope_type: "default" };
+  if (format === "v4") {
+    const fields: Record<string, unknown> = {
+      max_position_embeddings,
+      rope_theta: x.spec.theta,
+      rope_scaling,
+    };
+    if (partial !== 1) fields.partial_rotary_factor = partial;
+    return { fields, notes };
+  }
+  const rp: Record<string, unknown> = { rope_type: block.rope_type, rope_theta: x.spec.theta };
+  if (partial !== 1) rp.partial_rotary_factor = partial;
+  for (const [k, v] of Object.entries(block)) if (k !== "rope_type") rp[k] = v;
+  return { fields: { max_position_embeddings, rope_parameters: rp }, notes };
+}
+
+/**
+ * A transformers 5 `rope_parameters` nested per layer type (Gemma-style): one v5 block per layer type.
+ * The config must also list the types in `layer_types` for readers to see the nesting.
+ */
+export function hfLayeredConfigFields(
+  byLayerType: Record<string, ExportInput>,
+): { fields: Record<string, unknown>; notes: string[] } {
+  const rope_parameters: Record<string, unknown> = {};
+  const notes: string[] = [];
+  let max = 0;
+  for (const [layerType, x] of Object.entries(byLayerType)) {
+    const one = hfConfigFields(x, "v5");
+    rope_parameters[layerType] = one.fields.rope_parameters;
+    max = Math.max(max, one.fields.max_position_embeddings as number);
+    notes.push(...one.notes.map((n) => `${layerType}: ${n}`));
+  }
+  return { fields: { max_position_embeddings: max, rope_parameters }, notes };
 }
 
 function ones(spec: RopeSpec): number[] {

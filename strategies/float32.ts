@@ -41,9 +41,16 @@ export function getTorchCpu(): TorchCpu {
 
 /** HF's base powers `p_i = θ ** (float32(2i) / d)` for i < d/2, as PyTorch computes them. */
 export function basePowers(theta: number, rotaryDim: number): Float64Array {
-  const pairs = rotaryDim / 2;
-  const exps = new Float64Array(pairs);
-  for (let i = 0; i < pairs; i++) exps[i] = f((2 * i) / rotaryDim);
+  return basePowersOver(theta, rotaryDim / 2, rotaryDim);
+}
+
+/**
+ * `θ ** (float32(2i) / denominator)` for i < count, as one PyTorch vector op (the vector length
+ * decides which elements SLEEF computes). Proportional RoPE rotates `count` pairs over the full head.
+ */
+export function basePowersOver(theta: number, count: number, denominator: number): Float64Array {
+  const exps = new Float64Array(count);
+  for (let i = 0; i < count; i++) exps[i] = f((2 * i) / denominator);
   return torchPowVector(f(theta), exps, VECTOR_WIDTH[torchCpu]);
 }
 

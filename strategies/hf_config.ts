@@ -50,6 +50,8 @@ const HF_KEYS: Record<string, { required: string[]; optional: string[] }> = {
   },
   longrope: { required: ["short_factor", "long_factor"], optional: ["factor", "attention_factor"] },
   llama3: { required: ["factor", "low_freq_factor", "high_freq_factor"], optional: [] },
+  // partial_rotary_factor is a parameter here (the encoding stays head-sized): see readHfConfig.
+  proportional: { required: [], optional: ["factor"] },
 };
 
 /** Types whose `original_max_position_embeddings` HF fills from the config (llama3, yarn, longrope). */
@@ -104,7 +106,7 @@ const DEFAULT_HONOURS_PARTIAL = new Set([
   "zaya",
 ]);
 
-function ropeParameters(config: HfConfig): HfConfig {
+function rawRopeParameters(config: HfConfig): HfConfig {
   // HF: `rope_scaling or rope_parameters` — the legacy key wins when truthy (an empty {} does not).
   const raw = truthy(config.rope_scaling) ? config.rope_scaling : config.rope_parameters;
   if (raw === undefined || raw === null) return {};
@@ -113,7 +115,42 @@ function ropeParameters(config: HfConfig): HfConfig {
       `config: "rope_scaling"/"rope_parameters" must be an object, got ${JSON.stringify(raw)}`,
     );
   }
-  return { ...(raw as HfConfig) };
+  return raw as HfConfig;
+}
+
+/**
+ * The layer types a transformers 5 `rope_parameters` is nested under (`{"full_attention": {...},
+ * "sliding_attention": {...}}`), in the config's order; empty for a flat block. As HF's
+ * `nested_rope_parameter_keys`, only keys the config's `layer_types` declares count.
+ */
+export function hfLayerTypes(config: HfConfig): string[] {
+  const labels = Array.isArray(config.layer_types) ? config.layer_types.map(String) : [];
+  return Object.keys(rawRopeParameters(config)).filter((k) => labels.includes(k));
+}
+
+function ropeParameters(config: HfConfig, layerType?: string): HfConfig {
+  const raw = rawRopeParameters(config);
+  const nested = hfLayerTypes(config);
+  if (nested.length === 0) {
+    if (layerType !== undefined) {
+      throw new ConfigError(`config: layer type "${layerType}" given but rope_parameters is not nested`);
+    }
+    return { ...raw };
+  }
+  // The full-attention layers carry the long-context RoPE; they are what a single answer describes.
+  const chosen = layerType ?? (nested.includes("full_attention") ? "full_attention" : nested[0]);
+  const block = raw[chosen];
+  if (!nested.includes(chosen)) {
+    throw new ConfigError(
+      `config: rope_parameters has no layer type "${chosen}" (has: ${nested.join(", ")})`,
+    );
+  }
+  if (block === null || typeof block !== "object" || Array.isArray(block)) {
+    throw new ConfigError(
+      `config: rope_parameters["${chosen}"] must be an object, got ${JSON.stringify(block)}`,
+    );
+  }
+  return { ...(block as HfConfig) };
 }
 
 function ropeTypeOf(config: HfConfig, rp: HfConfig): string {
@@ -136,11 +173,15 @@ function ropeTypeOf(config: HfConfig, rp: HfConfig): string {
  * Types ropekit adds (`ntk`, `longrope2`, plugins) take every other key of `rope_parameters` as a
  * parameter. Missing required keys throw, naming the key.
  */
-export function readHfConfig(config: HfConfig, registry: StrategyRegistry = builtinRegistry()): HfRope {
+export function readHfConfig(
+  config: HfConfig,
+  registry: StrategyRegistry = builtinRegistry(),
+  layerType?: string,
+): HfRope {
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new ConfigError("config: expected a JSON object");
   }
-  const rp = ropeParameters(config);
+  const rp = ropeParameters(config, layerType);
   const hfRopeType = ropeTypeOf(config, rp);
   if (!registry.has(hfRopeType)) {
     throw new ConfigError(
@@ -160,7 +201,12 @@ export function readHfConfig(config: HfConfig, registry: StrategyRegistry = buil
   const ropeHead = String(config.model_type ?? "").startsWith("deepseek_v")
     ? config.qk_rope_head_dim
     : undefined;
-  const headDim = ropeHead || config.head_dim ||
+  // Gemma 4's full-attention layers use their own, wider heads (HF per_layer_config: global_head_dim).
+  const globalHead = String(config.model_type ?? "").startsWith("gemma4") &&
+      (layerType ?? "full_attention") === "full_attention" && hfLayerTypes(config).length > 0
+    ? config.global_head_dim ?? 512
+    : undefined;
+  const headDim = ropeHead || globalHead || config.head_dim ||
     Math.floor(num(config, "hidden_size") / num(config, "num_attention_heads"));
   if (typeof headDim !== "number" || !Number.isInteger(headDim) || headDim <= 0) {
     throw new ConfigError(`config: "head_dim" must be a positive integer, got ${JSON.stringify(headDim)}`);
@@ -173,7 +219,8 @@ export function readHfConfig(config: HfConfig, registry: StrategyRegistry = buil
       `config: "partial_rotary_factor" must be in (0, 1], got ${JSON.stringify(partial)}`,
     );
   }
-  const rotaryDim = Math.trunc(headDim * partial);
+  // Proportional RoPE keeps a head-sized encoding; its fraction is a parameter (pairs past it get 0).
+  const rotaryDim = ropeType === "proportional" ? headDim : Math.trunc(headDim * partial);
 
   let original = rp.original_max_position_embeddings ?? maxPositions;
   if (USES_ORIGINAL.has(ropeType)) {
@@ -203,7 +250,11 @@ export function readHfConfig(config: HfConfig, registry: StrategyRegistry = buil
     throw new ConfigError(`config: ${(e as Error).message}`);
   }
 
-  return { ropeType, hfRopeType, spec, params: strategyParams(ropeType, rp), targetLength: maxPositions };
+  const params = strategyParams(ropeType, rp);
+  if (ropeType === "proportional") params.partial_rotary_factor = partial;
+  // Only DeepSeek-V2/V3's attention applies mscale_all_dim to the softmax (`yarn_apply_mscale`).
+  if (ropeType === "yarn") params.softmax_mscale = /^deepseek_v[23]$/.test(String(config.model_type ?? ""));
+  return { ropeType, hfRopeType, spec, params, targetLength: maxPositions };
 }
 
 function strategyParams(ropeType: string, rp: HfConfig): Params {
@@ -244,6 +295,8 @@ export interface RopeFromConfigOptions {
   strategy?: string;
   /** Parameters for `strategy`. */
   params?: Params;
+  /** For a config whose `rope_parameters` is nested per layer type: which one (default full_attention). */
+  layerType?: string;
   /** Extension target for `strategy` (default: `max_position_embeddings`). */
   targetLength?: number;
   registry?: StrategyRegistry;
@@ -259,7 +312,7 @@ export async function ropeFromHfConfig(
   opts: RopeFromConfigOptions = {},
 ): Promise<HfRopeTable> {
   const registry = opts.registry ?? builtinRegistry();
-  const rope = readHfConfig(config, registry);
+  const rope = readHfConfig(config, registry, opts.layerType);
   if (opts.strategy !== undefined) {
     if (rope.hfRopeType !== "default") {
       throw new ConfigError(

@@ -39,13 +39,24 @@ export {
 export {
   ConfigError,
   type HfConfig,
+  hfLayerTypes,
   type HfRope,
   type HfRopeTable,
   readHfConfig,
   type RopeFromConfigOptions,
   ropeFromHfConfig,
 } from "./hf_config.ts";
-export { factorsOf, type GgufExport, type HfExport, toGguf, toHfRopeScaling } from "./export.ts";
+export {
+  ExportError,
+  factorsOf,
+  type GgufExport,
+  hfConfigFields,
+  type HfExport,
+  type HfFormat,
+  hfLayeredConfigFields,
+  toGguf,
+  toHfRopeScaling,
+} from "./export.ts";
 export { analyzeTable, type CriticalAnalysis, type PairAnalysis } from "./analysis.ts";
 export {
   criticalIndexRange,
@@ -64,4 +75,5 @@ export {
   conformanceSpecs,
 } from "./conformance.ts";
 export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";
+export { type DoctorReport, type EngineColumn, type Pitfall, ropeDoctor } from "./doctor.ts";
 export { getTorchCpu, setTorchCpu, type TorchCpu } from "./float32.ts";

@@ -11,6 +11,7 @@ import {
   type RopeTable,
   type Strategy,
   STRATEGY_API_VERSION,
+  SUPPORTED_API_VERSIONS,
 } from "./types.ts";
 import { resolveParams } from "./params.ts";
 import { validateTable } from "./table.ts";
@@ -23,6 +24,7 @@ import { llama3Strategy } from "./llama3.ts";
 import { longropeStrategy } from "./longrope.ts";
 import { longrope2Strategy } from "./longrope2.ts";
 import { RopekitError } from "../util/errors.ts";
+import { proportionalStrategy } from "./proportional.ts";
 
 /** Thrown for an unknown strategy or one that breaks the contract. */
 export class StrategyError extends RopekitError {
@@ -43,8 +45,10 @@ const PARAM_TYPES = new Set(["number", "integer", "boolean", "enum", "factors"])
 export function contractViolation(s: unknown): string | null {
   if (s === null || typeof s !== "object") return "not an object";
   const o = s as Record<string, unknown>;
-  if (o.apiVersion !== STRATEGY_API_VERSION) {
-    return `apiVersion is ${JSON.stringify(o.apiVersion)}, this ropekit speaks ${STRATEGY_API_VERSION}`;
+  if (!SUPPORTED_API_VERSIONS.includes(o.apiVersion as number)) {
+    return `apiVersion is ${JSON.stringify(o.apiVersion)}, this ropekit speaks ${
+      SUPPORTED_API_VERSIONS.join(" and ")
+    } (current ${STRATEGY_API_VERSION})`;
   }
   if (typeof o.name !== "string" || !KEBAB.test(o.name)) {
     return `name ${JSON.stringify(o.name)} is not kebab-case`;
@@ -106,6 +110,7 @@ export const BUILTIN_STRATEGIES: readonly Strategy[] = [
   llama3Strategy,
   longropeStrategy,
   longrope2Strategy,
+  proportionalStrategy,
 ];
 
 /** A fresh registry holding the built-ins. */
@@ -127,5 +132,8 @@ export async function buildTable(
   params: Params = {},
 ): Promise<RopeTable> {
   const resolved = resolveParams(strategy.name, strategy.params, params, spec);
-  return validateTable(await strategy.table(spec, ctx, resolved), spec);
+  const table = await strategy.table(spec, ctx, resolved);
+  // A version-1 strategy never meant a softmax scale: whatever it returned under that name is ignored.
+  if (strategy.apiVersion === 1 && table && typeof table === "object") delete table.softmaxScale;
+  return validateTable(table, spec);
 }

@@ -23,8 +23,9 @@ function checkFrequencies(where: string, f: RopeFrequencies, pairs: number): voi
   }
   for (let i = 0; i < pairs; i++) {
     const v = f.invFreq[i];
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-      throw new RopeTableError(`${where}.invFreq[${i}] = ${v}: must be finite and > 0`);
+    // 0 is a pair that does not rotate (proportional RoPE's tail); negative or non-finite is a bug.
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (v === 0 && i === 0)) {
+      throw new RopeTableError(`${where}.invFreq[${i}] = ${v}: must be finite and > 0 (0 only past pair 0)`);
     }
   }
   if (typeof f.attentionScale !== "number" || !Number.isFinite(f.attentionScale) || f.attentionScale <= 0) {
@@ -58,6 +59,13 @@ export function validateTable(table: RopeTable, spec: Pick<RopeSpec, "rotaryDim"
     if (!table.original) throw new RopeTableError("table.original is required when startTokens > 0");
     checkFrequencies("table.original", { invFreq: table.original, attentionScale: 1 }, pairs);
   }
+  if (
+    table.softmaxScale !== undefined &&
+    (typeof table.softmaxScale !== "number" || !Number.isFinite(table.softmaxScale) ||
+      table.softmaxScale <= 0)
+  ) {
+    throw new RopeTableError(`table.softmaxScale = ${table.softmaxScale}: must be finite and > 0`);
+  }
   const f64 = (a: ArrayLike<number>) => a instanceof Float64Array ? a : Float64Array.from(a);
   return {
     ...table,
@@ -75,6 +83,8 @@ export interface ResolvedRope extends RopeFrequencies {
   startTokens: number;
   /** Original frequencies for the start tokens (present when startTokens > 0). */
   original?: Float64Array;
+  /** The table's factor on the softmax scale (1 when it has none). */
+  softmaxScale: number;
 }
 
 /**
@@ -90,5 +100,6 @@ export function resolveFrequencies(table: RopeTable, seqLen: number): ResolvedRo
     choice: useShort ? "short" : "long",
     startTokens: table.startTokens ?? 0,
     original: table.original,
+    softmaxScale: table.softmaxScale ?? 1,
   };
 }

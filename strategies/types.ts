@@ -8,8 +8,16 @@
  * @module
  */
 
-/** Version of the strategy contract. Plugins declare the version they were written against. */
-export const STRATEGY_API_VERSION = 1 as const;
+/**
+ * Version of the strategy contract. Plugins declare the version they were written against.
+ * - 1: inverse frequencies, a cos/sin scale, short/long sets, start tokens.
+ * - 2: adds {@linkcode RopeTable.softmaxScale} (a factor on the attention softmax scale, DeepSeek's
+ *   YaRN `mscale_all_dim`). Version-1 strategies keep working: a `softmaxScale` they return is ignored.
+ */
+export const STRATEGY_API_VERSION = 2 as const;
+
+/** Every contract version this ropekit accepts from a strategy. */
+export const SUPPORTED_API_VERSIONS: readonly number[] = [1, 2];
 
 /** How a head's rotary channels are paired. */
 export type Pairing =
@@ -87,6 +95,11 @@ export interface RopeTable extends RopeFrequencies {
   original?: Float64Array;
   /** True when the table depends on `ctx.seqLen` (dynamic NTK): rebuild per sequence length. */
   lengthDependent?: boolean;
+  /**
+   * Contract v2: multiplies the whole head's softmax scale `1/sqrt(head_dim)` (rotated and
+   * non-rotated channels alike), as DeepSeek-V2/V3 apply YaRN's `mscale_all_dim²`. Absent means 1.
+   */
+  softmaxScale?: number;
 }
 
 /** Values a strategy parameter can take. */
@@ -121,8 +134,8 @@ export type Params = Record<string, ParamValue | undefined>;
 
 /** The contract every strategy — built-in or plugin — implements. */
 export interface Strategy {
-  /** Contract version the strategy was written for; must equal {@linkcode STRATEGY_API_VERSION}. */
-  apiVersion: typeof STRATEGY_API_VERSION;
+  /** Contract version the strategy was written for: one of {@linkcode SUPPORTED_API_VERSIONS}. */
+  apiVersion: 1 | typeof STRATEGY_API_VERSION;
   /** kebab-case name, unique in a registry. */
   name: string;
   /** Version of this strategy's own behaviour (semver). */

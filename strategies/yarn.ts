@@ -24,12 +24,14 @@ export function yarnCorrectionDim(
  *   are divided by s, pairs between are mixed along a linear ramp (all in float32);
  * - `truncate: false` keeps low/high fractional; the upper clamp is d−1 (not d/2−1), as in HF;
  * - attention factor: explicit `attention_factor`, else `mscale/mscale_all_dim` when both are
- *   non-zero, else `0.1·ln s + 1`.
+ *   non-zero, else `0.1·ln s + 1`;
+ * - softmax scale (contract v2): `mscale(s, mscale_all_dim)²` when `mscale_all_dim` is set and
+ *   `softmax_mscale` is on, as DeepSeek-V2/V3's attention applies it.
  */
 export const yarnStrategy: Strategy = {
   apiVersion: STRATEGY_API_VERSION,
   name: "yarn",
-  version: "1.0.0",
+  version: "1.1.0",
   description: "YaRN: keep high frequencies, interpolate low ones by s, ramp between; attention temperature.",
   params: {
     factor: factorParam,
@@ -50,6 +52,13 @@ export const yarnStrategy: Strategy = {
     },
     mscale: { type: "number", optional: true, description: "DeepSeek-style mscale (needs mscale_all_dim)." },
     mscale_all_dim: { type: "number", optional: true, description: "DeepSeek-style mscale_all_dim." },
+    softmax_mscale: {
+      type: "boolean",
+      // No declared default: absent means on, and a search has nothing to tune here.
+      optional: true,
+      description:
+        "Multiply the softmax scale by mscale(s, mscale_all_dim)² as DeepSeek-V2/V3 do (default on; HF Llama-family models do not).",
+    },
     truncate: { type: "boolean", default: true, description: "Round the correction range to whole pairs." },
   },
   table(spec, ctx, params) {
@@ -85,6 +94,14 @@ export const yarnStrategy: Strategy = {
         f(interpolated * f(1 - extrapolationWeight)) + f(extrapolated * extrapolationWeight),
       );
     }
-    return plainTable(spec, invFreq, attention);
+    const table = plainTable(spec, invFreq, attention);
+    // DeepSeek's attention (HF `yarn_apply_mscale`) scales the softmax by mscale_all_dim's mscale squared,
+    // so that together with the cos/sin factor the logits carry get_mscale(s, mscale)².
+    const mAll = params.mscale_all_dim as number | undefined;
+    if (params.softmax_mscale !== false && mAll) {
+      const m = yarnMscale(s, mAll);
+      if (m !== 1) table.softmaxScale = m * m;
+    }
+    return table;
   },
 };

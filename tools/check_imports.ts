@@ -65,6 +65,7 @@ const FORBIDDEN: Record<string, string[]> = {
   train: ["compare", "search", "server", "cli", "web"],
   queue: ["server", "cli", "web"],
   export: ["server", "cli", "web"],
+  engines: ["server", "cli", "web"],
   server: ["cli"],
   web: ["cli", "server", "model", "kernels", "search", "train", "queue"],
 };

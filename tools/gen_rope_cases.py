@@ -60,12 +60,15 @@ class Gen:
         self.cases: list[dict] = []
         self.counts: dict[str, int] = {}
 
-    def add(self, group: str, note: str, config: dict, seq_len, cid: str | None = None) -> None:
+    def add(self, group: str, note: str, config: dict, seq_len, cid: str | None = None,
+            layer_type: str | None = None) -> None:
         if cid is None:
             n = self.counts.get(group, 0)
             self.counts[group] = n + 1
             cid = f"{group}-{n}"
         case = {"id": cid, "group": group, "note": note, "config": config, "seq_len": seq_len}
+        if layer_type is not None:
+            case["layer_type"] = layer_type
         bug = known_hf_bug(config)
         if bug:
             case["known_hf_bug"] = bug
@@ -529,7 +532,65 @@ class Gen:
                 fn()
         while len(self.cases) < n:
             self.g_yarn()
+        if fixed:
+            self.v5()  # after the random cases, so adding them kept every earlier case as it was
         return self.cases
+
+    def v5(self):
+        """transformers 5 `rope_parameters` configs (theta and partial inside, nested per layer type)."""
+        A = self.add
+        A("v5", "Llama-3.1-8B, transformers 5 rope_parameters",
+          {"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
+           "max_position_embeddings": 131072,
+           "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}},
+          None, "v5-llama31-8b")
+        A("v5", "Qwen3-8B with the YaRN block its model card gives (factor 4, O 32768), rope_parameters",
+          {"model_type": "qwen3", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
+           "head_dim": 128, "max_position_embeddings": 131072,
+           "rope_parameters": {"rope_type": "yarn", "rope_theta": 1000000, "factor": 4.0,
+                               "original_max_position_embeddings": 32768}}, None, "v5-qwen3-yarn")
+        A("v5", "gpt-oss-20b, rope_parameters with truncate false",
+          {"model_type": "gpt_oss", "hidden_size": 2880, "num_attention_heads": 64, "num_key_value_heads": 8,
+           "head_dim": 64, "max_position_embeddings": 131072, "num_hidden_layers": 24, "num_local_experts": 32,
+           "sliding_window": 128,
+           "rope_parameters": {"rope_type": "yarn", "rope_theta": 150000, "factor": 32.0, "beta_fast": 32.0,
+                               "beta_slow": 1.0, "truncate": False, "original_max_position_embeddings": 4096}},
+          None, "v5-gpt-oss-20b")
+        phi4 = {"model_type": "phi3", "hidden_size": 3072, "num_attention_heads": 24, "num_key_value_heads": 8,
+                "original_max_position_embeddings": 4096, "max_position_embeddings": 131072,
+                "sliding_window": 262144,
+                "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
+                                    "long_factor": PHI4_LONG, "short_factor": [1.0] * 48}}
+        for sl, tag in [(None, "none"), (4097, "O+1")]:
+            A("v5", f"Phi-4-mini-instruct, rope_parameters (partial inside), seq_len {tag}", phi4, sl,
+              f"v5-phi4-mini-{tag}")
+        ds3 = {"model_type": "deepseek_v3", "hidden_size": 7168, "num_attention_heads": 128, "qk_rope_head_dim": 64,
+               "qk_nope_head_dim": 128, "v_head_dim": 128, "kv_lora_rank": 512, "q_lora_rank": 1536,
+               "max_position_embeddings": 163840}
+        A("v5", "DeepSeek-V3, rope_parameters: yarn factor 40 with mscale = mscale_all_dim = 1 (softmax scale)",
+          dict(ds3, rope_parameters={"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "beta_fast": 32,
+                                     "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0,
+                                     "original_max_position_embeddings": 4096}), None, "v5-deepseek-v3")
+        A("v5", "DeepSeek-V3 with mscale 0.8 / mscale_all_dim 0.6: cos/sin and softmax factors both != 1",
+          dict(ds3, rope_parameters={"rope_type": "yarn", "rope_theta": 10000, "factor": 40, "mscale": 0.8,
+                                     "mscale_all_dim": 0.6, "original_max_position_embeddings": 4096}),
+          None, "v5-deepseek-v3-mscale-split")
+        gemma4 = {"model_type": "gemma4_text", "hidden_size": 2304, "num_attention_heads": 8, "head_dim": 256,
+                  "global_head_dim": 512, "max_position_embeddings": 131072, "num_hidden_layers": 6,
+                  "layer_types": ["sliding_attention"] * 5 + ["full_attention"],
+                  "rope_parameters": {
+                      "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                      "full_attention": {"rope_type": "proportional", "partial_rotary_factor": 0.25,
+                                         "rope_theta": 1000000.0}}}
+        for lt in ("full_attention", "sliding_attention"):
+            A("v5", f"Gemma 4 text (Gemma4TextConfig defaults), rope_parameters per layer type: {lt}", gemma4,
+              None, f"v5-gemma4-{lt}", layer_type=lt)
+        A("v5", "proportional with factor 2 and partial 0.5 on a Gemma 4 full-attention layer",
+          dict(gemma4, rope_parameters={
+              "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+              "full_attention": {"rope_type": "proportional", "partial_rotary_factor": 0.5, "factor": 2.0,
+                                 "rope_theta": 1000000.0}}), None, "v5-gemma4-proportional-f2", layer_type="full_attention")
 
 
 def known_hf_bug(config: dict) -> str | None:
@@ -582,7 +643,7 @@ def main() -> int:
     ref_out = json.loads(p.stdout)
     by_id = {r["id"]: r for r in ref_out["results"]}
     cap = os.environ.get("ATEN_CPU_CAPABILITY")
-    cmd = ((f"ATEN_CPU_CAPABILITY={cap} " if cap else "") + f"/work/.peer/bin/python tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
+    cmd = ((f"ATEN_CPU_CAPABILITY={cap} " if cap else "") + f"python3 tools/gen_rope_cases.py --seed {a.seed} --n {a.n}"
            + (" --no-fixed" if a.no_fixed else "") + f" --fixture {a.fixture}")
     out_cases = []
     for c in cases:

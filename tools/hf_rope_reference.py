@@ -12,7 +12,9 @@ Usage (Python with torch + transformers 5.x, e.g. the team venv /work/.peer):
 
 Input (a list; a bare object {"cases": [...]} is accepted too):
 
-    [{"id": "yarn-17", "config": {<config.json fields>}, "seq_len": 5000 | null}, ...]
+    [{"id": "yarn-17", "config": {<config.json fields>}, "seq_len": 5000 | null, "layer_type"?: str}, ...]
+
+`layer_type` picks one entry of a transformers 5 `rope_parameters` nested per layer type (Gemma 4).
 
 `config` is what a model's config.json holds: `model_type` (default "llama"), `rope_theta`, `hidden_size`,
 `num_attention_heads`, `head_dim`, `partial_rotary_factor`, `max_position_embeddings`,
@@ -40,7 +42,8 @@ Output:
     {"transformers": "5.x", "torch": "...", "results": [
        {"id", "ok": true, "inv_freq": [exact float32 values as JSON numbers], "attention_factor": float,
         "rope_type": str (after standardisation), "rotary_dim": int, "resolved": {standardised rope_parameters
-        minus factor lists}, "warnings": [HF log warnings]}
+        minus factor lists}, "warnings": [HF log warnings], "softmax_scale"?: float (models whose attention
+        multiplies its softmax scale, DeepSeek's `yarn_apply_mscale(rope_parameters, 1.0)`)}
        | {"id", "ok": false, "stage": "config" | "init" | "result", "error": "ExcType: message"}]}
 
 `stage: "result"` means HF returned without raising but the table is unusable (non-finite or <= 0
@@ -101,7 +104,9 @@ def rotary_class(model_type: str):
     """The `<Model>RotaryEmbedding` class of a model type (for its compute_default_rope_parameters)."""
     if model_type in _ROTARY_CLASS_CACHE:
         return _ROTARY_CLASS_CACHE[model_type]
-    mod = importlib.import_module(f"transformers.models.{model_type}.modeling_{model_type}")
+    mod = _modeling(model_type)
+    if mod is None:
+        raise RuntimeError(f"no modeling module for model_type {model_type}")
     cands = [
         getattr(mod, n)
         for n in dir(mod)
@@ -113,6 +118,15 @@ def rotary_class(model_type: str):
     cands.sort(key=lambda c: len(c.__name__))
     _ROTARY_CLASS_CACHE[model_type] = cands[0]
     return cands[0]
+
+
+def _modeling(model_type: str):
+    """The modeling module beside the config class (gemma4_text lives in models/gemma4/)."""
+    try:
+        conf_mod = CONFIG_MAPPING[model_type].__module__
+        return importlib.import_module(conf_mod.replace(".configuration_", ".modeling_"))
+    except Exception:
+        return None
 
 
 def _json_safe(v):
@@ -137,21 +151,32 @@ def run_case(case: dict, lg: logging.Logger) -> dict:
             cfg = CONFIG_MAPPING[model_type].from_dict(cfg_dict)
         except Exception as e:  # HF rejects the config itself
             return {"id": cid, "ok": False, "stage": "config", "error": f"{type(e).__name__}: {e}"}
+        layer_type = case.get("layer_type")
         try:
-            rope_type = cfg.rope_parameters["rope_type"]
+            if layer_type is None:
+                rope_params = cfg.rope_parameters
+                rope_type = rope_params["rope_type"]
+                fn_cfg, kw = cfg, {}
+            else:
+                # transformers 5 per-layer-type RoPE (Gemma 4): the module calls the init function with
+                # the layer type's view of the config (its own head_dim) and `layer_type=`.
+                rope_params = cfg.rope_parameters[layer_type]
+                rope_type = rope_params["rope_type"]
+                fn_cfg, kw = cfg.per_layer_config[layer_type], {"layer_type": layer_type}
             if rope_type == "default":
                 fn = rotary_class(model_type).compute_default_rope_parameters
             else:
                 fn = ROPE_INIT_FUNCTIONS[rope_type]
             with torch.no_grad():
-                inv, att = fn(cfg, torch.device("cpu"), seq_len=seq_len)
+                inv, att = fn(fn_cfg, torch.device("cpu"), seq_len=seq_len, **kw)
         except Exception as e:
             return {"id": cid, "ok": False, "stage": "init", "error": f"{type(e).__name__}: {e}"}
         if inv.dtype != torch.float32:
             return {"id": cid, "ok": False, "stage": "result", "error": f"inv_freq dtype {inv.dtype}"}
         vals = [float(x) for x in inv.tolist()]
         att = float(att)
-        bad = [i for i, x in enumerate(vals) if not math.isfinite(x) or x <= 0]
+        # 0 past the first pair is a pair that does not rotate (proportional RoPE); negative is unusable.
+        bad = [i for i, x in enumerate(vals) if not math.isfinite(x) or x < 0 or (x == 0 and i == 0)]
         if bad or not math.isfinite(att) or att <= 0:
             return {
                 "id": cid,
@@ -161,9 +186,15 @@ def run_case(case: dict, lg: logging.Logger) -> dict:
                 f"{vals[bad[0]] if bad else '-'} ({len(bad)} bad entries), attention_factor={att}",
             }
         resolved = {
-            k: v for k, v in cfg.rope_parameters.items() if k not in ("short_factor", "long_factor")
+            k: v for k, v in rope_params.items() if k not in ("short_factor", "long_factor")
         }
+        extra = {}
+        # A softmax-scale factor applied by the model's attention (DeepSeek `yarn_apply_mscale`).
+        mod = _modeling(model_type)
+        if mod is not None and hasattr(mod, "yarn_apply_mscale"):
+            extra["softmax_scale"] = float(mod.yarn_apply_mscale(rope_params, 1.0))
         return {
+            **extra,
             "id": cid,
             "ok": True,
             "inv_freq": vals,

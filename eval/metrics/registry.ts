@@ -11,6 +11,7 @@ import { needleMetric } from "./needle.ts";
 import { passkeyMetric } from "./passkey.ts";
 import { petChoiceMetric } from "./pet_choice.ts";
 import { shortMetric } from "./short.ts";
+import { switchMetric } from "./switch.ts";
 
 /** Every built-in metric, in the order reports show them. */
 export const METRIC_REGISTRY: readonly Metric[] = [
@@ -19,6 +20,7 @@ export const METRIC_REGISTRY: readonly Metric[] = [
   passkeyMetric,
   petChoiceMetric,
   shortMetric,
+  switchMetric,
 ];
 
 /** The ids of {@linkcode METRIC_REGISTRY}. */

@@ -40,9 +40,9 @@ export const CASES: Case[] = [
   },
   {
     does: "speaks another apiVersion",
-    source: pluginSource(VALID_TABLE).replace("apiVersion: 1", "apiVersion: 2"),
+    source: pluginSource(VALID_TABLE).replace("apiVersion: 1", "apiVersion: 3"),
     code: "PLUGIN_CONTRACT",
-    message: /apiVersion is 2, this ropekit speaks 1/,
+    message: /apiVersion is 3, this ropekit speaks 1 and 2/,
   },
   {
     does: "has a malformed name",

@@ -70,6 +70,7 @@ Deno.test("health, options, openapi, strategies and models answer", async () => 
     "passkey",
     "pet-choice",
     "short",
+    "switch",
   ]);
 });
 

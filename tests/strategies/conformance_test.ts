@@ -29,7 +29,7 @@ Deno.test("conformance: a broken strategy is reported, not thrown", async () => 
 });
 
 Deno.test("conformance: contract violations come first", async () => {
-  const failures = await checkConformance({ ...BUILTIN_STRATEGIES[0], apiVersion: 2 as 1 });
+  const failures = await checkConformance({ ...BUILTIN_STRATEGIES[0], apiVersion: 3 as 1 });
   assert.equal(failures[0].check, "contract");
   assert.match(failures[0].message, /apiVersion/);
 });

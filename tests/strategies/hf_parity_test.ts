@@ -23,6 +23,8 @@ interface HfOk {
   rotary_dim: number;
   resolved: Record<string, unknown>;
   warnings?: string[];
+  /** The model's attention multiplies its softmax scale by this (DeepSeek `yarn_apply_mscale`). */
+  softmax_scale?: number;
 }
 interface HfErr {
   ok: false;
@@ -35,6 +37,8 @@ interface Case {
   note?: string;
   config: Record<string, unknown>;
   seq_len: number | null;
+  /** One layer type of a transformers 5 `rope_parameters` nested per layer type. */
+  layer_type?: string;
   known_hf_bug?: string;
   hf: HfOk | HfErr;
 }
@@ -122,7 +126,7 @@ async function compareCase(c: Case, st: Stats): Promise<void> {
   let err: unknown;
   try {
     // A deep copy: ropekit must not depend on (or mutate) the fixture object.
-    ours = await ropeFromHfConfig(structuredClone(c.config), { seqLen });
+    ours = await ropeFromHfConfig(structuredClone(c.config), { seqLen, layerType: c.layer_type });
   } catch (e) {
     err = e;
   }
@@ -203,6 +207,14 @@ async function compareCase(c: Case, st: Stats): Promise<void> {
     }
   }
   if (!(rel <= MAX_ATT_REL)) fail("attention", `HF ${b} vs ours ${a} (rel ${rel.toExponential(3)})`);
+  // The softmax factor is the model's (DeepSeek's attention), checked where HF's model class has one.
+  if (hf.softmax_scale !== undefined) {
+    const mineSoftmax = ours.table.softmaxScale ?? 1;
+    const srel = Math.abs(mineSoftmax - hf.softmax_scale) / hf.softmax_scale;
+    if (!(srel <= MAX_ATT_REL)) {
+      fail("attention", `softmax scale: HF ${hf.softmax_scale} vs ours ${mineSoftmax}`);
+    }
+  }
   const want = expectedChoice(c, hf);
   if (want !== undefined && ours.chosen.choice !== want) {
     fail(

@@ -1,0 +1,59 @@
+/**
+ * `deno task export`: a model with a RoPE strategy applied, as a Hugging Face folder or a GGUF.
+ *
+ *   deno task export --model M --strategy ENTRY [--target N] --to hf|gguf --out PATH [--hf-format v4|v5] [--json]
+ *
+ * @module
+ */
+import { exportModel, type ExportTarget } from "../export/export_model.ts";
+import type { HfFormat } from "../strategies/export.ts";
+import { CliError, parseFlags, positiveInt, required, runCommand } from "./args.ts";
+import { DEFAULT_MODEL } from "../compare/defaults.ts";
+
+const USAGE = `Usage: deno task export --strategy ENTRY --to hf|gguf --out PATH [options]
+
+  --model M            model to export (default: ${DEFAULT_MODEL})
+  --strategy ENTRY     yarn | yarn:factor=8 | longrope2@result.json | … (as in compare)
+  --target N           the extended context (default: the model's max positions)
+  --to hf|gguf         a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or a GGUF file
+  --out PATH           output folder (hf) or file (gguf)
+  --hf-format v4|v5    config.json layout: v4 rope_scaling + rope_theta, v5 rope_parameters (default v5)
+  --json               print the result as JSON
+Strategies an engine cannot express are refused with the reason (exit 1), never exported differently.`;
+
+await runCommand(async () => {
+  const values = parseFlags(Deno.args, {
+    model: { type: "string" },
+    strategy: { type: "string" },
+    target: { type: "string" },
+    to: { type: "string" },
+    out: { type: "string" },
+    "hf-format": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const to = required(values, "to");
+  if (to !== "hf" && to !== "gguf") throw new CliError(`--to must be hf or gguf, got ${JSON.stringify(to)}`);
+  const hfFormat = (values["hf-format"] as string | undefined) ?? "v5";
+  if (hfFormat !== "v4" && hfFormat !== "v5") {
+    throw new CliError(`--hf-format must be v4 or v5, got ${JSON.stringify(hfFormat)}`);
+  }
+  const result = await exportModel({
+    model: (values.model as string | undefined) ?? DEFAULT_MODEL,
+    strategy: required(values, "strategy"),
+    targetLength: positiveInt("--target", values.target),
+    to: to as ExportTarget,
+    out: required(values, "out"),
+    hfFormat: hfFormat as HfFormat,
+  });
+  if (values.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  console.log(`wrote ${result.files.join(", ")} (${result.strategy}, target ${result.targetLength})`);
+  for (const n of result.notes) console.log(`note: ${n}`);
+});
