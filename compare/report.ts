@@ -10,7 +10,7 @@
  */
 import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
-import { chartsOf, type Column, columnsOf } from "./report_view.ts";
+import { chartsOf, type Column, columnsOf, inColumn } from "./report_view.ts";
 export { headlineTarget } from "./report_view.ts";
 import { lineChart } from "../util/svg_chart.ts";
 
@@ -34,8 +34,12 @@ export function methodText(r: CompareReport): string {
 }
 
 /** The comparisons of one column, as rows of text cells. */
-function comparisonRows(r: CompareReport, info: MetricInfo, length: number): string[][] {
-  return r.comparisons.filter((c) => c.metric === info.id && c.length === length).map((c: Comparison) => [
+function comparisonRows(
+  r: CompareReport,
+  info: MetricInfo,
+  column: { key: string; length: number },
+): string[][] {
+  return r.comparisons.filter((c) => inColumn(c, info.id, column)).map((c: Comparison) => [
     `${c.a} − ${c.b}`,
     formatDifference(info, c.difference),
     `[${formatDifference(info, c.ci95[0])}, ${formatDifference(info, c.ci95[1])}]`,
@@ -72,7 +76,7 @@ export function textReport(r: CompareReport): string {
   if (r.comparisons.length) {
     out.push("", `paired comparisons: ${methodText(r)}`);
     for (const c of cols) {
-      const rows = comparisonRows(r, c.info, c.length);
+      const rows = comparisonRows(r, c.info, c);
       if (!rows.length) continue;
       out.push(`${c.header} (${c.info.scoreUnit})`, ...aligned(rows).map((l) => `  ${l}`));
     }
@@ -121,7 +125,7 @@ export function htmlReport(r: CompareReport): string {
     }</tr>`
   ).join("\n");
   const comparisons = cols.flatMap((c) =>
-    comparisonRows(r, c.info, c.length).map((row) =>
+    comparisonRows(r, c.info, c).map((row) =>
       `<tr${row[3] === "significant" ? ' class="significant"' : ""}><td>${escHtml(c.header)}</td>${
         row.map((v) => `<td>${escHtml(v)}</td>`).join("")
       }</tr>`

@@ -43,6 +43,8 @@ export interface StrategyReport {
 export interface Comparison {
   metric: string;
   length: number;
+  /** The column's key: the length, or e.g. a policy where a metric has several columns per length. */
+  column?: string;
   a: string;
   b: string;
   /** mean(a) − mean(b). */
@@ -61,6 +63,8 @@ export interface Comparison {
 export interface Verdict {
   metric: string;
   length: number;
+  /** The column's key: the length, or e.g. a policy where a metric has several columns per length. */
+  column?: string;
   /** The leader, when significantly better than the runner-up. */
   best?: string;
   /** Otherwise the leaders: the top strategy and every one not significantly worse than it. */

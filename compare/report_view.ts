@@ -20,11 +20,24 @@ export interface Column {
   baseline?: number;
 }
 
+/**
+ * Whether a comparison or verdict belongs to a column. Reports before columns were keyed say only the
+ * length, which was the column then.
+ */
+export function inColumn(
+  x: { metric: string; length: number; column?: string },
+  metric: string,
+  column: { key: string; length: number },
+): boolean {
+  return x.metric === metric &&
+    (x.column === undefined ? x.length === column.length : x.column === column.key);
+}
+
 /** The report's columns, in display order (metric by metric, length by length). */
 export function columnsOf(r: CompareReport): Column[] {
   return r.metrics.flatMap((info) =>
     info.columns.map(({ key, length, header }) => {
-      const v = r.verdicts.find((v) => v.metric === info.id && v.length === length);
+      const v = r.verdicts.find((v) => inColumn(v, info.id, { key, length }));
       return {
         info,
         key,
@@ -59,6 +72,8 @@ export function headlineTarget(r: CompareReport): number {
 function differenceCharts(r: CompareReport): ChartView[] {
   const named = r.statistics.reference === "best per column" ? undefined : r.statistics.reference;
   return r.metrics.flatMap((info) => {
+    // The x axis is the length: a metric with several columns per length (switch) is left to the tables.
+    if (new Set(info.columns.map((c) => c.length)).size !== info.columns.length) return [];
     const comparisons = r.comparisons.filter((c) =>
       c.metric === info.id && (named === undefined || c.b === named)
     );

@@ -23,7 +23,7 @@ export function pairedComparisons(
   const pair = (info: MetricInfo, key: string, length: number, a: StrategyReport, b: StrategyReport) => {
     const sa = a.metrics[info.id].cells[key].scores, sb = b.metrics[info.id].cells[key].scores;
     const d = pairedBootstrap(sa, sb, { seed: opts.seed, resamples: RESAMPLES });
-    return { metric: info.id, length, a: a.label, b: b.label, ...d };
+    return { metric: info.id, length, column: key, a: a.label, b: b.label, ...d };
   };
   for (const info of metrics) {
     for (const { key, length } of info.columns) {
@@ -32,7 +32,7 @@ export function pairedComparisons(
       const sign = info.better === "lower" ? 1 : -1;
       if (present.some((s) => s.metrics[info.id].cells[key].n < 2)) {
         // One document per strategy leaves no spread to judge a difference by: no comparison, no best.
-        verdicts.push({ metric: info.id, length, tied: present.map((s) => s.label) });
+        verdicts.push({ metric: info.id, length, column: key, tied: present.map((s) => s.label) });
         continue;
       }
       const ranked = [...present].sort((x, y) =>
@@ -52,9 +52,10 @@ export function pairedComparisons(
         (c.a === runnerUp.a && c.b === runnerUp.b) || (c.a === runnerUp.b && c.b === runnerUp.a);
       if (!comparisons.some(same)) comparisons.push(runnerUp); // the verdict's evidence is always listed
       verdicts.push(
-        runnerUp.significant ? { metric: info.id, length, best: best.label, tied: [] } : {
+        runnerUp.significant ? { metric: info.id, length, column: key, best: best.label, tied: [] } : {
           metric: info.id,
           length,
+          column: key,
           tied: [
             best.label,
             ...ranked.slice(1).filter((s) => !vsBest.get(s.label)!.significant).map((s) => s.label),

@@ -4,7 +4,7 @@
  * own metric descriptions, as in the text and HTML reports. @module
  */
 import type { Report } from "./api.ts";
-import { columnsOf } from "../compare/report_view.ts";
+import { columnsOf, inColumn } from "../compare/report_view.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 
 function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
@@ -53,7 +53,7 @@ function comparisonsTable(r: Report): HTMLTableElement {
   head.append(...["column", "a − b", "difference", "95% CI", ""].map((h) => cell("th", h)));
   const body = table.createTBody();
   for (const c of columnsOf(r)) {
-    for (const cmp of r.comparisons.filter((x) => x.metric === c.info.id && x.length === c.length)) {
+    for (const cmp of r.comparisons.filter((x) => inColumn(x, c.info.id, c))) {
       const row = body.insertRow();
       if (cmp.significant) row.className = "significant";
       const d = (v: number) => formatDifference(c.info, v);

@@ -29,7 +29,7 @@ export const switchMetric: Metric = {
         percent: false,
         scoreUnit: "mean NLL after the crossing per document, nats/token",
         columns: SWITCH_POLICIES.map((p) => ({ key: p, length, header: `switch:${p}@${length}` })),
-        note: "switch: keep = cached keys stay rotated with the short set; reprefill = recompute the cache " +
+        note: "keep = cached keys stay rotated with the short set; reprefill = recompute the cache " +
           "at the switch (transformers); long-from-start = long set for every position (vLLM); rerotate = " +
           "turn the cached keys to the long set in place",
       },

@@ -141,7 +141,10 @@ Deno.test("export takes a search result (name@result.json) like compare does", a
   const dir = await Deno.makeTempDir();
   try {
     const params = { long_factor: Array.from({ length: 16 }, (_, i) => 1 + i * 0.5) };
-    await Deno.writeTextFile(`${dir}/lr2.json`, JSON.stringify({ strategy: "longrope2", params }));
+    await Deno.writeTextFile(
+      `${dir}/lr2.json`,
+      JSON.stringify({ format: "ropekit-search-result", version: 2, strategy: "longrope2", params }),
+    );
     const r = await runExport([
       "--strategy",
       `longrope2@${dir}/lr2.json`,
