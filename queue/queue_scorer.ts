@@ -171,15 +171,18 @@ export class QueueScorer {
 
   /** Looks at a job: finished → settle; gone (Redis restarted) → send again. */
   async #check(id: string): Promise<void> {
-    const job = await Job.fromId(this.queue, id);
+    // The state first, then the job: a job read before it finished would lack its result or reason.
+    const state = await this.queue.getJobState(id);
     if (!this.#pending.has(id)) return;
-    if (!job) {
+    if (state === "unknown") {
       this.#stored.clear(); // Redis lost the job (restarted): it lost the documents too
       const data = this.#jobs.get(id);
       if (data) await this.#add(id, data);
       return;
     }
-    const state = await job.getState();
+    if (state !== "completed" && state !== "failed") return;
+    const job = await Job.fromId(this.queue, id);
+    if (!job) return; // removed meanwhile: the next check sends it again
     if (state === "completed" && job.returnvalue != null) this.#settle(id, job.returnvalue);
     else if (state === "failed") this.#fail(id, job.failedReason);
   }

@@ -204,6 +204,7 @@ Deno.test("compare --strategies yarn,pi --json: paired comparisons, a large diff
       "a",
       "b",
       "ci95",
+      "column",
       "difference",
       "length",
       "metric",

@@ -30,7 +30,12 @@ Deno.test("comparisons: two strategies with identical scores differ by 0, not si
   assert.equal(r.comparisons.length, 1);
   const [c] = r.comparisons;
   assert.deepEqual([c.difference, c.ci95, c.significant], [0, [0, 0], false]);
-  assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, tied: ["yarn", "yarn:factor=2"] }]);
+  assert.deepEqual(r.verdicts, [{
+    metric: "m",
+    length: 512,
+    column: "512",
+    tied: ["yarn", "yarn:factor=2"],
+  }]);
 });
 
 Deno.test("comparisons: a fixed shift is exact and significant; the best is marked", () => {
@@ -42,6 +47,7 @@ Deno.test("comparisons: a fixed shift is exact and significant; the best is mark
   assert.deepEqual(r.comparisons, [{
     metric: "m",
     length: 512,
+    column: "512",
     a: "worse",
     b: "better",
     difference: 0.25,
@@ -50,7 +56,7 @@ Deno.test("comparisons: a fixed shift is exact and significant; the best is mark
     ci95: [0.25, 0.25],
     significant: true,
   }]);
-  assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, best: "better", tied: [] }]);
+  assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, column: "512", best: "better", tied: [] }]);
   assert.equal(r.statistics.method, "expanded paired percentile bootstrap over documents");
 });
 
@@ -61,7 +67,7 @@ Deno.test("comparisons: higher is better flips the leader; a noisy runner-up tie
     [strategy("low", base.map((v) => v - 1)), strategy("noisy", noisy), strategy("top", base)],
     { seed: 1 },
   );
-  assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, tied: ["noisy", "top"] }]);
+  assert.deepEqual(r.verdicts, [{ metric: "m", length: 512, column: "512", tied: ["noisy", "top"] }]);
   const byA = Object.fromEntries(r.comparisons.map((c) => [c.a, c]));
   assert.equal(byA.low.b, "noisy"); // noisy's mean is the highest by 0.01: it is the reference
   assert.equal(byA.low.significant, true);
@@ -78,6 +84,6 @@ Deno.test("comparisons: a named reference is every strategy's b, and the verdict
   const pairs = r.comparisons.map((c) => `${c.a}−${c.b}`);
   assert.deepEqual(pairs, ["a−ref", "b−ref", "b−a"]);
   assert.equal(r.comparisons[0].difference, -1);
-  assert.deepEqual(r.verdicts[0], { metric: "m", length: 512, best: "a", tied: [] });
+  assert.deepEqual(r.verdicts[0], { metric: "m", length: 512, column: "512", best: "a", tied: [] });
   assert.equal(r.statistics.reference, "ref");
 });
