@@ -13,7 +13,7 @@
 import { embedRef, rmsnormRef, type RopeApply, ropeRef } from "../kernels/cpu/mod.ts";
 import type { LayerWeights, LlamaConfig, LlamaWeights } from "../model/config.ts";
 import { type BlockOps, llamaBlock } from "../model/llama_block.ts";
-import { embedBackward, rmsnormBackward, ropeBackward } from "./backward/mod.ts";
+import { embedBackward, rmsnormBackward, ropeBackward } from "../kernels/cpu/mod.ts";
 import { type TrainEngine, type TrainOps, trainOps } from "./ops.ts";
 
 /** One training sequence: T + 1 tokens give T predictions. */

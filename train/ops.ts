@@ -25,7 +25,7 @@ import {
   logitsNllBackward,
   matmulBackward,
   swigluBackward,
-} from "./backward/mod.ts";
+} from "../kernels/cpu/mod.ts";
 
 /** The engine of a training step. */
 export type TrainEngine = "native" | "js" | "f64";

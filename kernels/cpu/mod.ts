@@ -19,3 +19,12 @@ export {
   ropePosition,
   ropeRowCosSin,
 } from "../rope_apply.ts";
+// Backward passes of the ops above (training), each beside its forward op.
+export { causalAttentionBackward } from "./attention_backward.ts";
+export { embedBackward } from "./embed_backward.ts";
+export { logitsNllBackward } from "./logits_backward.ts";
+export { matmulBackward } from "./matmul_backward.ts";
+export { rmsnormBackward } from "./rmsnorm_backward.ts";
+export { ropeBackward } from "./rope_backward.ts";
+export { swigluBackward } from "./swiglu_backward.ts";
+export type { Vec } from "./vec.ts";

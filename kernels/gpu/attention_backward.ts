@@ -1,6 +1,6 @@
 /**
  * Backward of causal GQA attention with per-document masks (`encodeAttention`), matching
- * `causalAttentionBackward` in `train/backward/attention.ts`. For a query row t of head h with
+ * `causalAttentionBackward` in `kernels/cpu/attention_backward.ts`. For a query row t of head h with
  * P = softmax over its allowed keys and Δ = dO·O (O the forward output):
  * dq_t += scale·Σ_s P_s(dO·v_s − Δ)·k_s, dk_s += scale·Σ_{t,h} P_s(dO_t·v_s − Δ_t)·q_t,
  * dv_s += Σ_{t,h} P_s·dO_t. Accumulated (+=) like the CPU reference.

@@ -2,7 +2,7 @@
  * Backward kernels of the llama forward pass, except attention (see `attention_backward.ts`): matmul
  * (dx, dW, dBias), RMSNorm (dx, dWeight), embedding (scatter-add), RoPE (the transposed rotation),
  * SwiGLU, and LM head + NLL (softmax − one-hot, times lossScale, into dHidden and dClassifier). Each
- * matches its CPU reference in `train/backward/` and, like it, accumulates (+=) into the gradient
+ * matches its CPU reference in `kernels/cpu/*_backward.ts` and, like it, accumulates (+=) into the gradient
  * buffers so callers can sum micro-batches. Gradients must not alias the inputs they are computed
  * from (as in the CPU references).
  *

@@ -1,7 +1,7 @@
 /**
  * Native (C) versions of the training ops that dominate a step: the matmul and its backward, causal
  * attention's backward, and the LM head's NLL gradient. Same signatures and accumulation (+=) as the
- * references in `train/backward`, which the tests compare them with. Weights change every step, so
+ * references in `kernels/cpu/*_backward.ts`, which the tests compare them with. Weights change every step, so
  * these pack matrices per call (into reused scratch) instead of using the inference packing cache.
  *
  * @module

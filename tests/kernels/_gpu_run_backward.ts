@@ -1,7 +1,7 @@
 /**
  * Host-array wrappers of the backward kernels, for tests and one-off use: upload the inputs and the
  * initial gradients, encode one backward op, submit, read every gradient back, free the buffers.
- * Arguments follow the CPU references in `train/backward/`, but the gradients passed in are initial
+ * Arguments follow the CPU references in `kernels/cpu/*_backward.ts`, but the gradients passed in are initial
  * values (not modified); the accumulated gradients are returned.
  *
  * @module

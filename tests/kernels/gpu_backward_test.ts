@@ -1,5 +1,5 @@
 /**
- * WGSL backward kernels against the CPU references of train/backward. The references run in float64
+ * WGSL backward kernels against the CPU references of kernels/cpu/*_backward.ts. The references run in float64
  * on the same (float32) inputs, so the reported errors are the GPU's float32 error alone. Gradients
  * start from random values on both sides, which checks that the kernels accumulate (+=).
  */
@@ -13,7 +13,7 @@ import {
   rmsnormBackward,
   ropeBackward,
   swigluBackward,
-} from "../../train/backward/mod.ts";
+} from "../../kernels/cpu/mod.ts";
 import { embedBackwardIndex } from "../../kernels/gpu/backward.ts";
 import {
   runAttentionBackward,

@@ -1,6 +1,6 @@
 /**
  * Native training kernels (kernels/native/backward.ts) against the gradient-checked references in
- * train/backward, on awkward sizes; and a whole training pass on the native engine against the f64
+ * kernels/cpu/*_backward.ts, on awkward sizes; and a whole training pass on the native engine against the f64
  * reference engine. Skipped, with a message, when the native library is not built.
  */
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import {
   matmulTrainNative,
 } from "../../kernels/native/backward.ts";
 import { nativeKernels, nativeStatus } from "../../kernels/native/mod.ts";
-import { causalAttentionBackward, logitsNllBackward, matmulBackward } from "../../train/backward/mod.ts";
+import { causalAttentionBackward, logitsNllBackward, matmulBackward } from "../../kernels/cpu/mod.ts";
 import { initWeights } from "../../train/init.ts";
 import { forwardBackward, type TrainWindow } from "../../train/model_grad.ts";
 import { mapWeights, parameterList } from "../../train/params.ts";

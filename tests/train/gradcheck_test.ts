@@ -22,7 +22,7 @@ import {
   rmsnormBackward,
   ropeBackward,
   swigluBackward,
-} from "../../train/backward/mod.ts";
+} from "../../kernels/cpu/mod.ts";
 import { f32, maxRelError, project, randomF64 } from "./gradcheck.ts";
 
 const TOL = 1e-6;

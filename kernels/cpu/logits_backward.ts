@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { matmulRef } from "../../kernels/cpu/matmul.ts";
-import { logSumExp } from "../../kernels/cpu/logits.ts";
-import { matmulBackward } from "./matmul.ts";
-import type { Vec } from "./types.ts";
+import { matmulRef } from "./matmul.ts";
+import { logSumExp } from "./logits.ts";
+import { matmulBackward } from "./matmul_backward.ts";
+import type { Vec } from "./vec.ts";
 
 /** Rows per chunk, as in `logitsNllRef`. */
 const ROWS = 4;

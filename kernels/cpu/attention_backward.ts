@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts, gqaGroupSize } from "../../kernels/cpu/attention.ts";
-import type { Vec } from "./types.ts";
+import { type AttentionOptions, documentStarts, gqaGroupSize } from "./attention.ts";
+import type { Vec } from "./vec.ts";
 
 /**
  * For one (t, h) with P = softmax over allowed keys s and O = Σ P_s v_s:

@@ -1,5 +1,5 @@
 /** Backward of `rmsnormRef`. @module */
-import type { Vec } from "./types.ts";
+import type { Vec } from "./vec.ts";
 
 /**
  * y = x·r ⊙ w with r = (mean(x²) + eps)^-½. With g = dy ⊙ w:

@@ -1,5 +1,5 @@
 /** Backward of `swigluRef` (out = silu(gate)·up). @module */
-import type { Vec } from "./types.ts";
+import type { Vec } from "./vec.ts";
 
 /**
  * With σ = sigmoid(g): d silu(g)/dg = σ·(1 + g·(1 − σ)). dGate += dOut·up·σ(1 + g(1 − σ)),

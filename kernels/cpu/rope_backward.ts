@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { ropeRef } from "../../kernels/cpu/rope.ts";
-import type { RopeApply } from "../../kernels/rope_apply.ts";
-import type { Vec } from "./types.ts";
+import { ropeRef } from "./rope.ts";
+import type { RopeApply } from "../rope_apply.ts";
+import type { Vec } from "./vec.ts";
 
 /** Turns dOut ([T][nHeads·headDim]) into dx in place. Channels beyond rotaryDim pass through. */
 export function ropeBackward(d: Vec, T: number, nHeads: number, headDim: number, p: RopeApply): void {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Vec } from "./types.ts";
+import type { Vec } from "./vec.ts";
 
 /**
  * Given dOut[T×N] for out[T×N] = x[T×K]·w[N×K]ᵀ (+ bias): dx[T×K] += dOut·w, dW[N×K] += dOutᵀ·x,

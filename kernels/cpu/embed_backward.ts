@@ -1,5 +1,5 @@
 /** Backward of `embedRef`: a scatter-add into the rows of the table that were gathered. @module */
-import type { Vec } from "./types.ts";
+import type { Vec } from "./vec.ts";
 
 /** dTable[tokens[t]] += dOut[t] (D channels per row); repeated tokens add up. */
 export function embedBackward(dTable: Vec, dOut: Vec, tokens: Int32Array | number[], D: number): void {
