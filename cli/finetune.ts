@@ -11,7 +11,6 @@
  */
 import { finetuneRunOptions } from "../train/finetune.ts";
 import { resumeTraining, startTraining } from "../train/run.ts";
-import { CORPORA, type CorpusName } from "../train/data_source.ts";
 import {
   CliError,
   parseFlags,
@@ -21,7 +20,7 @@ import {
   STRATEGY_OPTIONS,
   tableFromFlags,
 } from "./args.ts";
-import { resumedLine, trainWithProgress } from "./train_report.ts";
+import { corpusFlag, learningRateFlag, resumedLine, trainWithProgress } from "./train_report.ts";
 
 const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N --out OUT.bin [options]
 
@@ -77,15 +76,8 @@ await runCommand(async () => {
   const target = positiveInt("--target", v.target);
   if (target === undefined) throw new CliError("--target is required: the length to extend to");
   if (v.mixed && v["no-mixed"]) throw new CliError("give --mixed or --no-mixed, not both");
-  const corpus = v.corpus as string | undefined;
-  if (corpus !== undefined && !(CORPORA as readonly string[]).includes(corpus)) {
-    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
-  }
-  if (v.data !== undefined && corpus !== undefined) throw new CliError("give --data or --corpus, not both");
-  const lr = v.lr === undefined ? undefined : Number(v.lr);
-  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) {
-    throw new CliError(`--lr must be a positive number, got ${JSON.stringify(v.lr)}`);
-  }
+  const corpus = corpusFlag(v);
+  const lr = learningRateFlag(v.lr);
   const run = await startTraining(
     await finetuneRunOptions({
       out,
@@ -100,7 +92,7 @@ await runCommand(async () => {
       accumulation: positiveInt("--accum", v.accum),
       lr,
       data: v.data as string | undefined,
-      corpus: corpus as CorpusName | undefined,
+      corpus,
       seed: positiveInt("--seed", v.seed),
     }),
   );

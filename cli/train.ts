@@ -7,7 +7,7 @@
  * @module
  */
 import { MODEL_CONFIGS } from "../train/configs.ts";
-import { CORPORA, type CorpusName, type DataSource } from "../train/data_source.ts";
+import type { DataSource } from "../train/data_source.ts";
 import { DEFAULT_LR, resumeTraining, startTraining, type TrainRunOptions } from "../train/run.ts";
 import {
   CliError,
@@ -19,7 +19,7 @@ import {
   STRATEGY_USAGE,
   tableFromFlags,
 } from "./args.ts";
-import { resumedLine, trainWithProgress } from "./train_report.ts";
+import { corpusFlag, learningRateFlag, resumedLine, trainWithProgress } from "./train_report.ts";
 
 const USAGE = `Usage: deno task train --out model.bin [options]
 
@@ -67,15 +67,6 @@ function rangeFlag(flag: string, raw: unknown, fallback: [number, number]): [num
   return [Number(m[1]), Number(m[2])];
 }
 
-function learningRateFlag(raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (typeof raw !== "string" || !(n > 0) || !Number.isFinite(n)) {
-    throw new CliError(`--lr must be a positive number, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
 function longSeqFlag(values: Record<string, unknown>, seqLen: number): number {
   return positiveInt("--long-seq", values["long-seq"]) ?? 4 * seqLen;
 }
@@ -111,19 +102,13 @@ const TRAIN_OPTIONS = {
 
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: Record<string, unknown>): DataSource {
-  const corpus = (values.corpus as string | undefined) ?? "stories";
-  if (!(CORPORA as readonly string[]).includes(corpus)) {
-    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
-  }
-  if (values.data !== undefined && values.corpus !== undefined) {
-    throw new CliError("give --data or --corpus, not both");
-  }
+  const corpus = corpusFlag(values) ?? "stories";
   const generatedLong = values.mixed && values.data === undefined;
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const sentences = (tokens: number) => Math.max(1, Math.round(tokens / 12));
   return {
     data: (values.data as string | undefined) ?? null,
-    corpus: corpus as CorpusName,
+    corpus,
     seed: positiveInt("--seed", values.seed) ?? 1,
     filler: rangeFlag("--filler", values.filler, corpus === "facts" ? [0, 14] : [2, 20]),
     longFiller: generatedLong

@@ -1,12 +1,35 @@
 /**
- * What `deno task train` and `deno task finetune` print on stderr while a run trains: what is trained
- * on what, a progress bar with loss, learning rate, gradient norm, tokens/s and ETA, and a summary.
+ * What `deno task train` and `deno task finetune` share: the flags both read (learning rate, corpus) and
+ * what they print on stderr while a run trains — what is trained on what, a progress bar with loss,
+ * learning rate, gradient norm, tokens/s and ETA, and a summary.
  *
  * @module
  */
-import { describeSource } from "../train/data_source.ts";
+import { CORPORA, type CorpusName, describeSource } from "../train/data_source.ts";
+import { CliError } from "./args.ts";
 import { checkpointPath, runTraining, type TrainingRun, type TrainingSummary } from "../train/run.ts";
 import type { StepResult } from "../train/trainer.ts";
+
+/** `--lr`: a positive number, if given. */
+export function learningRateFlag(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !(n > 0) || !Number.isFinite(n)) {
+    throw new CliError(`--lr must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** `--corpus`: one of the generated corpora, if given (and then not beside `--data`). */
+export function corpusFlag(values: Record<string, unknown>): CorpusName | undefined {
+  const corpus = values.corpus as string | undefined;
+  if (corpus === undefined) return undefined;
+  if (!(CORPORA as readonly string[]).includes(corpus)) {
+    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
+  }
+  if (values.data !== undefined) throw new CliError("give --data or --corpus, not both");
+  return corpus as CorpusName;
+}
 
 /** 75 → "1m15s". */
 function duration(seconds: number): string {
