@@ -13,7 +13,7 @@ import {
   ropeFromHfConfig,
   ropeJson,
   type StrategyRegistry,
-} from "../mod.ts";
+} from "../strategies/mod.ts";
 import { LIMITS } from "./api_schemas.ts";
 import { ropeDoctor } from "../strategies/doctor.ts";
 import { named } from "./compare_job.ts";
