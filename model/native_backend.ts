@@ -1,14 +1,17 @@
 /**
  * The native backend: the llama forward pass on the C kernels of `kernels/native` (Deno FFI,
- * OpenMP). Weights are packed for the matmul on first use; the KV cache is kept in the layout the
+ * OpenMP), or on the WebAssembly build of the same C source (`kernels/wasm`, the "wasm" backend).
+ * Weights are packed for the matmul on first use; the KV cache is kept in the layout the
  * attention kernel reads (keys in 16-position panels, values per head), so decoding steps never
- * re-layout it. {@linkcode defaultBackend} picks it when the library loads, else the CPU backend.
+ * re-layout it. {@linkcode defaultBackend} picks native when the library loads (or builds), else
+ * wasm, else the CPU backend.
  *
  * @module
  */
 import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import {
+  kernelFloats,
   nativeKernels,
   type NativeKv,
   nativeKv,
@@ -17,6 +20,7 @@ import {
   packedWeights,
   storeKv,
 } from "../kernels/native/lib.ts";
+import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LlamaWeights } from "./config.ts";
 import { CpuBackend } from "./cpu_backend.ts";
@@ -34,10 +38,9 @@ class NativeKvCache implements KvCache {
   }
 }
 
-/** The backend on the native kernels; construct it with {@linkcode nativeBackend}. */
+/** The backend on the native (or WebAssembly) kernels; construct it with {@linkcode nativeBackend}. */
 export class NativeBackend implements Backend {
-  readonly name = "native";
-  constructor(private readonly nk: NativeSymbols) {}
+  constructor(private readonly nk: NativeSymbols, readonly name: "native" | "wasm" = "native") {}
 
   /**
    * Runs every layer over T = tokens.length rows at positions start.., appending their keys/values
@@ -49,10 +52,11 @@ export class NativeBackend implements Backend {
     checkRopeApply(rope, hd, T);
     const table = ropeCosSinTable(rope, T); // shared by all layers
     const interleaved = rope.pairing === "interleaved" ? 1 : 0;
-    const x = new Float32Array(T * c.dim), h = new Float32Array(T * c.dim);
-    const q = new Float32Array(T * qDim), att = new Float32Array(T * qDim);
-    const k = new Float32Array(T * kvDim), v = new Float32Array(T * kvDim);
-    const gate = new Float32Array(T * c.hiddenDim), up = new Float32Array(T * c.hiddenDim);
+    const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
+    const x = f32(T * c.dim), h = f32(T * c.dim);
+    const q = f32(T * qDim), att = f32(T * qDim);
+    const k = f32(T * kvDim), v = f32(T * kvDim);
+    const gate = f32(T * c.hiddenDim), up = f32(T * c.hiddenDim);
     const mm = (
       out: Float32Array,
       inp: Float32Array,
@@ -107,7 +111,7 @@ export class NativeBackend implements Backend {
     });
     const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(nk, w, T));
     nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
-    const nll = new Float32Array(T), logits = new Float32Array(Math.min(T, LOGIT_ROWS) * V);
+    const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
     const cls = packedWeights(nk, w.classifier, V, c.dim);
     for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
       const rows = Math.min(LOGIT_ROWS, T - t0);
@@ -146,9 +150,15 @@ export function nativeBackend(): NativeBackend | null {
   return nk ? new NativeBackend(nk) : null;
 }
 
-/** What `loadModel` uses when no backend is given: native when it loads, else the CPU backend. */
-export function defaultBackend(): Backend {
-  return nativeBackend() ?? new CpuBackend();
+/** The backend on the WebAssembly kernels, or null when they cannot load (see `wasmStatus()`). */
+export function wasmBackend(): NativeBackend | null {
+  const nk = wasmKernels();
+  return nk ? new NativeBackend(nk, "wasm") : null;
 }
 
-export { nativeStatus };
+/** What `loadModel` uses when no backend is given: native when it loads, else wasm, else the CPU backend. */
+export function defaultBackend(): Backend {
+  return nativeBackend() ?? wasmBackend() ?? new CpuBackend();
+}
+
+export { nativeStatus, wasmStatus };
