@@ -156,9 +156,21 @@ export function wasmBackend(): NativeBackend | null {
   return nk ? new NativeBackend(nk, "wasm") : null;
 }
 
-/** What `loadModel` uses when no backend is given: native when it loads, else wasm, else the CPU backend. */
+let announced = false;
+
+/**
+ * What `loadModel` uses when no backend is given: native when it loads (or can be built), else wasm
+ * (saying so on stderr, once, with the reason native is not used), else the CPU backend.
+ */
 export function defaultBackend(): Backend {
-  return nativeBackend() ?? wasmBackend() ?? new CpuBackend();
+  const native = nativeBackend();
+  if (native) return native;
+  const wasm = wasmBackend();
+  if (wasm && !announced) {
+    announced = true;
+    console.error(`ropekit: kernels ${wasmStatus()}; native kernels: ${nativeStatus()}`);
+  }
+  return wasm ?? new CpuBackend();
 }
 
 export { nativeStatus, wasmStatus };
