@@ -1,11 +1,12 @@
 /**
  * `deno task bench`: one run that reports
  *
- * 1. CPU kernel GFLOP/s (native C via FFI, and JS) against the machine's fp32 peak, plus the WebGPU
- *    kernels of bench/kernels.ts when there is an adapter;
- * 2. NLL-evaluation tokens/s of ropekit against the PyTorch peer on the same model and length
- *    (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios, with the NLL of the same
- *    tokens checked against the peer and the JS backend;
+ * 1. CPU kernel GFLOP/s (native C via FFI, the WebAssembly build of the same C, and JS) against the
+ *    machine's fp32 peak, plus the WebGPU kernels of bench/kernels.ts when there is an adapter;
+ * 2. NLL-evaluation tokens/s of ropekit (native and wasm backends) against the PyTorch peer on the
+ *    same model and length (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios
+ *    (and wasm against native), with the NLL of the same tokens checked against the peer and the JS
+ *    backend;
  * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
@@ -32,7 +33,8 @@ import type { Model } from "../model/model.ts";
 import { ropeApplyFor } from "../model/model.ts";
 import type { Backend } from "../model/backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
-import { nativeBackend, nativeStatus } from "../model/native_backend.ts";
+import { nativeBackend, nativeStatus, wasmBackend, wasmStatus } from "../model/native_backend.ts";
+import { wasmReady } from "../kernels/wasm/lib.ts";
 import { WebGpuBackend } from "../model/webgpu_backend.ts";
 import { baseInvFreq } from "../strategies/float32.ts";
 import { validateTable } from "../strategies/table.ts";
@@ -127,6 +129,12 @@ log(
 );
 log(`backend: ${backend.name} — ${nativeStatus()}`);
 if (!native) cold.push(`native backend unavailable: ${nativeStatus()}; NLL rows ran on the JS backend`);
+const wasm = wasmBackend();
+log(`wasm: ${wasmStatus()}`);
+if (wasm) {
+  await wasmReady(); // every worker started, so the wasm rows use every thread
+  cold.push("wasm cold rows include V8's first (baseline-compiled) run of the module's functions");
+} else cold.push(`wasm backend unavailable: ${wasmStatus()}`);
 
 // 1. Kernels.
 const cpuKernels = trainOnly ? [] : benchCpuKernels(peak);
@@ -194,10 +202,15 @@ for (const c of cases) {
   // Rounds alternate ropekit and the peer and keep each one's best, so load from other processes
   // on a shared machine hits both sides alike (it moved single runs by 2× while this was written).
   let r: Awaited<ReturnType<typeof timeNll>> | undefined;
+  let w: Awaited<ReturnType<typeof timeNll>> | undefined;
   let peerTps: number | null = null, peerNote = typeof peer === "string" ? peer : "";
   for (let round = 0; round < rounds; round++) {
     const mine = await timeNll(model, backend, c.length, reps);
     if (!r || mine.warmS < r.warmS) r = { ...mine, coldS: r?.coldS ?? mine.coldS };
+    if (wasm && wasm !== backend) {
+      const onWasm = await timeNll(model, wasm, c.length, reps);
+      if (!w || onWasm.warmS < w.warmS) w = { ...onWasm, coldS: w?.coldS ?? onWasm.coldS };
+    }
     if (c.length === 8192 && round === 0) {
       const tt = (c.length * c.length * 4 * model.config.nHeads) / 2 ** 20;
       memory = { afterLength: c.length, ...(await peakRssMb()), ttScoresMb: tt };
@@ -238,11 +251,31 @@ for (const c of cases) {
       peerTps ? peerTps.toFixed(0) + " tok/s  ratio " + row.ratio!.toFixed(2) : peerNote
     }`,
   );
+  if (w) {
+    const wasmRow = {
+      ...row,
+      backend: wasm!.name,
+      tokensPerS: w.tokensPerS,
+      warmS: w.warmS,
+      coldS: w.coldS,
+      ratio: peerTps ? w.tokensPerS / peerTps : null,
+      vsNative: w.tokensPerS / r.tokensPerS,
+    };
+    rows.push(wasmRow);
+    log(
+      `${c.label}@${c.length} wasm: ${w.tokensPerS.toFixed(0)} tok/s (warm ${w.warmS.toFixed(2)} s, cold ${
+        w.coldS.toFixed(2)
+      } s)  ${(100 * wasmRow.vsNative).toFixed(0)}% of ${backend.name}${
+        peerTps ? `  ratio to peer ${wasmRow.ratio!.toFixed(2)}` : ""
+      }`,
+    );
+  }
   if (c.label === "stories260K" && c.length === 2048) {
     // The JS backend on the same tokens: its speed, and the native NLL against it.
     const cpu = new CpuBackend();
     const js = await timeNll(model, cpu, c.length, 1);
     accuracy = { ...accuracy, nativeVsJs: native ? compare(r.nll, js.nll) : "native not loaded" };
+    if (w) accuracy = { ...accuracy, wasmVsJs: compare(w.nll, js.nll) };
     rows.push({
       ...row,
       backend: "cpu (JS)",
@@ -306,6 +339,7 @@ if (args.json) {
       peakGflops: peak,
       backend: backend.name,
       nativeStatus: nativeStatus(),
+      wasmStatus: wasmStatus(),
       cpuKernels,
       gpuKernels,
       nll: rows,
