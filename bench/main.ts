@@ -7,12 +7,14 @@
  *    same model and length (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios
  *    (and wasm against native), with the NLL of the same tokens checked against the peer and the JS
  *    backend;
+ *    and llama.cpp (node-llama-cpp's prebuilt binaries, 2 threads, CPU) on a GGUF of the same weights
+ *    and the same token ids (bench/llama_cpp.ts), with the random 25M llama also at 8192;
  * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
  *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
- *                                      [--no-train | --train-only] [--train-repeats 10]
+ *                                      [--no-train | --train-only] [--train-repeats 10] [--no-llama-cpp]
  *
  * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
@@ -28,6 +30,7 @@ import { benchKernels, MACHINE_PEAK_GFLOPS, type Result as GpuResult } from "./k
 import { benchCpuKernels } from "./cpu_kernels.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
+import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import { ropeApplyFor } from "../model/model.ts";
@@ -54,6 +57,7 @@ const { values: args } = parseArgs({
     "no-train": { type: "boolean" },
     "train-only": { type: "boolean" },
     "train-repeats": { type: "string", default: "10" },
+    "no-llama-cpp": { type: "boolean" },
   },
 });
 const repeats = Number(args.repeats), rounds = Number(args.rounds);
@@ -171,11 +175,16 @@ for (const r of gpuKernels) {
 const peer: Peer | string = args["no-peer"] ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
+const llamaCpp: LlamaCpp | string = args["no-llama-cpp"] || trainOnly
+  ? "skipped (--no-llama-cpp)"
+  : await findLlamaCpp(`${CACHE}../llama_cpp_peer`, log);
+log(`llama.cpp peer: ${typeof llamaCpp === "string" ? llamaCpp : `node-llama-cpp in ${llamaCpp.prefix}`}`);
 const stories = `${SHARED}models/stories260K/stories260K.bin`;
 const cases: { label: string; path: string | null; length: number; why?: string }[] = [
   { label: "stories260K", path: stories, length: 2048 },
   { label: "stories260K", path: stories, length: 8192 },
   { label: "random25M", path: null, length: 2048 },
+  { label: "random25M", path: null, length: 8192 },
 ];
 if (args.quick) cases.splice(1);
 if (trainOnly) cases.splice(0);
@@ -225,6 +234,24 @@ for (const c of cases) {
     }
   }
   if (!r) continue;
+  // llama.cpp on a GGUF of the same weights and the same token ids (the `length` positions ropekit ran).
+  let llamaTps: number | null = null, llamaNote = typeof llamaCpp === "string" ? llamaCpp : "";
+  if (typeof llamaCpp !== "string") {
+    try {
+      const long = c.length > 4096;
+      const lr = await llamaCppTokensPerSecond(
+        llamaCpp,
+        await ggufOf(model, `${CACHE}gguf`, c.label),
+        r.ids.subarray(0, c.length),
+        // Flash attention: 2.1× faster at head_dim 64, 4.6× slower at 8 (measured, 2048 tokens).
+        { repeats: long ? 1 : repeats, warmup: long ? 0 : 1, flashAttention: model.config.headDim >= 32 },
+      );
+      llamaTps = lr.tokensPerS;
+      llamaNote = `llama.cpp ${lr.release}${lr.flashAttention ? ", flash attention" : ""}`;
+    } catch (e) {
+      llamaNote = (e as Error).message;
+    }
+  }
   if (typeof peer !== "string" && c.label === "stories260K" && c.length === 2048) {
     try {
       accuracy = { ...accuracy, vsPeer: compare(r.nll, await peerNll(peer, path, r.ids)) };
@@ -242,6 +269,9 @@ for (const c of cases) {
     peerTokensPerS: peerTps,
     ratio: peerTps ? r.tokensPerS / peerTps : null,
     peerNote,
+    llamaCppTokensPerS: llamaTps,
+    ratioLlamaCpp: llamaTps ? r.tokensPerS / llamaTps : null,
+    llamaCppNote: llamaNote,
   };
   rows.push(row);
   log(
@@ -249,6 +279,15 @@ for (const c of cases) {
       r.warmS.toFixed(2)
     } s, cold ${r.coldS.toFixed(2)} s)  peer ${
       peerTps ? peerTps.toFixed(0) + " tok/s  ratio " + row.ratio!.toFixed(2) : peerNote
+    }`,
+  );
+  log(
+    `${c.label}@${c.length} llama.cpp: ${
+      llamaTps
+        ? `${llamaTps.toFixed(0)} tok/s (${llamaNote})  ropekit ${backend.name} / llama.cpp ${
+          row.ratioLlamaCpp!.toFixed(2)
+        }`
+        : llamaNote
     }`,
   );
   if (w) {
@@ -259,6 +298,7 @@ for (const c of cases) {
       warmS: w.warmS,
       coldS: w.coldS,
       ratio: peerTps ? w.tokensPerS / peerTps : null,
+      ratioLlamaCpp: llamaTps ? w.tokensPerS / llamaTps : null,
       vsNative: w.tokensPerS / r.tokensPerS,
     };
     rows.push(wasmRow);
@@ -283,6 +323,7 @@ for (const c of cases) {
       warmS: js.warmS,
       coldS: js.coldS,
       ratio: peerTps ? js.tokensPerS / peerTps : null,
+      ratioLlamaCpp: llamaTps ? js.tokensPerS / llamaTps : null,
     });
     log(
       `${c.label}@${c.length} cpu (JS): ${js.tokensPerS.toFixed(0)} tok/s${
@@ -301,6 +342,7 @@ for (const c of cases) {
         warmS: g.warmS,
         coldS: g.coldS,
         ratio: peerTps ? g.tokensPerS / peerTps : null,
+        ratioLlamaCpp: llamaTps ? g.tokensPerS / llamaTps : null,
       });
       log(
         `${c.label}@${c.length} ${gpu.name}: ${g.tokensPerS.toFixed(0)} tok/s (cold ${
