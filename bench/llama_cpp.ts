@@ -10,6 +10,7 @@
 import { fileURLToPath } from "node:url";
 import type { Model } from "../model/model.ts";
 import { placeholderVocab, writeGguf } from "../model/gguf_writer.ts";
+import { output } from "./peer.ts";
 
 /** The version the bench pins (its prebuilt binaries install with npm on Linux x64/arm64, macOS, Windows). */
 export const NODE_LLAMA_CPP = "node-llama-cpp@3.21.1";
@@ -19,16 +20,6 @@ const SCRIPT = fileURLToPath(new URL("./llama_cpp_peer.mjs", import.meta.url));
 export interface LlamaCpp {
   node: string;
   prefix: string;
-}
-
-async function output(cmd: string, args: string[]) {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    const dec = new TextDecoder();
-    return { ok: out.success, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
-  } catch (e) {
-    return { ok: false, out: "", err: (e as Error).message };
-  }
 }
 
 /** node-llama-cpp under `prefix` (installing it there with npm on first use), or why it is unavailable. */

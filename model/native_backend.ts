@@ -18,6 +18,7 @@ import {
   nativeStatus,
   type NativeSymbols,
   packedWeights,
+  releaseFloats,
   storeKv,
 } from "../kernels/native/lib.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
@@ -98,6 +99,7 @@ export class NativeBackend implements Backend {
       nk.rk_swiglu(gate, gate, up, BigInt(T * c.hiddenDim));
       mm(x, gate, l.wDown, c.hiddenDim, c.dim, 1);
     });
+    releaseFloats(nk, h, q, att, k, v, gate, up); // wasm: reuse the memory now rather than after a GC
     cache.length = start + T;
     return x;
   }
@@ -109,7 +111,8 @@ export class NativeBackend implements Backend {
     targets.forEach((id, t) => {
       if (!(id >= 0 && id < V)) throw new RangeError(`target ${id} at ${t} is outside [0, ${V})`);
     });
-    const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(nk, w, T));
+    const cache = new NativeKvCache(nk, w, T);
+    const x = this.forward(w, tokens.subarray(0, T), rope, cache);
     nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
     const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
     const cls = packedWeights(nk, w.classifier, V, c.dim);
@@ -118,6 +121,7 @@ export class NativeBackend implements Backend {
       nk.rk_matmul(logits, x.subarray(t0 * c.dim), cls, null, rows, c.dim, V, 0);
       nk.rk_nll_from_logits(nll.subarray(t0), logits, targets.subarray(t0), rows, V);
     }
+    releaseFloats(nk, x, logits, ...cache.layers.flatMap((l) => [l.keys, l.values]));
     return Promise.resolve(nll);
   }
 
@@ -140,6 +144,7 @@ export class NativeBackend implements Backend {
     const logits = new Float32Array(c.vocabSize);
     const cls = packedWeights(this.nk, w.classifier, c.vocabSize, c.dim);
     this.nk.rk_matmul(logits, last, cls, null, 1, c.dim, c.vocabSize, 0);
+    releaseFloats(this.nk, x);
     return Promise.resolve(logits);
   }
 }

@@ -116,6 +116,12 @@ export function kernelFloats(nk: NativeSymbols, n: number): Float32Array<ArrayBu
   return alloc ? alloc(n) : new Float32Array(n);
 }
 
+/** Frees arrays from {@linkcode kernelFloats} now where that matters (wasm memory); they must not be used after. */
+export function releaseFloats(nk: NativeSymbols, ...arrays: Float32Array[]): void {
+  const free = (nk as { freeFloats?: (a: Float32Array) => void }).freeFloats;
+  if (free) { for (const a of arrays) free(a); }
+}
+
 /** A KV cache in the native layout: keys in 16-position panels, values per head. */
 export interface NativeKv {
   capacity: number;

@@ -51,6 +51,11 @@ const VARIANTS = ["ropekit_relaxed.wasm", "ropekit_simd.wasm"];
 export type WasmSymbols = NativeSymbols & {
   /** n zeroed floats in the module's memory: kernels read and write them in place. */
   allocFloats(n: number): Float32Array<ArrayBuffer>;
+  /**
+   * Returns an array from `allocFloats` to the allocator now (otherwise that happens when it is garbage
+   * collected, which V8 does not hurry for memory it does not see). No view of it may be used after.
+   */
+  freeFloats(a: Float32Array): void;
 };
 
 interface Loaded {
@@ -145,17 +150,26 @@ function load(): Loaded {
     const ptr = malloc(n * 4);
     ours.add(memory.buffer);
     const view = new Float32Array(memory.buffer, ptr, n).fill(0);
-    registry.register(view, ptr);
+    registry.register(view, ptr, view);
     // Typed as ArrayBuffer-backed so it passes wherever the FFI's buffer parameters are accepted.
     return view as unknown as Float32Array<ArrayBuffer>;
   };
 
   warmUp(symbols as WasmSymbols);
-  const threads = wantedThreads();
+  symbols.freeFloats = (a: Float32Array) => {
+    if (registry.unregister(a)) free(a.byteOffset);
+  };
+
+  let threads = wantedThreads();
   for (let i = 1; i < threads; i++) {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url));
-    worker.postMessage({ module, memory, stackTop: malloc(STACK_BYTES) + STACK_BYTES });
-    worker.unref();
+    try {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url));
+      worker.postMessage({ module, memory, stackTop: malloc(STACK_BYTES) + STACK_BYTES });
+      worker.unref();
+    } catch {
+      threads = i; // no workers here (e.g. no read permission for worker.ts): fewer threads, same results
+      break;
+    }
   }
   return { symbols: symbols as WasmSymbols, exports: ex, variant, threads };
 }

@@ -89,6 +89,10 @@ Deno.test({
     const w = nk!;
     const inPlace = w.allocFloats(8), plain = new Float32Array(8);
     assert.ok(inPlace.buffer instanceof SharedArrayBuffer && inPlace.every((x) => x === 0));
+    // freeFloats hands the block back at once: the next allocation of that size reuses it.
+    const big = w.allocFloats(1000), at = big.byteOffset;
+    w.freeFloats(big);
+    assert.equal(w.allocFloats(1000).byteOffset, at);
     const x = Float32Array.from({ length: 8 }, (_, i) => i - 4);
     w.rk_exp_array(inPlace, x, 8);
     w.rk_exp_array(plain, x, 8);
