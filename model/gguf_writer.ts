@@ -34,62 +34,75 @@ export function placeholderVocab(n: number): GgufVocab {
   return { tokens, scores: tokens.map((_, i) => -i), types };
 }
 
-// GGUF value types.
-const U32 = 4, I32 = 5, F32 = 6, STRING = 8, ARRAY = 9;
-const ALIGNMENT = 32;
+/** A metadata value, by GGUF type: u32, f32, string, or arrays of strings, f32 or i32. */
+export type GgufValue =
+  | { u32: number }
+  | { f32: number }
+  | { str: string }
+  | { strs: string[] }
+  | { f32s: number[] }
+  | { i32s: number[] };
 
-/** Little-endian byte writer that grows as needed. */
-class Bytes {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-  private room(n: number) {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u32(v: number) {
-    this.room(4), this.view.setUint32(this.length, v, true), this.length += 4;
-  }
-  i32(v: number) {
-    this.room(4), this.view.setInt32(this.length, v, true), this.length += 4;
-  }
-  f32(v: number) {
-    this.room(4), this.view.setFloat32(this.length, v, true), this.length += 4;
-  }
-  u64(v: number) {
-    this.room(8), this.view.setBigUint64(this.length, BigInt(v), true), this.length += 8;
-  }
-  string(s: string) {
-    const b = new TextEncoder().encode(s);
-    this.u64(b.length), this.room(b.length), this.buf.set(b, this.length), this.length += b.length;
-  }
-  pad(to: number) {
-    const n = (to - (this.length % to)) % to;
-    this.room(n), this.buf.fill(0, this.length, this.length + n), this.length += n;
-  }
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length);
-  }
+/** One tensor of a GGUF file: its encoded bytes and ggml type (0 F32, 1 F16, 8 Q8_0, …). */
+export interface GgufTensorBytes {
+  name: string;
+  /** ggml dims, innermost first: [cols, rows] for a matrix. */
+  dims: number[];
+  type: number;
+  bytes: Uint8Array;
 }
 
-type Value = { type: typeof U32 | typeof I32 | typeof F32 | typeof STRING; value: number | string } | {
-  type: typeof ARRAY;
-  of: typeof I32 | typeof F32 | typeof STRING;
-  values: (number | string)[];
-};
+const ALIGNMENT = 32;
 
-function writeScalar(out: Bytes, type: number, v: number | string) {
-  if (type === U32) out.u32(v as number);
-  else if (type === I32) out.i32(v as number);
-  else if (type === F32) out.f32(v as number);
-  else out.string(v as string);
+/** A GGUF v3 file (alignment 32) holding `metadata` and `tensors`. */
+export function ggufContainer(metadata: Record<string, GgufValue>, tensors: GgufTensorBytes[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let pending: number[] = [];
+  const flush = () => (parts.push(Uint8Array.from(pending)), pending = []);
+  const u32 = (x: number) => pending.push(x & 255, (x >>> 8) & 255, (x >>> 16) & 255, (x >>> 24) & 255);
+  const u64 = (x: number) => (u32(x), u32(Math.floor(x / 2 ** 32)));
+  const f32 = (x: number) => pending.push(...new Uint8Array(new Float32Array([x]).buffer));
+  const str = (s: string) => {
+    const b = new TextEncoder().encode(s);
+    u64(b.length);
+    for (const x of b) pending.push(x);
+  };
+  pending.push(0x47, 0x47, 0x55, 0x46); // "GGUF"
+  u32(3);
+  u64(tensors.length);
+  u64(Object.keys(metadata).length);
+  for (const [k, v] of Object.entries(metadata)) {
+    str(k);
+    if ("u32" in v) u32(4), u32(v.u32);
+    else if ("f32" in v) u32(6), f32(v.f32);
+    else if ("str" in v) u32(8), str(v.str);
+    else if ("strs" in v) u32(9), u32(8), u64(v.strs.length), v.strs.forEach(str);
+    else if ("f32s" in v) u32(9), u32(6), u64(v.f32s.length), v.f32s.forEach(f32);
+    else u32(9), u32(5), u64(v.i32s.length), v.i32s.forEach(u32);
+    if (pending.length > 1 << 16) flush();
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    str(t.name);
+    u32(t.dims.length);
+    t.dims.forEach(u64);
+    u32(t.type);
+    u64(offset);
+    offset += Math.ceil(t.bytes.byteLength / ALIGNMENT) * ALIGNMENT;
+  }
+  flush();
+  const head = parts.reduce((n, p) => n + p.byteLength, 0);
+  const start = Math.ceil(head / ALIGNMENT) * ALIGNMENT;
+  const out = new Uint8Array(start + offset);
+  let at = 0;
+  for (const p of parts) out.set(p, at), at += p.byteLength;
+  at = start;
+  for (const t of tensors) out.set(t.bytes, at), at += Math.ceil(t.bytes.byteLength / ALIGNMENT) * ALIGNMENT;
+  return out;
 }
 
 /** The GGUF bytes of `weights` (llama architecture, f32). */
-export function ggufBytes(
+export function llamaGgufBytes(
   weights: LlamaWeights,
   spec: RopeSpec,
   vocab: GgufVocab,
@@ -107,38 +120,37 @@ export function ggufBytes(
   if (weights.layers.some((l) => l.bq || l.bk || l.bv)) {
     throw new RangeError("attention biases are not written");
   }
-  const u32 = (value: number): Value => ({ type: U32, value });
-  const kv: [string, Value][] = [
-    ["general.architecture", { type: STRING, value: "llama" }],
-    ["general.name", { type: STRING, value: name }],
-    ["general.file_type", u32(0)], // all f32
-    ["llama.context_length", u32(spec.maxPositions)],
-    ["llama.embedding_length", u32(c.dim)],
-    ["llama.block_count", u32(c.nLayers)],
-    ["llama.feed_forward_length", u32(c.hiddenDim)],
-    ["llama.attention.head_count", u32(c.nHeads)],
-    ["llama.attention.head_count_kv", u32(c.nKvHeads)],
-    ["llama.attention.key_length", u32(c.headDim)],
-    ["llama.attention.value_length", u32(c.headDim)],
-    ["llama.rope.dimension_count", u32(spec.rotaryDim)],
-    ["llama.rope.freq_base", { type: F32, value: spec.theta }],
-    ["llama.attention.layer_norm_rms_epsilon", { type: F32, value: c.normEps }],
-    ["tokenizer.ggml.model", { type: STRING, value: "llama" }],
-    ["tokenizer.ggml.tokens", { type: ARRAY, of: STRING, values: vocab.tokens }],
-    ["tokenizer.ggml.scores", { type: ARRAY, of: F32, values: vocab.scores }],
-    ["tokenizer.ggml.token_type", { type: ARRAY, of: I32, values: vocab.types }],
-    ["tokenizer.ggml.bos_token_id", u32(c.bosId)],
-    ["tokenizer.ggml.eos_token_id", u32(c.eosId)],
-  ];
-  // [name, data, shape in ggml order (fastest dimension first)]
-  const tensors: [string, Float32Array, number[]][] = [["token_embd.weight", weights.embedding, [
+  const metadata: Record<string, GgufValue> = {
+    "general.architecture": { str: "llama" },
+    "general.name": { str: name },
+    "general.file_type": { u32: 0 }, // all f32
+    "llama.context_length": { u32: spec.maxPositions },
+    "llama.embedding_length": { u32: c.dim },
+    "llama.block_count": { u32: c.nLayers },
+    "llama.feed_forward_length": { u32: c.hiddenDim },
+    "llama.attention.head_count": { u32: c.nHeads },
+    "llama.attention.head_count_kv": { u32: c.nKvHeads },
+    "llama.attention.key_length": { u32: c.headDim },
+    "llama.attention.value_length": { u32: c.headDim },
+    "llama.rope.dimension_count": { u32: spec.rotaryDim },
+    "llama.rope.freq_base": { f32: spec.theta },
+    "llama.attention.layer_norm_rms_epsilon": { f32: c.normEps },
+    "tokenizer.ggml.model": { str: "llama" },
+    "tokenizer.ggml.tokens": { strs: vocab.tokens },
+    "tokenizer.ggml.scores": { f32s: vocab.scores },
+    "tokenizer.ggml.token_type": { i32s: vocab.types },
+    "tokenizer.ggml.bos_token_id": { u32: c.bosId },
+    "tokenizer.ggml.eos_token_id": { u32: c.eosId },
+  };
+  const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+  // [name, data, dims in ggml order (fastest first)]
+  const list: [string, Float32Array, number[]][] = [["token_embd.weight", weights.embedding, [
     c.dim,
     c.vocabSize,
   ]]];
-  const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
   weights.layers.forEach((l, i) => {
     const p = `blk.${i}.`;
-    tensors.push(
+    list.push(
       [p + "attn_norm.weight", l.attnNorm, [c.dim]],
       [p + "attn_q.weight", l.wq, [c.dim, qDim]],
       [p + "attn_k.weight", l.wk, [c.dim, kvDim]],
@@ -150,46 +162,27 @@ export function ggufBytes(
       [p + "ffn_down.weight", l.wDown, [c.hiddenDim, c.dim]],
     );
   });
-  tensors.push(["output_norm.weight", weights.finalNorm, [c.dim]]);
+  list.push(["output_norm.weight", weights.finalNorm, [c.dim]]);
   if (weights.classifier !== weights.embedding) {
-    tensors.push(["output.weight", weights.classifier, [c.dim, c.vocabSize]]);
+    list.push(["output.weight", weights.classifier, [c.dim, c.vocabSize]]);
   }
-
-  const head = new Bytes();
-  head.u32(0x46554747); // "GGUF"
-  head.u32(3);
-  head.u64(tensors.length);
-  head.u64(kv.length);
-  for (const [key, v] of kv) {
-    head.string(key);
-    head.u32(v.type);
-    if (v.type === ARRAY) {
-      head.u32(v.of), head.u64(v.values.length);
-      for (const x of v.values) writeScalar(head, v.of, x);
-    } else writeScalar(head, v.type, v.value);
-  }
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const [tname, data, shape] of tensors) {
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new RangeError(`${tname}: size does not match`);
-    }
-    head.string(tname), head.u32(shape.length);
-    for (const d of shape) head.u64(d);
-    head.u32(0), head.u64(offset); // type f32, offset in the data section
-    offsets.push(offset);
-    offset += Math.ceil((data.length * 4) / ALIGNMENT) * ALIGNMENT;
-  }
-  head.pad(ALIGNMENT);
-  const out = new Uint8Array(head.length + offset);
-  out.set(head.bytes());
-  tensors.forEach(([, data], i) => {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.length * 4), head.length + offsets[i]);
-  });
-  return out;
+  return ggufContainer(
+    metadata,
+    list.map(([tname, data, dims]) => {
+      if (data.length !== dims.reduce((a, b) => a * b, 1)) {
+        throw new RangeError(`${tname}: size does not match`);
+      }
+      return {
+        name: tname,
+        dims,
+        type: 0,
+        bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      };
+    }),
+  );
 }
 
-/** Writes {@linkcode ggufBytes} to `path`. */
+/** Writes {@linkcode llamaGgufBytes} to `path`. */
 export async function writeGguf(
   path: string,
   weights: LlamaWeights,
@@ -197,5 +190,5 @@ export async function writeGguf(
   vocab: GgufVocab,
   name?: string,
 ): Promise<void> {
-  await Deno.writeFile(path, ggufBytes(weights, spec, vocab, name));
+  await Deno.writeFile(path, llamaGgufBytes(weights, spec, vocab, name));
 }

@@ -59,7 +59,9 @@ export function buildSync(
   Deno.mkdirSync(BUILD_DIR, { recursive: true });
   Deno.writeTextFileSync(BUILD_DIR + ".gitignore", "*\n"); // keeps build outputs out of git
   const base = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared", "-Wall"];
-  const tail = ["-Wl,-z,nodelete", "-o", LIBRARY_PATH, SOURCE, "-lm"];
+  // Written under a temporary name and renamed: processes building at once never load a half-written file.
+  const tmp = `${LIBRARY_PATH}.${Deno.pid}.tmp`;
+  const tail = ["-Wl,-z,nodelete", "-o", tmp, SOURCE, "-lm"];
   const attempts = openmp ? [[...base, "-fopenmp", ...tail], [...base, ...tail]] : [[...base, ...tail]];
   for (const args of attempts) {
     const r = run(cc, args);
@@ -68,6 +70,7 @@ export function buildSync(
       return false;
     }
     if (r.ok) {
+      Deno.renameSync(tmp, LIBRARY_PATH);
       log(`build: ${LIBRARY_PATH} (${cc} ${args.filter((a) => a.startsWith("-f")).join(" ")})`);
       return true;
     }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { CpuBackend } from "../../model/cpu_backend.ts";
-import { ggufBytes, placeholderVocab, writeGguf } from "../../model/gguf_writer.ts";
+import { llamaGgufBytes, placeholderVocab, writeGguf } from "../../model/gguf_writer.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { ropeApplyFor } from "../../model/model.ts";
 import { validateTable } from "../../strategies/table.ts";
@@ -51,7 +51,7 @@ Deno.test("GGUF writer: facts837K round-trips through ropekit's GGUF reader with
 Deno.test("GGUF writer: refuses half-rotated weights, a vocabulary of the wrong size, and tiny placeholder vocabularies", async () => {
   const m = await loadModel(MODEL, { backend: new CpuBackend() });
   const vocab = placeholderVocab(m.config.vocabSize);
-  assert.throws(() => ggufBytes(m.weights, { ...m.spec, pairing: "half" }, vocab), /adjacent pairs/);
-  assert.throws(() => ggufBytes(m.weights, m.spec, placeholderVocab(300)), /vocabulary has 300 tokens/);
+  assert.throws(() => llamaGgufBytes(m.weights, { ...m.spec, pairing: "half" }, vocab), /adjacent pairs/);
+  assert.throws(() => llamaGgufBytes(m.weights, m.spec, placeholderVocab(300)), /vocabulary has 300 tokens/);
   assert.throws(() => placeholderVocab(100), /≥ 259/);
 });
