@@ -1,17 +1,28 @@
 /**
- * GFLOP/s of the CPU kernels the model runs on: native (C via FFI) and JS, matmul and attention,
- * against the machine's fp32 peak. Cold = first call (for native matmul: includes packing the
- * weights); warm = best of `reps` later calls.
+ * GFLOP/s of the CPU kernels the model runs on: native (C via FFI), WebAssembly (the same C source,
+ * kernels/wasm) and JS, matmul and attention, against the machine's fp32 peak. Cold = first call (for
+ * native and wasm matmul: includes packing the weights; for wasm also V8's first, baseline-compiled
+ * run); warm = best of `reps` later calls. The wasm cases keep their arrays in WebAssembly memory,
+ * as the wasm backend does.
  *
  * @module
  */
 import { matmulRef } from "../kernels/cpu/matmul.ts";
 import { causalAttentionFast } from "../kernels/cpu/attention_fast.ts";
-import { causalAttentionNative, matmulNative, nativeKernels } from "../kernels/native/mod.ts";
+import {
+  causalAttentionNative,
+  matmulNative,
+  nativeKernels,
+  type NativeSymbols,
+} from "../kernels/native/mod.ts";
+import { kernelFloats } from "../kernels/native/lib.ts";
+import { wasmKernels } from "../kernels/wasm/lib.ts";
+
+type Path = "native" | "wasm" | "js";
 
 /** One measured CPU kernel. */
 export interface CpuKernelResult {
-  path: "native" | "js";
+  path: Path;
   name: string;
   shape: string;
   coldMs: number;
@@ -20,8 +31,9 @@ export interface CpuKernelResult {
   pctPeak: number;
 }
 
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
+/** n seeded values in [−1, 1), in `nk`'s memory when given (the wasm kernels then read them in place). */
+function rand(n: number, seed: number, nk?: NativeSymbols): Float32Array {
+  const a = nk ? kernelFloats(nk, n) : new Float32Array(n);
   let s = seed;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -43,41 +55,59 @@ function time(run: () => void, reps: number): { coldMs: number; warmMs: number }
   return { coldMs, warmMs };
 }
 
-function matmulCase(path: "native" | "js", T: number, K: number, N: number) {
-  const x = rand(T * K, 1), w = rand(N * K, 2), out = new Float32Array(T * N);
-  const f = path === "native" ? matmulNative : matmulRef;
-  return { name: "matmul", shape: `${T}×${K}×${N}`, flop: 2 * T * K * N, run: () => f(out, x, w, T, K, N) };
+/** The kernel set of a path (null for JS). */
+function kernelsOf(path: Path): NativeSymbols | undefined {
+  return path === "native" ? nativeKernels()! : path === "wasm" ? wasmKernels()! : undefined;
 }
 
-function attentionCase(path: "native" | "js", T: number, H: number, KV: number, hd: number) {
-  const q = rand(T * H * hd, 3), k = rand(T * KV * hd, 4), v = rand(T * KV * hd, 5);
-  const out = new Float32Array(T * H * hd);
-  const f = path === "native" ? causalAttentionNative : causalAttentionFast;
+function matmulCase(path: Path, T: number, K: number, N: number) {
+  const nk = kernelsOf(path);
+  const x = rand(T * K, 1, nk),
+    w = rand(N * K, 2),
+    out = nk ? kernelFloats(nk, T * N) : new Float32Array(T * N);
+  const run = nk
+    ? () => matmulNative(out, x, w, T, K, N, undefined, nk)
+    : () => matmulRef(out, x, w, T, K, N);
+  return { path, name: "matmul", shape: `${T}×${K}×${N}`, flop: 2 * T * K * N, run };
+}
+
+function attentionCase(path: Path, T: number, H: number, KV: number, hd: number) {
+  const nk = kernelsOf(path);
+  const q = rand(T * H * hd, 3, nk), k = rand(T * KV * hd, 4, nk), v = rand(T * KV * hd, 5, nk);
+  const out = nk ? kernelFloats(nk, T * H * hd) : new Float32Array(T * H * hd);
+  const run = nk
+    ? () => causalAttentionNative(out, q, k, v, T, H, KV, hd, {}, nk)
+    : () => causalAttentionFast(out, q, k, v, T, H, KV, hd);
   return {
+    path,
     name: "attention",
     shape: `T${T} H${H}/${KV} hd${hd}`,
     // QKᵀ and PV over the causal triangle, as bench/kernels.ts counts them.
     flop: 4 * hd * H * (T * (T + 1)) / 2,
-    run: () => f(out, q, k, v, T, H, KV, hd),
+    run,
   };
 }
 
-/** Native (when loaded) and JS kernels on the shapes of bench/kernels.ts and stories260K's attention. */
+/**
+ * Native and wasm (when they load) and JS kernels on the shapes of bench/kernels.ts and stories260K's
+ * attention. Call `await wasmReady()` first so the wasm rows run on every thread.
+ */
 export function benchCpuKernels(peakGflops: number, reps = 3): CpuKernelResult[] {
   const cases = [];
-  if (nativeKernels()) {
+  for (const path of ["native", "wasm"] as const) {
+    if (!kernelsOf(path)) continue;
     cases.push(
-      { path: "native" as const, ...matmulCase("native", 2048, 512, 1376) },
-      { path: "native" as const, ...matmulCase("native", 512, 512, 512) },
-      { path: "native" as const, ...attentionCase("native", 2048, 8, 8, 64) },
-      { path: "native" as const, ...attentionCase("native", 2048, 8, 4, 8) },
+      matmulCase(path, 2048, 512, 1376),
+      matmulCase(path, 512, 512, 512),
+      attentionCase(path, 2048, 8, 8, 64),
+      attentionCase(path, 2048, 8, 4, 8),
     );
   }
   // JS on smaller shapes: the same shapes would take tens of seconds.
   cases.push(
-    { path: "js" as const, ...matmulCase("js", 512, 512, 512) },
-    { path: "js" as const, ...attentionCase("js", 1024, 8, 8, 64) },
-    { path: "js" as const, ...attentionCase("js", 2048, 8, 4, 8) },
+    matmulCase("js", 512, 512, 512),
+    attentionCase("js", 1024, 8, 8, 64),
+    attentionCase("js", 2048, 8, 4, 8),
   );
   return cases.map((c) => {
     const { coldMs, warmMs } = time(c.run, c.path === "js" ? 1 : reps);

@@ -1,17 +1,20 @@
 /**
  * `deno task bench`: one run that reports
  *
- * 1. CPU kernel GFLOP/s (native C via FFI, and JS) against the machine's fp32 peak, plus the WebGPU
- *    kernels of bench/kernels.ts when there is an adapter;
- * 2. NLL-evaluation tokens/s of ropekit against the PyTorch peer on the same model and length
- *    (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios, with the NLL of the same
- *    tokens checked against the peer and the JS backend;
+ * 1. CPU kernel GFLOP/s (native C via FFI, the WebAssembly build of the same C, and JS) against the
+ *    machine's fp32 peak, plus the WebGPU kernels of bench/kernels.ts when there is an adapter;
+ * 2. NLL-evaluation tokens/s of ropekit (native and wasm backends) against the PyTorch peer on the
+ *    same model and length (stories260K at 2048 and 8192, a random 25M llama at 2048), as ratios
+ *    (and wasm against native), with the NLL of the same tokens checked against the peer and the JS
+ *    backend;
+ *    and llama.cpp (node-llama-cpp's prebuilt binaries, 2 threads, CPU) on a GGUF of the same weights
+ *    and the same token ids (bench/llama_cpp.ts), with the random 25M llama also at 8192;
  * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
  *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
- *                                      [--no-train | --train-only] [--train-repeats 10]
+ *                                      [--no-train | --train-only] [--train-repeats 10] [--no-llama-cpp]
  *
  * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
@@ -27,12 +30,14 @@ import { benchKernels, MACHINE_PEAK_GFLOPS, type Result as GpuResult } from "./k
 import { benchCpuKernels } from "./cpu_kernels.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
+import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import { ropeApplyFor } from "../model/model.ts";
 import type { Backend } from "../model/backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
-import { nativeBackend, nativeStatus } from "../model/native_backend.ts";
+import { nativeBackend, nativeStatus, wasmBackend, wasmStatus } from "../model/native_backend.ts";
+import { wasmReady } from "../kernels/wasm/lib.ts";
 import { WebGpuBackend } from "../model/webgpu_backend.ts";
 import { baseInvFreq } from "../strategies/float32.ts";
 import { validateTable } from "../strategies/table.ts";
@@ -52,6 +57,7 @@ const { values: args } = parseArgs({
     "no-train": { type: "boolean" },
     "train-only": { type: "boolean" },
     "train-repeats": { type: "string", default: "10" },
+    "no-llama-cpp": { type: "boolean" },
   },
 });
 const repeats = Number(args.repeats), rounds = Number(args.rounds);
@@ -127,6 +133,12 @@ log(
 );
 log(`backend: ${backend.name} — ${nativeStatus()}`);
 if (!native) cold.push(`native backend unavailable: ${nativeStatus()}; NLL rows ran on the JS backend`);
+const wasm = wasmBackend();
+log(`wasm: ${wasmStatus()}`);
+if (wasm) {
+  await wasmReady(); // every worker started, so the wasm rows use every thread
+  cold.push("wasm cold rows include V8's first (baseline-compiled) run of the module's functions");
+} else cold.push(`wasm backend unavailable: ${wasmStatus()}`);
 
 // 1. Kernels.
 const cpuKernels = trainOnly ? [] : benchCpuKernels(peak);
@@ -163,11 +175,16 @@ for (const r of gpuKernels) {
 const peer: Peer | string = args["no-peer"] ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
+const llamaCpp: LlamaCpp | string = args["no-llama-cpp"] || trainOnly
+  ? "skipped (--no-llama-cpp)"
+  : await findLlamaCpp(`${CACHE}../llama_cpp_peer`, log);
+log(`llama.cpp peer: ${typeof llamaCpp === "string" ? llamaCpp : `node-llama-cpp in ${llamaCpp.prefix}`}`);
 const stories = `${SHARED}models/stories260K/stories260K.bin`;
 const cases: { label: string; path: string | null; length: number; why?: string }[] = [
   { label: "stories260K", path: stories, length: 2048 },
   { label: "stories260K", path: stories, length: 8192 },
   { label: "random25M", path: null, length: 2048 },
+  { label: "random25M", path: null, length: 8192 },
 ];
 if (args.quick) cases.splice(1);
 if (trainOnly) cases.splice(0);
@@ -194,11 +211,16 @@ for (const c of cases) {
   // Rounds alternate ropekit and the peer and keep each one's best, so load from other processes
   // on a shared machine hits both sides alike (it moved single runs by 2× while this was written).
   let r: Awaited<ReturnType<typeof timeNll>> | undefined;
+  let w: Awaited<ReturnType<typeof timeNll>> | undefined;
   let peerTps: number | null = null, peerNote = typeof peer === "string" ? peer : "";
   for (let round = 0; round < rounds; round++) {
     const mine = await timeNll(model, backend, c.length, reps);
     if (!r || mine.warmS < r.warmS) r = { ...mine, coldS: r?.coldS ?? mine.coldS };
-    if (c.length === 8192 && round === 0) {
+    if (wasm && wasm !== backend) {
+      const onWasm = await timeNll(model, wasm, c.length, reps);
+      if (!w || onWasm.warmS < w.warmS) w = { ...onWasm, coldS: w?.coldS ?? onWasm.coldS };
+    }
+    if (c.label === "stories260K" && c.length === 8192 && round === 0) {
       const tt = (c.length * c.length * 4 * model.config.nHeads) / 2 ** 20;
       memory = { afterLength: c.length, ...(await peakRssMb()), ttScoresMb: tt };
     }
@@ -212,6 +234,24 @@ for (const c of cases) {
     }
   }
   if (!r) continue;
+  // llama.cpp on a GGUF of the same weights and the same token ids (the `length` positions ropekit ran).
+  let llamaTps: number | null = null, llamaNote = typeof llamaCpp === "string" ? llamaCpp : "";
+  if (typeof llamaCpp !== "string") {
+    try {
+      const long = c.length > 4096;
+      const lr = await llamaCppTokensPerSecond(
+        llamaCpp,
+        await ggufOf(model, `${CACHE}gguf`, c.label),
+        r.ids.subarray(0, c.length),
+        // Flash attention: 2.1× faster at head_dim 64, 4.6× slower at 8 (measured, 2048 tokens).
+        { repeats: long ? 1 : repeats, warmup: long ? 0 : 1, flashAttention: model.config.headDim >= 32 },
+      );
+      llamaTps = lr.tokensPerS;
+      llamaNote = `llama.cpp ${lr.release}${lr.flashAttention ? ", flash attention" : ""}`;
+    } catch (e) {
+      llamaNote = (e as Error).message;
+    }
+  }
   if (typeof peer !== "string" && c.label === "stories260K" && c.length === 2048) {
     try {
       accuracy = { ...accuracy, vsPeer: compare(r.nll, await peerNll(peer, path, r.ids)) };
@@ -229,6 +269,9 @@ for (const c of cases) {
     peerTokensPerS: peerTps,
     ratio: peerTps ? r.tokensPerS / peerTps : null,
     peerNote,
+    llamaCppTokensPerS: llamaTps,
+    ratioLlamaCpp: llamaTps ? r.tokensPerS / llamaTps : null,
+    llamaCppNote: llamaNote,
   };
   rows.push(row);
   log(
@@ -238,11 +281,41 @@ for (const c of cases) {
       peerTps ? peerTps.toFixed(0) + " tok/s  ratio " + row.ratio!.toFixed(2) : peerNote
     }`,
   );
+  log(
+    `${c.label}@${c.length} llama.cpp: ${
+      llamaTps
+        ? `${llamaTps.toFixed(0)} tok/s (${llamaNote})  ropekit ${backend.name} / llama.cpp ${
+          row.ratioLlamaCpp!.toFixed(2)
+        }`
+        : llamaNote
+    }`,
+  );
+  if (w) {
+    const wasmRow = {
+      ...row,
+      backend: wasm!.name,
+      tokensPerS: w.tokensPerS,
+      warmS: w.warmS,
+      coldS: w.coldS,
+      ratio: peerTps ? w.tokensPerS / peerTps : null,
+      ratioLlamaCpp: llamaTps ? w.tokensPerS / llamaTps : null,
+      vsNative: w.tokensPerS / r.tokensPerS,
+    };
+    rows.push(wasmRow);
+    log(
+      `${c.label}@${c.length} wasm: ${w.tokensPerS.toFixed(0)} tok/s (warm ${w.warmS.toFixed(2)} s, cold ${
+        w.coldS.toFixed(2)
+      } s)  ${(100 * wasmRow.vsNative).toFixed(0)}% of ${backend.name}${
+        peerTps ? `  ratio to peer ${wasmRow.ratio!.toFixed(2)}` : ""
+      }`,
+    );
+  }
   if (c.label === "stories260K" && c.length === 2048) {
     // The JS backend on the same tokens: its speed, and the native NLL against it.
     const cpu = new CpuBackend();
     const js = await timeNll(model, cpu, c.length, 1);
     accuracy = { ...accuracy, nativeVsJs: native ? compare(r.nll, js.nll) : "native not loaded" };
+    if (w) accuracy = { ...accuracy, wasmVsJs: compare(w.nll, js.nll) };
     rows.push({
       ...row,
       backend: "cpu (JS)",
@@ -250,6 +323,7 @@ for (const c of cases) {
       warmS: js.warmS,
       coldS: js.coldS,
       ratio: peerTps ? js.tokensPerS / peerTps : null,
+      ratioLlamaCpp: llamaTps ? js.tokensPerS / llamaTps : null,
     });
     log(
       `${c.label}@${c.length} cpu (JS): ${js.tokensPerS.toFixed(0)} tok/s${
@@ -268,6 +342,7 @@ for (const c of cases) {
         warmS: g.warmS,
         coldS: g.coldS,
         ratio: peerTps ? g.tokensPerS / peerTps : null,
+        ratioLlamaCpp: llamaTps ? g.tokensPerS / llamaTps : null,
       });
       log(
         `${c.label}@${c.length} ${gpu.name}: ${g.tokensPerS.toFixed(0)} tok/s (cold ${
@@ -306,6 +381,7 @@ if (args.json) {
       peakGflops: peak,
       backend: backend.name,
       nativeStatus: nativeStatus(),
+      wasmStatus: wasmStatus(),
       cpuKernels,
       gpuKernels,
       nll: rows,

@@ -17,7 +17,11 @@ export interface Peer {
   torch: string;
 }
 
-async function output(cmd: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
+/** Runs `cmd`, capturing its output; ok false (with the error) when it fails or cannot start. */
+export async function output(
+  cmd: string,
+  args: string[],
+): Promise<{ ok: boolean; out: string; err: string }> {
   try {
     const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
     const dec = new TextDecoder();

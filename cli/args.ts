@@ -42,7 +42,7 @@ export const MODEL_USAGE =
   --original-context N   override L0, the trained context (stories260K's GGUF says 2048; it was trained at 512)
   --max-positions N      override max_position_embeddings
   --pairing P            override the channel pairing: interleaved | half
-  --backend B            auto (native if built, else cpu) | native | webgpu | cpu
+  --backend B            auto (native, built on first use if a C compiler runs; else wasm) | native | wasm | webgpu | cpu
   -h, --help             this text`;
 
 /** Strategy flags of `nll` and `generate`. */

@@ -1,22 +1,27 @@
 /**
  * The native backend: the llama forward pass on the C kernels of `kernels/native` (Deno FFI,
- * OpenMP). Weights are packed for the matmul on first use; the KV cache is kept in the layout the
+ * OpenMP), or on the WebAssembly build of the same C source (`kernels/wasm`, the "wasm" backend).
+ * Weights are packed for the matmul on first use; the KV cache is kept in the layout the
  * attention kernel reads (keys in 16-position panels, values per head), so decoding steps never
- * re-layout it. {@linkcode defaultBackend} picks it when the library loads, else the CPU backend.
+ * re-layout it. {@linkcode defaultBackend} picks native when the library loads (or builds), else
+ * wasm, else the CPU backend.
  *
  * @module
  */
 import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import {
+  kernelFloats,
   nativeKernels,
   type NativeKv,
   nativeKv,
   nativeStatus,
   type NativeSymbols,
   packedWeights,
+  releaseFloats,
   storeKv,
 } from "../kernels/native/lib.ts";
+import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
 import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import type { LlamaWeights } from "./config.ts";
@@ -35,10 +40,9 @@ class NativeKvCache implements KvCache {
   }
 }
 
-/** The backend on the native kernels; construct it with {@linkcode nativeBackend}. */
+/** The backend on the native (or WebAssembly) kernels; construct it with {@linkcode nativeBackend}. */
 export class NativeBackend implements Backend {
-  readonly name = "native";
-  constructor(private readonly nk: NativeSymbols) {}
+  constructor(private readonly nk: NativeSymbols, readonly name: "native" | "wasm" = "native") {}
 
   /**
    * Runs every layer over T = tokens.length rows at positions start.., appending their keys/values
@@ -49,6 +53,7 @@ export class NativeBackend implements Backend {
     checkRopeApply(rope, c.headDim, T);
     const table = ropeCosSinTable(rope, T); // shared by all layers
     const interleaved = rope.pairing === "interleaved" ? 1 : 0;
+    const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
     const mm = (
       out: Float32Array,
       inp: Float32Array,
@@ -85,10 +90,12 @@ export class NativeBackend implements Backend {
       },
       swiglu: (out, gate, up, n) => nk.rk_swiglu(out, gate, up, BigInt(n)),
     };
-    const x = new Float32Array(T * c.dim);
-    const s = sharedBlockBuffers(c, T, (n) => new Float32Array(n));
+    const x = f32(T * c.dim);
+    const s = sharedBlockBuffers(c, T, f32);
     embedRef(x, w.embedding, tokens, c.dim);
     w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
+    // wasm: reuse the memory now rather than after a GC (h1/h2/tmp and gate/act are the same buffers)
+    releaseFloats(nk, s.h1, s.q, s.k, s.v, s.att, s.gate, s.up);
     cache.length = start + T;
     return x;
   }
@@ -100,15 +107,17 @@ export class NativeBackend implements Backend {
     targets.forEach((id, t) => {
       if (!(id >= 0 && id < V)) throw new RangeError(`target ${id} at ${t} is outside [0, ${V})`);
     });
-    const x = this.forward(w, tokens.subarray(0, T), rope, new NativeKvCache(nk, w, T));
+    const cache = new NativeKvCache(nk, w, T);
+    const x = this.forward(w, tokens.subarray(0, T), rope, cache);
     nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
-    const nll = new Float32Array(T), logits = new Float32Array(Math.min(T, LOGIT_ROWS) * V);
+    const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
     const cls = packedWeights(nk, w.classifier, V, c.dim);
     for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
       const rows = Math.min(LOGIT_ROWS, T - t0);
       nk.rk_matmul(logits, x.subarray(t0 * c.dim), cls, null, rows, c.dim, V, 0);
       nk.rk_nll_from_logits(nll.subarray(t0), logits, targets.subarray(t0), rows, V);
     }
+    releaseFloats(nk, x, logits, ...cache.layers.flatMap((l) => [l.keys, l.values]));
     return Promise.resolve(nll);
   }
 
@@ -125,6 +134,7 @@ export class NativeBackend implements Backend {
     const logits = new Float32Array(c.vocabSize);
     const cls = packedWeights(this.nk, w.classifier, c.vocabSize, c.dim);
     this.nk.rk_matmul(logits, last, cls, null, 1, c.dim, c.vocabSize, 0);
+    releaseFloats(this.nk, x);
     return Promise.resolve(logits);
   }
 }
@@ -135,9 +145,27 @@ export function nativeBackend(): NativeBackend | null {
   return nk ? new NativeBackend(nk) : null;
 }
 
-/** What `loadModel` uses when no backend is given: native when it loads, else the CPU backend. */
-export function defaultBackend(): Backend {
-  return nativeBackend() ?? new CpuBackend();
+/** The backend on the WebAssembly kernels, or null when they cannot load (see `wasmStatus()`). */
+export function wasmBackend(): NativeBackend | null {
+  const nk = wasmKernels();
+  return nk ? new NativeBackend(nk, "wasm") : null;
 }
 
-export { nativeStatus };
+let announced = false;
+
+/**
+ * What `loadModel` uses when no backend is given: native when it loads (or can be built), else wasm
+ * (saying so on stderr, once, with the reason native is not used), else the CPU backend.
+ */
+export function defaultBackend(): Backend {
+  const native = nativeBackend();
+  if (native) return native;
+  const wasm = wasmBackend();
+  if (wasm && !announced) {
+    announced = true;
+    console.error(`ropekit: kernels ${wasmStatus()}; native kernels: ${nativeStatus()}`);
+  }
+  return wasm ?? new CpuBackend();
+}
+
+export { nativeStatus, wasmStatus };

@@ -1,17 +1,19 @@
 /**
- * Choosing a backend by name (`--backend`): `native` (C kernels via FFI), `webgpu` (one submission per
- * forward pass; decoding on the CPU), `cpu` (TypeScript kernels), or `auto` (native when it loads,
- * else cpu — WebGPU is opt-in, since on software adapters it is slower than the CPU paths).
+ * Choosing a backend by name (`--backend`): `native` (C kernels via FFI), `wasm` (the same C source
+ * compiled to WebAssembly, committed: needs no compiler), `webgpu` (one submission per forward pass;
+ * decoding on the CPU), `cpu` (TypeScript kernels), or `auto` (native when it loads or can be built,
+ * else wasm, else cpu — WebGPU is opt-in, since on software adapters it is slower than the CPU paths).
+ * `ROPEKIT_NO_NATIVE=1` makes `auto` skip native.
  *
  * @module
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu_backend.ts";
-import { defaultBackend, nativeBackend, nativeStatus } from "./native_backend.ts";
+import { defaultBackend, nativeBackend, nativeStatus, wasmBackend, wasmStatus } from "./native_backend.ts";
 import { WebGpuBackend } from "./webgpu_backend.ts";
 
 /** Backend names `--backend` accepts. */
-export const BACKENDS = ["auto", "native", "webgpu", "cpu"] as const;
+export const BACKENDS = ["auto", "native", "wasm", "webgpu", "cpu"] as const;
 
 /** The backend `name` selects; a clear error when it is unknown or unavailable here. */
 export async function selectBackend(name: string = "auto"): Promise<Backend> {
@@ -23,6 +25,11 @@ export async function selectBackend(name: string = "auto"): Promise<Backend> {
     case "native": {
       const b = nativeBackend();
       if (!b) throw new Error(`backend native is unavailable: ${nativeStatus()}`);
+      return b;
+    }
+    case "wasm": {
+      const b = wasmBackend();
+      if (!b) throw new Error(`backend wasm is unavailable: ${wasmStatus()}`);
       return b;
     }
     case "webgpu": {

@@ -1,8 +1,9 @@
 /**
  * The ops a training step runs where the time goes (matmuls, attention, the LM head), behind one
- * small interface so `forwardBackward` runs the same code in three precisions/engines:
+ * small interface so `forwardBackward` runs the same code in four precisions/engines:
  * - "native": the C kernels of `kernels/native` (OpenMP, packed register-blocked matmuls);
- * - "js": the f32 JavaScript kernels (the fallback when the native library is not built);
+ * - "wasm": the same C kernels compiled to WebAssembly (`kernels/wasm`: no compiler needed);
+ * - "js": the f32 JavaScript kernels (the fallback when neither loads);
  * - "f64": the reference kernels on Float64Array buffers, for gradient checks.
  * RMSNorm, RoPE and the embedding are O(T·D) and stay in JS for all three.
  *
@@ -19,7 +20,8 @@ import {
   swigluNative,
 } from "../kernels/native/backward.ts";
 import { causalAttentionNative } from "../kernels/native/mod.ts";
-import { nativeKernels } from "../kernels/native/lib.ts";
+import { nativeKernels, nativeStatus, type NativeSymbols } from "../kernels/native/lib.ts";
+import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import {
   causalAttentionBackward,
   logitsNllBackward,
@@ -28,7 +30,7 @@ import {
 } from "../kernels/cpu/mod.ts";
 
 /** The engine of a training step. */
-export type TrainEngine = "native" | "js" | "f64";
+export type TrainEngine = "native" | "wasm" | "js" | "f64";
 
 /** What differs between engines. */
 export interface TrainOps {
@@ -76,24 +78,40 @@ const F64_OPS: TrainOps = {
   attention: causalAttentionRef,
 };
 
-const NATIVE_OPS: TrainOps = {
-  engine: "native",
-  alloc: f32,
-  matmul: matmulTrainNative,
-  matmulBackward: matmulBackwardNative as typeof matmulBackward,
-  attention: causalAttentionNative,
-  attentionBackward: attentionBackwardNative as typeof causalAttentionBackward,
-  logitsNllBackward: logitsNllBackwardNative as typeof logitsNllBackward,
-  swiglu: swigluNative,
-  swigluBackward: swigluBackwardNative as typeof swigluBackward,
-};
+// deno-lint-ignore no-explicit-any
+type Fn = (...a: any[]) => any;
 
-/** The ops of `engine`; by default the native ones when the library is loaded, else JS. */
+/** `f` with its last parameter, the kernel set, fixed to `nk`; `arity` counts the parameters before it. */
+function onKernels<F extends Fn>(f: F, arity: number, nk: NativeSymbols): F {
+  return ((...a: unknown[]) => f(...a, ...new Array(Math.max(0, arity - a.length)), nk)) as F;
+}
+
+/** The ops on a kernel set with the native symbols' interface (the native library or its WebAssembly build). */
+function fastOps(engine: "native" | "wasm", nk: NativeSymbols): TrainOps {
+  return {
+    engine,
+    alloc: f32,
+    matmul: onKernels(matmulTrainNative, 7, nk),
+    matmulBackward: onKernels(matmulBackwardNative, 9, nk) as typeof matmulBackward,
+    attention: onKernels(causalAttentionNative, 9, nk),
+    attentionBackward: onKernels(attentionBackwardNative, 13, nk) as typeof causalAttentionBackward,
+    logitsNllBackward: onKernels(logitsNllBackwardNative, 9, nk) as typeof logitsNllBackward,
+    swiglu: onKernels(swigluNative, 4, nk),
+    swigluBackward: onKernels(swigluBackwardNative, 6, nk) as typeof swigluBackward,
+  };
+}
+
+/**
+ * The ops of `engine`; by default the native ones when the library loads, else the WebAssembly ones,
+ * else JS.
+ */
 export function trainOps(engine?: TrainEngine): TrainOps {
   if (engine === "f64") return F64_OPS;
   if (engine === "js") return JS_OPS;
-  if (engine === "native" && !nativeKernels()) {
-    throw new Error("native kernels are not loaded (deno task build)");
-  }
-  return nativeKernels() ? NATIVE_OPS : JS_OPS;
+  const native = nativeKernels();
+  if (engine === "native" && !native) throw new Error(`native kernels are not loaded: ${nativeStatus()}`);
+  if (native && engine !== "wasm") return fastOps("native", native);
+  const wasm = wasmKernels();
+  if (engine === "wasm" && !wasm) throw new Error(`WebAssembly kernels are not loaded: ${wasmStatus()}`);
+  return wasm ? fastOps("wasm", wasm) : JS_OPS;
 }

@@ -3,11 +3,13 @@
  * attention's backward, and the LM head's NLL gradient. Same signatures and accumulation (+=) as the
  * references in `kernels/cpu/*_backward.ts`, which the tests compare them with. Weights change every step, so
  * these pack matrices per call (into reused scratch) instead of using the inference packing cache.
+ * Each runs on `fastKernels()` (native, else WebAssembly) unless given the kernel set `nk`.
  *
  * @module
  */
 import { documentStarts, gqaGroupSize } from "../cpu/attention.ts";
-import { type NativeSymbols, requireNativeKernels as lib } from "./lib.ts";
+import { requireFastKernels } from "../fast_kernels.ts";
+import type { NativeSymbols } from "./lib.ts";
 
 /** Scratch buffers reused across calls, grown on demand (one training step calls these ~10× per layer). */
 const scratch = new Map<string, Float32Array<ArrayBuffer>>();
@@ -44,8 +46,8 @@ export function matmulTrainNative(
   K: number,
   N: number,
   bias?: Float32Array,
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
-  const nk = lib();
   nk.rk_matmul(out, x, pack(nk, "w", w, N, K, K, 1), bias ?? null, T, K, N, 0);
 }
 
@@ -60,8 +62,8 @@ export function matmulBackwardNative(
   T: number,
   K: number,
   N: number,
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
-  const nk = lib();
   // dW[N×K] += dOutᵀ[N×T] · x[T×K]: the "weights" are x viewed as [K][T].
   const dOutT = buffer("dOutT", N * T);
   nk.rk_transpose(dOutT, dOut, T, N);
@@ -88,11 +90,12 @@ export function attentionBackwardNative(
   nKvHeads: number,
   headDim: number,
   opts: { docStarts?: Int32Array; softmaxScale?: number } = {},
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
   gqaGroupSize(nHeads, nKvHeads);
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
   const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
-  lib().rk_attention_backward(dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim, scale, first);
+  nk.rk_attention_backward(dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim, scale, first);
 }
 
 /**
@@ -110,23 +113,29 @@ export function logitsNllBackwardNative(
   D: number,
   V: number,
   lossScale: number,
+  nk: NativeSymbols = requireFastKernels(),
 ): Float64Array {
   for (let t = 0; t < T; t++) {
     if (!(targets[t] >= 0 && targets[t] < V)) {
       throw new RangeError(`target ${targets[t]} outside the vocabulary`);
     }
   }
-  const nk = lib();
   const logits = buffer("logits", T * V), nll = buffer("nll", T);
   nk.rk_matmul(logits, hidden, pack(nk, "w", wcls, V, D, D, 1), null, T, D, V, 0);
   nk.rk_softmax_nll_grad(logits, nll, targets, T, V, lossScale);
-  matmulBackwardNative(dHidden, dWcls, undefined, logits.subarray(0, T * V), hidden, wcls, T, D, V);
+  matmulBackwardNative(dHidden, dWcls, undefined, logits.subarray(0, T * V), hidden, wcls, T, D, V, nk);
   return Float64Array.from(nll.subarray(0, T));
 }
 
 /** As `swigluRef`: out[i] = silu(gate[i])·up[i]. */
-export function swigluNative(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
-  lib().rk_swiglu(out, gate, up, BigInt(n));
+export function swigluNative(
+  out: Float32Array,
+  gate: Float32Array,
+  up: Float32Array,
+  n: number,
+  nk: NativeSymbols = requireFastKernels(),
+): void {
+  nk.rk_swiglu(out, gate, up, BigInt(n));
 }
 
 /** As `swigluBackward`: dGate += dOut·up·silu'(gate), dUp += dOut·silu(gate). */
@@ -137,6 +146,7 @@ export function swigluBackwardNative(
   gate: Float32Array,
   up: Float32Array,
   n: number,
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
-  lib().rk_swiglu_backward(dGate, dUp, dOut, gate, up, BigInt(n));
+  nk.rk_swiglu_backward(dGate, dUp, dOut, gate, up, BigInt(n));
 }

@@ -1,6 +1,8 @@
 /**
  * `deno task build`: compiles ropekit.c into `.build/libropekit.so` (gitignored) with the system C
- * compiler. Without a compiler it prints why and exits 0: everything then runs on the JS path.
+ * compiler. Without a compiler it prints why and exits 0: the WebAssembly build of the same source
+ * (kernels/wasm) is used instead. lib.ts also calls {@linkcode buildSync} on first use, so the task is
+ * only needed to rebuild after changing ropekit.c.
  *
  *   deno task build [--cc gcc] [--no-openmp]
  *
@@ -12,13 +14,20 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { BUILD_DIR, LIBRARY_PATH } from "./lib.ts";
+/** The build folder (gitignored) and the library file in it, for this platform. */
+export const BUILD_DIR = fileURLToPath(new URL("../../.build/", import.meta.url));
+export const LIBRARY_PATH = BUILD_DIR +
+  (Deno.build.os === "windows"
+    ? "ropekit.dll"
+    : Deno.build.os === "darwin"
+    ? "libropekit.dylib"
+    : "libropekit.so");
 
 const SOURCE = fileURLToPath(new URL("./ropekit.c", import.meta.url));
 
-async function run(cmd: string, args: string[]): Promise<{ ok: boolean; stderr: string } | null> {
+function run(cmd: string, args: string[]): { ok: boolean; stderr: string } | null {
   try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
     return { ok: out.success, stderr: new TextDecoder().decode(out.stderr) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
@@ -26,37 +35,52 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; stderr: 
   }
 }
 
-/** Builds the library with `cc` (default: the first of cc, gcc, clang found); false (after saying why) when it could not. */
-export async function build(cc?: string, openmp = true): Promise<boolean> {
+/**
+ * Builds the library with `cc` (default: the first of `candidates` found); false (after saying why
+ * through `log`) when it could not.
+ */
+export function buildSync(
+  cc?: string,
+  openmp = true,
+  log: (line: string) => void = console.log,
+  candidates = ["cc", "gcc", "clang"],
+): boolean {
   if (cc === undefined) {
-    for (const candidate of ["cc", "gcc", "clang"]) {
-      if ((await run(candidate, ["--version"])) !== null) return build(candidate, openmp);
+    for (const candidate of candidates) {
+      if (run(candidate, ["--version"]) !== null) return buildSync(candidate, openmp, log);
     }
-    console.log("build: no C compiler (cc, gcc, clang) found; skipping (the JS kernels will be used)");
+    log(
+      `build: no C compiler (${
+        candidates.join(", ")
+      }) found; skipping (the WebAssembly kernels will be used)`,
+    );
     return false;
   }
-  await Deno.mkdir(BUILD_DIR, { recursive: true });
-  await Deno.writeTextFile(BUILD_DIR + ".gitignore", "*\n"); // keeps build outputs out of git
+  Deno.mkdirSync(BUILD_DIR, { recursive: true });
+  Deno.writeTextFileSync(BUILD_DIR + ".gitignore", "*\n"); // keeps build outputs out of git
   const base = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared", "-Wall"];
-  const tail = ["-Wl,-z,nodelete", "-o", LIBRARY_PATH, SOURCE, "-lm"];
+  // Written under a temporary name and renamed: processes building at once never load a half-written file.
+  const tmp = `${LIBRARY_PATH}.${Deno.pid}.tmp`;
+  const tail = ["-Wl,-z,nodelete", "-o", tmp, SOURCE, "-lm"];
   const attempts = openmp ? [[...base, "-fopenmp", ...tail], [...base, ...tail]] : [[...base, ...tail]];
   for (const args of attempts) {
-    const r = await run(cc, args);
+    const r = run(cc, args);
     if (r === null) {
-      console.log(`build: no C compiler "${cc}" found; skipping (the JS kernels will be used)`);
+      log(`build: no C compiler "${cc}" found; skipping (the WebAssembly kernels will be used)`);
       return false;
     }
     if (r.ok) {
-      console.log(`build: ${LIBRARY_PATH} (${cc} ${args.filter((a) => a.startsWith("-f")).join(" ")})`);
+      Deno.renameSync(tmp, LIBRARY_PATH);
+      log(`build: ${LIBRARY_PATH} (${cc} ${args.filter((a) => a.startsWith("-f")).join(" ")})`);
       return true;
     }
-    console.log(`build: ${cc} ${args.join(" ")} failed:\n${r.stderr}`);
+    log(`build: ${cc} ${args.join(" ")} failed:\n${r.stderr}`);
   }
-  console.log("build: failed; the JS kernels will be used");
+  log("build: failed; the WebAssembly kernels will be used");
   return false;
 }
 
 if (import.meta.main) {
   const i = Deno.args.indexOf("--cc");
-  await build(i >= 0 ? Deno.args[i + 1] : undefined, !Deno.args.includes("--no-openmp"));
+  buildSync(i >= 0 ? Deno.args[i + 1] : undefined, !Deno.args.includes("--no-openmp"));
 }

@@ -1,85 +1,16 @@
 /**
  * Loads the native kernels (`.build/libropekit.so`, built from `ropekit.c` by `deno task build`) with
- * `Deno.dlopen`. {@linkcode nativeKernels} returns null, never throws, when the library is not built,
- * `--allow-ffi` is not granted, or the library is stale; {@linkcode nativeStatus} says which.
+ * `Deno.dlopen`. When the library is missing and a C compiler can be run, the first call builds it
+ * (saying so on stderr, once). {@linkcode nativeKernels} returns null, never throws, when the library
+ * cannot be built or loaded, `--allow-ffi` is not granted, or it is stale; {@linkcode nativeStatus}
+ * says which (the WebAssembly build of the same source then takes over: kernels/fast_kernels.ts).
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { BUILD_DIR, buildSync, LIBRARY_PATH } from "./build.ts";
+import { ABI_VERSION, SYMBOLS } from "./symbols.ts";
 
-/** Bumped with `rk_abi_version` in ropekit.c whenever a signature changes. */
-const ABI_VERSION = 4;
-
-/** The build folder (gitignored) and the library file in it, for this platform. */
-export const BUILD_DIR = fileURLToPath(new URL("../../.build/", import.meta.url));
-export const LIBRARY_PATH = BUILD_DIR +
-  (Deno.build.os === "windows"
-    ? "ropekit.dll"
-    : Deno.build.os === "darwin"
-    ? "libropekit.dylib"
-    : "libropekit.so");
-
-const SYMBOLS = {
-  rk_abi_version: { parameters: [], result: "i32" },
-  rk_threads: { parameters: [], result: "i32" },
-  rk_exp_array: { parameters: ["buffer", "buffer", "i32"], result: "void" },
-  rk_packed_floats: { parameters: ["i32", "i32"], result: "i64" },
-  rk_pack_weights: { parameters: ["buffer", "buffer", "i32", "i32"], result: "void" },
-  rk_matmul: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "i32", "i32", "i32", "i32"],
-    result: "void",
-  },
-  rk_rmsnorm: { parameters: ["buffer", "buffer", "buffer", "i32", "i32", "f32"], result: "void" },
-  rk_swiglu: { parameters: ["buffer", "buffer", "buffer", "i64"], result: "void" },
-  rk_rope: { parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "i32"], result: "void" },
-  rk_nll_from_logits: { parameters: ["buffer", "buffer", "buffer", "i32", "i32"], result: "void" },
-  rk_store_values: { parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "i32"], result: "void" },
-  rk_key_cache_floats: { parameters: ["i32", "i32", "i32"], result: "i64" },
-  rk_store_keys: { parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "i32"], result: "void" },
-  rk_attention: {
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "buffer",
-    ],
-    result: "void",
-  },
-  rk_pack_strided: { parameters: ["buffer", "buffer", "i32", "i32", "i64", "i64"], result: "void" },
-  rk_transpose: { parameters: ["buffer", "buffer", "i32", "i32"], result: "void" },
-  rk_attention_backward: {
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "buffer",
-    ],
-    result: "void",
-  },
-  rk_swiglu_backward: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
-    result: "void",
-  },
-  rk_softmax_nll_grad: { parameters: ["buffer", "buffer", "buffer", "i32", "i32", "f32"], result: "void" },
-} as const;
+export { BUILD_DIR, LIBRARY_PATH };
 
 /** The raw symbols of the library (see ropekit.c for what each computes). */
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -111,6 +42,27 @@ function passiveOpenMpWait(): void {
   if (Deno.env.get(name) === undefined) Deno.env.set(name, "passive");
 }
 
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the library now if the permissions allow running a compiler and writing .build/ (the tasks
+ * grant them), so nobody has to remember `deno task build`. Progress goes to stderr: stdout may be JSON.
+ */
+function buildOnFirstUse(): boolean {
+  const granted = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state === "granted";
+  const compilers = ["cc", "gcc", "clang"].filter((command) => granted({ name: "run", command }));
+  if (!compilers.length || !granted({ name: "write", path: BUILD_DIR })) return false;
+  console.error(`ropekit: building the native kernels once (${LIBRARY_PATH})…`);
+  return buildSync(undefined, true, console.error, compilers);
+}
+
 /** The native symbols, or null when they cannot be used (see {@linkcode nativeStatus}). */
 export function nativeKernels(): NativeSymbols | null {
   if (loaded !== undefined) return loaded;
@@ -123,14 +75,12 @@ export function nativeKernels(): NativeSymbols | null {
     status = "this runtime has no Deno.dlopen";
     return null;
   }
-  try {
-    if (Deno.permissions.querySync({ name: "ffi", path: LIBRARY_PATH }).state !== "granted") {
-      status = `--allow-ffi not granted for ${LIBRARY_PATH}`;
-      return null;
-    }
-    Deno.statSync(LIBRARY_PATH);
-  } catch {
-    status = `${LIBRARY_PATH} not built (run deno task build)`;
+  if (Deno.permissions.querySync({ name: "ffi", path: LIBRARY_PATH }).state !== "granted") {
+    status = `--allow-ffi not granted for ${LIBRARY_PATH}`;
+    return null;
+  }
+  if (!exists(LIBRARY_PATH) && !buildOnFirstUse()) {
+    status = `${LIBRARY_PATH} not built (no C compiler could be run; deno task build)`;
     return null;
   }
   try {
@@ -157,6 +107,21 @@ export function requireNativeKernels(): NativeSymbols {
   return nk;
 }
 
+/**
+ * n zeroed floats where the kernels `nk` read them in place: the WebAssembly kernels' own memory
+ * (they have `allocFloats`), else an ordinary array (FFI passes pointers to it).
+ */
+export function kernelFloats(nk: NativeSymbols, n: number): Float32Array<ArrayBuffer> {
+  const alloc = (nk as { allocFloats?: (n: number) => Float32Array<ArrayBuffer> }).allocFloats;
+  return alloc ? alloc(n) : new Float32Array(n);
+}
+
+/** Frees arrays from {@linkcode kernelFloats} now where that matters (wasm memory); they must not be used after. */
+export function releaseFloats(nk: NativeSymbols, ...arrays: Float32Array[]): void {
+  const free = (nk as { freeFloats?: (a: Float32Array) => void }).freeFloats;
+  if (free) { for (const a of arrays) free(a); }
+}
+
 /** A KV cache in the native layout: keys in 16-position panels, values per head. */
 export interface NativeKv {
   capacity: number;
@@ -170,8 +135,8 @@ export interface NativeKv {
 export function nativeKv(nk: NativeSymbols, capacity: number, nKvHeads: number, headDim: number): NativeKv {
   return {
     capacity,
-    keys: new Float32Array(Number(nk.rk_key_cache_floats(capacity, nKvHeads, headDim))),
-    values: new Float32Array(capacity * nKvHeads * headDim),
+    keys: kernelFloats(nk, Number(nk.rk_key_cache_floats(capacity, nKvHeads, headDim))),
+    values: kernelFloats(nk, capacity * nKvHeads * headDim),
   };
 }
 
@@ -190,16 +155,18 @@ export function storeKv(
   nk.rk_store_values(kv.values, v, T, start, nKvHeads, headDim, kv.capacity);
 }
 
-/** Weights packed for rk_matmul, cached per weight array (weights never change once loaded). */
-const packedCache = new WeakMap<Float32Array, Float32Array<ArrayBuffer>>();
+/** Weights packed for rk_matmul, cached per kernel set and weight array (weights never change once loaded). */
+const packedCache = new WeakMap<NativeSymbols, WeakMap<Float32Array, Float32Array>>();
 
 /** w [N][K] in rk_matmul's panel layout, packed on first use. */
 export function packedWeights(nk: NativeSymbols, w: Float32Array, N: number, K: number): Float32Array {
-  let p = packedCache.get(w);
+  let cache = packedCache.get(nk);
+  if (!cache) packedCache.set(nk, cache = new WeakMap());
+  let p = cache.get(w);
   if (!p) {
-    p = new Float32Array(Number(nk.rk_packed_floats(N, K)));
-    nk.rk_pack_weights(p, w, N, K);
-    packedCache.set(w, p);
+    const packed = kernelFloats(nk, Number(nk.rk_packed_floats(N, K)));
+    nk.rk_pack_weights(packed, w, N, K);
+    cache.set(w, p = packed);
   }
   return p;
 }

@@ -1,12 +1,14 @@
 /**
  * Native kernels with the same signatures as the `kernels/cpu` references, for tests and benchmarks
  * (the native backend calls the symbols directly to keep packed weights and its own KV cache layout).
- * Each function throws when the library is not loaded: check {@linkcode nativeKernels} first.
+ * They run on `fastKernels()` (native, else WebAssembly) unless given the kernel set `nk` to use, and
+ * throw when neither loads.
  *
  * @module
  */
 import { type AttentionOptions, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
-import { nativeKv, packedWeights, requireNativeKernels as lib, storeKv } from "./lib.ts";
+import { requireFastKernels } from "../fast_kernels.ts";
+import { nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
 
@@ -19,8 +21,8 @@ export function matmulNative(
   K: number,
   N: number,
   bias?: Float32Array,
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
-  const nk = lib();
   nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, 0);
 }
 
@@ -35,9 +37,9 @@ export function causalAttentionNative(
   nKvHeads: number,
   headDim: number,
   opts: AttentionOptions = {},
+  nk: NativeSymbols = requireFastKernels(),
 ): void {
   gqaGroupSize(nHeads, nKvHeads); // validates the head layout before the C code trusts it
-  const nk = lib();
   const kv = nativeKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
   const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);

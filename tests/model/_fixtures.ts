@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { LlamaConfig, LlamaWeights } from "../../model/config.ts";
+import { ggufContainer, type GgufValue } from "../../model/gguf_writer.ts";
 import { baseInvFreq } from "../../strategies/float32.ts";
 import type { RopeTable } from "../../strategies/types.ts";
 import { hasSharedFiles, sharedPath } from "../_shared_dir.ts";
@@ -249,54 +250,10 @@ function encodeTensor(t: GgufTensor): Uint8Array {
   return out;
 }
 
-type GgufValue =
-  | { u32: number }
-  | { f32: number }
-  | { str: string }
-  | { strs: string[] }
-  | { f32s: number[] }
-  | {
-    i32s: number[];
-  };
-
-/** A GGUF v3 file (alignment 32) with the given metadata and tensors. */
+/** A GGUF v3 file (alignment 32) with the given metadata and tensors (model/gguf_writer.ts writes it). */
 export function ggufBytes(metadata: Record<string, GgufValue>, tensors: GgufTensor[]): Uint8Array {
-  const parts: number[] = [];
-  const bytes: Uint8Array[] = [];
-  const flush = () => (bytes.push(Uint8Array.from(parts)), parts.length = 0);
-  const u32 = (x: number) => parts.push(x & 255, (x >>> 8) & 255, (x >>> 16) & 255, (x >>> 24) & 255);
-  const u64 = (x: number) => (u32(x), u32(Math.floor(x / 2 ** 32)));
-  const f32 = (x: number) => parts.push(...new Uint8Array(new Float32Array([x]).buffer));
-  const str = (s: string) => {
-    const b = new TextEncoder().encode(s);
-    u64(b.length);
-    parts.push(...b);
-  };
-  parts.push(..."GGUF".split("").map((c) => c.charCodeAt(0)));
-  u32(3);
-  u64(tensors.length);
-  u64(Object.keys(metadata).length);
-  for (const [k, v] of Object.entries(metadata)) {
-    str(k);
-    if ("u32" in v) u32(4), u32(v.u32);
-    else if ("f32" in v) u32(6), f32(v.f32);
-    else if ("str" in v) u32(8), str(v.str);
-    else if ("strs" in v) u32(9), u32(8), u64(v.strs.length), v.strs.forEach(str);
-    else if ("f32s" in v) u32(9), u32(6), u64(v.f32s.length), v.f32s.forEach(f32);
-    else u32(9), u32(5), u64(v.i32s.length), v.i32s.forEach(u32);
-  }
-  const data = tensors.map(encodeTensor);
-  let off = 0;
-  tensors.forEach((t, i) => {
-    str(t.name);
-    u32(t.dims.length);
-    t.dims.forEach(u64);
-    u32(t.type);
-    u64(off);
-    off += Math.ceil(data[i].byteLength / 32) * 32;
-  });
-  while (parts.length % 32) parts.push(0);
-  flush();
-  for (const d of data) bytes.push(d, new Uint8Array(Math.ceil(d.byteLength / 32) * 32 - d.byteLength));
-  return concat(bytes);
+  return ggufContainer(
+    metadata,
+    tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, bytes: encodeTensor(t) })),
+  );
 }
