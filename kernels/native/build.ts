@@ -14,6 +14,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { ABI_VERSION } from "./symbols.ts";
 /** The build folder (gitignored) and the library file in it, for this platform. */
 export const BUILD_DIR = fileURLToPath(new URL("../../.build/", import.meta.url));
 export const LIBRARY_PATH = BUILD_DIR +
@@ -58,7 +59,16 @@ export function buildSync(
   }
   Deno.mkdirSync(BUILD_DIR, { recursive: true });
   Deno.writeTextFileSync(BUILD_DIR + ".gitignore", "*\n"); // keeps build outputs out of git
-  const base = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared", "-Wall"];
+  const base = [
+    "-O3",
+    "-march=native",
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-fPIC",
+    "-shared",
+    "-Wall",
+    `-DRK_ABI_VERSION=${ABI_VERSION}`,
+  ];
   // Written under a temporary name and renamed: processes building at once never load a half-written file.
   const tmp = `${LIBRARY_PATH}.${Deno.pid}.tmp`;
   const tail = ["-Wl,-z,nodelete", "-o", tmp, SOURCE, "-lm"];

@@ -19,8 +19,12 @@
 #endif
 #endif
 
-/* Bumped whenever an exported signature changes; lib.ts refuses a library with another value. */
-int rk_abi_version(void) { return 4; }
+/* Bumped whenever an exported signature changes, in one place: ABI_VERSION of symbols.ts, which both
+   builds pass as -DRK_ABI_VERSION; lib.ts refuses a library with another value. */
+#ifndef RK_ABI_VERSION
+#error "build with -DRK_ABI_VERSION=<ABI_VERSION of kernels/native/symbols.ts> (deno task build / build:wasm)"
+#endif
+int rk_abi_version(void) { return RK_ABI_VERSION; }
 
 /* Threads OpenMP will use (1 without OpenMP). */
 int rk_threads(void) {

@@ -16,6 +16,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { ABI_VERSION } from "../native/symbols.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SOURCES = ["kernels/wasm/runtime.c", "kernels/native/ropekit.c"];
@@ -25,6 +26,7 @@ const WANT_VERSION = "clang version 19.";
 
 const COMMON = [
   "--target=wasm32",
+  `-DRK_ABI_VERSION=${ABI_VERSION}`,
   "-O3",
   "-msimd128",
   "-matomics",
