@@ -19,8 +19,8 @@
  * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
  * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
- * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON, /work/.peer/bin/python or
- * python3 with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
+ * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON (else
+ * python3) with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
  *
  * @module
  */
