@@ -154,3 +154,10 @@ export function validateOutput(
   }
   return { reference: ref.reference, maxRelError: maxRel, maxAbsError: maxAbs, tolerance };
 }
+
+/** "checked: max rel 3.4e-7 ≤ 1e-5 vs matmulRef", or that the row is the reference itself. */
+export function describeValidation(v: Validation | null): string {
+  return v
+    ? `checked: max rel ${v.maxRelError.toExponential(1)} ≤ ${v.tolerance.toExponential(0)} vs ${v.reference}`
+    : "(the reference)";
+}
