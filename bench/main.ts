@@ -155,6 +155,37 @@ function compare(a: ArrayLike<number>, b: ArrayLike<number>) {
   return { maxRelPerToken: perToken, sumRel: Math.abs(sa / sb - 1) };
 }
 
+/** Largest per-token relative NLL difference accepted between two CPU backends on the same tokens. */
+const NLL_TOLERANCE = 1e-4;
+
+/** A timed pass's NLL checked against another backend's on the same tokens. */
+interface NllValidation {
+  reference: string;
+  maxRelPerToken: number;
+  sumRel: number;
+  tolerance: number;
+}
+
+/** Compares the NLL of the timed pass `label` with `reference`'s; past NLL_TOLERANCE the run ends. */
+function checkNll(
+  label: string,
+  nll: ArrayLike<number>,
+  reference: string,
+  want: ArrayLike<number>,
+): NllValidation {
+  const c = compare(nll, want);
+  if (!(c.maxRelPerToken <= NLL_TOLERANCE)) {
+    exitOnMismatch(
+      new BenchValidationError(
+        `${label}: NLL differs from ${reference} on the same tokens: max per-token rel ${
+          c.maxRelPerToken.toExponential(2)
+        } > ${NLL_TOLERANCE}`,
+      ),
+    );
+  }
+  return { reference, ...c, tolerance: NLL_TOLERANCE };
+}
+
 /**
  * Peak resident memory of this process so far (Linux VmHWM), in MB, read by a child `cat` (Deno wants
  * --allow-all to read /proc/self directly); the current RSS where that fails.
@@ -321,6 +352,7 @@ for (const c of cases) {
     }
   }
   const row = {
+    validation: null as NllValidation | null,
     model: c.label,
     length: c.length,
     backend: backend.name,
@@ -361,6 +393,7 @@ for (const c of cases) {
       ratio: peerTps ? w.tokensPerS / peerTps : null,
       ratioLlamaCpp: llamaTps ? w.tokensPerS / llamaTps : null,
       vsNative: w.tokensPerS / r.tokensPerS,
+      validation: checkNll(`${c.label}@${c.length} ${wasm!.name}`, w.nll, `${backend.name} NLL`, r.nll),
     };
     rows.push(wasmRow);
     log(
@@ -368,7 +401,9 @@ for (const c of cases) {
         w.coldS.toFixed(2)
       } s)  ${(100 * wasmRow.vsNative).toFixed(0)}% of ${backend.name}${
         peerTps ? `  ratio to peer ${wasmRow.ratio!.toFixed(2)}` : ""
-      }`,
+      }  NLL checked: max per-token rel ${
+        wasmRow.validation.maxRelPerToken.toExponential(1)
+      } vs ${backend.name}`,
     );
   }
   if (c.label === "stories260K" && c.length === 2048) {
@@ -376,10 +411,19 @@ for (const c of cases) {
     const cpu = new CpuBackend();
     const js = await timeNll(model, cpu, c.length, 1);
     accuracy = { ...accuracy, nativeVsJs: native ? compare(r.nll, js.nll) : "native not loaded" };
+    if (native) {
+      row.validation = checkNll(`${c.label}@${c.length} ${backend.name}`, r.nll, "cpu (JS) NLL", js.nll);
+      log(
+        `${c.label}@${c.length} ${backend.name}: NLL checked: max per-token rel ${
+          row.validation.maxRelPerToken.toExponential(1)
+        } vs cpu (JS)`,
+      );
+    }
     if (w) accuracy = { ...accuracy, wasmVsJs: compare(w.nll, js.nll) };
     rows.push({
       ...row,
       backend: "cpu (JS)",
+      validation: null, // the reference of the NLL checks
       tokensPerS: js.tokensPerS,
       warmS: js.warmS,
       coldS: js.coldS,
@@ -399,6 +443,7 @@ for (const c of cases) {
       rows.push({
         ...row,
         backend: gpu.name,
+        validation: null, // compared in accuracy.webgpuVsJs, not enforced
         tokensPerS: g.tokensPerS,
         warmS: g.warmS,
         coldS: g.coldS,
