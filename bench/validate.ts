@@ -155,9 +155,9 @@ export function validateOutput(
   return { reference: ref.reference, maxRelError: maxRel, maxAbsError: maxAbs, tolerance };
 }
 
-/** "checked: max rel 3.4e-7 ≤ 1e-5 vs matmulRef", or that the row is the reference itself. */
-export function describeValidation(v: Validation | null): string {
+/** "checked: max rel 3.4e-7 ≤ 1e-5 vs matmulRef", or `unchecked` (why a row has no check). */
+export function describeValidation(v: Validation | null, unchecked = "(the reference)"): string {
   return v
     ? `checked: max rel ${v.maxRelError.toExponential(1)} ≤ ${v.tolerance.toExponential(0)} vs ${v.reference}`
-    : "(the reference)";
+    : unchecked;
 }
