@@ -11,6 +11,7 @@
 import { matmulRef } from "../kernels/cpu/matmul.ts";
 import { causalAttentionRef } from "../kernels/cpu/attention.ts";
 import { RopekitError } from "../util/errors.ts";
+import { relativeError } from "../util/relative_error.ts";
 
 /** The tolerance of the kernel tests (tests/kernels/_fast_kernel_cases.ts, matmul_test, attention_test). */
 export const KERNEL_TOLERANCE = 1e-4;
@@ -133,17 +134,7 @@ export function validateOutput(
   if (actual.length < expected.length) {
     throw new BenchValidationError(`${label}: output has ${actual.length} values, want ${expected.length}`);
   }
-  let peak = 0;
-  for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]));
-  const floor = Math.max(1e-3 * peak, 1e-30);
-  let maxAbs = 0, maxRel = 0, worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    const rel = d / Math.max(scale ? scale[i] : Math.abs(expected[i]), floor);
-    // `!(rel <= maxRel)` also catches NaN.
-    if (!(rel <= maxRel)) [maxRel, worst] = [rel, i];
-    if (!(d <= maxAbs)) maxAbs = d;
-  }
+  const { maxRel, maxAbs, worst } = relativeError(actual, expected, scale);
   if (!(maxRel <= tolerance)) {
     throw new BenchValidationError(
       `${label}: output does not match ${ref.reference}: max rel error ${

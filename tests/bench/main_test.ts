@@ -2,20 +2,14 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+// The permissions of `deno task bench`.
+const PERMISSIONS = "--allow-ffi=.build --allow-read --allow-write --allow-env --allow-run --allow-sys".split(
+  " ",
+);
 
 async function bench(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi=.build",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-sys",
-      "bench/main.ts",
-      ...args,
-    ],
+    args: ["run", ...PERMISSIONS, "bench/main.ts", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
