@@ -53,6 +53,8 @@ export interface BenchOptions {
   only?: string[];
   /** Warm repetitions per kernel. Default 2. */
   reps?: number;
+  /** Small matmul and attention shapes (with tails) instead of the timed ones: for tests. */
+  small?: boolean;
 }
 
 type Case = {
@@ -164,13 +166,11 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
   const ctx = await createGpu();
   if (!ctx) throw new Error("bench/kernels: no WebGPU adapter");
   const reps = opts.reps ?? 2;
-  const cases = [
-    fmaCase(),
-    matmulCase(2048, 512, 1376),
-    matmulCase(512, 512, 512),
-    attentionCase(2048, 8, 64),
-  ]
-    .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
+  const cases =
+    (opts.small
+      ? [matmulCase(37, 70, 45), attentionCase(65, 4, 16)]
+      : [fmaCase(), matmulCase(2048, 512, 1376), matmulCase(512, 512, 512), attentionCase(2048, 8, 64)])
+      .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
   const results: Result[] = [];
   try {
     for (const c of cases) {
