@@ -5,6 +5,10 @@
  * run); warm = best of `reps` later calls. The wasm cases keep their arrays in WebAssembly memory,
  * as the wasm backend does.
  *
+ * Inputs are seeded random values, and after timing each native and wasm output is checked against
+ * matmulRef / causalAttentionRef at the same shape (bench/validate.ts); a mismatch throws. The JS
+ * matmul row is matmulRef itself; the JS attention rows (causalAttentionFast) are checked too.
+ *
  * @module
  */
 import { matmulRef } from "../kernels/cpu/matmul.ts";
@@ -17,8 +21,15 @@ import {
 } from "../kernels/native/mod.ts";
 import { kernelFloats } from "../kernels/native/lib.ts";
 import { wasmKernels } from "../kernels/wasm/lib.ts";
+import {
+  attentionReference,
+  matmulReference,
+  type ReferenceCase,
+  validateOutput,
+  type Validation,
+} from "./validate.ts";
 
-type Path = "native" | "wasm" | "js";
+export type Path = "native" | "wasm" | "js";
 
 /** One measured CPU kernel. */
 export interface CpuKernelResult {
@@ -29,16 +40,26 @@ export interface CpuKernelResult {
   warmMs: number;
   gflops: number;
   pctPeak: number;
+  /** The check of the timed output; null for the row that is the reference itself. */
+  validation: Validation | null;
 }
 
-/** n seeded values in [−1, 1), in `nk`'s memory when given (the wasm kernels then read them in place). */
-function rand(n: number, seed: number, nk?: NativeSymbols): Float32Array {
-  const a = nk ? kernelFloats(nk, n) : new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
+/** A kernel to time: `run` writes `out`, which must then match `ref` (unless `ref` is null). */
+export interface CpuKernelCase {
+  path: Path;
+  name: string;
+  shape: string;
+  flop: number;
+  run(): void;
+  out: Float32Array;
+  ref: ReferenceCase | null;
+}
+
+/** `src` copied into `nk`'s memory when given (the wasm kernels then read it in place), else `src`. */
+function place(src: Float32Array, nk?: NativeSymbols): Float32Array {
+  if (!nk) return src;
+  const a = kernelFloats(nk, src.length);
+  a.set(src);
   return a;
 }
 
@@ -60,20 +81,36 @@ function kernelsOf(path: Path): NativeSymbols | undefined {
   return path === "native" ? nativeKernels()! : path === "wasm" ? wasmKernels()! : undefined;
 }
 
-function matmulCase(path: Path, T: number, K: number, N: number) {
-  const nk = kernelsOf(path);
-  const x = rand(T * K, 1, nk),
-    w = rand(N * K, 2),
-    out = nk ? kernelFloats(nk, T * N) : new Float32Array(T * N);
+/** Whether a path's kernels load here (JS always does). */
+export function pathAvailable(path: Path): boolean {
+  return path === "js" || Boolean(path === "native" ? nativeKernels() : wasmKernels());
+}
+
+/** out = x·wᵀ on the seeded inputs of {@linkcode matmulReference}. */
+export function matmulCase(path: Path, T: number, K: number, N: number): CpuKernelCase {
+  const nk = kernelsOf(path), ref = matmulReference(T, K, N);
+  // The weights stay a JS array: the native matmul packs them, as the model's weights are.
+  const x = place(ref.inputs[0], nk), w = ref.inputs[1];
+  const out = nk ? kernelFloats(nk, T * N) : new Float32Array(T * N);
   const run = nk
     ? () => matmulNative(out, x, w, T, K, N, undefined, nk)
     : () => matmulRef(out, x, w, T, K, N);
-  return { path, name: "matmul", shape: `${T}×${K}×${N}`, flop: 2 * T * K * N, run };
+  // matmulRef is its own reference.
+  return {
+    path,
+    name: "matmul",
+    shape: `${T}×${K}×${N}`,
+    flop: 2 * T * K * N,
+    run,
+    out,
+    ref: nk ? ref : null,
+  };
 }
 
-function attentionCase(path: Path, T: number, H: number, KV: number, hd: number) {
-  const nk = kernelsOf(path);
-  const q = rand(T * H * hd, 3, nk), k = rand(T * KV * hd, 4, nk), v = rand(T * KV * hd, 5, nk);
+/** Causal attention (GQA when KV < H) on the seeded inputs of {@linkcode attentionReference}. */
+export function attentionCase(path: Path, T: number, H: number, KV: number, hd: number): CpuKernelCase {
+  const nk = kernelsOf(path), ref = attentionReference(T, H, KV, hd);
+  const [q, k, v] = ref.inputs.map((a) => place(a, nk));
   const out = nk ? kernelFloats(nk, T * H * hd) : new Float32Array(T * H * hd);
   const run = nk
     ? () => causalAttentionNative(out, q, k, v, T, H, KV, hd, {}, nk)
@@ -85,17 +122,16 @@ function attentionCase(path: Path, T: number, H: number, KV: number, hd: number)
     // QKᵀ and PV over the causal triangle, as bench/kernels.ts counts them.
     flop: 4 * hd * H * (T * (T + 1)) / 2,
     run,
+    out,
+    ref,
   };
 }
 
-/**
- * Native and wasm (when they load) and JS kernels on the shapes of bench/kernels.ts and stories260K's
- * attention. Call `await wasmReady()` first so the wasm rows run on every thread.
- */
-export function benchCpuKernels(peakGflops: number, reps = 3): CpuKernelResult[] {
+/** The default cases: native and wasm (when they load) on bench/kernels.ts's and stories260K's shapes, JS smaller. */
+export function defaultCpuKernelCases(): CpuKernelCase[] {
   const cases = [];
   for (const path of ["native", "wasm"] as const) {
-    if (!kernelsOf(path)) continue;
+    if (!pathAvailable(path)) continue;
     cases.push(
       matmulCase(path, 2048, 512, 1376),
       matmulCase(path, 512, 512, 512),
@@ -109,8 +145,27 @@ export function benchCpuKernels(peakGflops: number, reps = 3): CpuKernelResult[]
     attentionCase("js", 1024, 8, 8, 64),
     attentionCase("js", 2048, 8, 4, 8),
   );
-  return cases.map((c) => {
+  return cases;
+}
+
+/** Options of {@linkcode benchCpuKernels}. */
+export interface CpuBenchOptions {
+  /** Warm calls per native/wasm case (JS: 1). Default 3. */
+  reps?: number;
+  /** Cases to run. Default {@linkcode defaultCpuKernelCases}. */
+  cases?: CpuKernelCase[];
+}
+
+/**
+ * Times each case, then checks the output of its last timed call against the reference; throws a
+ * BenchValidationError naming path, kernel, shape and max error on a mismatch. Call
+ * `await wasmReady()` first so the wasm rows run on every thread.
+ */
+export function benchCpuKernels(peakGflops: number, opts: CpuBenchOptions = {}): CpuKernelResult[] {
+  const reps = opts.reps ?? 3;
+  return (opts.cases ?? defaultCpuKernelCases()).map((c) => {
     const { coldMs, warmMs } = time(c.run, c.path === "js" ? 1 : reps);
+    const validation = c.ref && validateOutput(`${c.path} ${c.name} ${c.shape}`, c.out, c.ref);
     const gflops = c.flop / warmMs / 1e6;
     return {
       path: c.path,
@@ -120,6 +175,7 @@ export function benchCpuKernels(peakGflops: number, reps = 3): CpuKernelResult[]
       warmMs,
       gflops,
       pctPeak: 100 * gflops / peakGflops,
+      validation,
     };
   });
 }

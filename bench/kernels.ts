@@ -1,7 +1,9 @@
 /**
  * Kernel benchmark: GFLOP/s of the WGSL matmul and flash attention against the machine's fp32 peak,
  * with cold time (first call: WGSL compile + run) reported apart from warm time (mean of `reps`
- * calls encoded into one submission).
+ * calls encoded into one submission). The kernels run on uploaded seeded random inputs; after timing,
+ * their output is read back and checked against matmulRef / causalAttentionRef at the same shape
+ * (bench/validate.ts), and a mismatch throws.
  *
  * Peak is not measured: a TS/Wasm FMA loop does not reach it. It is the documented constant
  * {@linkcode MACHINE_PEAK_GFLOPS} (AVX2 FMA, 2 cores), overridable with ROPEKIT_PEAK_GFLOPS. What
@@ -12,12 +14,23 @@
  *
  * @module
  */
-import { createGpu, type GpuContext } from "../kernels/gpu/context.ts";
+import { createGpu, type GpuContext, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul } from "../kernels/gpu/matmul.ts";
 import { encodeAttention } from "../kernels/gpu/attention.ts";
+import {
+  attentionReference,
+  describeValidation,
+  matmulReference,
+  type ReferenceCase,
+  validateOutput,
+  type Validation,
+} from "./validate.ts";
 
 /** fp32 peak of the reference machine: 2 cores × 2 AVX2 FMA units × 8 lanes × 2 flops × ~3.66 GHz. */
 export const MACHINE_PEAK_GFLOPS = 234;
+
+/** What the FMA-ceiling row (no output to compare) prints instead of its check. */
+export const NO_CHECK = "(not checked: register-only FMAs, no reference)";
 
 /** One measured kernel. */
 export interface Result {
@@ -30,6 +43,8 @@ export interface Result {
   /** Percent of the peak (MACHINE_PEAK_GFLOPS or ROPEKIT_PEAK_GFLOPS). */
   pctPeak: number;
   adapter: string;
+  /** The check of the output read back after timing; null for the FMA ceiling (no reference). */
+  validation: Validation | null;
 }
 
 /** Options of {@linkcode benchKernels}. */
@@ -38,13 +53,18 @@ export interface BenchOptions {
   only?: string[];
   /** Warm repetitions per kernel. Default 2. */
   reps?: number;
+  /** Small matmul and attention shapes (with tails) instead of the timed ones: for tests. */
+  small?: boolean;
 }
 
 type Case = {
   name: string;
   shape: string;
   flop: number;
-  setup(ctx: GpuContext): (enc: GPUCommandEncoder) => void;
+  /** Inputs and the reference output, for cases that compute something checkable. */
+  ref?: ReferenceCase;
+  /** Encodes one call; `out` is the buffer to read back for the check. */
+  setup(ctx: GpuContext): { encode: (enc: GPUCommandEncoder) => void; out: GPUBuffer; floats: number };
 };
 
 function peak(): number {
@@ -57,26 +77,34 @@ function buffers(ctx: GpuContext, ...floats: number[]): GPUBuffer[] {
 }
 
 function matmulCase(T: number, K: number, N: number): Case {
+  const ref = matmulReference(T, K, N);
   return {
     name: "matmul",
     shape: `${T}×${K}×${N}`,
     flop: 2 * T * K * N,
+    ref,
     setup(ctx) {
-      const [x, w, out] = buffers(ctx, T * K, N * K, T * N);
-      return (enc) => encodeMatmul(ctx, enc, { x, w, out, T, K, N });
+      const [x, w] = ref.inputs.map((a) => upload(ctx, a)), [out] = buffers(ctx, T * N);
+      return { encode: (enc) => encodeMatmul(ctx, enc, { x, w, out, T, K, N }), out, floats: T * N };
     },
   };
 }
 
 function attentionCase(T: number, H: number, hd: number): Case {
+  const ref = attentionReference(T, H, H, hd);
   return {
     name: "attention",
     shape: `T${T} H${H} hd${hd}`,
     // QKᵀ and PV over the causal triangle: 2 · 2·hd flops per (query, key ≤ query) pair and head.
     flop: 4 * hd * H * (T * (T + 1)) / 2,
+    ref,
     setup(ctx) {
-      const [q, k, v, out] = buffers(ctx, T * H * hd, T * H * hd, T * H * hd, T * H * hd);
-      return (enc) => encodeAttention(ctx, enc, { q, k, v, out, T, nHeads: H, nKvHeads: H, headDim: hd });
+      const [q, k, v] = ref.inputs.map((a) => upload(ctx, a)), [out] = buffers(ctx, T * H * hd);
+      return {
+        encode: (enc) => encodeAttention(ctx, enc, { q, k, v, out, T, nHeads: H, nKvHeads: H, headDim: hd }),
+        out,
+        floats: T * H * hd,
+      };
     },
   };
 }
@@ -107,13 +135,14 @@ ${acc.map((i) => `    a${i} = fma(a${i}, 0.999, b);`).join("\n")}
         layout: pipe.getBindGroupLayout(0),
         entries: [{ binding: 0, resource: { buffer: out } }],
       });
-      return (enc) => {
+      const encode = (enc: GPUCommandEncoder) => {
         const pass = enc.beginComputePass();
         pass.setPipeline(pipe);
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(GROUPS);
         pass.end();
       };
+      return { encode, out, floats: GROUPS * WG };
     },
   };
 }
@@ -137,19 +166,24 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
   const ctx = await createGpu();
   if (!ctx) throw new Error("bench/kernels: no WebGPU adapter");
   const reps = opts.reps ?? 2;
-  const cases = [
-    fmaCase(),
-    matmulCase(2048, 512, 1376),
-    matmulCase(512, 512, 512),
-    attentionCase(2048, 8, 64),
-  ]
-    .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
+  const cases =
+    (opts.small
+      ? [matmulCase(37, 70, 45), attentionCase(65, 4, 16)]
+      : [fmaCase(), matmulCase(2048, 512, 1376), matmulCase(512, 512, 512), attentionCase(2048, 8, 64)])
+      .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
   const results: Result[] = [];
   try {
     for (const c of cases) {
-      const encode = c.setup(ctx);
+      const { encode, out, floats } = c.setup(ctx);
       const coldMs = await time(ctx, encode, 1);
       const warmMs = await time(ctx, encode, reps);
+      const validation = c.ref
+        ? validateOutput(
+          `webgpu ${c.name} ${c.shape}`,
+          new Float32Array(await readBuffer(ctx, out, floats * 4)),
+          c.ref,
+        )
+        : null;
       const gflops = c.flop / warmMs / 1e6;
       results.push({
         name: c.name,
@@ -160,6 +194,7 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
         gflops,
         pctPeak: (100 * gflops) / peak(),
         adapter: `${ctx.description} (${ctx.backend})`,
+        validation,
       });
     }
   } finally {
@@ -186,7 +221,9 @@ if (import.meta.main) {
       console.log(
         `${r.name.padEnd(12)} ${r.shape.padEnd(32)} cold ${r.coldMs.toFixed(0).padStart(6)} ms  warm ${
           r.warmMs.toFixed(1).padStart(8)
-        } ms  ${r.gflops.toFixed(2).padStart(7)} GFLOP/s  ${r.pctPeak.toFixed(1)}% of peak`,
+        } ms  ${r.gflops.toFixed(2).padStart(7)} GFLOP/s  ${r.pctPeak.toFixed(1)}% of peak  ${
+          describeValidation(r.validation, NO_CHECK)
+        }`,
       );
     }
     console.log(`adapter: ${results[0]?.adapter}`);

@@ -13,21 +13,26 @@
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
  *
+ * Validate, then benchmark: each kernel row's timed output is checked against the JS reference at the same
+ * shape (bench/validate.ts), and the NLL rows against each other (wasm vs native, native vs JS); a mismatch
+ * ends the run with one `error: validation failed: …` line and exit 1. `--help` lists the flags.
+ *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
  *                                      [--no-train | --train-only] [--train-repeats 10] [--no-llama-cpp]
  *
  * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
  * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
- * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON, /work/.peer/bin/python or
- * python3 with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
+ * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON (else
+ * python3) with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { benchKernels, MACHINE_PEAK_GFLOPS, type Result as GpuResult } from "./kernels.ts";
-import { benchCpuKernels } from "./cpu_kernels.ts";
+import { CliError, parseFlags, positiveInt } from "../cli/args.ts";
+import { benchKernels, MACHINE_PEAK_GFLOPS, NO_CHECK, type Result as GpuResult } from "./kernels.ts";
+import { benchCpuKernels, type CpuKernelResult } from "./cpu_kernels.ts";
+import { BenchValidationError, describeValidation } from "./validate.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
 import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
@@ -45,24 +50,71 @@ import { validateTable } from "../strategies/table.ts";
 const SHARED = fileURLToPath(new URL("../../shared/", import.meta.url));
 const CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    json: { type: "boolean" },
-    repeats: { type: "string", default: "3" },
-    rounds: { type: "string", default: "2" },
-    "no-peer": { type: "boolean" },
-    "no-gpu": { type: "boolean" },
-    quick: { type: "boolean" },
-    "no-train": { type: "boolean" },
-    "train-only": { type: "boolean" },
-    "train-repeats": { type: "string", default: "10" },
-    "no-llama-cpp": { type: "boolean" },
-  },
-});
-const repeats = Number(args.repeats), rounds = Number(args.rounds);
-const trainOnly = Boolean(args["train-only"]);
-if (trainOnly && args["no-train"]) throw new Error("--train-only and --no-train exclude each other");
+const USAGE = `Usage: deno task bench [flags]
+
+CPU and WebGPU kernel GFLOP/s (each output checked against the JS reference at the timed shape), NLL
+tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
+
+  --json               print one JSON object on stdout (progress goes to stderr)
+  --repeats N          timed forward passes per side and round (default 3; 2 at 8192)
+  --rounds N           alternating ropekit/peer rounds per case, best kept (default 2)
+  --quick              skip the 8192-token and 25M cases
+  --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
+  --no-llama-cpp       skip the llama.cpp peer
+  --no-gpu             skip the WebGPU kernels and backend
+  --no-train           skip the training section
+  --train-only         run the training section alone
+  --train-repeats N    timed training steps per side and round (default 10)
+  -h, --help           this text
+
+Environment: ROPEKIT_PEAK_GFLOPS (fp32 peak for the % column), ROPEKIT_PEER_PYTHON, ROPEKIT_PEER_SCRIPT.`;
+
+/** The flags, or exit 2 with one \`error:\` line (exit 0 after printing usage for --help). */
+function parseBenchArgs(argv: string[]) {
+  try {
+    const v = parseFlags(argv, {
+      json: { type: "boolean" },
+      repeats: { type: "string" },
+      rounds: { type: "string" },
+      "no-peer": { type: "boolean" },
+      "no-gpu": { type: "boolean" },
+      quick: { type: "boolean" },
+      "no-train": { type: "boolean" },
+      "train-only": { type: "boolean" },
+      "train-repeats": { type: "string" },
+      "no-llama-cpp": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (v.help) {
+      console.log(USAGE);
+      Deno.exit(0);
+    }
+    if (v["train-only"] && v["no-train"]) {
+      throw new CliError("--train-only and --no-train exclude each other");
+    }
+    const flag = (name: string) => v[name] === true;
+    return {
+      json: flag("json"),
+      quick: flag("quick"),
+      noPeer: flag("no-peer"),
+      noGpu: flag("no-gpu"),
+      noTrain: flag("no-train"),
+      trainOnly: flag("train-only"),
+      noLlamaCpp: flag("no-llama-cpp"),
+      repeats: positiveInt("--repeats", v.repeats) ?? 3,
+      rounds: positiveInt("--rounds", v.rounds) ?? 2,
+      trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
+    };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    console.error(`error: ${e.message} (see --help)`);
+    Deno.exit(2);
+  }
+}
+
+const args = parseBenchArgs(Deno.args);
+const { repeats, rounds } = args;
+const { trainOnly } = args;
 const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
 
@@ -107,6 +159,37 @@ function compare(a: ArrayLike<number>, b: ArrayLike<number>) {
   return { maxRelPerToken: perToken, sumRel: Math.abs(sa / sb - 1) };
 }
 
+/** Largest per-token relative NLL difference accepted between two CPU backends on the same tokens. */
+const NLL_TOLERANCE = 1e-4;
+
+/** A timed pass's NLL checked against another backend's on the same tokens. */
+interface NllValidation {
+  reference: string;
+  maxRelPerToken: number;
+  sumRel: number;
+  tolerance: number;
+}
+
+/** Compares the NLL of the timed pass `label` with `reference`'s; past NLL_TOLERANCE the run ends. */
+function checkNll(
+  label: string,
+  nll: ArrayLike<number>,
+  reference: string,
+  want: ArrayLike<number>,
+): NllValidation {
+  const c = compare(nll, want);
+  if (!(c.maxRelPerToken <= NLL_TOLERANCE)) {
+    exitOnMismatch(
+      new BenchValidationError(
+        `${label}: NLL differs from ${reference} on the same tokens: max per-token rel ${
+          c.maxRelPerToken.toExponential(2)
+        } > ${NLL_TOLERANCE}`,
+      ),
+    );
+  }
+  return { reference, ...c, tolerance: NLL_TOLERANCE };
+}
+
 /**
  * Peak resident memory of this process so far (Linux VmHWM), in MB, read by a child `cat` (Deno wants
  * --allow-all to read /proc/self directly); the current RSS where that fails.
@@ -140,15 +223,28 @@ if (wasm) {
   cold.push("wasm cold rows include V8's first (baseline-compiled) run of the module's functions");
 } else cold.push(`wasm backend unavailable: ${wasmStatus()}`);
 
+/** A timed output that disagrees with its reference ends the run: one `error:` line, exit 1. */
+function exitOnMismatch(e: unknown): never {
+  if (!(e instanceof BenchValidationError)) throw e;
+  console.error(`error: validation failed: ${e.message}`);
+  Deno.exit(1);
+}
+
 // 1. Kernels.
-const cpuKernels = trainOnly ? [] : benchCpuKernels(peak);
+let cpuKernels: CpuKernelResult[] = [];
+try {
+  if (!trainOnly) cpuKernels = benchCpuKernels(peak);
+} catch (e) {
+  exitOnMismatch(e);
+}
 let gpuKernels: GpuResult[] = [];
 if (trainOnly) cold.push("kernels and NLL skipped (--train-only)");
-else if (args["no-gpu"]) cold.push("WebGPU kernels skipped (--no-gpu)");
+else if (args.noGpu) cold.push("WebGPU kernels skipped (--no-gpu)");
 else {
   try {
     gpuKernels = await benchKernels({ reps: 2 });
   } catch (e) {
+    if (e instanceof BenchValidationError) exitOnMismatch(e);
     cold.push(`WebGPU kernels not run: ${(e as Error).message}`);
   }
 }
@@ -158,24 +254,24 @@ for (const r of cpuKernels) {
       r.coldMs.toFixed(1).padStart(7)
     } ms  warm ${r.warmMs.toFixed(1).padStart(7)} ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${
       r.pctPeak.toFixed(1).padStart(5)
-    }% of peak`,
+    }% of peak  ${describeValidation(r.validation)}`,
   );
 }
 for (const r of gpuKernels) {
   log(
     `webgpu ${r.name.padEnd(9)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
       r.warmMs.toFixed(1).padStart(7)
-    } ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${
-      r.pctPeak.toFixed(1).padStart(5)
-    }% of peak (${r.adapter})`,
+    } ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${r.pctPeak.toFixed(1).padStart(5)}% of peak  ${
+      describeValidation(r.validation, NO_CHECK)
+    } (${r.adapter})`,
   );
 }
 
 // 2. NLL tokens/s against the peer.
-const peer: Peer | string = args["no-peer"] ? "skipped (--no-peer)" : await findPeer();
+const peer: Peer | string = args.noPeer ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
-const llamaCpp: LlamaCpp | string = args["no-llama-cpp"] || trainOnly
+const llamaCpp: LlamaCpp | string = args.noLlamaCpp || trainOnly
   ? "skipped (--no-llama-cpp)"
   : await findLlamaCpp(`${CACHE}../llama_cpp_peer`, log);
 log(`llama.cpp peer: ${typeof llamaCpp === "string" ? llamaCpp : `node-llama-cpp in ${llamaCpp.prefix}`}`);
@@ -260,6 +356,7 @@ for (const c of cases) {
     }
   }
   const row = {
+    validation: null as NllValidation | null,
     model: c.label,
     length: c.length,
     backend: backend.name,
@@ -300,6 +397,7 @@ for (const c of cases) {
       ratio: peerTps ? w.tokensPerS / peerTps : null,
       ratioLlamaCpp: llamaTps ? w.tokensPerS / llamaTps : null,
       vsNative: w.tokensPerS / r.tokensPerS,
+      validation: checkNll(`${c.label}@${c.length} ${wasm!.name}`, w.nll, `${backend.name} NLL`, r.nll),
     };
     rows.push(wasmRow);
     log(
@@ -307,7 +405,9 @@ for (const c of cases) {
         w.coldS.toFixed(2)
       } s)  ${(100 * wasmRow.vsNative).toFixed(0)}% of ${backend.name}${
         peerTps ? `  ratio to peer ${wasmRow.ratio!.toFixed(2)}` : ""
-      }`,
+      }  NLL checked: max per-token rel ${
+        wasmRow.validation.maxRelPerToken.toExponential(1)
+      } vs ${backend.name}`,
     );
   }
   if (c.label === "stories260K" && c.length === 2048) {
@@ -315,10 +415,19 @@ for (const c of cases) {
     const cpu = new CpuBackend();
     const js = await timeNll(model, cpu, c.length, 1);
     accuracy = { ...accuracy, nativeVsJs: native ? compare(r.nll, js.nll) : "native not loaded" };
+    if (native) {
+      row.validation = checkNll(`${c.label}@${c.length} ${backend.name}`, r.nll, "cpu (JS) NLL", js.nll);
+      log(
+        `${c.label}@${c.length} ${backend.name}: NLL checked: max per-token rel ${
+          row.validation.maxRelPerToken.toExponential(1)
+        } vs cpu (JS)`,
+      );
+    }
     if (w) accuracy = { ...accuracy, wasmVsJs: compare(w.nll, js.nll) };
     rows.push({
       ...row,
       backend: "cpu (JS)",
+      validation: null, // the reference of the NLL checks
       tokensPerS: js.tokensPerS,
       warmS: js.warmS,
       coldS: js.coldS,
@@ -331,13 +440,14 @@ for (const c of cases) {
       }`,
     );
     // The WebGPU backend (one submission per forward pass) on the same tokens, when an adapter exists.
-    const gpu = args["no-gpu"] ? null : await WebGpuBackend.create();
+    const gpu = args.noGpu ? null : await WebGpuBackend.create();
     if (gpu) {
       const g = await timeNll(model, gpu, c.length, 1);
       accuracy = { ...accuracy, webgpuVsJs: compare(g.nll, js.nll) };
       rows.push({
         ...row,
         backend: gpu.name,
+        validation: null, // compared in accuracy.webgpuVsJs, not enforced
         tokensPerS: g.tokensPerS,
         warmS: g.warmS,
         coldS: g.coldS,
@@ -356,9 +466,9 @@ for (const c of cases) {
 
 // 3. Training tokens/s against the peer (bench/train.ts).
 let train: TrainRow[] = [];
-if (args["no-train"]) cold.push("training skipped (--no-train)");
+if (args.noTrain) cold.push("training skipped (--no-train)");
 else {
-  train = await benchTraining({ peer, repeats: Number(args["train-repeats"]), rounds, cacheDir: CACHE, log });
+  train = await benchTraining({ peer, repeats: args.trainRepeats, rounds, cacheDir: CACHE, log });
   cold.push("training: the cold column is ropekit's first step (the peer's warm-up step is untimed)");
 }
 

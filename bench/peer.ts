@@ -31,7 +31,7 @@ export async function output(
   }
 }
 
-/** ROPEKIT_PEER_PYTHON, /work/.peer/bin/python, or python3, whichever first imports torch; else why not. */
+/** ROPEKIT_PEER_PYTHON when set, else python3, if it imports torch; else why not. */
 export async function findPeer(): Promise<Peer | string> {
   try {
     Deno.statSync(PEER_SCRIPT);
@@ -39,7 +39,7 @@ export async function findPeer(): Promise<Peer | string> {
     return `peer script ${PEER_SCRIPT} not found`;
   }
   const env = Deno.env.get("ROPEKIT_PEER_PYTHON");
-  const candidates = env ? [env] : ["/work/.peer/bin/python", "python3"];
+  const candidates = env ? [env] : ["python3"];
   for (const python of candidates) {
     const r = await output(python, ["-c", "import torch; print(torch.__version__)"]);
     if (r.ok) return { python, torch: r.out.trim() };

@@ -5,8 +5,9 @@ Plain Python (stdlib only); the cases it prints are evaluated by tools/hf_rope_r
 
     python tools/gen_rope_cases.py --seed 7 --n 200            # JSON list of cases on stdout
     python tools/gen_rope_cases.py --seed 7 --n 200 --no-fixed # random cases only (no real-model configs)
-    # regenerate the checked-in fixture (runs the reference itself, needs torch + transformers):
-    /work/.peer/bin/python tools/gen_rope_cases.py --seed 20261128 --n 300 \
+    # regenerate the checked-in fixture (runs the reference itself, needs torch + transformers; use the
+    # Python of a venv that has them, e.g. the one ROPEKIT_PEER_PYTHON names):
+    "$ROPEKIT_PEER_PYTHON" tools/gen_rope_cases.py --seed 20261128 --n 300 \
         --fixture tests/fixtures/hf_rope_cases.json
 
 A case is {"id", "group", "note", "config": <config.json-like dict>, "seq_len": int | null}. `config` always

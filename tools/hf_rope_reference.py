@@ -3,7 +3,7 @@
 
 Reads a JSON list of cases on stdin, prints a JSON object with HF's answer for each on stdout.
 
-Usage (Python with torch + transformers 5.x, e.g. the team venv /work/.peer):
+Usage (a Python with torch + transformers 5.x, e.g. a venv's python):
 
     python tools/gen_rope_cases.py --seed 1 --n 300 > /tmp/cases.json
     python tools/hf_rope_reference.py < /tmp/cases.json > /tmp/hf.json

@@ -8,7 +8,7 @@ two vectors (2 x 8 floats on AVX2, 2 x 16 on AVX-512) through SLEEF's `Sleef_pow
 remaining tail (< one block) through scalar `std::pow` (libm powf). `ATEN_CPU_CAPABILITY=default`
 makes every element take a non-SLEEF path; this script re-runs itself under that setting for contrast.
 
-Usage (Python with torch, e.g. the team venv /work/.peer/bin/python):
+Usage (a Python with torch, e.g. a venv's python or the one ROPEKIT_PEER_PYTHON names):
 
     python tools/torch_powf_samples.py [--seed 1] [--random-bases 8] [--d-max 512] [--odd]
         [--random-exps 4096] [--compact] > samples.json

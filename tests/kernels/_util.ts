@@ -1,5 +1,6 @@
 /** Helpers shared by the kernel tests: seeded random data and a relative error report. @module */
 import assert from "node:assert/strict";
+import { relativeError } from "../../util/relative_error.ts";
 
 /** Deterministic uniform values in [lo, hi) (mulberry32), so failures reproduce. */
 export function random(n: number, seed: number, lo = -1, hi = 1): Float32Array<ArrayBuffer> {
@@ -25,16 +26,7 @@ export function assertClose(
   tol: number,
 ) {
   assert.equal(actual.length, expected.length, `${name}: length`);
-  let peak = 0;
-  for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]));
-  const floor = Math.max(1e-3 * peak, 1e-30);
-  let maxAbs = 0, maxRel = 0, worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    const rel = d / Math.max(Math.abs(expected[i]), floor);
-    if (!(rel <= maxRel)) [maxRel, worst] = [rel, i];
-    maxAbs = Math.max(maxAbs, d);
-  }
+  const { maxRel, maxAbs, worst } = relativeError(actual, expected);
   console.log(`${name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
   assert.ok(
     maxRel <= tol,
