@@ -10,7 +10,13 @@ import { builtinRegistry } from "../strategies/registry.ts";
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { checkTemplate, NEEDLE_TEMPLATES, type NeedleTemplate } from "../eval/needle.ts";
 import { resolveHfDatasetFile } from "../model/hub.ts";
-import { DEFAULT_MODEL, DEFAULT_MODEL_NAME, defaultText } from "../compare/defaults.ts";
+import {
+  COMPARE_DEFAULTS,
+  DEFAULT_MODEL,
+  DEFAULT_MODEL_NAME,
+  defaultLengths,
+  defaultText,
+} from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
 import { openQueueScorer } from "./queue_option.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
@@ -35,9 +41,9 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
   --target N             length the strategies extend to (default: each length is its own target)
-  --metrics LIST         any of ${METRICS.join(",")} (default: ppl,needle,short)
-  --samples N            windows / documents per length (default 8)
-  --seed S               random seed (default 0)
+  --metrics LIST         any of ${METRICS.join(",")} (default: ${COMPARE_DEFAULTS.metrics.join(",")})
+  --samples N            windows / documents per length (default ${COMPARE_DEFAULTS.samples})
+  --seed S               random seed (default ${COMPARE_DEFAULTS.seed})
   --template T           needle template: ${
   Object.keys(NEEDLE_TEMPLATES).join(", ")
 } or a JSON file (default: magic-number
@@ -143,17 +149,16 @@ async function main() {
   if (typeof v.strategies !== "string" || !v.strategies.trim()) {
     throw new CliError("--strategies LIST is required (see --help)");
   }
-  const metrics = ((v.metrics as string | undefined) ?? "ppl,needle,short").split(",").map((m) =>
-    m.trim()
-  ) as MetricId[];
+  const metrics = ((v.metrics as string | undefined)?.split(",").map((m) => m.trim()) ??
+    [...COMPARE_DEFAULTS.metrics]) as MetricId[];
   for (const m of metrics) {
     if (!METRICS.includes(m)) {
       throw new CliError(`--metrics: unknown metric "${m}" (known: ${METRICS.join(", ")})`);
     }
   }
-  const samples = positiveInt("--samples", v.samples) ?? 8;
+  const samples = positiveInt("--samples", v.samples) ?? COMPARE_DEFAULTS.samples;
   const seedRaw = v.seed as string | undefined;
-  const seed = seedRaw === undefined ? 0 : Number(seedRaw);
+  const seed = seedRaw === undefined ? COMPARE_DEFAULTS.seed : Number(seedRaw);
   if (!Number.isInteger(seed) || seed < 0) {
     throw new CliError(`--seed must be a non-negative integer, got "${seedRaw}"`);
   }
@@ -168,7 +173,7 @@ async function main() {
   const modelName = (v.model as string | undefined) ?? Deno.env.get("ROPEKIT_MODEL") ?? DEFAULT_MODEL;
   const model = await loadModelFromFlags({ ...v, model: modelName });
   const L0 = model.spec.originalContext;
-  const lengths = v.lengths === undefined ? [2 * L0, 4 * L0] : intList("--lengths", v.lengths as string);
+  const lengths = v.lengths === undefined ? defaultLengths(L0) : intList("--lengths", v.lengths as string);
   for (const L of lengths) {
     if (L < 2) throw new CliError(`--lengths: a window needs at least 2 tokens, got ${L}`);
   }

@@ -34,3 +34,15 @@ export async function evalTextBeside(model: string): Promise<string | undefined>
 export async function defaultText(model: string, text?: string): Promise<string> {
   return text ?? Deno.env.get("ROPEKIT_TEXT") ?? await evalTextBeside(model) ?? DOWNLOAD_TEXT;
 }
+
+/** The comparison settings a request or a command line leaves out, the same for the CLI and the server. */
+export const COMPARE_DEFAULTS = {
+  metrics: ["ppl", "needle", "short"],
+  samples: 8,
+  seed: 0,
+} as const;
+
+/** Evaluation lengths when none are named: twice and four times the model's trained context. */
+export function defaultLengths(originalContext: number): number[] {
+  return [2 * originalContext, 4 * originalContext];
+}

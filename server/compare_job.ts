@@ -7,6 +7,7 @@
  */
 import type { MetricId } from "../compare/compare.ts";
 import { EntryError, parseEntry } from "../compare/strategy_entry.ts";
+import { COMPARE_DEFAULTS } from "../compare/defaults.ts";
 import {
   BUILTIN_STRATEGIES,
   type Params,
@@ -150,9 +151,9 @@ export function resolveCompareBody(
     strategies,
     lengths: body.lengths,
     target: body.target,
-    metrics: body.metrics ?? ["ppl", "needle", "short"],
-    samples: body.samples ?? 8,
-    seed: body.seed ?? 0,
+    metrics: body.metrics ?? [...COMPARE_DEFAULTS.metrics],
+    samples: body.samples ?? COMPARE_DEFAULTS.samples,
+    seed: body.seed ?? COMPARE_DEFAULTS.seed,
     template: body.template,
     digits: body.digits,
     depths: body.depths,

@@ -10,6 +10,7 @@
  * @module
  */
 import { compare, type CompareOptions } from "../compare/compare.ts";
+import { defaultLengths } from "../compare/defaults.ts";
 import { modelHash } from "../queue/model_hash.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
 import { QueueScorer } from "../queue/queue_scorer.ts";
@@ -119,7 +120,7 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
       modelName: spec.model,
       strategies: entries,
       corpus,
-      lengths: spec.lengths ?? [2 * L0, 4 * L0],
+      lengths: spec.lengths ?? defaultLengths(L0),
       target: spec.target,
       metrics: spec.metrics,
       samples: spec.samples,
