@@ -65,9 +65,7 @@ function matmulCase(path: Path, T: number, K: number, N: number) {
   const x = rand(T * K, 1, nk),
     w = rand(N * K, 2),
     out = nk ? kernelFloats(nk, T * N) : new Float32Array(T * N);
-  const run = nk
-    ? () => matmulNative(out, x, w, T, K, N, undefined, nk)
-    : () => matmulRef(out, x, w, T, K, N);
+  const run = nk ? () => matmulNative({ out, x, w, T, K, N }, nk) : () => matmulRef({ out, x, w, T, K, N });
   return { path, name: "matmul", shape: `${T}×${K}×${N}`, flop: 2 * T * K * N, run };
 }
 
@@ -76,8 +74,8 @@ function attentionCase(path: Path, T: number, H: number, KV: number, hd: number)
   const q = rand(T * H * hd, 3, nk), k = rand(T * KV * hd, 4, nk), v = rand(T * KV * hd, 5, nk);
   const out = nk ? kernelFloats(nk, T * H * hd) : new Float32Array(T * H * hd);
   const run = nk
-    ? () => causalAttentionNative(out, q, k, v, T, H, KV, hd, {}, nk)
-    : () => causalAttentionFast(out, q, k, v, T, H, KV, hd);
+    ? () => causalAttentionNative({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd }, nk)
+    : () => causalAttentionFast({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd });
   return {
     path,
     name: "attention",

@@ -42,9 +42,9 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
   return {
     rmsnorm: rmsnormRef,
     matmul: matmulRef,
-    matmulAdd(x, inp, w, T, K, N, tmp) {
-      matmulRef(tmp, inp, w, T, K, N);
-      addRef(x, x, tmp, T * N);
+    matmulAdd(a, tmp) {
+      matmulRef({ ...a, out: tmp });
+      addRef(a.out, a.out, tmp, a.T * a.N);
     },
     rope: (x, T, heads, headDim) => ropeRef(x, T, heads, headDim, rope),
     attention(out, q, k, v, T, c, layer) {
@@ -54,8 +54,9 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
         cache.keys[layer].set(k, start * kvDim);
         cache.values[layer].set(v, start * kvDim);
       }
-      if (start === 0) causalAttentionFast(out, q, k, v, T, c.nHeads, c.nKvHeads, c.headDim);
-      else {
+      if (start === 0) {
+        causalAttentionFast({ out, q, k, v, T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
+      } else {
         const keys = cache!.keys[layer], values = cache!.values[layer];
         attendToCache(out, q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
       }

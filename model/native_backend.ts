@@ -21,6 +21,8 @@ import {
   releaseFloats,
   storeKv,
 } from "../kernels/native/lib.ts";
+import { swigluNative } from "../kernels/native/backward.ts";
+import { matmulNative } from "../kernels/native/mod.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
 import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
@@ -54,20 +56,10 @@ export class NativeBackend implements Backend {
     const table = ropeCosSinTable(rope, T); // shared by all layers
     const interleaved = rope.pairing === "interleaved" ? 1 : 0;
     const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
-    const mm = (
-      out: Float32Array,
-      inp: Float32Array,
-      wt: Float32Array,
-      T: number,
-      K: number,
-      N: number,
-      acc: number,
-      b?: Float32Array,
-    ) => nk.rk_matmul(out, inp, packedWeights(nk, wt, N, K), b ?? null, T, K, N, acc);
     const ops: BlockOps<Float32Array> = {
       rmsnorm: (out, x, weight, T, D, eps) => nk.rk_rmsnorm(out, x, weight, T, D, eps),
-      matmul: (out, x, wt, T, K, N, bias) => mm(out, x, wt, T, K, N, 0, bias),
-      matmulAdd: (x, inp, wt, T, K, N) => mm(x, inp, wt, T, K, N, 1), // residual fused into the matmul
+      matmul: (a) => matmulNative(a, nk),
+      matmulAdd: (a) => matmulNative(a, nk, true), // residual fused into the matmul
       rope: (x, T, heads, hd) => nk.rk_rope(x, table, T, heads, hd, rope.rotaryDim, interleaved),
       attention(out, q, k, v, T, c, layer) {
         const kv = cache.layers[layer], hd = c.headDim;
@@ -88,7 +80,7 @@ export class NativeBackend implements Backend {
           null,
         );
       },
-      swiglu: (out, gate, up, n) => nk.rk_swiglu(out, gate, up, BigInt(n)),
+      swiglu: (a) => swigluNative(a, nk),
     };
     const x = f32(T * c.dim);
     const s = sharedBlockBuffers(c, T, f32);

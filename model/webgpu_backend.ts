@@ -107,10 +107,10 @@ export class WebGpuBackend implements Backend {
     const enc = ctx.device.createCommandEncoder({ label: "llama forward NLL" });
     const ops: BlockOps<GPUBuffer> = {
       rmsnorm: (out, x, weight, T, D, eps) => encodeRmsnorm(ctx, enc, x, weight, out, T, D, eps),
-      matmul: (out, x, w, T, K, N, bias) => encodeMatmul(ctx, enc, { x, w, bias, out, T, K, N }),
-      matmulAdd(x, inp, w, T, K, N, tmp) {
-        encodeMatmul(ctx, enc, { x: inp, w, out: tmp, T, K, N });
-        encodeAdd(ctx, enc, x, tmp, x, T * N);
+      matmul: (a) => encodeMatmul(ctx, enc, a),
+      matmulAdd(a, tmp) {
+        encodeMatmul(ctx, enc, { ...a, out: tmp });
+        encodeAdd(ctx, enc, a.out, tmp, a.out, a.T * a.N);
       },
       rope: (x, T, nHeads, headDim) =>
         encodeRope(ctx, enc, x, cosSin, {
@@ -131,7 +131,7 @@ export class WebGpuBackend implements Backend {
           nKvHeads: c.nKvHeads,
           headDim: c.headDim,
         }),
-      swiglu: (out, gate, up, n) => encodeSwiglu(ctx, enc, gate, up, out, n),
+      swiglu: (a) => encodeSwiglu(ctx, enc, a),
     };
     encodeEmbed(ctx, enc, g.embedding, ids, x, T, c.dim);
     g.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));

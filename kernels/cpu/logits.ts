@@ -18,7 +18,7 @@ export function logitsRef(
   D: number,
   V: number,
 ): void {
-  matmulRef(out, hidden, wcls, T, D, V);
+  matmulRef({ out, x: hidden, w: wcls, T, K: D, N: V });
 }
 
 /** log Σ exp(row[i]), shifted by the row's maximum so no term overflows. */
@@ -43,7 +43,7 @@ export function logitsNllRef(
   const logits = new Float32Array(ROWS * V);
   for (let t0 = 0; t0 < T; t0 += ROWS) {
     const rows = Math.min(ROWS, T - t0);
-    matmulRef(logits, hidden.subarray(t0 * D, (t0 + rows) * D), wcls, rows, D, V);
+    matmulRef({ out: logits, x: hidden.subarray(t0 * D, (t0 + rows) * D), w: wcls, T: rows, K: D, N: V });
     for (let r = 0; r < rows; r++) {
       const target = targets[t0 + r];
       if (!(target >= 0 && target < V)) {

@@ -4,12 +4,17 @@
  *
  * @module
  */
-export { matmulRef } from "./matmul.ts";
+export { type MatmulArgs, matmulRef } from "./matmul.ts";
 export { rmsnormRef } from "./rmsnorm.ts";
 export { embedRef } from "./embed.ts";
 export { ropeRef } from "./rope.ts";
-export { type AttentionOptions, causalAttentionRef, documentStarts } from "./attention.ts";
-export { swigluRef } from "./swiglu.ts";
+export {
+  type AttentionArgs,
+  type AttentionOptions,
+  causalAttentionRef,
+  documentStarts,
+} from "./attention.ts";
+export { type SwigluArgs, swigluRef } from "./swiglu.ts";
 export { logitsNllRef, logitsRef } from "./logits.ts";
 export { addRef } from "./add.ts";
 export {
@@ -20,11 +25,11 @@ export {
   ropeRowCosSin,
 } from "../rope_apply.ts";
 // Backward passes of the ops above (training), each beside its forward op.
-export { causalAttentionBackward } from "./attention_backward.ts";
+export { type AttentionBackwardArgs, causalAttentionBackward } from "./attention_backward.ts";
 export { embedBackward } from "./embed_backward.ts";
-export { logitsNllBackward } from "./logits_backward.ts";
-export { matmulBackward } from "./matmul_backward.ts";
+export { logitsNllBackward, type LogitsNllBackwardArgs } from "./logits_backward.ts";
+export { matmulBackward, type MatmulBackwardArgs } from "./matmul_backward.ts";
 export { rmsnormBackward } from "./rmsnorm_backward.ts";
 export { ropeBackward } from "./rope_backward.ts";
-export { swigluBackward } from "./swiglu_backward.ts";
+export { swigluBackward, type SwigluBackwardArgs } from "./swiglu_backward.ts";
 export type { Vec } from "./vec.ts";

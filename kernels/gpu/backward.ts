@@ -19,6 +19,9 @@
  *
  * @module
  */
+import type { LogitsNllBackwardArgs } from "../cpu/logits_backward.ts";
+import type { MatmulBackwardArgs } from "../cpu/matmul_backward.ts";
+import type { SwigluBackwardArgs } from "../cpu/swiglu_backward.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
 import { dispatch, HEAD, ro, rw, uni } from "./elementwise.ts";
@@ -34,27 +37,12 @@ const WG2 = 8;
 /** Storage binding offsets must be multiples of this (WebGPU's default minimum). */
 const OFFSET_ALIGN = 256;
 
-/** Buffers and shape of one matmul backward (forward: out[T×N] = x[T×K]·w[N×K]ᵀ + bias). */
-export interface MatmulBackwardArgs {
-  /** [T][N] f32 gradient of the output. */
-  dOut: GPUBuffer;
-  /** [T][K] f32 forward input. */
-  x: GPUBuffer;
-  /** [N][K] f32 weight (PyTorch Linear layout). */
-  w: GPUBuffer;
-  /** [T][K] f32, accumulated: dx += dOut·w. Omit when the input needs no gradient. */
-  dx?: GPUBuffer;
-  /** [N][K] f32, accumulated: dW += dOutᵀ·x. */
-  dW: GPUBuffer;
-  /** [N] f32, accumulated: dBias += Σ_t dOut[t]. */
-  dBias?: GPUBuffer;
+/** The shared {@linkcode MatmulBackwardArgs} on GPU buffers, plus where w and dW sit in theirs. */
+export interface GpuMatmulBackwardArgs extends MatmulBackwardArgs<GPUBuffer> {
   /** Byte offset of row 0 of w inside its buffer (multiple of 256). */
   wOffset?: number;
   /** Byte offset of row 0 of dW inside its buffer (multiple of 256). */
   dWOffset?: number;
-  T: number;
-  K: number;
-  N: number;
 }
 
 /**
@@ -138,7 +126,11 @@ function accumulatePass(
  * Records the backward of a matmul into `enc`: dx[T×K] += dOut·w, dW[N×K] += dOutᵀ·x,
  * dBias[N] += Σ_t dOut[t] (each its own compute pass); nothing is submitted.
  */
-export function encodeMatmulBackward(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulBackwardArgs): void {
+export function encodeMatmulBackward(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: GpuMatmulBackwardArgs,
+): void {
   const { T, K, N } = a;
   const wOffset = a.wOffset ?? 0, dWOffset = a.dWOffset ?? 0;
   checkOffset("wOffset", wOffset);
@@ -353,7 +345,7 @@ export function encodeRopeBackward(
 export function encodeSwigluBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: { dGate: GPUBuffer; dUp: GPUBuffer; dOut: GPUBuffer; gate: GPUBuffer; up: GPUBuffer; n: number },
+  a: SwigluBackwardArgs<GPUBuffer>,
 ): void {
   const code = () =>
     HEAD(
@@ -376,25 +368,15 @@ export function encodeSwigluBackward(
   );
 }
 
-/** Buffers and shape of one LM head + NLL backward. */
-export interface LogitsNllBackwardArgs {
-  /** [T][D] f32 final hidden states. */
-  hidden: GPUBuffer;
-  /** [V][D] f32 output embedding (classifier). */
-  wcls: GPUBuffer;
+/**
+ * The shared {@linkcode LogitsNllBackwardArgs} on GPU buffers, with the targets on the device and the
+ * per-token NLL written to a buffer rather than returned.
+ */
+export interface GpuLogitsNllBackwardArgs extends Omit<LogitsNllBackwardArgs<GPUBuffer>, "targets"> {
   /** [T] i32 target ids in [0, V). */
   targets: GPUBuffer;
   /** [T] f32, written: the per-token NLL (as `encodeLogitsNll`). */
   nll: GPUBuffer;
-  /** [T][D] f32, accumulated. */
-  dHidden: GPUBuffer;
-  /** [V][D] f32, accumulated. */
-  dWcls: GPUBuffer;
-  T: number;
-  D: number;
-  V: number;
-  /** The loss is lossScale·Σ_t nll[t] (e.g. 1/T for the mean). */
-  lossScale: number;
   /** Vocabulary rows per chunk (a multiple of 64); default `vocabChunk(T, D, V)`. */
   chunk?: number;
 }
@@ -410,7 +392,7 @@ export interface LogitsNllBackwardArgs {
 export function encodeLogitsNllBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: LogitsNllBackwardArgs,
+  a: GpuLogitsNllBackwardArgs,
 ): { done(): void } {
   const { T, D, V } = a;
   if (a.chunk !== undefined && !(Number.isInteger(a.chunk) && a.chunk > 0 && a.chunk % 64 === 0)) {

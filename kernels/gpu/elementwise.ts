@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { SwigluArgs } from "../cpu/swiglu.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
 
@@ -75,10 +76,7 @@ export function encodeAdd(
 export function encodeSwiglu(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  gate: GPUBuffer,
-  up: GPUBuffer,
-  out: GPUBuffer,
-  n: number,
+  { out, gate, up, n }: SwigluArgs<GPUBuffer>,
 ) {
   const code = () =>
     HEAD(`${rw(0, "gate")}\n${rw(1, "up")}\n${rw(2, "out")}\n${uni(3)}`) +

@@ -153,7 +153,7 @@ export function runSwiglu(ctx: GpuContext, gate: Float32Array<ArrayBuffer>, up: 
     ctx,
     [gate, up],
     gate.length,
-    (enc, [g, u], out) => encodeSwiglu(ctx, enc, g!, u!, out, gate.length),
+    (enc, [g, u], out) => encodeSwiglu(ctx, enc, { out, gate: g!, up: u!, n: gate.length }),
   );
 }
 

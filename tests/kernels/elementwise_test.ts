@@ -20,7 +20,7 @@ Deno.test("embedRef gathers rows and rejects unknown ids", () => {
 
 Deno.test("swigluRef: silu(g)·u", () => {
   const out = new Float32Array(3);
-  swigluRef(out, new Float32Array([0, 1, -2]), new Float32Array([5, 2, 1]), 3);
+  swigluRef({ out, gate: new Float32Array([0, 1, -2]), up: new Float32Array([5, 2, 1]), n: 3 });
   assertClose("swiglu", out, [0, 2 / (1 + Math.exp(-1)), -2 / (1 + Math.exp(2))], 1e-6);
 });
 
@@ -40,7 +40,7 @@ Deno.test({
       const want = new Float32Array(n);
       addRef(want, a, b, n);
       assertClose("GPU add", await runAdd(ctx, a, b), want, 1e-6);
-      swigluRef(want, a, b, n);
+      swigluRef({ out: want, gate: a, up: b, n });
       assertClose("GPU swiglu", await runSwiglu(ctx, a, b), want, 1e-4);
       const table = random(11 * D, 53), tokens = new Int32Array([3, 0, 10, 3, 7, 1, 2]);
       const emb = new Float32Array(T * D);

@@ -67,17 +67,17 @@ Deno.test({
           N,
         );
         const dx = f64(dx0), dW = f64(dW0), dB = f64(dB0);
-        matmulBackward(
-          withDx ? dx : undefined,
+        matmulBackward({
+          dx: withDx ? dx : undefined,
           dW,
-          withBias ? dB : undefined,
-          f64(dOut),
-          f64(x),
-          f64(w),
+          dBias: withBias ? dB : undefined,
+          dOut: f64(dOut),
+          x: f64(x),
+          w: f64(w),
           T,
           K,
           N,
-        );
+        });
         const name = `GPU matmul backward T${T} K${K} N${N}`;
         assertClose(`${name} dW`, got.dW, dW, TOL);
         if (withDx) assertClose(`${name} dx`, got.dx!, dx, TOL);
@@ -187,24 +187,21 @@ Deno.test({
         for (const docStarts of [undefined, new Int32Array([0, 1, 4, Math.floor(T / 2) + 1])]) {
           const opts = { softmaxScale, docStarts };
           const out = new Float32Array(T * H * hd);
-          causalAttentionRef(out, q, k, v, T, H, KV, hd, opts);
+          const shape = { T, nHeads: H, nKvHeads: KV, headDim: hd, ...opts };
+          causalAttentionRef({ out, q, k, v, ...shape });
           const got = await runAttentionBackward(ctx, dq0, dk0, dv0, dOut, q, k, v, out, T, H, KV, hd, opts);
           const dq = f64(dq0), dk = f64(dk0), dv = f64(dv0);
-          causalAttentionBackward(
+          causalAttentionBackward({
             dq,
             dk,
             dv,
-            f64(dOut),
-            f64(q),
-            f64(k),
-            f64(v),
-            f64(out),
-            T,
-            H,
-            KV,
-            hd,
-            opts,
-          );
+            dOut: f64(dOut),
+            q: f64(q),
+            k: f64(k),
+            v: f64(v),
+            out: f64(out),
+            ...shape,
+          });
           const name = `GPU attention backward T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`;
           assertClose(`${name} dq`, got.dq, dq, tol);
           assertClose(`${name} dk`, got.dk, dk, tol);
@@ -224,7 +221,7 @@ Deno.test({
       const dGate0 = random(n, 154), dUp0 = random(n, 155);
       const got = await runSwigluBackward(ctx, dGate0, dUp0, dOut, gate, up);
       const dGate = f64(dGate0), dUp = f64(dUp0);
-      swigluBackward(dGate, dUp, f64(dOut), f64(gate), f64(up), n);
+      swigluBackward({ dGate, dUp, dOut: f64(dOut), gate: f64(gate), up: f64(up), n });
       assertClose("GPU swiglu backward dGate", got.dGate, dGate, TOL);
       assertClose("GPU swiglu backward dUp", got.dUp, dUp, TOL);
     }),
@@ -241,7 +238,17 @@ Deno.test({
       const targets = new Int32Array([0, 63, 64, 149, 100, 127, 128]);
       const dh0 = random(T * D, 163, -0.1, 0.1), dw0 = random(V * D, 164, -0.1, 0.1);
       const dh = f64(dh0), dw = f64(dw0);
-      const nll = logitsNllBackward(dh, dw, f64(hidden), f64(wcls), targets, T, D, V, lossScale);
+      const nll = logitsNllBackward({
+        dHidden: dh,
+        dWcls: dw,
+        hidden: f64(hidden),
+        wcls: f64(wcls),
+        targets,
+        T,
+        D,
+        V,
+        lossScale,
+      });
       for (const chunk of [undefined, 64]) {
         const got = await runLogitsNllBackward(
           ctx,
