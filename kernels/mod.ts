@@ -28,12 +28,20 @@ export * from "./cpu/mod.ts";
 export { createGpu, getGpu, type GpuContext, type HostArray, readBuffer, upload } from "./gpu/context.ts";
 export { encodeMatmul, type GpuMatmulArgs } from "./gpu/matmul.ts";
 export { encodeAttention, type GpuAttentionArgs } from "./gpu/attention.ts";
-export { encodeAdd, encodeEmbed, encodeRmsnorm, encodeRope, encodeSwiglu } from "./gpu/elementwise.ts";
+export {
+  encodeAdd,
+  encodeEmbed,
+  encodeRmsnorm,
+  encodeRope,
+  encodeSwiglu,
+  type GpuEmbedArgs,
+  type GpuRopeArgs,
+} from "./gpu/elementwise.ts";
 export {
   encodeLogitsNll,
   encodeNllFinish,
   encodeNllFold,
-  type LogitsNllArgs,
+  type GpuLogitsNllArgs,
   vocabChunk,
 } from "./gpu/logits.ts";
 export {

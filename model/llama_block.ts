@@ -10,6 +10,8 @@
  * @module
  */
 import type { MatmulArgs } from "../kernels/cpu/matmul.ts";
+import type { RmsnormArgs } from "../kernels/cpu/rmsnorm.ts";
+import type { RopeRows } from "../kernels/cpu/rope.ts";
 import type { SwigluArgs } from "../kernels/cpu/swiglu.ts";
 import type { LayerWeights, LlamaConfig } from "./config.ts";
 
@@ -21,13 +23,13 @@ export type BlockWeights<B> = {
 /** What an engine implements for {@linkcode llamaBlock}. Shapes follow the kernels of `kernels/cpu`. */
 export interface BlockOps<B> {
   /** out[T][D] = x / rms(x) · weight, row by row. */
-  rmsnorm(out: B, x: B, weight: B, T: number, D: number, eps: number): void;
+  rmsnorm(a: RmsnormArgs<B>): void;
   /** out[T][N] = x[T][K] · wᵀ (+ bias), w row-major [N][K]. */
   matmul(a: MatmulArgs<B>): void;
   /** The residual: out[T][N] += x[T][K] · wᵀ; `tmp` ([T][N], free to clobber) for engines that do not fuse. */
   matmulAdd(a: MatmulArgs<B>, tmp: B): void;
   /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE. */
-  rope(x: B, T: number, heads: number, headDim: number): void;
+  rope(a: RopeRows<B>): void;
   /** Causal (or cached, or per-document) attention of the rotated q to k, v for layer `layer`. */
   attention(out: B, q: B, k: B, v: B, T: number, c: LlamaConfig, layer: number): void;
   /** out[i] = silu(gate[i]) · up[i]. */
@@ -74,16 +76,16 @@ export function llamaBlock<B>(
   const D = c.dim, H = c.hiddenDim, hd = c.headDim;
   const qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
   tap?.("attn", x);
-  ops.rmsnorm(s.h1, x, l.attnNorm, T, D, c.normEps);
+  ops.rmsnorm({ out: s.h1, x, weight: l.attnNorm, T, D, eps: c.normEps });
   ops.matmul({ out: s.q, x: s.h1, w: l.wq, bias: l.bq, T, K: D, N: qDim });
   ops.matmul({ out: s.k, x: s.h1, w: l.wk, bias: l.bk, T, K: D, N: kvDim });
   ops.matmul({ out: s.v, x: s.h1, w: l.wv, bias: l.bv, T, K: D, N: kvDim });
-  ops.rope(s.q, T, c.nHeads, hd);
-  ops.rope(s.k, T, c.nKvHeads, hd);
+  ops.rope({ x: s.q, T, nHeads: c.nHeads, headDim: hd });
+  ops.rope({ x: s.k, T, nHeads: c.nKvHeads, headDim: hd });
   ops.attention(s.att, s.q, s.k, s.v, T, c, layer);
   ops.matmulAdd({ out: x, x: s.att, w: l.wo, T, K: qDim, N: D }, s.tmp);
   tap?.("ffn", x);
-  ops.rmsnorm(s.h2, x, l.ffnNorm, T, D, c.normEps);
+  ops.rmsnorm({ out: s.h2, x, weight: l.ffnNorm, T, D, eps: c.normEps });
   ops.matmul({ out: s.gate, x: s.h2, w: l.wGate, T, K: D, N: H });
   ops.matmul({ out: s.up, x: s.h2, w: l.wUp, T, K: D, N: H });
   ops.swiglu({ out: s.act, gate: s.gate, up: s.up, n: T * H });

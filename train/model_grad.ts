@@ -121,11 +121,11 @@ function batchPass(
     targets.set(win.tokens.subarray(1), offset);
   }
   const x = alloc(R * D);
-  embedRef(x, w.embedding, inputs, D);
+  embedRef({ out: x, table: w.embedding, tokens: inputs, D });
   const ops = trainBlockOps(segments, kernels), tmp = alloc(R * D);
   const saved = w.layers.map((l, i) => layerForward(c, l, i, x, R, ops, alloc, tmp));
   const hF = alloc(R * D);
-  rmsnormRef(hF, x, w.finalNorm, R, D, c.normEps);
+  rmsnormRef({ out: hF, x, weight: w.finalNorm, T: R, D, eps: c.normEps });
   const dhF = alloc(R * D);
   const nll = kernels.logitsNllBackward({
     dHidden: dhF,
@@ -140,7 +140,7 @@ function batchPass(
   });
 
   const dx = alloc(R * D);
-  rmsnormBackward(dx, g.finalNorm, dhF, x, w.finalNorm, R, D, c.normEps);
+  rmsnormBackward({ dx, dWeight: g.finalNorm, dOut: dhF, x, weight: w.finalNorm, T: R, D, eps: c.normEps });
   for (let i = w.layers.length - 1; i >= 0; i--) {
     const l = w.layers[i], gl = g.layers[i], s = saved[i];
     // Feed-forward half: dx holds d/d(x after the block); the residual passes it through unchanged.
@@ -149,7 +149,16 @@ function batchPass(
     kernels.swigluBackward({ dGate, dUp, dOut: dAct, gate: s.gate, up: s.up, n: R * H });
     kernels.matmulBackward({ dx: dh2, dW: gl.wGate, dOut: dGate, x: s.h2, w: l.wGate, T: R, K: D, N: H });
     kernels.matmulBackward({ dx: dh2, dW: gl.wUp, dOut: dUp, x: s.h2, w: l.wUp, T: R, K: D, N: H });
-    rmsnormBackward(dx, gl.ffnNorm, dh2, s.xMid, l.ffnNorm, R, D, c.normEps);
+    rmsnormBackward({
+      dx,
+      dWeight: gl.ffnNorm,
+      dOut: dh2,
+      x: s.xMid,
+      weight: l.ffnNorm,
+      T: R,
+      D,
+      eps: c.normEps,
+    });
     // Attention half.
     const dAtt = alloc(R * qDim), dq = alloc(R * qDim), dk = alloc(R * kvDim), dv = alloc(R * kvDim);
     kernels.matmulBackward({ dx: dAtt, dW: gl.wo, dOut: dx, x: s.att, w: l.wo, T: R, K: qDim, N: D });
@@ -171,8 +180,8 @@ function batchPass(
         headDim: c.headDim,
         docStarts: win.docStarts,
       });
-      ropeBackward(qs(dq), T, c.nHeads, c.headDim, win.rope);
-      ropeBackward(kvs(dk), T, c.nKvHeads, c.headDim, win.rope);
+      ropeBackward({ x: qs(dq), T, nHeads: c.nHeads, headDim: c.headDim, rope: win.rope });
+      ropeBackward({ x: kvs(dk), T, nHeads: c.nKvHeads, headDim: c.headDim, rope: win.rope });
     }
     const dh1 = alloc(R * D);
     kernels.matmulBackward({
@@ -208,9 +217,18 @@ function batchPass(
       K: D,
       N: kvDim,
     });
-    rmsnormBackward(dx, gl.attnNorm, dh1, s.xIn, l.attnNorm, R, D, c.normEps);
+    rmsnormBackward({
+      dx,
+      dWeight: gl.attnNorm,
+      dOut: dh1,
+      x: s.xIn,
+      weight: l.attnNorm,
+      T: R,
+      D,
+      eps: c.normEps,
+    });
   }
-  embedBackward(g.embedding, dx, inputs, D);
+  embedBackward({ dTable: g.embedding, dOut: dx, tokens: inputs, D });
   let sum = 0;
   for (let t = 0; t < R; t++) sum += nll[t];
   return sum;
@@ -232,9 +250,9 @@ function trainBlockOps(segments: Segment[], { attention, matmul, swiglu }: Train
       const x = a.out;
       for (let i = 0; i < a.T * a.N; i++) x[i] += tmp[i];
     },
-    rope(x, _T, heads, headDim) {
+    rope({ x, nHeads, headDim }) {
       for (const { win, offset, T } of segments) {
-        ropeRef(rows(x, offset, T, heads * headDim), T, heads, headDim, win.rope);
+        ropeRef({ x: rows(x, offset, T, nHeads * headDim), T, nHeads, headDim, rope: win.rope });
       }
     },
     attention(out, q, k, v, _T, c) {

@@ -5,9 +5,9 @@
  * @module
  */
 export { type MatmulArgs, matmulRef } from "./matmul.ts";
-export { rmsnormRef } from "./rmsnorm.ts";
-export { embedRef } from "./embed.ts";
-export { ropeRef } from "./rope.ts";
+export { type RmsnormArgs, rmsnormRef } from "./rmsnorm.ts";
+export { type EmbedArgs, embedRef } from "./embed.ts";
+export { type RopeArgs, ropeRef, type RopeRows } from "./rope.ts";
 export {
   type AttentionArgs,
   type AttentionOptions,
@@ -15,8 +15,8 @@ export {
   documentStarts,
 } from "./attention.ts";
 export { type SwigluArgs, swigluRef } from "./swiglu.ts";
-export { logitsNllRef, logitsRef } from "./logits.ts";
-export { addRef } from "./add.ts";
+export { type LogitsArgs, type LogitsNllArgs, logitsNllRef, logitsRef } from "./logits.ts";
+export { type AddArgs, addRef } from "./add.ts";
 export {
   checkRopeApply,
   type RopeApply,
@@ -26,10 +26,10 @@ export {
 } from "../rope_apply.ts";
 // Backward passes of the ops above (training), each beside its forward op.
 export { type AttentionBackwardArgs, causalAttentionBackward } from "./attention_backward.ts";
-export { embedBackward } from "./embed_backward.ts";
+export { embedBackward, type EmbedBackwardArgs } from "./embed_backward.ts";
 export { logitsNllBackward, type LogitsNllBackwardArgs } from "./logits_backward.ts";
 export { matmulBackward, type MatmulBackwardArgs } from "./matmul_backward.ts";
-export { rmsnormBackward } from "./rmsnorm_backward.ts";
+export { rmsnormBackward, type RmsnormBackwardArgs } from "./rmsnorm_backward.ts";
 export { ropeBackward } from "./rope_backward.ts";
 export { swigluBackward, type SwigluBackwardArgs } from "./swiglu_backward.ts";
 export type { Vec } from "./vec.ts";

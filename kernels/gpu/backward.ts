@@ -21,10 +21,11 @@
  */
 import type { LogitsNllBackwardArgs } from "../cpu/logits_backward.ts";
 import type { MatmulBackwardArgs } from "../cpu/matmul_backward.ts";
+import type { RmsnormBackwardArgs } from "../cpu/rmsnorm_backward.ts";
 import type { SwigluBackwardArgs } from "../cpu/swiglu_backward.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
-import { dispatch, HEAD, ro, rw, uni } from "./elementwise.ts";
+import { dispatch, type GpuRopeArgs, HEAD, ro, rw, uni } from "./elementwise.ts";
 import { encodeMatmul } from "./matmul.ts";
 import { encodeNllFinish, encodeNllFold, vocabChunk } from "./logits.ts";
 
@@ -180,16 +181,7 @@ export function encodeMatmulBackward(
 export function encodeRmsnormBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: {
-    dx: GPUBuffer;
-    dWeight: GPUBuffer;
-    dOut: GPUBuffer;
-    x: GPUBuffer;
-    weight: GPUBuffer;
-    T: number;
-    D: number;
-    eps: number;
-  },
+  a: RmsnormBackwardArgs<GPUBuffer>,
 ): { done(): void } {
   const { T, D } = a;
   const rstd = ctx.acquire(T * 4);
@@ -305,7 +297,7 @@ export function encodeEmbedBackward(
 }
 
 /**
- * Records the RoPE backward into `enc`: d ([T][nHeads·headDim], the output gradient) becomes the
+ * Records the RoPE backward into `enc`: x ([T][nHeads·headDim], the output gradient) becomes the
  * input gradient in place, by the transposed rotation [[c, s], [−s, c]] per pair. `cosSin` is the
  * same host table the forward `encodeRope` takes (`ropeCosSinTable(p, T)`: scale, positions, start
  * tokens and frequencies are all in it); channels ≥ rotaryDim pass through.
@@ -313,10 +305,9 @@ export function encodeEmbedBackward(
 export function encodeRopeBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  d: GPUBuffer,
-  cosSin: GPUBuffer,
-  a: { T: number; nHeads: number; headDim: number; rotaryDim: number; pairing: "interleaved" | "half" },
+  a: GpuRopeArgs,
 ): void {
+  const { x: d, cosSin } = a;
   const pairs = a.rotaryDim / 2;
   const [stride, partner] = a.pairing === "interleaved" ? [2, 1] : [1, pairs];
   const code = () =>

@@ -8,6 +8,7 @@
  */
 import { type AttentionArgs, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
 import type { MatmulArgs } from "../cpu/matmul.ts";
+import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
 import { nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
 
@@ -47,4 +48,12 @@ export function causalAttentionNative(a: AttentionArgs, nk: NativeSymbols = requ
     scale,
     first,
   );
+}
+
+/** As rmsnormRef: out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ weight (out may alias x). */
+export function rmsnormNative(
+  { out, x, weight, T, D, eps }: RmsnormArgs,
+  nk: NativeSymbols = requireFastKernels(),
+): void {
+  nk.rk_rmsnorm(out, x, weight, T, D, eps);
 }

@@ -115,7 +115,7 @@ export function runRope(
     ctx,
     [ropeCosSinTable(p, T)],
     x.length,
-    (enc, [cs], out) => encodeRope(ctx, enc, out, cs!, shape),
+    (enc, [cs], out) => encodeRope(ctx, enc, { ...shape, x: out, cosSin: cs! }),
     x,
   );
 }
@@ -133,7 +133,7 @@ export function runRmsnorm(
     ctx,
     [x, weight],
     T * D,
-    (enc, [bx, bw], out) => encodeRmsnorm(ctx, enc, bx!, bw!, out, T, D, eps),
+    (enc, [bx, bw], out) => encodeRmsnorm(ctx, enc, { out, x: bx!, weight: bw!, T, D, eps }),
   );
 }
 
@@ -143,7 +143,7 @@ export function runAdd(ctx: GpuContext, a: Float32Array<ArrayBuffer>, b: Float32
     ctx,
     [a, b],
     a.length,
-    (enc, [ba, bb], out) => encodeAdd(ctx, enc, ba!, bb!, out, a.length),
+    (enc, [ba, bb], out) => encodeAdd(ctx, enc, { out, a: ba!, b: bb!, n: a.length }),
   );
 }
 
@@ -168,7 +168,7 @@ export function runEmbed(
     ctx,
     [table, tokens],
     tokens.length * D,
-    (enc, [bt, bi], out) => encodeEmbed(ctx, enc, bt!, bi!, out, tokens.length, D),
+    (enc, [bt, bi], out) => encodeEmbed(ctx, enc, { out, table: bt!, tokens: bi!, T: tokens.length, D }),
   );
 }
 

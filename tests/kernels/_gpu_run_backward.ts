@@ -144,7 +144,7 @@ export async function runRopeBackward(
     ctx,
     [ropeCosSinTable(p, T)],
     [d],
-    (enc, [cs], [od]) => encodeRopeBackward(ctx, enc, od, cs!, shape),
+    (enc, [cs], [od]) => encodeRopeBackward(ctx, enc, { ...shape, x: od, cosSin: cs! }),
   );
   return g;
 }

@@ -97,7 +97,7 @@ Deno.test({
         const dx0 = random(T * D, 114), dw0 = random(D, 115);
         const got = await runRmsnormBackward(ctx, dx0, dw0, dOut, x, weight, T, D, eps);
         const dx = f64(dx0), dw = f64(dw0);
-        rmsnormBackward(dx, dw, f64(dOut), f64(x), f64(weight), T, D, eps);
+        rmsnormBackward({ dx, dWeight: dw, dOut: f64(dOut), x: f64(x), weight: f64(weight), T, D, eps });
         assertClose(`GPU rmsnorm backward T${T} D${D} dx`, got.dx, dx, TOL);
         assertClose(`GPU rmsnorm backward T${T} D${D} dWeight`, got.dWeight, dw, TOL);
       }
@@ -114,7 +114,7 @@ Deno.test({
       const dOut = random(T * D, 121), dTable0 = random(V * D, 122);
       const got = await runEmbedBackward(ctx, dTable0, dOut, tokens, D);
       const want = f64(dTable0);
-      embedBackward(want, f64(dOut), tokens, D);
+      embedBackward({ dTable: want, dOut: f64(dOut), tokens, D });
       assertClose("GPU embed backward", got, want, TOL);
       assert.deepEqual([...got.subarray(17 * D)], [...dTable0.subarray(17 * D)], "rows not gathered stay");
     }),
@@ -158,7 +158,7 @@ Deno.test({
         const d = random(T * H * hd, 131);
         const got = await runRopeBackward(ctx, d, T, H, hd, p);
         const want = f64(d);
-        ropeBackward(want, T, H, hd, p);
+        ropeBackward({ x: want, T, nHeads: H, headDim: hd, rope: p });
         assertClose(`GPU rope backward ${p.pairing} rd${p.rotaryDim} scale ${p.scale}`, got, want, TOL);
       }
     }),

@@ -52,11 +52,11 @@ Deno.test("rmsnorm backward matches finite differences", () => {
   const x = randomF64(T * D, 5), w = randomF64(D, 6), r = randomF64(T * D, 7);
   const loss = () => {
     const out = new Float64Array(T * D);
-    rmsnormRef(f32(out), f32(x), f32(w), T, D, eps);
+    rmsnormRef({ out: f32(out), x: f32(x), weight: f32(w), T, D, eps });
     return project(out, r);
   };
   const dx = new Float64Array(T * D), dw = new Float64Array(D);
-  rmsnormBackward(dx, dw, r, x, w, T, D, eps);
+  rmsnormBackward({ dx, dWeight: dw, dOut: r, x, weight: w, T, D, eps });
   report("rmsnorm dx", maxRelError(loss, x, dx));
   report("rmsnorm dWeight", maxRelError(loss, w, dw));
 });
@@ -66,11 +66,11 @@ Deno.test("embedding backward scatter-adds repeated tokens", () => {
   const table = randomF64(V * D, 8), r = randomF64(tokens.length * D, 9);
   const loss = () => {
     const out = new Float64Array(tokens.length * D);
-    embedRef(f32(out), f32(table), tokens, D);
+    embedRef({ out: f32(out), table: f32(table), tokens, D });
     return project(out, r);
   };
   const dTable = new Float64Array(V * D);
-  embedBackward(dTable, r, tokens, D);
+  embedBackward({ dTable, dOut: r, tokens, D });
   report("embedding dTable", maxRelError(loss, table, dTable));
 });
 
@@ -94,11 +94,11 @@ Deno.test("RoPE backward: both pairings, partial rotary, scale, positions, start
     const x = randomF64(T * nHeads * headDim, 10), r = randomF64(x.length, 11);
     const loss = () => {
       const out = Float64Array.from(x);
-      ropeRef(f32(out), T, nHeads, headDim, p);
+      ropeRef({ x: f32(out), T, nHeads, headDim, rope: p });
       return project(out, r);
     };
     const dx = Float64Array.from(r);
-    ropeBackward(dx, T, nHeads, headDim, p);
+    ropeBackward({ x: dx, T, nHeads, headDim, rope: p });
     report(`rope ${name}`, maxRelError(loss, x, dx));
   }
 });
@@ -155,6 +155,6 @@ Deno.test("logits + NLL backward matches finite differences; its NLL matches log
   const nll = logitsNllBackward({ ...shape, dHidden: dh, dWcls: dw, lossScale: scale });
   report("logits dHidden", maxRelError(loss, hidden, dh));
   report("logits dWcls", maxRelError(loss, wcls, dw));
-  const ref = logitsNllRef(new Float32Array(hidden), new Float32Array(wcls), targets, T, D, V);
+  const ref = logitsNllRef({ ...shape, hidden: new Float32Array(hidden), wcls: new Float32Array(wcls) });
   ref.forEach((x, i) => assert.ok(Math.abs(x - nll[i]) < 1e-5, `row ${i}: ${x} vs ${nll[i]}`));
 });
