@@ -1,6 +1,8 @@
 /**
  * CPU references of every kernel: plain TypeScript on Float32Array, row-major, weights [out][in].
- * They define what the GPU kernels must compute and are the model runner's CPU fallback.
+ * They define what the GPU kernels must compute and are the model runner's CPU fallback. Each op's
+ * argument type (`MatmulArgs`, …, generic over the buffer type) is exported beside it and taken, as one
+ * object, by the native/WebAssembly and WebGPU versions too.
  *
  * @module
  */

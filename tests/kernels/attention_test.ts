@@ -77,8 +77,9 @@ Deno.test({
           v = random(T * KV * hd, 23);
         for (const docStarts of [undefined, new Int32Array([0, 3, 5])]) {
           const want = new Float32Array(T * H * hd);
-          causalAttentionRef({ out: want, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, docStarts });
-          const got = await runAttention(ctx, q, k, v, T, H, KV, hd, { docStarts });
+          const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, docStarts };
+          causalAttentionRef({ ...args, out: want });
+          const got = await runAttention(ctx, args);
           assertClose(`GPU attention T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`, got, want, 1e-4);
         }
       }

@@ -39,15 +39,17 @@ Deno.test({
       const a = random(n, 51, -4, 4), b = random(n, 52);
       const want = new Float32Array(n);
       addRef({ out: want, a, b, n });
-      assertClose("GPU add", await runAdd(ctx, a, b), want, 1e-6);
-      swigluRef({ out: want, gate: a, up: b, n });
-      assertClose("GPU swiglu", await runSwiglu(ctx, a, b), want, 1e-4);
+      assertClose("GPU add", await runAdd(ctx, { a, b, n }), want, 1e-6);
+      const swiglu = { gate: a, up: b, n };
+      swigluRef({ ...swiglu, out: want });
+      assertClose("GPU swiglu", await runSwiglu(ctx, swiglu), want, 1e-4);
       const table = random(11 * D, 53), tokens = new Int32Array([3, 0, 10, 3, 7, 1, 2]);
       const emb = new Float32Array(T * D);
       embedRef({ out: emb, table, tokens, D });
-      assert.deepEqual(await runEmbed(ctx, table, tokens, D), emb);
+      assert.deepEqual(await runEmbed(ctx, { table, tokens, D }), emb);
       const x = random(T * D, 54, -3, 3), weight = random(D, 55), norm = new Float32Array(T * D);
-      rmsnormRef({ out: norm, x, weight, T, D, eps: 1e-5 });
-      assertClose("GPU rmsnorm", await runRmsnorm(ctx, x, weight, T, D, 1e-5), norm, 1e-4);
+      const rmsnorm = { x, weight, T, D, eps: 1e-5 };
+      rmsnormRef({ ...rmsnorm, out: norm });
+      assertClose("GPU rmsnorm", await runRmsnorm(ctx, rmsnorm), norm, 1e-4);
     }),
 });

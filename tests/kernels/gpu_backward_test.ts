@@ -54,18 +54,17 @@ Deno.test({
       for (const [T, K, N, withDx, withBias] of cases) {
         const dOut = random(T * N, 101), x = random(T * K, 102), w = random(N * K, 103);
         const dx0 = random(T * K, 104), dW0 = random(N * K, 105), dB0 = random(N, 106);
-        const got = await runMatmulBackward(
-          ctx,
-          withDx ? dx0 : undefined,
-          dW0,
-          withBias ? dB0 : undefined,
+        const got = await runMatmulBackward(ctx, {
+          dx: withDx ? dx0 : undefined,
+          dW: dW0,
+          dBias: withBias ? dB0 : undefined,
           dOut,
           x,
           w,
           T,
           K,
           N,
-        );
+        });
         const dx = f64(dx0), dW = f64(dW0), dB = f64(dB0);
         matmulBackward({
           dx: withDx ? dx : undefined,
@@ -95,7 +94,7 @@ Deno.test({
       for (const [T, D, eps] of [[7, 37, 1e-5], [70, 16, 1e-6]]) {
         const dOut = random(T * D, 111), x = random(T * D, 112, -2, 2), weight = random(D, 113, 0.5, 1.5);
         const dx0 = random(T * D, 114), dw0 = random(D, 115);
-        const got = await runRmsnormBackward(ctx, dx0, dw0, dOut, x, weight, T, D, eps);
+        const got = await runRmsnormBackward(ctx, { dx: dx0, dWeight: dw0, dOut, x, weight, T, D, eps });
         const dx = f64(dx0), dw = f64(dw0);
         rmsnormBackward({ dx, dWeight: dw, dOut: f64(dOut), x: f64(x), weight: f64(weight), T, D, eps });
         assertClose(`GPU rmsnorm backward T${T} D${D} dx`, got.dx, dx, TOL);
@@ -112,7 +111,7 @@ Deno.test({
       const V = 23, D = 13, T = 67;
       const tokens = Int32Array.from({ length: T }, (_, t) => (t * t * 7 + 3) % 17); // ids < 17 only
       const dOut = random(T * D, 121), dTable0 = random(V * D, 122);
-      const got = await runEmbedBackward(ctx, dTable0, dOut, tokens, D);
+      const got = await runEmbedBackward(ctx, { dTable: dTable0, dOut, tokens, D });
       const want = f64(dTable0);
       embedBackward({ dTable: want, dOut: f64(dOut), tokens, D });
       assertClose("GPU embed backward", got, want, TOL);
@@ -156,9 +155,10 @@ Deno.test({
       ];
       for (const p of cases) {
         const d = random(T * H * hd, 131);
-        const got = await runRopeBackward(ctx, d, T, H, hd, p);
+        const shape = { T, nHeads: H, headDim: hd, rope: p };
+        const got = await runRopeBackward(ctx, { ...shape, x: d });
         const want = f64(d);
-        ropeBackward({ x: want, T, nHeads: H, headDim: hd, rope: p });
+        ropeBackward({ ...shape, x: want });
         assertClose(`GPU rope backward ${p.pairing} rd${p.rotaryDim} scale ${p.scale}`, got, want, TOL);
       }
     }),
@@ -189,7 +189,17 @@ Deno.test({
           const out = new Float32Array(T * H * hd);
           const shape = { T, nHeads: H, nKvHeads: KV, headDim: hd, ...opts };
           causalAttentionRef({ out, q, k, v, ...shape });
-          const got = await runAttentionBackward(ctx, dq0, dk0, dv0, dOut, q, k, v, out, T, H, KV, hd, opts);
+          const got = await runAttentionBackward(ctx, {
+            dq: dq0,
+            dk: dk0,
+            dv: dv0,
+            dOut,
+            q,
+            k,
+            v,
+            out,
+            ...shape,
+          });
           const dq = f64(dq0), dk = f64(dk0), dv = f64(dv0);
           causalAttentionBackward({
             dq,
@@ -219,7 +229,7 @@ Deno.test({
       const n = 1003;
       const dOut = random(n, 151), gate = random(n, 152, -12, 12), up = random(n, 153, -2, 2);
       const dGate0 = random(n, 154), dUp0 = random(n, 155);
-      const got = await runSwigluBackward(ctx, dGate0, dUp0, dOut, gate, up);
+      const got = await runSwigluBackward(ctx, { dGate: dGate0, dUp: dUp0, dOut, gate, up, n });
       const dGate = f64(dGate0), dUp = f64(dUp0);
       swigluBackward({ dGate, dUp, dOut: f64(dOut), gate: f64(gate), up: f64(up), n });
       assertClose("GPU swiglu backward dGate", got.dGate, dGate, TOL);
@@ -252,15 +262,7 @@ Deno.test({
       for (const chunk of [undefined, 64]) {
         const got = await runLogitsNllBackward(
           ctx,
-          dh0,
-          dw0,
-          hidden,
-          wcls,
-          targets,
-          T,
-          D,
-          V,
-          lossScale,
+          { dHidden: dh0, dWcls: dw0, hidden, wcls, targets, T, D, V, lossScale },
           chunk,
         );
         const name = `GPU logits backward ${chunk ? "3 chunks" : "1 chunk"}`;

@@ -42,7 +42,7 @@ Deno.test({
       assert.equal(vocabChunk(40000, 4096, 151936), 384, "chunks stay bounded for a 150K vocab at T=40K");
       const hidden = random(T * D, 41, -2, 2), wcls = random(V * D, 42);
       const targets = new Int32Array([0, 63, 64, 149, 100]);
-      const got = await runLogitsNll(ctx, hidden, wcls, targets, T, D, V);
-      assertClose("GPU nll", got, logitsNllRef({ hidden, wcls, targets, T, D, V }), 1e-4);
+      const args = { hidden, wcls, targets, T, D, V };
+      assertClose("GPU nll", await runLogitsNll(ctx, args), logitsNllRef(args), 1e-4);
     }),
 });

@@ -50,8 +50,9 @@ Deno.test({
       for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1]]) {
         const x = random(T * K, 11), w = random(N * K, 12), bias = withBias ? random(N, 13) : undefined;
         const want = new Float32Array(T * N);
-        matmulRef({ out: want, x, w, T, K, N, bias });
-        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, x, w, T, K, N, bias), want, 1e-4);
+        const args = { x, w, T, K, N, bias };
+        matmulRef({ ...args, out: want });
+        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, args), want, 1e-4);
       }
     }),
 });
@@ -68,7 +69,7 @@ Deno.test({
       matmulRef({ out: want, x, w: rounded, T, K, N, bias });
       assertClose(
         `GPU matmul f16 ${T}×${K}×${N}`,
-        await runMatmul(ctx, x, w, T, K, N, bias, true),
+        await runMatmul(ctx, { x, w, T, K, N, bias }, true),
         want,
         1e-4,
       );

@@ -115,8 +115,9 @@ Deno.test({
       ];
       for (const p of cases) {
         const x = random(T * H * hd, 31);
-        const got = await runRope(ctx, x, T, H, hd, p);
-        ropeRef({ x, T, nHeads: H, headDim: hd, rope: p });
+        const args = { x, T, nHeads: H, headDim: hd, rope: p };
+        const got = await runRope(ctx, args);
+        ropeRef(args);
         assertClose(`GPU rope ${p.pairing}`, got, x, 1e-4);
       }
     }),
