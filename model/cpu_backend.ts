@@ -47,18 +47,17 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
       addRef({ out: a.out, a: a.out, b: tmp, n: a.T * a.N });
     },
     rope: (a) => ropeRef({ ...a, rope }),
-    attention(out, q, k, v, T, c, layer) {
+    attention(a, layer) {
       const start = cache?.length ?? 0;
       if (cache) {
-        const kvDim = c.nKvHeads * c.headDim;
-        cache.keys[layer].set(k, start * kvDim);
-        cache.values[layer].set(v, start * kvDim);
+        const kvDim = a.nKvHeads * a.headDim;
+        cache.keys[layer].set(a.k, start * kvDim);
+        cache.values[layer].set(a.v, start * kvDim);
       }
-      if (start === 0) {
-        causalAttentionFast({ out, q, k, v, T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
-      } else {
+      if (start === 0) causalAttentionFast(a);
+      else {
         const keys = cache!.keys[layer], values = cache!.values[layer];
-        attendToCache(out, q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
+        attendToCache(a.out, a.q, keys, values, start, a.T, a.nHeads, a.nKvHeads, a.headDim);
       }
     },
     swiglu: swigluRef,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { AttentionArgs } from "../kernels/cpu/attention.ts";
 import type { MatmulArgs } from "../kernels/cpu/matmul.ts";
 import type { RmsnormArgs } from "../kernels/cpu/rmsnorm.ts";
 import type { RopeRows } from "../kernels/cpu/rope.ts";
@@ -20,7 +21,7 @@ export type BlockWeights<B> = {
   [K in keyof LayerWeights]: LayerWeights[K] extends Float32Array ? B : B | undefined;
 };
 
-/** What an engine implements for {@linkcode llamaBlock}. Shapes follow the kernels of `kernels/cpu`. */
+/** What an engine implements for {@linkcode llamaBlock}: each method takes its op's argument type from `kernels/cpu`. */
 export interface BlockOps<B> {
   /** out[T][D] = x / rms(x) · weight, row by row. */
   rmsnorm(a: RmsnormArgs<B>): void;
@@ -31,7 +32,7 @@ export interface BlockOps<B> {
   /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE. */
   rope(a: RopeRows<B>): void;
   /** Causal (or cached, or per-document) attention of the rotated q to k, v for layer `layer`. */
-  attention(out: B, q: B, k: B, v: B, T: number, c: LlamaConfig, layer: number): void;
+  attention(a: AttentionArgs<B>, layer: number): void;
   /** out[i] = silu(gate[i]) · up[i]. */
   swiglu(a: SwigluArgs<B>): void;
 }
@@ -82,7 +83,16 @@ export function llamaBlock<B>(
   ops.matmul({ out: s.v, x: s.h1, w: l.wv, bias: l.bv, T, K: D, N: kvDim });
   ops.rope({ x: s.q, T, nHeads: c.nHeads, headDim: hd });
   ops.rope({ x: s.k, T, nHeads: c.nKvHeads, headDim: hd });
-  ops.attention(s.att, s.q, s.k, s.v, T, c, layer);
+  ops.attention({
+    out: s.att,
+    q: s.q,
+    k: s.k,
+    v: s.v,
+    T,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    headDim: hd,
+  }, layer);
   ops.matmulAdd({ out: x, x: s.att, w: l.wo, T, K: qDim, N: D }, s.tmp);
   tap?.("ffn", x);
   ops.rmsnorm({ out: s.h2, x, weight: l.ffnNorm, T, D, eps: c.normEps });

@@ -62,10 +62,10 @@ export class NativeBackend implements Backend {
       matmulAdd: (a) => matmulNative(a, nk, true), // residual fused into the matmul
       rope: ({ x, T, nHeads, headDim }) =>
         nk.rk_rope(x, table, T, nHeads, headDim, rope.rotaryDim, interleaved),
-      attention(out, q, k, v, T, c, layer) {
-        const kv = cache.layers[layer], hd = c.headDim;
-        storeKv(nk, kv, k, v, T, start, c.nKvHeads, hd);
-        const scale = 1 / Math.sqrt(hd);
+      attention({ out, q, k, v, T, nHeads, nKvHeads, headDim, softmaxScale }, layer) {
+        const kv = cache.layers[layer];
+        storeKv(nk, kv, k, v, T, start, nKvHeads, headDim);
+        const scale = softmaxScale ?? 1 / Math.sqrt(headDim);
         nk.rk_attention(
           out,
           q,
@@ -74,9 +74,9 @@ export class NativeBackend implements Backend {
           T,
           start,
           kv.capacity,
-          c.nHeads,
-          c.nKvHeads,
-          hd,
+          nHeads,
+          nKvHeads,
+          headDim,
           scale,
           null,
         );

@@ -113,17 +113,8 @@ export class WebGpuBackend implements Backend {
         encodeAdd(ctx, enc, { out: a.out, a: a.out, b: tmp, n: a.T * a.N });
       },
       rope: (a) => encodeRope(ctx, enc, { ...a, cosSin, rotaryDim: rope.rotaryDim, pairing: rope.pairing }),
-      attention: (out, q, k, v, T, c) =>
-        encodeAttention(ctx, enc, {
-          q,
-          k,
-          v,
-          out,
-          T,
-          nHeads: c.nHeads,
-          nKvHeads: c.nKvHeads,
-          headDim: c.headDim,
-        }),
+      // Inference passes no document mask (docStarts), the one field the GPU takes as rows instead.
+      attention: ({ docStarts: _, ...a }) => encodeAttention(ctx, enc, a),
       swiglu: (a) => encodeSwiglu(ctx, enc, a),
     };
     encodeEmbed(ctx, enc, { out: x, table: g.embedding, tokens: ids, T, D: c.dim });

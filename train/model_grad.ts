@@ -255,18 +255,16 @@ function trainBlockOps(segments: Segment[], { attention, matmul, swiglu }: Train
         ropeRef({ x: rows(x, offset, T, nHeads * headDim), T, nHeads, headDim, rope: win.rope });
       }
     },
-    attention(out, q, k, v, _T, c) {
-      const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+    attention(a) {
+      const qDim = a.nHeads * a.headDim, kvDim = a.nKvHeads * a.headDim;
       for (const { win, offset: o, T } of segments) {
         attention({
-          out: rows(out, o, T, qDim),
-          q: rows(q, o, T, qDim),
-          k: rows(k, o, T, kvDim),
-          v: rows(v, o, T, kvDim),
+          ...a,
+          out: rows(a.out, o, T, qDim),
+          q: rows(a.q, o, T, qDim),
+          k: rows(a.k, o, T, kvDim),
+          v: rows(a.v, o, T, kvDim),
           T,
-          nHeads: c.nHeads,
-          nKvHeads: c.nKvHeads,
-          headDim: c.headDim,
           docStarts: win.docStarts,
         });
       }
