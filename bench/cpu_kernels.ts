@@ -92,9 +92,7 @@ export function matmulCase(path: Path, T: number, K: number, N: number): CpuKern
   // The weights stay a JS array: the native matmul packs them, as the model's weights are.
   const x = place(ref.inputs[0], nk), w = ref.inputs[1];
   const out = nk ? kernelFloats(nk, T * N) : new Float32Array(T * N);
-  const run = nk
-    ? () => matmulNative(out, x, w, T, K, N, undefined, nk)
-    : () => matmulRef(out, x, w, T, K, N);
+  const run = nk ? () => matmulNative({ out, x, w, T, K, N }, nk) : () => matmulRef({ out, x, w, T, K, N });
   // matmulRef is its own reference.
   return {
     path,
@@ -113,8 +111,8 @@ export function attentionCase(path: Path, T: number, H: number, KV: number, hd: 
   const [q, k, v] = ref.inputs.map((a) => place(a, nk));
   const out = nk ? kernelFloats(nk, T * H * hd) : new Float32Array(T * H * hd);
   const run = nk
-    ? () => causalAttentionNative(out, q, k, v, T, H, KV, hd, {}, nk)
-    : () => causalAttentionFast(out, q, k, v, T, H, KV, hd);
+    ? () => causalAttentionNative({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd }, nk)
+    : () => causalAttentionFast({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd });
   return {
     path,
     name: "attention",

@@ -91,12 +91,12 @@ export function matmulReference(T: number, K: number, N: number): ReferenceCase 
       tolerance: MATMUL_TOLERANCE,
       expected: lazy(() => {
         const out = new Float32Array(T * N);
-        matmulRef(out, x, w, T, K, N);
+        matmulRef({ out, x, w, T, K, N });
         return out;
       }),
       scale: lazy(() => {
         const out = new Float32Array(T * N);
-        matmulRef(out, x.map(Math.abs), w.map(Math.abs), T, K, N);
+        matmulRef({ out, x: x.map(Math.abs), w: w.map(Math.abs), T, K, N });
         return out;
       }),
     };
@@ -114,7 +114,7 @@ export function attentionReference(T: number, H: number, KV: number, hd: number)
       tolerance: KERNEL_TOLERANCE,
       expected: lazy(() => {
         const out = new Float32Array(T * H * hd);
-        causalAttentionRef(out, q, k, v, T, H, KV, hd);
+        causalAttentionRef({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd });
         return out;
       }),
     };

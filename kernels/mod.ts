@@ -18,7 +18,7 @@
  *   await ctx.checkErrors();
  * } else {
  *   const out = new Float32Array(2 * 5);
- *   matmulRef(out, new Float32Array(6), new Float32Array(15), 2, 3, 5);
+ *   matmulRef({ out, x: new Float32Array(6), w: new Float32Array(15), T: 2, K: 3, N: 5 });
  * }
  * ```
  *
@@ -26,14 +26,22 @@
  */
 export * from "./cpu/mod.ts";
 export { createGpu, getGpu, type GpuContext, type HostArray, readBuffer, upload } from "./gpu/context.ts";
-export { encodeMatmul, type MatmulArgs } from "./gpu/matmul.ts";
-export { type AttentionArgs, encodeAttention } from "./gpu/attention.ts";
-export { encodeAdd, encodeEmbed, encodeRmsnorm, encodeRope, encodeSwiglu } from "./gpu/elementwise.ts";
+export { encodeMatmul, type GpuMatmulArgs } from "./gpu/matmul.ts";
+export { encodeAttention, type GpuAttentionArgs } from "./gpu/attention.ts";
+export {
+  encodeAdd,
+  encodeEmbed,
+  encodeRmsnorm,
+  encodeRope,
+  encodeSwiglu,
+  type GpuEmbedArgs,
+  type GpuRopeArgs,
+} from "./gpu/elementwise.ts";
 export {
   encodeLogitsNll,
   encodeNllFinish,
   encodeNllFold,
-  type LogitsNllArgs,
+  type GpuLogitsNllArgs,
   vocabChunk,
 } from "./gpu/logits.ts";
 export {
@@ -44,7 +52,7 @@ export {
   encodeRmsnormBackward,
   encodeRopeBackward,
   encodeSwigluBackward,
-  type LogitsNllBackwardArgs,
-  type MatmulBackwardArgs,
+  type GpuLogitsNllBackwardArgs,
+  type GpuMatmulBackwardArgs,
 } from "./gpu/backward.ts";
-export { type AttentionBackwardArgs, encodeAttentionBackward } from "./gpu/attention_backward.ts";
+export { encodeAttentionBackward, type GpuAttentionBackwardArgs } from "./gpu/attention_backward.ts";

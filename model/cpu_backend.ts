@@ -42,22 +42,22 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
   return {
     rmsnorm: rmsnormRef,
     matmul: matmulRef,
-    matmulAdd(x, inp, w, T, K, N, tmp) {
-      matmulRef(tmp, inp, w, T, K, N);
-      addRef(x, x, tmp, T * N);
+    matmulAdd(a, tmp) {
+      matmulRef({ ...a, out: tmp });
+      addRef({ out: a.out, a: a.out, b: tmp, n: a.T * a.N });
     },
-    rope: (x, T, heads, headDim) => ropeRef(x, T, heads, headDim, rope),
-    attention(out, q, k, v, T, c, layer) {
+    rope: (a) => ropeRef({ ...a, rope }),
+    attention(a, layer) {
       const start = cache?.length ?? 0;
       if (cache) {
-        const kvDim = c.nKvHeads * c.headDim;
-        cache.keys[layer].set(k, start * kvDim);
-        cache.values[layer].set(v, start * kvDim);
+        const kvDim = a.nKvHeads * a.headDim;
+        cache.keys[layer].set(a.k, start * kvDim);
+        cache.values[layer].set(a.v, start * kvDim);
       }
-      if (start === 0) causalAttentionFast(out, q, k, v, T, c.nHeads, c.nKvHeads, c.headDim);
+      if (start === 0) causalAttentionFast(a);
       else {
         const keys = cache!.keys[layer], values = cache!.values[layer];
-        attendToCache(out, q, keys, values, start, T, c.nHeads, c.nKvHeads, c.headDim);
+        attendToCache(a.out, a.q, keys, values, start, a.T, a.nHeads, a.nKvHeads, a.headDim);
       }
     },
     swiglu: swigluRef,
@@ -69,7 +69,7 @@ function hidden(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache?: Cp
   const c = w.config, T = tokens.length;
   const ops = cpuOps(rope, cache), s = sharedBlockBuffers(c, T, f32);
   const x = f32(T * c.dim);
-  embedRef(x, w.embedding, tokens, c.dim);
+  embedRef({ out: x, table: w.embedding, tokens, D: c.dim });
   w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
   return x;
 }
@@ -84,8 +84,11 @@ export class CpuBackend implements Backend {
     if (T < 1) return Promise.resolve(new Float32Array(0));
     const x = hidden(w, tokens.subarray(0, T), rope);
     const h = f32(T * c.dim);
-    rmsnormRef(h, x, w.finalNorm, T, c.dim, c.normEps);
-    return Promise.resolve(logitsNllRef(h, w.classifier, tokens.subarray(1), T, c.dim, c.vocabSize));
+    rmsnormRef({ out: h, x, weight: w.finalNorm, T, D: c.dim, eps: c.normEps });
+    const targets = tokens.subarray(1);
+    return Promise.resolve(
+      logitsNllRef({ hidden: h, wcls: w.classifier, targets, T, D: c.dim, V: c.vocabSize }),
+    );
   }
 
   createCache(w: LlamaWeights, capacity: number): KvCache {
@@ -99,9 +102,9 @@ export class CpuBackend implements Backend {
     const x = hidden(w, tokens, rope, cache);
     cache.length += T;
     const last = x.subarray((T - 1) * c.dim, T * c.dim);
-    rmsnormRef(last, last, w.finalNorm, 1, c.dim, c.normEps);
+    rmsnormRef({ out: last, x: last, weight: w.finalNorm, T: 1, D: c.dim, eps: c.normEps });
     const logits = new Float32Array(c.vocabSize);
-    logitsRef(logits, last, w.classifier, 1, c.dim, c.vocabSize);
+    logitsRef({ out: logits, hidden: last, wcls: w.classifier, T: 1, D: c.dim, V: c.vocabSize });
     return Promise.resolve(logits);
   }
 }

@@ -9,6 +9,11 @@
  *
  * @module
  */
+import type { AttentionArgs } from "../kernels/cpu/attention.ts";
+import type { MatmulArgs } from "../kernels/cpu/matmul.ts";
+import type { RmsnormArgs } from "../kernels/cpu/rmsnorm.ts";
+import type { RopeRows } from "../kernels/cpu/rope.ts";
+import type { SwigluArgs } from "../kernels/cpu/swiglu.ts";
 import type { LayerWeights, LlamaConfig } from "./config.ts";
 
 /** One layer's weights on an engine: the fields of {@linkcode LayerWeights}, as that engine's buffers. */
@@ -16,20 +21,20 @@ export type BlockWeights<B> = {
   [K in keyof LayerWeights]: LayerWeights[K] extends Float32Array ? B : B | undefined;
 };
 
-/** What an engine implements for {@linkcode llamaBlock}. Shapes follow the kernels of `kernels/cpu`. */
+/** What an engine implements for {@linkcode llamaBlock}: each method takes its op's argument type from `kernels/cpu`. */
 export interface BlockOps<B> {
   /** out[T][D] = x / rms(x) · weight, row by row. */
-  rmsnorm(out: B, x: B, weight: B, T: number, D: number, eps: number): void;
+  rmsnorm(a: RmsnormArgs<B>): void;
   /** out[T][N] = x[T][K] · wᵀ (+ bias), w row-major [N][K]. */
-  matmul(out: B, x: B, w: B, T: number, K: number, N: number, bias?: B): void;
-  /** The residual: x[T][N] += inp[T][K] · wᵀ; `tmp` ([T][N], free to clobber) for engines that do not fuse. */
-  matmulAdd(x: B, inp: B, w: B, T: number, K: number, N: number, tmp: B): void;
+  matmul(a: MatmulArgs<B>): void;
+  /** The residual: out[T][N] += x[T][K] · wᵀ; `tmp` ([T][N], free to clobber) for engines that do not fuse. */
+  matmulAdd(a: MatmulArgs<B>, tmp: B): void;
   /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE. */
-  rope(x: B, T: number, heads: number, headDim: number): void;
+  rope(a: RopeRows<B>): void;
   /** Causal (or cached, or per-document) attention of the rotated q to k, v for layer `layer`. */
-  attention(out: B, q: B, k: B, v: B, T: number, c: LlamaConfig, layer: number): void;
+  attention(a: AttentionArgs<B>, layer: number): void;
   /** out[i] = silu(gate[i]) · up[i]. */
-  swiglu(out: B, gate: B, up: B, n: number): void;
+  swiglu(a: SwigluArgs<B>): void;
 }
 
 /**
@@ -72,20 +77,29 @@ export function llamaBlock<B>(
   const D = c.dim, H = c.hiddenDim, hd = c.headDim;
   const qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
   tap?.("attn", x);
-  ops.rmsnorm(s.h1, x, l.attnNorm, T, D, c.normEps);
-  ops.matmul(s.q, s.h1, l.wq, T, D, qDim, l.bq);
-  ops.matmul(s.k, s.h1, l.wk, T, D, kvDim, l.bk);
-  ops.matmul(s.v, s.h1, l.wv, T, D, kvDim, l.bv);
-  ops.rope(s.q, T, c.nHeads, hd);
-  ops.rope(s.k, T, c.nKvHeads, hd);
-  ops.attention(s.att, s.q, s.k, s.v, T, c, layer);
-  ops.matmulAdd(x, s.att, l.wo, T, qDim, D, s.tmp);
+  ops.rmsnorm({ out: s.h1, x, weight: l.attnNorm, T, D, eps: c.normEps });
+  ops.matmul({ out: s.q, x: s.h1, w: l.wq, bias: l.bq, T, K: D, N: qDim });
+  ops.matmul({ out: s.k, x: s.h1, w: l.wk, bias: l.bk, T, K: D, N: kvDim });
+  ops.matmul({ out: s.v, x: s.h1, w: l.wv, bias: l.bv, T, K: D, N: kvDim });
+  ops.rope({ x: s.q, T, nHeads: c.nHeads, headDim: hd });
+  ops.rope({ x: s.k, T, nHeads: c.nKvHeads, headDim: hd });
+  ops.attention({
+    out: s.att,
+    q: s.q,
+    k: s.k,
+    v: s.v,
+    T,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    headDim: hd,
+  }, layer);
+  ops.matmulAdd({ out: x, x: s.att, w: l.wo, T, K: qDim, N: D }, s.tmp);
   tap?.("ffn", x);
-  ops.rmsnorm(s.h2, x, l.ffnNorm, T, D, c.normEps);
-  ops.matmul(s.gate, s.h2, l.wGate, T, D, H);
-  ops.matmul(s.up, s.h2, l.wUp, T, D, H);
-  ops.swiglu(s.act, s.gate, s.up, T * H);
-  ops.matmulAdd(x, s.act, l.wDown, T, H, D, s.tmp);
+  ops.rmsnorm({ out: s.h2, x, weight: l.ffnNorm, T, D, eps: c.normEps });
+  ops.matmul({ out: s.gate, x: s.h2, w: l.wGate, T, K: D, N: H });
+  ops.matmul({ out: s.up, x: s.h2, w: l.wUp, T, K: D, N: H });
+  ops.swiglu({ out: s.act, gate: s.gate, up: s.up, n: T * H });
+  ops.matmulAdd({ out: x, x: s.act, w: l.wDown, T, K: H, N: D }, s.tmp);
 }
 
 /** One set of {@linkcode BlockBuffers} reused by every layer (inference), from the engine's allocator. */

@@ -21,6 +21,8 @@ import {
   releaseFloats,
   storeKv,
 } from "../kernels/native/lib.ts";
+import { swigluNative } from "../kernels/native/backward.ts";
+import { matmulNative, rmsnormNative } from "../kernels/native/mod.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
 import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
@@ -54,25 +56,16 @@ export class NativeBackend implements Backend {
     const table = ropeCosSinTable(rope, T); // shared by all layers
     const interleaved = rope.pairing === "interleaved" ? 1 : 0;
     const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
-    const mm = (
-      out: Float32Array,
-      inp: Float32Array,
-      wt: Float32Array,
-      T: number,
-      K: number,
-      N: number,
-      acc: number,
-      b?: Float32Array,
-    ) => nk.rk_matmul(out, inp, packedWeights(nk, wt, N, K), b ?? null, T, K, N, acc);
     const ops: BlockOps<Float32Array> = {
-      rmsnorm: (out, x, weight, T, D, eps) => nk.rk_rmsnorm(out, x, weight, T, D, eps),
-      matmul: (out, x, wt, T, K, N, bias) => mm(out, x, wt, T, K, N, 0, bias),
-      matmulAdd: (x, inp, wt, T, K, N) => mm(x, inp, wt, T, K, N, 1), // residual fused into the matmul
-      rope: (x, T, heads, hd) => nk.rk_rope(x, table, T, heads, hd, rope.rotaryDim, interleaved),
-      attention(out, q, k, v, T, c, layer) {
-        const kv = cache.layers[layer], hd = c.headDim;
-        storeKv(nk, kv, k, v, T, start, c.nKvHeads, hd);
-        const scale = 1 / Math.sqrt(hd);
+      rmsnorm: (a) => rmsnormNative(a, nk),
+      matmul: (a) => matmulNative(a, nk),
+      matmulAdd: (a) => matmulNative(a, nk, true), // residual fused into the matmul
+      rope: ({ x, T, nHeads, headDim }) =>
+        nk.rk_rope(x, table, T, nHeads, headDim, rope.rotaryDim, interleaved),
+      attention({ out, q, k, v, T, nHeads, nKvHeads, headDim, softmaxScale }, layer) {
+        const kv = cache.layers[layer];
+        storeKv(nk, kv, k, v, T, start, nKvHeads, headDim);
+        const scale = softmaxScale ?? 1 / Math.sqrt(headDim);
         nk.rk_attention(
           out,
           q,
@@ -81,18 +74,18 @@ export class NativeBackend implements Backend {
           T,
           start,
           kv.capacity,
-          c.nHeads,
-          c.nKvHeads,
-          hd,
+          nHeads,
+          nKvHeads,
+          headDim,
           scale,
           null,
         );
       },
-      swiglu: (out, gate, up, n) => nk.rk_swiglu(out, gate, up, BigInt(n)),
+      swiglu: (a) => swigluNative(a, nk),
     };
     const x = f32(T * c.dim);
     const s = sharedBlockBuffers(c, T, f32);
-    embedRef(x, w.embedding, tokens, c.dim);
+    embedRef({ out: x, table: w.embedding, tokens, D: c.dim });
     w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
     // wasm: reuse the memory now rather than after a GC (h1/h2/tmp and gate/act are the same buffers)
     releaseFloats(nk, s.h1, s.q, s.k, s.v, s.att, s.gate, s.up);
@@ -109,7 +102,7 @@ export class NativeBackend implements Backend {
     });
     const cache = new NativeKvCache(nk, w, T);
     const x = this.forward(w, tokens.subarray(0, T), rope, cache);
-    nk.rk_rmsnorm(x, x, w.finalNorm, T, c.dim, c.normEps);
+    rmsnormNative({ out: x, x, weight: w.finalNorm, T, D: c.dim, eps: c.normEps }, nk);
     const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
     const cls = packedWeights(nk, w.classifier, V, c.dim);
     for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
@@ -130,7 +123,7 @@ export class NativeBackend implements Backend {
     checkCacheStep(cache, tokens.length, rope);
     const x = this.forward(w, tokens, rope, cache);
     const last = x.subarray((tokens.length - 1) * c.dim);
-    this.nk.rk_rmsnorm(last, last, w.finalNorm, 1, c.dim, c.normEps);
+    rmsnormNative({ out: last, x: last, weight: w.finalNorm, T: 1, D: c.dim, eps: c.normEps }, this.nk);
     const logits = new Float32Array(c.vocabSize);
     const cls = packedWeights(this.nk, w.classifier, c.vocabSize, c.dim);
     this.nk.rk_matmul(logits, last, cls, null, 1, c.dim, c.vocabSize, 0);

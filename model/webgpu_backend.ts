@@ -106,36 +106,20 @@ export class WebGpuBackend implements Backend {
 
     const enc = ctx.device.createCommandEncoder({ label: "llama forward NLL" });
     const ops: BlockOps<GPUBuffer> = {
-      rmsnorm: (out, x, weight, T, D, eps) => encodeRmsnorm(ctx, enc, x, weight, out, T, D, eps),
-      matmul: (out, x, w, T, K, N, bias) => encodeMatmul(ctx, enc, { x, w, bias, out, T, K, N }),
-      matmulAdd(x, inp, w, T, K, N, tmp) {
-        encodeMatmul(ctx, enc, { x: inp, w, out: tmp, T, K, N });
-        encodeAdd(ctx, enc, x, tmp, x, T * N);
+      rmsnorm: (a) => encodeRmsnorm(ctx, enc, a),
+      matmul: (a) => encodeMatmul(ctx, enc, a),
+      matmulAdd(a, tmp) {
+        encodeMatmul(ctx, enc, { ...a, out: tmp });
+        encodeAdd(ctx, enc, { out: a.out, a: a.out, b: tmp, n: a.T * a.N });
       },
-      rope: (x, T, nHeads, headDim) =>
-        encodeRope(ctx, enc, x, cosSin, {
-          T,
-          headDim,
-          rotaryDim: rope.rotaryDim,
-          pairing: rope.pairing,
-          nHeads,
-        }),
-      attention: (out, q, k, v, T, c) =>
-        encodeAttention(ctx, enc, {
-          q,
-          k,
-          v,
-          out,
-          T,
-          nHeads: c.nHeads,
-          nKvHeads: c.nKvHeads,
-          headDim: c.headDim,
-        }),
-      swiglu: (out, gate, up, n) => encodeSwiglu(ctx, enc, gate, up, out, n),
+      rope: (a) => encodeRope(ctx, enc, { ...a, cosSin, rotaryDim: rope.rotaryDim, pairing: rope.pairing }),
+      // Inference passes no document mask (docStarts), the one field the GPU takes as rows instead.
+      attention: ({ docStarts: _, ...a }) => encodeAttention(ctx, enc, a),
+      swiglu: (a) => encodeSwiglu(ctx, enc, a),
     };
-    encodeEmbed(ctx, enc, g.embedding, ids, x, T, c.dim);
+    encodeEmbed(ctx, enc, { out: x, table: g.embedding, tokens: ids, T, D: c.dim });
     g.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
-    encodeRmsnorm(ctx, enc, x, g.finalNorm, h, T, c.dim, c.normEps);
+    encodeRmsnorm(ctx, enc, { out: h, x, weight: g.finalNorm, T, D: c.dim, eps: c.normEps });
     const logits = encodeLogitsNll(ctx, enc, {
       hidden: h,
       wcls: g.classifier,

@@ -94,7 +94,7 @@ function cases(T: number): Case[] {
       setup(ctx) {
         const [d, cosSin] = [T * H * hd, T * hd].map((n) => buf(ctx, n));
         const shape = { T, nHeads: H, headDim: hd, rotaryDim: hd, pairing: "half" as const };
-        return (enc) => encodeRopeBackward(ctx, enc, d, cosSin, shape);
+        return (enc) => encodeRopeBackward(ctx, enc, { ...shape, x: d, cosSin });
       },
     },
     {

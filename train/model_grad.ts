@@ -121,66 +121,114 @@ function batchPass(
     targets.set(win.tokens.subarray(1), offset);
   }
   const x = alloc(R * D);
-  embedRef(x, w.embedding, inputs, D);
+  embedRef({ out: x, table: w.embedding, tokens: inputs, D });
   const ops = trainBlockOps(segments, kernels), tmp = alloc(R * D);
   const saved = w.layers.map((l, i) => layerForward(c, l, i, x, R, ops, alloc, tmp));
   const hF = alloc(R * D);
-  rmsnormRef(hF, x, w.finalNorm, R, D, c.normEps);
+  rmsnormRef({ out: hF, x, weight: w.finalNorm, T: R, D, eps: c.normEps });
   const dhF = alloc(R * D);
-  const nll = kernels.logitsNllBackward(
-    dhF,
-    g.classifier,
-    hF,
-    w.classifier,
+  const nll = kernels.logitsNllBackward({
+    dHidden: dhF,
+    dWcls: g.classifier,
+    hidden: hF,
+    wcls: w.classifier,
     targets,
-    R,
+    T: R,
     D,
-    c.vocabSize,
+    V: c.vocabSize,
     lossScale,
-  );
+  });
 
   const dx = alloc(R * D);
-  rmsnormBackward(dx, g.finalNorm, dhF, x, w.finalNorm, R, D, c.normEps);
+  rmsnormBackward({ dx, dWeight: g.finalNorm, dOut: dhF, x, weight: w.finalNorm, T: R, D, eps: c.normEps });
   for (let i = w.layers.length - 1; i >= 0; i--) {
     const l = w.layers[i], gl = g.layers[i], s = saved[i];
     // Feed-forward half: dx holds d/d(x after the block); the residual passes it through unchanged.
     const dAct = alloc(R * H), dGate = alloc(R * H), dUp = alloc(R * H), dh2 = alloc(R * D);
-    kernels.matmulBackward(dAct, gl.wDown, undefined, dx, s.act, l.wDown, R, H, D);
-    kernels.swigluBackward(dGate, dUp, dAct, s.gate, s.up, R * H);
-    kernels.matmulBackward(dh2, gl.wGate, undefined, dGate, s.h2, l.wGate, R, D, H);
-    kernels.matmulBackward(dh2, gl.wUp, undefined, dUp, s.h2, l.wUp, R, D, H);
-    rmsnormBackward(dx, gl.ffnNorm, dh2, s.xMid, l.ffnNorm, R, D, c.normEps);
+    kernels.matmulBackward({ dx: dAct, dW: gl.wDown, dOut: dx, x: s.act, w: l.wDown, T: R, K: H, N: D });
+    kernels.swigluBackward({ dGate, dUp, dOut: dAct, gate: s.gate, up: s.up, n: R * H });
+    kernels.matmulBackward({ dx: dh2, dW: gl.wGate, dOut: dGate, x: s.h2, w: l.wGate, T: R, K: D, N: H });
+    kernels.matmulBackward({ dx: dh2, dW: gl.wUp, dOut: dUp, x: s.h2, w: l.wUp, T: R, K: D, N: H });
+    rmsnormBackward({
+      dx,
+      dWeight: gl.ffnNorm,
+      dOut: dh2,
+      x: s.xMid,
+      weight: l.ffnNorm,
+      T: R,
+      D,
+      eps: c.normEps,
+    });
     // Attention half.
     const dAtt = alloc(R * qDim), dq = alloc(R * qDim), dk = alloc(R * kvDim), dv = alloc(R * kvDim);
-    kernels.matmulBackward(dAtt, gl.wo, undefined, dx, s.att, l.wo, R, qDim, D);
+    kernels.matmulBackward({ dx: dAtt, dW: gl.wo, dOut: dx, x: s.att, w: l.wo, T: R, K: qDim, N: D });
     for (const { win, offset: o, T } of segments) {
       const qs = (a: Float32Array) => a.subarray(o * qDim, (o + T) * qDim);
       const kvs = (a: Float32Array) => a.subarray(o * kvDim, (o + T) * kvDim);
-      kernels.attentionBackward(
-        qs(dq),
-        kvs(dk),
-        kvs(dv),
-        qs(dAtt),
-        qs(s.q),
-        kvs(s.k),
-        kvs(s.v),
-        qs(s.att),
+      kernels.attentionBackward({
+        dq: qs(dq),
+        dk: kvs(dk),
+        dv: kvs(dv),
+        dOut: qs(dAtt),
+        q: qs(s.q),
+        k: kvs(s.k),
+        v: kvs(s.v),
+        out: qs(s.att),
         T,
-        c.nHeads,
-        c.nKvHeads,
-        c.headDim,
-        { docStarts: win.docStarts },
-      );
-      ropeBackward(qs(dq), T, c.nHeads, c.headDim, win.rope);
-      ropeBackward(kvs(dk), T, c.nKvHeads, c.headDim, win.rope);
+        nHeads: c.nHeads,
+        nKvHeads: c.nKvHeads,
+        headDim: c.headDim,
+        docStarts: win.docStarts,
+      });
+      ropeBackward({ x: qs(dq), T, nHeads: c.nHeads, headDim: c.headDim, rope: win.rope });
+      ropeBackward({ x: kvs(dk), T, nHeads: c.nKvHeads, headDim: c.headDim, rope: win.rope });
     }
     const dh1 = alloc(R * D);
-    kernels.matmulBackward(dh1, gl.wq, gl.bq, dq, s.h1, l.wq, R, D, qDim);
-    kernels.matmulBackward(dh1, gl.wk, gl.bk, dk, s.h1, l.wk, R, D, kvDim);
-    kernels.matmulBackward(dh1, gl.wv, gl.bv, dv, s.h1, l.wv, R, D, kvDim);
-    rmsnormBackward(dx, gl.attnNorm, dh1, s.xIn, l.attnNorm, R, D, c.normEps);
+    kernels.matmulBackward({
+      dx: dh1,
+      dW: gl.wq,
+      dBias: gl.bq,
+      dOut: dq,
+      x: s.h1,
+      w: l.wq,
+      T: R,
+      K: D,
+      N: qDim,
+    });
+    kernels.matmulBackward({
+      dx: dh1,
+      dW: gl.wk,
+      dBias: gl.bk,
+      dOut: dk,
+      x: s.h1,
+      w: l.wk,
+      T: R,
+      K: D,
+      N: kvDim,
+    });
+    kernels.matmulBackward({
+      dx: dh1,
+      dW: gl.wv,
+      dBias: gl.bv,
+      dOut: dv,
+      x: s.h1,
+      w: l.wv,
+      T: R,
+      K: D,
+      N: kvDim,
+    });
+    rmsnormBackward({
+      dx,
+      dWeight: gl.attnNorm,
+      dOut: dh1,
+      x: s.xIn,
+      weight: l.attnNorm,
+      T: R,
+      D,
+      eps: c.normEps,
+    });
   }
-  embedBackward(g.embedding, dx, inputs, D);
+  embedBackward({ dTable: g.embedding, dOut: dx, tokens: inputs, D });
   let sum = 0;
   for (let t = 0; t < R; t++) sum += nll[t];
   return sum;
@@ -197,29 +245,28 @@ function trainBlockOps(segments: Segment[], { attention, matmul, swiglu }: Train
   return {
     rmsnorm: rmsnormRef,
     matmul,
-    matmulAdd(x, inp, w, T, K, N, tmp) {
-      matmul(tmp, inp, w, T, K, N);
-      for (let i = 0; i < T * N; i++) x[i] += tmp[i];
+    matmulAdd(a, tmp) {
+      matmul({ ...a, out: tmp });
+      const x = a.out;
+      for (let i = 0; i < a.T * a.N; i++) x[i] += tmp[i];
     },
-    rope(x, _T, heads, headDim) {
+    rope({ x, nHeads, headDim }) {
       for (const { win, offset, T } of segments) {
-        ropeRef(rows(x, offset, T, heads * headDim), T, heads, headDim, win.rope);
+        ropeRef({ x: rows(x, offset, T, nHeads * headDim), T, nHeads, headDim, rope: win.rope });
       }
     },
-    attention(out, q, k, v, _T, c) {
-      const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+    attention(a) {
+      const qDim = a.nHeads * a.headDim, kvDim = a.nKvHeads * a.headDim;
       for (const { win, offset: o, T } of segments) {
-        attention(
-          rows(out, o, T, qDim),
-          rows(q, o, T, qDim),
-          rows(k, o, T, kvDim),
-          rows(v, o, T, kvDim),
+        attention({
+          ...a,
+          out: rows(a.out, o, T, qDim),
+          q: rows(a.q, o, T, qDim),
+          k: rows(a.k, o, T, kvDim),
+          v: rows(a.v, o, T, kvDim),
           T,
-          c.nHeads,
-          c.nKvHeads,
-          c.headDim,
-          { docStarts: win.docStarts },
-        );
+          docStarts: win.docStarts,
+        });
       }
     },
     swiglu,

@@ -10,7 +10,22 @@
  * @module
  */
 import { causalAttentionFast } from "../kernels/cpu/attention_fast.ts";
-import { type AttentionOptions, causalAttentionRef, matmulRef, swigluRef } from "../kernels/cpu/mod.ts";
+import {
+  type AttentionArgs,
+  type AttentionBackwardArgs,
+  causalAttentionBackward,
+  causalAttentionRef,
+  logitsNllBackward,
+  type LogitsNllBackwardArgs,
+  type MatmulArgs,
+  matmulBackward,
+  type MatmulBackwardArgs,
+  matmulRef,
+  type SwigluArgs,
+  swigluBackward,
+  type SwigluBackwardArgs,
+  swigluRef,
+} from "../kernels/cpu/mod.ts";
 import {
   attentionBackwardNative,
   logitsNllBackwardNative,
@@ -22,37 +37,26 @@ import {
 import { causalAttentionNative } from "../kernels/native/mod.ts";
 import { nativeKernels, nativeStatus, type NativeSymbols } from "../kernels/native/lib.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
-import {
-  causalAttentionBackward,
-  logitsNllBackward,
-  matmulBackward,
-  swigluBackward,
-} from "../kernels/cpu/mod.ts";
 
 /** The engine of a training step. */
 export type TrainEngine = "native" | "wasm" | "js" | "f64";
 
-/** What differs between engines. */
+/**
+ * What differs between engines: one function per kernel op, each taking that op's argument type from
+ * `kernels/cpu`, so the reference, JS and native/WebAssembly versions slot in without adapters. Buffers are
+ * Float32Array (the f64 engine's Float64Arrays pass as such: the reference kernels only index them).
+ */
 export interface TrainOps {
   engine: TrainEngine;
   alloc(n: number): Float32Array;
-  matmul: typeof matmulRef;
-  matmulBackward: typeof matmulBackward;
-  attention(
-    out: Float32Array,
-    q: Float32Array,
-    k: Float32Array,
-    v: Float32Array,
-    T: number,
-    nHeads: number,
-    nKvHeads: number,
-    headDim: number,
-    opts: AttentionOptions,
-  ): void;
-  attentionBackward: typeof causalAttentionBackward;
-  logitsNllBackward: typeof logitsNllBackward;
-  swiglu: typeof swigluRef;
-  swigluBackward: typeof swigluBackward;
+  matmul(a: MatmulArgs): void;
+  matmulBackward(a: MatmulBackwardArgs<Float32Array>): void;
+  attention(a: AttentionArgs): void;
+  attentionBackward(a: AttentionBackwardArgs<Float32Array>): void;
+  /** Per-token NLL (returned) and the accumulated gradients of the LM head. */
+  logitsNllBackward(a: LogitsNllBackwardArgs<Float32Array>): Float64Array;
+  swiglu(a: SwigluArgs): void;
+  swigluBackward(a: SwigluBackwardArgs<Float32Array>): void;
 }
 
 const f32 = (n: number) => new Float32Array(n);
@@ -78,26 +82,18 @@ const F64_OPS: TrainOps = {
   attention: causalAttentionRef,
 };
 
-// deno-lint-ignore no-explicit-any
-type Fn = (...a: any[]) => any;
-
-/** `f` with its last parameter, the kernel set, fixed to `nk`; `arity` counts the parameters before it. */
-function onKernels<F extends Fn>(f: F, arity: number, nk: NativeSymbols): F {
-  return ((...a: unknown[]) => f(...a, ...new Array(Math.max(0, arity - a.length)), nk)) as F;
-}
-
 /** The ops on a kernel set with the native symbols' interface (the native library or its WebAssembly build). */
 function fastOps(engine: "native" | "wasm", nk: NativeSymbols): TrainOps {
   return {
     engine,
     alloc: f32,
-    matmul: onKernels(matmulTrainNative, 7, nk),
-    matmulBackward: onKernels(matmulBackwardNative, 9, nk) as typeof matmulBackward,
-    attention: onKernels(causalAttentionNative, 9, nk),
-    attentionBackward: onKernels(attentionBackwardNative, 13, nk) as typeof causalAttentionBackward,
-    logitsNllBackward: onKernels(logitsNllBackwardNative, 9, nk) as typeof logitsNllBackward,
-    swiglu: onKernels(swigluNative, 4, nk),
-    swigluBackward: onKernels(swigluBackwardNative, 6, nk) as typeof swigluBackward,
+    matmul: (a) => matmulTrainNative(a, nk),
+    matmulBackward: (a) => matmulBackwardNative(a, nk),
+    attention: (a) => causalAttentionNative(a, nk),
+    attentionBackward: (a) => attentionBackwardNative(a, nk),
+    logitsNllBackward: (a) => logitsNllBackwardNative(a, nk),
+    swiglu: (a) => swigluNative(a, nk),
+    swigluBackward: (a) => swigluBackwardNative(a, nk),
   };
 }
 

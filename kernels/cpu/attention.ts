@@ -5,13 +5,29 @@
  * @module
  */
 
-/** Options of {@linkcode causalAttentionRef}. */
-export interface AttentionOptions {
+/**
+ * Buffers, shape and options of one causal attention call: the one argument type of the reference,
+ * `causalAttentionFast`, the native/WebAssembly version and (B = GPUBuffer) the WebGPU encoder.
+ * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
+ */
+export interface AttentionArgs<B = Float32Array> {
+  /** Written. */
+  out: B;
+  q: B;
+  k: B;
+  v: B;
+  T: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
   /** Multiplies q·k before the softmax. Default 1/sqrt(headDim). */
   softmaxScale?: number;
   /** Sorted start rows of packed documents: row t attends only to rows of its own document. */
   docStarts?: Int32Array;
 }
+
+/** The options of an attention call (its fields beyond buffers and shape). */
+export type AttentionOptions = Pick<AttentionArgs, "softmaxScale" | "docStarts">;
 
 /** Query heads per KV head; throws when nHeads is not a multiple of nKvHeads. */
 export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
@@ -25,22 +41,13 @@ export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
  * out[t][h] = Σ_{s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
  * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
  */
-export function causalAttentionRef(
-  out: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: AttentionOptions = {},
-): void {
+export function causalAttentionRef(a: AttentionArgs): void {
+  const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const group = gqaGroupSize(nHeads, nKvHeads);
-  const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
   const acc = new Float64Array(headDim);
-  const docStart = documentStarts(T, opts.docStarts);
+  const docStart = documentStarts(T, a.docStarts);
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < nHeads; h++) {
       const qo = t * qStride + h * headDim;

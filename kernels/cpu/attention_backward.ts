@@ -6,33 +6,36 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts, gqaGroupSize } from "./attention.ts";
+import { type AttentionArgs, documentStarts, gqaGroupSize } from "./attention.ts";
 import type { Vec } from "./vec.ts";
+
+/**
+ * Buffers of one attention backward: the forward call's (`out` is now its output, read to give
+ * dO·O), plus the gradients; shared by the reference, the native/WebAssembly version and (B = GPUBuffer)
+ * the WebGPU encoder.
+ */
+export interface AttentionBackwardArgs<B = Vec> extends AttentionArgs<B> {
+  /** [T][nHeads·headDim], accumulated. */
+  dq: B;
+  /** [T][nKvHeads·headDim], accumulated. */
+  dk: B;
+  /** [T][nKvHeads·headDim], accumulated. */
+  dv: B;
+  /** [T][nHeads·headDim] gradient of the forward output. */
+  dOut: B;
+}
 
 /**
  * For one (t, h) with P = softmax over allowed keys s and O = Σ P_s v_s:
  * dv_s += P_s·dO; dS_s = P_s·(dO·v_s − dO·O); dq += scale·Σ dS_s k_s; dk_s += scale·dS_s q.
  * `out` is the forward output (it gives dO·O without a second pass). dq, dk, dv are accumulated.
  */
-export function causalAttentionBackward(
-  dq: Vec,
-  dk: Vec,
-  dv: Vec,
-  dOut: Vec,
-  q: Vec,
-  k: Vec,
-  v: Vec,
-  out: Vec,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: AttentionOptions = {},
-): void {
+export function causalAttentionBackward(a: AttentionBackwardArgs): void {
+  const { dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim } = a;
   const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
-  const scale = opts.softmaxScale ?? 1 / Math.sqrt(hd);
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
-  const first = documentStarts(T, opts.docStarts);
+  const first = documentStarts(T, a.docStarts);
   const kt = new Float64Array(hd * T), vt = new Float64Array(hd * T);
   const dkt = new Float64Array(hd * T), dvt = new Float64Array(hd * T);
   const rows = { p: new Float64Array(T), ds: new Float64Array(T) };

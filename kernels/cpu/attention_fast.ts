@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type AttentionOptions, documentStarts, gqaGroupSize } from "./attention.ts";
+import { type AttentionArgs, documentStarts, gqaGroupSize } from "./attention.ts";
 
 /** 2^−i for i = 0..200. */
 const POW2_NEG = Float64Array.from({ length: 201 }, (_, i) => 2 ** -i);
@@ -33,21 +33,12 @@ export function expNonPositive(x: number): number {
 }
 
 /** As causalAttentionRef: out[t][h] = Σ_{s ≤ t, same document} softmax_s(scale·q[t][h]·k[s][g]) v[s][g]. */
-export function causalAttentionFast(
-  out: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: AttentionOptions = {},
-): void {
+export function causalAttentionFast(a: AttentionArgs): void {
+  const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
-  const scale = opts.softmaxScale ?? 1 / Math.sqrt(hd);
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
-  const first = documentStarts(T, opts.docStarts);
+  const first = documentStarts(T, a.docStarts);
   // Keys and values of one KV head transposed, [hd][T]: the inner loops below run over keys with
   // unit stride, the shape V8 compiles best.
   const kt = new Float32Array(hd * T), vt = new Float32Array(hd * T);

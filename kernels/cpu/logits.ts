@@ -9,16 +9,28 @@ import { matmulRef } from "./matmul.ts";
 /** Rows per chunk: matches matmulRef's 4-row blocking. */
 const ROWS = 4;
 
+/**
+ * Buffers and shape of the LM head's NLL: hidden[T×D] (after the final norm), wcls[V×D], targets in
+ * [0, V). Shared by the reference and (B = GPUBuffer, with the targets on the device) the WebGPU encoder.
+ */
+export interface LogitsNllArgs<B = Float32Array> {
+  hidden: B;
+  wcls: B;
+  targets: Int32Array | number[];
+  T: number;
+  D: number;
+  V: number;
+}
+
+/** {@linkcode LogitsNllArgs} without targets, and where the full [T][V] logits go. */
+export interface LogitsArgs<B = Float32Array> extends Omit<LogitsNllArgs<B>, "targets"> {
+  /** [T][V], written. */
+  out: B;
+}
+
 /** out[T×V] = hidden[T×D] · wcls[V×D]ᵀ. */
-export function logitsRef(
-  out: Float32Array,
-  hidden: Float32Array,
-  wcls: Float32Array,
-  T: number,
-  D: number,
-  V: number,
-): void {
-  matmulRef(out, hidden, wcls, T, D, V);
+export function logitsRef({ out, hidden, wcls, T, D, V }: LogitsArgs): void {
+  matmulRef({ out, x: hidden, w: wcls, T, K: D, N: V });
 }
 
 /** log Σ exp(row[i]), shifted by the row's maximum so no term overflows. */
@@ -31,19 +43,12 @@ export function logSumExp(row: ArrayLike<number>): number {
 }
 
 /** Per-token NLL: logsumexp(logits[t]) − logits[t][targets[t]]. Targets must lie in [0, V). */
-export function logitsNllRef(
-  hidden: Float32Array,
-  wcls: Float32Array,
-  targets: Int32Array | number[],
-  T: number,
-  D: number,
-  V: number,
-): Float32Array {
+export function logitsNllRef({ hidden, wcls, targets, T, D, V }: LogitsNllArgs): Float32Array {
   const nll = new Float32Array(T);
   const logits = new Float32Array(ROWS * V);
   for (let t0 = 0; t0 < T; t0 += ROWS) {
     const rows = Math.min(ROWS, T - t0);
-    matmulRef(logits, hidden.subarray(t0 * D, (t0 + rows) * D), wcls, rows, D, V);
+    matmulRef({ out: logits, x: hidden.subarray(t0 * D, (t0 + rows) * D), w: wcls, T: rows, K: D, N: V });
     for (let r = 0; r < rows; r++) {
       const target = targets[t0 + r];
       if (!(target >= 0 && target < V)) {

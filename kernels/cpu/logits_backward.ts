@@ -13,19 +13,34 @@ import type { Vec } from "./vec.ts";
 const ROWS = 4;
 
 /**
+ * Buffers and shape of one LM head + NLL backward: logits = hidden[T×D]·wcls[V×D]ᵀ, loss
+ * lossScale·Σ_t nll[t]; dHidden and dWcls accumulate. Shared by the reference, the native/WebAssembly
+ * version and (B = GPUBuffer, with targets on the device) the WebGPU encoder.
+ */
+export interface LogitsNllBackwardArgs<B = Vec> {
+  /** [T][D] final hidden states. */
+  hidden: B;
+  /** [V][D] output embedding (classifier). */
+  wcls: B;
+  /** [T] target ids in [0, V). */
+  targets: Int32Array;
+  /** [T][D], accumulated. */
+  dHidden: B;
+  /** [V][D], accumulated. */
+  dWcls: B;
+  T: number;
+  D: number;
+  V: number;
+  /** The loss is lossScale·Σ_t nll[t] (e.g. 1/T for the mean). */
+  lossScale: number;
+}
+
+/**
  * Per-token NLL of targets under logits = hidden[T×D]·wcls[V×D]ᵀ (returned, like `logitsNllRef`), and
  * the gradient of `lossScale`·Σ_t nll[t]: dHidden += …, dWcls += … (accumulated).
  */
 export function logitsNllBackward(
-  dHidden: Vec,
-  dWcls: Vec,
-  hidden: Vec,
-  wcls: Vec,
-  targets: Int32Array | number[],
-  T: number,
-  D: number,
-  V: number,
-  lossScale: number,
+  { dHidden, dWcls, hidden, wcls, targets, T, D, V, lossScale }: LogitsNllBackwardArgs,
 ): Float64Array {
   const nll = new Float64Array(T);
   // Logits in the precision of `hidden`; matmulRef only indexes its arrays, so a Float64Array keeps
@@ -34,7 +49,14 @@ export function logitsNllBackward(
   for (let t0 = 0; t0 < T; t0 += ROWS) {
     const rows = Math.min(ROWS, T - t0);
     const h = hidden.subarray(t0 * D, (t0 + rows) * D);
-    matmulRef(logits as Float32Array, h as Float32Array, wcls as Float32Array, rows, D, V);
+    matmulRef({
+      out: logits as Float32Array,
+      x: h as Float32Array,
+      w: wcls as Float32Array,
+      T: rows,
+      K: D,
+      N: V,
+    });
     for (let r = 0; r < rows; r++) {
       const target = targets[t0 + r];
       if (!(target >= 0 && target < V)) {
@@ -48,7 +70,16 @@ export function logitsNllBackward(
       row[target] -= lossScale;
     }
     const dh = dHidden.subarray(t0 * D, (t0 + rows) * D);
-    matmulBackward(dh, dWcls, undefined, logits.subarray(0, rows * V), h, wcls, rows, D, V);
+    matmulBackward({
+      dx: dh,
+      dW: dWcls,
+      dOut: logits.subarray(0, rows * V),
+      x: h,
+      w: wcls,
+      T: rows,
+      K: D,
+      N: V,
+    });
   }
   return nll;
 }

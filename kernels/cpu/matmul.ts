@@ -7,23 +7,34 @@
  */
 
 /**
+ * Buffers and shape of one matmul, out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias[N]): the one argument type of
+ * the reference, native/WebAssembly (`kernels/native`) and WebGPU (`kernels/gpu/matmul.ts`, B = GPUBuffer)
+ * versions, so a caller builds one object and hands it to any of them.
+ */
+export interface MatmulArgs<B = Float32Array> {
+  /** [T][N], written. */
+  out: B;
+  /** [T][K]. */
+  x: B;
+  /** [N][K] (PyTorch Linear layout). */
+  w: B;
+  /** [N], optional. */
+  bias?: B;
+  T: number;
+  K: number;
+  N: number;
+}
+
+/**
  * out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias[N]). Row-major; weights are [out][in] so y = W x.
  *
  * @example
  * ```ts
  * const out = new Float32Array(1);
- * matmulRef(out, new Float32Array([1, 2]), new Float32Array([3, 4]), 1, 2, 1); // out[0] = 11
+ * matmulRef({ out, x: new Float32Array([1, 2]), w: new Float32Array([3, 4]), T: 1, K: 2, N: 1 }); // out[0] = 11
  * ```
  */
-export function matmulRef(
-  out: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  T: number,
-  K: number,
-  N: number,
-  bias?: Float32Array,
-): void {
+export function matmulRef({ out, x, w, T, K, N, bias }: MatmulArgs): void {
   let t = 0;
   for (; t + 4 <= T; t += 4) rows4(out, x, w, t, K, N, bias);
   for (; t < T; t++) {

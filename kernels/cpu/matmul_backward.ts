@@ -8,20 +8,32 @@
 import type { Vec } from "./vec.ts";
 
 /**
- * Given dOut[T×N] for out[T×N] = x[T×K]·w[N×K]ᵀ (+ bias): dx[T×K] += dOut·w, dW[N×K] += dOutᵀ·x,
- * dBias[N] += Σ_t dOut[t]. Pass `dx` undefined when the input needs no gradient.
+ * Buffers and shape of one matmul backward (forward: out[T×N] = x[T×K]·w[N×K]ᵀ + bias), shared by the
+ * reference, the native/WebAssembly version and (B = GPUBuffer) the WebGPU encoder. Gradients accumulate.
  */
-export function matmulBackward(
-  dx: Vec | undefined,
-  dW: Vec,
-  dBias: Vec | undefined,
-  dOut: Vec,
-  x: Vec,
-  w: Vec,
-  T: number,
-  K: number,
-  N: number,
-): void {
+export interface MatmulBackwardArgs<B = Vec> {
+  /** [T][N] gradient of the output. */
+  dOut: B;
+  /** [T][K] forward input. */
+  x: B;
+  /** [N][K] weight (PyTorch Linear layout). */
+  w: B;
+  /** [T][K], accumulated: dx += dOut·w. Omit when the input needs no gradient. */
+  dx?: B;
+  /** [N][K], accumulated: dW += dOutᵀ·x. */
+  dW: B;
+  /** [N], accumulated: dBias += Σ_t dOut[t]. */
+  dBias?: B;
+  T: number;
+  K: number;
+  N: number;
+}
+
+/**
+ * Given dOut[T×N] for out[T×N] = x[T×K]·w[N×K]ᵀ (+ bias): dx[T×K] += dOut·w, dW[N×K] += dOutᵀ·x,
+ * dBias[N] += Σ_t dOut[t]. Leave `dx` out when the input needs no gradient.
+ */
+export function matmulBackward({ dx, dW, dBias, dOut, x, w, T, K, N }: MatmulBackwardArgs): void {
   // dW[n] += Σ_t dOut[t][n]·x[t], four t at a time.
   accumulateRows(dW, dOut, 1, N, x, N, T, K);
   // dx[t] += Σ_n dOut[t][n]·w[n], four n at a time.

@@ -1,14 +1,23 @@
 /** CPU reference RMSNorm. @module */
 
+/**
+ * Buffers and shape of one RMSNorm over T rows of D channels: shared by the reference, the
+ * native/WebAssembly version and (B = GPUBuffer) the WebGPU encoder.
+ */
+export interface RmsnormArgs<B = Float32Array> {
+  /** [T][D], written; may alias x. */
+  out: B;
+  /** [T][D]. */
+  x: B;
+  /** [D]. */
+  weight: B;
+  T: number;
+  D: number;
+  eps: number;
+}
+
 /** out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ weight, for T rows of D channels (out may alias x). */
-export function rmsnormRef(
-  out: Float32Array,
-  x: Float32Array,
-  weight: Float32Array,
-  T: number,
-  D: number,
-  eps: number,
-): void {
+export function rmsnormRef({ out, x, weight, T, D, eps }: RmsnormArgs): void {
   for (let t = 0; t < T; t++) {
     const o = t * D;
     let ss = 0;

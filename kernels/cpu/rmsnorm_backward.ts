@@ -1,20 +1,22 @@
 /** Backward of `rmsnormRef`. @module */
+import type { RmsnormArgs } from "./rmsnorm.ts";
 import type { Vec } from "./vec.ts";
+
+/** Buffers and shape of one RMSNorm backward (see {@linkcode RmsnormArgs}); dx and dWeight accumulate. */
+export interface RmsnormBackwardArgs<B = Vec> extends Omit<RmsnormArgs<B>, "out"> {
+  /** [T][D], accumulated; must not alias dOut. */
+  dx: B;
+  /** [D], accumulated. */
+  dWeight: B;
+  /** [T][D] gradient of the output. */
+  dOut: B;
+}
 
 /**
  * y = x·r ⊙ w with r = (mean(x²) + eps)^-½. With g = dy ⊙ w:
  * dx = r·g − x·r³·(g·x)/D, and dw += dy ⊙ x·r. dx is accumulated; it must not alias dy.
  */
-export function rmsnormBackward(
-  dx: Vec,
-  dWeight: Vec,
-  dOut: Vec,
-  x: Vec,
-  weight: Vec,
-  T: number,
-  D: number,
-  eps: number,
-): void {
+export function rmsnormBackward({ dx, dWeight, dOut, x, weight, T, D, eps }: RmsnormBackwardArgs): void {
   for (let t = 0; t < T; t++) {
     const o = t * D;
     let ss = 0, gx = 0;

@@ -4,20 +4,33 @@
  * @module
  */
 import { checkRopeApply, type RopeApply, ropeRowCosSin } from "../rope_apply.ts";
+import type { Vec } from "./vec.ts";
+
+/** The rows one RoPE call rotates in place: x is [T][nHeads·headDim], row-major. */
+export interface RopeRows<B = Vec> {
+  x: B;
+  T: number;
+  nHeads: number;
+  headDim: number;
+}
 
 /**
- * Rotates x ([T][nHeads·headDim], row-major) in place as described by `p`. With `transpose`, applies
+ * One RoPE call: the rows, and how to rotate them. Shared by the reference and its backward; the
+ * WebGPU encoders take the same rows with the rotation as a host-computed cos/sin table.
+ */
+export interface RopeArgs<B = Vec> extends RopeRows<B> {
+  /** Frequencies, scale, positions, pairing (see `RopeApply`). */
+  rope: RopeApply;
+  /** Apply the transposed rotation (angle −θ, same scale): RoPE's backward. */
+  transpose?: boolean;
+}
+
+/**
+ * Rotates x ([T][nHeads·headDim], row-major) in place as described by `rope`. With `transpose`, applies
  * the transposed rotation (angle −θ, same scale): the backward pass of RoPE, which maps the output
  * gradient to the input gradient.
  */
-export function ropeRef(
-  x: Float32Array | Float64Array,
-  T: number,
-  nHeads: number,
-  headDim: number,
-  p: RopeApply,
-  transpose = false,
-): void {
+export function ropeRef({ x, T, nHeads, headDim, rope: p, transpose = false }: RopeArgs): void {
   checkRopeApply(p, headDim, T);
   const pairs = p.rotaryDim / 2;
   // Channel offsets (within a head) of the two members of pair i.

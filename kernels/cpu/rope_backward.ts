@@ -6,11 +6,9 @@
  *
  * @module
  */
-import { ropeRef } from "./rope.ts";
-import type { RopeApply } from "../rope_apply.ts";
-import type { Vec } from "./vec.ts";
+import { type RopeArgs, ropeRef } from "./rope.ts";
 
-/** Turns dOut ([T][nHeads·headDim]) into dx in place. Channels beyond rotaryDim pass through. */
-export function ropeBackward(d: Vec, T: number, nHeads: number, headDim: number, p: RopeApply): void {
-  ropeRef(d, T, nHeads, headDim, p, true);
+/** Turns dOut (`x`, [T][nHeads·headDim]) into dx in place. Channels beyond rotaryDim pass through. */
+export function ropeBackward(a: Omit<RopeArgs, "transpose">): void {
+  ropeRef({ ...a, transpose: true });
 }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { AttentionArgs } from "../cpu/attention.ts";
 import { type GpuContext, groups } from "./context.ts";
 
 /** Keys per online-softmax block. */
@@ -19,23 +20,11 @@ const B = 4;
 /** Invocations per workgroup (along query rows). */
 const WG = 64;
 
-/** Buffers and shape of one attention call. */
-export interface AttentionArgs {
-  /** [T][nHeads·headDim] f32. */
-  q: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32. */
-  k: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32. */
-  v: GPUBuffer;
-  /** [T][nHeads·headDim] f32, written. */
-  out: GPUBuffer;
-  T: number;
-  nHeads: number;
-  nKvHeads: number;
-  /** Multiple of 4. */
-  headDim: number;
-  /** Default 1/sqrt(headDim). */
-  softmaxScale?: number;
+/**
+ * The shared {@linkcode AttentionArgs} on GPU buffers (headDim a multiple of 4), with the document mask
+ * already on the device as rows rather than as `docStarts`.
+ */
+export interface GpuAttentionArgs extends Omit<AttentionArgs<GPUBuffer>, "docStarts"> {
   /** Int32 [T]: first row each row may attend to (see `documentStarts` in the CPU refs). */
   rowStart?: GPUBuffer;
 }
@@ -121,7 +110,7 @@ ${
 }
 
 /** Records causal attention into `enc` (its own compute pass); nothing is submitted. */
-export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: AttentionArgs): void {
+export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuAttentionArgs): void {
   const { nHeads, nKvHeads, headDim } = a;
   if (headDim % 4 !== 0) throw new RangeError(`attention: headDim ${headDim} must be a multiple of 4`);
   if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: nHeads ${nHeads} % nKvHeads ${nKvHeads} ≠ 0`);

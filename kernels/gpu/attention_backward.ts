@@ -22,7 +22,8 @@
  * @module
  */
 import { type GpuContext, groups } from "./context.ts";
-import { type AttentionArgs, f32Bits } from "./attention.ts";
+import type { AttentionBackwardArgs } from "../cpu/attention_backward.ts";
+import { f32Bits, type GpuAttentionArgs } from "./attention.ts";
 
 /** Invocations per workgroup (along rows). */
 const WG = 64;
@@ -31,16 +32,8 @@ const WG = 64;
  * Buffers and shape of one attention backward: the forward call's (`out` is now its output, read to give
  * Δ = dO·O), plus the gradients.
  */
-export interface AttentionBackwardArgs extends AttentionArgs {
-  /** [T][nHeads·headDim] f32, accumulated. */
-  dq: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32, accumulated. */
-  dk: GPUBuffer;
-  /** [T][nKvHeads·headDim] f32, accumulated. */
-  dv: GPUBuffer;
-  /** [T][nHeads·headDim] f32 gradient of the forward output. */
-  dOut: GPUBuffer;
-}
+export interface GpuAttentionBackwardArgs
+  extends GpuAttentionArgs, Pick<AttentionBackwardArgs<GPUBuffer>, "dq" | "dk" | "dv" | "dOut"> {}
 
 const each = (n: number, f: (i: number) => string, sep = "\n") => [...Array(n).keys()].map(f).join(sep);
 
@@ -166,7 +159,7 @@ function pass(
 export function encodeAttentionBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: AttentionBackwardArgs,
+  a: GpuAttentionBackwardArgs,
 ): { done(): void } {
   const { T, nHeads, nKvHeads, headDim } = a;
   if (headDim % 4 !== 0) {

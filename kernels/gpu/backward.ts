@@ -19,9 +19,13 @@
  *
  * @module
  */
+import type { LogitsNllBackwardArgs } from "../cpu/logits_backward.ts";
+import type { MatmulBackwardArgs } from "../cpu/matmul_backward.ts";
+import type { RmsnormBackwardArgs } from "../cpu/rmsnorm_backward.ts";
+import type { SwigluBackwardArgs } from "../cpu/swiglu_backward.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
-import { dispatch, HEAD, ro, rw, uni } from "./elementwise.ts";
+import { dispatch, type GpuRopeArgs, HEAD, ro, rw, uni } from "./elementwise.ts";
 import { encodeMatmul } from "./matmul.ts";
 import { encodeNllFinish, encodeNllFold, vocabChunk } from "./logits.ts";
 
@@ -34,27 +38,12 @@ const WG2 = 8;
 /** Storage binding offsets must be multiples of this (WebGPU's default minimum). */
 const OFFSET_ALIGN = 256;
 
-/** Buffers and shape of one matmul backward (forward: out[T×N] = x[T×K]·w[N×K]ᵀ + bias). */
-export interface MatmulBackwardArgs {
-  /** [T][N] f32 gradient of the output. */
-  dOut: GPUBuffer;
-  /** [T][K] f32 forward input. */
-  x: GPUBuffer;
-  /** [N][K] f32 weight (PyTorch Linear layout). */
-  w: GPUBuffer;
-  /** [T][K] f32, accumulated: dx += dOut·w. Omit when the input needs no gradient. */
-  dx?: GPUBuffer;
-  /** [N][K] f32, accumulated: dW += dOutᵀ·x. */
-  dW: GPUBuffer;
-  /** [N] f32, accumulated: dBias += Σ_t dOut[t]. */
-  dBias?: GPUBuffer;
+/** The shared {@linkcode MatmulBackwardArgs} on GPU buffers, plus where w and dW sit in theirs. */
+export interface GpuMatmulBackwardArgs extends MatmulBackwardArgs<GPUBuffer> {
   /** Byte offset of row 0 of w inside its buffer (multiple of 256). */
   wOffset?: number;
   /** Byte offset of row 0 of dW inside its buffer (multiple of 256). */
   dWOffset?: number;
-  T: number;
-  K: number;
-  N: number;
 }
 
 /**
@@ -138,7 +127,11 @@ function accumulatePass(
  * Records the backward of a matmul into `enc`: dx[T×K] += dOut·w, dW[N×K] += dOutᵀ·x,
  * dBias[N] += Σ_t dOut[t] (each its own compute pass); nothing is submitted.
  */
-export function encodeMatmulBackward(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulBackwardArgs): void {
+export function encodeMatmulBackward(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: GpuMatmulBackwardArgs,
+): void {
   const { T, K, N } = a;
   const wOffset = a.wOffset ?? 0, dWOffset = a.dWOffset ?? 0;
   checkOffset("wOffset", wOffset);
@@ -188,16 +181,7 @@ export function encodeMatmulBackward(ctx: GpuContext, enc: GPUCommandEncoder, a:
 export function encodeRmsnormBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: {
-    dx: GPUBuffer;
-    dWeight: GPUBuffer;
-    dOut: GPUBuffer;
-    x: GPUBuffer;
-    weight: GPUBuffer;
-    T: number;
-    D: number;
-    eps: number;
-  },
+  a: RmsnormBackwardArgs<GPUBuffer>,
 ): { done(): void } {
   const { T, D } = a;
   const rstd = ctx.acquire(T * 4);
@@ -313,7 +297,7 @@ export function encodeEmbedBackward(
 }
 
 /**
- * Records the RoPE backward into `enc`: d ([T][nHeads·headDim], the output gradient) becomes the
+ * Records the RoPE backward into `enc`: x ([T][nHeads·headDim], the output gradient) becomes the
  * input gradient in place, by the transposed rotation [[c, s], [−s, c]] per pair. `cosSin` is the
  * same host table the forward `encodeRope` takes (`ropeCosSinTable(p, T)`: scale, positions, start
  * tokens and frequencies are all in it); channels ≥ rotaryDim pass through.
@@ -321,10 +305,9 @@ export function encodeEmbedBackward(
 export function encodeRopeBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  d: GPUBuffer,
-  cosSin: GPUBuffer,
-  a: { T: number; nHeads: number; headDim: number; rotaryDim: number; pairing: "interleaved" | "half" },
+  a: GpuRopeArgs,
 ): void {
+  const { x: d, cosSin } = a;
   const pairs = a.rotaryDim / 2;
   const [stride, partner] = a.pairing === "interleaved" ? [2, 1] : [1, pairs];
   const code = () =>
@@ -353,7 +336,7 @@ export function encodeRopeBackward(
 export function encodeSwigluBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: { dGate: GPUBuffer; dUp: GPUBuffer; dOut: GPUBuffer; gate: GPUBuffer; up: GPUBuffer; n: number },
+  a: SwigluBackwardArgs<GPUBuffer>,
 ): void {
   const code = () =>
     HEAD(
@@ -376,25 +359,15 @@ export function encodeSwigluBackward(
   );
 }
 
-/** Buffers and shape of one LM head + NLL backward. */
-export interface LogitsNllBackwardArgs {
-  /** [T][D] f32 final hidden states. */
-  hidden: GPUBuffer;
-  /** [V][D] f32 output embedding (classifier). */
-  wcls: GPUBuffer;
+/**
+ * The shared {@linkcode LogitsNllBackwardArgs} on GPU buffers, with the targets on the device and the
+ * per-token NLL written to a buffer rather than returned.
+ */
+export interface GpuLogitsNllBackwardArgs extends Omit<LogitsNllBackwardArgs<GPUBuffer>, "targets"> {
   /** [T] i32 target ids in [0, V). */
   targets: GPUBuffer;
   /** [T] f32, written: the per-token NLL (as `encodeLogitsNll`). */
   nll: GPUBuffer;
-  /** [T][D] f32, accumulated. */
-  dHidden: GPUBuffer;
-  /** [V][D] f32, accumulated. */
-  dWcls: GPUBuffer;
-  T: number;
-  D: number;
-  V: number;
-  /** The loss is lossScale·Σ_t nll[t] (e.g. 1/T for the mean). */
-  lossScale: number;
   /** Vocabulary rows per chunk (a multiple of 64); default `vocabChunk(T, D, V)`. */
   chunk?: number;
 }
@@ -410,7 +383,7 @@ export interface LogitsNllBackwardArgs {
 export function encodeLogitsNllBackward(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: LogitsNllBackwardArgs,
+  a: GpuLogitsNllBackwardArgs,
 ): { done(): void } {
   const { T, D, V } = a;
   if (a.chunk !== undefined && !(Number.isInteger(a.chunk) && a.chunk > 0 && a.chunk % 64 === 0)) {

@@ -10,6 +10,12 @@
  *
  * @module
  */
+import type { AddArgs } from "../cpu/add.ts";
+import type { EmbedArgs } from "../cpu/embed.ts";
+import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
+import type { RopeRows } from "../cpu/rope.ts";
+import type { RopeApply } from "../rope_apply.ts";
+import type { SwigluArgs } from "../cpu/swiglu.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
 
@@ -58,14 +64,7 @@ export const ro = (i: number, name: string, type = "f32") =>
 export const uni = (i: number) => `@group(0) @binding(${i}) var<uniform> shape: vec4<u32>;`;
 
 /** out[i] = a[i] + b[i] for n elements (out may be a or b: each element is read before written). */
-export function encodeAdd(
-  ctx: GpuContext,
-  enc: GPUCommandEncoder,
-  a: GPUBuffer,
-  b: GPUBuffer,
-  out: GPUBuffer,
-  n: number,
-) {
+export function encodeAdd(ctx: GpuContext, enc: GPUCommandEncoder, { out, a, b, n }: AddArgs<GPUBuffer>) {
   const code = () =>
     HEAD(`${rw(0, "a")}\n${rw(1, "b")}\n${rw(2, "out")}\n${uni(3)}`) + `\n  out[i] = a[i] + b[i];\n}`;
   dispatch(ctx, enc, "add", code, [a, b, out, ctx.uniform([n, 0, 0, 0])], n);
@@ -75,10 +74,7 @@ export function encodeAdd(
 export function encodeSwiglu(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  gate: GPUBuffer,
-  up: GPUBuffer,
-  out: GPUBuffer,
-  n: number,
+  { out, gate, up, n }: SwigluArgs<GPUBuffer>,
 ) {
   const code = () =>
     HEAD(`${rw(0, "gate")}\n${rw(1, "up")}\n${rw(2, "out")}\n${uni(3)}`) +
@@ -86,15 +82,17 @@ export function encodeSwiglu(
   dispatch(ctx, enc, "swiglu", code, [gate, up, out, ctx.uniform([n, 0, 0, 0])], n);
 }
 
-/** out[t] = table[tokens[t]] (rows of D floats); tokens is an i32 buffer of T ids (assumed valid). */
+/** The shared {@linkcode EmbedArgs} on GPU buffers: the ids are an i32 buffer of T (assumed valid). */
+export interface GpuEmbedArgs extends Omit<EmbedArgs<GPUBuffer>, "tokens"> {
+  tokens: GPUBuffer;
+  T: number;
+}
+
+/** out[t] = table[tokens[t]] (rows of D floats). */
 export function encodeEmbed(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  table: GPUBuffer,
-  tokens: GPUBuffer,
-  out: GPUBuffer,
-  T: number,
-  D: number,
+  { out, table, tokens, T, D }: GpuEmbedArgs,
 ) {
   const code = () =>
     HEAD(`${ro(0, "table")}\n${ro(1, "tokens", "i32")}\n${rw(2, "out")}\n${uni(3)}`) +
@@ -106,12 +104,7 @@ export function encodeEmbed(
 export function encodeRmsnorm(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  x: GPUBuffer,
-  weight: GPUBuffer,
-  out: GPUBuffer,
-  T: number,
-  D: number,
-  eps: number,
+  { out, x, weight, T, D, eps }: RmsnormArgs<GPUBuffer>,
 ) {
   const code = () =>
     HEAD(`${rw(0, "x")}\n${ro(1, "weight")}\n${rw(2, "out")}\n${uni(3)}`) + `
@@ -126,6 +119,14 @@ export function encodeRmsnorm(
 }
 
 /**
+ * The shared {@linkcode RopeRows} on a GPU buffer, rotated by a host-computed cos/sin table
+ * ([T][rotaryDim]: cosines then sines, `ropeCosSinTable`) so angles match the CPU reference exactly.
+ */
+export interface GpuRopeArgs extends RopeRows<GPUBuffer>, Pick<RopeApply, "rotaryDim" | "pairing"> {
+  cosSin: GPUBuffer;
+}
+
+/**
  * RoPE in place on x ([T][nHeads·headDim]) from a host-computed cos/sin table ([T][rotaryDim]:
  * cosines then sines, see `ropeCosSinTable`), so angles match the CPU reference exactly.
  * One invocation per (row, pair) handles that pair in every head.
@@ -133,10 +134,9 @@ export function encodeRmsnorm(
 export function encodeRope(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  x: GPUBuffer,
-  cosSin: GPUBuffer,
-  a: { T: number; nHeads: number; headDim: number; rotaryDim: number; pairing: "interleaved" | "half" },
+  a: GpuRopeArgs,
 ) {
+  const { x, cosSin } = a;
   const pairs = a.rotaryDim / 2;
   const [stride, partner] = a.pairing === "interleaved" ? [2, 1] : [1, pairs];
   const code = () =>

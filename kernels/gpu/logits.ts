@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { LogitsNllArgs } from "../cpu/logits.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { encodeMatmul } from "./matmul.ts";
 
@@ -16,19 +17,12 @@ const WG = 64;
 /** Logits scratch budget in floats (64 MiB). */
 const SCRATCH_FLOATS = 1 << 24;
 
-/** Buffers and shape of one NLL evaluation. */
-export interface LogitsNllArgs {
-  /** [T][D] f32 final hidden states (after the final norm). */
-  hidden: GPUBuffer;
-  /** [V][D] f32 output embedding. */
-  wcls: GPUBuffer;
+/** The shared {@linkcode LogitsNllArgs} on GPU buffers, with the targets on the device and the NLL written to `nll`. */
+export interface GpuLogitsNllArgs extends Omit<LogitsNllArgs<GPUBuffer>, "targets"> {
   /** [T] i32 target ids in [0, V). */
   targets: GPUBuffer;
   /** [T] f32, written. */
   nll: GPUBuffer;
-  T: number;
-  D: number;
-  V: number;
 }
 
 /** Vocabulary rows per chunk: a multiple of 64 (keeps slice offsets 256-byte aligned). */
@@ -128,7 +122,11 @@ export function encodeNllFinish(
  * Records the chunked NLL into `enc`. Scratch buffers come from the context's pool and go back to it
  * when `done()` is called after the submission completes.
  */
-export function encodeLogitsNll(ctx: GpuContext, enc: GPUCommandEncoder, a: LogitsNllArgs): { done(): void } {
+export function encodeLogitsNll(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: GpuLogitsNllArgs,
+): { done(): void } {
   const { T, D, V } = a;
   const C = vocabChunk(T, D, V);
   const logits = ctx.acquire(T * C * 4);

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { MatmulArgs } from "../cpu/matmul.ts";
 import { type GpuContext, groups } from "./context.ts";
 
 /** Rows per invocation. */
@@ -23,16 +24,8 @@ const TN = 8;
 /** Invocations per workgroup, laid out along N. */
 const WG = 64;
 
-/** Buffers and shape of one matmul. */
-export interface MatmulArgs {
-  /** [T][K] f32. */
-  x: GPUBuffer;
-  /** [N][K] f32 (PyTorch Linear layout). */
-  w: GPUBuffer;
-  /** [T][N] f32, written. */
-  out: GPUBuffer;
-  /** [N] f32, optional. */
-  bias?: GPUBuffer;
+/** The shared {@linkcode MatmulArgs} on GPU buffers, plus where and how w is stored. */
+export interface GpuMatmulArgs extends MatmulArgs<GPUBuffer> {
   /** Byte offset of row 0 of w inside its buffer (multiple of 256), to use a slice of a larger matrix. */
   wOffset?: number;
   /**
@@ -40,9 +33,6 @@ export interface MatmulArgs {
    * `shader-f16` (`ctx.f16`) and K % 4 = 0. Products and sums stay in f32.
    */
   wF16?: boolean;
-  T: number;
-  K: number;
-  N: number;
 }
 
 function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
@@ -93,7 +83,7 @@ ${
 }
 
 /** Records the matmul into `enc` (its own compute pass); nothing is submitted. */
-export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: MatmulArgs): void {
+export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatmulArgs): void {
   const f16 = a.wF16 === true;
   if (f16 && (!ctx.f16 || a.K % 4 !== 0)) {
     throw new RangeError(

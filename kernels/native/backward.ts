@@ -1,6 +1,6 @@
 /**
  * Native (C) versions of the training ops that dominate a step: the matmul and its backward, causal
- * attention's backward, and the LM head's NLL gradient. Same signatures and accumulation (+=) as the
+ * attention's backward, and the LM head's NLL gradient. Same argument types and accumulation (+=) as the
  * references in `kernels/cpu/*_backward.ts`, which the tests compare them with. Weights change every step, so
  * these pack matrices per call (into reused scratch) instead of using the inference packing cache.
  * Each runs on `fastKernels()` (native, else WebAssembly) unless given the kernel set `nk`.
@@ -8,6 +8,12 @@
  * @module
  */
 import { documentStarts, gqaGroupSize } from "../cpu/attention.ts";
+import type { AttentionBackwardArgs } from "../cpu/attention_backward.ts";
+import type { LogitsNllBackwardArgs } from "../cpu/logits_backward.ts";
+import type { MatmulArgs } from "../cpu/matmul.ts";
+import type { MatmulBackwardArgs } from "../cpu/matmul_backward.ts";
+import type { SwigluArgs } from "../cpu/swiglu.ts";
+import type { SwigluBackwardArgs } from "../cpu/swiglu_backward.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
 import type { NativeSymbols } from "./lib.ts";
 
@@ -39,13 +45,7 @@ function pack(
 
 /** out[T×N] = x[T×K]·w[N×K]ᵀ (+ bias), with `w` packed now (it may have changed since the last call). */
 export function matmulTrainNative(
-  out: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  T: number,
-  K: number,
-  N: number,
-  bias?: Float32Array,
+  { out, x, w, T, K, N, bias }: MatmulArgs,
   nk: NativeSymbols = requireFastKernels(),
 ): void {
   nk.rk_matmul(out, x, pack(nk, "w", w, N, K, K, 1), bias ?? null, T, K, N, 0);
@@ -53,15 +53,7 @@ export function matmulTrainNative(
 
 /** As `matmulBackward`: dx += dOut·w, dW += dOutᵀ·x, dBias += Σ_t dOut[t] (dx may be undefined). */
 export function matmulBackwardNative(
-  dx: Float32Array | undefined,
-  dW: Float32Array,
-  dBias: Float32Array | undefined,
-  dOut: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  T: number,
-  K: number,
-  N: number,
+  { dx, dW, dBias, dOut, x, w, T, K, N }: MatmulBackwardArgs<Float32Array>,
   nk: NativeSymbols = requireFastKernels(),
 ): void {
   // dW[N×K] += dOutᵀ[N×T] · x[T×K]: the "weights" are x viewed as [K][T].
@@ -77,24 +69,13 @@ export function matmulBackwardNative(
 
 /** As `causalAttentionBackward` (same layouts; dq, dk, dv accumulated). */
 export function attentionBackwardNative(
-  dq: Float32Array,
-  dk: Float32Array,
-  dv: Float32Array,
-  dOut: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  out: Float32Array,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: { docStarts?: Int32Array; softmaxScale?: number } = {},
+  a: AttentionBackwardArgs<Float32Array>,
   nk: NativeSymbols = requireFastKernels(),
 ): void {
+  const { dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim } = a;
   gqaGroupSize(nHeads, nKvHeads);
-  const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const first = a.docStarts ? documentStarts(T, a.docStarts) : null;
   nk.rk_attention_backward(dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim, scale, first);
 }
 
@@ -104,15 +85,7 @@ export function attentionBackwardNative(
  * — fine for the small vocabularies ropekit trains; chunk rows for larger ones).
  */
 export function logitsNllBackwardNative(
-  dHidden: Float32Array,
-  dWcls: Float32Array,
-  hidden: Float32Array,
-  wcls: Float32Array,
-  targets: Int32Array,
-  T: number,
-  D: number,
-  V: number,
-  lossScale: number,
+  { dHidden, dWcls, hidden, wcls, targets, T, D, V, lossScale }: LogitsNllBackwardArgs<Float32Array>,
   nk: NativeSymbols = requireFastKernels(),
 ): Float64Array {
   for (let t = 0; t < T; t++) {
@@ -123,16 +96,14 @@ export function logitsNllBackwardNative(
   const logits = buffer("logits", T * V), nll = buffer("nll", T);
   nk.rk_matmul(logits, hidden, pack(nk, "w", wcls, V, D, D, 1), null, T, D, V, 0);
   nk.rk_softmax_nll_grad(logits, nll, targets, T, V, lossScale);
-  matmulBackwardNative(dHidden, dWcls, undefined, logits.subarray(0, T * V), hidden, wcls, T, D, V, nk);
+  const dOut = logits.subarray(0, T * V);
+  matmulBackwardNative({ dx: dHidden, dW: dWcls, dOut, x: hidden, w: wcls, T, K: D, N: V }, nk);
   return Float64Array.from(nll.subarray(0, T));
 }
 
 /** As `swigluRef`: out[i] = silu(gate[i])·up[i]. */
 export function swigluNative(
-  out: Float32Array,
-  gate: Float32Array,
-  up: Float32Array,
-  n: number,
+  { out, gate, up, n }: SwigluArgs,
   nk: NativeSymbols = requireFastKernels(),
 ): void {
   nk.rk_swiglu(out, gate, up, BigInt(n));
@@ -140,12 +111,7 @@ export function swigluNative(
 
 /** As `swigluBackward`: dGate += dOut·up·silu'(gate), dUp += dOut·silu(gate). */
 export function swigluBackwardNative(
-  dGate: Float32Array,
-  dUp: Float32Array,
-  dOut: Float32Array,
-  gate: Float32Array,
-  up: Float32Array,
-  n: number,
+  { dGate, dUp, dOut, gate, up, n }: SwigluBackwardArgs<Float32Array>,
   nk: NativeSymbols = requireFastKernels(),
 ): void {
   nk.rk_swiglu_backward(dGate, dUp, dOut, gate, up, BigInt(n));

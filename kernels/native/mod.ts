@@ -1,49 +1,39 @@
 /**
- * Native kernels with the same signatures as the `kernels/cpu` references, for tests and benchmarks
+ * Native kernels with the same argument types as the `kernels/cpu` references, for tests and benchmarks
  * (the native backend calls the symbols directly to keep packed weights and its own KV cache layout).
  * They run on `fastKernels()` (native, else WebAssembly) unless given the kernel set `nk` to use, and
  * throw when neither loads.
  *
  * @module
  */
-import { type AttentionOptions, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
+import { type AttentionArgs, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
+import type { MatmulArgs } from "../cpu/matmul.ts";
+import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
 import { nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
 
-/** As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias). `w` is packed once and cached. */
+/**
+ * As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias), or with `accumulate` out += …. `w` is packed once
+ * and cached (inference weights do not change).
+ */
 export function matmulNative(
-  out: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  T: number,
-  K: number,
-  N: number,
-  bias?: Float32Array,
+  { out, x, w, T, K, N, bias }: MatmulArgs,
   nk: NativeSymbols = requireFastKernels(),
+  accumulate = false,
 ): void {
-  nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, 0);
+  nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, accumulate ? 1 : 0);
 }
 
 /** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); copies them to the native layout first. */
-export function causalAttentionNative(
-  out: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: AttentionOptions = {},
-  nk: NativeSymbols = requireFastKernels(),
-): void {
+export function causalAttentionNative(a: AttentionArgs, nk: NativeSymbols = requireFastKernels()): void {
+  const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   gqaGroupSize(nHeads, nKvHeads); // validates the head layout before the C code trusts it
   const kv = nativeKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
-  const scale = opts.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const first = opts.docStarts ? documentStarts(T, opts.docStarts) : null;
+  const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
+  const first = a.docStarts ? documentStarts(T, a.docStarts) : null;
   nk.rk_attention(
     out,
     q,
@@ -58,4 +48,12 @@ export function causalAttentionNative(
     scale,
     first,
   );
+}
+
+/** As rmsnormRef: out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ weight (out may alias x). */
+export function rmsnormNative(
+  { out, x, weight, T, D, eps }: RmsnormArgs,
+  nk: NativeSymbols = requireFastKernels(),
+): void {
+  nk.rk_rmsnorm(out, x, weight, T, D, eps);
 }

@@ -40,8 +40,9 @@ export function forwardKernelTests(label: string, nk: NativeSymbols | null): voi
       for (const [T, K, N] of [[1, 1, 1], [7, 13, 17], [73, 64, 130], [5, 257, 31], [150, 96, 16]]) {
         const x = random(T * K, T + K), w = random(N * K, N), bias = random(N, 7);
         const want = new Float32Array(T * N), got = new Float32Array(T * N);
-        matmulRef(want, x, w, T, K, N, bias);
-        matmulNative(got, x, w, T, K, N, bias, nk!);
+        const args = { x, w, bias, T, K, N };
+        matmulRef({ ...args, out: want });
+        matmulNative({ ...args, out: got }, nk!);
         assertClose(`matmul ${T}×${K}×${N}`, got, want, 1e-4);
       }
     },
@@ -57,15 +58,16 @@ export function forwardKernelTests(label: string, nk: NativeSymbols | null): voi
         const q = random(T * H * hd, T), k = random(T * KV * hd, T + 1);
         const v = random(T * KV * hd, T + 2);
         const want = new Float32Array(T * H * hd), got = new Float32Array(T * H * hd);
-        causalAttentionRef(want, q, k, v, T, H, KV, hd);
-        causalAttentionNative(got, q, k, v, T, H, KV, hd, {}, nk!);
+        const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd };
+        causalAttentionRef({ ...args, out: want });
+        causalAttentionNative({ ...args, out: got }, nk!);
         assertClose(`attention T${T} H${H} KV${KV} hd${hd}`, got, want, 1e-4);
         const docs = {
           docStarts: new Int32Array([0, Math.floor(T / 3), Math.floor(T / 2) + 1]),
           softmaxScale: 0.3,
         };
-        causalAttentionRef(want, q, k, v, T, H, KV, hd, docs);
-        causalAttentionNative(got, q, k, v, T, H, KV, hd, docs, nk!);
+        causalAttentionRef({ ...args, ...docs, out: want });
+        causalAttentionNative({ ...args, ...docs, out: got }, nk!);
         assertClose(`attention docs T${T} H${H} KV${KV} hd${hd}`, got, want, 1e-4);
       }
     },
@@ -99,16 +101,17 @@ export function backwardKernelTests(label: string, nk: NativeSymbols | null, eng
         const start = (n: number, s: number) => random(n, s);
         const want = { dx: start(T * K, 1), dW: start(N * K, 2), dB: start(N, 3) };
         const got = { dx: start(T * K, 1), dW: start(N * K, 2), dB: start(N, 3) };
-        matmulBackward(want.dx, want.dW, want.dB, dOut, x, w, T, K, N);
-        matmulBackwardNative(got.dx, got.dW, got.dB, dOut, x, w, T, K, N, nk!);
+        const args = { dOut, x, w, T, K, N };
+        matmulBackward({ ...args, dx: want.dx, dW: want.dW, dBias: want.dB });
+        matmulBackwardNative({ ...args, dx: got.dx, dW: got.dW, dBias: got.dB }, nk!);
         assertClose(`dx ${T}×${K}×${N}`, got.dx, want.dx, 1e-4);
         assertClose(`dW ${T}×${K}×${N}`, got.dW, want.dW, 1e-4);
         assertClose(`dBias ${T}×${K}×${N}`, got.dB, want.dB, 1e-4);
         // The forward repacks every call: a weight changed in place must be seen.
         const out = new Float32Array(T * N), again = new Float32Array(T * N);
-        matmulTrainNative(out, x, w, T, K, N, undefined, nk!);
+        matmulTrainNative({ out, x, w, T, K, N }, nk!);
         w[0] += 1;
-        matmulTrainNative(again, x, w, T, K, N, undefined, nk!);
+        matmulTrainNative({ out: again, x, w, T, K, N }, nk!);
         assert.notEqual(again[0], out[0]);
       }
     },
@@ -127,30 +130,16 @@ export function backwardKernelTests(label: string, nk: NativeSymbols | null, eng
       for (const [T, H, Hkv, hd, docStarts] of cases) {
         const q = random(T * H * hd, 1), k = random(T * Hkv * hd, 2), v = random(T * Hkv * hd, 3);
         const out = new Float32Array(T * H * hd), dOut = random(T * H * hd, 4);
-        causalAttentionRef(out, q, k, v, T, H, Hkv, hd, { docStarts });
+        const forward = { out, q, k, v, T, nHeads: H, nKvHeads: Hkv, headDim: hd, docStarts };
+        causalAttentionRef(forward);
         const grads = () => ({
           dq: random(T * H * hd, 5),
           dk: random(T * Hkv * hd, 6),
           dv: random(T * Hkv * hd, 7),
         });
         const want = grads(), got = grads();
-        causalAttentionBackward(want.dq, want.dk, want.dv, dOut, q, k, v, out, T, H, Hkv, hd, { docStarts });
-        attentionBackwardNative(
-          got.dq,
-          got.dk,
-          got.dv,
-          dOut,
-          q,
-          k,
-          v,
-          out,
-          T,
-          H,
-          Hkv,
-          hd,
-          { docStarts },
-          nk!,
-        );
+        causalAttentionBackward({ ...forward, ...want, dOut });
+        attentionBackwardNative({ ...forward, ...got, dOut }, nk!);
         const name = `attention T${T} H${H}/${Hkv} hd${hd}${docStarts ? " docs" : ""}`;
         assertClose(`${name} dq`, got.dq, want.dq, 1e-4);
         assertClose(`${name} dk`, got.dk, want.dk, 1e-4);
@@ -168,25 +157,25 @@ export function backwardKernelTests(label: string, nk: NativeSymbols | null, eng
         const targets = Int32Array.from({ length: T }, (_, i) => (i * 7919) % V);
         const want = { dh: random(T * D, 3), dW: random(V * D, 4) },
           got = { dh: random(T * D, 3), dW: random(V * D, 4) };
-        const nllWant = logitsNllBackward(want.dh, want.dW, h, w, targets, T, D, V, 0.1);
-        const nllGot = logitsNllBackwardNative(got.dh, got.dW, h, w, targets, T, D, V, 0.1, nk!);
+        const args = { hidden: h, wcls: w, targets, T, D, V, lossScale: 0.1 };
+        const nllWant = logitsNllBackward({ ...args, dHidden: want.dh, dWcls: want.dW });
+        const nllGot = logitsNllBackwardNative({ ...args, dHidden: got.dh, dWcls: got.dW }, nk!);
         assertClose(`nll T${T} V${V}`, Float32Array.from(nllGot), Float32Array.from(nllWant), 1e-5);
         assertClose(`dHidden T${T} V${V}`, got.dh, want.dh, 1e-4);
         assertClose(`dWcls T${T} V${V}`, got.dW, want.dW, 1e-4);
       }
       const bad = () =>
-        logitsNllBackwardNative(
-          new Float32Array(4),
-          new Float32Array(12),
-          random(4, 1),
-          random(12, 2),
-          new Int32Array([3]),
-          1,
-          4,
-          3,
-          1,
-          nk!,
-        );
+        logitsNllBackwardNative({
+          dHidden: new Float32Array(4),
+          dWcls: new Float32Array(12),
+          hidden: random(4, 1),
+          wcls: random(12, 2),
+          targets: new Int32Array([3]),
+          T: 1,
+          D: 4,
+          V: 3,
+          lossScale: 1,
+        }, nk!);
       assert.throws(bad, /outside the vocabulary/);
     },
   });

@@ -1,14 +1,25 @@
 /**
  * Convenience wrappers for tests and one-off use: upload inputs, encode one kernel, submit, read the
  * result back, free the buffers. Each call costs a submit and a map (≥10 ms on software adapters);
- * a model forward pass should use the `encode*` functions on one encoder instead.
+ * a model forward pass should use the `encode*` functions on one encoder instead. Each takes its op's
+ * argument type from `kernels/cpu` on host arrays, less the output it returns, so a test hands the same
+ * object to the reference and to the GPU.
  *
  * @module
  */
 import { type GpuContext, type HostArray, readBuffer, upload } from "../../kernels/gpu/context.ts";
 import { encodeMatmul } from "../../kernels/gpu/matmul.ts";
 import { encodeAttention } from "../../kernels/gpu/attention.ts";
-import { documentStarts } from "../../kernels/cpu/attention.ts";
+import { type AttentionArgs, documentStarts } from "../../kernels/cpu/attention.ts";
+import type {
+  AddArgs,
+  EmbedArgs,
+  LogitsNllArgs,
+  MatmulArgs,
+  RmsnormArgs,
+  RopeArgs,
+  SwigluArgs,
+} from "../../kernels/cpu/mod.ts";
 import {
   encodeAdd,
   encodeEmbed,
@@ -17,7 +28,9 @@ import {
   encodeSwiglu,
 } from "../../kernels/gpu/elementwise.ts";
 import { encodeLogitsNll } from "../../kernels/gpu/logits.ts";
-import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
+import { checkRopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
+
+type F32 = Float32Array<ArrayBuffer>;
 
 /** Uploads `inputs`, lets `encode` record work writing an output of `outFloats` floats, returns it. */
 export async function runKernel(
@@ -45,12 +58,7 @@ export async function runKernel(
 /** GPU matmul of host arrays (see {@linkcode encodeMatmul}); `wF16` uploads w as float16. */
 export function runMatmul(
   ctx: GpuContext,
-  x: Float32Array<ArrayBuffer>,
-  w: Float32Array<ArrayBuffer>,
-  T: number,
-  K: number,
-  N: number,
-  bias?: Float32Array<ArrayBuffer>,
+  { x, w, bias, T, K, N }: Omit<MatmulArgs<F32>, "out">,
   wF16 = false,
 ): Promise<Float32Array> {
   const wHost = wF16 ? toF16Bits(w) : w;
@@ -68,18 +76,9 @@ export function toF16Bits(a: Float32Array): Uint16Array<ArrayBuffer> {
 }
 
 /** GPU causal attention of host arrays (see {@linkcode encodeAttention}). */
-export function runAttention(
-  ctx: GpuContext,
-  q: Float32Array<ArrayBuffer>,
-  k: Float32Array<ArrayBuffer>,
-  v: Float32Array<ArrayBuffer>,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: { softmaxScale?: number; docStarts?: Int32Array } = {},
-): Promise<Float32Array> {
-  const starts = opts.docStarts && documentStarts(T, opts.docStarts) as Int32Array<ArrayBuffer>;
+export function runAttention(ctx: GpuContext, a: Omit<AttentionArgs<F32>, "out">): Promise<Float32Array> {
+  const { q, k, v, T, nHeads, nKvHeads, headDim } = a;
+  const starts = a.docStarts && documentStarts(T, a.docStarts) as Int32Array<ArrayBuffer>;
   return runKernel(
     ctx,
     [q, k, v, starts],
@@ -94,7 +93,7 @@ export function runAttention(
         nHeads,
         nKvHeads,
         headDim,
-        softmaxScale: opts.softmaxScale,
+        softmaxScale: a.softmaxScale,
         rowStart: bs,
       }),
   );
@@ -103,11 +102,7 @@ export function runAttention(
 /** GPU RoPE of a host array (returns the rotated copy; see {@linkcode encodeRope}). */
 export function runRope(
   ctx: GpuContext,
-  x: Float32Array<ArrayBuffer>,
-  T: number,
-  nHeads: number,
-  headDim: number,
-  p: RopeApply,
+  { x, T, nHeads, headDim, rope: p }: RopeArgs<F32>,
 ): Promise<Float32Array> {
   checkRopeApply(p, headDim, T);
   const shape = { T, nHeads, headDim, rotaryDim: p.rotaryDim, pairing: p.pairing };
@@ -115,7 +110,7 @@ export function runRope(
     ctx,
     [ropeCosSinTable(p, T)],
     x.length,
-    (enc, [cs], out) => encodeRope(ctx, enc, out, cs!, shape),
+    (enc, [cs], out) => encodeRope(ctx, enc, { ...shape, x: out, cosSin: cs! }),
     x,
   );
 }
@@ -123,67 +118,53 @@ export function runRope(
 /** GPU RMSNorm of host arrays. */
 export function runRmsnorm(
   ctx: GpuContext,
-  x: Float32Array<ArrayBuffer>,
-  weight: Float32Array<ArrayBuffer>,
-  T: number,
-  D: number,
-  eps: number,
+  { x, weight, T, D, eps }: Omit<RmsnormArgs<F32>, "out">,
 ): Promise<Float32Array> {
   return runKernel(
     ctx,
     [x, weight],
     T * D,
-    (enc, [bx, bw], out) => encodeRmsnorm(ctx, enc, bx!, bw!, out, T, D, eps),
+    (enc, [bx, bw], out) => encodeRmsnorm(ctx, enc, { out, x: bx!, weight: bw!, T, D, eps }),
   );
 }
 
 /** GPU residual add of host arrays. */
-export function runAdd(ctx: GpuContext, a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>) {
+export function runAdd(ctx: GpuContext, { a, b, n }: Omit<AddArgs<F32>, "out">) {
   return runKernel(
     ctx,
     [a, b],
-    a.length,
-    (enc, [ba, bb], out) => encodeAdd(ctx, enc, ba!, bb!, out, a.length),
+    n,
+    (enc, [ba, bb], out) => encodeAdd(ctx, enc, { out, a: ba!, b: bb!, n }),
   );
 }
 
 /** GPU SwiGLU of host arrays. */
-export function runSwiglu(ctx: GpuContext, gate: Float32Array<ArrayBuffer>, up: Float32Array<ArrayBuffer>) {
+export function runSwiglu(ctx: GpuContext, { gate, up, n }: Omit<SwigluArgs<F32>, "out">) {
   return runKernel(
     ctx,
     [gate, up],
-    gate.length,
-    (enc, [g, u], out) => encodeSwiglu(ctx, enc, g!, u!, out, gate.length),
+    n,
+    (enc, [g, u], out) => encodeSwiglu(ctx, enc, { out, gate: g!, up: u!, n }),
   );
 }
 
 /** GPU embedding gather of host arrays. */
-export function runEmbed(
-  ctx: GpuContext,
-  table: Float32Array<ArrayBuffer>,
-  tokens: Int32Array<ArrayBuffer>,
-  D: number,
-) {
+export function runEmbed(ctx: GpuContext, { table, tokens, D }: Omit<EmbedArgs<F32>, "out">) {
   return runKernel(
     ctx,
-    [table, tokens],
+    [table, Int32Array.from(tokens)],
     tokens.length * D,
-    (enc, [bt, bi], out) => encodeEmbed(ctx, enc, bt!, bi!, out, tokens.length, D),
+    (enc, [bt, bi], out) => encodeEmbed(ctx, enc, { out, table: bt!, tokens: bi!, T: tokens.length, D }),
   );
 }
 
 /** GPU per-token NLL of host arrays (see {@linkcode encodeLogitsNll}). */
 export async function runLogitsNll(
   ctx: GpuContext,
-  hidden: Float32Array<ArrayBuffer>,
-  wcls: Float32Array<ArrayBuffer>,
-  targets: Int32Array<ArrayBuffer>,
-  T: number,
-  D: number,
-  V: number,
+  { hidden, wcls, targets, T, D, V }: LogitsNllArgs<F32>,
 ): Promise<Float32Array> {
   let scratch: { done(): void } | undefined;
-  const nll = await runKernel(ctx, [hidden, wcls, targets], T, (enc, [bh, bw, bt], out) => {
+  const nll = await runKernel(ctx, [hidden, wcls, Int32Array.from(targets)], T, (enc, [bh, bw, bt], out) => {
     scratch = encodeLogitsNll(ctx, enc, { hidden: bh!, wcls: bw!, targets: bt!, nll: out, T, D, V });
   });
   scratch?.done();

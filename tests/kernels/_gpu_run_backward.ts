@@ -1,14 +1,23 @@
 /**
  * Host-array wrappers of the backward kernels, for tests and one-off use: upload the inputs and the
  * initial gradients, encode one backward op, submit, read every gradient back, free the buffers.
- * Arguments follow the CPU references in `kernels/cpu/*_backward.ts`, but the gradients passed in are initial
- * values (not modified); the accumulated gradients are returned.
+ * Each takes its op's argument type from `kernels/cpu/*_backward.ts` on host arrays, but the gradients passed
+ * in are initial values (not modified); the accumulated gradients are returned.
  *
  * @module
  */
 import { type GpuContext, type HostArray, readBuffer, upload } from "../../kernels/gpu/context.ts";
 import { documentStarts } from "../../kernels/cpu/attention.ts";
-import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
+import type {
+  AttentionBackwardArgs,
+  EmbedBackwardArgs,
+  LogitsNllBackwardArgs,
+  MatmulBackwardArgs,
+  RmsnormBackwardArgs,
+  RopeArgs,
+  SwigluBackwardArgs,
+} from "../../kernels/cpu/mod.ts";
+import { checkRopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
 import {
   embedBackwardIndex,
   encodeEmbedBackward,
@@ -58,15 +67,7 @@ export async function runBackward(
 /** GPU matmul backward: returns dx (when given), dW, dBias (when given), accumulated. */
 export async function runMatmulBackward(
   ctx: GpuContext,
-  dx: F32 | undefined,
-  dW: F32,
-  dBias: F32 | undefined,
-  dOut: F32,
-  x: F32,
-  w: F32,
-  T: number,
-  K: number,
-  N: number,
+  { dx, dW, dBias, dOut, x, w, T, K, N }: MatmulBackwardArgs<F32>,
 ): Promise<{ dx?: Float32Array; dW: Float32Array; dBias?: Float32Array }> {
   const grads = [dW, ...(dx ? [dx] : []), ...(dBias ? [dBias] : [])];
   const [gW, ...rest] = await runBackward(
@@ -92,14 +93,7 @@ export async function runMatmulBackward(
 /** GPU RMSNorm backward: returns dx and dWeight, accumulated. */
 export async function runRmsnormBackward(
   ctx: GpuContext,
-  dx: F32,
-  dWeight: F32,
-  dOut: F32,
-  x: F32,
-  weight: F32,
-  T: number,
-  D: number,
-  eps: number,
+  { dx, dWeight, dOut, x, weight, T, D, eps }: RmsnormBackwardArgs<F32>,
 ): Promise<{ dx: Float32Array; dWeight: Float32Array }> {
   const [gx, gw] = await runBackward(
     ctx,
@@ -114,10 +108,7 @@ export async function runRmsnormBackward(
 /** GPU embedding backward: returns dTable (V rows of D) with dOut scattered into it. */
 export async function runEmbedBackward(
   ctx: GpuContext,
-  dTable: F32,
-  dOut: F32,
-  tokens: ArrayLike<number>,
-  D: number,
+  { dTable, dOut, tokens, D }: EmbedBackwardArgs<F32>,
 ): Promise<Float32Array> {
   const { index, rows } = embedBackwardIndex(tokens, dTable.length / D);
   const [g] = await runBackward(
@@ -129,14 +120,10 @@ export async function runEmbedBackward(
   return g;
 }
 
-/** GPU RoPE backward: returns the input gradient for the output gradient `d` (not modified). */
+/** GPU RoPE backward: returns the input gradient for the output gradient `x` (not modified). */
 export async function runRopeBackward(
   ctx: GpuContext,
-  d: F32,
-  T: number,
-  nHeads: number,
-  headDim: number,
-  p: RopeApply,
+  { x: d, T, nHeads, headDim, rope: p }: Omit<RopeArgs<F32>, "transpose">,
 ): Promise<Float32Array> {
   checkRopeApply(p, headDim, T);
   const shape = { T, nHeads, headDim, rotaryDim: p.rotaryDim, pairing: p.pairing };
@@ -144,7 +131,7 @@ export async function runRopeBackward(
     ctx,
     [ropeCosSinTable(p, T)],
     [d],
-    (enc, [cs], [od]) => encodeRopeBackward(ctx, enc, od, cs!, shape),
+    (enc, [cs], [od]) => encodeRopeBackward(ctx, enc, { ...shape, x: od, cosSin: cs! }),
   );
   return g;
 }
@@ -152,21 +139,10 @@ export async function runRopeBackward(
 /** GPU attention backward: returns dq, dk, dv, accumulated. */
 export async function runAttentionBackward(
   ctx: GpuContext,
-  dq: F32,
-  dk: F32,
-  dv: F32,
-  dOut: F32,
-  q: F32,
-  k: F32,
-  v: F32,
-  out: F32,
-  T: number,
-  nHeads: number,
-  nKvHeads: number,
-  headDim: number,
-  opts: { softmaxScale?: number; docStarts?: Int32Array } = {},
+  a: AttentionBackwardArgs<F32>,
 ): Promise<{ dq: Float32Array; dk: Float32Array; dv: Float32Array }> {
-  const starts = opts.docStarts && documentStarts(T, opts.docStarts) as Int32Array<ArrayBuffer>;
+  const { dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim } = a;
+  const starts = a.docStarts && documentStarts(T, a.docStarts) as Int32Array<ArrayBuffer>;
   const [gq, gk, gv] = await runBackward(
     ctx,
     [dOut, q, k, v, out, starts],
@@ -185,7 +161,7 @@ export async function runAttentionBackward(
         nHeads,
         nKvHeads,
         headDim,
-        softmaxScale: opts.softmaxScale,
+        softmaxScale: a.softmaxScale,
         rowStart: bs,
       }),
   );
@@ -195,13 +171,8 @@ export async function runAttentionBackward(
 /** GPU SwiGLU backward: returns dGate and dUp, accumulated. */
 export async function runSwigluBackward(
   ctx: GpuContext,
-  dGate: F32,
-  dUp: F32,
-  dOut: F32,
-  gate: F32,
-  up: F32,
+  { dGate, dUp, dOut, gate, up, n }: SwigluBackwardArgs<F32>,
 ): Promise<{ dGate: Float32Array; dUp: Float32Array }> {
-  const n = gate.length;
   const [gg, gu] = await runBackward(
     ctx,
     [dOut, gate, up],
@@ -215,15 +186,7 @@ export async function runSwigluBackward(
 /** GPU LM head + NLL backward: returns nll and dHidden, dWcls accumulated (`chunk`: vocabulary rows per chunk). */
 export async function runLogitsNllBackward(
   ctx: GpuContext,
-  dHidden: F32,
-  dWcls: F32,
-  hidden: F32,
-  wcls: F32,
-  targets: Int32Array<ArrayBuffer>,
-  T: number,
-  D: number,
-  V: number,
-  lossScale: number,
+  { dHidden, dWcls, hidden, wcls, targets, T, D, V, lossScale }: LogitsNllBackwardArgs<F32>,
   chunk?: number,
 ): Promise<{ nll: Float32Array; dHidden: Float32Array; dWcls: Float32Array }> {
   for (let t = 0; t < T; t++) {
@@ -233,7 +196,7 @@ export async function runLogitsNllBackward(
   }
   const [nll, gh, gw] = await runBackward(
     ctx,
-    [hidden, wcls, targets],
+    [hidden, wcls, Int32Array.from(targets)],
     [new Float32Array(T), dHidden, dWcls],
     (enc, [bh, bw, bt], [on, oh, ow]) =>
       encodeLogitsNllBackward(ctx, enc, {

@@ -11,8 +11,9 @@ Deno.test("causalAttentionFast matches causalAttentionRef (GQA, documents, scale
       v = random(T * KV * hd, T + 2);
     for (const opts of [{}, { docStarts: new Int32Array([0, Math.floor(T / 3)]), softmaxScale: 0.5 }]) {
       const want = new Float32Array(T * H * hd), got = new Float32Array(T * H * hd);
-      causalAttentionRef(want, q, k, v, T, H, KV, hd, opts);
-      causalAttentionFast(got, q, k, v, T, H, KV, hd, opts);
+      const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, ...opts };
+      causalAttentionRef({ ...args, out: want });
+      causalAttentionFast({ ...args, out: got });
       assertClose(
         `fast attention T${T} H${H}/${KV} hd${hd}${"docStarts" in opts ? " docs" : ""}`,
         got,

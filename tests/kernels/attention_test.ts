@@ -41,7 +41,7 @@ Deno.test("causalAttentionRef: first row copies v, second averages equal scores"
   const q = new Float32Array(4), k = new Float32Array(4);
   const v = new Float32Array([1, 2, 3, 6]);
   const out = new Float32Array(4);
-  causalAttentionRef(out, q, k, v, 2, 1, 1, 2);
+  causalAttentionRef({ out, q, k, v, T: 2, nHeads: 1, nKvHeads: 1, headDim: 2 });
   assert.deepEqual([...out], [1, 2, 2, 4]);
 });
 
@@ -49,9 +49,10 @@ Deno.test("causalAttentionRef matches full softmax, with GQA and document masks"
   const T = 9, H = 4, KV = 2, hd = 5;
   const q = random(T * H * hd, 1, -2, 2), k = random(T * KV * hd, 2, -2, 2), v = random(T * KV * hd, 3);
   const out = new Float32Array(T * H * hd);
-  causalAttentionRef(out, q, k, v, T, H, KV, hd);
+  const args = { out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd };
+  causalAttentionRef(args);
   assertClose("attention causal", out, naiveAttention(q, k, v, T, H, KV, hd, () => 0), 1e-5);
-  causalAttentionRef(out, q, k, v, T, H, KV, hd, { docStarts: new Int32Array([0, 4, 6]) });
+  causalAttentionRef({ ...args, docStarts: new Int32Array([0, 4, 6]) });
   const docOf = (t: number) => (t < 4 ? 0 : t < 6 ? 1 : 2);
   assertClose("attention docs", out, naiveAttention(q, k, v, T, H, KV, hd, docOf), 1e-5);
 });
@@ -60,7 +61,7 @@ Deno.test("causalAttentionRef honours softmaxScale (0 gives a running mean of v)
   const T = 3, q = random(T * 2, 4), k = random(T * 2, 5);
   const v = new Float32Array([3, 0, 6, 3, 0, 9]);
   const out = new Float32Array(T * 2);
-  causalAttentionRef(out, q, k, v, T, 1, 1, 2, { softmaxScale: 0 });
+  causalAttentionRef({ out, q, k, v, T, nHeads: 1, nKvHeads: 1, headDim: 2, softmaxScale: 0 });
   assertClose("mean", out, [3, 0, 4.5, 1.5, 3, 4], 1e-6);
 });
 
@@ -76,8 +77,9 @@ Deno.test({
           v = random(T * KV * hd, 23);
         for (const docStarts of [undefined, new Int32Array([0, 3, 5])]) {
           const want = new Float32Array(T * H * hd);
-          causalAttentionRef(want, q, k, v, T, H, KV, hd, { docStarts });
-          const got = await runAttention(ctx, q, k, v, T, H, KV, hd, { docStarts });
+          const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, docStarts };
+          causalAttentionRef({ ...args, out: want });
+          const got = await runAttention(ctx, args);
           assertClose(`GPU attention T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`, got, want, 1e-4);
         }
       }

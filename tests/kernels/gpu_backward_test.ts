@@ -54,30 +54,29 @@ Deno.test({
       for (const [T, K, N, withDx, withBias] of cases) {
         const dOut = random(T * N, 101), x = random(T * K, 102), w = random(N * K, 103);
         const dx0 = random(T * K, 104), dW0 = random(N * K, 105), dB0 = random(N, 106);
-        const got = await runMatmulBackward(
-          ctx,
-          withDx ? dx0 : undefined,
-          dW0,
-          withBias ? dB0 : undefined,
+        const got = await runMatmulBackward(ctx, {
+          dx: withDx ? dx0 : undefined,
+          dW: dW0,
+          dBias: withBias ? dB0 : undefined,
           dOut,
           x,
           w,
           T,
           K,
           N,
-        );
+        });
         const dx = f64(dx0), dW = f64(dW0), dB = f64(dB0);
-        matmulBackward(
-          withDx ? dx : undefined,
+        matmulBackward({
+          dx: withDx ? dx : undefined,
           dW,
-          withBias ? dB : undefined,
-          f64(dOut),
-          f64(x),
-          f64(w),
+          dBias: withBias ? dB : undefined,
+          dOut: f64(dOut),
+          x: f64(x),
+          w: f64(w),
           T,
           K,
           N,
-        );
+        });
         const name = `GPU matmul backward T${T} K${K} N${N}`;
         assertClose(`${name} dW`, got.dW, dW, TOL);
         if (withDx) assertClose(`${name} dx`, got.dx!, dx, TOL);
@@ -95,9 +94,9 @@ Deno.test({
       for (const [T, D, eps] of [[7, 37, 1e-5], [70, 16, 1e-6]]) {
         const dOut = random(T * D, 111), x = random(T * D, 112, -2, 2), weight = random(D, 113, 0.5, 1.5);
         const dx0 = random(T * D, 114), dw0 = random(D, 115);
-        const got = await runRmsnormBackward(ctx, dx0, dw0, dOut, x, weight, T, D, eps);
+        const got = await runRmsnormBackward(ctx, { dx: dx0, dWeight: dw0, dOut, x, weight, T, D, eps });
         const dx = f64(dx0), dw = f64(dw0);
-        rmsnormBackward(dx, dw, f64(dOut), f64(x), f64(weight), T, D, eps);
+        rmsnormBackward({ dx, dWeight: dw, dOut: f64(dOut), x: f64(x), weight: f64(weight), T, D, eps });
         assertClose(`GPU rmsnorm backward T${T} D${D} dx`, got.dx, dx, TOL);
         assertClose(`GPU rmsnorm backward T${T} D${D} dWeight`, got.dWeight, dw, TOL);
       }
@@ -112,9 +111,9 @@ Deno.test({
       const V = 23, D = 13, T = 67;
       const tokens = Int32Array.from({ length: T }, (_, t) => (t * t * 7 + 3) % 17); // ids < 17 only
       const dOut = random(T * D, 121), dTable0 = random(V * D, 122);
-      const got = await runEmbedBackward(ctx, dTable0, dOut, tokens, D);
+      const got = await runEmbedBackward(ctx, { dTable: dTable0, dOut, tokens, D });
       const want = f64(dTable0);
-      embedBackward(want, f64(dOut), tokens, D);
+      embedBackward({ dTable: want, dOut: f64(dOut), tokens, D });
       assertClose("GPU embed backward", got, want, TOL);
       assert.deepEqual([...got.subarray(17 * D)], [...dTable0.subarray(17 * D)], "rows not gathered stay");
     }),
@@ -156,9 +155,10 @@ Deno.test({
       ];
       for (const p of cases) {
         const d = random(T * H * hd, 131);
-        const got = await runRopeBackward(ctx, d, T, H, hd, p);
+        const shape = { T, nHeads: H, headDim: hd, rope: p };
+        const got = await runRopeBackward(ctx, { ...shape, x: d });
         const want = f64(d);
-        ropeBackward(want, T, H, hd, p);
+        ropeBackward({ ...shape, x: want });
         assertClose(`GPU rope backward ${p.pairing} rd${p.rotaryDim} scale ${p.scale}`, got, want, TOL);
       }
     }),
@@ -187,24 +187,31 @@ Deno.test({
         for (const docStarts of [undefined, new Int32Array([0, 1, 4, Math.floor(T / 2) + 1])]) {
           const opts = { softmaxScale, docStarts };
           const out = new Float32Array(T * H * hd);
-          causalAttentionRef(out, q, k, v, T, H, KV, hd, opts);
-          const got = await runAttentionBackward(ctx, dq0, dk0, dv0, dOut, q, k, v, out, T, H, KV, hd, opts);
+          const shape = { T, nHeads: H, nKvHeads: KV, headDim: hd, ...opts };
+          causalAttentionRef({ out, q, k, v, ...shape });
+          const got = await runAttentionBackward(ctx, {
+            dq: dq0,
+            dk: dk0,
+            dv: dv0,
+            dOut,
+            q,
+            k,
+            v,
+            out,
+            ...shape,
+          });
           const dq = f64(dq0), dk = f64(dk0), dv = f64(dv0);
-          causalAttentionBackward(
+          causalAttentionBackward({
             dq,
             dk,
             dv,
-            f64(dOut),
-            f64(q),
-            f64(k),
-            f64(v),
-            f64(out),
-            T,
-            H,
-            KV,
-            hd,
-            opts,
-          );
+            dOut: f64(dOut),
+            q: f64(q),
+            k: f64(k),
+            v: f64(v),
+            out: f64(out),
+            ...shape,
+          });
           const name = `GPU attention backward T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`;
           assertClose(`${name} dq`, got.dq, dq, tol);
           assertClose(`${name} dk`, got.dk, dk, tol);
@@ -222,9 +229,9 @@ Deno.test({
       const n = 1003;
       const dOut = random(n, 151), gate = random(n, 152, -12, 12), up = random(n, 153, -2, 2);
       const dGate0 = random(n, 154), dUp0 = random(n, 155);
-      const got = await runSwigluBackward(ctx, dGate0, dUp0, dOut, gate, up);
+      const got = await runSwigluBackward(ctx, { dGate: dGate0, dUp: dUp0, dOut, gate, up, n });
       const dGate = f64(dGate0), dUp = f64(dUp0);
-      swigluBackward(dGate, dUp, f64(dOut), f64(gate), f64(up), n);
+      swigluBackward({ dGate, dUp, dOut: f64(dOut), gate: f64(gate), up: f64(up), n });
       assertClose("GPU swiglu backward dGate", got.dGate, dGate, TOL);
       assertClose("GPU swiglu backward dUp", got.dUp, dUp, TOL);
     }),
@@ -241,19 +248,21 @@ Deno.test({
       const targets = new Int32Array([0, 63, 64, 149, 100, 127, 128]);
       const dh0 = random(T * D, 163, -0.1, 0.1), dw0 = random(V * D, 164, -0.1, 0.1);
       const dh = f64(dh0), dw = f64(dw0);
-      const nll = logitsNllBackward(dh, dw, f64(hidden), f64(wcls), targets, T, D, V, lossScale);
+      const nll = logitsNllBackward({
+        dHidden: dh,
+        dWcls: dw,
+        hidden: f64(hidden),
+        wcls: f64(wcls),
+        targets,
+        T,
+        D,
+        V,
+        lossScale,
+      });
       for (const chunk of [undefined, 64]) {
         const got = await runLogitsNllBackward(
           ctx,
-          dh0,
-          dw0,
-          hidden,
-          wcls,
-          targets,
-          T,
-          D,
-          V,
-          lossScale,
+          { dHidden: dh0, dWcls: dw0, hidden, wcls, targets, T, D, V, lossScale },
           chunk,
         );
         const name = `GPU logits backward ${chunk ? "3 chunks" : "1 chunk"}`;

@@ -6,7 +6,14 @@ import { runLogitsNll } from "./_gpu_run.ts";
 import { vocabChunk } from "../../kernels/gpu/logits.ts";
 
 Deno.test("logitsNllRef: equal logits give log V", () => {
-  const nll = logitsNllRef(new Float32Array(2 * 3), random(5 * 3, 1), [0, 4], 2, 3, 5);
+  const nll = logitsNllRef({
+    hidden: new Float32Array(2 * 3),
+    wcls: random(5 * 3, 1),
+    targets: [0, 4],
+    T: 2,
+    D: 3,
+    V: 5,
+  });
   assertClose("uniform", nll, [Math.log(5), Math.log(5)], 1e-6);
 });
 
@@ -15,14 +22,14 @@ Deno.test("logitsNllRef matches log-softmax of full logits on awkward sizes", ()
   const hidden = random(T * D, 7, -3, 3), wcls = random(V * D, 8);
   const targets = Int32Array.from({ length: T }, (_, t) => (t * 11) % V);
   const logits = new Float32Array(T * V);
-  logitsRef(logits, hidden, wcls, T, D, V);
+  logitsRef({ out: logits, hidden, wcls, T, D, V });
   const want = [...targets].map((y, t) => {
     const row = [...logits.subarray(t * V, t * V + V)];
     const m = Math.max(...row);
     return m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0)) - row[y];
   });
-  assertClose("nll", logitsNllRef(hidden, wcls, targets, T, D, V), want, 1e-5);
-  assert.throws(() => logitsNllRef(hidden, wcls, [V], 1, D, V), /target/);
+  assertClose("nll", logitsNllRef({ hidden, wcls, targets, T, D, V }), want, 1e-5);
+  assert.throws(() => logitsNllRef({ hidden, wcls, targets: [V], T: 1, D, V }), /target/);
 });
 
 Deno.test({
@@ -35,7 +42,7 @@ Deno.test({
       assert.equal(vocabChunk(40000, 4096, 151936), 384, "chunks stay bounded for a 150K vocab at T=40K");
       const hidden = random(T * D, 41, -2, 2), wcls = random(V * D, 42);
       const targets = new Int32Array([0, 63, 64, 149, 100]);
-      const got = await runLogitsNll(ctx, hidden, wcls, targets, T, D, V);
-      assertClose("GPU nll", got, logitsNllRef(hidden, wcls, targets, T, D, V), 1e-4);
+      const args = { hidden, wcls, targets, T, D, V };
+      assertClose("GPU nll", await runLogitsNll(ctx, args), logitsNllRef(args), 1e-4);
     }),
 });

@@ -19,15 +19,15 @@ function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: 
 Deno.test("matmulRef: hand-checked 2×2 with bias", () => {
   const out = new Float32Array(4);
   // x = [[1,2],[3,4]], W = [[1,0],[1,1]] (rows are outputs), bias = [10, 20].
-  matmulRef(
+  matmulRef({
     out,
-    new Float32Array([1, 2, 3, 4]),
-    new Float32Array([1, 0, 1, 1]),
-    2,
-    2,
-    2,
-    new Float32Array([10, 20]),
-  );
+    x: new Float32Array([1, 2, 3, 4]),
+    w: new Float32Array([1, 0, 1, 1]),
+    bias: new Float32Array([10, 20]),
+    T: 2,
+    K: 2,
+    N: 2,
+  });
   assert.deepEqual([...out], [11, 23, 13, 27]);
 });
 
@@ -35,7 +35,7 @@ Deno.test("matmulRef matches the naive triple loop on awkward sizes", () => {
   for (const [T, K, N] of [[1, 1, 1], [5, 7, 3], [9, 13, 6], [4, 8, 4], [11, 33, 17]]) {
     const x = random(T * K, T), w = random(N * K, K), bias = random(N, N);
     const out = new Float32Array(T * N);
-    matmulRef(out, x, w, T, K, N, bias);
+    matmulRef({ out, x, w, T, K, N, bias });
     assertClose(`matmulRef ${T}×${K}×${N}`, out, naiveMatmul(x, w, T, K, N, bias), 1e-6);
   }
 });
@@ -50,8 +50,9 @@ Deno.test({
       for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1]]) {
         const x = random(T * K, 11), w = random(N * K, 12), bias = withBias ? random(N, 13) : undefined;
         const want = new Float32Array(T * N);
-        matmulRef(want, x, w, T, K, N, bias);
-        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, x, w, T, K, N, bias), want, 1e-4);
+        const args = { x, w, T, K, N, bias };
+        matmulRef({ ...args, out: want });
+        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, args), want, 1e-4);
       }
     }),
 });
@@ -65,10 +66,10 @@ Deno.test({
       const x = random(T * K, 21), w = random(N * K, 22), bias = random(N, 23);
       const rounded = Float32Array.from(new Float16Array(w));
       const want = new Float32Array(T * N);
-      matmulRef(want, x, rounded, T, K, N, bias);
+      matmulRef({ out: want, x, w: rounded, T, K, N, bias });
       assertClose(
         `GPU matmul f16 ${T}×${K}×${N}`,
-        await runMatmul(ctx, x, w, T, K, N, bias, true),
+        await runMatmul(ctx, { x, w, T, K, N, bias }, true),
         want,
         1e-4,
       );

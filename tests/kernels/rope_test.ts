@@ -30,12 +30,18 @@ function naiveRope(x: Float32Array, T: number, H: number, hd: number, p: RopeApp
 
 Deno.test("ropeRef: hand-checked rotation of (1, 0) at position 1", () => {
   const x = new Float32Array([1, 0, 5, 7]); // head of 4 channels, only 2 rotated
-  ropeRef(x, 1, 1, 4, {
-    rotaryDim: 2,
-    invFreq: new Float64Array([1]),
-    scale: 2,
-    pairing: "half",
-    positionOffset: 1,
+  ropeRef({
+    x,
+    T: 1,
+    nHeads: 1,
+    headDim: 4,
+    rope: {
+      rotaryDim: 2,
+      invFreq: new Float64Array([1]),
+      scale: 2,
+      pairing: "half",
+      positionOffset: 1,
+    },
   });
   assertClose("rotated", x.subarray(0, 2), [2 * Math.cos(1), 2 * Math.sin(1)], 1e-6);
   assert.deepEqual([...x.subarray(2)], [5, 7], "channels ≥ rotaryDim pass through unscaled");
@@ -66,19 +72,20 @@ Deno.test("ropeRef matches the naive rotation: pairings, partial rotary, offset,
   for (const p of cases) {
     const x = random(T * H * hd, 3);
     const want = naiveRope(x, T, H, hd, p);
-    ropeRef(x, T, H, hd, p);
+    ropeRef({ x, T, nHeads: H, headDim: hd, rope: p });
     assertClose(`ropeRef ${p.pairing} scale ${p.scale}`, x, want, 1e-5);
   }
 });
 
 Deno.test("ropeRef rejects a table that does not fit the head", () => {
   const p: RopeApply = { rotaryDim: 8, invFreq: new Float64Array(4), scale: 1, pairing: "half" };
-  assert.throws(() => ropeRef(new Float32Array(6), 1, 1, 6, p), /rotaryDim/);
+  const rows = (headDim: number) => ({ x: new Float32Array(headDim), T: 1, nHeads: 1, headDim });
+  assert.throws(() => ropeRef({ ...rows(6), rope: p }), /rotaryDim/);
   assert.throws(
-    () => ropeRef(new Float32Array(8), 1, 1, 8, { ...p, invFreq: new Float64Array(3) }),
+    () => ropeRef({ ...rows(8), rope: { ...p, invFreq: new Float64Array(3) } }),
     /invFreq/,
   );
-  assert.throws(() => ropeRef(new Float32Array(8), 1, 1, 8, { ...p, startTokens: 2 }), /originalInvFreq/);
+  assert.throws(() => ropeRef({ ...rows(8), rope: { ...p, startTokens: 2 } }), /originalInvFreq/);
 });
 
 Deno.test({
@@ -108,8 +115,9 @@ Deno.test({
       ];
       for (const p of cases) {
         const x = random(T * H * hd, 31);
-        const got = await runRope(ctx, x, T, H, hd, p);
-        ropeRef(x, T, H, hd, p);
+        const args = { x, T, nHeads: H, headDim: hd, rope: p };
+        const got = await runRope(ctx, args);
+        ropeRef(args);
         assertClose(`GPU rope ${p.pairing}`, got, x, 1e-4);
       }
     }),

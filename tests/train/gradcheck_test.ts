@@ -37,11 +37,11 @@ Deno.test("matmul backward matches finite differences (dx, dW, dBias)", () => {
   const x = randomF64(T * K, 1), w = randomF64(N * K, 2), b = randomF64(N, 3), r = randomF64(T * N, 4);
   const loss = () => {
     const out = new Float64Array(T * N);
-    matmulRef(f32(out), f32(x), f32(w), T, K, N, f32(b));
+    matmulRef({ out: f32(out), x: f32(x), w: f32(w), T, K, N, bias: f32(b) });
     return project(out, r);
   };
   const dx = new Float64Array(T * K), dW = new Float64Array(N * K), db = new Float64Array(N);
-  matmulBackward(dx, dW, db, r, x, w, T, K, N);
+  matmulBackward({ dx, dW, dBias: db, dOut: r, x, w, T, K, N });
   report("matmul dx", maxRelError(loss, x, dx));
   report("matmul dW", maxRelError(loss, w, dW));
   report("matmul dBias", maxRelError(loss, b, db));
@@ -52,11 +52,11 @@ Deno.test("rmsnorm backward matches finite differences", () => {
   const x = randomF64(T * D, 5), w = randomF64(D, 6), r = randomF64(T * D, 7);
   const loss = () => {
     const out = new Float64Array(T * D);
-    rmsnormRef(f32(out), f32(x), f32(w), T, D, eps);
+    rmsnormRef({ out: f32(out), x: f32(x), weight: f32(w), T, D, eps });
     return project(out, r);
   };
   const dx = new Float64Array(T * D), dw = new Float64Array(D);
-  rmsnormBackward(dx, dw, r, x, w, T, D, eps);
+  rmsnormBackward({ dx, dWeight: dw, dOut: r, x, weight: w, T, D, eps });
   report("rmsnorm dx", maxRelError(loss, x, dx));
   report("rmsnorm dWeight", maxRelError(loss, w, dw));
 });
@@ -66,11 +66,11 @@ Deno.test("embedding backward scatter-adds repeated tokens", () => {
   const table = randomF64(V * D, 8), r = randomF64(tokens.length * D, 9);
   const loss = () => {
     const out = new Float64Array(tokens.length * D);
-    embedRef(f32(out), f32(table), tokens, D);
+    embedRef({ out: f32(out), table: f32(table), tokens, D });
     return project(out, r);
   };
   const dTable = new Float64Array(V * D);
-  embedBackward(dTable, r, tokens, D);
+  embedBackward({ dTable, dOut: r, tokens, D });
   report("embedding dTable", maxRelError(loss, table, dTable));
 });
 
@@ -94,11 +94,11 @@ Deno.test("RoPE backward: both pairings, partial rotary, scale, positions, start
     const x = randomF64(T * nHeads * headDim, 10), r = randomF64(x.length, 11);
     const loss = () => {
       const out = Float64Array.from(x);
-      ropeRef(f32(out), T, nHeads, headDim, p);
+      ropeRef({ x: f32(out), T, nHeads, headDim, rope: p });
       return project(out, r);
     };
     const dx = Float64Array.from(r);
-    ropeBackward(dx, T, nHeads, headDim, p);
+    ropeBackward({ x: dx, T, nHeads, headDim, rope: p });
     report(`rope ${name}`, maxRelError(loss, x, dx));
   }
 });
@@ -108,14 +108,15 @@ Deno.test("attention backward: GQA, with and without per-document masks", () => 
   for (const docStarts of [undefined, new Int32Array([0, 3, 5])]) {
     const q = randomF64(T * nHeads * headDim, 12, 2), k = randomF64(T * nKvHeads * headDim, 13, 2);
     const v = randomF64(k.length, 14), r = randomF64(q.length, 15);
+    const shape = { T, nHeads, nKvHeads, headDim, docStarts };
     const forward = () => {
       const out = new Float64Array(q.length);
-      causalAttentionRef(f32(out), f32(q), f32(k), f32(v), T, nHeads, nKvHeads, headDim, { docStarts });
+      causalAttentionRef({ out: f32(out), q: f32(q), k: f32(k), v: f32(v), ...shape });
       return out;
     };
     const loss = () => project(forward(), r);
     const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
-    causalAttentionBackward(dq, dk, dv, r, q, k, v, forward(), T, nHeads, nKvHeads, headDim, { docStarts });
+    causalAttentionBackward({ dq, dk, dv, dOut: r, q, k, v, out: forward(), ...shape });
     const name = docStarts ? "attention (documents)" : "attention";
     report(`${name} dq`, maxRelError(loss, q, dq));
     report(`${name} dk`, maxRelError(loss, k, dk));
@@ -128,36 +129,32 @@ Deno.test("SwiGLU backward matches finite differences", () => {
   const gate = randomF64(n, 16, 4), up = randomF64(n, 17), r = randomF64(n, 18);
   const loss = () => {
     const out = new Float64Array(n);
-    swigluRef(f32(out), f32(gate), f32(up), n);
+    swigluRef({ out: f32(out), gate: f32(gate), up: f32(up), n });
     return project(out, r);
   };
   const dGate = new Float64Array(n), dUp = new Float64Array(n);
-  swigluBackward(dGate, dUp, r, gate, up, n);
+  swigluBackward({ dGate, dUp, dOut: r, gate, up, n });
   report("swiglu dGate", maxRelError(loss, gate, dGate));
   report("swiglu dUp", maxRelError(loss, up, dUp));
 });
 
 Deno.test("logits + NLL backward matches finite differences; its NLL matches logitsNllRef", () => {
-  const T = 6, D = 5, V = 9, targets = [0, 8, 3, 3, 1, 7], scale = 0.5;
+  const T = 6, D = 5, V = 9, targets = new Int32Array([0, 8, 3, 3, 1, 7]), scale = 0.5;
   const hidden = randomF64(T * D, 19), wcls = randomF64(V * D, 20);
+  const shape = { hidden, wcls, targets, T, D, V };
   const dh = new Float64Array(T * D), dw = new Float64Array(V * D);
   const loss = () => {
-    const nll = logitsNllBackward(
-      new Float64Array(T * D),
-      new Float64Array(V * D),
-      hidden,
-      wcls,
-      targets,
-      T,
-      D,
-      V,
-      1,
-    );
+    const nll = logitsNllBackward({
+      ...shape,
+      dHidden: new Float64Array(T * D),
+      dWcls: new Float64Array(V * D),
+      lossScale: 1,
+    });
     return scale * nll.reduce((a, b) => a + b, 0);
   };
-  const nll = logitsNllBackward(dh, dw, hidden, wcls, targets, T, D, V, scale);
+  const nll = logitsNllBackward({ ...shape, dHidden: dh, dWcls: dw, lossScale: scale });
   report("logits dHidden", maxRelError(loss, hidden, dh));
   report("logits dWcls", maxRelError(loss, wcls, dw));
-  const ref = logitsNllRef(new Float32Array(hidden), new Float32Array(wcls), targets, T, D, V);
+  const ref = logitsNllRef({ ...shape, hidden: new Float32Array(hidden), wcls: new Float32Array(wcls) });
   ref.forEach((x, i) => assert.ok(Math.abs(x - nll[i]) < 1e-5, `row ${i}: ${x} vs ${nll[i]}`));
 });
