@@ -7,7 +7,7 @@
  *
  *   deno run -A tools/finetune_results.ts default       # ropekit's default model, 256 → 2048 (8×)
  *   deno run -A tools/finetune_results.ts stories260K   # ../shared's stories260K, 512 → 2048 (4×)
- *     [--strategies yarn,longrope2] [--seeds 3] [--steps 30]
+ *     [--strategies yarn,longrope2] [--seeds 3] [--steps 30] [--runs-only]
  *
  * Seed s (1…N) is both the fine-tuning data seed (`finetune --seed s`: which documents and windows it
  * trains on) and the evaluation seed (`compare --seed s`: which documents it is scored on). Within a
@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { CompareReport, Comparison, MetricInfo, StrategyReport } from "../compare/compare.ts";
 import { pairedComparisons } from "../compare/statistics.ts";
-import { writeReport } from "../compare/report.ts";
+import { charts, textReport } from "../compare/report.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 import { lineChart, type Series } from "../util/svg_chart.ts";
 import { factDocument } from "../train/fact_corpus.ts";
@@ -150,6 +150,8 @@ const { values: flags, positionals } = parseArgs({
     seeds: { type: "string", default: "3" },
     steps: { type: "string", default: "30" },
     lr: { type: "string", default: "5e-4" },
+    // Fine-tune and evaluate only (e.g. a second process for another strategy); no reports, no summary.
+    "runs-only": { type: "boolean", default: false },
   },
 });
 const name = positionals[0];
@@ -157,12 +159,12 @@ const seeds = Number(flags.seeds), steps = Number(flags.steps);
 const chosen = flags.strategies.split(",");
 if (
   !SETUPS[name] || !(seeds >= 1 && Number.isInteger(seeds)) || !(steps >= 1 && Number.isInteger(steps)) ||
-  chosen.some((s) => !STRATEGIES[s]) || !chosen.includes("yarn")
+  chosen.some((s) => !STRATEGIES[s]) || !(flags["runs-only"] || chosen.includes("yarn"))
 ) {
   console.error(
     `usage: finetune_results.ts ${Object.keys(SETUPS).join("|")} [--strategies LIST of ${
       Object.keys(STRATEGIES).join(",")
-    }; must include yarn] [--seeds N] [--steps N] [--lr X]`,
+    }; must include yarn] [--seeds N] [--steps N] [--lr X] [--runs-only]`,
   );
   Deno.exit(1);
 }
@@ -256,6 +258,7 @@ for (let seed = 1; seed <= seeds; seed++) {
 }
 
 // 2. Per seed, the evaluations merged into comparison reports with paired statistics.
+if (flags["runs-only"]) Deno.exit(0);
 const readReport = async (file: string) => JSON.parse(await Deno.readTextFile(file)) as CompareReport;
 
 /** One evaluated model: its long report's row with the short perplexity merged in as the ppl@L0 column. */
@@ -327,19 +330,26 @@ for (let seed = 1; seed <= seeds; seed++) {
     const rows = strategies.map((s) => ({ ...all.get(`${s.label}|${regime}`)!.row, label: s.label }));
     views.push({ view: `regime: ${label}`, report: merged(like, rows, REFERENCE, seed) });
   }
-  // Within a strategy: every regime (and the base model within L0) against fine-tuning without mixing.
+  // Within a strategy: every regime against fine-tuning without mixing.
   for (const s of strategies) {
     const rows = REGIMES.map(({ regime, label }) => ({ ...all.get(`${s.label}|${regime}`)!.row, label }));
     const baseRow: StrategyReport = { ...base, label: BASE, metrics: { ppl: base.metrics.ppl } };
     views.push({
       view: `strategy: ${s.label}`,
-      report: merged(like, [...rows, baseRow], regimeLabel("plain"), seed),
+      report: merged(like, rows, regimeLabel("plain"), seed),
     });
     // Short-context quality: every regime against the base model within L0 (its only column).
     views.push({ view: `retention: ${s.label}`, report: merged(like, [...rows, baseRow], BASE, seed) });
   }
   for (const { view, report } of views) {
-    await writeReport(report, join(dir, slug(view)));
+    // report.json, report.txt and the differences charts; no report.html (it would repeat the JSON for each view).
+    const out = join(dir, slug(view));
+    await Deno.mkdir(out, { recursive: true });
+    await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 1) + "\n");
+    await Deno.writeTextFile(join(out, "report.txt"), textReport(report) + "\n");
+    for (const [file, svg] of Object.entries(charts(report))) {
+      if (file.startsWith("differences_")) await Deno.writeTextFile(join(out, file), svg);
+    }
     for (const c of report.comparisons) {
       if (c.b !== report.statistics.reference) continue; // runner-up pairs of the verdicts: in the report only
       const k = `${view}|${c.metric}|${c.length}|${c.a}|${c.b}`;
@@ -406,9 +416,9 @@ const comparisonRows = entries.map((e) => {
   const verdict = sig === 0
     ? "not significant in any seed"
     : `${sig}/${e.significant.of} significant (${e.significant.lower} lower, ${e.significant.higher} higher)`;
-  return `| ${e.view.replace(/^.*: /, "")} | ${e.metric}@${e.length} | ${e.a} − ${e.b} | ${
-    perSeed.join("; ")
-  } | ${fmtD(e, e.meanDifference)} | ${verdict} |`;
+  return `| ${e.view} | ${e.metric}@${e.length} | ${e.a} − ${e.b} | ${perSeed.join("; ")} | ${
+    fmtD(e, e.meanDifference)
+  } | ${verdict} |`;
 });
 const table = [
   `# ${name}: extended ${setup.l0} → ${setup.target} (${setup.target / setup.l0}×), ${seeds} seeds`,
@@ -422,7 +432,7 @@ const table = [
     basePpl.map((x) => x.toFixed(3)).join(", ")
   }).`,
   "",
-  `## Values: mean over seeds (seed 1, 2, 3)`,
+  `## Values: mean over seeds (seed ${Array.from({ length: seeds }, (_, i) => i + 1).join(", ")})`,
   "",
   `| strategy | regime | ${columns.map((c) => c[2]).join(" | ")} |`,
   `| --- | --- | ${columns.map(() => "---").join(" | ")} |`,

@@ -195,9 +195,9 @@ function ftSaid(view: string, a: string, metric: string, length: number): string
   );
   if (!e) return `(${a} on ${metric}@${length}: not measured)`;
   const info = metricOf(metric);
-  return `${metric}@${length} ${e.a} − ${e.b}: mean ${formatDifference(info, e.meanDifference)} (per seed ${
-    e.perSeed.map((c) => fmtCi(info, c)).join("; ")
-  }), ${acrossSeeds(e)}`;
+  return `${metric}@${length} (${info.better} is better) ${e.a} − ${e.b}: mean ${
+    formatDifference(info, e.meanDifference)
+  } (per seed ${e.perSeed.map((c) => fmtCi(info, c)).join("; ")}), ${acrossSeeds(e)}`;
 }
 const T = 2048, L = 256;
 const searchedFacts = `longrope2@${factsBest.file}`;
