@@ -76,9 +76,18 @@ function verdicts(r: CompareReport): string {
       (c.info.better === "lower" ? 1 : -1) *
       (a.metrics[c.info.id].cells[c.key].mean - b.metrics[c.info.id].cells[c.key].mean)
     );
-    const runnerUp = r.comparisons.find((x) =>
-      x.metric === c.info.id && x.length === c.length && x.a === ranked[1]?.label && x.b === ranked[0].label
-    );
+    // The runner-up against the leader, listed either way round (a named reference may be either of them).
+    const listed = (a?: string, b?: string) =>
+      r.comparisons.find((x) => x.metric === c.info.id && x.length === c.length && x.a === a && x.b === b);
+    const straight = listed(ranked[1]?.label, ranked[0].label);
+    const reversed = listed(ranked[0].label, ranked[1]?.label);
+    const runnerUp = straight ?? (reversed && {
+      ...reversed,
+      a: reversed.b,
+      b: reversed.a,
+      difference: -reversed.difference,
+      ci95: [-reversed.ci95[1], -reversed.ci95[0]] as [number, number],
+    });
     const evidence = runnerUp ? ` (runner-up ${said(r, runnerUp)})` : "";
     return v.best
       ? `- ${c.header}: best ${short(v.best)}${evidence}`
@@ -169,6 +178,7 @@ async function searchSection(title: string, stem: string): Promise<string> {
 /** The fine-tuning summary written by tools/finetune_results.ts. */
 interface FinetuneSummary {
   seeds: number;
+  strategies: string[];
   steps: number;
   comparisons: {
     view: string;
@@ -222,7 +232,7 @@ const factsVsYarn = (metric: string, label: string) => {
   const c = facts.comparisons.find((x) =>
     x.metric === metric && x.length === T && x.a === label && x.b === "yarn"
   );
-  return c ? said(facts, c) : "(not compared)";
+  return c ? `${metric}@${T} ${said(facts, c)}` : "(not compared)";
 };
 /**
  * A paired comparison the report did not list (it compares against one reference): the same bootstrap, seed
@@ -269,7 +279,7 @@ from 8 parents (48 evaluations), 16 needle documents with the needle at the star
 fresh documents; 3 seeds per search. stories260K is extended to 2048 (4×) only: 8× (4096) took several times
 longer and was dropped, and so was LongRoPE (v1)'s equal-budget search. The numeric passkey is measured in
 section 1 only (stories260K scores 0% on it there; facts837K never learned its magic numbers, see its README).
-Fine-tuning: ${ft.steps} steps per run (issue 8 used 60), YaRN and LongRoPE2 only,
+Fine-tuning: ${ft.steps} steps per run (issue 8 used 60), strategies ${ft.strategies.join(", ")},
 facts837K only, ${ft.seeds} seeds per regime.
 
 **The paper's claims are about mid-trained models.** LongRoPE2 makes no training-free claim: its results are
@@ -401,7 +411,9 @@ Limits: ${ft.seeds} seeds, 16 documents per cell (accuracies move in steps of 6.
 steps, models of 0.26M and 0.84M parameters; stories260K cannot use the needle within its own window (see the
 needle note in section 1), so its needle columns measure answer prediction without retrieval, and facts837K
 never learned its magic numbers, so the numeric passkey is 0% for it and the pet-name choice is its retrieval
-task. LongRoPE (v1), PI, NTK, Llama 3 and dynamic NTK are not in the fine-tuning table (time).
+task. Fine-tuned: ${ft.strategies.join(", ")}; LongRoPE (v1), dynamic NTK${
+  ["pi", "ntk", "llama3"].filter((x) => !ft.strategies.includes(x)).map((x) => `, ${x}`).join("")
+} are not (time).
 `;
 await Deno.writeTextFile(join(DIR, "README.md"), text);
 console.log(`wrote ${join(DIR, "README.md")}`);
