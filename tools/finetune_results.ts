@@ -32,7 +32,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { CompareReport, Comparison, MetricInfo, StrategyReport } from "../compare/compare.ts";
+import type { CompareReport, Comparison, MetricInfo, StrategyReport, Verdict } from "../compare/compare.ts";
 import { pairedComparisons } from "../compare/statistics.ts";
 import { charts, textReport } from "../compare/report.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
@@ -310,6 +310,7 @@ interface Summary {
   perSeed: (Comparison & { seed: number })[];
 }
 const summary = new Map<string, Summary>();
+const verdictsBySeed: (Verdict & { view: string; seed: number })[] = [];
 const cellsBySeed: Record<string, Record<string, Record<string, number>>>[] = [];
 let infos: MetricInfo[] = [];
 
@@ -357,6 +358,10 @@ for (let seed = 1; seed <= seeds; seed++) {
         summary.set(k, { view, metric: c.metric, length: c.length, a: c.a, b: c.b, perSeed: [] });
       }
       summary.get(k)!.perSeed.push({ ...c, seed });
+    }
+    // Who leads each column within a regime: a best only when significantly better than the runner-up.
+    if (view.startsWith("regime: ")) {
+      for (const v of report.verdicts) verdictsBySeed.push({ view, seed, ...v });
     }
   }
   infos = views[0].report.metrics;
@@ -420,6 +425,13 @@ const comparisonRows = entries.map((e) => {
     fmtD(e, e.meanDifference)
   } | ${verdict} |`;
 });
+const leaderRows = [...new Set(verdictsBySeed.map((v) => `${v.view}|${v.metric}|${v.length}`))].map((key) => {
+  const list = verdictsBySeed.filter((v) => `${v.view}|${v.metric}|${v.length}` === key);
+  const cells = list.map((v) => (v.best ? `best: ${v.best}` : `tied: ${v.tied.join(", ")}`));
+  return `| ${list[0].view.replace(/^regime: /, "")} | ${list[0].metric}@${list[0].length} | ${
+    cells.join(" | ")
+  } |`;
+});
 const table = [
   `# ${name}: extended ${setup.l0} → ${setup.target} (${setup.target / setup.l0}×), ${seeds} seeds`,
   "",
@@ -438,6 +450,15 @@ const table = [
   `| --- | --- | ${columns.map(() => "---").join(" | ")} |`,
   ...overview,
   "",
+  "## Who leads each column, per seed (within a regime, all strategies on the same documents)",
+  "",
+  "A best is named only where it is significantly better than the runner-up; otherwise the leaders not " +
+  "significantly apart from the top one are listed as tied.",
+  "",
+  `| regime | column | ${Array.from({ length: seeds }, (_, i) => `seed ${i + 1}`).join(" | ")} |`,
+  `| --- | --- | ${Array.from({ length: seeds }, () => "---").join(" | ")} |`,
+  ...leaderRows,
+  "",
   "## Paired differences, per seed, 95% CI (* = the CI excludes 0)",
   "",
   `Differences a − b in the metric's score unit (${
@@ -454,7 +475,15 @@ await Deno.writeTextFile(join(OUT, "table.md"), table);
 await Deno.writeTextFile(
   join(OUT, "summary.json"),
   JSON.stringify(
-    { setup: name, seeds, steps, strategies: chosen, comparisons: entries, values: cellsBySeed },
+    {
+      setup: name,
+      seeds,
+      steps,
+      strategies: chosen,
+      comparisons: entries,
+      verdicts: verdictsBySeed,
+      values: cellsBySeed,
+    },
     null,
     1,
   ) +

@@ -12,8 +12,8 @@
 # - every search: population 16, 4 generations of 4 mutations + 4 crossovers from 8 parents (48 evaluations),
 #   16 needle documents with the needle at the start, then its 5 best re-scored on fresh documents; 3 seeds.
 #   The stories260K searches run at 2048 only (4x); 4096 (8x) took several times longer and is dropped.
-# - fine-tuning: YaRN and the searched LongRoPE2 on the default model, 30 steps per run, 3 seeds per regime
-#   (issue 8 used 60 steps; one run of 60 takes ~11 minutes here).
+# - fine-tuning: PI, NTK, YaRN, Llama 3 and the searched LongRoPE2 on the default model, 30 steps per run
+#   (issue 8 used 60; one run of 60 took ~11 minutes here with other jobs running), 3 seeds per regime.
 # A stopped search continues from its journal (rerun its command with `--resume`); tools/finetune_results.ts
 # skips every step whose output exists. Set FULL=1 to add one search with the official budget (hours; not
 # part of the committed results; see docs/search.md).
@@ -85,12 +85,12 @@ if [ "${FULL:-0}" = 1 ]; then
     --out $OUT/search_full/longrope2_2048_default_hparams.json
 fi
 
-# 5. Fine-tuning (issue 8), LongRoPE2's table in miniature: YaRN and the searched LongRoPE2 (step 3's best
-#    re-scored seed), each training-free, then fine-tuned with an equal budget without and with mixed context
-#    windows, on ropekit's default model (256 -> 2048, 8x): 3 seeds, each its own fine-tuning data and
-#    evaluation documents (eval.txt). Writes docs/results/finetune/default/{table.md,summary.json,seed*/}.
+# 5. Fine-tuning (issue 8), LongRoPE2's table in miniature: PI, NTK, YaRN, Llama 3 and the searched LongRoPE2
+#    (step 3's best re-scored seed), each training-free, then fine-tuned with an equal budget without and with
+#    mixed context windows, on ropekit's default model (256 -> 2048, 8x): 3 seeds, each its own fine-tuning
+#    data and evaluation documents (eval.txt). Writes docs/results/finetune/default/{table.md,summary.json,seed*/}.
 rm -rf $OUT/finetune .cache/finetune
-$DENO run -A tools/finetune_results.ts default --strategies yarn,longrope2 --seeds 3 --steps 30
+$DENO run -A tools/finetune_results.ts default --strategies pi,ntk,yarn,llama3,longrope2 --seeds 3 --steps 30
 
 # 6. README.md from the reports above (tables, seeds, paired comparisons, and the wording of every verdict).
 $DENO run --allow-read --allow-write tools/results_readme.ts
