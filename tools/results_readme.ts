@@ -179,6 +179,7 @@ async function searchSection(title: string, stem: string): Promise<string> {
 interface FinetuneSummary {
   seeds: number;
   strategies: string[];
+  verdicts: { view: string; seed: number; metric: string; length: number; best?: string; tied: string[] }[];
   steps: number;
   comparisons: {
     view: string;
@@ -227,6 +228,25 @@ function ftSaid(view: string, a: string, metric: string, length: number): string
   } (per seed ${e.perSeed.map((c) => fmtCi(info, c)).join("; ")}), ${acrossSeeds(e)}`;
 }
 const T = 2048, L = 256;
+/** Per seed, who leads a column within a regime (a best only when significantly ahead of the runner-up). */
+function leaders(regime: string, metric: string, length: number): string {
+  const list = ft.verdicts.filter((v) =>
+    v.view === `regime: ${regime}` && v.metric === metric && v.length === length
+  );
+  return `${metric}@${length}: ${
+    list.map((v) => `seed ${v.seed} ${v.best ? `best ${v.best}` : `tied ${v.tied.join(", ")}`}`).join("; ")
+  }`;
+}
+/** Every strategy against YaRN in one regime on one column, briefly. */
+function allVsYarn(regime: string, metric: string, length: number): string {
+  const info = metricOf(metric);
+  return ft.comparisons.filter((e) =>
+    e.view === `regime: ${regime}` && e.metric === metric && e.length === length
+  )
+    .map((e) => `${e.a} − ${e.b} mean ${formatDifference(info, e.meanDifference)}, ${acrossSeeds(e)}`).join(
+      "; ",
+    );
+}
 const searchedFacts = `longrope2@${factsBest.file}`;
 const factsVsYarn = (metric: string, label: string) => {
   const c = facts.comparisons.find((x) =>
@@ -392,6 +412,13 @@ and how many of the ${ft.seeds} seeds exclude 0.
   - with mixed windows: ${ftSaid("regime: fine-tuned, mixed windows", "LongRoPE2 (searched)", "needle", T)};
     ${ftSaid("regime: fine-tuned, mixed windows", "LongRoPE2 (searched)", "pet-choice", T)};
     ${ftSaid("regime: fine-tuned, mixed windows", "LongRoPE2 (searched)", "ppl", T)}.
+- **"LongRoPE2 with mixed training is best at the target length"** (the paper's claim, here after ${ft.steps}
+  fine-tuning steps rather than mid-training): who leads, with mixed windows —
+  ${leaders("fine-tuned, mixed windows", "needle", T)};
+  ${leaders("fine-tuned, mixed windows", "pet-choice", T)};
+  ${leaders("fine-tuned, mixed windows", "ppl", T)}.
+- **Every fine-tuned strategy against YaRN, with mixed windows**, needle@${T}:
+  ${allVsYarn("fine-tuned, mixed windows", "needle", T)}.
 - **Mixed context windows against none** (the paper's short-context claim), per strategy:
   - LongRoPE2: ${ftSaid("strategy: LongRoPE2 (searched)", "fine-tuned, mixed windows", "ppl", L)};
     ${ftSaid("strategy: LongRoPE2 (searched)", "fine-tuned, mixed windows", "needle", T)}.
