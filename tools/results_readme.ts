@@ -264,10 +264,10 @@ function pair(r: CompareReport, metric: string, a: string, b: string): Compariso
   const d = pairedBootstrap(cell(a), cell(b), { seed: r.statistics.seed, resamples: r.statistics.resamples });
   return { metric, length: T, a, b, ...d };
 }
-/** Every searched seed against the unsearched defaults on one metric, in words. */
-const searchedVsDefaults = (r: CompareReport, metric: string) =>
-  r.strategies.filter((s) => /_seed\d+\.json$/.test(s.label)).map((s) =>
-    said(r, pair(r, metric, s.label, "longrope2"))
+/** Every searched seed of `name` against its unsearched defaults on one metric, in words. */
+const searchedVsDefaults = (r: CompareReport, metric: string, name = "longrope2") =>
+  r.strategies.filter((s) => s.label.startsWith(`${name}@`) && /_seed\d+\.json$/.test(s.label)).map((s) =>
+    said(r, pair(r, metric, s.label, name))
   )
     .join("; ");
 
@@ -297,7 +297,7 @@ the finalists) and every stories260K comparison uses the first half (\`0:0.5\`);
 [\`docs/search.md\`](../search.md)): every search is population 16, 4 generations of 4 mutations + 4 crossovers
 from 8 parents (48 evaluations), 16 needle documents with the needle at the start, then its 5 best re-scored on
 fresh documents; 3 seeds per search. stories260K is extended to 2048 (4×) only: 8× (4096) took several times
-longer and was dropped, and so was LongRoPE (v1)'s equal-budget search. The numeric passkey is measured in
+longer and was dropped. The numeric passkey is measured in
 section 1 only (stories260K scores 0% on it there; facts837K never learned its magic numbers, see its README).
 Fine-tuning: ${ft.steps} steps per run (issue 8 used 60), strategies ${ft.strategies.join(", ")},
 facts837K only, ${ft.seeds} seeds per regime.
@@ -333,6 +333,10 @@ its finalists on the same fresh documents, so re-scored fitness compares across 
 
 ${await searchSection("facts837K, LongRoPE2, 256 → 2048 (search.txt)", "search_facts837K/longrope2_2048")}
 ${await searchSection("stories260K, LongRoPE2, 512 → 2048 (text 0.5:1)", "search/longrope2_2048")}
+${await searchSection(
+  "stories260K, LongRoPE (v1), 512 → 2048 (text 0.5:1), the same budget",
+  "search/longrope_2048",
+)}
 
 ## 3. The searched strategies on held-out text, training-free
 
@@ -360,8 +364,8 @@ ${facts.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join("\
 
 ### stories260K, 512 → 2048 on the text's first half (\`stories260K_searched_2048/\`)
 
-Every seed's searched LongRoPE2 beside the unsearched defaults, PI, NTK, YaRN and Llama 3; every strategy
-compared against YaRN.
+Every seed's searched LongRoPE and LongRoPE2 beside their unsearched defaults, PI, NTK, YaRN and Llama 3;
+every strategy compared against YaRN.
 
 ${table(stories)}
 
@@ -371,8 +375,11 @@ Against YaRN:
 
 ${againstReference(stories)}
 
-Each searched seed against LongRoPE2's unsearched defaults (paired): needle@${T}
-${searchedVsDefaults(stories, "needle")}; ppl@${T} ${searchedVsDefaults(stories, "ppl")}.
+Each searched seed against its unsearched defaults (paired): LongRoPE2 needle@${T}
+${searchedVsDefaults(stories, "needle")}; ppl@${T} ${searchedVsDefaults(stories, "ppl")}. LongRoPE needle@${T}
+${searchedVsDefaults(stories, "needle", "longrope")}; ppl@${T} ${
+  searchedVsDefaults(stories, "ppl", "longrope")
+}.
 
 ${stories.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join("\n")}
 

@@ -47,18 +47,18 @@ $DENO task compare --strategies default,pi,ntk,dynamic-ntk,yarn,llama3,longrope,
   --model $MODEL --text $TEXT --text-range 0:0.5 --lengths 2048 --samples 16 \
   --metrics ppl,needle,passkey,short --seed 0 --out $OUT/stories260K_builtin
 
-# 2. stories260K at 2048 (4x): LongRoPE2 searched with 3 seeds (needle-driven perplexity, story-pet needle),
-#    then every seed's result compared with its unsearched defaults, PI, NTK, YaRN and Llama 3 on held-out text.
-#    (LongRoPE v1's equal-budget search is dropped for time; passkey is left out: section 1 measures it, 0%.)
+# 2. stories260K at 2048 (4x): LongRoPE and LongRoPE2 searched with equal budgets and 3 seeds (needle-driven
+#    perplexity, story-pet needle), then every seed's result compared with the unsearched defaults, PI, NTK,
+#    YaRN and Llama 3 on held-out text. (No passkey: section 1 measures it, 0% for every strategy.)
 rm -rf $OUT/search && mkdir -p $OUT/search   # a search never overwrites its journal; start clean
 T=2048
-for S in longrope2; do
+for S in longrope longrope2; do
   $DENO task search --strategy $S --model $MODEL --text $TEXT --target $T --template story-pet \
     --fitness needle --text-range 0.5:1 $BUDGET --out $OUT/search/${S}_$T.json
   keep_best $OUT/search/${S}_$T
 done
 $DENO task compare \
-  --strategies "pi,ntk,yarn,llama3,longrope2,$(seed_entries longrope2 $OUT/search/longrope2_$T)" \
+  --strategies "pi,ntk,yarn,llama3,longrope,longrope2,$(seed_entries longrope $OUT/search/longrope_$T),$(seed_entries longrope2 $OUT/search/longrope2_$T)" \
   --model $MODEL --text $TEXT --text-range 0:0.5 --lengths $T --target $T --samples 16 \
   --metrics ppl,needle,short --seed 1 --reference yarn --out $OUT/stories260K_searched_$T
 
