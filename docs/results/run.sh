@@ -11,9 +11,10 @@
 # Budgets that fit a 2-core machine shared with other jobs (docs/search.md has the official budget's time):
 # - every search: population 16, 4 generations of 4 mutations + 4 crossovers from 8 parents (48 evaluations),
 #   16 needle documents with the needle at the start, then its 5 best re-scored on fresh documents; 3 seeds.
-#   The stories260K searches run at 2048 only (4x); 4096 (8x) took several times longer and is dropped.
+#   The stories260K searches run at 2048 only (4x); 4096 (8x) costs several times more per evaluation
+#   (attention is quadratic in the length) and is dropped.
 # - fine-tuning: PI, NTK, YaRN, Llama 3 and the searched LongRoPE2 on the default model, 30 steps per run
-#   (issue 8 used 60; one run of 60 took ~11 minutes here with other jobs running), 3 seeds per regime.
+#   (issue 8 used 60; halved so that the 30 fine-tunes fit), 3 seeds per regime.
 # A stopped search continues from its journal (rerun its command with `--resume`); tools/finetune_results.ts
 # skips every step whose output exists. Set FULL=1 to add one search with the official budget (hours; not
 # part of the committed results; see docs/search.md).
