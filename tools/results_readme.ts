@@ -142,7 +142,7 @@ async function searchSection(title: string, stem: string): Promise<string> {
   const out = [
     `### ${title}`,
     "",
-    `\`${stem}_seeds.json\`; best re-scored: seed ${spread.best.seed} (\`${
+    `\`${stem}_seeds.json\`; best re-scored (by point estimate: differences between seeds are not tested): seed ${spread.best.seed} (\`${
       spread.best.file.replace(/^docs\/results\//, "")
     }\`).`,
     "",
@@ -387,8 +387,10 @@ ${stories.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join(
 
 ## 4. Fine-tuning: training-free vs equal budgets with and without mixed context windows (facts837K, 256 → 2048)
 
-\`deno run -A tools/finetune_results.ts default --strategies yarn,longrope2 --seeds ${ft.seeds} --steps ${ft.steps}\`
-(\`run.sh\` step 5). YaRN and the searched LongRoPE2 (section 2's best re-scored seed, \`${
+\`deno run -A tools/finetune_results.ts default --strategies ${
+  ft.strategies.join(",")
+} --seeds ${ft.seeds} --steps ${ft.steps}\`
+(\`run.sh\` step 5). Each strategy (LongRoPE2: the searched one, section 2's best re-scored seed, \`${
   factsBest.file.replace(/^docs\/results\//, "")
 }\`):
 training-free; fine-tuned **without mixing** (\`--no-mixed\`: every window under the rescaled RoPE; LongRoPE2 then
