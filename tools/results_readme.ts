@@ -5,6 +5,7 @@
  * rerun with other results rewrites the verdicts with them.
  *
  *   deno run --allow-read --allow-write tools/results_readme.ts
+ *   deno run --allow-read tools/results_readme.ts --check   # exit 1 if README.md is not what the reports give
  *
  * @module
  */
@@ -453,5 +454,16 @@ task. Fine-tuned: ${ft.strategies.join(", ")}; LongRoPE (v1), dynamic NTK${
   ["pi", "ntk", "llama3"].filter((x) => !ft.strategies.includes(x)).map((x) => `, ${x}`).join("")
 } are not (time).
 `;
-await Deno.writeTextFile(join(DIR, "README.md"), text);
-console.log(`wrote ${join(DIR, "README.md")}`);
+const readme = join(DIR, "README.md");
+if (Deno.args.includes("--check")) {
+  // The README must be what the committed reports say: regenerate and compare, write nothing.
+  const current = await Deno.readTextFile(readme);
+  if (current !== text) {
+    console.error(`${readme} differs from what the reports give: run tools/results_readme.ts`);
+    Deno.exit(1);
+  }
+  console.log(`${readme} matches the reports`);
+} else {
+  await Deno.writeTextFile(readme, text);
+  console.log(`wrote ${readme}`);
+}
