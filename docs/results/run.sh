@@ -66,7 +66,7 @@ $DENO task compare \
 # 3. facts837K (ropekit's default model, 256 -> 2048): LongRoPE2 searched on its own search text, 3 seeds,
 #    then compared on eval.txt (held out) with the unsearched defaults and the other strategies. The
 #    template is chosen by the search (the paper's magic number only where the model can use it). No numeric
-#    passkey: facts837K never learned its magic numbers (0% at every length, models/facts837K/README.md).
+#    passkey: facts837K never learned its magic numbers (0% at 512 and 1024 in models/facts837K/README.md).
 rm -rf $OUT/search_facts837K && mkdir -p $OUT/search_facts837K
 $DENO task search --strategy longrope2 --model $FACTS --text $FACTS_SEARCH_TEXT --text-range 0:1 \
   --target 2048 --fitness needle $BUDGET --out $OUT/search_facts837K/longrope2_2048.json
