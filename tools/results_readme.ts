@@ -362,7 +362,8 @@ ${searchedVsDefaults(facts, "ppl")}.
 
 ${facts.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join("\n")}
 
-![needle by depth](facts837K_searched_2048/needle_by_depth.svg)
+![needle by depth](facts837K_searched_2048/needle_by_depth_2048.svg)
+![needle differences against YaRN, 95% CI](facts837K_searched_2048/differences_needle.svg)
 ![factors](facts837K_searched_2048/factors.svg)
 
 ### stories260K, 512 → 2048 on the text's first half (\`stories260K_searched_2048/\`)
@@ -405,6 +406,7 @@ curves \`seed<s>/loss/*.svg\`; all comparisons across seeds \`finetune/default/s
 ${ftTable}
 
 ![NLL by position, seed 1](finetune/default/ppl_by_position.svg)
+![needle differences against YaRN with mixed windows, seed 1](finetune/default/seed1/regime_fine_tuned_mixed_windows/differences_needle.svg)
 
 ## What this shows — and what it does not
 

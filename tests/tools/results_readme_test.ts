@@ -40,3 +40,13 @@ Deno.test("results README: every verdict comes with its interval and a significa
     assert.equal(m[1] === "**significant**", excludesZero, `worded against its interval: ${m[0]}`);
   }
 });
+
+Deno.test("results README: every chart and file it links to exists", async () => {
+  const text = await Deno.readTextFile(`${root}docs/results/README.md`);
+  const links = [...text.matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]);
+  assert.ok(links.length >= 5);
+  for (const link of links) {
+    const stat = await Deno.stat(`${root}docs/results/${link}`).catch(() => undefined);
+    assert.ok(stat, `README links to a missing file: ${link}`);
+  }
+});
