@@ -291,8 +291,9 @@ large it looks. A bold cell is significantly better than the runner-up; \`=\` ma
 **Held out.** Search documents and evaluation documents never meet: stories260K searches draw from the second
 half of the TinyStories text (\`--text-range 0.5:1\`: its first 75% for the search, its last 25% for re-scoring
 the finalists) and every stories260K comparison uses the first half (\`0:0.5\`); facts837K searches draw from
-\`models/facts837K/search.txt\` and every facts837K comparison and fine-tune evaluation uses
-\`models/facts837K/eval.txt\` (another generator seed, no paragraph in common).
+\`models/facts837K/search.txt\` and every facts837K comparison and fine-tune evaluation at 2048 uses
+\`models/facts837K/eval.txt\` (another generator seed, no paragraph in common; section 4's short-context
+perplexity uses generated fact documents of a third seed).
 
 **Budgets that fit this 2-core machine** (shared with other jobs; the official budget's time is in
 [\`docs/search.md\`](../search.md)): every search is population 16, 4 generations of 4 mutations + 4 crossovers
@@ -332,7 +333,8 @@ ${builtin.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join(
 The critical index k is 0-based (pairs 0..k−1 follow NTK-left; [\`docs/search.md\`](../search.md)); the theoretical
 value is the official default ⌈x⌉ − 1, where the paper's 1-based d_tcd is ⌈x⌉. Every seed of a search re-scores
 its finalists on the same fresh documents, so re-scored fitness compares across seeds. A lower fitness
-(exp of the needle answer NLL) is better.
+(exp of the needle answer NLL) is better; its ± is fitness × the standard error of the mean answer NLL. Times
+are wall-clock on the shared machine.
 
 ${await searchSection("facts837K, LongRoPE2, 256 → 2048 (search.txt)", "search_facts837K/longrope2_2048")}
 ${await searchSection("stories260K, LongRoPE2, 512 → 2048 (text 0.5:1)", "search/longrope2_2048")}
