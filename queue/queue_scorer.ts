@@ -156,6 +156,10 @@ export class QueueScorer {
       await this.conns[0].set(docsKey(job.docsRef), this.#docs.get(job.docsRef)!, "EX", 86_400);
       this.#stored.add(job.docsRef);
     }
+    // Job ids are content hashes and failures are kept a day: a job that failed before (its retries used
+    // up by crashing workers, say) would otherwise count as a duplicate and fail again at once.
+    const stale = await Job.fromId(this.queue, id);
+    if (stale && await stale.isFailed()) await stale.remove();
     return await this.queue.add("score", job, {
       jobId: id,
       // Transient failures (a worker's crash) retry; permanent ones are thrown as UnrecoverableError.

@@ -55,7 +55,7 @@ export class NoPluginLoaderError extends Error {
   }
 }
 
-/** Loaded (or loading) plugins per server, by URL as given (with its pin, if any). */
+/** Loaded (or loading) plugins per server, by URL without its fragment (pin). */
 const loadedPlugins = new WeakMap<PluginHost, Map<string, Promise<Strategy>>>();
 
 /**
@@ -68,10 +68,22 @@ export function ensurePlugin(host: PluginHost, specifier: string, field = "url")
   if (!host.loadPlugin) throw new NoPluginLoaderError();
   let plugins = loadedPlugins.get(host);
   if (!plugins) loadedPlugins.set(host, plugins = new Map());
-  const key = allowed.href;
+  // One load per module: keyed without the fragment, so `URL#sha256=…` (POST /api/plugins) and a later
+  // `URL#k=v` entry share the plugin; a pin named later is checked against what was loaded.
+  const key = allowed.href.replace(/#.*$/, "");
+  const pin = /^#sha256=([0-9a-f]{64})$/i.exec(allowed.hash)?.[1]?.toLowerCase();
   const known = plugins.get(key);
-  if (known) return known;
-  const loading = host.loadPlugin(key).then((strategy) => {
+  if (known) {
+    if (pin === undefined) return known;
+    return known.then((strategy) => {
+      const loaded = (strategy as { sha256?: string }).sha256;
+      if (loaded !== undefined && loaded !== pin) {
+        throw new ValidationError(field, `sha256 is ${loaded} for the loaded ${key}, the URL pins ${pin}`);
+      }
+      return strategy;
+    });
+  }
+  const loading = host.loadPlugin(allowed.href).then((strategy) => {
     try {
       host.registry.register(strategy);
     } catch (e) {
