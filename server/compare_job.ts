@@ -27,6 +27,8 @@ export interface JobStrategy {
   params: Params;
   /** A plugin's declared parameters (the worker rebuilds a proxy from them); absent for built-ins. */
   paramSpace?: ParamSpace;
+  /** A plugin's URL (with its pin), so a job resumed after a restart can load it again. */
+  plugin?: string;
 }
 
 /** Everything a comparison job needs, as plain data (it crosses to the worker and to disk). */
@@ -101,7 +103,12 @@ function resolveStrategy(
     const strategy = plugin ?? named(field, () => registry.get(parts.name));
     const inline = named(field, () => parseParamArgs(strategy.name, strategy.params, parts.paramArgs));
     const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
-    return { label: entry.trim(), ...described(strategy), params };
+    return {
+      label: entry.trim(),
+      ...described(strategy),
+      params,
+      ...(parts.plugin ? { plugin: parts.plugin } : {}),
+    };
   }
   const strategy = named(`${field}.name`, () => registry.get(entry.name));
   const params = named(

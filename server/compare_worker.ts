@@ -97,7 +97,7 @@ function pluginProxy(s: JobStrategy): Strategy {
       new Promise((resolve, reject) => {
         const id = nextTableId++;
         pendingTables.set(id, { resolve: resolve as (t: unknown) => void, reject });
-        post({ type: "table", id, name: s.name, spec, ctx, params });
+        post({ type: "table", id, name: s.name, plugin: s.plugin, spec, ctx, params });
       }) as ReturnType<Strategy["table"]>,
   };
 }

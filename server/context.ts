@@ -8,7 +8,7 @@ import { builtinRegistry, type StrategyRegistry } from "../strategies/registry.t
 import { type CatalogEntry, listModels, listTexts } from "./catalog.ts";
 import { JobQueue } from "./job_queue.ts";
 import { JobStore } from "./job_store.ts";
-import type { PluginLoader } from "./plugins.ts";
+import { ensurePlugin, type PluginLoader } from "./plugins.ts";
 import type { WebAssets } from "./web_assets.ts";
 import { type JobRunner, WorkerRunner } from "./worker_runner.ts";
 
@@ -57,9 +57,13 @@ export interface ServerSettings {
 export async function openServerContext(s: ServerSettings): Promise<ServerContext> {
   const registry = builtinRegistry();
   const store = new JobStore(s.dataDir);
-  const runner = s.runner ?? new WorkerRunner(registry, s.queueUrl);
+  // Jobs resumed at start may name plugins by URL: they load through the context once it exists.
+  let opened!: (ctx: ServerContext) => void;
+  const context = new Promise<ServerContext>((resolve) => opened = resolve);
+  const runner = s.runner ??
+    new WorkerRunner(registry, s.queueUrl, async (plugin) => ensurePlugin(await context, plugin, "plugin"));
   const queue = await JobQueue.open(store, runner, s.maxWaiting);
-  return {
+  const ctx: ServerContext = {
     registry,
     queue,
     store,
@@ -76,4 +80,6 @@ export async function openServerContext(s: ServerSettings): Promise<ServerContex
     allowOrigins: s.allowOrigins ?? [],
     close: () => runner.close(),
   };
+  opened(ctx);
+  return ctx;
 }

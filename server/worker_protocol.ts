@@ -15,4 +15,12 @@ export type WorkerMessage =
   | { type: "progress"; event: ProgressEvent }
   | { type: "done"; report: CompareReport }
   | { type: "failed"; error: string; cancelled: boolean }
-  | { type: "table"; id: number; name: string; spec: RopeSpec; ctx: RopeContext; params: Params };
+  | {
+    type: "table";
+    id: number;
+    name: string;
+    plugin?: string;
+    spec: RopeSpec;
+    ctx: RopeContext;
+    params: Params;
+  };

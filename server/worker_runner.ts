@@ -22,10 +22,22 @@ export interface JobRunner {
   close(): void;
 }
 
-/** The real runner. `registry` answers the worker's table requests for plugin strategies. */
+/**
+ * The real runner. `registry` answers the worker's table requests for plugin strategies; `loadPlugin`
+ * loads a plugin it does not hold yet (a job resumed after a restart names its URL).
+ */
 export class WorkerRunner implements JobRunner {
   #worker?: Worker;
-  constructor(private readonly registry: StrategyRegistry, private readonly queueUrl?: string) {}
+  constructor(
+    private readonly registry: StrategyRegistry,
+    private readonly queueUrl?: string,
+    private readonly loadPlugin?: (specifier: string) => Promise<unknown>,
+  ) {}
+
+  async #strategy(name: string, plugin?: string) {
+    if (!this.registry.has(name) && plugin !== undefined && this.loadPlugin) await this.loadPlugin(plugin);
+    return this.registry.get(name);
+  }
 
   run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport> {
     const worker = this.#worker ??= new Worker(new URL("./compare_worker.ts", import.meta.url), {
@@ -43,7 +55,7 @@ export class WorkerRunner implements JobRunner {
         else if (m.type === "done") resolve(m.report);
         else if (m.type === "failed") reject(m.cancelled ? new CancelledError(m.error) : new Error(m.error));
         else if (m.type === "table") {
-          Promise.resolve().then(() => this.registry.get(m.name).table(m.spec, m.ctx, m.params)).then(
+          this.#strategy(m.name, m.plugin).then((s) => s.table(m.spec, m.ctx, m.params)).then(
             (table) => send({ type: "table-reply", id: m.id, table }),
             (err) => send({ type: "table-reply", id: m.id, error: (err as Error).message }),
           );

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RopekitError } from "../util/errors.ts";
 import type { Params, RopeSpec, RopeTable } from "./types.ts";
 import { baseInvFreq } from "./float32.ts";
 import { longropeAttentionFactor } from "./common.ts";
@@ -147,9 +148,7 @@ export function toHfRopeScaling(x: ExportInput): HfExport {
 }
 
 /** Thrown for a strategy result a target engine cannot express; the message says why. */
-export class ExportError extends Error {
-  override name = "ExportError";
-}
+export class ExportError extends RopekitError {}
 
 /** Which transformers config layout to write: v4 `rope_scaling` + top-level θ, or v5 `rope_parameters`. */
 export type HfFormat = "v4" | "v5";

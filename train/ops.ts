@@ -5,7 +5,7 @@
  * - "wasm": the same C kernels compiled to WebAssembly (`kernels/wasm`: no compiler needed);
  * - "js": the f32 JavaScript kernels (the fallback when neither loads);
  * - "f64": the reference kernels on Float64Array buffers, for gradient checks.
- * RMSNorm, RoPE and the embedding are O(T·D) and stay in JS for all three.
+ * RMSNorm, RoPE and the embedding are O(T·D) and stay in JS for all four.
  *
  * @module
  */

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { RopekitError } from "../util/errors.ts";
 import { dirname, join } from "node:path";
 import type { RopeApply } from "../kernels/rope_apply.ts";
 import type { LlamaConfig, LlamaWeights } from "../model/config.ts";
@@ -32,9 +33,7 @@ import type { TrainingTokenizer } from "./tokenizer_file.ts";
 import { type StepResult, Trainer } from "./trainer.ts";
 
 /** A setting a run cannot start with; the message names the option. */
-export class TrainSetupError extends Error {
-  override name = "TrainSetupError";
-}
+export class TrainSetupError extends RopekitError {}
 
 /** Where a run's weights come from: a named size with random weights, or a llama2.c model to fine-tune. */
 export type StartingWeights = { config: string } | { init: string };
@@ -214,13 +213,14 @@ export async function runTraining(run: TrainingRun, o: RunTrainingOptions): Prom
   const save = () => writeAtomic(checkpointPath(out), encodeCheckpoint(trainer.checkpoint({ ...meta })));
   const started = performance.now(), firstStep = trainer.step;
   let tokens = 0;
+  let savedAt = -1;
   while (trainer.step < o.steps) {
     const r = trainer.trainStep();
     tokens += r.tokens;
     o.onStep?.(r, run);
-    if (trainer.step % every === 0) await save();
+    if (trainer.step % every === 0) await save(), savedAt = trainer.step;
   }
-  await save();
+  if (savedAt !== trainer.step) await save(); // the final state, unless the loop just wrote it
   const dir = dirname(out);
   const files = {
     model: out,

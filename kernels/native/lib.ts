@@ -79,7 +79,14 @@ export function nativeKernels(): NativeSymbols | null {
     status = `--allow-ffi not granted for ${LIBRARY_PATH}`;
     return null;
   }
-  if (!exists(LIBRARY_PATH) && !buildOnFirstUse()) {
+  let built: boolean;
+  try {
+    built = exists(LIBRARY_PATH) || buildOnFirstUse();
+  } catch (e) { // a build that cannot even write its output: fall back like one without a compiler
+    status = `building ${LIBRARY_PATH} failed: ${(e as Error).message}`;
+    return null;
+  }
+  if (!built) {
     status = `${LIBRARY_PATH} not built (no C compiler could be run; deno task build)`;
     return null;
   }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadPlugin } from "../../plugins/mod.ts";
-import { listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
+import { HeldRunner, listen, readEvents, testContext, TINY_JOB } from "./_server.ts";
 import { sandboxPids, withServer } from "../plugins/_server.ts";
 import { createApp } from "../../server/app.ts";
 
@@ -246,5 +246,47 @@ Deno.test("plugins: with --token, naming a plugin URL in /api/rope needs the tok
     assert.equal((await ok.json()).inv_freq.at(-1), Math.pow(10000, -62 / 64) / 4);
   } finally {
     ctx.close();
+  }
+});
+
+Deno.test("plugins: a job naming a plugin URL, resumed after a restart, loads the plugin again and finishes", async () => {
+  const source = await Deno.readTextFile(PLUGIN);
+  const host = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(source, { headers: { "content-type": "application/typescript" } }),
+  );
+  const dataDir = await Deno.makeTempDir();
+  const settings = {
+    dataDir,
+    pluginHosts: [`127.0.0.1:${host.addr.port}`],
+    loadPlugin: (url: string) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
+  };
+  const url = `http://127.0.0.1:${host.addr.port}/power_law.ts#exponent=2`;
+  // The first server takes the job and "crashes" while it runs (it is abandoned with its plugin loaded).
+  const held = new HeldRunner();
+  const first = await testContext({ ...settings, runner: held });
+  const firstServer = listen(first);
+  let second: Awaited<ReturnType<typeof testContext>> | undefined;
+  let secondServer: ReturnType<typeof listen> | undefined;
+  try {
+    const res = await postJson(firstServer.base, "/api/compare", { ...TINY_JOB, strategies: ["yarn", url] });
+    assert.equal(res.status, 202, await res.clone().text());
+    const { id } = await res.json();
+    await held.waitStarted(1);
+    // A new server on the same data dir, with the real compare worker and an empty registry.
+    second = await testContext(settings);
+    secondServer = listen(second);
+    const report = await finishedReport(secondServer.base, id);
+    assert.deepEqual(report.strategies.map((s: { label: string }) => s.label), ["yarn", url]);
+    assert.equal(second.queue.get(id)!.restarts, 1);
+    assert.ok(second.registry.has("power-law"), "the resumed job loaded its plugin");
+  } finally {
+    for (const ctx of [first, second]) {
+      for (const s of ctx?.registry.list() ?? []) await (s as { close?: () => Promise<void> }).close?.();
+      ctx?.close();
+    }
+    await firstServer.close();
+    await secondServer?.close();
+    await host.shutdown();
   }
 });
