@@ -49,6 +49,14 @@ export function llama2cTokenizerCandidates(model: string, vocabSize: number): st
   return [join(dirname(model), "tokenizer.bin"), join(dirname(model), `tok${vocabSize}.bin`)];
 }
 
+/** The first of {@linkcode llama2cTokenizerCandidates} that exists, as `loadModel` picks it; else undefined. */
+export async function findLlama2cTokenizer(model: string, vocabSize: number): Promise<string | undefined> {
+  for (const candidate of llama2cTokenizerCandidates(model, vocabSize)) {
+    if (await isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 async function loadLlama2c(path: string, tokenizerPath?: string): Promise<LoadedFiles> {
   const { weights, seqLen } = parseLlama2cCheckpoint(await readBytes(path, "model"), path);
   const c = weights.config;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { llama2cTokenizerCandidates } from "../model/load_model.ts";
+import { findLlama2cTokenizer, llama2cTokenizerCandidates } from "../model/load_model.ts";
 import { LLAMA2C_HEADER_BYTES, parseLlama2cHeader } from "../model/llama2c_checkpoint.ts";
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
 import type { CorpusName } from "./data_source.ts";
@@ -31,14 +31,13 @@ export async function llama2cModelFacts(model: string): Promise<{ context: numbe
     f.close();
   }
   const h = parseLlama2cHeader(head, model);
-  const candidates = llama2cTokenizerCandidates(model, Math.abs(h[5]));
-  for (const path of candidates) {
-    try {
-      if ((await Deno.stat(path)).isFile) return { context: h[6], tokenizer: path };
-    } catch { /* try the next one */ }
-  }
+  const vocab = Math.abs(h[5]);
+  const tokenizer = await findLlama2cTokenizer(model, vocab);
+  if (tokenizer !== undefined) return { context: h[6], tokenizer };
   throw new TrainSetupError(
-    `${model}: no tokenizer found (looked for ${candidates.join(", ")}); pass --tokenizer FILE`,
+    `${model}: no tokenizer found (looked for ${
+      llama2cTokenizerCandidates(model, vocab).join(", ")
+    }); pass --tokenizer FILE`,
   );
 }
 

@@ -118,22 +118,23 @@ function load(): Loaded {
     const fn = ex[name], params = def.parameters as readonly string[], writes = WRITES[name];
     symbols[name] = (...args: unknown[]) => {
       const temps: { view: ArrayBufferView; ptr: number; write: boolean }[] = [];
-      const call = args.map((a, i) => {
-        if (params[i] !== "buffer") return a;
-        if (a === null || a === undefined) return 0;
-        const view = a as ArrayBufferView;
-        if (ours.has(view.buffer)) return view.byteOffset;
-        const same = temps.find((t) => t.view === view);
-        if (same) {
-          same.write ||= writes.includes(i);
-          return same.ptr;
-        }
-        const ptr = malloc(view.byteLength);
-        heap().set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), ptr);
-        temps.push({ view, ptr, write: writes.includes(i) });
-        return ptr;
-      });
+      // The copies are made inside the try: a malloc that fails part-way frees the ones before it.
       try {
+        const call = args.map((a, i) => {
+          if (params[i] !== "buffer") return a;
+          if (a === null || a === undefined) return 0;
+          const view = a as ArrayBufferView;
+          if (ours.has(view.buffer)) return view.byteOffset;
+          const same = temps.find((t) => t.view === view);
+          if (same) {
+            same.write ||= writes.includes(i);
+            return same.ptr;
+          }
+          const ptr = malloc(view.byteLength);
+          heap().set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), ptr);
+          temps.push({ view, ptr, write: writes.includes(i) });
+          return ptr;
+        });
         return fn(...call);
       } finally {
         for (const { view, ptr, write } of temps) {
