@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import type { RopeSpec } from "../strategies/types.ts";
+import { type HfConfig, hfRopeBlock } from "../strategies/hf_config.ts";
 import { checkWeightShapes, type LlamaConfig, type LlamaWeights, ModelFormatError } from "./config.ts";
 import type { LoadedFiles } from "./gguf_model.ts";
 import { HfJsonTokenizer } from "./hf_tokenizer.ts";
@@ -133,8 +134,9 @@ export async function loadHfDirectory(dir: string): Promise<LoadedFiles> {
     classifier: tensors.get("lm_head.weight") ?? embedding,
   };
   checkWeightShapes(weights, dir);
-  // transformers 5 writes rope_parameters with rope_theta and partial_rotary_factor inside.
-  const scaling = (cfg.rope_scaling ?? cfg.rope_parameters ?? {}) as Json;
+  // transformers 5 writes rope_parameters with rope_theta and partial_rotary_factor inside (nested per
+  // layer type for some models: the full-attention layers' block, as strategies/ reads it).
+  const scaling = hfRopeBlock(cfg as HfConfig) as Json;
   const maxPositions = int(cfg, "max_position_embeddings", source, 2048);
   const spec: RopeSpec = {
     theta: int(scaling, "rope_theta", source, int(cfg, "rope_theta", source, 10000)),

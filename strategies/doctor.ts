@@ -12,7 +12,7 @@
  * @module
  */
 import type { HfConfig } from "./hf_config.ts";
-import { hfLayerTypes, readHfConfig, ropeFromHfConfig } from "./hf_config.ts";
+import { hfLayerTypes, hfRopeBlock, readHfConfig, ropeFromHfConfig } from "./hf_config.ts";
 import { builtinRegistry } from "./registry.ts";
 import { baseInvFreq } from "./float32.ts";
 import { yarnMscale } from "./yarn.ts";
@@ -67,19 +67,12 @@ export interface DoctorReport {
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 
-function blockOf(config: HfConfig, layerType?: string): Record<string, unknown> {
-  const raw = (config.rope_scaling || config.rope_parameters || {}) as Record<string, unknown>;
-  if (hfLayerTypes(config).length === 0) return raw;
-  const lt = layerType ?? (raw.full_attention ? "full_attention" : hfLayerTypes(config)[0]);
-  return (raw[lt] ?? {}) as Record<string, unknown>;
-}
-
 /** Examines one config; `layerType` picks one entry of a per-layer-type `rope_parameters`. */
 export async function ropeDoctor(config: HfConfig, layerType?: string): Promise<DoctorReport> {
   const registry = builtinRegistry();
   const rope = readHfConfig(config, registry, layerType);
   const { spec, params } = rope;
-  const block = blockOf(config, layerType);
+  const block = hfRopeBlock(config, layerType) as Record<string, unknown>;
   const keys = Object.keys(block);
   const l0 = spec.originalContext, m = spec.maxPositions;
   const long = await ropeFromHfConfig(config, { seqLen: Math.max(m, l0 + 1), layerType, registry });

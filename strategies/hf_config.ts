@@ -128,7 +128,12 @@ export function hfLayerTypes(config: HfConfig): string[] {
   return Object.keys(rawRopeParameters(config)).filter((k) => labels.includes(k));
 }
 
-function ropeParameters(config: HfConfig, layerType?: string): HfConfig {
+/**
+ * The RoPE block a config describes, as transformers reads it: `rope_scaling or rope_parameters` (Python
+ * truthiness: an empty `{}` falls through), and for a block nested per layer type the one of `layerType`
+ * (default: the full-attention layers). The one reader of that block for every module.
+ */
+export function hfRopeBlock(config: HfConfig, layerType?: string): HfConfig {
   const raw = rawRopeParameters(config);
   const nested = hfLayerTypes(config);
   if (nested.length === 0) {
@@ -181,7 +186,7 @@ export function readHfConfig(
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new ConfigError("config: expected a JSON object");
   }
-  const rp = ropeParameters(config, layerType);
+  const rp = hfRopeBlock(config, layerType);
   const hfRopeType = ropeTypeOf(config, rp);
   if (!registry.has(hfRopeType)) {
     throw new ConfigError(
