@@ -17,17 +17,28 @@ export async function compareOnQueue(opts: CompareOptions, scorer: QueueScorer):
   const model = queueModel(opts.model, scorer);
   const total = opts.strategies.length;
   let done = 0;
-  const reports = await Promise.all(opts.strategies.map((entry) =>
+  // One part failing stops the others at their next check, and nothing returns before every part has
+  // ended: no part keeps workers busy or reports progress after the comparison is over.
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const settled = await Promise.allSettled(opts.strategies.map((entry) =>
     compare({
       ...opts,
       model,
+      signal,
       strategies: [entry],
       reference: undefined, // the parts have one strategy each: pairs are made once they are merged
       // Each part reports "strategies 1/1"; the caller sees one count over all of them.
       onProgress: opts.onProgress &&
         ((e) => opts.onProgress!(e.task === "strategies" ? { ...e, done: ++done, total } : e)),
+    }).catch((e) => {
+      stop.abort(e);
+      throw e;
     })
   ));
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const reports = settled.map((r) => (r as PromiseFulfilledResult<CompareReport>).value);
   const strategies = reports.flatMap((r) => r.strategies);
   return {
     ...reports[0],
