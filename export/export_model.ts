@@ -20,7 +20,7 @@ import {
 } from "../strategies/export.ts";
 import type { Params, RopeSpec } from "../strategies/types.ts";
 import { encodeSafetensors, type NamedTensor } from "./safetensors_writer.ts";
-import { encodeGguf, type GgufTensor, type GgufValue } from "./gguf_writer.ts";
+import { ggufContainer, type GgufTensorBytes, type GgufValue } from "../model/gguf_writer.ts";
 import { tokenizerJson } from "./tokenizer_json.ts";
 import { SentencePieceBpe } from "../model/sentencepiece_bpe.ts";
 
@@ -213,6 +213,27 @@ async function writeHf(
   return { files, rope: fields, notes };
 }
 
+/** A float32 tensor: `dims` innermost first, as ggml's `ne` (a [rows][cols] matrix is [cols, rows]). */
+interface F32Tensor {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
+
+/** The tensor as GGUF bytes (ggml type 0, F32), its shape checked against its data. */
+function f32TensorBytes(t: F32Tensor): GgufTensorBytes {
+  const n = t.dims.reduce((a, c) => a * c, 1);
+  if (n !== t.data.length) {
+    throw new RangeError(`tensor ${t.name}: dims ${t.dims} need ${n} values, has ${t.data.length}`);
+  }
+  return {
+    name: t.name,
+    dims: t.dims,
+    type: 0,
+    bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+  };
+}
+
 async function writeGguf(
   model: Model,
   x: ExportInput,
@@ -226,30 +247,30 @@ async function writeGguf(
   // fused qkv and gate-up); everything else is the llama architecture with at most one factor tensor.
   const arch = g.tensors["rope_factors_long.weight"] ? "phi3" : "llama";
   const md: Record<string, GgufValue> = {
-    "general.architecture": { type: "string", value: arch },
-    "general.name": { type: "string", value: `${model.source} + ${x.strategy}` },
-    [`${arch}.context_length`]: { type: "u32", value: x.targetLength },
-    [`${arch}.embedding_length`]: { type: "u32", value: c.dim },
-    [`${arch}.block_count`]: { type: "u32", value: c.nLayers },
-    [`${arch}.feed_forward_length`]: { type: "u32", value: c.hiddenDim },
-    [`${arch}.attention.head_count`]: { type: "u32", value: c.nHeads },
-    [`${arch}.attention.head_count_kv`]: { type: "u32", value: c.nKvHeads },
-    [`${arch}.attention.key_length`]: { type: "u32", value: c.headDim },
-    [`${arch}.attention.value_length`]: { type: "u32", value: c.headDim },
-    [`${arch}.attention.layer_norm_rms_epsilon`]: { type: "f32", value: c.normEps },
-    [`${arch}.vocab_size`]: { type: "u32", value: c.vocabSize },
+    "general.architecture": { str: arch },
+    "general.name": { str: `${model.source} + ${x.strategy}` },
+    [`${arch}.context_length`]: { u32: x.targetLength },
+    [`${arch}.embedding_length`]: { u32: c.dim },
+    [`${arch}.block_count`]: { u32: c.nLayers },
+    [`${arch}.feed_forward_length`]: { u32: c.hiddenDim },
+    [`${arch}.attention.head_count`]: { u32: c.nHeads },
+    [`${arch}.attention.head_count_kv`]: { u32: c.nKvHeads },
+    [`${arch}.attention.key_length`]: { u32: c.headDim },
+    [`${arch}.attention.value_length`]: { u32: c.headDim },
+    [`${arch}.attention.layer_norm_rms_epsilon`]: { f32: c.normEps },
+    [`${arch}.vocab_size`]: { u32: c.vocabSize },
   };
   const rope: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(g.keys)) {
     const key = k.replace("{arch}", arch);
     rope[key] = v;
     md[key] = typeof v === "string"
-      ? { type: "string", value: v }
+      ? { str: v }
       : Number.isInteger(v) && !key.endsWith("freq_base") && !key.endsWith("factor") && !key.includes("beta")
-      ? { type: "u32", value: v }
-      : { type: "f32", value: v };
+      ? { u32: v }
+      : { f32: v };
   }
-  const tensors: GgufTensor[] = [];
+  const tensors: F32Tensor[] = [];
   if (x.table.short && x.table.short.attentionScale !== x.table.attentionScale) {
     notes.push(
       `llama.cpp applies rope.scaling.attn_factor ${x.table.attentionScale} with the short factors too; ` +
@@ -270,27 +291,26 @@ async function writeGguf(
   const control = new Set(vocab.controlIds);
   const space = vocab.spaceSymbol;
   const tokens = vocab.pieces.map((p) => dec.decode(p).split(space).join("\u2581"));
-  md["tokenizer.ggml.model"] = { type: "string", value: "llama" };
-  md["tokenizer.ggml.tokens"] = { type: "string[]", value: tokens };
-  md["tokenizer.ggml.scores"] = { type: "f32[]", value: vocab.scores };
+  md["tokenizer.ggml.model"] = { str: "llama" };
+  md["tokenizer.ggml.tokens"] = { strs: tokens };
+  md["tokenizer.ggml.scores"] = { f32s: Array.from(vocab.scores) };
   // llama.cpp token types: 1 normal, 2 unknown, 3 control, 6 byte.
   md["tokenizer.ggml.token_type"] = {
-    type: "i32[]",
-    value: tokens.map((t, id) =>
+    i32s: tokens.map((t, id) =>
       control.has(id) ? 3 : id === 0 && t === "<unk>" ? 2 : /^<0x[0-9A-F]{2}>$/.test(t) ? 6 : 1
     ),
   };
-  md["tokenizer.ggml.bos_token_id"] = { type: "u32", value: c.bosId };
-  md["tokenizer.ggml.eos_token_id"] = { type: "u32", value: c.eosId };
-  md["tokenizer.ggml.unknown_token_id"] = { type: "u32", value: 0 };
-  md["tokenizer.ggml.add_bos_token"] = { type: "bool", value: true };
+  md["tokenizer.ggml.bos_token_id"] = { u32: c.bosId };
+  md["tokenizer.ggml.eos_token_id"] = { u32: c.eosId };
+  md["tokenizer.ggml.unknown_token_id"] = { u32: 0 };
+  md["tokenizer.ggml.add_bos_token"] = { bool: true };
   const perm = qk(w, x.spec, arch === "phi3" ? "half" : "interleaved");
-  const mat = (name: string, rows: number, cols: number, data: Float32Array): GgufTensor => ({
+  const mat = (name: string, rows: number, cols: number, data: Float32Array): F32Tensor => ({
     name,
     dims: [cols, rows],
     data,
   });
-  const vec = (name: string, data: Float32Array): GgufTensor => ({ name, dims: [data.length], data });
+  const vec = (name: string, data: Float32Array): F32Tensor => ({ name, dims: [data.length], data });
   tensors.push(
     mat("token_embd.weight", c.vocabSize, c.dim, w.embedding),
     vec("output_norm.weight", w.finalNorm),
@@ -330,7 +350,7 @@ async function writeGguf(
     );
   });
   await Deno.mkdir(join(out, ".."), { recursive: true });
-  await Deno.writeFile(out, encodeGguf(md, tensors));
+  await Deno.writeFile(out, ggufContainer(md, tensors.map(f32TensorBytes)));
   return { files: [out], rope, notes };
 }
 

@@ -34,10 +34,11 @@ export function placeholderVocab(n: number): GgufVocab {
   return { tokens, scores: tokens.map((_, i) => -i), types };
 }
 
-/** A metadata value, by GGUF type: u32, f32, string, or arrays of strings, f32 or i32. */
+/** A metadata value, by GGUF type: u32, f32, bool, string, or arrays of strings, f32 or i32. */
 export type GgufValue =
   | { u32: number }
   | { f32: number }
+  | { bool: boolean }
   | { str: string }
   | { strs: string[] }
   | { f32s: number[] }
@@ -75,6 +76,7 @@ export function ggufContainer(metadata: Record<string, GgufValue>, tensors: Gguf
     str(k);
     if ("u32" in v) u32(4), u32(v.u32);
     else if ("f32" in v) u32(6), f32(v.f32);
+    else if ("bool" in v) u32(7), pending.push(v.bool ? 1 : 0);
     else if ("str" in v) u32(8), str(v.str);
     else if ("strs" in v) u32(9), u32(8), u64(v.strs.length), v.strs.forEach(str);
     else if ("f32s" in v) u32(9), u32(6), u64(v.f32s.length), v.f32s.forEach(f32);
