@@ -13,10 +13,9 @@ import { parseParamArgs } from "../strategies/params.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
-import { RopekitError } from "../util/errors.ts";
+import { CliError } from "./cli_error.ts";
 
-/** A usage or input error: printed without a stack, exit code 1. */
-export class CliError extends RopekitError {}
+export { CliError } from "./cli_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

@@ -14,7 +14,7 @@ import {
 } from "../compare/strategy_entry.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
 import { PluginError, type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
-import { CliError } from "./args.ts";
+import { CliError } from "./cli_error.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
 export interface StrategyList {
