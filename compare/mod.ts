@@ -22,5 +22,12 @@
  * @module
  */
 export * from "./compare.ts";
-export { EntryError, parseEntry, type ResolvedEntry, resolveEntry } from "./strategy_entry.ts";
+export {
+  EntryError,
+  type EntryParts,
+  parseEntry,
+  type PluginResolver,
+  type ResolvedEntry,
+  resolveEntry,
+} from "./strategy_entry.ts";
 export { charts, htmlReport, methodText, textReport, writeReport } from "./report.ts";

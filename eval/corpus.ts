@@ -9,13 +9,17 @@ import { RopekitError } from "../util/errors.ts";
 
 /** A tokenised corpus. `ids` has no BOS: windows add their own. */
 export interface Corpus {
+  /** Where the text came from (a path or a label), for reports. */
   name: string;
+  /** The normalised text the ids were encoded from. */
   text: string;
+  /** The whole text's token ids, without BOS. */
   ids: Int32Array;
 }
 
 /** Thrown when a corpus cannot serve the requested windows. */
 export class CorpusError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "CorpusError";
 }
 

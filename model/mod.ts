@@ -22,3 +22,4 @@ export type { Backend, KvCache } from "./backend.ts";
 export { BACKENDS, selectBackend } from "./select_backend.ts";
 export { type LayerWeights, type LlamaConfig, type LlamaWeights, ModelFormatError } from "./config.ts";
 export type { Tokenizer } from "./tokenizer.ts";
+export type { RopeApply } from "../kernels/rope_apply.ts";

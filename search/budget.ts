@@ -2,7 +2,9 @@
 
 /** A budget: evaluations, seconds, or both (the first reached stops the search). */
 export interface Budget {
+  /** Stop after this many candidates are scored. */
   evaluations?: number;
+  /** Stop once the search has run this long (summed over resumed sessions). */
   seconds?: number;
 }
 
