@@ -96,7 +96,9 @@ export function corpusSlice(
 ): Corpus {
   const [a, b] = range;
   if (!(a >= 0 && b <= 1 && a < b)) {
-    throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
+    throw new CorpusError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`, {
+      field: "text-range",
+    });
   }
   if (a === 0 && b === 1) return corpus;
   const text = corpus.text;
