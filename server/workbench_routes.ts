@@ -12,7 +12,6 @@ import { streamSSE } from "hono/streaming";
 import { basename, join } from "node:path";
 import { ropeDoctor } from "../strategies/doctor.ts";
 import type { HfConfig } from "../strategies/hf_config.ts";
-import { doctorText } from "../cli/rope_doctor.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
 import { zipStore } from "../util/zip_store.ts";
@@ -244,7 +243,7 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     }
     const { seq_len: _s, layer_type: _l, ...hf } = config as HfConfig;
     const report = await ropeDoctor(hf, body.layer_type ?? (config!.layer_type as string | undefined));
-    return c.json({ report, text: doctorText(report) });
+    return c.json(report);
   });
 
   // ---- plugins -------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+/// <reference lib="dom" />
+/**
+ * The "New comparison" form: model, text, strategy rows (GET /api/strategies), lengths, metrics; a
+ * submitted comparison opens its run view. Other views put a strategy into a fresh form with
+ * {@linkcode newComparisonWith} (a search's result, a checked plugin).
+ *
+ * @module
+ */
+import { type CatalogEntry, type Job, type Options, postJson, type StrategyInfo } from "./api.ts";
+import { $, fillSelect, showError } from "./dom.ts";
+import { go } from "./router.ts";
+import { addStrategyRow, readStrategyRows, type RowPreset } from "./strategy_form.ts";
+
+let strategies: StrategyInfo[] = [];
+
+async function submit(ev: SubmitEvent) {
+  ev.preventDefault();
+  $("form-error").textContent = "";
+  try {
+    const lengths = $<HTMLInputElement>("lengths").value.split(",").map((s) => Number(s.trim()));
+    const metrics = [...document.querySelectorAll<HTMLInputElement>("#metrics input:checked")].map((i) =>
+      i.value
+    );
+    const body = {
+      model: $<HTMLSelectElement>("model").value,
+      text: $<HTMLSelectElement>("text").value,
+      strategies: readStrategyRows($("strategies")),
+      lengths,
+      metrics,
+      samples: Number($<HTMLInputElement>("samples").value),
+      seed: Number($<HTMLInputElement>("seed").value),
+    };
+    const job = await postJson<Job>("/api/compare", body);
+    go("run", job.id);
+  } catch (e) {
+    showError("form-error", e);
+  }
+}
+
+/** Fills the form from the server's catalog and declared spaces. */
+export function initCompareForm(
+  all: StrategyInfo[],
+  models: CatalogEntry[],
+  texts: CatalogEntry[],
+  options: Options,
+): void {
+  strategies = all;
+  fillSelect($("model"), models);
+  fillSelect($("text"), texts);
+  $("metrics").replaceChildren(...options.metrics.map((m) => {
+    const label = document.createElement("label");
+    const box = Object.assign(document.createElement("input"), {
+      type: "checkbox",
+      value: m,
+      checked: m === "ppl",
+    });
+    label.append(box, ` ${m}`);
+    return label;
+  }));
+  for (const name of ["default", "yarn"]) addStrategyRow($("strategies"), strategies, name);
+  $("add-strategy").onclick = () => addStrategyRow($("strategies"), strategies, "pi");
+  $<HTMLFormElement>("compare-form").onsubmit = submit;
+}
+
+/** Opens the form with the baseline and one more row: `name` with `preset` (and the model picked). */
+export function newComparisonWith(name: string, preset: RowPreset, model?: string, length?: number): void {
+  $("strategies").replaceChildren();
+  addStrategyRow($("strategies"), strategies, "default");
+  addStrategyRow($("strategies"), strategies, name, preset);
+  if (model) $<HTMLSelectElement>("model").value = model;
+  if (length) $<HTMLInputElement>("lengths").value = String(length);
+  go("new");
+}
