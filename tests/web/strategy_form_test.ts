@@ -37,7 +37,7 @@ Deno.test({
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(e.message));
-        await page.goto(server.base + "/");
+        await page.goto(server.base + "/#new");
         await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
         await page.click("#add-strategy");
         const row = page.locator(".strategy-row").nth(2);
