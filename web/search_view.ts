@@ -52,11 +52,8 @@ function render(rec: SearchRecord) {
     (rec.error ? `: ${rec.error}` : "");
   $("search-status").className = `status ${rec.status}`;
   const p = rec.progress;
-  $("search-line").textContent = p?.line
-    ? `${p.line}${p.eta ? ` — about ${p.eta} left` : ""}`
-    : rec.status === "running"
-    ? "starting…"
-    : "";
+  // The search's own progress line: generation, evaluations, best, rate, elapsed and ETA.
+  $("search-line").textContent = p?.line ? p.line : rec.status === "running" ? "starting…" : "";
   $<HTMLButtonElement>("search-cancel").disabled = rec.status !== "running" && rec.status !== "queued";
   const gens = p?.generations ?? [];
   const body = $("search-generations-table").querySelector("tbody")!;

@@ -229,14 +229,15 @@ Deno.test({
           async () => {
             await page.goto(`${base}/#search`);
             await page.fill("#search-target", "2048");
-            await page.fill("#search-population", "8");
-            await page.fill("#search-generations", "10");
-            await page.fill("#search-samples", "4");
+            await page.fill("#search-population", "6");
+            await page.fill("#search-generations", "5");
+            await page.fill("#search-samples", "2");
             await page.click("#search-run");
             await page.waitForSelector("#search-generations-table tbody tr:nth-child(2)", {
               timeout: 120_000,
             });
             const id = (await page.textContent("#search-id"))!;
+            assert.match((await page.textContent("#search-line"))!, /gen \d+\/5 .*eta/);
             assert.notEqual(
               await page.textContent("#search-status"),
               "done",
@@ -256,9 +257,9 @@ Deno.test({
             const record = await (await fetch(`${base}/api/searches/${id}`)).json();
             assert.equal(record.status, "done");
             assert.equal(record.restarts, 1);
-            // Every generation 0..10 of the one seed is in the table, with its spread.
+            // Every generation 0..5 of the one seed is in the table, with its spread.
             const gens = await page.locator("#search-generations-table tbody tr").count();
-            assert.equal(gens, 11);
+            assert.equal(gens, 6);
             await view(page, "search", "search");
             await page.click("#search-use");
             await page.waitForSelector("#view-new:not([hidden])");
