@@ -24,7 +24,7 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(server.base + "/#new");
       await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
-      assert.equal(await page.locator(".strategy-row").count(), 2); // default and yarn
+      assert.equal(await page.locator("#strategies .strategy-row").count(), 2); // default and yarn
       await page.fill("#lengths", "600");
       await page.fill("#samples", "2");
       await page.click("#run");
