@@ -261,7 +261,9 @@ export class SearchJobs {
 
   #start(rec: SearchRecord & { private: Private }) {
     const dir = join(this.dir, rec.id);
-    const resume = rec.status === "running" || rec.restarts !== undefined;
+    // A search stopped before its first journal line was written starts afresh: --resume needs a journal.
+    const resume = (rec.status === "running" || rec.restarts !== undefined) &&
+      [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".journal.jsonl"));
     const r = rec.request;
     const args = [
       "run",

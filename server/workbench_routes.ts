@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { basename, join } from "node:path";
 import { ropeDoctor } from "../strategies/doctor.ts";
+import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
 import type { HfConfig } from "../strategies/hf_config.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";

@@ -13,6 +13,8 @@ export interface ParamDef {
 
 export interface StrategyInfo {
   name: string;
+  /** Shipped with ropekit (plugins are not). */
+  builtin?: boolean;
   description: string;
   params: Record<string, ParamDef>;
 }

@@ -142,7 +142,7 @@ export function initSearch(strategies: StrategyInfo[], models: CatalogEntry[], t
   fillSelect($("search-text"), texts);
   const select = $<HTMLSelectElement>("search-strategy");
   select.replaceChildren(
-    ...strategies.filter((s) => s.name !== "default").map((s) =>
+    ...strategies.filter((s) => s.name !== "default" && s.builtin !== false).map((s) =>
       new Option(
         s.name === "longrope2"
           ? "longrope2 (factors + critical index)"
