@@ -327,7 +327,17 @@ export class SearchJobs {
       this.#children.delete(rec.id);
       if (FINAL.includes(rec.status)) return;
       await this.#poll(rec).catch(() => {});
-      if (status.success) {
+      if (status.signal !== null) {
+        // Stopped from outside (Ctrl-C reaches the whole process group, a shutdown, the OOM killer): it
+        // stays "running" on disk, so the next start resumes it from its journal.
+        rec.progress = {
+          generations: [],
+          evaluated: 0,
+          ...rec.progress,
+          line: `stopped by ${status.signal}; resumes when the server starts`,
+        };
+        this.#emit();
+      } else if (status.success) {
         try {
           rec.result = await readOutcome(dir, r.seeds ?? 1, r.seed ?? 0);
           await this.#finish(rec, "done");

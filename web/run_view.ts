@@ -45,7 +45,7 @@ export async function openRun(id: string): Promise<void> {
   $("job-task").textContent = "";
   $<HTMLProgressElement>("job-progress").value = 0;
   $("cancel").onclick = () =>
-    deleteJson<Job>(`/api/jobs/${id}`).then(showJob, (e) => showError("runs-error", e));
+    deleteJson<Job>(`/api/jobs/${id}`).then(showJob, (e) => showError("run-error", e));
   let job: Job & { report?: Report };
   try {
     job = await getJson(`/api/jobs/${id}`);

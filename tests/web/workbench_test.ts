@@ -99,7 +99,7 @@ Deno.test({
 
         let first = "", second = "";
         await t.step("a comparison appears in the history after a reload, labelled as set", async () => {
-          first = await runComparison(page, base, "1");
+          first = await runComparison(page, base, "2");
           const labels = await page.locator("#table table.results tbody tr td:first-child").allTextContents();
           // A plain yarn row is labelled "yarn": no form default leaks into the label.
           assert.ok(labels.includes("yarn"), labels.join(" | "));
@@ -113,7 +113,7 @@ Deno.test({
         });
 
         await t.step("two reports side by side, with the differing setting named", async () => {
-          second = await runComparison(page, base, "2");
+          second = await runComparison(page, base, "1");
           await page.goto(`${base}/#runs`);
           await page.waitForSelector(`#runs-table tr[data-id="${second}"]`);
           await page.check(`#runs-table tr[data-id="${first}"] input[type=checkbox]`);
@@ -124,7 +124,7 @@ Deno.test({
           assert.equal(rows.length, 4, rows.join("\n")); // default and yarn of each run
           assert.ok(rows.some((r) => r.startsWith(`run 2 (${second.slice(0, 8)})yarn`)), rows.join("\n"));
           const warning = await page.textContent("#reports-warning");
-          assert.match(warning!, /samples: 1 \/ 2/);
+          assert.match(warning!, /samples: 2 \/ 1/);
           assert.ok((await page.locator("#reports-charts .uplot").count()) >= 2);
           await view(page, "reports", "reports");
         });
@@ -282,6 +282,13 @@ Deno.test({
           }
           await page.goto(`${base}/#runs`);
           await page.screenshot({ path: `${SHOTS}/runs_narrow.png`, fullPage: true });
+          // By keyboard: a nav link with Enter shows its view and moves focus to the view's heading.
+          await page.focus('nav a[data-view="doctor"]');
+          await page.keyboard.press("Enter");
+          await page.waitForSelector("#view-doctor:not([hidden])");
+          assert.equal(await page.evaluate("document.activeElement.id"), "doctor-title");
+          await page.keyboard.press("Tab");
+          assert.equal(await page.evaluate("document.activeElement.id"), "doctor-config");
         });
 
         assert.deepEqual(errors, []);
