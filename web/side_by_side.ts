@@ -74,6 +74,13 @@ export async function showSideBySide(ids: string[]): Promise<void> {
     $("reports-warning").hidden = false;
     return;
   }
+  if (reports.some((r) => r.version !== 2)) {
+    $("reports-warning").textContent =
+      "A report of an older format (before version 2) cannot be drawn here; " +
+      "download its report.json or report.html from its run.";
+    $("reports-warning").hidden = false;
+    return;
+  }
   const tagged = reports.map((report, i) => ({ tag: `run ${i + 1} (${ids[i].slice(0, 8)})`, report }));
   const models = new Set(reports.map((r) => r.model.name));
   const differ = differingSettings(reports);

@@ -270,6 +270,23 @@ Deno.test({
           },
         );
 
+        await t.step("the runs list filters by kind and deletes an ended comparison", async () => {
+          await page.goto(`${base}/#runs`);
+          await page.waitForSelector(`#runs-table tr[data-id="${second}"]`);
+          await page.selectOption("#runs-kind", "search");
+          const kinds = await page.locator("#runs-table tbody tr").evaluateAll((rows) =>
+            rows.map((r) => (r as unknown as { dataset: Record<string, string> }).dataset.kind)
+          );
+          assert.deepEqual(kinds, ["search"]);
+          await page.selectOption("#runs-kind", "");
+          await page.click(`#runs-table tr[data-id="${second}"] button:has-text("Delete")`);
+          await page.waitForSelector(`#runs-table tr[data-id="${second}"]`, { state: "detached" });
+          assert.equal((await fetch(`${base}/api/jobs/${second}/report.json`)).status, 404);
+          const runs = await (await fetch(`${base}/api/runs`)).json();
+          assert.ok(!runs.some((r: { id: string }) => r.id === second));
+          assert.ok(runs.some((r: { id: string }) => r.id === first));
+        });
+
         await t.step("a narrow window: nothing but the tables scrolls sideways", async () => {
           await page.setViewportSize({ width: 420, height: 900 });
           for (const v of ["runs", "new", "doctor"]) {
