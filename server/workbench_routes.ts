@@ -168,11 +168,9 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
   // ---- searches ------------------------------------------------------------------------------------
   app.post("/searches", auth, async (c) => {
     const body = await readJson<SearchRequest>(c, searchRequestSchema);
-    if (!ctx.registry.list().some((s) => s.name === body.strategy)) {
-      throw new ValidationError(
-        "strategy",
-        `no strategy ${JSON.stringify(body.strategy)} (GET /api/strategies)`,
-      );
+    // The search runs in its own process, which knows the built-ins (a plugin would need its URL there).
+    if (!BUILTIN_STRATEGIES.some((s) => s.name === body.strategy)) {
+      throw new ValidationError("strategy", `no built-in strategy ${JSON.stringify(body.strategy)}`);
     }
     const rec = await (await searches).submit(body, await ctx.models(), ctx.texts);
     c.header("Location", `/api/searches/${rec.id}`);
