@@ -9,7 +9,39 @@
 import { type CatalogEntry, type Job, type Options, postJson, type StrategyInfo } from "./api.ts";
 import { $, fillSelect, showError } from "./dom.ts";
 import { go } from "./router.ts";
-import { addStrategyRow, readStrategyRows, type RowPreset } from "./strategy_form.ts";
+import { addStrategyRow, PLUGIN_CHOICE, readStrategyRows, type RowPreset } from "./strategy_form.ts";
+
+/** Where the form's draft is kept for this tab, so a reload or a server restart loses nothing typed. */
+const DRAFT_KEY = "ropekit-compare-draft";
+const FIELDS = ["model", "text", "lengths", "samples", "seed"] as const;
+
+function saveDraft() {
+  try {
+    const draft = {
+      ...Object.fromEntries(FIELDS.map((id) => [id, $<HTMLInputElement>(id).value])),
+      metrics: [...document.querySelectorAll<HTMLInputElement>("#metrics input:checked")].map((i) => i.value),
+      strategies: readStrategyRows($("strategies")),
+    };
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+  } catch { /* a half-typed factors list does not parse yet: keep the last draft */ }
+}
+
+/** Restores the draft; false when there is none. */
+function restoreDraft(): boolean {
+  const raw = sessionStorage.getItem(DRAFT_KEY);
+  if (!raw) return false;
+  const draft = JSON.parse(raw);
+  for (const id of FIELDS) if (typeof draft[id] === "string") $<HTMLInputElement>(id).value = draft[id];
+  for (const box of document.querySelectorAll<HTMLInputElement>("#metrics input")) {
+    box.checked = draft.metrics.includes(box.value);
+  }
+  $("strategies").replaceChildren();
+  for (const s of draft.strategies) {
+    if (typeof s === "string") addStrategyRow($("strategies"), strategies, PLUGIN_CHOICE, { url: s });
+    else addStrategyRow($("strategies"), strategies, s.name, { params: s.params, label: s.label });
+  }
+  return true;
+}
 
 let strategies: StrategyInfo[] = [];
 
@@ -57,9 +89,26 @@ export function initCompareForm(
     label.append(box, ` ${m}`);
     return label;
   }));
-  for (const name of ["default", "yarn"]) addStrategyRow($("strategies"), strategies, name);
-  $("add-strategy").onclick = () => addStrategyRow($("strategies"), strategies, "pi");
-  $<HTMLFormElement>("compare-form").onsubmit = submit;
+  let restored = false;
+  try {
+    restored = restoreDraft();
+  } catch {
+    sessionStorage.removeItem(DRAFT_KEY); // a draft of an older page
+  }
+  if (!restored) {
+    for (const name of ["default", "yarn"]) {
+      addStrategyRow($("strategies"), strategies, name);
+    }
+  }
+  $("add-strategy").onclick = () => {
+    addStrategyRow($("strategies"), strategies, "pi");
+    saveDraft();
+  };
+  const form = $<HTMLFormElement>("compare-form");
+  form.onsubmit = submit;
+  form.addEventListener("input", saveDraft);
+  form.addEventListener("change", saveDraft);
+  form.addEventListener("click", () => setTimeout(saveDraft)); // a row's × removes it
 }
 
 /** Opens the form with the baseline and one more row: `name` with `preset` (and the model picked). */
@@ -69,5 +118,6 @@ export function newComparisonWith(name: string, preset: RowPreset, model?: strin
   addStrategyRow($("strategies"), strategies, name, preset);
   if (model) $<HTMLSelectElement>("model").value = model;
   if (length) $<HTMLInputElement>("lengths").value = String(length);
+  saveDraft();
   go("new");
 }

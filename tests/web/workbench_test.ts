@@ -110,6 +110,13 @@ Deno.test({
           const row = await page.locator(`#runs-table tr[data-id="${first}"]`).textContent();
           assert.match(row!, /compare.*done.*default, yarn.*512/, row!);
           await view(page, "runs", "runs");
+          // The form's draft outlives a reload: what was typed is still there.
+          await page.goto(`${base}/#new`);
+          await page.reload();
+          await page.waitForSelector("body[data-ready=true]");
+          assert.equal(await page.inputValue("#lengths"), "512");
+          assert.equal(await page.inputValue("#samples"), "2");
+          assert.equal(await page.locator("#strategies .strategy-row").count(), 2);
         });
 
         await t.step("two reports side by side, with the differing setting named", async () => {
