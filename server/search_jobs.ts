@@ -369,7 +369,10 @@ export class SearchJobs {
         continue; // not written yet
       }
       evaluated += parsed.entries.length;
-      points.push(...generationPoints(parsed.entries, seed));
+      // The last generation is complete once the seed's result file is written; before, it is still filling.
+      const resultFile = e.name.replace(/\.journal\.jsonl$/, ".json");
+      const ended = await Deno.stat(join(dir, resultFile)).then(() => true, () => false);
+      points.push(...generationPoints(parsed.entries, seed, ended));
     }
     points.sort((a, b) => a.seed - b.seed || a.generation - b.generation);
     const before = JSON.stringify(rec.progress?.generations);
@@ -381,14 +384,19 @@ export class SearchJobs {
   }
 }
 
-/** The best-so-far per generation of one journal, with the best candidate's spread and critical index. */
+/**
+ * The best-so-far per completed generation of one journal, with the best candidate's spread and critical
+ * index. A generation is complete once the next one has begun, or, for the last, once `ended`.
+ */
 export function generationPoints(
   entries: { generation: number; fitness: number | null; genome: unknown; detail?: unknown }[],
   seed: number,
+  ended: boolean,
 ): GenerationPoint[] {
   const out: GenerationPoint[] = [];
   let best: (typeof entries)[number] | undefined;
-  const last = Math.max(-1, ...entries.map((e) => e.generation));
+  const latest = Math.max(-1, ...entries.map((e) => e.generation));
+  const last = ended ? latest : latest - 1;
   for (let g = 0; g <= last; g++) {
     for (const e of entries) {
       if (e.generation !== g || e.fitness === null || !Number.isFinite(e.fitness)) continue;

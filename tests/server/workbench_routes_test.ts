@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { listen, readEvents, TEST_MODEL, testContext } from "./_server.ts";
 import { searchesOf } from "../../server/workbench_routes.ts";
+import { generationPoints } from "../../server/search_jobs.ts";
 
 const json = (body: unknown) => ({
   method: "POST",
@@ -124,4 +125,26 @@ Deno.test({
       await server.close();
     }
   },
+});
+
+Deno.test("search progress: best so far per completed generation, with the best candidate's SE and k", () => {
+  const e = (generation: number, fitness: number | null, stderr: number, k: number) => ({
+    generation,
+    fitness,
+    genome: { critical_index: k },
+    detail: { nll: Math.log(fitness ?? 1), stderr, n: 2 },
+  });
+  const entries = [e(0, 3, 0.3, 4), e(0, 2, 0.2, 5), e(1, 2.5, 0.25, 6), e(1, null, 0, 7), e(2, 1.5, 0.1, 3)];
+  // Generation 2 has begun but not ended: it is not shown until the result file exists.
+  assert.deepEqual(generationPoints(entries, 0, false), [
+    { seed: 0, generation: 0, best: 2, nll_stderr: 0.2, critical_index: 5 },
+    { seed: 0, generation: 1, best: 2, nll_stderr: 0.2, critical_index: 5 },
+  ]);
+  assert.deepEqual(generationPoints(entries, 7, true).at(-1), {
+    seed: 7,
+    generation: 2,
+    best: 1.5,
+    nll_stderr: 0.1,
+    critical_index: 3,
+  });
 });
