@@ -13,6 +13,7 @@ import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
 import type { ServerContext } from "./context.ts";
 import { errorResponse, loopbackHostOnly, readJson, requireToken, sameOriginWrites } from "./http.ts";
 import { jobRoutes } from "./job_routes.ts";
+import { workbenchRoutes } from "./workbench_routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ensurePlugin, NoPluginLoaderError } from "./plugins.ts";
 import { isPluginEntry } from "../compare/strategy_entry.ts";
@@ -102,6 +103,7 @@ export function createApp(ctx: ServerContext): Hono {
   });
 
   app.route("/api", jobRoutes(ctx));
+  app.route("/api", workbenchRoutes(ctx));
 
   app.get("/", (c) => (ctx.web ? c.html(ctx.web.html) : c.text("the web page was not built", 503)));
   app.get("/assets/main.js", (c) => {

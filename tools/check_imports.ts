@@ -34,7 +34,7 @@ export const ALLOWED: Record<string, string[]> = {
   queue: ["compare", "eval", "model", "search", "strategies", "util"],
   export: ["compare", "model", "strategies", "util"],
   engines: ["compare", "export", "model", "strategies", "util"],
-  server: ["compare", "eval", "model", "plugins", "queue", "search", "strategies", "util"],
+  server: ["compare", "eval", "export", "model", "plugins", "queue", "search", "strategies", "util"],
   web: ["compare", "eval", "util"],
   cli: [
     "compare",
