@@ -32,6 +32,8 @@ export class WorkerRunner implements JobRunner {
     private readonly registry: StrategyRegistry,
     private readonly queueUrl?: string,
     private readonly loadPlugin?: (specifier: string) => Promise<unknown>,
+    /** The worker's entry module: compare_worker.ts, or a test's module that wraps it. */
+    private readonly entry: URL = new URL("./compare_worker.ts", import.meta.url),
   ) {}
 
   async #strategy(name: string, plugin?: string) {
@@ -40,7 +42,7 @@ export class WorkerRunner implements JobRunner {
   }
 
   run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport> {
-    const worker = this.#worker ??= new Worker(new URL("./compare_worker.ts", import.meta.url), {
+    const worker = this.#worker ??= new Worker(this.entry, {
       type: "module",
     });
     const cancelFlag = new SharedArrayBuffer(4);
