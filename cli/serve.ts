@@ -146,7 +146,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<voi
       Deno.addSignalListener(signal, stop);
     } catch { /* SIGTERM does not exist on Windows */ }
   }
-  const server = await serveWithBudget({ hostname: host, port, limits }, app.fetch);
+  const server = serveWithBudget({ hostname: host, port, limits }, app.fetch);
   const { hostname } = server.addr;
   const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.log(

@@ -65,6 +65,9 @@ function tableFields(raw: unknown): RopeTable {
   return picked as unknown as RopeTable;
 }
 
+/** The sandbox behind each proxy, for the loader's own use (keeping it busy through the suite). */
+const sandboxes = new WeakMap<PluginStrategy, PluginSandbox>();
+
 function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: string): PluginStrategy {
   const url = sandbox.module.url;
   const d = (description ?? {}) as Record<string, unknown>;
@@ -79,7 +82,15 @@ function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: str
   const candidate = { ...d, hasTable: undefined, table: d.hasTable === true ? table : undefined };
   const why = contractViolation(candidate);
   if (why) throw new PluginError("PLUGIN_CONTRACT", url, why);
-  return { ...(candidate as unknown as Strategy), table, url, sha256, close: () => sandbox.close() };
+  const strategy = {
+    ...(candidate as unknown as Strategy),
+    table,
+    url,
+    sha256,
+    close: () => sandbox.close(),
+  };
+  sandboxes.set(strategy, sandbox);
+  return strategy;
 }
 
 /** Throws PLUGIN_NAME_TAKEN when the plugin's name is a built-in's, an HF alias or `isNameTaken`'s. */
@@ -197,7 +208,10 @@ export async function loadPlugin(specifier: string, opts: PluginOptions = {}): P
   const strategy = await openPlugin(specifier, opts);
   try {
     checkName(strategy, opts.isNameTaken);
-    await checkPluginConformance(strategy);
+    const sandbox = sandboxes.get(strategy);
+    await (sandbox
+      ? sandbox.busyWhile(() => checkPluginConformance(strategy))
+      : checkPluginConformance(strategy));
     if (lockFile !== false) {
       const entry = {
         sha256: strategy.sha256,

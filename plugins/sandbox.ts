@@ -75,6 +75,8 @@ export class PluginSandbox implements PoolMember {
   #queue: Promise<unknown> = Promise.resolve();
   /** Calls running or waiting. */
   #calls = 0;
+  /** Callers of {@linkcode busyWhile} still running: the pool must not evict between their calls. */
+  #holds = 0;
   #idleTimer?: ReturnType<typeof setTimeout>;
   /** The metadata the running process's worker reported; undefined until it has loaded. */
   #description?: unknown;
@@ -87,7 +89,21 @@ export class PluginSandbox implements PoolMember {
   ) {}
 
   get busy(): boolean {
-    return this.#calls > 0;
+    return this.#calls > 0 || this.#holds > 0;
+  }
+
+  /**
+   * Runs `task` (a series of calls, e.g. the conformance suite) with the sandbox counted busy all
+   * along, so the pool does not evict it between two calls and restart it for the next.
+   */
+  async busyWhile<T>(task: () => Promise<T>): Promise<T> {
+    this.#holds++;
+    try {
+      return await task();
+    } finally {
+      this.#holds--;
+      if (!this.busy) this.#whenIdle();
+    }
   }
 
   /** Imports the plugin (in a fresh process if needed) and returns its metadata. */
@@ -137,7 +153,7 @@ export class PluginSandbox implements PoolMember {
     this.#queue = result.catch(() => {}).finally(() => {
       this.#calls--;
       this.lastUsed = performance.now();
-      if (this.#calls === 0) this.#whenIdle();
+      if (!this.busy) this.#whenIdle();
     });
     return result;
   }
@@ -146,7 +162,7 @@ export class PluginSandbox implements PoolMember {
     if (!this.#running) return;
     this.pool.idle();
     const timer = setTimeout(() => {
-      if (this.#calls === 0) this.close();
+      if (!this.busy) this.close();
     }, this.pool.limits.idleMs);
     Deno.unrefTimer(timer); // an idle plugin never keeps a CLI from exiting
     this.#idleTimer = timer;

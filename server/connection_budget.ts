@@ -7,9 +7,11 @@
  * *waiting*: it is closed when the head takes longer than `headerTimeoutMs`, and it is the first to
  * be closed when the budget is full and another client arrives, so a flood of idle connections only
  * ever displaces itself. Once the head has arrived the connection is relayed, byte for byte, to the
- * HTTP server proper (`Deno.serve` on a loopback port of its own); a relayed connection silent in both
- * directions for `idleTimeoutMs` is closed, and one silent for a second may be displaced when the
- * budget is full. With every connection busy, a newcomer is answered 503 and closed. A failing
+ * HTTP server proper (`Deno.serve` on a loopback port of its own). A relayed connection whose last
+ * request was answered is closed after `idleTimeoutMs` of silence, and may be displaced after a
+ * second of it; one whose request waits for its answer is closed after `requestTimeoutMs`, and may be
+ * displaced once its client has been silent for the header timeout (it may be withholding a body).
+ * With every connection busy, a newcomer is answered 503 and closed. A failing
  * accept (EMFILE included) is never fatal: the connection waits in the kernel's backlog while idle
  * ones are shed, and the loop tries again.
  *
@@ -21,8 +23,10 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Time a new connection has to send its request head, in ms. */
   headerTimeoutMs: number;
-  /** Time a relayed connection may stay silent both ways, in ms (SSE streams send a comment every 15 s). */
+  /** Time a relayed connection may stay silent once its last request was answered, in ms (SSE streams send a comment every 15 s). */
   idleTimeoutMs: number;
+  /** Time a request may wait for its answer (the client spoke last), in ms. */
+  requestTimeoutMs: number;
   /** Largest request head, in bytes. */
   maxHeaderBytes: number;
 }
@@ -55,6 +59,7 @@ export async function defaultLimits(): Promise<ConnectionLimits> {
     maxConnections: Math.min(1024, Math.max(8, max)),
     headerTimeoutMs: 10_000,
     idleTimeoutMs: 60_000,
+    requestTimeoutMs: 300_000,
     maxHeaderBytes: 64 * 1024,
   };
 }
@@ -63,7 +68,9 @@ interface Tracked {
   conn: Deno.Conn;
   upstream?: Deno.Conn;
   opened: number;
-  lastActive: number;
+  /** When the client last sent bytes, and when the server last did. */
+  lastClient: number;
+  lastServer: number;
   closed: boolean;
 }
 
@@ -101,10 +108,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /** Serves `handler` on `hostname:port` behind the connection budget. */
-export async function serveWithBudget(
+export function serveWithBudget(
   options: { hostname: string; port: number; limits: ConnectionLimits },
   handler: Deno.ServeHandler,
-): Promise<BudgetedServer> {
+): BudgetedServer {
   const { limits } = options;
   // The HTTP server proper, on a loopback port of its own that only this relay connects to (a Unix
   // socket would need a wider --allow-net than 127.0.0.1).
@@ -127,19 +134,30 @@ export async function serveWithBudget(
     }
   };
 
-  /** Closes the waiting connection that came first, else the relayed one silent longest (≥ 1 s). */
+  /** The client spoke last: a request is being sent or waits for its answer. */
+  const pending = (t: Tracked) => t.lastClient > t.lastServer;
+  const lastActive = (t: Tracked) => Math.max(t.lastClient, t.lastServer);
+
+  /**
+   * Closes, to make room, the first of: the oldest connection still without a request head; the
+   * answered connection silent longest (≥ 1 s); the request whose client has been silent longest
+   * (≥ the header timeout: it may be withholding its body).
+   */
   const displaceOne = (now: number): boolean => {
-    let victim: Tracked | undefined;
-    for (const t of live) {
-      if (!t.upstream && (!victim || victim.upstream || t.opened < victim.opened)) victim = t;
-    }
-    if (!victim) {
-      for (const t of live) {
-        if (now - t.lastActive >= DISPLACEABLE_AFTER_MS && (!victim || t.lastActive < victim.lastActive)) {
-          victim = t;
-        }
-      }
-    }
+    const oldest = (ok: (t: Tracked) => boolean, age: (t: Tracked) => number) => {
+      let victim: Tracked | undefined;
+      for (const t of live) if (ok(t) && (!victim || age(t) < age(victim))) victim = t;
+      return victim;
+    };
+    const victim = oldest((t) => !t.upstream, (t) => t.opened) ??
+      oldest(
+        (t) => !!t.upstream && !pending(t) && now - lastActive(t) >= DISPLACEABLE_AFTER_MS,
+        lastActive,
+      ) ??
+      oldest(
+        (t) => !!t.upstream && pending(t) && now - t.lastClient >= limits.headerTimeoutMs,
+        (t) => t.lastClient,
+      );
     if (victim) close(victim);
     return victim !== undefined;
   };
@@ -147,18 +165,23 @@ export async function serveWithBudget(
   const sweep = setInterval(() => {
     const now = performance.now();
     for (const t of live) {
-      if (!t.upstream && now - t.opened > limits.headerTimeoutMs) close(t);
-      else if (t.upstream && now - t.lastActive > limits.idleTimeoutMs) close(t);
+      if (!t.upstream) {
+        if (now - t.opened > limits.headerTimeoutMs) close(t);
+      } else if (
+        pending(t) ? now - t.lastClient > limits.requestTimeoutMs : now - lastActive(t) > limits.idleTimeoutMs
+      ) {
+        close(t);
+      }
     }
   }, SWEEP_MS);
 
-  const pump = async (t: Tracked, from: Deno.Conn, to: Deno.Conn) => {
+  const pump = async (t: Tracked, from: Deno.Conn, to: Deno.Conn, side: "lastClient" | "lastServer") => {
     const buffer = new Uint8Array(64 * 1024);
     try {
       while (!t.closed) {
         const n = await from.read(buffer);
         if (n === null) break;
-        t.lastActive = performance.now();
+        t[side] = performance.now();
         await writeAll(to, buffer.subarray(0, n));
       }
     } catch { /* either side went away */ }
@@ -199,14 +222,14 @@ export async function serveWithBudget(
       return close(t);
     }
     if (t.closed) return close(t);
-    t.lastActive = performance.now();
+    t.lastClient = performance.now();
     try {
       await writeAll(t.upstream, head);
     } catch {
       return close(t);
     }
-    pump(t, t.conn, t.upstream);
-    pump(t, t.upstream, t.conn);
+    pump(t, t.conn, t.upstream, "lastClient");
+    pump(t, t.upstream, t.conn, "lastServer");
   };
 
   const admit = (conn: Deno.Conn) => {
@@ -221,7 +244,7 @@ export async function serveWithBudget(
         });
       return;
     }
-    const t: Tracked = { conn, opened: now, lastActive: now, closed: false };
+    const t: Tracked = { conn, opened: now, lastClient: now, lastServer: now, closed: false };
     live.add(t);
     relay(t);
   };

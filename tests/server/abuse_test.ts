@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pluginSource, VALID_TABLE, withServer } from "../plugins/_server.ts";
+import { pluginSource, sandboxPids, VALID_TABLE, withServer } from "../plugins/_server.ts";
+import { DEFAULT_POOL_LIMITS } from "../../plugins/mod.ts";
 import { JobStore } from "../../server/job_store.ts";
 import { startServe, waitForJob } from "./_serve_process.ts";
 
@@ -78,6 +79,11 @@ Deno.test("8 plugin loads at once on a fresh --data-dir, kill -9, restart: every
         }),
       );
       for (const [status, body] of answers) assert.equal(status, 201, body);
+      // Eight plugins loaded, but their sandbox processes are pooled (DEFAULT_POOL_LIMITS.maxLive).
+      assert.ok(
+        (await sandboxPids()).length <= DEFAULT_POOL_LIMITS.maxLive,
+        "sandbox processes over the pool's bound",
+      );
       // A job that names a plugin by its name, queued behind another, when the server is killed.
       const model = (await (await fetch(`${server.base}/api/models`)).json())[0].id;
       const submit = async (strategies: string[]) => {
