@@ -57,11 +57,19 @@ export function errorResponse(err: Error, c: Context): Response {
     const field = err.field ?? known[2];
     return c.json({ error: err.message, ...(field ? { field } : {}) }, known[1] as 400);
   }
+  const id = logFault(err, c);
+  return c.json({ error: `internal error ${id}; see the server log`, id }, 500);
+}
+
+/**
+ * Logs a server-side fault under a fresh id and returns the id, which the answer repeats. An
+ * explained fault (an unreadable state file) is one line; a bug keeps its stack for the log.
+ */
+export function logFault(err: Error, c: Context): string {
   const id = crypto.randomUUID().slice(0, 8);
-  // An explained fault (an unreadable state file) is one line; a bug keeps its stack for the log.
   const logged = err instanceof RopekitError ? `${err.name}: ${err.message}` : err;
   console.error(`error ${id}: ${c.req.method} ${c.req.path}:`, logged);
-  return c.json({ error: `internal error ${id}; see the server log`, id }, 500);
+  return id;
 }
 
 /**

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startServe } from "./_serve_process.ts";
+import { readEvents } from "./_server.ts";
 
 const REQUEST = {
   model: "facts837K",
@@ -58,6 +59,10 @@ Deno.test("bad job records are skipped and named, a corrupt report is a 500 with
         new RegExp(`error ${body.id}: .*report of job ${id(1)} .* is not valid JSON`),
       );
     }
+    // The event stream, already begun when the report is read, ends with a "fault" event carrying an id.
+    const events = await readEvents(await fetch(`${server.base}/api/jobs/${id(1)}/events`));
+    assert.deepEqual(events.map((e) => e.event), ["status", "fault"]);
+    assert.match(JSON.parse(events[1].data).id, /^[0-9a-f]{8}$/);
     assert.doesNotMatch(server.stderr(), /\n\s+at .*\.ts:\d+/, "no stack trace in the log");
   } finally {
     await server.kill();
