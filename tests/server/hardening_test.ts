@@ -79,7 +79,7 @@ Deno.test("a plugin's timeout is a 504 PLUGIN_TIMEOUT, and a client that goes aw
           dataDir,
           pluginHosts: [`127.0.0.1:${plugins.port}`],
           loadPlugin: (url) =>
-            loadPlugin(url, { lockFile, timeoutMs: url.endsWith("short.ts") ? 1500 : 60_000 }),
+            loadPlugin(url, { lockFile, timeoutMs: url.endsWith("short.ts") ? 5_000 : 60_000 }),
         }),
       );
       const rope = (strategy: string, seqLen: number, signal?: AbortSignal) =>
