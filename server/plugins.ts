@@ -10,6 +10,7 @@
  */
 import { parseEntry } from "../compare/strategy_entry.ts";
 import type { Strategy } from "../strategies/types.ts";
+import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import { StrategyRegistry } from "../strategies/registry.ts";
 import { ValidationError } from "./schema.ts";
 
@@ -124,11 +125,6 @@ export async function entryPlugins(
   return found;
 }
 
-/** A plugin strategy's table, which takes a cancellation signal (plugins/load_plugin.ts). */
-type SignalledTable = (
-  ...args: [...Parameters<Strategy["table"]>, AbortSignal?]
-) => ReturnType<Strategy["table"]>;
-
 /**
  * A view of `registry` for one request: plugin strategies' calls carry `signal()` (read only when a
  * plugin is called: Deno warns about reading a request's signal at all), so a client that
@@ -142,7 +138,7 @@ export function withCallSignal(
   const view = new StrategyRegistry();
   const add = (s: Strategy) => {
     if (view.has(s.name)) return;
-    const table = s.table as SignalledTable | undefined;
+    const table = s.table as PluginStrategy["table"] | undefined;
     // Only a plugin (it carries its sha256) runs in a sandbox that a signal can stop.
     const signalled = table && "sha256" in s
       ? { ...s, table: (...args: Parameters<Strategy["table"]>) => table(...args, signal()) }

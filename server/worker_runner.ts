@@ -6,6 +6,8 @@
  */
 import type { CompareReport } from "../compare/compare.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
+import type { Strategy } from "../strategies/types.ts";
+import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
@@ -57,7 +59,10 @@ export class WorkerRunner implements JobRunner {
         else if (m.type === "done") resolve(m.report);
         else if (m.type === "failed") reject(m.cancelled ? new CancelledError(m.error) : new Error(m.error));
         else if (m.type === "table") {
-          this.#strategy(m.name, m.plugin).then((s) => s.table(m.spec, m.ctx, m.params)).then(
+          // A plugin's table takes the job's signal: cancelling the job stops a call in its sandbox.
+          this.#strategy(m.name, m.plugin).then((s) =>
+            (s.table as PluginStrategy["table"])(m.spec, m.ctx, m.params, signal)
+          ).then(
             (table) => send({ type: "table-reply", id: m.id, table }),
             (err) => send({ type: "table-reply", id: m.id, error: (err as Error).message }),
           );
