@@ -221,7 +221,13 @@ export function serveWithBudget(
       );
       return close(t);
     }
-    if (t.closed) return close(t);
+    if (t.closed) {
+      // Displaced while connecting: close() ran before there was an upstream to close.
+      try {
+        t.upstream.close();
+      } catch { /* already closed */ }
+      return;
+    }
     t.lastClient = performance.now();
     try {
       await writeAll(t.upstream, head);
