@@ -32,6 +32,16 @@ function serialised<T>(path: string, task: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/** Creates `path`'s folder when missing (an existing one needs no write permission on its parent). */
+async function ensureFolder(path: string): Promise<void> {
+  try {
+    if ((await Deno.stat(dirname(path))).isDirectory) return;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.mkdir(dirname(path), { recursive: true });
+}
+
 /** Writes `text` to `tmp`, flushes it, renames it over `path`, and flushes the folder entry. */
 async function replace(path: string, text: string, tmp: string): Promise<void> {
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
@@ -64,7 +74,7 @@ function failure(path: string, what: string, e: unknown): StateFileError {
 export function writeStateFile(path: string, text: string): Promise<void> {
   return serialised(path, async () => {
     try {
-      await Deno.mkdir(dirname(path), { recursive: true });
+      await ensureFolder(path);
       await replace(path, text, join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`));
     } catch (e) {
       throw failure(path, "write", e);
@@ -84,7 +94,7 @@ export function updateStateFile<T>(
   return serialised(path, async () => {
     let lock: Deno.FsFile;
     try {
-      await Deno.mkdir(dirname(path), { recursive: true });
+      await ensureFolder(path);
       lock = await Deno.open(`${path}.lock`, { write: true, create: true });
       await lock.lock(true);
     } catch (e) {
