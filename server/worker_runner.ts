@@ -6,7 +6,6 @@
  */
 import type { CompareReport } from "../compare/compare.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
-import type { Strategy } from "../strategies/types.ts";
 import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
