@@ -134,3 +134,45 @@ Deno.test("8 plugin loads at once on a fresh --data-dir, kill -9, restart: every
     }
   });
 });
+
+Deno.test("through the real server's front door, a client that goes away stops its plugin call before the deadline", async () => {
+  // Loops forever for one odd seq_len the conformance suite never asks for.
+  const looping = pluginSource("if (ctx.seqLen === 1237) { while (true) {} } " + VALID_TABLE, {
+    name: "gone",
+  });
+  await withServer({ "/gone.ts": looping }, async (plugins) => {
+    const dataDir = await Deno.makeTempDir({ prefix: "ropekit_abuse_test_" });
+    const server = await startServe(dataDir, ["--allow-plugin-host", `127.0.0.1:${plugins.port}`]);
+    const post = (path: string, body: unknown, signal?: AbortSignal) =>
+      fetch(server.base + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal,
+      });
+    try {
+      const loaded = await post("/api/plugins", { url: plugins.url("/gone.ts") });
+      assert.equal(loaded.status, 201, await loaded.text());
+      const config = { rope_theta: 10000, head_dim: 64, max_position_embeddings: 2048 };
+      const client = new AbortController();
+      const call = post("/api/rope", { config, strategy: "gone", seq_len: 1237 }, client.signal).catch(
+        () => {},
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const busy = await sandboxPids();
+      assert.ok(busy.length > 0, "the plugin's sandbox runs the call");
+      const aborted = performance.now();
+      client.abort();
+      await call;
+      // The deadline (5 s from the call) would kill it too: it must go well before.
+      while ((await sandboxPids()).some((pid) => busy.includes(pid))) {
+        assert.ok(performance.now() - aborted < 3_000, "the sandbox still runs 3 s after its client left");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const again = await post("/api/rope", { config, strategy: "gone", seq_len: 512 });
+      assert.equal(again.status, 200, await again.text());
+    } finally {
+      await server.kill();
+    }
+  });
+});
