@@ -41,7 +41,7 @@ Deno.test("the page cannot be framed by another site, and the bearer scheme is m
   }
 });
 
-Deno.test("a host-side fault while loading a plugin (its lock file cannot be written) is a 500 with an id", async () => {
+Deno.test("a host-side fault while loading a plugin (its lock file is unusable) is a 500 with an id", async () => {
   await withServer({ "/ok.ts": pluginSource(VALID_TABLE, { name: "host-fault" }) }, async (plugins) => {
     const dataDir = await Deno.makeTempDir();
     const notADir = join(dataDir, "a-file");
