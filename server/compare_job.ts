@@ -81,10 +81,18 @@ export function named<T>(field: string, f: () => T): T {
   }
 }
 
-function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace"> {
-  return BUILTIN_STRATEGIES.includes(strategy)
-    ? { name: strategy.name }
-    : { name: strategy.name, paramSpace: strategy.params };
+/**
+ * What a job keeps of a strategy. A plugin carries its URL pinned to the bytes that were loaded,
+ * however the request named it, so a job resumed after a restart loads the same code again (or is
+ * refused if it changed) instead of meeting an unknown name.
+ */
+function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace" | "plugin"> {
+  if (BUILTIN_STRATEGIES.includes(strategy)) return { name: strategy.name };
+  const { url, sha256 } = strategy as { url?: unknown; sha256?: unknown };
+  const plugin = typeof url === "string" && typeof sha256 === "string"
+    ? `${url}#sha256=${sha256}`
+    : undefined;
+  return { name: strategy.name, paramSpace: strategy.params, ...(plugin ? { plugin } : {}) };
 }
 
 function resolveStrategy(
@@ -105,9 +113,9 @@ function resolveStrategy(
     const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
     return {
       label: entry.trim(),
+      ...(parts.plugin ? { plugin: parts.plugin } : {}),
       ...described(strategy),
       params,
-      ...(parts.plugin ? { plugin: parts.plugin } : {}),
     };
   }
   const strategy = named(`${field}.name`, () => registry.get(entry.name));

@@ -10,6 +10,8 @@
  */
 import { parseEntry } from "../compare/strategy_entry.ts";
 import type { Strategy } from "../strategies/types.ts";
+import type { PluginStrategy } from "../plugins/load_plugin.ts";
+import { StrategyRegistry } from "../strategies/registry.ts";
 import { ValidationError } from "./schema.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
@@ -121,4 +123,28 @@ export async function entryPlugins(
     }
   }
   return found;
+}
+
+/**
+ * A view of `registry` for one request: plugin strategies' calls carry `signal()` (read only when a
+ * plugin is called: Deno warns about reading a request's signal at all), so a client that
+ * goes away stops its plugin call instead of leaving it to run to the deadline. `add` puts a
+ * plugin loaded during the request into the view as well.
+ */
+export function withCallSignal(
+  registry: StrategyRegistry,
+  signal: () => AbortSignal,
+): { view: StrategyRegistry; add: (strategy: Strategy) => void } {
+  const view = new StrategyRegistry();
+  const add = (s: Strategy) => {
+    if (view.has(s.name)) return;
+    const table = s.table as PluginStrategy["table"] | undefined;
+    // Only a plugin (it carries its sha256) runs in a sandbox that a signal can stop.
+    const signalled = table && "sha256" in s
+      ? { ...s, table: (...args: Parameters<Strategy["table"]>) => table(...args, signal()) }
+      : s;
+    view.register(signalled as Strategy);
+  };
+  for (const s of registry.list()) add(s);
+  return { view, add };
 }
