@@ -18,7 +18,7 @@ import {
   defaultText,
 } from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
-import { openQueueScorer } from "./queue_option.ts";
+import { openQueueScorer, QUEUE_OPTIONS, QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
 import {
   CliError,
@@ -55,6 +55,7 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
   --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
                          by side: redis://[:password@]host:port[/db]; same report as in-process
+${QUEUE_USAGE}
 ${MODEL_USAGE}`;
 
 function intList(flag: string, raw: string): number[] {
@@ -140,7 +141,7 @@ async function main() {
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
-    queue: { type: "string" },
+    ...QUEUE_OPTIONS,
   });
   if (v.help) {
     console.log(USAGE);
@@ -191,12 +192,14 @@ async function main() {
   }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
-  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
-    async (e) => {
-      await close();
-      throw e;
-    },
-  );
+  const queue = v.queue === undefined
+    ? undefined
+    : await openQueueScorer(v.queue as string, model, secretFromFlags(v)).catch(
+      async (e) => {
+        await close();
+        throw e;
+      },
+    );
   const settings = {
     model,
     modelName,
