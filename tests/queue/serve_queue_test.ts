@@ -8,7 +8,7 @@ import { Queue } from "bullmq";
 import { loadModel } from "../../model/load_model.ts";
 import { connect } from "../../queue/connection.ts";
 import { modelHash } from "../../queue/model_hash.ts";
-import { queueName } from "../../queue/names.ts";
+import { heartbeatKey, queueName } from "../../queue/names.ts";
 import { openServerContext } from "../../server/context.ts";
 import { listen, readEvents } from "../server/_server.ts";
 import { MODEL, numbers, REDIS_SERVER, TEXT, withQueue } from "./_redis.ts";
@@ -62,9 +62,13 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await withQueue(1, async (redis, [w]) => {
-      // The worker dies; its heartbeat outlives it by up to 15 s, so the server still sends it jobs.
+      // The worker dies. Its heartbeat outlives it by up to 15 s, and the server sends jobs meanwhile;
+      // the test keeps that moment for a minute (the same key, refreshed), however slow the start.
       w.proc.kill("SIGKILL");
       await w.proc.status;
+      const hash = modelHash(await loadModel(MODEL));
+      const conn = connect(redis.url);
+      await conn.set(heartbeatKey(hash, "w0"), "{}", "PX", 60_000);
       const ctx = await openServerContext({
         models: [MODEL],
         texts: [TEXT],
@@ -88,7 +92,7 @@ Deno.test({
         assert.equal(res.status, 202, await res.clone().text());
         const { id } = await res.json();
         // Jobs wait on the queue with nobody to take them.
-        const until = Date.now() + 10_000;
+        const until = Date.now() + 30_000;
         while (await queue.getWaitingCount() === 0) {
           assert.ok(Date.now() < until, "no job reached the queue");
           await new Promise((r) => setTimeout(r, 100));
@@ -110,6 +114,7 @@ Deno.test({
         assert.equal(await queue.getWaitingCount(), 0);
       } finally {
         await queue.close();
+        conn.disconnect();
         await server.close();
       }
     });
