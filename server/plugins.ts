@@ -11,6 +11,7 @@
 import { parseEntry } from "../compare/strategy_entry.ts";
 import type { Strategy } from "../strategies/types.ts";
 import { ValidationError } from "./schema.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
 export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
@@ -22,8 +23,6 @@ export interface PluginHost {
   loadPlugin?: PluginLoader;
 }
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** The URL, when its host is allowed: https anywhere on the list, http only to loopback (tests). */
 export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], field = "url"): URL {
   let url: URL;
@@ -32,7 +31,7 @@ export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], f
   } catch {
     throw new ValidationError(field, `not a URL: ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new ValidationError(field, "must be https (http only for loopback hosts)");
   }
   if (url.username || url.password) throw new ValidationError(field, "must not carry credentials");
