@@ -43,7 +43,18 @@ Deno.test({
       assert.equal(worker.started().length, 1, worker.log.join(""));
 
       const t0 = performance.now();
-      const [nll] = await scorer.nll([doc(EVAL_LIMITS.length)], table);
+      // Before the model thread, the lock expired mid-pass and the job ran again and again: a deadline
+      // makes that a failure instead of a hang (the pass takes 1.5–10 minutes on a shared 2-core machine).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no result in 20 min:\n${worker.log.join("")}`)),
+          1_200_000,
+        );
+      });
+      const [nll] = await Promise.race([scorer.nll([doc(EVAL_LIMITS.length)], table), deadline]).finally(() =>
+        clearTimeout(timer)
+      );
       const seconds = (performance.now() - t0) / 1000;
       assert.equal(nll.length, EVAL_LIMITS.length - 1);
       assert.ok(nll.every(Number.isFinite), "a non-finite NLL");
