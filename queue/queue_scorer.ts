@@ -253,7 +253,7 @@ export class QueueScorer {
       this.#fail(
         id,
         `its result is not signed with the queue secret, rejected (from worker ${
-          JSON.stringify(r.worker)
+          JSON.stringify(String(r.worker).slice(0, 64))
         }: ` +
           `a worker without --secret, or a result written into Redis by someone else)`,
       );
