@@ -18,7 +18,7 @@ import {
   defaultText,
 } from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
-import { openQueueScorer } from "./queue_option.ts";
+import { openQueueScorer, QUEUE_OPTIONS, QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
 import {
   CliError,
@@ -40,7 +40,8 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
                          else TinyStories validation, downloaded once)
   --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
-  --target N             length the strategies extend to (default: each length is its own target)
+  --target N             length the strategies extend to, ≥ every length (default: each length is
+                         its own target)
   --metrics LIST         any of ${METRICS.join(",")} (default: ${COMPARE_DEFAULTS.metrics.join(",")})
   --samples N            windows / documents per length (default ${COMPARE_DEFAULTS.samples})
   --seed S               random seed (default ${COMPARE_DEFAULTS.seed})
@@ -55,6 +56,7 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
   --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
                          by side: redis://[:password@]host:port[/db]; same report as in-process
+${QUEUE_USAGE}
 ${MODEL_USAGE}`;
 
 function intList(flag: string, raw: string): number[] {
@@ -140,7 +142,7 @@ async function main() {
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
-    queue: { type: "string" },
+    ...QUEUE_OPTIONS,
   });
   if (v.help) {
     console.log(USAGE);
@@ -179,6 +181,16 @@ async function main() {
   }
   checkMemory(lengths, model.config);
   const target = positiveInt("--target", v.target);
+  // Scoring beyond the length a strategy was extended to measures the failure it was meant to fix:
+  // almost always a mistake (e.g. --target 100 meant for --lengths 100), so it is refused.
+  const beyond = target === undefined ? [] : lengths.filter((L) => L > target);
+  if (beyond.length > 0) {
+    throw new CliError(
+      `--target ${target} is below the evaluation length ${beyond.join(", ")}: the strategies would be ` +
+        `scored beyond the length they extend to; give --target ≥ ${Math.max(...beyond)}, or leave it out ` +
+        `(each length is then its own target)`,
+    );
+  }
 
   let textPath = await defaultText(modelName, v.text as string | undefined);
   if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
@@ -191,12 +203,14 @@ async function main() {
   }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
-  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
-    async (e) => {
-      await close();
-      throw e;
-    },
-  );
+  const queue = v.queue === undefined
+    ? undefined
+    : await openQueueScorer(v.queue as string, model, secretFromFlags(v)).catch(
+      async (e) => {
+        await close();
+        throw e;
+      },
+    );
   const settings = {
     model,
     modelName,

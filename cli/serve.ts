@@ -12,6 +12,7 @@ import { openServerContext } from "../server/context.ts";
 import { buildWebAssets } from "../server/web_assets.ts";
 import { probe } from "../queue/connection.ts";
 import { defaultLimits, serveWithBudget } from "../server/connection_budget.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 const USAGE = `Usage: deno task serve [options]
 
@@ -33,8 +34,6 @@ const USAGE = `Usage: deno task serve [options]
   --queue URL               run the comparisons' forward passes on queue workers (deno task worker) on
                             this Redis: redis://[:password@]host:port[/db] (see docs/queue.md)
   -h, --help                this text`;
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /** `--allow-origin` values, checked to be exactly what browsers send as `Origin` (scheme://host[:port]). */
 function origins(raw: string[]): string[] {
@@ -119,7 +118,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<voi
     pluginHosts: (v["allow-plugin-host"] as string[] | undefined) ?? [],
     loadPlugin: (url) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
     web,
-    loopbackOnly: LOOPBACK.has(host),
+    loopbackOnly: isLoopbackHost(host),
     allowOrigins,
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
     queueUrl,
@@ -152,7 +151,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<voi
   console.log(
     `ropekit server: open http://${shown}:${server.addr.port}/ (API: http://${shown}:${server.addr.port}/api/openapi.json)`,
   );
-  if (!LOOPBACK.has(host)) console.error(`warning: bound to ${host}: reachable from other machines`);
+  if (!isLoopbackHost(host)) console.error(`warning: bound to ${host}: reachable from other machines`);
 }
 
 if (import.meta.main) await runCommand(() => serve(Deno.args));

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  duplicateLabel,
   type PluginResolver,
   type ResolvedEntry,
   resolveEntry,
@@ -54,7 +55,15 @@ export async function resolveStrategyList(list: string, registry: StrategyRegist
   const plugins = commandPlugins(registry);
   try {
     const entries: ResolvedEntry[] = [];
-    for (const entry of splitEntries(list)) {
+    const written = splitEntries(list);
+    // The same refusal as the server's, before any plugin loads.
+    const twice = duplicateLabel(written.map((e) => e.trim()));
+    if (twice !== undefined) {
+      throw new CliError(
+        `--strategies: two entries have the same label (${JSON.stringify(twice)}); each row needs its own`,
+      );
+    }
+    for (const entry of written) {
       entries.push(await resolveEntry(entry, registry, plugins.resolve));
     }
     return { entries, close: plugins.close };

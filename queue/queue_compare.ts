@@ -14,13 +14,14 @@ import type { QueueScorer } from "./queue_scorer.ts";
 /** Runs `opts` with the model's scoring on `scorer`'s workers. */
 export async function compareOnQueue(opts: CompareOptions, scorer: QueueScorer): Promise<CompareReport> {
   checkReference(opts.reference, opts.strategies);
-  const model = queueModel(opts.model, scorer);
   const total = opts.strategies.length;
   let done = 0;
   // One part failing stops the others at their next check, and nothing returns before every part has
   // ended: no part keeps workers busy or reports progress after the comparison is over.
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  // The signal reaches the waits for workers too: a comparison whose workers all died can be cancelled.
+  const model = queueModel(opts.model, scorer, signal);
   const settled = await Promise.allSettled(opts.strategies.map((entry) =>
     compare({
       ...opts,

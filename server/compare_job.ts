@@ -6,7 +6,7 @@
  * @module
  */
 import type { MetricId } from "../compare/compare.ts";
-import { EntryError, parseEntry } from "../compare/strategy_entry.ts";
+import { duplicateLabel, EntryError, parseEntry } from "../compare/strategy_entry.ts";
 import { COMPARE_DEFAULTS } from "../compare/defaults.ts";
 import {
   BUILTIN_STRATEGIES,
@@ -152,8 +152,9 @@ export function resolveCompareBody(
   }
   const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry, plugins));
   const labels = new Set(strategies.map((s) => s.label));
-  if (labels.size !== strategies.length) {
-    throw new ValidationError("strategies", "two entries have the same label");
+  const twice = duplicateLabel(strategies.map((s) => s.label));
+  if (twice !== undefined) {
+    throw new ValidationError("strategies", `two entries have the same label (${JSON.stringify(twice)})`);
   }
   if (body.reference !== undefined && !labels.has(body.reference)) {
     throw new ValidationError("reference", `no strategy is labelled ${JSON.stringify(body.reference)}`);

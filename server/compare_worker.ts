@@ -141,9 +141,19 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
         post({ type: "progress", event });
       },
     };
-    const report = message.queueUrl
-      ? await compareOnQueue(options, await scorerFor(message.queueUrl, model))
-      : await compare(options);
+    let report;
+    if (message.queueUrl) {
+      // Waiting on queue workers, this thread's event loop is free and no progress comes while every
+      // worker is gone: the flag is watched here, and the abort reaches the queue scorer's waits.
+      const watch = setInterval(() => {
+        if (Atomics.load(cancelled, 0) !== 0) controller.abort(new Error("cancelled"));
+      }, 100);
+      try {
+        report = await compareOnQueue(options, await scorerFor(message.queueUrl, model));
+      } finally {
+        clearInterval(watch);
+      }
+    } else report = await compare(options);
     post({ type: "done", report });
   } catch (e) {
     post({ type: "failed", error: (e as Error).message ?? String(e), cancelled: controller.signal.aborted });

@@ -11,6 +11,7 @@ import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
 import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";
 import { RopekitError } from "../util/errors.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
 export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
@@ -106,8 +107,6 @@ export function requireToken(token: string | undefined): MiddlewareHandler {
   };
 }
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
  * For a loopback-only server: refuse requests whose Host is not a loopback name. A web page on
  * another site could otherwise reach it through DNS rebinding (evil.example resolving to 127.0.0.1).
@@ -116,7 +115,7 @@ export function loopbackHostOnly(): MiddlewareHandler {
   return async (c, next) => {
     // Deno.serve builds the request URL from the Host header.
     const host = new URL(c.req.url).hostname;
-    if (!LOOPBACK_NAMES.has(host)) {
+    if (!isLoopbackHost(host)) {
       return c.json({ error: `host ${JSON.stringify(host)} is not served here` }, 421);
     }
     await next();

@@ -13,6 +13,7 @@ import type { Strategy } from "../strategies/types.ts";
 import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import { StrategyRegistry } from "../strategies/registry.ts";
 import { ValidationError } from "./schema.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
 export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
@@ -24,8 +25,6 @@ export interface PluginHost {
   loadPlugin?: PluginLoader;
 }
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** The URL, when its host is allowed: https anywhere on the list, http only to loopback (tests). */
 export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], field = "url"): URL {
   let url: URL;
@@ -34,7 +33,7 @@ export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], f
   } catch {
     throw new ValidationError(field, `not a URL: ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new ValidationError(field, "must be https (http only for loopback hosts)");
   }
   if (url.username || url.password) throw new ValidationError(field, "must not carry credentials");
