@@ -167,9 +167,9 @@ export function methodText(r: CompareReport): string {
     }`;
 }
 
-/** How a p-value reads: 3 significant digits, "<0.0001" below. */
+/** How a p-value reads: 2 significant digits ("0.031", "3.1e-5"). */
 export const formatP = (p: number | undefined) =>
-  p === undefined || Number.isNaN(p) ? "–" : p < 1e-4 ? "<0.0001" : p.toPrecision(2);
+  p === undefined || Number.isNaN(p) ? "–" : p < 1e-3 ? p.toExponential(1) : p.toPrecision(2);
 
 /** The verdict of one comparison in words: significance after adjustment, and equivalence when shown. */
 export function comparisonVerdict(info: Pick<MetricInfo, "percent" | "scale">, c: Comparison): string {

@@ -79,8 +79,6 @@ function comparisonsTable(r: Report): HTMLTableElement {
         cell("td", comparisonVerdict(c.info, cmp)),
       );
     }
-    const power = powerText(r, c.info, c);
-    if (power) body.insertRow().append(cell("td", c.header), cell("td", `power: ${power}`));
   }
   return table;
 }
@@ -105,10 +103,20 @@ export function drawTable(parent: HTMLElement, r: Report): void {
   }));
   const method = document.createElement("p");
   method.textContent = `Paired comparisons: ${methodText(r)}.`;
+  // What each column could have detected at all (the floor under its verdict).
+  const power = document.createElement("ul");
+  power.className = "power";
+  for (const c of columnsOf(r)) {
+    const text = powerText(r, c.info, c);
+    if (!text) continue;
+    const li = document.createElement("li");
+    li.textContent = `${c.header}: ${text}`;
+    power.append(li);
+  }
   parent.replaceChildren(
     resultsTable(r),
     legend,
     notes,
-    ...(r.comparisons.length ? [method, comparisonsTable(r)] : []),
+    ...(r.comparisons.length ? [method, comparisonsTable(r), power] : []),
   );
 }
