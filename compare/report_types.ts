@@ -133,6 +133,8 @@ export interface StatisticsInfo {
   margins: Record<string, number>;
   /** Who `b` is in `comparisons`: the best strategy per column, or a named reference. */
   reference: string;
+  /** Set when the statistics were re-derived later from the report's own per-document scores: by what. */
+  recomputed?: string;
 }
 
 /** The whole comparison, as written to report.json. */
