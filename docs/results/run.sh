@@ -43,6 +43,11 @@ keep_best() { # stem
   cp "$best" "$1.json"
 }
 
+# 0. The README's quick start, whose paragraph quotes this report (tests/tools/quickstart_readme_test.ts):
+#    16 documents, the fewest with which its headline difference survives the exact test and Holm.
+$DENO task compare --strategies default,pi,yarn,longrope2 --metrics ppl,needle,pet-choice,short --samples 16 \
+  --out $OUT/quickstart
+
 # 1. Every built-in strategy with its default parameters, extended 4x to 2048 (issue 4; 8x is dropped for time).
 $DENO task compare --strategies default,pi,ntk,dynamic-ntk,yarn,llama3,longrope,longrope2 \
   --model $MODEL --text $TEXT --text-range 0:0.5 --lengths 2048 --samples 16 \
