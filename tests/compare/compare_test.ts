@@ -306,3 +306,12 @@ Deno.test("compare: two labels of one strategy and parameters are never signific
   const svg = await Deno.readTextFile(`${out}/needle_by_depth_512.svg`);
   assert.match(svg, /<path d="M[\d.]+ [\d.]+ V[\d.]+ M/);
 });
+
+Deno.test("compare: --primary and --margin are checked before any model is loaded", async () => {
+  const primary = await run(["--strategies", "yarn,pi", "--metrics", "ppl", "--primary", "needle@512"]);
+  assert.notEqual(primary.code, 0);
+  assert.match(primary.stderr, /--primary must be METRIC@LENGTH of a compared metric, got "needle@512"/);
+  const margin = await run(["--strategies", "yarn,pi", "--metrics", "ppl", "--margin", "ppl=-1"]);
+  assert.notEqual(margin.code, 0);
+  assert.match(margin.stderr, /--margin takes METRIC=X with a compared metric and X > 0, got "ppl=-1"/);
+});
