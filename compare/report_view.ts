@@ -164,7 +164,7 @@ export function methodText(r: CompareReport): string {
     `${s.tests.continuous}; p adjusted by Holm over ${s.family}; significant: adjusted p < ${s.alpha}; ` +
     `95% CI per comparison; b = ${
       s.reference === "best per column" ? "the top strategy of the column" : `${s.reference} (and the top)`
-    }`;
+    }${s.recomputed ? `; statistics re-derived by ${s.recomputed}` : ""}`;
 }
 
 /** How a p-value reads: 2 significant digits ("0.031", "3.1e-5"). */

@@ -35,9 +35,7 @@ export function nonOverlapping(offsets: readonly number[], span: number): number
 export function overlapNote(offsets: readonly number[], span: number, length: number): string | undefined {
   const keep = nonOverlapping(offsets, span);
   if (keep.length === offsets.length) return undefined;
-  return `windows of ${length} overlap: ${offsets.length} windows cover ${
+  return `windows of ${length} overlap (${offsets.length} windows of ${span} tokens cover ${
     distinctTokens(offsets, span).toLocaleString("en-US")
-  } distinct tokens of ${
-    (offsets.length * span).toLocaleString("en-US")
-  }; the paired statistics use the ${keep.length} that share no token`;
+  } distinct tokens): the paired statistics use the ${keep.length} that share no token`;
 }

@@ -44,8 +44,14 @@ export function restat(r: CompareReport, by: string): CompareReport {
         if (cell) cell.independent = keep;
       }
     }
-    const old = (ppl.note ?? "").split("; ").filter((x) => x && !/^windows of \d+ overlap/.test(x));
-    if (notes.length || old.length) ppl.note = [...old, ...notes].join("; ");
+    // Drop any overlap account already there (this tool's earlier wording included), then state it anew.
+    const old = (ppl.note ?? "").replace(/(^|; )windows of \d+ overlap.*?share no token/g, "").replace(
+      /^; /,
+      "",
+    );
+    const all = [...(old ? [old] : []), ...notes];
+    if (all.length) ppl.note = all.join("; ");
+    else delete ppl.note;
   }
   const reference = r.statistics.reference === "best per column" ? undefined : r.statistics.reference;
   const stats = pairedComparisons(metrics, r.strategies, { seed: r.statistics.seed, reference });
