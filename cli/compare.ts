@@ -52,6 +52,10 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --digits N             digits of the magic number and the passkey (default 7)
   --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
   --reference LABEL      compare every strategy against this one (default: the best per column)
+  --primary METRIC@LEN   a pre-registered primary column (e.g. pet-choice@1024): its comparisons are
+                         adjusted as their own family, not with the rest of the metric's
+  --margin M=X,...       equivalence margins in each metric's score unit (default ppl/needle/short
+                         0.02 nats, passkey/pet-choice 0.1 = 10 points), e.g. --margin ppl=0.05
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
   --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
@@ -63,6 +67,20 @@ function intList(flag: string, raw: string): number[] {
   const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (!items.length) throw new CliError(`${flag} needs at least one value`);
   return items.map((s) => positiveInt(flag, s)!);
+}
+
+/** `ppl=0.05,pet-choice=0.1` → margins by metric id (positive numbers, compared metrics only). */
+function marginList(raw: string, metrics: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [id, x] = item.split("=");
+    const v = Number(x);
+    if (!metrics.includes(id) || !(v > 0)) {
+      throw new CliError(`--margin takes METRIC=X with a compared metric and X > 0, got "${item}"`);
+    }
+    out[id] = v;
+  }
+  return out;
 }
 
 function depthList(raw: string): number[] {
@@ -139,6 +157,8 @@ async function main() {
     depths: { type: "string" },
     digits: { type: "string" },
     reference: { type: "string" },
+    primary: { type: "string" },
+    margin: { type: "string" },
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
@@ -168,6 +188,15 @@ async function main() {
   const depths = v.depths === undefined ? undefined : depthList(v.depths as string);
   const digits = positiveInt("--digits", v.digits);
   if (digits !== undefined && digits > 15) throw new CliError(`--digits must be at most 15, got ${digits}`);
+
+  const primary = v.primary as string | undefined;
+  if (primary !== undefined) {
+    const [m, len] = primary.split("@");
+    if (!METRICS.includes(m as MetricId) || !metrics.includes(m as MetricId) || !len) {
+      throw new CliError(`--primary must be METRIC@LENGTH of a compared metric, got "${primary}"`);
+    }
+  }
+  const margins = v.margin === undefined ? undefined : marginList(v.margin as string, metrics);
 
   const textRange = v["text-range"] === undefined
     ? undefined
@@ -224,6 +253,8 @@ async function main() {
     depths,
     digits,
     reference: v.reference as string | undefined,
+    primary,
+    margins,
     onProgress: stderrProgress(),
   };
   let report: CompareReport;

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { checkReference, compare, type CompareOptions, type CompareReport } from "../compare/compare.ts";
+import {
+  checkReference,
+  compare,
+  type CompareOptions,
+  type CompareReport,
+  statisticsOptions,
+} from "../compare/compare.ts";
 import { pairedComparisons } from "../compare/statistics.ts";
 import { queueModel } from "./queue_model.ts";
 import type { QueueScorer } from "./queue_scorer.ts";
@@ -44,7 +50,7 @@ export async function compareOnQueue(opts: CompareOptions, scorer: QueueScorer):
   return {
     ...reports[0],
     strategies,
-    ...pairedComparisons(reports[0].metrics, strategies, { seed: opts.seed, reference: opts.reference }),
+    ...pairedComparisons(reports[0].metrics, strategies, statisticsOptions(opts)),
     seconds: Math.max(...reports.map((r) => r.seconds)),
   };
 }
