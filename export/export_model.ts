@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import type { LlamaWeights } from "../model/config.ts";
+import { denseWeights } from "../model/quant_matrix.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { buildTable, builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
 import {
@@ -138,7 +139,7 @@ async function writeHf(
       "transformers' Llama rotates the whole head: partial rotary cannot be exported as Llama",
     );
   }
-  const w = model.weights, c = w.config;
+  const w = denseWeights(model.weights), c = w.config;
   const { fields, notes } = hfConfigFields(x, format);
   const tied = w.classifier === w.embedding;
   const config = {
@@ -240,7 +241,7 @@ async function writeGguf(
   out: string,
 ): Promise<{ files: string[]; rope: Record<string, unknown>; notes: string[] }> {
   refuseGguf(x);
-  const w = model.weights, c = w.config;
+  const w = denseWeights(model.weights), c = w.config;
   const g = toGguf(x);
   const notes = [...g.notes];
   // Short and long factor sets need llama.cpp's phi3 architecture (rope_factors_long/short, NEOX pairs,
