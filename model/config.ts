@@ -5,10 +5,10 @@
  * @module
  */
 import { RopekitError } from "../util/errors.ts";
-import type { QuantMatrix } from "./quant_matrix.ts";
+import type { EncodedMatrix } from "../kernels/cpu/matmul_encoded.ts";
 
-/** A weight matrix: f32, or kept in its file's encoding (GGUF f16/bf16/Q8_0/Q4_K/…). */
-export type WeightMatrix = Float32Array | QuantMatrix;
+/** A weight matrix: f32, or kept in its file's encoding (GGUF f16/bf16/Q8_0/Q4_K/…: model/quant_matrix.ts). */
+export type WeightMatrix = Float32Array | EncodedMatrix;
 
 /** Architecture hyper-parameters. */
 export interface LlamaConfig {

@@ -87,7 +87,9 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
   };
   const vector = (name: string) => {
     const t = get(name);
-    if (t instanceof QuantMatrix) throw new ModelFormatError(`${path}: tensor ${name} should be a vector`);
+    if (!(t instanceof Float32Array)) {
+      throw new ModelFormatError(`${path}: tensor ${name} should be a vector`);
+    }
     return t;
   };
   const bias = (name: string) => (tensors.has(name) ? vector(name) : undefined);

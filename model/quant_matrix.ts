@@ -57,12 +57,14 @@ export class QuantMatrix {
 
 /** The matrix's values as f32 (the array itself when it already is one). */
 export function toF32(m: WeightMatrix): Float32Array {
-  return m instanceof QuantMatrix ? dequantize(m.type, m.bytes, m.length, "matrix") : m;
+  return m instanceof Float32Array ? m : dequantize(m.type, m.bytes, m.rows * m.cols, "matrix");
 }
 
 /** Rows [start, end) of a matrix of `cols` columns, either kind. */
 export function sliceRows(m: WeightMatrix, cols: number, start: number, end: number): WeightMatrix {
-  return m instanceof QuantMatrix ? m.sliceRows(start, end) : m.subarray(start * cols, end * cols);
+  return m instanceof Float32Array
+    ? m.subarray(start * cols, end * cols)
+    : new QuantMatrix(m.type, end - start, m.cols, m.bytes.subarray(start * m.rowBytes, end * m.rowBytes));
 }
 
 /**
@@ -71,7 +73,7 @@ export function sliceRows(m: WeightMatrix, cols: number, start: number, end: num
  */
 export function denseWeights(w: LlamaWeights<WeightMatrix>): LlamaWeights {
   const all = [w.embedding, w.classifier, ...w.layers.flatMap((l) => Object.values(l))];
-  if (!all.some((m) => m instanceof QuantMatrix)) return w as LlamaWeights;
+  if (all.every((m) => m === undefined || m instanceof Float32Array)) return w as LlamaWeights;
   const embedding = toF32(w.embedding);
   const layer = (l: LayerWeights<WeightMatrix>): LayerWeights =>
     Object.fromEntries(
@@ -93,7 +95,7 @@ export function weightBytes(w: LlamaWeights<WeightMatrix>): number {
   const add = (m: WeightMatrix | undefined) => {
     if (!m || seen.has(m)) return;
     seen.add(m);
-    n += m instanceof QuantMatrix ? m.bytes.byteLength : m.byteLength;
+    n += m instanceof Float32Array ? m.byteLength : m.bytes.byteLength;
   };
   add(w.embedding), add(w.classifier), add(w.finalNorm);
   for (const l of w.layers) Object.values(l).forEach((v) => add(v as WeightMatrix | undefined));

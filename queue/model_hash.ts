@@ -9,7 +9,6 @@
 import { createHash } from "node:crypto";
 import type { WeightMatrix } from "../model/config.ts";
 import type { Model } from "../model/model.ts";
-import { QuantMatrix } from "../model/quant_matrix.ts";
 
 /** Hex sha256 of a loaded model's weights, config and spec. */
 export function modelHash(model: Pick<Model, "weights" | "spec">): string {
@@ -18,9 +17,10 @@ export function modelHash(model: Pick<Model, "weights" | "spec">): string {
   h.update(JSON.stringify({ config, spec: model.spec }));
   const add = (a: WeightMatrix | undefined) => {
     // The length goes in too, so an absent tensor differs from an empty one; an encoded one, its type.
-    h.update(`${a?.length ?? -1}${a instanceof QuantMatrix ? `q${a.type}` : ""};`);
-    if (a instanceof QuantMatrix) h.update(a.bytes);
-    else if (a) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const encoded = a !== undefined && !(a instanceof Float32Array);
+    h.update(`${a?.length ?? -1}${encoded ? `q${a.type}` : ""};`);
+    if (a instanceof Float32Array) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    else if (a) h.update(a.bytes);
   };
   add(embedding);
   for (const layer of layers) {

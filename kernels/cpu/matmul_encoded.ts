@@ -14,6 +14,8 @@ export interface EncodedMatrix {
   readonly type: number;
   readonly rows: number;
   readonly cols: number;
+  /** rows·cols (a Float32Array's length for the same matrix). */
+  readonly length: number;
   /** rows·rowBytes bytes, row after row. */
   readonly bytes: Uint8Array;
   readonly rowBytes: number;
