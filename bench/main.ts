@@ -23,8 +23,9 @@
  *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
  *                                      [--no-train | --train-only] [--train-repeats 10] [--no-llama-cpp]
+ *                                      [--no-quant | --quant-only]
  *
- * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
+ * `--quant-only` runs section 2b alone. `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
  * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
  * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON (else
@@ -64,6 +65,7 @@ tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
   --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
   --no-llama-cpp       skip the llama.cpp peer
   --no-quant           skip the quantized-GGUF section (Q4_K/Q8_0 against llama.cpp, peak RSS)
+  --quant-only         run the quantized-GGUF section alone
   --no-gpu             skip the WebGPU kernels and backend
   --no-train           skip the training section
   --train-only         run the training section alone
@@ -87,6 +89,7 @@ function parseBenchArgs(argv: string[]) {
       "train-repeats": { type: "string" },
       "no-llama-cpp": { type: "boolean" },
       "no-quant": { type: "boolean" },
+      "quant-only": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -95,6 +98,9 @@ function parseBenchArgs(argv: string[]) {
     }
     if (v["train-only"] && v["no-train"]) {
       throw new CliError("--train-only and --no-train exclude each other");
+    }
+    if (v["quant-only"] && (v["no-quant"] || v["train-only"])) {
+      throw new CliError("--quant-only excludes --no-quant and --train-only");
     }
     const flag = (name: string) => v[name] === true;
     return {
@@ -106,6 +112,7 @@ function parseBenchArgs(argv: string[]) {
       trainOnly: flag("train-only"),
       noLlamaCpp: flag("no-llama-cpp"),
       noQuant: flag("no-quant"),
+      quantOnly: flag("quant-only"),
       repeats: positiveInt("--repeats", v.repeats) ?? 3,
       rounds: positiveInt("--rounds", v.rounds) ?? 2,
       trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
@@ -119,7 +126,7 @@ function parseBenchArgs(argv: string[]) {
 
 const args = parseBenchArgs(Deno.args);
 const { repeats, rounds } = args;
-const { trainOnly } = args;
+const { trainOnly, quantOnly } = args;
 const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
 
@@ -208,13 +215,14 @@ function exitOnMismatch(e: unknown): never {
 // 1. Kernels.
 let cpuKernels: CpuKernelResult[] = [];
 try {
-  if (!trainOnly) cpuKernels = benchCpuKernels(peak);
+  if (!trainOnly && !quantOnly) cpuKernels = benchCpuKernels(peak);
 } catch (e) {
   exitOnMismatch(e);
 }
 let gpuKernels: GpuResult[] = [];
-if (trainOnly) cold.push("kernels and NLL skipped (--train-only)");
-else if (args.noGpu) cold.push("WebGPU kernels skipped (--no-gpu)");
+if (trainOnly || quantOnly) {
+  cold.push(`kernels and model NLL rows skipped (--${trainOnly ? "train" : "quant"}-only)`);
+} else if (args.noGpu) cold.push("WebGPU kernels skipped (--no-gpu)");
 else {
   try {
     gpuKernels = await benchKernels({ reps: 2 });
@@ -243,7 +251,7 @@ for (const r of gpuKernels) {
 }
 
 // 2. NLL tokens/s against the peer.
-const peer: Peer | string = args.noPeer ? "skipped (--no-peer)" : await findPeer();
+const peer: Peer | string = args.noPeer || quantOnly ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
 const llamaCpp: LlamaCpp | string = args.noLlamaCpp || trainOnly
@@ -258,7 +266,7 @@ const cases: { label: string; path: string | null; length: number; why?: string 
   { label: "random25M", path: null, length: 8192 },
 ];
 if (args.quick) cases.splice(1);
-if (trainOnly) cases.splice(0);
+if (trainOnly || quantOnly) cases.splice(0);
 const rows = [];
 let accuracy: Record<string, unknown> = {};
 let memory: Record<string, unknown> = {};
@@ -459,7 +467,7 @@ else if (!args.noQuant) {
 
 // 3. Training tokens/s against the peer (bench/train.ts).
 let train: TrainRow[] = [];
-if (args.noTrain) cold.push("training skipped (--no-train)");
+if (args.noTrain || quantOnly) cold.push("training skipped");
 else {
   train = await benchTraining({ peer, repeats: args.trainRepeats, rounds, cacheDir: CACHE, log });
   cold.push("training: the cold column is ropekit's first step (the peer's warm-up step is untimed)");
