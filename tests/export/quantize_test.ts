@@ -224,3 +224,26 @@ Deno.test("deno task export --quant q4_k: a Q4_K_M-like GGUF that ropekit and ll
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("export --quant: bad choices and hf targets are refused with one line, exit 1, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string[], RegExp][] = [
+      [["--to", "gguf", "--quant", "q3_k"], /--quant must be one of q8_0, q4_k, q6_k/],
+      [["--to", "hf", "--quant", "q4_k"], /--quant q4_k is for --to gguf/],
+    ];
+    for (const [args, message] of cases) {
+      const out = join(dir, "x");
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...PERMS, CLI, "--strategy", "default", "--out", out, ...args],
+      }).output();
+      const stderr = new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split("\n").length, 1, "one line");
+      await assert.rejects(Deno.stat(out), "nothing written");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

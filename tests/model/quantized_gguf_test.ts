@@ -15,6 +15,7 @@ import { nativeBackend, wasmBackend } from "../../model/native_backend.ts";
 import type { Backend } from "../../model/backend.ts";
 import { QuantMatrix, weightBytes } from "../../model/quant_matrix.ts";
 import { GgmlType } from "../../model/dequantize.ts";
+import { modelHash } from "../../queue/model_hash.ts";
 import { plainRope, randomWeights, rng, smallConfig } from "./_fixtures.ts";
 import { ggufPythonMissing, K_QUANTIZERS, python } from "./_gguf_python.ts";
 
@@ -101,6 +102,9 @@ for (
           assert.ok(wq instanceof QuantMatrix && wq.type === type, `${name}: wq kept as ${name}`);
           assert.ok(quant.weights.embedding instanceof QuantMatrix, "embedding kept quantized");
           assert.ok(weightBytes(quant.weights) <= 1.1 * fileTensorBytes, "resident ≤ 1.1× tensor bytes");
+          // workers are keyed by the hash: another quantisation of the same weights is another model
+          assert.notEqual(modelHash(quant), modelHash(dense));
+          assert.equal(modelHash(quant), modelHash(await loadModel(q, { backend })));
           const a = (await quant.nll([ids], table)).nll[0], b = (await dense.nll([ids], table)).nll[0];
           for (let i = 0; i < a.length; i++) {
             assert.ok(
