@@ -75,7 +75,8 @@ export class WebGpuBackend implements Backend {
       }
       const layer = (l: LayerWeights) =>
         Object.fromEntries(
-          Object.entries(l).map(([k, v]) => [k, this.#upload(v as Float32Array)]),
+          // absent biases may be present as undefined keys (the GGUF loader's): nothing to upload
+          Object.entries(l).flatMap(([k, v]) => (v ? [[k, this.#upload(v as Float32Array)]] : [])),
         ) as GpuLayer;
       g = {
         embedding: this.#upload(w.embedding),

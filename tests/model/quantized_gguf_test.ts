@@ -12,6 +12,7 @@ import { placeholderVocab, writeGguf } from "../../model/gguf_writer.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { CpuBackend } from "../../model/cpu_backend.ts";
 import { nativeBackend, wasmBackend } from "../../model/native_backend.ts";
+import { WebGpuBackend } from "../../model/webgpu_backend.ts";
 import type { Backend } from "../../model/backend.ts";
 import { QuantMatrix, weightBytes } from "../../model/quant_matrix.ts";
 import { GgmlType } from "../../model/dequantize.ts";
@@ -59,7 +60,10 @@ for w in writers:
 print(qbytes)
 `;
 
-const backends: Backend[] = [new CpuBackend(), nativeBackend(), wasmBackend()].filter((b) => b !== null);
+// WebGPU (where an adapter exists) decodes the matrices to f32 for the upload: the same values.
+const gpu = await WebGpuBackend.create();
+if (!gpu) console.log("quantized_gguf_test: no WebGPU adapter; the webgpu backend is not covered here");
+const backends: Backend[] = [new CpuBackend(), nativeBackend(), wasmBackend(), gpu].filter((b) => b !== null);
 
 for (
   const [name, type] of [["Q4_K", GgmlType.Q4_K], ["Q5_K", GgmlType.Q5_K], ["Q6_K", GgmlType.Q6_K], [
