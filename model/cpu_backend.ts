@@ -11,14 +11,14 @@ import {
   embedRef,
   logitsNllRef,
   logitsRef,
-  matmulRef,
+  matmulAnyRef,
   rmsnormRef,
   type RopeApply,
   ropeRef,
   swigluRef,
 } from "../kernels/cpu/mod.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
-import type { LlamaWeights } from "./config.ts";
+import type { ModelWeights, WeightMatrix } from "./config.ts";
 import { attendToCache } from "./cached_attention.ts";
 import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 
@@ -27,7 +27,7 @@ class CpuKvCache implements KvCache {
   length = 0;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
-  constructor(weights: LlamaWeights, readonly capacity: number) {
+  constructor(weights: ModelWeights, readonly capacity: number) {
     const c = weights.config;
     const size = capacity * c.nKvHeads * c.headDim;
     this.keys = weights.layers.map(() => new Float32Array(size));
@@ -38,12 +38,12 @@ class CpuKvCache implements KvCache {
 const f32 = (n: number) => new Float32Array(n);
 
 /** The reference kernels as block ops for one pass; with a cache, attention appends to it. */
-function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
+function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array, WeightMatrix> {
   return {
     rmsnorm: rmsnormRef,
-    matmul: matmulRef,
+    matmul: matmulAnyRef,
     matmulAdd(a, tmp) {
-      matmulRef({ ...a, out: tmp });
+      matmulAnyRef({ ...a, out: tmp });
       addRef({ out: a.out, a: a.out, b: tmp, n: a.T * a.N });
     },
     rope: (a) => ropeRef({ ...a, rope }),
@@ -65,7 +65,7 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array> {
 }
 
 /** Embedding and every block over `tokens`; returns the residual stream [T][dim] before the final norm. */
-function hidden(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache?: CpuKvCache): Float32Array {
+function hidden(w: ModelWeights, tokens: Int32Array, rope: RopeApply, cache?: CpuKvCache): Float32Array {
   const c = w.config, T = tokens.length;
   const ops = cpuOps(rope, cache), s = sharedBlockBuffers(c, T, f32);
   const x = f32(T * c.dim);
@@ -78,7 +78,7 @@ function hidden(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, cache?: Cp
 export class CpuBackend implements Backend {
   readonly name = "cpu";
 
-  forwardNll(w: LlamaWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardNll(w: ModelWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
     const c = w.config;
     const T = tokens.length - 1;
     if (T < 1) return Promise.resolve(new Float32Array(0));
@@ -91,11 +91,11 @@ export class CpuBackend implements Backend {
     );
   }
 
-  createCache(w: LlamaWeights, capacity: number): KvCache {
+  createCache(w: ModelWeights, capacity: number): KvCache {
     return new CpuKvCache(w, capacity);
   }
 
-  forwardStep(w: LlamaWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardStep(w: ModelWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
     const cache = kv as CpuKvCache;
     const c = w.config, T = tokens.length;
     checkCacheStep(cache, T, rope);

@@ -8,7 +8,7 @@ import type { RopeApply } from "../kernels/rope_apply.ts";
 import { type ResolvedRope, resolveFrequencies, validateTable } from "../strategies/table.ts";
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
 import type { Backend, KvCache } from "./backend.ts";
-import type { LlamaConfig, LlamaWeights } from "./config.ts";
+import type { LlamaConfig, ModelWeights } from "./config.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** Result of {@linkcode Model.nll}. */
@@ -44,7 +44,7 @@ export function ropeApplyFor(spec: RopeSpec, table: RopeTable, seqLen: number, p
 /** A loaded model ready to score and generate. */
 export class Model {
   constructor(
-    readonly weights: LlamaWeights,
+    readonly weights: ModelWeights,
     readonly spec: RopeSpec,
     readonly tokenizer: Tokenizer,
     readonly backend: Backend,
