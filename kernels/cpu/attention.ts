@@ -45,16 +45,18 @@ export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
 /**
  * out[t][h] = Σ_{first[t] ≤ s ≤ t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)),
  * first[t] the first row of t's document and of its window ({@linkcode attentionFirstKeys}).
- * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
+ * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim]. With `onlyRows`, only those
+ * rows of out are written (the benches check long sequences on a sample of rows).
  */
-export function causalAttentionRef(a: AttentionArgs): void {
+export function causalAttentionRef(a: AttentionArgs, onlyRows?: ArrayLike<number>): void {
   const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const group = gqaGroupSize(nHeads, nKvHeads);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
   const acc = new Float64Array(headDim);
   const docStart = attentionFirstKeys(T, a) ?? new Int32Array(T);
-  for (let t = 0; t < T; t++) {
+  for (let i = 0; i < (onlyRows?.length ?? T); i++) {
+    const t = onlyRows ? onlyRows[i] : i;
     for (let h = 0; h < nHeads; h++) {
       const qo = t * qStride + h * headDim;
       const kvh = Math.floor(h / group) * headDim;
