@@ -9,6 +9,8 @@
  *    backend;
  *    and llama.cpp (node-llama-cpp's prebuilt binaries, 2 threads, CPU) on a GGUF of the same weights
  *    and the same token ids (bench/llama_cpp.ts), with the random 25M llama also at 8192;
+ *    and the growth table: one window of the default model (facts837K, YaRN) at 2k, 8k, 32k and 64k
+ *    tokens, seconds and peak RSS each in a child process, against llama.cpp (bench/growth.ts);
  * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
@@ -40,6 +42,7 @@ import {
 import { BenchValidationError, describeValidation } from "./validate.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
+import { benchGrowth, type GrowthRow } from "./growth.ts";
 import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
@@ -66,6 +69,7 @@ tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
   --quick              skip the long-context kernel rows and the 8192-token and 25M cases
   --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
   --no-llama-cpp       skip the llama.cpp peer
+  --no-growth          skip the growth table (the default model at 2k/8k/32k/64k, YaRN)
   --no-gpu             skip the WebGPU kernels and backend
   --no-train           skip the training section
   --train-only         run the training section alone
@@ -88,6 +92,7 @@ function parseBenchArgs(argv: string[]) {
       "train-only": { type: "boolean" },
       "train-repeats": { type: "string" },
       "no-llama-cpp": { type: "boolean" },
+      "no-growth": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -106,6 +111,7 @@ function parseBenchArgs(argv: string[]) {
       noTrain: flag("no-train"),
       trainOnly: flag("train-only"),
       noLlamaCpp: flag("no-llama-cpp"),
+      noGrowth: flag("no-growth"),
       repeats: positiveInt("--repeats", v.repeats) ?? 3,
       rounds: positiveInt("--rounds", v.rounds) ?? 2,
       trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
@@ -479,6 +485,12 @@ for (const c of cases) {
   }
 }
 
+// 2b. Growth: one window of the default model at 2k … 64k (YaRN), seconds, peak RSS, llama.cpp.
+let growth: GrowthRow[] = [];
+if (args.quick || args.noGrowth || trainOnly) {
+  cold.push("growth table skipped (--quick, --no-growth or --train-only)");
+} else growth = await benchGrowth({ llamaCpp, ggufDir: `${CACHE}gguf`, log });
+
 // 3. Training tokens/s against the peer (bench/train.ts).
 let train: TrainRow[] = [];
 if (args.noTrain) cold.push("training skipped (--no-train)");
@@ -511,6 +523,7 @@ if (args.json) {
       cpuKernels,
       gpuKernels,
       nll: rows,
+      growth,
       train,
       accuracy,
       memory,
