@@ -35,6 +35,8 @@ export interface GrowthRow {
   meanNll: number;
   llamaCppTokensPerS: number | null;
   llamaCppNote: string;
+  /** The window's token ids (BOS first): what both ran. */
+  ids: number[];
 }
 
 /** Seeded token ids in [3, vocab) after a BOS: timing does not depend on the text. */
@@ -143,6 +145,7 @@ export async function benchGrowth(opts: GrowthOptions): Promise<GrowthRow[]> {
       meanNll: r.meanNll,
       llamaCppTokensPerS: llamaTps,
       llamaCppNote: note,
+      ids: r.ids,
     };
     opts.log(
       `growth facts837K@${length} (YaRN) ${row.backend}: ${row.seconds.toFixed(2)} s, ${

@@ -523,7 +523,7 @@ if (args.json) {
       cpuKernels,
       gpuKernels,
       nll: rows,
-      growth,
+      growth: growth.map(({ ids: _, ...row }) => row),
       train,
       accuracy,
       memory,
