@@ -43,6 +43,7 @@ import { BenchValidationError, describeValidation } from "./validate.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
 import { benchGrowth, type GrowthRow } from "./growth.ts";
+import { benchGpu } from "./gpu.ts";
 import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
@@ -70,6 +71,8 @@ tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
   --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
   --no-llama-cpp       skip the llama.cpp peer
   --no-growth          skip the growth table (the default model at 2k/8k/32k/64k, YaRN)
+  --gpu                the GPU benchmark alone: WebGPU kernels (both families, vs the adapter's FMA
+                       ceiling) and one NLL pass of the default model at 8192 and 32768 tokens
   --no-gpu             skip the WebGPU kernels and backend
   --no-train           skip the training section
   --train-only         run the training section alone
@@ -93,6 +96,7 @@ function parseBenchArgs(argv: string[]) {
       "train-repeats": { type: "string" },
       "no-llama-cpp": { type: "boolean" },
       "no-growth": { type: "boolean" },
+      gpu: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -112,6 +116,7 @@ function parseBenchArgs(argv: string[]) {
       trainOnly: flag("train-only"),
       noLlamaCpp: flag("no-llama-cpp"),
       noGrowth: flag("no-growth"),
+      gpu: flag("gpu"),
       repeats: positiveInt("--repeats", v.repeats) ?? 3,
       rounds: positiveInt("--rounds", v.rounds) ?? 2,
       trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
@@ -124,10 +129,34 @@ function parseBenchArgs(argv: string[]) {
 }
 
 const args = parseBenchArgs(Deno.args);
+if (args.gpu) await gpuOnly();
 const { repeats, rounds } = args;
 const { trainOnly } = args;
 const peakFromEnv = Deno.env.get("ROPEKIT_PEAK_GFLOPS");
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
+
+/** `--gpu`: the prepared GPU benchmark (bench/gpu.ts) alone, then exit. */
+async function gpuOnly(): Promise<never> {
+  const log = (s: string) => args.json ? console.error(s) : console.log(s);
+  try {
+    const r = await benchGpu(log);
+    for (const k of r.kernels) {
+      log(
+        `webgpu ${k.name.padEnd(20)} ${k.shape.padEnd(32)} warm ${k.warmMs.toFixed(1).padStart(8)} ms  ${
+          k.gflops.toFixed(1).padStart(8)
+        } GFLOP/s  ${k.pctCeiling?.toFixed(1) ?? "-"}% of the FMA ceiling${k.chosen ? " (chosen)" : ""}  ${
+          describeValidation(k.validation, NO_CHECK)
+        }`,
+      );
+    }
+    if (args.json) console.log(JSON.stringify({ gpu: r }, null, 2));
+  } catch (e) {
+    if (e instanceof BenchValidationError) console.error(`error: validation failed: ${e.message}`);
+    else console.error(`error: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
 
 /** Seeded token ids in [3, vocab), like the peer's bench (ids 0–2 are special). */
 function tokens(n: number, vocab: number): Int32Array {
@@ -220,14 +249,14 @@ async function peakRssMb(): Promise<{ mb: number; what: string }> {
 const cold: string[] = [];
 const native = nativeBackend();
 const backend: Backend = native ?? new CpuBackend();
-// The peak is measured in this run (unless ROPEKIT_PEAK_GFLOPS fixes it), and again before each CPU
+// The peak is measured in this run (unless ROPEKIT_PEAK_GFLOPS fixes it), and again around each CPU
 // kernel row: on a machine shared with other work, each row is compared with what the cores gave then.
 const measuredPeak = peakFromEnv || trainOnly ? null : measurePeakGflops();
 const peak = peakFromEnv ? Number(peakFromEnv) : measuredPeak ?? MACHINE_PEAK_GFLOPS;
 const peakSource = peakFromEnv
   ? "ROPEKIT_PEAK_GFLOPS"
   : measuredPeak
-  ? "measured: register-only FMAs on 8-float vectors, every thread; again before each CPU kernel row"
+  ? "measured: register-only FMAs on 8-float vectors, every thread; again around each CPU kernel row"
   : "documented constant: no native library to measure it";
 log(`peak ${peak.toFixed(0)} GFLOP/s (fp32, ${peakSource})`);
 log(`backend: ${backend.name} — ${nativeStatus()}`);
@@ -280,11 +309,13 @@ for (const r of cpuKernels) {
 }
 for (const r of gpuKernels) {
   log(
-    `webgpu ${r.name.padEnd(9)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
+    `webgpu ${r.name.padEnd(19)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
       r.warmMs.toFixed(1).padStart(7)
     } ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${r.pctPeak.toFixed(1).padStart(5)}% of peak  ${
-      describeValidation(r.validation, NO_CHECK)
-    } (${r.adapter})`,
+      r.pctCeiling === null
+        ? ""
+        : `${r.pctCeiling.toFixed(1)}% of the FMA ceiling${r.chosen ? " (chosen)" : ""}  `
+    }${describeValidation(r.validation, NO_CHECK)} (${r.adapter})`,
   );
 }
 

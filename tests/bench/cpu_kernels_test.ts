@@ -116,7 +116,7 @@ Deno.test({
       cases: [attentionCase("native", 33, 2, 2, 8)],
       peak: () => peak,
     });
-    assert.equal(r.peakGflops, peak);
+    assert.equal(r.peakGflops, peak); // the larger of before and after: both return `peak` here
     assert.ok(Math.abs(r.pctPeak - 100 * r.gflops / peak) < 1e-9);
   },
 });
