@@ -87,15 +87,15 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "GPU attention, both kernel families, matches causalAttentionRef (GQA, odd T, documents, windows, hd 8–128)",
+  name: "GPU attention, both kernel families, matches causalAttentionRef (GQA, odd T, documents, windows)",
   ...gpuTest,
   fn: () =>
     withGpu("GPU attention variants", async (ctx) => {
-      // T = 75 spans two 64-row workgroups of the tiled kernel and a partial key tile.
-      for (const [T, H, KV, hd] of [[75, 4, 2, 8], [75, 2, 1, 32], [70, 2, 2, 64], [37, 2, 1, 128]]) {
+      // T = 75 spans two 64-row workgroups of the tiled kernel and a partial key tile. Few shapes: each
+      // one compiles 4 pipelines, seconds each on a software adapter.
+      for (const [T, H, KV, hd] of [[75, 4, 2, 8], [70, 2, 1, 64]]) {
         const q = random(T * H * hd, 31), k = random(T * KV * hd, 32), v = random(T * KV * hd, 33);
-        for (const masks of [{}, { window: 5 }, { docStarts: new Int32Array([0, 20, 41]), window: 9 }]) {
+        for (const masks of [{ window: 5 }, { docStarts: new Int32Array([0, 20, 41]), window: 9 }]) {
           const want = new Float32Array(T * H * hd);
           const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, ...masks };
           causalAttentionRef({ ...args, out: want });
