@@ -361,7 +361,7 @@ void rk_store_values(float *vc, const float *v, int T, int start, int nKv, int h
   }
 }
 
-/* Keys per panel of the key cache (the width of scores_tile). */
+/* Keys per panel of the key cache (the width of qk_panel). */
 #define KP 16
 
 /* Floats of a key cache for `capacity` positions: [nKv][capacity/16 rounded up][hd][16]. */
@@ -407,12 +407,14 @@ typedef v8u vfu;
 typedef int32_t vi __attribute__((vector_size(32)));
 #define VMADD(acc, a, s) MADD(acc, a, s)
 #endif
+/* Tuning knobs (-D to try others): BKF/hd keys per block (4096: a K and a V block of 16 KB each in L1),
+   AQT micro-tiles per work item (a key/value block in L1 feeds AQT·AQR rows of every head of a group). */
 #ifndef BKF
 #define BKF 4096
 #endif
 #ifndef AQT
 #define AQT 8
-#endif /* micro-tiles per work item: a key/value block in L1 feeds 8·AQR rows of every head of a group */
+#endif
 
 /* Per lane: m ? a : b (m all ones or all zeros, as vector comparisons give). */
 static inline vf vsel(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
