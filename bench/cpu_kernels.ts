@@ -181,7 +181,7 @@ export interface CpuBenchOptions {
 /**
  * The fp32 peak measured here, GFLOP/s: the native library's rk_fma_flops (12 register-only FMA chains
  * per thread on 8-float vectors, the width the kernels use, every OpenMP thread), best of `tries` runs
- * of ~0.1 s on a quiet machine. Null without the native library.
+ * of ~20 ms each on a quiet machine (2 GFLOP per thread). Null without the native library.
  */
 export function measurePeakGflops(tries = 3): number | null {
   const nk = nativeKernels();

@@ -22,7 +22,7 @@ export interface GpuNllRow {
   seconds: number;
   tokensPerS: number;
   meanNll: number;
-  /** Max per-token |gpu − native| / max(|native|, 1) on the same tokens (8192 only), or why not. */
+  /** Max per-token |gpu − native| / max(|native|, 1) on the same tokens (first length only), or why not. */
   vsNative: number | string;
 }
 
@@ -43,9 +43,18 @@ function windowIds(n: number, vocab: number, bos: number): number[] {
   return ids;
 }
 
+/** Options of {@linkcode benchGpu} (the defaults are the prepared run; tests make it small). */
+export interface GpuBenchOptions {
+  /** NLL window lengths; the first is compared with the native backend. Default [8192, 32768]. */
+  lengths?: number[];
+  /** Small kernel shapes instead of the timed ones (bench/kernels.ts's `small`). */
+  smallKernels?: boolean;
+}
+
 /** Runs the GPU benchmark; throws when there is no WebGPU adapter. */
-export async function benchGpu(log: (s: string) => void, lengths = [8192, 32768]): Promise<GpuBench> {
-  const kernels = await benchKernels({ reps: 2, long: true });
+export async function benchGpu(log: (s: string) => void, opts: GpuBenchOptions = {}): Promise<GpuBench> {
+  const lengths = opts.lengths ?? [8192, 32768];
+  const kernels = await benchKernels(opts.smallKernels ? { reps: 1, small: true } : { reps: 2, long: true });
   const gpu = await WebGpuBackend.create();
   if (!gpu) throw new Error("bench --gpu: no WebGPU adapter");
   const model = await loadModel(DEFAULT_MODEL, { backend: gpu });
@@ -60,8 +69,8 @@ export async function benchGpu(log: (s: string) => void, lengths = [8192, 32768]
     const table = await buildTable(yarn, model.spec, { targetLength: length, seqLen: length });
     const r = await model.nll([ids], table);
     const got = r.nll[0];
-    let vsNative: number | string = "compared at 8192 only";
-    if (length === 8192) {
+    let vsNative: number | string = `compared at ${lengths[0]} only`;
+    if (length === lengths[0]) {
       const native = nativeBackend();
       if (!native) vsNative = "native backend unavailable";
       else {
