@@ -47,6 +47,13 @@ self.onmessage = async (e: MessageEvent<ThreadRequest>) => {
     post({ type: "done", id: m.id, result: await runJob(model, m.hash, m.data) });
   } catch (err) {
     const error = err as Error;
-    post({ type: "failed", id: m.id, error: error.message, permanent: error.name === "UnrecoverableError" });
+    const permanent = error.name === "UnrecoverableError";
+    post({
+      type: "failed",
+      id: m.id,
+      error: error.message,
+      permanent,
+      ...(permanent ? {} : { stack: error.stack }),
+    });
   }
 };
