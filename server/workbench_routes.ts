@@ -13,7 +13,9 @@ import { basename, join } from "node:path";
 import { ropeDoctor } from "../strategies/doctor.ts";
 import { ParamError } from "../strategies/params.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
-import type { HfConfig } from "../strategies/hf_config.ts";
+import { type HfConfig, readHfConfig } from "../strategies/hf_config.ts";
+import { ConfigError } from "../strategies/mod.ts";
+import { LIMITS } from "./api_schemas.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
 import { zipStore } from "../util/zip_store.ts";
@@ -280,7 +282,15 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
       config = JSON.parse(await Deno.readTextFile(join(model.source, "config.json")));
     }
     const { seq_len: _s, layer_type: _l, ...hf } = config as HfConfig;
-    const report = await ropeDoctor(hf, body.layer_type ?? (config!.layer_type as string | undefined));
+    const layerType = body.layer_type ?? (config!.layer_type as string | undefined);
+    // The doctor's columns are O(rotary_dim) each: the same bound as POST /api/rope, before any is built.
+    const { spec } = readHfConfig(hf, undefined, layerType);
+    if (spec.rotaryDim > LIMITS.rotaryDim) {
+      throw new ConfigError(
+        `config: rotary dimension ${spec.rotaryDim} exceeds the server's ${LIMITS.rotaryDim}`,
+      );
+    }
+    const report = await ropeDoctor(hf, layerType);
     return c.json(report);
   });
 

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { MAX_RUNNING_SEARCHES, MAX_WAITING_SEARCHES } from "../../server/search_jobs.ts";
+import { MAX_KEPT_EXPORTS } from "../../server/workbench_routes.ts";
 import { startServe, waitForJob } from "./_serve_process.ts";
 
 const TOKEN = "workbench-abuse-token";
@@ -244,6 +245,42 @@ Deno.test({
       const bytes = new Uint8Array(await download.arrayBuffer());
       assert.equal(Number(download.headers.get("content-length")), bytes.length);
       assert.deepEqual([...bytes.subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04]); // a ZIP local header
+
+      // Exports at once: one runs, the others are told to retry; on disk only the newest are kept.
+      const burst = await Promise.all(
+        Array.from({ length: 4 }, () => post(base, "/api/exports", { model, strategy: "pi", to: "hf" })),
+      );
+      const codes = burst.map((r) => r.status).sort();
+      await Promise.all(burst.map((r) => r.body?.cancel()));
+      assert.ok(codes.every((c) => c === 201 || c === 429), codes.join());
+      assert.ok(codes.includes(201) && codes.includes(429), `4 exports at once: ${codes.join()}`);
+      for (let i = 0; i < MAX_KEPT_EXPORTS; i++) {
+        res = await post(base, "/api/exports", { model, strategy: "yarn", to: "hf" });
+        assert.equal(res.status, 201, await res.clone().text());
+        await res.body?.cancel();
+      }
+      let kept = 0;
+      for await (const e of Deno.readDir(`${dataDir}/exports`)) if (e.isDirectory) kept++;
+      assert.equal(kept, MAX_KEPT_EXPORTS);
+      assert.equal(
+        (await fetch(`${base}${exported.download}`)).status,
+        404,
+        "the oldest export is still kept",
+      );
+
+      // ---- the doctor: a config whose tables would be huge is refused like POST /api/rope refuses it ------
+      res = await post(base, "/api/doctor", {
+        config: {
+          max_position_embeddings: 4096,
+          rope_theta: 10000,
+          hidden_size: 1 << 15,
+          num_attention_heads: 1,
+        },
+      });
+      const doctor = await res.json();
+      assert.equal(res.status, 400, JSON.stringify(doctor).slice(0, 200));
+      assert.equal(doctor.field, "config");
+      assert.match(doctor.error, /rotary dimension 32768/);
 
       // ---- the new routes are documented ----------------------------------------------------------------
       const doc = await (await fetch(`${base}/api/openapi.json`)).json();
