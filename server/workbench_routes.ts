@@ -203,8 +203,16 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
   app.post("/searches", auth, async (c) => {
     const body = await readJson<SearchRequest>(c, searchRequestSchema);
     // The search runs in its own process, which knows the built-ins (a plugin would need its URL there).
-    if (!BUILTIN_STRATEGIES.some((s) => s.name === body.strategy)) {
+    const builtin = BUILTIN_STRATEGIES.find((s) => s.name === body.strategy);
+    if (!builtin) {
       throw new ValidationError("strategy", `no built-in strategy ${JSON.stringify(body.strategy)}`);
+    }
+    // LongRoPE and LongRoPE2 search their factors; any other strategy its declared parameters.
+    if (!body.strategy.startsWith("longrope") && Object.keys(builtin.params).length === 0) {
+      throw new ValidationError(
+        "strategy",
+        `${body.strategy} declares no parameters: there is nothing to search`,
+      );
     }
     let rec;
     try {

@@ -119,6 +119,7 @@ Deno.test({
         [{ seeds: 0 }, "seeds"],
         [{ strategy: "nope" }, "strategy"],
         [{ strategy: "../x" }, "strategy"],
+        [{ strategy: "default" }, "strategy"],
         [{ text_range: [0.5, 0.5] }, "text_range"],
         [{ text_range: [0.2, 1.5] }, "text_range"],
         [{ target: 1 << 30 }, "target"],
