@@ -111,6 +111,7 @@ const workbenchPaths = {
         401: unauthorized,
         403: crossSite,
         415: notJson,
+        413: { description: "An HF folder too large for a zip without ZIP64 (4 GiB)" },
         429: busy("Another export is running"),
       },
     },

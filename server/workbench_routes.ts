@@ -18,7 +18,7 @@ import { ConfigError } from "../strategies/mod.ts";
 import { LIMITS } from "./api_schemas.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
-import { zipStore } from "../util/zip_store.ts";
+import { zipStore, ZipTooLargeError } from "../util/zip_store.ts";
 import { readJson, requireToken } from "./http.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import { allowedPluginUrl } from "./plugins.ts";
@@ -376,10 +376,18 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     if (body.to === "hf") {
       const files = [];
       for await (const e of Deno.readDir(out)) {
-        if (e.isFile) files.push({ name: `${e.name}`, data: await Deno.readFile(join(out, e.name)) });
+        if (e.isFile) files.push({ name: e.name, path: join(out, e.name) });
       }
       files.sort((a, b) => a.name.localeCompare(b.name));
-      await Deno.writeFile(join(dir, file), zipStore(files));
+      try {
+        await zipStore(join(dir, file), files);
+      } catch (e) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        if (!(e instanceof ZipTooLargeError)) throw e;
+        return Response.json({ error: `${e.message}; export to "gguf" instead`, field: "to" }, {
+          status: 413,
+        });
+      }
       await Deno.remove(out, { recursive: true });
     }
     // Where the files sit on the server stays there: the client gets names and its download link.
