@@ -49,6 +49,13 @@ async function searchChildren(pid: number): Promise<number[]> {
     .map(([p]) => Number(p));
 }
 
+/** `ss` lines of the TCP sockets whose local port is `port` (the server's side), in every state. */
+async function serverSockets(port: number): Promise<string[]> {
+  const out = await new Deno.Command("ss", { args: ["-Htan", `( sport = :${port} )`], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.trim() && !l.startsWith("LISTEN"));
+}
+
 /** Whether a process with this pid is alive (not a zombie). */
 async function alive(pid: number): Promise<boolean> {
   const out = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)], stdout: "piped" })
@@ -57,20 +64,21 @@ async function alive(pid: number): Promise<boolean> {
   return out.success && stat !== "" && !stat.startsWith("Z");
 }
 
-function hasPs(): boolean {
+function runs(tool: string, args: string[]): boolean {
   try {
-    return new Deno.Command("ps", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
+    return new Deno.Command(tool, { args, stdout: "null", stderr: "null" }).outputSync().success;
   } catch {
     return false;
   }
 }
-const NO_PS = !hasPs() &&
+const NO_PS = !runs("ps", ["--version"]) &&
   (console.log("ignored: needs procps `ps` to count the server's child processes"), true);
+const NO_SS = !runs("ss", ["-V"]) &&
+  (console.log("ignored: needs iproute2 `ss` to see the server's sockets"), true);
 
 Deno.test({
   name: "workbench routes under abuse: token, origin, validation, a bounded search flood, deletion, paths",
-  ignore: NO_PS,
+  ignore: NO_PS || NO_SS,
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "ropekit_workbench_abuse_" });
     const server = await startServe(dataDir, ["--token", TOKEN]);
@@ -178,6 +186,40 @@ Deno.test({
         accepted.map(async (id) => (await (await fetch(`${base}/api/searches/${id}`)).json()).status),
       );
       assert.equal(statuses.filter((s) => s === "queued").length, MAX_WAITING_SEARCHES, statuses.join());
+
+      // ---- SSE clients that go away: the server closes its side of every one ----------------------------
+      const clientPorts = new Set<number>();
+      const port = Number(new URL(base).port);
+      for (let i = 0; i < 20; i++) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        clientPorts.add((conn.localAddr as Deno.NetAddr).port);
+        await conn.write(
+          new TextEncoder().encode(
+            `GET /api/searches/${accepted[0]}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+          ),
+        );
+        const first = new Uint8Array(4096);
+        assert.match(
+          new TextDecoder().decode(first.subarray(0, (await conn.read(first)) ?? 0)),
+          /event: status/,
+        );
+        if (i === 0) {
+          // While a client listens, its socket is seen from the server's side (the check below is not empty).
+          const peer = (l: string) => Number(l.split(/\s+/)[4]?.split(":").pop());
+          const mine = (await serverSockets(port)).filter((l) => clientPorts.has(peer(l)));
+          assert.equal(mine.length, 1, mine.join("\n"));
+        }
+        conn.close();
+      }
+      let open: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        open = (await serverSockets(port)).filter((l) =>
+          clientPorts.has(Number(l.split(/\s+/)[4]?.split(":").pop()))
+        );
+        if (open.length === 0) break;
+      }
+      assert.deepEqual(open, [], "server-side sockets of closed SSE clients are still open");
 
       // ---- cancel everything: no process left, and a deleted search is gone -----------------------------
       for (const id of accepted) {
