@@ -15,6 +15,8 @@ import { NoPluginLoaderError } from "./plugins.ts";
 import { QueueFullError } from "./job_queue.ts";
 import { RopekitError } from "../util/errors.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
+import { SearchesFullError } from "./search_jobs.ts";
+import { ZipTooLargeError } from "../util/zip_store.ts";
 
 /** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
 export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
@@ -61,6 +63,13 @@ const STATUS_BY_CLASS: StatusRule[] = [
     status: 429,
     headers: (e: QueueFullError) => ({ "Retry-After": String(e.retryAfter) }),
   }),
+  rule({
+    error: SearchesFullError,
+    status: 429,
+    headers: (e: SearchesFullError) => ({ "Retry-After": String(e.retryAfter) }),
+  }),
+  // An HF folder too large for a zip: the request is fine, the format cannot hold it.
+  rule({ error: ZipTooLargeError, status: 413, field: "to" }),
 ];
 
 /** Plugin faults that are not a bad request: the plugin ran out of time, or it is busy. */

@@ -7,7 +7,7 @@
  */
 import type { ProgressEvent } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
-import type { JobRecord, JobStore } from "./job_store.ts";
+import { FINAL_STATUSES, type JobRecord, type JobStore } from "./job_store.ts";
 import { CancelledError, type JobRunner } from "./worker_runner.ts";
 import { RopekitError } from "../util/errors.ts";
 
@@ -132,6 +132,16 @@ export class JobQueue {
       this.#running.controller.abort();
     }
     return job;
+  }
+
+  /**
+   * Forgets an ended job (its files already removed by the caller), so no route shows it any more;
+   * false when it is queued or running, or unknown.
+   */
+  forget(id: string): boolean {
+    const job = this.#jobs.get(id);
+    if (!job || !FINAL_STATUSES.includes(job.status)) return false;
+    return this.#jobs.delete(id);
   }
 
   /** Listens to one job's events until the returned function is called. */

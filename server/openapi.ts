@@ -5,6 +5,8 @@
  */
 import { compareRequest, pluginRequest, ropeRequest } from "./api_schemas.ts";
 import type { Schema } from "./schema.ts";
+import { searchRequestSchema } from "./search_jobs.ts";
+import { doctorRequest, exportRequest, urlRequest } from "./workbench_routes.ts";
 
 const json = (schema: Schema | Record<string, unknown>) => ({ "application/json": { schema } });
 const error = {
@@ -23,6 +25,113 @@ const notJson = {
 const notFound = { description: "No such job" };
 const jobId = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 const ok = (description: string) => ({ description, content: json({ type: "object" }) });
+
+const runId = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
+const busy = (what: string) => ({ description: `${what}; see Retry-After (seconds)` });
+const body = (name: string) => ({ required: true, content: json({ $ref: `#/components/schemas/${name}` }) });
+
+/** The workbench's routes (server/workbench_routes.ts). */
+const workbenchPaths = {
+  "/api/runs": {
+    get: { summary: "Every comparison and search, newest first", responses: { 200: ok("list") } },
+  },
+  "/api/runs/{id}": {
+    delete: {
+      summary: "Delete an ended comparison or search with its files",
+      security: [{ bearer: [] }, {}],
+      parameters: runId,
+      responses: {
+        200: ok("{deleted: id}"),
+        401: unauthorized,
+        403: crossSite,
+        404: { description: "No such run" },
+        409: { description: "Still queued or running: cancel it first" },
+      },
+    },
+  },
+  "/api/searches": {
+    get: { summary: "All searches, oldest first", responses: { 200: ok("list") } },
+    post: {
+      summary: "Start a search (a `deno task search` process; at most 2 run, 4 wait)",
+      security: [{ bearer: [] }, {}],
+      requestBody: body("SearchRequest"),
+      responses: {
+        202: ok("the search (Location: /api/searches/{id})"),
+        400: error,
+        401: unauthorized,
+        403: crossSite,
+        415: notJson,
+        429: busy("Every search slot and waiting place is taken"),
+      },
+    },
+  },
+  "/api/searches/{id}": {
+    get: {
+      summary: "A search with its progress and result",
+      parameters: runId,
+      responses: { 200: ok("search"), 404: notFound },
+    },
+    delete: {
+      summary: "Cancel a search (answers once its process has exited)",
+      security: [{ bearer: [] }, {}],
+      parameters: runId,
+      responses: { 200: ok("search"), 401: unauthorized, 403: crossSite, 404: notFound },
+    },
+  },
+  "/api/searches/{id}/events": {
+    get: {
+      summary: "Server-sent events: the search's status until it ends",
+      parameters: runId,
+      responses: { 200: { description: "text/event-stream" }, 404: notFound },
+    },
+  },
+  "/api/doctor": {
+    post: {
+      summary: "The RoPE doctor on an HF config or a served HF-folder model",
+      requestBody: body("DoctorRequest"),
+      responses: { 200: ok("the diagnosis"), 400: error, 403: crossSite, 415: notJson },
+    },
+  },
+  "/api/plugins/check": {
+    post: {
+      summary: "Conformance check of a plugin from an allowed host (sandboxed)",
+      security: [{ bearer: [] }, {}],
+      requestBody: body("PluginCheckRequest"),
+      responses: { 200: ok("the check"), 400: error, 401: unauthorized, 403: crossSite, 415: notJson },
+    },
+  },
+  "/api/exports": {
+    post: {
+      summary: "Export a served model with a strategy baked in (HF folder as a zip, or GGUF); one at a time",
+      security: [{ bearer: [] }, {}],
+      requestBody: body("ExportRequest"),
+      responses: {
+        201: ok("the export with its download link"),
+        400: error,
+        401: unauthorized,
+        403: crossSite,
+        415: notJson,
+        413: { description: "An HF folder too large for a zip without ZIP64 (4 GiB)" },
+        429: busy("Another export is running"),
+      },
+    },
+  },
+  "/api/exports/{id}/{file}": {
+    get: {
+      summary: "Download an export (the newest 8 are kept)",
+      parameters: [
+        ...runId,
+        {
+          name: "file",
+          in: "path",
+          required: true,
+          schema: { type: "string", enum: ["model.zip", "model.gguf"] },
+        },
+      ],
+      responses: { 200: { description: "application/zip or application/octet-stream" }, 404: notFound },
+    },
+  },
+};
 
 /** The OpenAPI 3.1 document. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -50,6 +159,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
         RopeRequest: ropeRequest,
         CompareRequest: compareRequest,
         PluginRequest: pluginRequest,
+        SearchRequest: searchRequestSchema,
+        DoctorRequest: doctorRequest,
+        PluginCheckRequest: urlRequest,
+        ExportRequest: exportRequest,
       },
     },
     paths: {
@@ -131,6 +244,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: "text/html" }, 404: notFound },
         },
       },
+      ...workbenchPaths,
       "/api/plugins": {
         post: {
           summary: "Load a plugin strategy from an allowed host (sandboxed)",

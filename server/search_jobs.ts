@@ -12,6 +12,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseJournal } from "../search/journal.ts";
 import type { SearchResultFile } from "../search/result.ts";
+import { DEFAULT_EVOLUTION } from "../search/evolution.ts";
+import { parseBudget } from "../search/budget.ts";
+import { RopekitError } from "../util/errors.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { ValidationError } from "./schema.ts";
 import type { Schema } from "./schema.ts";
@@ -24,6 +27,55 @@ const SEARCH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 const POLL_MS = 300;
 /** A search restarted this often without finishing is failed instead of being started again. */
 const MAX_RESTARTS = 3;
+/** Searches that run at once: each is a `deno` process that keeps a core busy. */
+export const MAX_RUNNING_SEARCHES = 2;
+/** Searches that may wait for a free slot; one more is refused with 429. */
+export const MAX_WAITING_SEARCHES = 4;
+/** The most evaluations (population × (generations + 1) × seeds) a search may plan without a budget. */
+export const MAX_SEARCH_EVALUATIONS = 20_000;
+/** The longest time budget a search may ask for. */
+export const MAX_SEARCH_SECONDS = 24 * 3600;
+/** What a refused search is told to wait, in seconds. */
+const SEARCH_RETRY_AFTER_S = 30;
+
+/** Every search slot and waiting place is taken: the route answers 429 with Retry-After. */
+export class SearchesFullError extends RopekitError {
+  override name = "SearchesFullError";
+  readonly retryAfter = SEARCH_RETRY_AFTER_S;
+  constructor() {
+    super(
+      `${MAX_RUNNING_SEARCHES} searches are running and ${MAX_WAITING_SEARCHES} waiting; ` +
+        `retry in about ${SEARCH_RETRY_AFTER_S} s or cancel one`,
+    );
+  }
+}
+
+/**
+ * What the schema cannot say: a budget the search can parse and that ends within a day, and a loop
+ * that ends within {@linkcode MAX_SEARCH_EVALUATIONS} unless an evaluation budget stops it sooner.
+ */
+export function checkSearchBounds(req: SearchRequest): void {
+  let budget;
+  try {
+    budget = req.budget === undefined ? undefined : parseBudget(req.budget);
+  } catch (e) {
+    throw new ValidationError("budget", (e as Error).message);
+  }
+  if (budget?.seconds !== undefined && budget.seconds > MAX_SEARCH_SECONDS) {
+    throw new ValidationError("budget", `a time budget is at most ${MAX_SEARCH_SECONDS / 3600}h`);
+  }
+  const seeds = req.seeds ?? 1;
+  if (budget?.evaluations !== undefined && budget.evaluations * seeds <= MAX_SEARCH_EVALUATIONS) return;
+  const planned = (req.population ?? DEFAULT_EVOLUTION.population) *
+    ((req.generations ?? DEFAULT_EVOLUTION.generations) + 1) * seeds;
+  if (planned > MAX_SEARCH_EVALUATIONS && budget?.seconds === undefined) {
+    throw new ValidationError(
+      "generations",
+      `population × (generations + 1) × seeds is ${planned}, over ${MAX_SEARCH_EVALUATIONS}; ` +
+        "lower one or set a budget",
+    );
+  }
+}
 
 /** What `POST /api/searches` takes. */
 export interface SearchRequest {
@@ -130,6 +182,10 @@ export class SearchJobs {
   readonly dir: string;
   #records = new Map<string, SearchRecord & { private: Private }>();
   #children = new Map<string, Deno.ChildProcess>();
+  /** Ids waiting for one of the {@linkcode MAX_RUNNING_SEARCHES} slots, first come first served. */
+  #waiting: string[] = [];
+  /** The last pending record write of each search (see #save). */
+  #saving = new Map<string, Promise<void>>();
   #listeners = new Set<() => void>();
 
   private constructor(dataDir: string) {
@@ -158,8 +214,15 @@ export class SearchJobs {
       rec.restarts = (rec.restarts ?? 0) + (rec.status === "running" ? 1 : 0);
       if (rec.restarts > MAX_RESTARTS) {
         await jobs.#finish(rec, "failed", `the server stopped ${rec.restarts} times while it ran`);
-      } else jobs.#start(rec);
+      } else {
+        // Back in line: a restart resumes them through the same slots as new searches.
+        rec.status = "queued";
+        delete rec.private.pid;
+        jobs.#waiting.push(rec.id);
+      }
     }
+    jobs.#waiting.sort((a, b) => jobs.#records.get(a)!.created.localeCompare(jobs.#records.get(b)!.created));
+    jobs.#pump();
     return jobs;
   }
 
@@ -181,6 +244,7 @@ export class SearchJobs {
 
   /** Starts a search; the model and text ids are looked up in the catalog first (a 400 when unknown). */
   async submit(req: SearchRequest, models: CatalogEntry[], texts: CatalogEntry[]): Promise<SearchRecord> {
+    checkSearchBounds(req);
     const model = models.find((m) => m.id === req.model);
     if (!model) throw new ValidationError("model", `no model ${JSON.stringify(req.model)} (GET /api/models)`);
     const text = req.text === undefined ? texts[0] : texts.find((t) => t.id === req.text);
@@ -188,6 +252,9 @@ export class SearchJobs {
     if (req.text_range && !(req.text_range[0] < req.text_range[1])) {
       throw new ValidationError("text_range", "must be [A, B] with A < B");
     }
+    // Counted before the first await, so a burst of requests cannot slip past the bound.
+    const unfinished = [...this.#records.values()].filter((r) => !FINAL.includes(r.status)).length;
+    if (unfinished >= MAX_RUNNING_SEARCHES + MAX_WAITING_SEARCHES) throw new SearchesFullError();
     const rec = {
       id: crypto.randomUUID(),
       kind: "search" as const,
@@ -199,7 +266,8 @@ export class SearchJobs {
     this.#records.set(rec.id, rec);
     await Deno.mkdir(join(this.dir, rec.id), { recursive: true });
     await this.#save(rec);
-    this.#start(rec);
+    this.#waiting.push(rec.id);
+    this.#pump();
     return publicRecord(rec);
   }
 
@@ -208,11 +276,14 @@ export class SearchJobs {
     const rec = SEARCH_ID.test(id) ? this.#records.get(id) : undefined;
     if (!rec) return undefined;
     if (!FINAL.includes(rec.status)) {
+      this.#waiting = this.#waiting.filter((w) => w !== id);
       await this.#finish(rec, "cancelled", "cancelled by a client");
       const child = this.#children.get(id);
       try {
         child?.kill("SIGKILL");
       } catch { /* already gone */ }
+      // Answered once the process is gone: a delete that follows cannot race its last writes.
+      await child?.status;
     }
     return publicRecord(rec);
   }
@@ -223,6 +294,9 @@ export class SearchJobs {
     if (!rec) return undefined;
     if (!FINAL.includes(rec.status)) return false;
     this.#records.delete(id);
+    this.#waiting = this.#waiting.filter((w) => w !== id);
+    await this.#saving.get(id);
+    this.#saving.delete(id);
     await Deno.remove(join(this.dir, id), { recursive: true }).catch(() => {});
     this.#emit();
     return true;
@@ -238,15 +312,32 @@ export class SearchJobs {
     this.#children.clear();
   }
 
+  /** Starts waiting searches while a slot is free. */
+  #pump() {
+    while (this.#children.size < MAX_RUNNING_SEARCHES && this.#waiting.length) {
+      const rec = this.#records.get(this.#waiting.shift()!);
+      if (rec && !FINAL.includes(rec.status)) this.#start(rec);
+    }
+  }
+
   #emit() {
     for (const l of this.#listeners) l();
   }
 
-  async #save(rec: SearchRecord & { private: Private }) {
+  /**
+   * Writes the record; one write at a time per search, in call order, so a start's "running" can
+   * never land after a cancel's "cancelled" (a restart would then resume a cancelled search).
+   */
+  #save(rec: SearchRecord & { private: Private }): Promise<void> {
     const dir = join(this.dir, rec.id);
-    const tmp = join(dir, `.record.${crypto.randomUUID()}.tmp`);
-    await Deno.writeTextFile(tmp, JSON.stringify(rec, null, 1));
-    await Deno.rename(tmp, join(dir, "record.json"));
+    const write = async () => {
+      const tmp = join(dir, `.record.${crypto.randomUUID()}.tmp`);
+      await Deno.writeTextFile(tmp, JSON.stringify(rec, null, 1));
+      await Deno.rename(tmp, join(dir, "record.json"));
+    };
+    const next = (this.#saving.get(rec.id) ?? Promise.resolve()).then(write, write);
+    this.#saving.set(rec.id, next.catch(() => {}));
+    return next;
   }
 
   async #finish(rec: SearchRecord & { private: Private }, status: SearchRecord["status"], error?: string) {
@@ -262,8 +353,7 @@ export class SearchJobs {
   #start(rec: SearchRecord & { private: Private }) {
     const dir = join(this.dir, rec.id);
     // A search stopped before its first journal line was written starts afresh: --resume needs a journal.
-    const resume = (rec.status === "running" || rec.restarts !== undefined) &&
-      [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".journal.jsonl"));
+    const resume = [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".journal.jsonl"));
     const r = rec.request;
     const args = [
       "run",
@@ -320,11 +410,12 @@ export class SearchJobs {
       }),
     ).catch(() => {});
     const timer = setInterval(() => void this.#poll(rec).catch(() => {}), POLL_MS);
-    void this.#save(rec).then(() => this.#emit());
+    this.#save(rec).then(() => this.#emit(), (e) => console.error(`warning: search ${rec.id}: ${e.message}`));
     child.status.then(async (status) => {
       clearInterval(timer);
       await lines;
       this.#children.delete(rec.id);
+      this.#pump();
       if (FINAL.includes(rec.status)) return;
       await this.#poll(rec).catch(() => {});
       if (status.signal !== null) {
@@ -349,7 +440,7 @@ export class SearchJobs {
           `exit ${status.code}`;
         await this.#finish(rec, "failed", why.slice(0, 500));
       }
-    });
+    }).catch((e) => console.error(`warning: search ${rec.id}: ${(e as Error).message}`));
   }
 
   /** Reads the journals into the record's per-generation points. */
@@ -437,22 +528,35 @@ async function readOutcome(dir: string, seeds: number, firstSeed: number): Promi
   };
 }
 
-/** A child the previous server left running on this search's files is stopped before the resume. */
+/**
+ * A child the previous server left running on this search's files is stopped before the resume.
+ * Read through `ps`: Deno refuses to read /proc without --allow-all, which the server does not have.
+ */
 async function stopOrphan(pid: number | undefined, dir: string): Promise<void> {
   if (pid === undefined) return;
   try {
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-    if (!cmdline.includes(dir)) return; // the pid was reused by something else
+    const cmdline = await commandLineOf(pid);
+    if (cmdline === undefined || !cmdline.includes(dir)) return; // gone, or the pid was reused
     Deno.kill(pid, "SIGKILL");
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 50 && (await commandLineOf(pid)) !== undefined; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      try {
-        await Deno.stat(`/proc/${pid}`);
-      } catch {
-        return;
-      }
     }
-  } catch { /* not running, or no /proc: nothing to stop */ }
+  } catch (e) {
+    console.error(`warning: could not stop the search process ${pid} left running: ${(e as Error).message}`);
+  }
+}
+
+/** The command line of a live process, or undefined when there is none (a zombie counts as gone). */
+async function commandLineOf(pid: number): Promise<string | undefined> {
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "stat=,args=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  })
+    .output();
+  const line = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success || line === "" || line.startsWith("Z")) return undefined;
+  return line.replace(/^\S+\s+/, "");
 }
 
 function publicRecord(r: SearchRecord & { private?: Private }): SearchRecord {

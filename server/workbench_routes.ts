@@ -11,8 +11,11 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { basename, join } from "node:path";
 import { ropeDoctor } from "../strategies/doctor.ts";
+import { ParamError } from "../strategies/params.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
-import type { HfConfig } from "../strategies/hf_config.ts";
+import { type HfConfig, readHfConfig } from "../strategies/hf_config.ts";
+import { ConfigError } from "../strategies/mod.ts";
+import { LIMITS } from "./api_schemas.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { exportModel } from "../export/export_model.ts";
 import { zipStore } from "../util/zip_store.ts";
@@ -80,7 +83,8 @@ function searchSummary(s: SearchRecord): RunSummary {
   };
 }
 
-const doctorRequest: Schema = {
+/** The body of the route it names (also in openapi.json). */
+export const doctorRequest: Schema = {
   type: "object",
   additionalProperties: false,
   properties: {
@@ -90,14 +94,16 @@ const doctorRequest: Schema = {
   },
 };
 
-const urlRequest: Schema = {
+/** The body of the route it names (also in openapi.json). */
+export const urlRequest: Schema = {
   type: "object",
   required: ["url"],
   additionalProperties: false,
   properties: { url: { type: "string", maxLength: 2000 } },
 };
 
-const exportRequest: Schema = {
+/** The body of the route it names (also in openapi.json). */
+export const exportRequest: Schema = {
   type: "object",
   required: ["model", "strategy", "to"],
   additionalProperties: false,
@@ -109,6 +115,27 @@ const exportRequest: Schema = {
     to: { type: "string", enum: ["hf", "gguf"] },
   },
 };
+
+/** Exports kept on disk; the oldest go when a new one starts. */
+export const MAX_KEPT_EXPORTS = 8;
+const EXPORT_RETRY_AFTER_S = 10;
+
+/** Removes all but the newest `keep` export folders (by modification time). */
+async function pruneExports(dir: string, keep: number): Promise<void> {
+  const found: { path: string; mtime: number }[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isDirectory || !JOB_ID.test(e.name)) continue;
+      const path = join(dir, e.name);
+      found.push({ path, mtime: (await Deno.stat(path)).mtime?.getTime() ?? 0 });
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  for (const old of found.slice(keep)) await Deno.remove(old.path, { recursive: true }).catch(() => {});
+}
 
 /** `name:k=v,…` with JSON values where a plain one would not parse back (arrays); never `@file`. */
 function entryOf(name: string, params: Record<string, unknown> = {}): string {
@@ -137,12 +164,12 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
   searches.catch((e) => console.error(`error: the search jobs could not be opened: ${e.message}`));
   const auth = requireToken(ctx.token);
   const exportsDir = join(ctx.store.dir, "..", "exports");
-  /** Ids deleted since this start (their files are gone; the job queue keeps its memory until restart). */
-  const deleted = new Set<string>();
+  /** An export holds a model in memory: one at a time, the next is told to retry (429). */
+  let exporting = false;
 
   app.get("/runs", async (c) => {
     const runs = [
-      ...ctx.queue.list().filter((j) => !deleted.has(j.id)).map(compareSummary),
+      ...ctx.queue.list().map(compareSummary),
       ...(await searches).list().map(searchSummary),
     ];
     return c.json(runs.sort((a, b) => b.created.localeCompare(a.created)));
@@ -153,15 +180,16 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     const search = await (await searches).remove(id);
     if (search === false) return c.json({ error: "the search is still running: cancel it first" }, 409);
     if (search) return c.json({ deleted: id });
-    const job = JOB_ID.test(id) && !deleted.has(id) ? ctx.queue.get(id) : undefined;
+    const job = JOB_ID.test(id) ? ctx.queue.get(id) : undefined;
     if (!job) return c.json({ error: `no run ${JSON.stringify(id)}` }, 404);
     if (!FINAL_STATUSES.includes(job.status)) {
       return c.json({ error: "the comparison is still running: cancel it first" }, 409);
     }
+    // Forgotten first: no route shows a job whose files are half gone.
+    ctx.queue.forget(id);
     for (const f of [`${id}.json`, `${id}.report.json`]) {
       await Deno.remove(join(ctx.store.dir, f)).catch(() => {});
     }
-    deleted.add(id);
     return c.json({ deleted: id });
   });
 
@@ -169,9 +197,18 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
   app.post("/searches", auth, async (c) => {
     const body = await readJson<SearchRequest>(c, searchRequestSchema);
     // The search runs in its own process, which knows the built-ins (a plugin would need its URL there).
-    if (!BUILTIN_STRATEGIES.some((s) => s.name === body.strategy)) {
+    const builtin = BUILTIN_STRATEGIES.find((s) => s.name === body.strategy);
+    if (!builtin) {
       throw new ValidationError("strategy", `no built-in strategy ${JSON.stringify(body.strategy)}`);
     }
+    // LongRoPE and LongRoPE2 search their factors; any other strategy its declared parameters.
+    if (!body.strategy.startsWith("longrope") && Object.keys(builtin.params).length === 0) {
+      throw new ValidationError(
+        "strategy",
+        `${body.strategy} declares no parameters: there is nothing to search`,
+      );
+    }
+    // SearchesFullError: a 429 with Retry-After (server/http.ts).
     const rec = await (await searches).submit(body, await ctx.models(), ctx.texts);
     c.header("Location", `/api/searches/${rec.id}`);
     return c.json(rec, 202);
@@ -207,7 +244,7 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
             await stream.writeSSE({ event: "status", data, ...(last === "" ? { retry: 1000 } : {}) });
             last = data;
           }
-          if (["done", "failed", "cancelled"].includes(rec.status)) break;
+          if (["done", "failed", "cancelled"].includes(rec.status) || closed) break;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 15_000);
             wake = () => {
@@ -241,7 +278,15 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
       config = JSON.parse(await Deno.readTextFile(join(model.source, "config.json")));
     }
     const { seq_len: _s, layer_type: _l, ...hf } = config as HfConfig;
-    const report = await ropeDoctor(hf, body.layer_type ?? (config!.layer_type as string | undefined));
+    const layerType = body.layer_type ?? (config!.layer_type as string | undefined);
+    // The doctor's columns are O(rotary_dim) each: the same bound as POST /api/rope, before any is built.
+    const { spec } = readHfConfig(hf, undefined, layerType);
+    if (spec.rotaryDim > LIMITS.rotaryDim) {
+      throw new ConfigError(
+        `config: rotary dimension ${spec.rotaryDim} exceeds the server's ${LIMITS.rotaryDim}`,
+      );
+    }
+    const report = await ropeDoctor(hf, layerType);
     return c.json(report);
   });
 
@@ -265,6 +310,28 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     >(c, exportRequest);
     const model = (await ctx.models()).find((m) => m.id === body.model);
     if (!model) throw new ValidationError("model", `no model ${JSON.stringify(body.model)}`);
+    if (!ctx.registry.has(body.strategy)) {
+      const known = ctx.registry.list().map((s) => s.name).join(", ");
+      throw new ValidationError("strategy", `no strategy ${JSON.stringify(body.strategy)} (known: ${known})`);
+    }
+    const strategy = entryOf(body.strategy, body.params);
+    if (exporting) {
+      c.header("Retry-After", String(EXPORT_RETRY_AFTER_S));
+      return c.json({ error: `an export is running; retry in about ${EXPORT_RETRY_AFTER_S} s` }, 429);
+    }
+    exporting = true;
+    try {
+      await pruneExports(exportsDir, MAX_KEPT_EXPORTS - 1);
+      return await runExport(body, model.source, strategy);
+    } finally {
+      exporting = false;
+    }
+  });
+  const runExport = async (
+    body: { target?: number; to: "hf" | "gguf" },
+    source: string,
+    strategy: string,
+  ) => {
     const id = crypto.randomUUID();
     const dir = join(exportsDir, id);
     await Deno.mkdir(dir, { recursive: true });
@@ -273,8 +340,8 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     let result;
     try {
       result = await exportModel({
-        model: model.source,
-        strategy: entryOf(body.strategy, body.params),
+        model: source,
+        strategy,
         targetLength: body.target,
         to: body.to,
         out,
@@ -282,37 +349,51 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
       });
     } catch (e) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      // A parameter the strategy refuses: named as the request's field, not only in the prose.
+      if (e instanceof ParamError && e.field === undefined) {
+        const name = /parameter "([a-z][a-z0-9_]*)"/.exec(e.message)?.[1];
+        throw new ValidationError(name ? `params.${name}` : "params", e.message);
+      }
       throw e;
     }
     if (body.to === "hf") {
       const files = [];
       for await (const e of Deno.readDir(out)) {
-        if (e.isFile) files.push({ name: `${e.name}`, data: await Deno.readFile(join(out, e.name)) });
+        if (e.isFile) files.push({ name: e.name, path: join(out, e.name) });
       }
       files.sort((a, b) => a.name.localeCompare(b.name));
-      await Deno.writeFile(join(dir, file), zipStore(files));
+      try {
+        await zipStore(join(dir, file), files);
+      } catch (e) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        throw e; // ZipTooLargeError: a 413 naming "to" (server/http.ts)
+      }
       await Deno.remove(out, { recursive: true });
     }
     // Where the files sit on the server stays there: the client gets names and its download link.
     const { out: _out, files, ...rest } = result;
-    return c.json({
+    return Response.json({
       id,
       ...rest,
       files: files.map((f) => basename(f)),
       download: `/api/exports/${id}/${file}`,
-    }, 201);
-  });
+    }, { status: 201 });
+  };
   app.get("/exports/:id/:file{model\\.(gguf|zip)}", async (c) => {
     const id = c.req.param("id"), file = c.req.param("file");
     if (!JOB_ID.test(id)) return c.json({ error: "no such export" }, 404);
+    let handle;
     try {
-      const data = await Deno.readFile(join(exportsDir, id, file));
-      c.header("Content-Type", file.endsWith(".zip") ? "application/zip" : "application/octet-stream");
-      c.header("Content-Disposition", `attachment; filename="${file}"`);
-      return c.body(data);
+      handle = await Deno.open(join(exportsDir, id, file));
     } catch {
       return c.json({ error: "no such export" }, 404);
     }
+    // Streamed from the file: a model-sized download never sits in the server's memory whole.
+    const { size } = await handle.stat();
+    c.header("Content-Type", file.endsWith(".zip") ? "application/zip" : "application/octet-stream");
+    c.header("Content-Disposition", `attachment; filename="${file}"`);
+    c.header("Content-Length", String(size));
+    return c.body(handle.readable);
   });
 
   return app;
