@@ -32,6 +32,13 @@ export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
   return value as T;
 }
 
+/** A request the server cannot take now (one of a kind already runs); the client retries after `retryAfter` s. */
+export class BusyError extends RopekitError {
+  constructor(message: string, readonly retryAfter: number) {
+    super(message);
+  }
+}
+
 /** One row of {@linkcode STATUS_BY_CLASS}. */
 interface StatusRule<E extends RopekitError = RopekitError> {
   error: new (...args: never[]) => E;
@@ -62,6 +69,11 @@ const STATUS_BY_CLASS: StatusRule[] = [
     error: QueueFullError,
     status: 429,
     headers: (e: QueueFullError) => ({ "Retry-After": String(e.retryAfter) }),
+  }),
+  rule({
+    error: BusyError,
+    status: 429,
+    headers: (e: BusyError) => ({ "Retry-After": String(e.retryAfter) }),
   }),
   rule({
     error: SearchesFullError,

@@ -19,7 +19,7 @@ import { LIMITS } from "./api_schemas.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
 import { exportModel } from "../export/export_model.ts";
 import { zipStore } from "../util/zip_store.ts";
-import { readJson, requireToken } from "./http.ts";
+import { BusyError, readJson, requireToken } from "./http.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import { allowedPluginUrl } from "./plugins.ts";
 import type { ServerContext } from "./context.ts";
@@ -164,7 +164,7 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
   searches.catch((e) => console.error(`error: the search jobs could not be opened: ${e.message}`));
   const auth = requireToken(ctx.token);
   const exportsDir = join(ctx.store.dir, "..", "exports");
-  /** An export holds a model in memory: one at a time, the next is told to retry (429). */
+  /** An export holds a model in memory: one at a time, the next gets a BusyError (a 429 with Retry-After). */
   let exporting = false;
 
   app.get("/runs", async (c) => {
@@ -316,8 +316,10 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
     }
     const strategy = entryOf(body.strategy, body.params);
     if (exporting) {
-      c.header("Retry-After", String(EXPORT_RETRY_AFTER_S));
-      return c.json({ error: `an export is running; retry in about ${EXPORT_RETRY_AFTER_S} s` }, 429);
+      throw new BusyError(
+        `an export is running; retry in about ${EXPORT_RETRY_AFTER_S} s`,
+        EXPORT_RETRY_AFTER_S,
+      );
     }
     exporting = true;
     try {
