@@ -19,8 +19,16 @@ export { CliError } from "./cli_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** A flag's parsed value as its declaration types it: a boolean, a string, or (repeatable) strings. */
+type FlagValue<O> = O extends { type: "boolean" } ? boolean
+  : O extends { multiple: true } ? string[]
+  : string;
+
+/** The values {@linkcode parseFlags} returns for `options`: each flag typed, absent when not given. */
+export type Flags<T extends Options> = { -readonly [K in keyof T]?: FlagValue<T[K]> };
+
 /** Flags every model command takes. */
-export const MODEL_OPTIONS: Options = {
+export const MODEL_OPTIONS = {
   model: { type: "string" },
   tokenizer: { type: "string" },
   theta: { type: "string" },
@@ -30,7 +38,7 @@ export const MODEL_OPTIONS: Options = {
   pairing: { type: "string" },
   backend: { type: "string" },
   help: { type: "boolean", short: "h" },
-};
+} as const satisfies Options;
 
 /** Help text for {@linkcode MODEL_OPTIONS}. */
 export const MODEL_USAGE =
@@ -45,11 +53,11 @@ export const MODEL_USAGE =
   -h, --help             this text`;
 
 /** Strategy flags of `nll` and `generate`. */
-export const STRATEGY_OPTIONS: Options = {
+export const STRATEGY_OPTIONS = {
   strategy: { type: "string" },
   param: { type: "string", multiple: true },
   target: { type: "string" },
-};
+} as const satisfies Options;
 
 /** Help text for {@linkcode STRATEGY_OPTIONS}. */
 export const STRATEGY_USAGE =
@@ -57,10 +65,13 @@ export const STRATEGY_USAGE =
   --param k=v            a strategy parameter, repeatable (e.g. --param factor=4)
   --target N             the length the strategy extends to (default: the sequence length)`;
 
-/** Parses `args` strictly; unknown flags and missing values become {@linkcode CliError}s. */
-export function parseFlags(args: string[], options: Options): Record<string, unknown> {
+/**
+ * Parses `args` strictly; unknown flags and missing values become {@linkcode CliError}s. The result is
+ * typed by `options` (declare them `as const`), so commands read `v.model` as a string, not unknown.
+ */
+export function parseFlags<const T extends Options>(args: string[], options: T): Flags<T> {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Flags<T>;
   } catch (e) {
     throw new CliError((e as Error).message);
   }
