@@ -113,9 +113,7 @@ async function main() {
   const { margin: margins, lengths: lengthsGiven, target, ...declared } = compareFlagValues(v);
   const template = await templateFrom(v.template);
 
-  const textRange = v["text-range"] === undefined
-    ? undefined
-    : numberPair("--text-range", v["text-range"]);
+  const textRange = v["text-range"] === undefined ? undefined : numberPair("--text-range", v["text-range"]);
   const modelName = v.model ?? Deno.env.get("ROPEKIT_MODEL") ?? DEFAULT_MODEL;
   const model = await loadModelFromFlags({ ...v, model: modelName });
   const L0 = model.spec.originalContext;

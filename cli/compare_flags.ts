@@ -30,7 +30,9 @@ export function compareFlagUsage(): string {
   return COMPARE_OPTION_NAMES.map((name) => {
     const def = optionDef(name);
     const d = defaultInWords(def);
-    return `  ${`--${name} ${def.arg}`.padEnd(FLAG_COLUMN)}${def.help}${d === undefined ? "" : ` (default: ${d})`}`;
+    return `  ${`--${name} ${def.arg}`.padEnd(FLAG_COLUMN)}${def.help}${
+      d === undefined ? "" : ` (default: ${d})`
+    }`;
   }).join("\n");
 }
 
@@ -62,7 +64,9 @@ export function compareFlagValues(values: { [K in CompareOptionName]?: string })
   }
   for (const id of Object.keys(v.margin ?? {})) {
     if (!metrics.includes(id)) {
-      throw new CliError(`--margin takes METRIC=X with a compared metric, got "${id}" (compared: ${metrics})`);
+      throw new CliError(
+        `--margin takes METRIC=X with a compared metric, got "${id}" (compared: ${metrics})`,
+      );
     }
   }
   return {

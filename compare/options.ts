@@ -298,7 +298,9 @@ export function parseOptionText<K extends CompareOptionName>(
 
 /** What leaving an option out means, in words (help, schema descriptions). */
 export function defaultInWords(def: CompareOptionDef): string | undefined {
-  if (def.default !== undefined) return Array.isArray(def.default) ? def.default.join(",") : String(def.default);
+  if (def.default !== undefined) {
+    return Array.isArray(def.default) ? def.default.join(",") : String(def.default);
+  }
   return def.defaultText;
 }
 
