@@ -50,7 +50,8 @@ export function compareFlagValues(values: { [K in CompareOptionName]?: string })
     try {
       out[name] = parseOptionText(name, raw);
     } catch (e) {
-      throw new CliError(`--${name}: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      throw new CliError(`--${name}${why.startsWith(":") ? "" : " "}${why}`);
     }
   }
   const v = out as CompareOptionValues;

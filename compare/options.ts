@@ -42,6 +42,8 @@ export interface CompareOptionDef {
   maxItems?: number;
   /** `choice`/`choices`: the allowed values (over HTTP; the CLI's template also takes a file). */
   values?: readonly string[];
+  /** `choices`: what one value is called in messages ("metric"). */
+  noun?: string;
   /** `text`: the longest value one request may send. */
   maxLength?: number;
   /** The value when the option is left out; absent when it is computed or means "none". */
@@ -82,6 +84,7 @@ export const COMPARE_OPTIONS = {
     arg: "LIST",
     help: `any of ${METRIC_IDS.join(",")}`,
     values: METRIC_IDS,
+    noun: "metric",
     maxItems: METRIC_IDS.length,
     default: ["ppl", "needle", "short"],
     formDefault: ["ppl"],
@@ -191,15 +194,33 @@ export function requestMax(def: CompareOptionDef): number | undefined {
   return bounds.length ? Math.min(...bounds) : undefined;
 }
 
-/** Why one number breaks the option's domain, or undefined. */
-function numberProblem(def: CompareOptionDef, x: unknown, integer: boolean): string | undefined {
-  if (typeof x !== "number" || !Number.isFinite(x) || (integer && !Number.isInteger(x))) {
-    return `must be ${integer ? "an integer" : "a number"}`;
+/** Why one value breaks the option's domain (without the value), or undefined. */
+function itemProblem(def: CompareOptionDef, x: unknown): string | undefined {
+  if (def.kind === "choices" || def.kind === "choice") {
+    return typeof x === "string" && def.values!.includes(x)
+      ? undefined
+      : `unknown ${def.noun ?? "value"} (known: ${def.values!.join(", ")})`;
   }
-  if (def.min !== undefined && x < def.min) return `must be ≥ ${def.min}`;
-  if (def.max !== undefined && x > def.max) return `must be ≤ ${def.max}`;
+  if (def.kind === "numbers") {
+    const ok = typeof x === "number" && Number.isFinite(x) && !(x < def.min!) && !(x > def.max!);
+    return ok ? undefined : `values must lie in [${def.min}, ${def.max}]`;
+  }
+  // integer, integers
+  const words = def.min === 0
+    ? "a non-negative integer"
+    : def.min! >= 1
+    ? "a positive integer"
+    : "an integer";
+  if (typeof x !== "number" || !Number.isInteger(x) || x < Math.min(def.min!, 1)) {
+    return `must be ${words}`;
+  }
+  if (x < def.min!) return `must be at least ${def.min}`;
+  if (def.max !== undefined && x > def.max) return `must be at most ${def.max}`;
   return undefined;
 }
+
+/** The written form of a value in messages: what the user typed, quoted. */
+const shown = (x: unknown) => JSON.stringify(typeof x === "number" ? String(x) : x);
 
 /**
  * Why `value` breaks the domain declared for `name` (not the per-request limits), or undefined.
@@ -207,37 +228,34 @@ function numberProblem(def: CompareOptionDef, x: unknown, integer: boolean): str
  */
 export function optionProblem(name: CompareOptionName, value: unknown): string | undefined {
   const def = optionDef(name);
-  const show = (v: unknown) => JSON.stringify(v);
   switch (def.kind) {
     case "integer": {
-      const why = numberProblem(def, value, true);
-      return why && `${why}, got ${show(value)}`;
+      const why = itemProblem(def, value);
+      return why && `${why}, got ${shown(value)}`;
     }
     case "integers":
-    case "numbers": {
-      if (!Array.isArray(value) || value.length === 0) return "needs at least one value";
-      for (const x of value) {
-        const why = numberProblem(def, x, def.kind === "integers");
-        if (why) return `values ${why}, got ${show(x)}`;
-      }
-      return undefined;
-    }
+    case "numbers":
     case "choices": {
       if (!Array.isArray(value) || value.length === 0) return "needs at least one value";
       for (const x of value) {
-        if (!def.values!.includes(x)) return `unknown value ${show(x)} (known: ${def.values!.join(", ")})`;
+        const why = itemProblem(def, x);
+        if (why) {
+          return def.kind === "choices" ? why.replace(" (", ` ${shown(x)} (`) : `${why}, got ${shown(x)}`;
+        }
       }
-      if (new Set(value).size !== value.length) return "a value is listed twice";
+      if (def.kind === "choices" && new Set(value).size !== value.length) return "a value is listed twice";
       return undefined;
     }
     case "margins": {
       for (const [k, x] of Object.entries(value as Record<string, number>)) {
-        if (!(typeof x === "number" && x > def.min!)) return `${k} must be > ${def.min}, got ${show(x)}`;
+        if (!(typeof x === "number" && x > def.min!)) {
+          return `takes METRIC=X with a compared metric and X > ${def.min}, got "${k}=${x}"`;
+        }
       }
       return undefined;
     }
     default:
-      return typeof value === "string" ? undefined : `must be a string, got ${show(value)}`;
+      return typeof value === "string" ? undefined : `must be a string, got ${shown(value)}`;
   }
 }
 
@@ -252,26 +270,26 @@ const items = (raw: string) => raw.split(",").map((s) => s.trim());
 
 /**
  * The typed value of an option from its written form (a flag's text), checked against its domain;
- * throws `Error(why)` (the caller names the flag).
+ * throws `Error(why)`, where `why` reads after the flag's name ("must be …", ": unknown …").
  */
 export function parseOptionText<K extends CompareOptionName>(
   name: K,
   raw: string,
 ): ValueOf<(typeof COMPARE_OPTIONS)[K]["kind"]> {
   const def = optionDef(name);
-  const num = (s: string) => (s === "" ? NaN : Number(s));
+  const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
   let value: unknown;
   switch (def.kind) {
     case "integer":
-      value = num(raw.trim());
-      if (Number.isNaN(value)) throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
+      value = num(raw);
+      if (Number.isNaN(value)) throw new Error(`${itemProblem(def, raw)}, got ${shown(raw)}`);
       break;
     case "integers":
     case "numbers": {
-      const parts = items(raw).filter(Boolean);
+      const parts = def.kind === "integers" ? items(raw).filter(Boolean) : raw.split(",");
+      const bad = parts.find((s) => itemProblem(def, num(s)) !== undefined);
+      if (bad !== undefined) throw new Error(`${itemProblem(def, num(bad))}, got ${shown(bad)}`);
       value = parts.map(num);
-      const bad = parts.find((s) => Number.isNaN(num(s)));
-      if (bad !== undefined) throw new Error(`values must be numbers, got ${JSON.stringify(bad)}`);
       break;
     }
     case "choices":
@@ -282,7 +300,9 @@ export function parseOptionText<K extends CompareOptionName>(
       for (const item of items(raw).filter(Boolean)) {
         const [id, x] = item.split("=");
         const v = num(x ?? "");
-        if (!id || !(v > def.min!)) throw new Error(`takes METRIC=X with X > ${def.min}, got "${item}"`);
+        if (!id || !(v > def.min!)) {
+          throw new Error(`takes METRIC=X with a compared metric and X > ${def.min}, got "${item}"`);
+        }
         out[id] = v;
       }
       value = out;
@@ -292,7 +312,7 @@ export function parseOptionText<K extends CompareOptionName>(
       value = raw;
   }
   const why = optionProblem(name, value);
-  if (why) throw new Error(why);
+  if (why) throw new Error(why.startsWith("must") || why.startsWith("takes") ? why : `: ${why}`);
   return value as ValueOf<(typeof COMPARE_OPTIONS)[K]["kind"]>;
 }
 

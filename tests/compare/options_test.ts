@@ -108,11 +108,12 @@ Deno.test("compare options: the CLI help, the HTTP schema and the web form agree
 Deno.test("compare options: the CLI and compare() refuse out-of-domain values naming the option", async () => {
   for (
     const [args, re] of [
-      [["--samples", "0"], /^error: --samples: must be ≥ 1, got 0$/],
-      [["--digits", "16"], /^error: --digits: must be ≤ 15, got 16$/],
-      [["--depths", "0,1.5"], /^error: --depths: values must be ≤ 1, got 1.5$/],
-      [["--lengths", "512,x"], /^error: --lengths: values must be numbers, got "x"$/],
-      [["--metrics", "ppl,nope"], /^error: --metrics: unknown value "nope"/],
+      [["--samples", "0"], /^error: --samples must be a positive integer, got "0"$/],
+      [["--seed=-1"], /^error: --seed must be a non-negative integer, got "-1"$/],
+      [["--digits", "16"], /^error: --digits must be at most 15, got "16"$/],
+      [["--depths", "0,1.5"], /^error: --depths values must lie in \[0, 1\], got "1.5"$/],
+      [["--lengths", "512,1"], /^error: --lengths must be at least 2, got "1"$/],
+      [["--metrics", "ppl,nope"], /^error: --metrics: unknown metric "nope" \(known: /],
       [
         ["--margin", "needle=0.1", "--metrics", "ppl"],
         /^error: --margin takes METRIC=X with a compared metric/,
