@@ -92,7 +92,7 @@ function parseBenchArgs(argv: string[]) {
     if (v["train-only"] && v["no-train"]) {
       throw new CliError("--train-only and --no-train exclude each other");
     }
-    const flag = (name: string) => v[name] === true;
+    const flag = (name: keyof typeof v) => v[name] === true;
     return {
       json: flag("json"),
       quick: flag("quick"),
