@@ -22,16 +22,28 @@ export const COMPARE_FLAG_OPTIONS = Object.fromEntries(
   COMPARE_OPTION_NAMES.map((n) => [n, { type: "string" }]),
 ) as { readonly [K in CompareOptionName]: { readonly type: "string" } };
 
-/** Width of the flag column in every command's help. */
+/** Width of the flag column in every command's help, and of a help line. */
 const FLAG_COLUMN = 23;
+const LINE = 106;
+
+/** `text` broken at spaces into lines that fit beside the flag column. */
+function wrap(text: string): string {
+  const lines = [""];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (lines[last] && 2 + FLAG_COLUMN + lines[last].length + 1 + word.length > LINE) lines.push(word);
+    else lines[last] += (lines[last] ? " " : "") + word;
+  }
+  return lines.join(`\n${" ".repeat(2 + FLAG_COLUMN)}`);
+}
 
 /** The help lines of the declared options: `--flag ARG  help (default: …)`. */
 export function compareFlagUsage(): string {
   return COMPARE_OPTION_NAMES.map((name) => {
     const def = optionDef(name);
     const d = defaultInWords(def);
-    return `  ${`--${name} ${def.arg}`.padEnd(FLAG_COLUMN)}${def.help}${
-      d === undefined ? "" : ` (default: ${d})`
+    return `  ${`--${name} ${def.arg}`.padEnd(FLAG_COLUMN)}${
+      wrap(`${def.help}${d === undefined ? "" : ` (default: ${d})`}`)
     }`;
   }).join("\n");
 }

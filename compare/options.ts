@@ -112,9 +112,11 @@ export const COMPARE_OPTIONS = {
   template: {
     kind: "choice",
     arg: "T",
-    help: `needle template: ${Object.keys(NEEDLE_TEMPLATES).join(", ")} (the CLI also takes a JSON file)`,
+    help: `needle template: ${
+      Object.keys(NEEDLE_TEMPLATES).join(", ")
+    } (on the command line also a JSON file)`,
     values: Object.keys(NEEDLE_TEMPLATES),
-    defaultText: "magic-number where the model passes the validity check with it, else story-pet",
+    defaultText: "magic-number where the model passes its validity check, else story-pet",
   },
   digits: {
     kind: "integer",

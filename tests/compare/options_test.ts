@@ -45,8 +45,10 @@ const def = (n: (typeof COMPARE_OPTION_NAMES)[number]): CompareOptionDef => COMP
 Deno.test("compare options: the CLI help, the HTTP schema and the web form agree with the declaration", async () => {
   const help = await compareCli("--help");
   assert.equal(help.code, 0, help.stderr);
+  // A wrapped help line reads as one: continuation lines joined back to their flag's.
+  const helpLines = help.stdout.replace(/\n {25}(?=\S)/g, " ");
   for (const name of COMPARE_OPTION_NAMES) {
-    const line = help.stdout.split("\n").find((l) => l.trimStart().startsWith(`--${name} ${def(name).arg}`));
+    const line = helpLines.split("\n").find((l) => l.trimStart().startsWith(`--${name} ${def(name).arg}`));
     assert.ok(line, `--${name} is missing from the help`);
     assert.ok(line.includes(def(name).help), line);
     const d = defaultInWords(def(name));
