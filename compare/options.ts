@@ -74,7 +74,7 @@ export const COMPARE_OPTIONS = {
   target: {
     kind: "integer",
     arg: "N",
-    help: "length the strategies extend to, ≥ every length",
+    help: "length the strategies extend to (the command line refuses one below a length)",
     min: 2,
     limit: EVAL_LIMITS.length,
     defaultText: "each length is its own target",
