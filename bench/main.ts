@@ -116,7 +116,7 @@ function parseBenchArgs(argv: string[]) {
     if (v["quant-only"] && (v["no-quant"] || v["train-only"])) {
       throw new CliError("--quant-only excludes --no-quant and --train-only");
     }
-    const flag = (name: string) => v[name] === true;
+    const flag = (name: keyof typeof v) => v[name] === true;
     return {
       json: flag("json"),
       quick: flag("quick"),

@@ -19,8 +19,16 @@ export { CliError } from "./cli_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** A flag's parsed value as its declaration types it: a boolean, a string, or (repeatable) strings. */
+type FlagValue<O> = O extends { type: "boolean" } ? boolean
+  : O extends { multiple: true } ? string[]
+  : string;
+
+/** The values {@linkcode parseFlags} returns for `options`: each flag typed, absent when not given. */
+export type Flags<T extends Options> = { -readonly [K in keyof T]?: FlagValue<T[K]> };
+
 /** Flags every model command takes. */
-export const MODEL_OPTIONS: Options = {
+export const MODEL_OPTIONS = {
   model: { type: "string" },
   tokenizer: { type: "string" },
   theta: { type: "string" },
@@ -30,7 +38,7 @@ export const MODEL_OPTIONS: Options = {
   pairing: { type: "string" },
   backend: { type: "string" },
   help: { type: "boolean", short: "h" },
-};
+} as const satisfies Options;
 
 /** Help text for {@linkcode MODEL_OPTIONS}. */
 export const MODEL_USAGE =
@@ -45,11 +53,11 @@ export const MODEL_USAGE =
   -h, --help             this text`;
 
 /** Strategy flags of `nll` and `generate`. */
-export const STRATEGY_OPTIONS: Options = {
+export const STRATEGY_OPTIONS = {
   strategy: { type: "string" },
   param: { type: "string", multiple: true },
   target: { type: "string" },
-};
+} as const satisfies Options;
 
 /** Help text for {@linkcode STRATEGY_OPTIONS}. */
 export const STRATEGY_USAGE =
@@ -57,10 +65,13 @@ export const STRATEGY_USAGE =
   --param k=v            a strategy parameter, repeatable (e.g. --param factor=4)
   --target N             the length the strategy extends to (default: the sequence length)`;
 
-/** Parses `args` strictly; unknown flags and missing values become {@linkcode CliError}s. */
-export function parseFlags(args: string[], options: Options): Record<string, unknown> {
+/**
+ * Parses `args` strictly; unknown flags and missing values become {@linkcode CliError}s. The result is
+ * typed by `options` (declare them `as const`), so commands read `v.model` as a string, not unknown.
+ */
+export function parseFlags<const T extends Options>(args: string[], options: T): Flags<T> {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Flags<T>;
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -98,14 +109,14 @@ export function numberPair(flag: string, raw: string): [number, number] {
 }
 
 /** A required string flag. */
-export function required(values: Record<string, unknown>, flag: string): string {
+export function required<T extends Record<string, unknown>>(values: T, flag: keyof T & string): string {
   const v = values[flag];
   if (typeof v !== "string" || v === "") throw new CliError(`--${flag} is required (see --help)`);
   return v;
 }
 
 /** Loads `--model` with the spec overrides and `--tokenizer` given. */
-export async function loadModelFromFlags(values: Record<string, unknown>): Promise<Model> {
+export async function loadModelFromFlags(values: Flags<typeof MODEL_OPTIONS>): Promise<Model> {
   const o = modelOptionsFromFlags(values);
   let backend;
   try {
@@ -120,13 +131,13 @@ export async function loadModelFromFlags(values: Record<string, unknown>): Promi
  * The model flags checked and turned into data (path, tokenizer, spec overrides, backend name), for
  * a model loaded elsewhere (a queue worker's model thread); {@linkcode loadModelFromFlags} loads it here.
  */
-export function modelOptionsFromFlags(values: Record<string, unknown>): {
+export function modelOptionsFromFlags(values: Flags<typeof MODEL_OPTIONS>): {
   path: string;
   tokenizer?: string;
   spec: Partial<RopeSpec>;
   backend: string;
 } {
-  const pairing = values.pairing as string | undefined;
+  const pairing = values.pairing as Pairing | undefined;
   if (pairing !== undefined && pairing !== "interleaved" && pairing !== "half") {
     throw new CliError(`--pairing must be interleaved or half, got ${JSON.stringify(pairing)}`);
   }
@@ -135,15 +146,15 @@ export function modelOptionsFromFlags(values: Record<string, unknown>): {
     rotaryDim: positiveInt("--rotary-dim", values["rotary-dim"]),
     originalContext: positiveInt("--original-context", values["original-context"]),
     maxPositions: positiveInt("--max-positions", values["max-positions"]),
-    pairing: pairing as Pairing | undefined,
+    pairing,
   };
-  const backend = (values.backend as string | undefined) ?? "auto";
+  const backend = values.backend ?? "auto";
   if (!(BACKENDS as readonly string[]).includes(backend)) {
     throw new CliError(`--backend: unknown backend "${backend}" (known: ${BACKENDS.join(", ")})`);
   }
   return {
     path: required(values, "model"),
-    tokenizer: values.tokenizer as string | undefined,
+    tokenizer: values.tokenizer,
     spec,
     backend,
   };
@@ -155,7 +166,7 @@ export function modelOptionsFromFlags(values: Record<string, unknown>): {
  * (`yarn:factor=8`, `longrope2@result.json`); `--param` values override the entry's.
  */
 export async function tableFromFlags(
-  values: Record<string, unknown>,
+  values: Flags<typeof STRATEGY_OPTIONS>,
   spec: RopeSpec,
   seqLen: number,
 ): Promise<RopeTable> {
@@ -164,14 +175,14 @@ export async function tableFromFlags(
   const plugins = commandPlugins(registry);
   try {
     const entry = await resolveEntry(
-      (values.strategy as string | undefined) ?? "default",
+      values.strategy ?? "default",
       registry,
       plugins.resolve,
     );
     const strategy = entry.strategy;
     const params = {
       ...entry.params,
-      ...parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []),
+      ...parseParamArgs(strategy.name, strategy.params, values.param ?? []),
     };
     const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
     return await buildTable(strategy, spec, ctx, params);

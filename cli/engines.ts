@@ -84,7 +84,7 @@ await runCommand(async () => {
     help: { type: "boolean" },
   });
   if (values.help) return console.log(USAGE);
-  const modelPath = (values.model as string | undefined) ?? DEFAULT_MODEL;
+  const modelPath = values.model ?? DEFAULT_MODEL;
   const model = await loadModel(modelPath);
   const l0 = model.spec.originalContext;
   const target = positiveInt("--target", values.target) ?? 8 * l0;
@@ -107,7 +107,7 @@ await runCommand(async () => {
       throw new CliError(`--engines: unknown "${e}" (known: ${ENGINES.join(", ")})`);
     }
   }
-  const textPath = (values.text as string | undefined) ?? await evalTextBeside(modelPath);
+  const textPath = values.text ?? await evalTextBeside(modelPath);
   if (!textPath) throw new CliError("--text is required for a model without eval.txt");
   const ids = model.tokenizer.encode(await Deno.readTextFile(textPath), { bos: false });
   const nShort = positiveInt("--windows", values.windows) ?? 4;

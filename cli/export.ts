@@ -43,7 +43,7 @@ await runCommand(async () => {
   }
   const to = required(values, "to");
   if (to !== "hf" && to !== "gguf") throw new CliError(`--to must be hf or gguf, got ${JSON.stringify(to)}`);
-  const hfFormat = (values["hf-format"] as string | undefined) ?? "v5";
+  const hfFormat = values["hf-format"] ?? "v5";
   if (hfFormat !== "v4" && hfFormat !== "v5") {
     throw new CliError(`--hf-format must be v4 or v5, got ${JSON.stringify(hfFormat)}`);
   }
@@ -52,7 +52,7 @@ await runCommand(async () => {
     throw new CliError(`--quant must be one of ${EXPORT_QUANTS.join(", ")}, got ${JSON.stringify(quant)}`);
   }
   const result = await exportModel({
-    model: (values.model as string | undefined) ?? DEFAULT_MODEL,
+    model: values.model ?? DEFAULT_MODEL,
     strategy: required(values, "strategy"),
     targetLength: positiveInt("--target", values.target),
     to: to as ExportTarget,

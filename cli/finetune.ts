@@ -82,7 +82,7 @@ await runCommand(async () => {
     await finetuneRunOptions({
       out,
       model,
-      tokenizer: v.tokenizer as string | undefined,
+      tokenizer: v.tokenizer,
       target,
       table: (spec, seqLen) => tableFromFlags(v, spec, seqLen),
       mixed: !v["no-mixed"],
@@ -91,7 +91,7 @@ await runCommand(async () => {
       longWindows: positiveInt("--long-windows", v["long-windows"]),
       accumulation: positiveInt("--accum", v.accum),
       lr,
-      data: v.data as string | undefined,
+      data: v.data,
       corpus,
       seed: positiveInt("--seed", v.seed),
     }),

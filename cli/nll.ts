@@ -31,8 +31,11 @@ const USAGE = `Usage: deno task nll --model M (--text FILE | --tokens FILE.json)
 ${STRATEGY_USAGE}
 ${MODEL_USAGE}`;
 
-async function readWindows(values: Record<string, unknown>, model: Model): Promise<number[][]> {
-  const text = values.text as string | undefined, tokens = values.tokens as string | undefined;
+async function readWindows(
+  values: { text?: string; tokens?: string; length?: string },
+  model: Model,
+): Promise<number[][]> {
+  const text = values.text, tokens = values.tokens;
   if ((text === undefined) === (tokens === undefined)) {
     throw new CliError("give exactly one of --text and --tokens");
   }
@@ -103,8 +106,8 @@ await runCommand(async () => {
     model: model.source,
     backend: model.backend.name,
     spec: model.spec,
-    strategy: (values.strategy as string | undefined) ?? "default",
-    params: (values.param as string[] | undefined) ?? [],
+    strategy: values.strategy ?? "default",
+    params: values.param ?? [],
     windows: results.map((r) => ({
       tokens: r.nll.length,
       nll_sum: sum(r.nll),

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     throw new CliError(command === "check" ? "check needs a plugin URL or path" : "new needs a NAME");
   }
   if (command === "check") await check(target, v);
-  else await create(target, v.out as string | undefined);
+  else await create(target, v.out);
 }
 
 if (import.meta.main) await runCommand(main);

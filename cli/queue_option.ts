@@ -20,8 +20,8 @@ export const QUEUE_USAGE =
                          signed with it (HMAC-SHA256), and what is not signed is refused`;
 
 /** The secret from `--secret` or the environment; undefined for an open queue. */
-export function secretFromFlags(values: Record<string, unknown>): string | undefined {
-  const flag = values.secret as string | undefined;
+export function secretFromFlags(values: { secret?: string }): string | undefined {
+  const flag = values.secret;
   if (flag === "") throw new CliError("--secret must not be empty");
   return queueSecret(flag);
 }

@@ -89,13 +89,13 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<voi
     console.log(USAGE);
     return;
   }
-  const host = (v.host as string | undefined) ?? "127.0.0.1";
+  const host = v.host ?? "127.0.0.1";
   const port = intFlag("--port", v.port, 8787, 0);
-  const token = (v.token as string | undefined) ?? Deno.env.get("ROPEKIT_TOKEN");
+  const token = v.token ?? Deno.env.get("ROPEKIT_TOKEN");
   if (token !== undefined && token.length < 8) throw new CliError("--token must have at least 8 characters");
-  const allowOrigins = origins((v["allow-origin"] as string[] | undefined) ?? []);
-  const models = (v.model as string[] | undefined) ?? [];
-  const modelDir = v["model-dir"] as string | undefined;
+  const allowOrigins = origins(v["allow-origin"] ?? []);
+  const models = v.model ?? [];
+  const modelDir = v["model-dir"];
   if (models.length === 0 && modelDir === undefined) {
     try {
       await Deno.stat(DEFAULT_MODEL);
@@ -105,17 +105,17 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<voi
       console.error("warning: no --model or --model-dir: comparisons are unavailable, /api/rope still works");
     }
   }
-  const queueUrl = v.queue as string | undefined;
+  const queueUrl = v.queue;
   if (queueUrl !== undefined) await probe(queueUrl).catch((e) => Promise.reject(new CliError(e.message)));
-  const dataDir = (v["data-dir"] as string | undefined) ?? ".cache/server";
+  const dataDir = v["data-dir"] ?? ".cache/server";
   const web = await buildWebAssets((line) => console.error(line));
   const ctx = await openServerContext({
     models,
     modelDir,
-    texts: (v.text as string[] | undefined) ?? [],
+    texts: v.text ?? [],
     dataDir,
     token,
-    pluginHosts: (v["allow-plugin-host"] as string[] | undefined) ?? [],
+    pluginHosts: v["allow-plugin-host"] ?? [],
     loadPlugin: (url) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
     web,
     loopbackOnly: isLoopbackHost(host),

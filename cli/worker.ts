@@ -49,7 +49,7 @@ async function main() {
     return;
   }
   const url = required(v, "queue");
-  const paths = (v.model as string[] | undefined) ?? [];
+  const paths = v.model ?? [];
   if (paths.length === 0) throw new CliError("--model is required (at least one)");
   const lock = v["lock-seconds"] === undefined ? 30 : Number(v["lock-seconds"]);
   if (!Number.isFinite(lock) || lock < 1) throw new CliError(`--lock-seconds must be a number ≥ 1`);
@@ -60,7 +60,7 @@ async function main() {
   const worker = await startWorker({
     url,
     models,
-    id: v.id as string | undefined,
+    id: v.id,
     lockSeconds: lock,
     secret,
     onStart: (e) => {

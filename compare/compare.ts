@@ -20,6 +20,7 @@ import type { ResolvedEntry } from "./strategy_entry.ts";
 import type { CompareReport, StrategyReport } from "./report_types.ts";
 import { pairedComparisons, type StatisticsOptions } from "./statistics.ts";
 import { RopekitError } from "../util/errors.ts";
+import { checkOption, COMPARE_DEFAULTS, CompareOptionError } from "./options.ts";
 
 export type * from "./report_types.ts";
 
@@ -75,8 +76,6 @@ export class CompareError extends RopekitError {
   override name = "CompareError";
 }
 
-const DEFAULT_DEPTHS = [0, 0.25, 0.5, 0.75];
-
 function tableFor(entry: ResolvedEntry, model: LanguageModel, target: number): TableFor {
   const cache = new Map<number, Promise<RopeTable>>();
   return (seqLen) => {
@@ -107,6 +106,19 @@ export function statisticsOptions(
   return { seed: opts.seed, reference: opts.reference, primary: opts.primary, margins: opts.margins };
 }
 
+/** The options' declared domains (compare/options.ts), the same the CLI and the server check. */
+function checkDeclared(opts: CompareOptions): void {
+  try {
+    for (const name of ["lengths", "target", "samples", "seed", "digits", "depths"] as const) {
+      checkOption(name, opts[name]);
+    }
+    checkOption("margin", opts.margins);
+  } catch (e) {
+    if (e instanceof CompareOptionError) throw new CompareError(e.message, { field: e.field });
+    throw e;
+  }
+}
+
 /** Runs the comparison. Deterministic given the options (seed included). */
 export async function compare(opts: CompareOptions): Promise<CompareReport> {
   const t0 = performance.now();
@@ -125,11 +137,12 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
   if (new Set(metrics.map((m) => m.id)).size !== metrics.length) {
     throw new CompareError("metrics: a metric is listed twice");
   }
+  checkDeclared(opts);
   checkReference(opts.reference, opts.strategies);
   const target = opts.target ?? Math.max(...lengths); // the headline table (factors, analysis, short)
   const targetFor = (L: number) => opts.target ?? L;
-  const depths = opts.depths ?? DEFAULT_DEPTHS;
-  const digits = opts.digits ?? 7;
+  const depths = opts.depths ?? [...COMPARE_DEFAULTS.depths];
+  const digits = opts.digits ?? COMPARE_DEFAULTS.digits;
   const original: ResolvedEntry = {
     label: "original",
     strategy: builtinRegistry().get("default"),

@@ -8,6 +8,9 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Declared with the rest of the options (compare/options.ts); re-exported for existing importers.
+export { COMPARE_DEFAULTS } from "./options.ts";
+
 /** The default model's folder name under `models/`. */
 export const DEFAULT_MODEL_NAME = "facts837K";
 
@@ -34,13 +37,6 @@ export async function evalTextBeside(model: string): Promise<string | undefined>
 export async function defaultText(model: string, text?: string): Promise<string> {
   return text ?? Deno.env.get("ROPEKIT_TEXT") ?? await evalTextBeside(model) ?? DOWNLOAD_TEXT;
 }
-
-/** The comparison settings a request or a command line leaves out, the same for the CLI and the server. */
-export const COMPARE_DEFAULTS = {
-  metrics: ["ppl", "needle", "short"],
-  samples: 8,
-  seed: 0,
-} as const;
 
 /** Evaluation lengths when none are named: twice and four times the model's trained context. */
 export function defaultLengths(originalContext: number): number[] {

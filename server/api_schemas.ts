@@ -4,10 +4,15 @@
  *
  * @module
  */
-import { METRICS } from "../compare/compare.ts";
-import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import type { Schema } from "./schema.ts";
 import { EVAL_LIMITS } from "../compare/limits.ts";
+import {
+  COMPARE_OPTIONS,
+  type CompareOptionDef,
+  defaultInWords,
+  HTTP_OPTION_NAMES,
+  requestMax,
+} from "../compare/options.ts";
 
 /** Limits on what one request may ask for. */
 export const LIMITS = {
@@ -19,7 +24,7 @@ export const LIMITS = {
   length: EVAL_LIMITS.length,
   samples: EVAL_LIMITS.samples,
   depths: EVAL_LIMITS.depths,
-  seed: 2 ** 31 - 1,
+  seed: COMPARE_OPTIONS.seed.limit,
   /** Widest rotary dimension `/api/rope` builds a table for (its tables and analysis grow with it). */
   rotaryDim: 16384,
   seqLen: 2 ** 31 - 1,
@@ -105,7 +110,52 @@ export const strategyEntry: Schema = {
   ],
 };
 
-/** `POST /api/compare`: the CLI's options as JSON. */
+/**
+ * The schema of one declared comparison option (compare/options.ts): its domain narrowed by the
+ * per-request limits, its default and its help line.
+ */
+export function optionSchema(def: CompareOptionDef): Schema {
+  const d = defaultInWords(def);
+  const doc = {
+    description: `${def.help[0].toUpperCase()}${def.help.slice(1)}${
+      d === undefined ? "" : ` (default: ${d})`
+    }.`,
+    ...(def.default !== undefined ? { default: def.default } : {}),
+  };
+  const bounds = {
+    ...(def.min !== undefined ? { minimum: def.min } : {}),
+    ...(requestMax(def) !== undefined ? { maximum: requestMax(def) } : {}),
+  };
+  const list = (items: Schema): Schema => ({
+    type: "array",
+    items,
+    minItems: 1,
+    ...(def.maxItems !== undefined ? { maxItems: def.maxItems } : {}),
+    ...doc,
+  });
+  switch (def.kind) {
+    case "integer":
+      return { type: "integer", ...bounds, ...doc };
+    case "integers":
+      return list({ type: "integer", ...bounds });
+    case "numbers":
+      return list({ type: "number", ...bounds });
+    case "choices":
+      return list({ type: "string", enum: def.values! });
+    case "choice":
+      return { type: "string", enum: def.values!, ...doc };
+    case "text":
+      return { type: "string", ...(def.maxLength !== undefined ? { maxLength: def.maxLength } : {}), ...doc };
+    case "margins":
+      return {
+        type: "object",
+        additionalProperties: { type: "number", ...bounds },
+        ...doc,
+      };
+  }
+}
+
+/** `POST /api/compare`: the CLI's options as JSON, the settings derived from compare/options.ts. */
 export const compareRequest: Schema = {
   type: "object",
   required: ["model", "strategies"],
@@ -118,51 +168,7 @@ export const compareRequest: Schema = {
       description: "A text id from GET /api/texts (default: the first).",
     },
     strategies: { type: "array", items: strategyEntry, minItems: 1, maxItems: LIMITS.strategies },
-    lengths: {
-      type: "array",
-      items: { type: "integer", minimum: 2, maximum: LIMITS.length },
-      minItems: 1,
-      maxItems: LIMITS.lengths,
-      description: "Evaluation lengths in tokens (default: 2·L0, 4·L0).",
-    },
-    target: {
-      type: "integer",
-      minimum: 2,
-      maximum: LIMITS.length,
-      description: "Default: the largest length.",
-    },
-    metrics: {
-      type: "array",
-      items: { type: "string", enum: METRICS },
-      minItems: 1,
-      maxItems: METRICS.length,
-      description: "Default: ppl, needle, short.",
-    },
-    samples: { type: "integer", minimum: 1, maximum: LIMITS.samples, description: "Default 8." },
-    seed: { type: "integer", minimum: 0, maximum: LIMITS.seed, description: "Default 0." },
-    template: {
-      type: "string",
-      enum: Object.keys(NEEDLE_TEMPLATES),
-      description:
-        "Needle template (default: magic-number where the model passes the validity check, else story-pet).",
-    },
-    digits: {
-      type: "integer",
-      minimum: 1,
-      maximum: 15,
-      description: "Digits of the magic number and passkey (default 7).",
-    },
-    reference: {
-      type: "string",
-      maxLength: 500,
-      description: "Label of the strategy every other is compared against (default: the best per column).",
-    },
-    depths: {
-      type: "array",
-      items: { type: "number", minimum: 0, maximum: 1 },
-      minItems: 1,
-      maxItems: LIMITS.depths,
-    },
+    ...Object.fromEntries(HTTP_OPTION_NAMES.map((n) => [n, optionSchema(COMPARE_OPTIONS[n])])),
   },
 };
 

@@ -10,6 +10,7 @@ import { METRICS } from "../compare/compare.ts";
 import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
 import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
+import { formFields } from "../compare/options.ts";
 import type { ServerContext } from "./context.ts";
 import {
   errorResponse,
@@ -61,7 +62,14 @@ export function createApp(ctx: ServerContext): Hono {
   app.get("/api/openapi.json", (c) => c.json(openApiDocument(SERVER_VERSION)));
   app.get(
     "/api/options",
-    (c) => c.json({ metrics: METRICS, templates: Object.keys(NEEDLE_TEMPLATES), limits: LIMITS }),
+    (c) =>
+      c.json({
+        metrics: METRICS,
+        templates: Object.keys(NEEDLE_TEMPLATES),
+        limits: LIMITS,
+        // The web form's fields, bounds and first values, from the one declaration (compare/options.ts).
+        compare: formFields(),
+      }),
   );
   app.get("/api/strategies", (c) =>
     c.json(

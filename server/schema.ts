@@ -9,7 +9,8 @@ import { RopekitError } from "../util/errors.ts";
 
 /** The schema forms the API uses. */
 export type Schema =
-  & { description?: string }
+  // `default` documents what leaving a field out means (OpenAPI reads it; validation does not).
+  & { description?: string; default?: unknown }
   & (
     | {
       type: "object";

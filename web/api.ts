@@ -27,7 +27,12 @@ export interface CatalogEntry {
 export interface Options {
   metrics: string[];
   templates: string[];
+  /** The comparison form's fields (bounds, first values, labels), declared in compare/options.ts. */
+  compare: FormField[];
 }
+
+export type { FormField } from "../compare/options.ts";
+import type { FormField } from "../compare/options.ts";
 
 /** compare's report, as the server sends it: the one definition in compare/report_types.ts. */
 export type { CompareReport as Report } from "../compare/report_types.ts";

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { type CatalogEntry, type Job, type Options, postJson, type StrategyInfo } from "./api.ts";
+import {
+  type CatalogEntry,
+  type FormField,
+  type Job,
+  type Options,
+  postJson,
+  type StrategyInfo,
+} from "./api.ts";
 import { $, fillSelect, showError } from "./dom.ts";
 import { go } from "./router.ts";
 import { addStrategyRow, PLUGIN_CHOICE, readStrategyRows, type RowPreset } from "./strategy_form.ts";
@@ -69,6 +76,28 @@ async function submit(ev: SubmitEvent) {
   }
 }
 
+/**
+ * Sets a declared field's label, bounds, tooltip and first value (compare/options.ts via
+ * GET /api/options), so the form cannot drift from what the server accepts.
+ */
+function applyField(f: FormField) {
+  if (f.name === "metrics") {
+    for (const box of document.querySelectorAll<HTMLInputElement>("#metrics input")) {
+      box.checked = (f.value as readonly string[]).includes(box.value);
+    }
+    $("metrics").setAttribute("aria-label", f.label);
+    $("metrics").title = f.help;
+    return;
+  }
+  const input = $<HTMLInputElement>(f.name);
+  input.title = f.help;
+  if (f.min !== undefined) input.min = String(f.min);
+  if (f.max !== undefined) input.max = String(f.max);
+  input.value = Array.isArray(f.value) ? f.value.join(",") : String(f.value);
+  const label = input.closest("label")?.firstChild;
+  if (label?.nodeType === Node.TEXT_NODE) label.textContent = `${f.label} `;
+}
+
 /** Fills the form from the server's catalog and declared spaces. */
 export function initCompareForm(
   all: StrategyInfo[],
@@ -81,14 +110,11 @@ export function initCompareForm(
   fillSelect($("text"), texts);
   $("metrics").replaceChildren(...options.metrics.map((m) => {
     const label = document.createElement("label");
-    const box = Object.assign(document.createElement("input"), {
-      type: "checkbox",
-      value: m,
-      checked: m === "ppl",
-    });
+    const box = Object.assign(document.createElement("input"), { type: "checkbox", value: m });
     label.append(box, ` ${m}`);
     return label;
   }));
+  for (const f of options.compare) applyField(f);
   let restored = false;
   try {
     restored = restoreDraft();

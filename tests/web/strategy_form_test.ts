@@ -11,6 +11,7 @@ import { buildWebAssets } from "../../server/web_assets.ts";
 import { listen, testContext } from "../server/_server.ts";
 import { canRunChromium, launchChromium } from "../server/_browser.ts";
 import { withServer } from "../plugins/_server.ts";
+import { COMPARE_OPTIONS } from "../../compare/options.ts";
 
 Deno.test({
   name: "web form: a plugin URL row runs beside YaRN through the server's on-demand loading",
@@ -39,6 +40,23 @@ Deno.test({
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(server.base + "/#new");
         await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+        // The form's bounds and first values come from the declared options (compare/options.ts).
+        const samples = COMPARE_OPTIONS.samples;
+        assert.deepEqual(
+          [
+            await page.getAttribute("#samples", "min"),
+            await page.getAttribute("#samples", "max"),
+            await page.inputValue("#samples"),
+          ],
+          [String(samples.min), String(samples.limit), String(samples.formDefault)],
+        );
+        assert.equal(await page.inputValue("#lengths"), COMPARE_OPTIONS.lengths.formDefault.join(","));
+        assert.deepEqual(
+          await page.locator("#metrics input:checked").evaluateAll((es) =>
+            es.map((e) => e.getAttribute("value"))
+          ),
+          [...COMPARE_OPTIONS.metrics.formDefault],
+        );
         await page.click("#add-strategy");
         const row = page.locator("#strategies .strategy-row").nth(2);
         await row.locator(".strategy-name").selectOption({ label: "plugin URL…" });
