@@ -13,6 +13,7 @@ import { parseParamArgs } from "../strategies/params.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
+import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import { RopekitError } from "../util/errors.ts";
 
 /** A usage or input error: printed without a stack, exit code 1. */
@@ -54,7 +55,7 @@ export const STRATEGY_OPTIONS: Options = {
 
 /** Help text for {@linkcode STRATEGY_OPTIONS}. */
 export const STRATEGY_USAGE =
-  `  --strategy S           RoPE strategy (default: "default", the model's own RoPE)
+  `  --strategy S           RoPE strategy (default: "config", the scaling the model's files declare, else "default")
   --param k=v            a strategy parameter, repeatable (e.g. --param factor=4)
   --target N             the length the strategy extends to (default: the sequence length)`;
 
@@ -132,30 +133,34 @@ export async function loadModelFromFlags(values: Record<string, unknown>): Promi
 }
 
 /**
- * The table for `--strategy`/`--param` (default strategy: the model's own RoPE) for sequences of
- * `seqLen` positions; `--target` defaults to `seqLen`. `--strategy` takes compare's entry forms too
+ * The table for `--strategy`/`--param` for sequences of `seqLen` positions. Default strategy: `config`
+ * (the model's declared scaling, `configRope`) when it declares one, else `default`. `--target`
+ * defaults to the entry's own target (config: HF's max_position_embeddings), else `seqLen`. `--strategy` takes compare's entry forms too
  * (`yarn:factor=8`, `longrope2@result.json`); `--param` values override the entry's.
  */
 export async function tableFromFlags(
   values: Record<string, unknown>,
   spec: RopeSpec,
   seqLen: number,
+  configRope?: ConfiguredRope,
 ): Promise<RopeTable> {
   const registry = builtinRegistry();
   // A plugin entry (URL or path) runs sandboxed for this one table, then its sandbox stops.
   const plugins = commandPlugins(registry);
   try {
     const entry = await resolveEntry(
-      (values.strategy as string | undefined) ?? "default",
+      (values.strategy as string | undefined) ?? (configRope ? CONFIG_ENTRY : "default"),
       registry,
       plugins.resolve,
+      configRope,
     );
     const strategy = entry.strategy;
     const params = {
       ...entry.params,
       ...parseParamArgs(strategy.name, strategy.params, (values.param as string[] | undefined) ?? []),
     };
-    const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
+    const target = positiveInt("--target", values.target) ?? entry.targetLength ?? seqLen;
+    const ctx: RopeContext = { targetLength: target, seqLen };
     return await buildTable(strategy, spec, ctx, params);
   } finally {
     await plugins.close();

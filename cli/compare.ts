@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { compare, type CompareReport, type MetricId, METRICS } from "../compare/compare.ts";
 import { resolveStrategyList } from "./strategy_list.ts";
 import { textReport, writeReport } from "../compare/report.ts";
@@ -50,7 +51,7 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
                          where the model passes the validity check with it, else story-pet)
   --digits N             digits of the magic number and the passkey (default 7)
   --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
-  --reference LABEL      compare every strategy against this one (default: the best per column)
+  --reference LABEL      compare every strategy against this one (default: config when listed, else the best per column)
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
   --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
@@ -190,7 +191,7 @@ async function main() {
     throw new CliError(`--text-range: ${(e as Error).message}`);
   }
 
-  const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
+  const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry(), model.configRope);
   const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
     async (e) => {
       await close();
@@ -209,7 +210,9 @@ async function main() {
     template,
     depths,
     digits,
-    reference: v.reference as string | undefined,
+    // The model's own RoPE is the natural reference when it is one of the rows.
+    reference: (v.reference as string | undefined) ??
+      (entries.some((e) => e.label === CONFIG_ENTRY) ? CONFIG_ENTRY : undefined),
     onProgress: stderrProgress(),
   };
   let report: CompareReport;

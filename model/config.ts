@@ -5,6 +5,7 @@
  * @module
  */
 import { RopekitError } from "../util/errors.ts";
+import type { BlockShape } from "./architecture.ts";
 
 /** Architecture hyper-parameters. */
 export interface LlamaConfig {
@@ -24,6 +25,8 @@ export interface LlamaConfig {
   /** Special token ids the tokenizer and generation use. */
   bosId: number;
   eosId: number;
+  /** What the architecture changes in the llama block (norm placement, q/k norms, ...); absent = llama. */
+  block?: BlockShape;
 }
 
 /** One transformer block. Matrices are row-major [out][in] (y = W x), f32. */
@@ -44,6 +47,12 @@ export interface LayerWeights {
   wUp: Float32Array;
   /** SwiGLU down (llama2.c w2). */
   wDown: Float32Array;
+  /** q and k RMSNorm weights: [headDim] (per-head norm) or [nHeads·headDim] / [nKvHeads·headDim]. */
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
+  /** Output norms of the attention and MLP sublayers when the block has both pre and post norms [dim]. */
+  postAttnNorm?: Float32Array;
+  postFfnNorm?: Float32Array;
 }
 
 /** A whole model's weights. */
@@ -97,5 +106,15 @@ export function checkWeightShapes(w: LlamaWeights, source: string): void {
     want(`layer ${i} gate`, l.wGate, c.hiddenDim * c.dim);
     want(`layer ${i} up`, l.wUp, c.hiddenDim * c.dim);
     want(`layer ${i} down`, l.wDown, c.dim * c.hiddenDim);
+    const b = c.block ?? {};
+    if (b.qkNorm) {
+      const perHead = b.qkNorm === "head";
+      want(`layer ${i} q_norm`, l.qNorm, perHead ? c.headDim : qDim);
+      want(`layer ${i} k_norm`, l.kNorm, perHead ? c.headDim : kvDim);
+    }
+    if (b.norms === "pre+post") {
+      want(`layer ${i} post-attention norm`, l.postAttnNorm, c.dim);
+      want(`layer ${i} post-MLP norm`, l.postFfnNorm, c.dim);
+    }
   });
 }

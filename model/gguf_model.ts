@@ -5,7 +5,8 @@
  * @module
  */
 import { gguf } from "@huggingface/gguf";
-import type { Pairing, RopeSpec } from "../strategies/types.ts";
+import type { Pairing, RopeSpec, RopeTable } from "../strategies/types.ts";
+import { type ConfiguredRope, configuredRopeFromGguf } from "../strategies/config_rope.ts";
 import {
   checkWeightShapes,
   type LayerWeights,
@@ -29,6 +30,10 @@ export interface LoadedFiles {
   weights: LlamaWeights;
   spec: RopeSpec;
   tokenizer: Tokenizer;
+  /** The RoPE scaling the files declare (the `config` strategy entry); absent when they declare none. */
+  configRope?: ConfiguredRope;
+  /** The sliding-window layers' own RoPE (Gemma 3's local base), applied as is whatever the strategy. */
+  localRope?: { spec: RopeSpec; table: RopeTable };
 }
 
 type Metadata = Record<string, unknown>;
@@ -130,7 +135,13 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     maxPositions: contextLength,
     pairing,
   };
-  return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path) };
+  let configRope;
+  try {
+    configRope = configuredRopeFromGguf(md, arch, contextLength, path);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
+  return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path), configRope };
 }
 
 function ggufTokenizer(

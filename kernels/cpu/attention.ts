@@ -24,10 +24,15 @@ export interface AttentionArgs<B = Float32Array> {
   softmaxScale?: number;
   /** Sorted start rows of packed documents: row t attends only to rows of its own document. */
   docStarts?: Int32Array;
+  /**
+   * Sliding window: row i attends to rows j with i − window < j ≤ i (and in its document), as
+   * transformers' sliding-window mask; 0 or undefined = unbounded.
+   */
+  window?: number;
 }
 
 /** The options of an attention call (its fields beyond buffers and shape). */
-export type AttentionOptions = Pick<AttentionArgs, "softmaxScale" | "docStarts">;
+export type AttentionOptions = Pick<AttentionArgs, "softmaxScale" | "docStarts" | "window">;
 
 /** Query heads per KV head; throws when nHeads is not a multiple of nKvHeads. */
 export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
@@ -38,7 +43,7 @@ export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
 }
 
 /**
- * out[t][h] = Σ_{s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
+ * out[t][h] = Σ_{t − window < s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
  * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
  */
 export function causalAttentionRef(a: AttentionArgs): void {
@@ -47,7 +52,7 @@ export function causalAttentionRef(a: AttentionArgs): void {
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
   const acc = new Float64Array(headDim);
-  const docStart = documentStarts(T, a.docStarts);
+  const docStart = firstVisibleKeys(T, a.docStarts, a.window);
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < nHeads; h++) {
       const qo = t * qStride + h * headDim;
@@ -83,6 +88,22 @@ export function documentStarts(T: number, docStarts?: Int32Array): Int32Array {
   for (let t = 0, d = 0; t < T; t++) {
     while (d < docStarts.length && docStarts[d] <= t) current = docStarts[d++];
     first[t] = current;
+  }
+  return first;
+}
+
+/**
+ * First key row each query row may attend to: its document's start, raised by a sliding window to
+ * row t − window + 1 (rows of queries at positions qOffset.. over keys from position 0, as in a KV
+ * cache). Every kernel takes the lower bound per row, so the window is data, not a kernel variant.
+ */
+export function firstVisibleKeys(T: number, docStarts?: Int32Array, window?: number, qOffset = 0): Int32Array {
+  const first = documentStarts(T, docStarts);
+  if (window !== undefined && window !== 0) {
+    if (!Number.isInteger(window) || window < 0) {
+      throw new RangeError(`attention window ${window} must be a non-negative integer`);
+    }
+    for (let t = 0; t < T; t++) first[t] = Math.max(first[t], qOffset + t - window + 1);
   }
   return first;
 }

@@ -15,6 +15,7 @@ export {
   type AttentionOptions,
   causalAttentionRef,
   documentStarts,
+  firstVisibleKeys,
 } from "./attention.ts";
 export { type SwigluArgs, swigluRef } from "./swiglu.ts";
 export { type LogitsArgs, type LogitsNllArgs, logitsNllRef, logitsRef } from "./logits.ts";

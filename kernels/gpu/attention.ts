@@ -1,12 +1,12 @@
 /**
- * Causal flash attention with GQA: out[t][h] = softmax_{s ≤ t}(scale · q[t][h]·k[s][g]) v[s][g].
+ * Causal flash attention with GQA: out[t][h] = softmax_{t − window < s ≤ t}(scale · q[t][h]·k[s][g]) v[s][g].
  *
  * Each invocation owns R consecutive query rows of one head and walks the keys once, B keys at a
  * time: it computes B logits per row, rescales its accumulators once per block (online softmax),
  * then adds p·v. q and the accumulators live in named vec4 registers (generated, fully unrolled
  * over headDim/4, R and B) because runtime-indexed private arrays are very slow on software
  * adapters. Nothing T×T exists; per invocation the state is R·(2·headDim + 2) floats. Masked keys
- * (future rows, other documents, the block tail past the last row) get p = 0 via select, not branches.
+ * (future rows, rows outside the window, other documents, the block tail past the last row) get p = 0 via select, not branches.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
  *
@@ -39,13 +39,16 @@ function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: 
   const rs = [...Array(R).keys()], cs = [...Array(C).keys()], bs = [...Array(B).keys()];
   const each = <T>(a: number[], f: (i: number) => T) => a.map(f).join("\n");
   const qStride = nHeads * C, kvStride = nKvHeads * C;
-  const start = (r: number) => docs ? `u32(rowStart[min(t0 + ${r}u, T - 1u)])` : "0u";
+  const docStart = (r: number) => docs ? `u32(rowStart[min(t0 + ${r}u, T - 1u)])` : "0u";
+  // The sliding window (shape.z, 0 = none) raises each row's first key to t − window + 1.
+  const start = (r: number) =>
+    `max(${docStart(r)}, select(0u, t0 + ${r}u + 1u - shape.z, shape.z > 0u && t0 + ${r}u + 1u > shape.z))`;
   return `
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale
+@group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale, window
 ${docs ? "@group(0) @binding(5) var<storage, read> rowStart: array<i32>;" : ""}
 
 @compute @workgroup_size(${WG})
@@ -120,7 +123,7 @@ export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuA
     () => attentionWgsl(nHeads, nKvHeads, headDim, docs),
   );
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), 0, 0])];
+  const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0])];
   if (a.rowStart) buffers.push(a.rowStart);
   const pass = enc.beginComputePass({ label: "attention" });
   pass.setPipeline(pipe);

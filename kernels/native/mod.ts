@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type AttentionArgs, documentStarts, gqaGroupSize } from "../cpu/attention.ts";
+import { type AttentionArgs, firstVisibleKeys, gqaGroupSize } from "../cpu/attention.ts";
 import type { MatmulArgs } from "../cpu/matmul.ts";
 import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
@@ -33,7 +33,7 @@ export function causalAttentionNative(a: AttentionArgs, nk: NativeSymbols = requ
   const kv = nativeKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const first = a.docStarts ? documentStarts(T, a.docStarts) : null;
+  const first = a.docStarts || a.window ? firstVisibleKeys(T, a.docStarts, a.window) : null;
   nk.rk_attention(
     out,
     q,

@@ -1,0 +1,135 @@
+"""Tiny random models of each family ropekit runs, made and scored by transformers (the independent check).
+
+Usage: python3 make_hf_models.py OUT_DIR
+
+For each family: a seeded `XForCausalLM(config)` with that family's RoPE scaling declared in its config
+and an original context L0 = 32, weights re-drawn large enough that attention depends on position,
+saved with `save_pretrained` to OUT_DIR/<family>. OUT_DIR/tokens.json holds the windows (4 x L0 tokens
+each) and OUT_DIR/reference.json, per family, transformers' per-token NLL of each window (float32, eager
+attention), the NLL with the scaling removed and, for Gemma 3, without the sliding window (to show
+that both matter at that length).
+"""
+
+import json
+import sys
+
+import torch
+import transformers as tf
+
+L0, LENGTH, VOCAB, WINDOWS = 32, 128, 96, 2
+SHAPE = dict(
+    vocab_size=VOCAB,
+    hidden_size=64,
+    intermediate_size=96,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=16,
+    max_position_embeddings=LENGTH,
+    bos_token_id=1,
+    eos_token_id=2,
+    pad_token_id=0,
+)
+YARN = {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": L0, "rope_theta": 10000.0}
+
+
+def families():
+    """(name, model class, config class, config kwargs, the same config with plain RoPE)."""
+    llama3 = {
+        "rope_type": "llama3",
+        "factor": 8.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": L0,
+        "rope_theta": 10000.0,
+    }
+    # Phi-3: fused qkv / gate_up, half the head rotated, LongRoPE long set past L0 (4 pairs).
+    longrope = {
+        "rope_type": "longrope",
+        "short_factor": [1.0, 1.1, 1.3, 1.6],
+        "long_factor": [1.0, 2.0, 3.5, 4.0],
+        "rope_theta": 10000.0,
+        "partial_rotary_factor": 0.5,
+    }
+    gemma_layers = ["sliding_attention", "sliding_attention", "full_attention"]
+    gemma = dict(
+        SHAPE,
+        num_hidden_layers=3,
+        layer_types=gemma_layers,
+        sliding_window=24,
+        query_pre_attn_scalar=24,
+        rope_parameters={
+            "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 10000.0},
+            "sliding_attention": {"rope_type": "default", "rope_theta": 1000.0},
+        },
+    )
+    gemma_plain = dict(
+        gemma,
+        rope_parameters={
+            "full_attention": {"rope_type": "default", "rope_theta": 10000.0},
+            "sliding_attention": {"rope_type": "default", "rope_theta": 1000.0},
+        },
+    )
+    plain = {"rope_type": "default", "rope_theta": 10000.0}
+    return [
+        ("llama", tf.LlamaForCausalLM, tf.LlamaConfig,
+         dict(SHAPE, tie_word_embeddings=True, rope_parameters=llama3), dict(SHAPE, tie_word_embeddings=True, rope_parameters=plain)),
+        ("qwen3", tf.Qwen3ForCausalLM, tf.Qwen3Config, dict(SHAPE, rope_parameters=YARN), dict(SHAPE, rope_parameters=plain)),
+        ("olmo2", tf.Olmo2ForCausalLM, tf.Olmo2Config, dict(SHAPE, rope_parameters=YARN), dict(SHAPE, rope_parameters=plain)),
+        ("phi3", tf.Phi3ForCausalLM, tf.Phi3Config,
+         dict(SHAPE, original_max_position_embeddings=L0, rope_parameters=longrope),
+         dict(SHAPE, original_max_position_embeddings=L0, rope_parameters=dict(plain, partial_rotary_factor=0.5))),
+        ("gemma3", tf.Gemma3ForCausalLM, tf.Gemma3TextConfig, gemma, gemma_plain),
+    ]
+
+
+def redraw(model, gemma: bool, seed: int):
+    """Weights large enough that attention logits are O(1): RoPE then changes the NLL visibly.
+    Norm weights vary around 1 ((1 + w) for Gemma, whose stored w varies around 0)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=g)
+            if p.ndim == 1:
+                p.copy_((0.0 if gemma else 1.0) + 0.3 * noise)
+            elif "embed" in name:
+                p.copy_(0.1 * noise)
+            else:
+                p.copy_(0.2 * noise)
+
+
+def nll(model, windows):
+    out = []
+    with torch.no_grad():
+        for w in windows:
+            ids = torch.tensor([w])
+            logits = model(ids).logits[0, :-1].float()
+            lp = torch.log_softmax(logits, dim=-1)
+            out.append((-lp.gather(1, ids[0, 1:, None])[:, 0]).tolist())
+    return out
+
+
+def main(out_dir: str):
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    windows = [[1] + torch.randint(3, VOCAB, (LENGTH - 1,), generator=g).tolist() for _ in range(WINDOWS)]
+    reference = {}
+    for i, (name, cls, cfg_cls, kwargs, plain_kwargs) in enumerate(families()):
+        model = cls(cfg_cls(**kwargs, attn_implementation="eager")).float().eval()
+        redraw(model, name == "gemma3", 100 + i)
+        model.save_pretrained(f"{out_dir}/{name}")
+        plain = cls(cfg_cls(**plain_kwargs, attn_implementation="eager")).float().eval()
+        plain.load_state_dict(model.state_dict())
+        reference[name] = {"nll": nll(model, windows), "plain_nll": nll(plain, windows)}
+        if name == "gemma3":  # the sliding window matters at this length too
+            unbounded = cls(cfg_cls(**dict(kwargs, sliding_window=LENGTH), attn_implementation="eager")).float().eval()
+            unbounded.load_state_dict(model.state_dict())
+            reference[name]["unwindowed_nll"] = nll(unbounded, windows)
+    with open(f"{out_dir}/tokens.json", "w") as f:
+        json.dump(windows, f)
+    with open(f"{out_dir}/reference.json", "w") as f:
+        json.dump(reference, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
