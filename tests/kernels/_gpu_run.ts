@@ -94,6 +94,7 @@ export function runAttention(ctx: GpuContext, a: Omit<AttentionArgs<F32>, "out">
         nKvHeads,
         headDim,
         softmaxScale: a.softmaxScale,
+        window: a.window,
         rowStart: bs,
       }),
   );
