@@ -93,7 +93,12 @@ function hidden(
 export class CpuBackend implements Backend {
   readonly name = "cpu";
 
-  forwardNll(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, localRope?: RopeApply): Promise<Float32Array> {
+  forwardNll(
+    w: LlamaWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const c = w.config;
     const T = tokens.length - 1;
     if (T < 1) return Promise.resolve(new Float32Array(0));

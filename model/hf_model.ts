@@ -80,7 +80,9 @@ function familyOf(cfg: Json, source: string): Family {
   const family = FAMILIES[arch];
   const supported = Object.keys(FAMILIES).join(", ");
   if (!family) {
-    const hint = arch === "gemma3" ? ' (the multimodal wrapper; its text model "gemma3_text" is supported)' : "";
+    const hint = arch === "gemma3"
+      ? ' (the multimodal wrapper; its text model "gemma3_text" is supported)'
+      : "";
     throw new ModelFormatError(
       `${source}: model_type "${arch}" is not supported${hint} (supported: ${supported})`,
     );

@@ -134,7 +134,13 @@ export class Model {
       }
       choice = resolved.choice;
       const local = this.localApply(seqLen, cache.length);
-      const logits = await this.backend.forwardStep(this.weights, cache, Int32Array.from(pending), apply, local);
+      const logits = await this.backend.forwardStep(
+        this.weights,
+        cache,
+        Int32Array.from(pending),
+        apply,
+        local,
+      );
       let next = 0;
       for (let i = 1; i < logits.length; i++) if (logits[i] > logits[next]) next = i;
       if (next === this.config.eosId || next === this.config.bosId) break;

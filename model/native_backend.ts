@@ -109,7 +109,12 @@ export class NativeBackend implements Backend {
     return x;
   }
 
-  forwardNll(w: LlamaWeights, tokens: Int32Array, rope: RopeApply, localRope?: RopeApply): Promise<Float32Array> {
+  forwardNll(
+    w: LlamaWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const nk = this.nk, c = w.config, T = tokens.length - 1, V = c.vocabSize;
     if (T < 1) return Promise.resolve(new Float32Array(0));
     const targets = tokens.subarray(1);

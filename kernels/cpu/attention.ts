@@ -97,7 +97,12 @@ export function documentStarts(T: number, docStarts?: Int32Array): Int32Array {
  * row t − window + 1 (rows of queries at positions qOffset.. over keys from position 0, as in a KV
  * cache). Every kernel takes the lower bound per row, so the window is data, not a kernel variant.
  */
-export function firstVisibleKeys(T: number, docStarts?: Int32Array, window?: number, qOffset = 0): Int32Array {
+export function firstVisibleKeys(
+  T: number,
+  docStarts?: Int32Array,
+  window?: number,
+  qOffset = 0,
+): Int32Array {
   const first = documentStarts(T, docStarts);
   if (window !== undefined && window !== 0) {
     if (!Number.isInteger(window) || window < 0) {

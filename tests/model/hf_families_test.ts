@@ -69,14 +69,17 @@ async function nllCommand(model: string, tokens: string, ...extra: string[]) {
 /** Largest |a − b| / |b| over every token of every window. */
 function maxRelative(a: number[][], b: number[][]): number {
   let worst = 0;
-  a.forEach((w, i) => w.forEach((x, t) => worst = Math.max(worst, Math.abs(x - b[i][t]) / Math.abs(b[i][t]))));
+  a.forEach((w, i) =>
+    w.forEach((x, t) => worst = Math.max(worst, Math.abs(x - b[i][t]) / Math.abs(b[i][t])))
+  );
   return worst;
 }
 
 for (const family of FAMILIES) {
   for (const [backend, available] of backends) {
     Deno.test({
-      name: `hf families: ${family} with its configured RoPE, nll without --strategy = transformers at 4×L0 (${backend})`,
+      name:
+        `hf families: ${family} with its configured RoPE, nll without --strategy = transformers at 4×L0 (${backend})`,
       ignore: missing !== null || !available,
       async fn() {
         const { dir, reference } = await models();
@@ -100,7 +103,8 @@ for (const family of FAMILIES) {
 }
 
 Deno.test({
-  name: "hf families: --strategy default on a model that declares a scaling is plain RoPE (differs from config)",
+  name:
+    "hf families: --strategy default on a model that declares a scaling is plain RoPE (differs from config)",
   ignore: missing !== null || !backends[0][1],
   async fn() {
     const { dir, reference } = await models();
