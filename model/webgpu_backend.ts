@@ -72,7 +72,7 @@ export class WebGpuBackend implements Backend {
       }
       const layer = (l: LayerWeights) =>
         Object.fromEntries(
-          Object.entries(l).map(([k, v]) => [k, this.#upload(v as Float32Array)]),
+          Object.entries(l).flatMap(([k, v]) => v === undefined ? [] : [[k, this.#upload(v)]]),
         ) as GpuLayer;
       g = {
         embedding: this.#upload(w.embedding),

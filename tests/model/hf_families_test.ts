@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { engineMissing } from "../../engines/engines.ts";
 import { nativeBackend, wasmBackend } from "../../model/native_backend.ts";
+import { loadModel } from "../../model/load_model.ts";
+import { resolveEntry } from "../../compare/strategy_entry.ts";
+import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const python = Deno.env.get("ROPEKIT_PYTHON") ?? "python3";
@@ -33,6 +36,8 @@ const backends = [
 
 interface Reference {
   nll: number[][];
+  prompt: number[];
+  greedy: number[];
   plain_nll: number[][];
   unwindowed_nll?: number[][];
 }
@@ -112,5 +117,24 @@ Deno.test({
     assert.equal(r.strategy, "default");
     const ours = r.windows.map((w: { nll: number[] }) => w.nll);
     assert.ok(maxRelative(ours, reference.qwen3.plain_nll) <= REL);
+  },
+});
+
+Deno.test({
+  name:
+    "hf families: greedy generation with the KV cache (local RoPE, window) = transformers' uncached argmax",
+  ignore: missing !== null || !backends[0][1],
+  async fn() {
+    const { dir, reference } = await models();
+    const registry = builtinRegistry();
+    for (const family of FAMILIES) {
+      const ref = reference[family];
+      const model = await loadModel(join(dir, family), { backend: nativeBackend()! });
+      const entry = await resolveEntry("config", registry, undefined, model.configRope);
+      const seqLen = ref.prompt.length + 20;
+      const ctx = { targetLength: entry.targetLength, seqLen };
+      const table = await buildTable(entry.strategy, model.spec, ctx, entry.params);
+      assert.deepEqual(await model.generate(ref.prompt, table, 20), ref.greedy, family);
+    }
   },
 });

@@ -6,7 +6,8 @@ For each family: a seeded `XForCausalLM(config)` with that family's RoPE scaling
 and an original context L0 = 32, weights re-drawn large enough that attention depends on position,
 saved with `save_pretrained` to OUT_DIR/<family>. OUT_DIR/tokens.json holds the windows (4 x L0 tokens
 each) and OUT_DIR/reference.json, per family, transformers' per-token NLL of each window (float32, eager
-attention), the NLL with the scaling removed and, for Gemma 3, without the sliding window (to show
+attention), a greedy continuation of 20 tokens after the first PROMPT ids of window 0, the NLL with
+the scaling removed and, for Gemma 3, without the sliding window (to show
 that both matter at that length).
 """
 
@@ -16,7 +17,7 @@ import sys
 import torch
 import transformers as tf
 
-L0, LENGTH, VOCAB, WINDOWS = 32, 128, 96, 2
+L0, LENGTH, VOCAB, WINDOWS, PROMPT = 32, 128, 96, 2, 100
 SHAPE = dict(
     vocab_size=VOCAB,
     hidden_size=64,
@@ -109,6 +110,19 @@ def nll(model, windows):
     return out
 
 
+def greedy(model, prompt, steps=20):
+    """Greedy continuation without a KV cache (each step re-runs the whole sequence), stopping at BOS/EOS
+    as ropekit's generate does."""
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(steps):
+            nxt = int(model(torch.tensor([ids])).logits[0, -1].argmax())
+            if nxt in (1, 2):
+                break
+            ids.append(nxt)
+    return ids[len(prompt):]
+
+
 def main(out_dir: str):
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
@@ -120,7 +134,12 @@ def main(out_dir: str):
         model.save_pretrained(f"{out_dir}/{name}")
         plain = cls(cfg_cls(**plain_kwargs, attn_implementation="eager")).float().eval()
         plain.load_state_dict(model.state_dict())
-        reference[name] = {"nll": nll(model, windows), "plain_nll": nll(plain, windows)}
+        reference[name] = {
+            "nll": nll(model, windows),
+            "plain_nll": nll(plain, windows),
+            "prompt": windows[0][:PROMPT],
+            "greedy": greedy(model, windows[0][:PROMPT]),
+        }
         if name == "gemma3":  # the sliding window matters at this length too
             unbounded = cls(cfg_cls(**dict(kwargs, sliding_window=LENGTH), attn_implementation="eager")).float().eval()
             unbounded.load_state_dict(model.state_dict())
