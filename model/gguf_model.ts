@@ -137,7 +137,11 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
   };
   let configRope;
   try {
-    configRope = configuredRopeFromGguf(md, arch, contextLength, path);
+    configRope = configuredRopeFromGguf(md, arch, contextLength, path, {
+      freqs: tensors.get("rope_freqs.weight"),
+      long: tensors.get("rope_factors_long.weight"),
+      short: tensors.get("rope_factors_short.weight"),
+    });
   } catch (e) {
     throw new ModelFormatError((e as Error).message);
   }

@@ -39,19 +39,57 @@ export function configuredRopeFromHf(config: HfConfig, source = "config.json"): 
   return { strategy: hf.ropeType, params: hf.params, targetLength: hf.targetLength, source };
 }
 
+/** A GGUF's per-pair RoPE factor tensors (each divides pair i's angle, as ggml's rope applies them). */
+export interface GgufRopeFactors {
+  /** `rope_freqs.weight`: one set at every length (llama.cpp's form of Llama 3.1's scaling). */
+  freqs?: ArrayLike<number>;
+  /** `rope_factors_long.weight` / `rope_factors_short.weight`: LongRoPE's two sets (Phi-3). */
+  long?: ArrayLike<number>;
+  short?: ArrayLike<number>;
+}
+
+/**
+ * Factor tensors as LongRoPE, whose λ_i divide pair i's frequency exactly as ggml's factors do: one set
+ * (`rope_freqs`) as equal long and short sets with attention factor `attn_factor` (default 1), or the two
+ * sets of `rope_factors_long`/`_short` with `attn_factor` if given (else LongRoPE's own).
+ */
+function fromFactorTensors(
+  f: GgufRopeFactors,
+  attn: number | undefined,
+  contextLength: number,
+  source: string,
+): ConfiguredRope | undefined {
+  const list = (a: ArrayLike<number>) => Array.from(a, Number);
+  let params: Params;
+  if (f.long && f.short) {
+    params = { long_factor: list(f.long), short_factor: list(f.short) };
+    if (attn !== undefined) params.attention_factor = attn;
+  } else if (f.freqs) {
+    params = { long_factor: list(f.freqs), short_factor: list(f.freqs), attention_factor: attn ?? 1 };
+  } else return undefined;
+  return {
+    strategy: "longrope",
+    params,
+    targetLength: contextLength,
+    source: `${source} rope factor tensors`,
+  };
+}
+
 /** GGUF `rope.scaling.type` values and the built-in each one is. */
 const GGUF_TYPES: Record<string, string> = { linear: "pi", yarn: "yarn" };
 
 /**
- * The scaling a GGUF's metadata declares (`{arch}.rope.scaling.type` with `.factor`, and for YaRN
- * `.attn_factor`, `.yarn_beta_fast`, `.yarn_beta_slow`), or undefined for none. `contextLength` is the
- * file's `{arch}.context_length`. A type ropekit has no built-in for throws, naming it.
+ * The scaling a GGUF declares: `{arch}.rope.scaling.type` `linear`/`yarn` with `.factor` (and for YaRN
+ * `.yarn_beta_fast`, `.yarn_beta_slow`), else its per-pair factor tensors (`factors`), else undefined.
+ * `contextLength` is the file's `{arch}.context_length`. A type ropekit has no built-in for throws,
+ * naming it.
  */
 export function configuredRopeFromGguf(
   md: Record<string, unknown>,
   arch: string,
   contextLength: number,
   source: string,
+  factors: GgufRopeFactors = {},
 ): ConfiguredRope | undefined {
   const key = (k: string) => `${arch}.rope.scaling.${k}`;
   const num = (k: string) => {
@@ -59,7 +97,9 @@ export function configuredRopeFromGguf(
     return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : undefined;
   };
   const type = md[key("type")];
-  if (type === undefined || type === "none") return undefined;
+  if (type === undefined || type === "none") {
+    return fromFactorTensors(factors, num("attn_factor"), contextLength, source);
+  }
   const strategy = GGUF_TYPES[String(type)];
   if (!strategy) {
     throw new RangeError(

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configuredRopeFromGguf, configuredRopeFromHf } from "../../strategies/config_rope.ts";
 import { resolveEntry } from "../../compare/strategy_entry.ts";
-import { builtinRegistry } from "../../strategies/registry.ts";
+import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
 import { ropeDoctor } from "../../strategies/doctor.ts";
 import { doctorText } from "../../cli/rope_doctor.ts";
 import { exportModel } from "../../export/export_model.ts";
@@ -229,4 +229,33 @@ Deno.test({
       await server.close();
     }
   },
+});
+
+Deno.test("config entry: a GGUF's factor tensors (llama3 exported to rope_freqs) run as the declared scaling", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "llama3.gguf");
+    await exportModel({
+      model: DEFAULT_MODEL,
+      strategy: "llama3:factor=4",
+      targetLength: 1024,
+      to: "gguf",
+      out,
+    });
+    const model = await loadModel(out);
+    const own = model.configRope!;
+    assert.equal(own.strategy, "longrope");
+    assert.deepEqual(own.params.long_factor, own.params.short_factor);
+    assert.equal(own.params.attention_factor, 1);
+    // The same frequencies as the llama3 table the file was exported from (float32 factors: ≤ 1 ulp).
+    const registry = builtinRegistry();
+    const entry = await resolveEntry("config", registry, undefined, own);
+    const ctx = { targetLength: 1024, seqLen: 1024 };
+    const fromFile = await buildTable(entry.strategy, model.spec, ctx, entry.params);
+    const llama3 = await buildTable(registry.get("llama3"), model.spec, ctx, { factor: 4 });
+    fromFile.invFreq.forEach((f, i) => assert.ok(Math.abs(f / llama3.invFreq[i] - 1) < 1e-6, `pair ${i}`));
+    assert.equal(fromFile.attentionScale, llama3.attentionScale);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
