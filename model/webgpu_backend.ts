@@ -11,6 +11,7 @@ import {
   encodeAdd,
   encodeAttention,
   encodeEmbed,
+  encodeGegluTanh,
   encodeLogitsNll,
   encodeMatmul,
   encodeRmsnorm,
@@ -125,6 +126,7 @@ export class WebGpuBackend implements Backend {
       // Inference passes no document mask (docStarts), the one field the GPU takes as rows instead.
       attention: ({ docStarts: _, ...a }) => encodeAttention(ctx, enc, a),
       swiglu: (a) => encodeSwiglu(ctx, enc, a),
+      gegluTanh: (a) => encodeGegluTanh(ctx, enc, a),
       add: (a) => encodeAdd(ctx, enc, a),
     };
     encodeEmbed(ctx, enc, { out: x, table: g.embedding, tokens: ids, T, D: c.dim });
