@@ -48,8 +48,13 @@ export interface Family {
   norms: { attn: string; ffn: string; postAttn?: string; postFfn?: string };
   /** Reads `query_pre_attn_scalar` (Gemma 3). */
   queryPreAttnScalar?: boolean;
-  /** Reads `layer_types` and `sliding_window` (Gemma 3). */
-  slidingLayers?: boolean;
+  /**
+   * Where `sliding_window` applies: "all" layers when it is set (Mistral, Phi-3, as transformers' masks
+   * do), or the `layer_types` entries "sliding_attention" (Gemma 3, Qwen 2/3). Absent: never.
+   */
+  windows?: "all" | "layer_types";
+  /** Sliding layers have their own RoPE (Gemma 3's `sliding_attention` block / `rope_local_base_freq`). */
+  localRope?: boolean;
   /** Config keys whose non-default values ropekit does not implement: key → the value it needs. */
   unsupported?: Record<string, unknown>;
 }
@@ -59,14 +64,15 @@ const LLAMA_NORMS = { attn: "input_layernorm", ffn: "post_attention_layernorm" }
 /** The families ropekit runs, by HF `model_type`. */
 export const FAMILIES: Record<string, Family> = {
   llama: { shape: {}, norms: LLAMA_NORMS, unsupported: { hidden_act: "silu" } },
-  mistral: { shape: {}, norms: LLAMA_NORMS, unsupported: { hidden_act: "silu" } },
-  qwen2: { shape: {}, norms: LLAMA_NORMS, unsupported: { hidden_act: "silu" } },
+  mistral: { shape: {}, norms: LLAMA_NORMS, windows: "all", unsupported: { hidden_act: "silu" } },
+  qwen2: { shape: {}, norms: LLAMA_NORMS, windows: "layer_types", unsupported: { hidden_act: "silu" } },
   qwen3: {
     shape: { qkNorm: "head" },
     norms: LLAMA_NORMS,
-    unsupported: { use_sliding_window: false, hidden_act: "silu" },
+    windows: "layer_types",
+    unsupported: { hidden_act: "silu" },
   },
-  phi3: { shape: {}, norms: LLAMA_NORMS, unsupported: { hidden_act: "silu" } },
+  phi3: { shape: {}, norms: LLAMA_NORMS, windows: "all", unsupported: { hidden_act: "silu" } },
   olmo2: {
     shape: { norms: "post", qkNorm: "projection" },
     norms: { attn: "post_attention_layernorm", ffn: "post_feedforward_layernorm" },
@@ -83,7 +89,8 @@ export const FAMILIES: Record<string, Family> = {
       postFfn: "post_feedforward_layernorm",
     },
     queryPreAttnScalar: true,
-    slidingLayers: true,
+    windows: "layer_types",
+    localRope: true,
     unsupported: {
       final_logit_softcapping: null,
       attn_logit_softcapping: null,

@@ -100,11 +100,16 @@ function familyOf(cfg: Json, source: string): Family {
   return family;
 }
 
-/** The block shape of a config: the family's, plus Gemma 3's per-layer types, window and query scalar. */
+/** The block shape of a config: the family's, plus its sliding-window layers and (Gemma 3) query scalar. */
 function blockShape(cfg: Json, family: Family, nLayers: number, source: string): BlockShape {
   const shape: BlockShape = { ...family.shape };
   if (family.queryPreAttnScalar) shape.softmaxScale = int(cfg, "query_pre_attn_scalar", source) ** -0.5;
-  if (family.slidingLayers && Array.isArray(cfg.layer_types)) {
+  const window = () => int(cfg, "sliding_window", source);
+  if (family.windows === "all" && typeof cfg.sliding_window === "number") {
+    shape.layerTypes = new Array(nLayers).fill("sliding");
+    shape.slidingWindow = window();
+  }
+  if (family.windows === "layer_types" && Array.isArray(cfg.layer_types)) {
     const types = cfg.layer_types.map(String);
     if (types.length !== nLayers || types.some((t) => t !== "full_attention" && t !== "sliding_attention")) {
       throw new ModelFormatError(
@@ -112,7 +117,7 @@ function blockShape(cfg: Json, family: Family, nLayers: number, source: string):
       );
     }
     shape.layerTypes = types.map((t) => t === "sliding_attention" ? "sliding" : "full");
-    if (types.includes("sliding_attention")) shape.slidingWindow = int(cfg, "sliding_window", source);
+    if (types.includes("sliding_attention")) shape.slidingWindow = window();
   }
   return shape;
 }
@@ -212,7 +217,9 @@ export async function loadHfDirectory(dir: string): Promise<LoadedFiles> {
     spec,
     tokenizer: await hfTokenizer(dir, config),
     configRope: ropeOf(() => configuredRopeFromHf(cfg as HfConfig, `${source} rope_parameters`), source),
-    localRope: config.block?.layerTypes?.includes("sliding") ? await localRope(cfg, spec, source) : undefined,
+    localRope: family.localRope && config.block?.layerTypes?.includes("sliding")
+      ? await localRope(cfg, spec, source)
+      : undefined,
   };
 }
 

@@ -4,7 +4,7 @@
  * family's RoPE scaling declared in its config and L0 = 32), scored by `deno task nll --json` with no
  * `--strategy` at 4 × L0 = 128 tokens, on the native and WebAssembly kernels and WebGPU (where an adapter
 exists). The scaling and (Gemma 3)
- * the sliding window change transformers' NLL by far more than the tolerance, so a runner that ignored
+ * the sliding window (Gemma 3, Mistral) change transformers' NLL by far more than the tolerance, so a runner that ignored
  * either would fail. Skipped, with the reason printed, where python3 lacks torch/transformers.
  */
 import assert from "node:assert/strict";
@@ -17,7 +17,7 @@ import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const python = Deno.env.get("ROPEKIT_PYTHON") ?? "python3";
-const FAMILIES = ["llama", "qwen3", "olmo2", "phi3", "gemma3"] as const;
+const FAMILIES = ["llama", "qwen3", "olmo2", "phi3", "gemma3", "mistral"] as const;
 /** What each family's config declares, as ropekit's strategy names (what `nll --json` reports). */
 const DECLARED: Record<string, string> = {
   llama: "llama3",
@@ -25,6 +25,7 @@ const DECLARED: Record<string, string> = {
   olmo2: "yarn",
   phi3: "longrope",
   gemma3: "pi",
+  mistral: "pi",
 };
 const REL = 1e-4;
 

@@ -81,6 +81,10 @@ def families():
          dict(SHAPE, original_max_position_embeddings=L0, rope_parameters=longrope),
          dict(SHAPE, original_max_position_embeddings=L0, rope_parameters=dict(plain, partial_rotary_factor=0.5))),
         ("gemma3", tf.Gemma3ForCausalLM, tf.Gemma3TextConfig, gemma, gemma_plain),
+        # Mistral: the sliding window on every layer, PI (linear) scaling.
+        ("mistral", tf.MistralForCausalLM, tf.MistralConfig,
+         dict(SHAPE, sliding_window=24, rope_parameters={"rope_type": "linear", "factor": 4.0, "rope_theta": 10000.0}),
+         dict(SHAPE, sliding_window=24, rope_parameters=plain)),
     ]
 
 
@@ -140,7 +144,7 @@ def main(out_dir: str):
             "prompt": windows[0][:PROMPT],
             "greedy": greedy(model, windows[0][:PROMPT]),
         }
-        if name == "gemma3":  # the sliding window matters at this length too
+        if name in ("gemma3", "mistral"):  # the sliding window matters at this length too
             unbounded = cls(cfg_cls(**dict(kwargs, sliding_window=LENGTH), attn_implementation="eager")).float().eval()
             unbounded.load_state_dict(model.state_dict())
             reference[name]["unwindowed_nll"] = nll(unbounded, windows)
