@@ -147,3 +147,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("hf families: an unsupported model_type or family setting is refused in one line naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  const refused = async (config: Record<string, unknown>) => {
+    await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
+    const e = await loadModel(dir).then(() => null, (e: Error) => e);
+    assert.ok(e, "loaded");
+    assert.ok(!e.message.includes("\n"), e.message);
+    return e.message;
+  };
+  try {
+    assert.match(
+      await refused({ model_type: "falcon" }),
+      /model_type "falcon" is not supported \(supported: llama, .*gemma3_text\)/,
+    );
+    assert.match(await refused({ model_type: "gemma3" }), /its text model "gemma3_text" is supported/);
+    assert.match(
+      await refused({ model_type: "gemma3_text", final_logit_softcapping: 30 }),
+      /gemma3_text with "final_logit_softcapping": 30 is not supported/,
+    );
+    assert.match(
+      await refused({ model_type: "llama", hidden_act: "gelu" }),
+      /llama with "hidden_act": "gelu"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
