@@ -259,3 +259,22 @@ Deno.test("config entry: a GGUF's factor tensors (llama3 exported to rope_freqs)
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("config entry: export without a strategy re-exports the declared scaling; none declared is refused", async () => {
+  const dir = await yarnModel();
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await exportModel({ model: dir, to: "hf", out: join(out, "again") });
+    assert.equal(r.strategy, "yarn");
+    assert.equal(r.params.factor, 4);
+    const again = JSON.parse(await Deno.readTextFile(join(out, "again", "config.json")));
+    const first = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+    assert.deepEqual(again.rope_parameters, first.rope_parameters);
+    await assert.rejects(
+      exportModel({ model: DEFAULT_MODEL, to: "hf", out: join(out, "none") }),
+      /a strategy is required: the model's files declare no RoPE scaling/,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
