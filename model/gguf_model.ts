@@ -15,6 +15,7 @@ import {
   ModelFormatError,
 } from "./config.ts";
 import { dequantize, ggmlByteSize } from "./dequantize.ts";
+import { type BlockShape, FAMILIES } from "./architecture.ts";
 import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
@@ -23,7 +24,20 @@ import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
  * Channel pairing per GGUF architecture. llama.cpp's converter un-permutes HF's q/k for "llama", so
  * those weights rotate adjacent pairs; the others keep HF's layout and run ggml's NEOX rope.
  */
-const PAIRING: Record<string, Pairing> = { llama: "interleaved", qwen2: "half", phi3: "half" };
+const PAIRING: Record<string, Pairing> = {
+  llama: "interleaved",
+  qwen2: "half",
+  phi3: "half",
+  qwen3: "half",
+  olmo2: "half",
+};
+
+/** The block shape of each GGUF architecture (the family rows of `architecture.ts`) and its norm tensors. */
+const GGUF_BLOCKS: Record<string, { shape: BlockShape; attnNorm: string; ffnNorm: string }> = {
+  qwen3: { shape: FAMILIES.qwen3.shape, attnNorm: "attn_norm", ffnNorm: "ffn_norm" },
+  // OLMo 2's only norms are on the sublayers' outputs (llama.cpp's post_attention_norm / post_ffw_norm).
+  olmo2: { shape: FAMILIES.olmo2.shape, attnNorm: "post_attention_norm", ffnNorm: "post_ffw_norm" },
+};
 
 /** What a model file yields before a backend is attached. */
 export interface LoadedFiles {
@@ -74,6 +88,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     if (!t) throw new ModelFormatError(`${path}: tensor ${name} is missing`);
     return t;
   };
+  const block = GGUF_BLOCKS[arch];
   const nHeads = num(md, `${arch}.attention.head_count`, path);
   const dim = num(md, `${arch}.embedding_length`, path);
   const headDim = num(md, `${arch}.attention.key_length`, path, dim / nHeads);
@@ -93,6 +108,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     normEps: num(md, `${arch}.attention.layer_norm_rms_epsilon`, path, 1e-5),
     bosId: num(md, "tokenizer.ggml.bos_token_id", path, 1),
     eosId: num(md, "tokenizer.ggml.eos_token_id", path, 2),
+    block: block && { ...block.shape },
   };
   const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
   const layers: LayerWeights[] = [];
@@ -103,7 +119,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     const gate = tensors.get(p + "ffn_gate.weight");
     const up = get(p + "ffn_up.weight");
     layers.push({
-      attnNorm: get(p + "attn_norm.weight"),
+      attnNorm: get(p + (block?.attnNorm ?? "attn_norm") + ".weight"),
       wq: qkv ? qkv.subarray(0, qDim * dim) : get(p + "attn_q.weight"),
       wk: qkv ? qkv.subarray(qDim * dim, (qDim + kvDim) * dim) : get(p + "attn_k.weight"),
       wv: qkv ? qkv.subarray((qDim + kvDim) * dim) : get(p + "attn_v.weight"),
@@ -111,10 +127,12 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
       bq: tensors.get(p + "attn_q.bias"),
       bk: tensors.get(p + "attn_k.bias"),
       bv: tensors.get(p + "attn_v.bias"),
-      ffnNorm: get(p + "ffn_norm.weight"),
+      ffnNorm: get(p + (block?.ffnNorm ?? "ffn_norm") + ".weight"),
       wGate: gate ?? up.subarray(0, hiddenDim * dim),
       wUp: gate ? up : up.subarray(hiddenDim * dim),
       wDown: get(p + "ffn_down.weight"),
+      qNorm: block?.shape.qkNorm ? get(p + "attn_q_norm.weight") : undefined,
+      kNorm: block?.shape.qkNorm ? get(p + "attn_k_norm.weight") : undefined,
     });
   }
   const weights: LlamaWeights = {

@@ -175,3 +175,32 @@ Deno.test("hf families: an unsupported model_type or family setting is refused i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const ggufMissing = missing ?? await new Deno.Command(python, { args: ["-c", "import gguf"], stderr: "null" })
+  .output().then(
+    (o) => o.code === 0 ? null : `${python} lacks the gguf package`,
+    (e) => (e as Error).message,
+  );
+if (ggufMissing && !missing) console.log(`hf_families_test: GGUF rows skipped: ${ggufMissing}`);
+
+for (const family of ["qwen3", "olmo2"] as const) {
+  Deno.test({
+    name:
+      `hf families: ${family} as a GGUF (gguf's tensor names, rope.scaling yarn), nll without --strategy = transformers`,
+    ignore: missing !== null || !backends[0][1],
+    async fn() {
+      const { dir, reference } = await models();
+      const r = await nllCommand(
+        join(dir, `${family}.gguf`),
+        join(dir, "tokens.json"),
+        "--backend",
+        "native",
+      );
+      assert.equal(r.strategy, "config");
+      assert.equal(r.config_rope.strategy, "yarn");
+      const rel = maxRelative(r.windows.map((w: { nll: number[] }) => w.nll), reference[family].nll);
+      console.log(`${family}.gguf (native): max relative difference to transformers ${rel.toExponential(2)}`);
+      assert.ok(rel <= REL, `${family}.gguf: max relative difference ${rel} > ${REL}`);
+    },
+  });
+}

@@ -4,7 +4,7 @@ Usage: python3 make_hf_models.py OUT_DIR
 
 For each family: a seeded `XForCausalLM(config)` with that family's RoPE scaling declared in its config
 and an original context L0 = 32, weights re-drawn large enough that attention depends on position,
-saved with `save_pretrained` to OUT_DIR/<family>. OUT_DIR/tokens.json holds the windows (4 x L0 tokens
+saved with `save_pretrained` to OUT_DIR/<family> (Qwen 3 and OLMo 2 also as OUT_DIR/<family>.gguf). OUT_DIR/tokens.json holds the windows (4 x L0 tokens
 each) and OUT_DIR/reference.json, per family, transformers' per-token NLL of each window (float32, eager
 attention), a greedy continuation of 20 tokens after the first PROMPT ids of window 0, the NLL with
 the scaling removed and, for Gemma 3, without the sliding window (to show
@@ -127,6 +127,41 @@ def greedy(model, prompt, steps=20):
     return ids[len(prompt):]
 
 
+GGUF_ARCHS = {"qwen3": "QWEN3", "olmo2": "OLMO2"}
+
+
+def write_gguf(model, name: str, path: str):
+    """The model as a GGUF, tensors named by the gguf package's own HF -> GGUF map (what llama.cpp's
+    converter uses), q/k in HF's layout (these architectures run NEOX RoPE), the YaRN scaling as
+    rope.scaling.* keys. Needs the `gguf` package."""
+    import gguf
+
+    cfg = model.config
+    w = gguf.GGUFWriter(path, name)
+    w.add_context_length(cfg.max_position_embeddings)
+    w.add_embedding_length(cfg.hidden_size)
+    w.add_block_count(cfg.num_hidden_layers)
+    w.add_feed_forward_length(cfg.intermediate_size)
+    w.add_head_count(cfg.num_attention_heads)
+    w.add_head_count_kv(cfg.num_key_value_heads)
+    w.add_key_length(cfg.head_dim)
+    w.add_value_length(cfg.head_dim)
+    w.add_layer_norm_rms_eps(cfg.rms_norm_eps)
+    w.add_rope_freq_base(YARN["rope_theta"])
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(YARN["factor"])
+    w.add_rope_scaling_orig_ctx_len(L0)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    names = gguf.get_tensor_name_map(getattr(gguf.MODEL_ARCH, GGUF_ARCHS[name]), cfg.num_hidden_layers)
+    for key, t in model.state_dict().items():
+        w.add_tensor(names.get_name(key, try_suffixes=(".weight", ".bias")), t.numpy())
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def main(out_dir: str):
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
@@ -136,6 +171,8 @@ def main(out_dir: str):
         model = cls(cfg_cls(**kwargs, attn_implementation="eager")).float().eval()
         redraw(model, name == "gemma3", 100 + i)
         model.save_pretrained(f"{out_dir}/{name}")
+        if name in GGUF_ARCHS:
+            write_gguf(model, name, f"{out_dir}/{name}.gguf")
         plain = cls(cfg_cls(**plain_kwargs, attn_implementation="eager")).float().eval()
         plain.load_state_dict(model.state_dict())
         reference[name] = {
