@@ -7,13 +7,13 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadModel } from "../model/load_model.ts";
 import { selectBackend } from "../model/select_backend.ts";
+import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
-import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import { RopekitError } from "../util/errors.ts";
 
 /** A usage or input error: printed without a stack, exit code 1. */

@@ -69,11 +69,11 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
   row.className = "strategy-row";
   const select = document.createElement("select");
   select.className = "strategy-name";
+  // The model's own declared scaling: which strategy that is, the server knows once it has loaded the model.
+  select.append(new Option("config (the model's own)", CONFIG, initial === CONFIG, initial === CONFIG));
   for (const s of strategies) {
     select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
   }
-  // The model's own declared scaling: which strategy that is, the server knows once it has loaded the model.
-  select.append(new Option("config (the model's own)", CONFIG, initial === CONFIG, initial === CONFIG));
   select.append(new Option("plugin URL…", PLUGIN_URL));
   const params = document.createElement("span");
   params.className = "params";
