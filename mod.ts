@@ -17,3 +17,7 @@
  * @module
  */
 export * from "./strategies/mod.ts";
+export { RopekitError, type RopekitErrorOptions } from "./util/errors.ts";
+export type { ProgressEvent, ProgressSink } from "./util/progress.ts";
+export type { Rng } from "./util/random.ts";
+export type { Estimate } from "./util/stats.ts";

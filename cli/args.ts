@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadModel } from "../model/load_model.ts";
-import { selectBackend } from "../model/select_backend.ts";
+import { BACKENDS, selectBackend } from "../model/select_backend.ts";
 import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
@@ -14,10 +14,9 @@ import { parseParamArgs } from "../strategies/params.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
-import { RopekitError } from "../util/errors.ts";
+import { CliError } from "./cli_error.ts";
 
-/** A usage or input error: printed without a stack, exit code 1. */
-export class CliError extends RopekitError {}
+export { CliError } from "./cli_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -108,6 +107,26 @@ export function required(values: Record<string, unknown>, flag: string): string 
 
 /** Loads `--model` with the spec overrides and `--tokenizer` given. */
 export async function loadModelFromFlags(values: Record<string, unknown>): Promise<Model> {
+  const o = modelOptionsFromFlags(values);
+  let backend;
+  try {
+    backend = await selectBackend(o.backend);
+  } catch (e) {
+    throw new CliError(`--backend: ${(e as Error).message}`);
+  }
+  return loadModel(o.path, { tokenizer: o.tokenizer, spec: o.spec, backend });
+}
+
+/**
+ * The model flags checked and turned into data (path, tokenizer, spec overrides, backend name), for
+ * a model loaded elsewhere (a queue worker's model thread); {@linkcode loadModelFromFlags} loads it here.
+ */
+export function modelOptionsFromFlags(values: Record<string, unknown>): {
+  path: string;
+  tokenizer?: string;
+  spec: Partial<RopeSpec>;
+  backend: string;
+} {
   const pairing = values.pairing as string | undefined;
   if (pairing !== undefined && pairing !== "interleaved" && pairing !== "half") {
     throw new CliError(`--pairing must be interleaved or half, got ${JSON.stringify(pairing)}`);
@@ -119,17 +138,16 @@ export async function loadModelFromFlags(values: Record<string, unknown>): Promi
     maxPositions: positiveInt("--max-positions", values["max-positions"]),
     pairing: pairing as Pairing | undefined,
   };
-  let backend;
-  try {
-    backend = await selectBackend((values.backend as string | undefined) ?? "auto");
-  } catch (e) {
-    throw new CliError(`--backend: ${(e as Error).message}`);
+  const backend = (values.backend as string | undefined) ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(backend)) {
+    throw new CliError(`--backend: unknown backend "${backend}" (known: ${BACKENDS.join(", ")})`);
   }
-  return loadModel(required(values, "model"), {
+  return {
+    path: required(values, "model"),
     tokenizer: values.tokenizer as string | undefined,
     spec,
     backend,
-  });
+  };
 }
 
 /**

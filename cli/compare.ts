@@ -19,7 +19,7 @@ import {
   defaultText,
 } from "../compare/defaults.ts";
 import { stderrProgress } from "../util/progress.ts";
-import { openQueueScorer } from "./queue_option.ts";
+import { openQueueScorer, QUEUE_OPTIONS, QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
 import {
   CliError,
@@ -41,7 +41,8 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
                          else TinyStories validation, downloaded once)
   --text-range A:B       use only this fraction of the text (e.g. 0:0.5, held out from a search on 0.5:1)
   --lengths L1,L2,...    evaluation lengths in tokens (default: 2·L0,4·L0)
-  --target N             length the strategies extend to (default: each length is its own target)
+  --target N             length the strategies extend to, ≥ every length (default: each length is
+                         its own target)
   --metrics LIST         any of ${METRICS.join(",")} (default: ${COMPARE_DEFAULTS.metrics.join(",")})
   --samples N            windows / documents per length (default ${COMPARE_DEFAULTS.samples})
   --seed S               random seed (default ${COMPARE_DEFAULTS.seed})
@@ -52,16 +53,35 @@ const USAGE = `Usage: deno task compare --strategies LIST [options]
   --digits N             digits of the magic number and the passkey (default 7)
   --depths D1,D2,...     needle depths in [0, 1] (default 0,0.25,0.5,0.75)
   --reference LABEL      compare every strategy against this one (default: config when listed, else the best per column)
+  --primary METRIC@LEN   a pre-registered primary column (e.g. pet-choice@1024): its comparisons are
+                         adjusted as their own family, not with the rest of the metric's
+  --margin M=X,...       equivalence margins in each metric's score unit (default ppl/needle/short
+                         0.02 nats, passkey/pet-choice 0.1 = 10 points), e.g. --margin ppl=0.05
   --json                 print the report as JSON on stdout
   --out DIR              write report.json, report.html, report.txt and SVG charts into DIR
   --queue URL            score on queue workers (deno task worker) on this Redis, the strategies side
                          by side: redis://[:password@]host:port[/db]; same report as in-process
+${QUEUE_USAGE}
 ${MODEL_USAGE}`;
 
 function intList(flag: string, raw: string): number[] {
   const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (!items.length) throw new CliError(`${flag} needs at least one value`);
   return items.map((s) => positiveInt(flag, s)!);
+}
+
+/** `ppl=0.05,pet-choice=0.1` → margins by metric id (positive numbers, compared metrics only). */
+function marginList(raw: string, metrics: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [id, x] = item.split("=");
+    const v = Number(x);
+    if (!metrics.includes(id) || !(v > 0)) {
+      throw new CliError(`--margin takes METRIC=X with a compared metric and X > 0, got "${item}"`);
+    }
+    out[id] = v;
+  }
+  return out;
 }
 
 function depthList(raw: string): number[] {
@@ -138,10 +158,12 @@ async function main() {
     depths: { type: "string" },
     digits: { type: "string" },
     reference: { type: "string" },
+    primary: { type: "string" },
+    margin: { type: "string" },
     "text-range": { type: "string" },
     json: { type: "boolean" },
     out: { type: "string" },
-    queue: { type: "string" },
+    ...QUEUE_OPTIONS,
   });
   if (v.help) {
     console.log(USAGE);
@@ -168,6 +190,15 @@ async function main() {
   const digits = positiveInt("--digits", v.digits);
   if (digits !== undefined && digits > 15) throw new CliError(`--digits must be at most 15, got ${digits}`);
 
+  const primary = v.primary as string | undefined;
+  if (primary !== undefined) {
+    const [m, len] = primary.split("@");
+    if (!METRICS.includes(m as MetricId) || !metrics.includes(m as MetricId) || !len) {
+      throw new CliError(`--primary must be METRIC@LENGTH of a compared metric, got "${primary}"`);
+    }
+  }
+  const margins = v.margin === undefined ? undefined : marginList(v.margin as string, metrics);
+
   const textRange = v["text-range"] === undefined
     ? undefined
     : numberPair("--text-range", v["text-range"] as string);
@@ -180,6 +211,16 @@ async function main() {
   }
   checkMemory(lengths, model.config);
   const target = positiveInt("--target", v.target);
+  // Scoring beyond the length a strategy was extended to measures the failure it was meant to fix:
+  // almost always a mistake (e.g. --target 100 meant for --lengths 100), so it is refused.
+  const beyond = target === undefined ? [] : lengths.filter((L) => L > target);
+  if (beyond.length > 0) {
+    throw new CliError(
+      `--target ${target} is below the evaluation length ${beyond.join(", ")}: the strategies would be ` +
+        `scored beyond the length they extend to; give --target ≥ ${Math.max(...beyond)}, or leave it out ` +
+        `(each length is then its own target)`,
+    );
+  }
 
   let textPath = await defaultText(modelName, v.text as string | undefined);
   if (textPath.startsWith("hf-dataset:")) textPath = await resolveHfDatasetFile(textPath);
@@ -192,12 +233,14 @@ async function main() {
   }
 
   const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry(), model.configRope);
-  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model).catch(
-    async (e) => {
-      await close();
-      throw e;
-    },
-  );
+  const queue = v.queue === undefined
+    ? undefined
+    : await openQueueScorer(v.queue as string, model, secretFromFlags(v)).catch(
+      async (e) => {
+        await close();
+        throw e;
+      },
+    );
   const settings = {
     model,
     modelName,
@@ -213,6 +256,8 @@ async function main() {
     // The model's own RoPE is the natural reference when it is one of the rows.
     reference: (v.reference as string | undefined) ??
       (entries.some((e) => e.label === CONFIG_ENTRY) ? CONFIG_ENTRY : undefined),
+    primary,
+    margins,
     onProgress: stderrProgress(),
   };
   let report: CompareReport;

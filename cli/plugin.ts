@@ -9,7 +9,7 @@
 import { basename } from "node:path";
 import { CliError, parseFlags, positiveInt, runCommand } from "./args.ts";
 import { checkPlugin } from "../plugins/mod.ts";
-import { starterPlugin } from "../plugins/starter.ts";
+import { starterPlugin, starterTest } from "../plugins/starter.ts";
 import { BUILTIN_STRATEGIES, HF_ALIASES } from "../strategies/registry.ts";
 
 const USAGE = `Usage: deno task plugin check <url|path> [options]
@@ -63,13 +63,17 @@ async function create(name: string, out: string | undefined): Promise<void> {
     throw new CliError(`"${name}" is a built-in strategy's name: choose another`);
   }
   const file = out ?? `${name.replaceAll("-", "_")}.ts`;
-  try {
-    await Deno.writeTextFile(file, starterPlugin(name), { createNew: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) throw new CliError(`${file} exists: not overwriting it`);
-    throw new CliError(`cannot write ${file}: ${(e as Error).message}`);
+  const testFile = file.replace(/(\.[jt]s)?$/, "_test.ts");
+  for (const [path, text] of [[file, starterPlugin(name)], [testFile, starterTest(basename(file))]]) {
+    try {
+      await Deno.writeTextFile(path, text, { createNew: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) throw new CliError(`${path} exists: not overwriting it`);
+      throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
+    }
   }
-  console.log(`wrote ${file}; check it with: deno task plugin check ./${basename(file)}`);
+  console.log(`wrote ${file} and ${testFile}; check it with: deno task plugin check ./${basename(file)}`);
+  console.log(`its test imports @ropekit/ropekit/plugin: add the package to your import map to run it`);
 }
 
 async function main(): Promise<void> {

@@ -24,7 +24,7 @@ import {
   ropeFromHfConfig,
   ropeJson,
   type StrategyRegistry,
-} from "../mod.ts";
+} from "../strategies/mod.ts";
 
 const USAGE = `Usage: deno task rope --config FILE [options]
 

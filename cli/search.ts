@@ -26,7 +26,7 @@ import { chooseTemplate } from "../search/template_choice.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { seedSpread, type SeedSpreadFile } from "../search/seed_spread.ts";
 import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
-import { openQueueScorer } from "./queue_option.ts";
+import { openQueueScorer, QUEUE_OPTIONS, QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 import {
   CliError,
   loadModelFromFlags,
@@ -69,6 +69,7 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --workers N            evaluations in flight at once (default 1; with --queue 2 per live worker)
   --queue URL            send evaluations to queue workers (deno task worker) on this Redis:
                          redis://[:password@]host:port[/db]; the result is the same as in-process
+${QUEUE_USAGE}
   --out FILE             result file (default search_<strategy>_<target>.json)
   --journal FILE         evaluation journal (default FILE.journal.jsonl beside --out)
   --resume               continue the search recorded in the journal (nothing is evaluated twice)
@@ -106,7 +107,7 @@ const OPTIONS = {
   crossovers: { type: "string" },
   budget: { type: "string" },
   workers: { type: "string" },
-  queue: { type: "string" },
+  ...QUEUE_OPTIONS,
   out: { type: "string" },
   journal: { type: "string" },
   resume: { type: "boolean" },
@@ -268,7 +269,9 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     template = choice.template;
     console.log(`needle template: ${choice.reason}`);
   }
-  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue as string, model);
+  const queue = v.queue === undefined
+    ? undefined
+    : await openQueueScorer(v.queue as string, model, secretFromFlags(v));
   let workers = integer("--workers", v.workers, 1);
   if (queue) workers ??= Math.max(2, 2 * await queue.workers());
   const base: Omit<StrategySearchOptions, "journalPath"> = {

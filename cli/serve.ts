@@ -11,6 +11,8 @@ import { createApp } from "../server/app.ts";
 import { openServerContext } from "../server/context.ts";
 import { buildWebAssets } from "../server/web_assets.ts";
 import { probe } from "../queue/connection.ts";
+import { defaultLimits, serveWithBudget } from "../server/connection_budget.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 const USAGE = `Usage: deno task serve [options]
 
@@ -27,11 +29,11 @@ const USAGE = `Usage: deno task serve [options]
   --allow-origin ORIGIN     let pages of ORIGIN (e.g. http://localhost:5173) create and cancel jobs, with CORS
                             (repeatable; default: only the server's own page and clients without an Origin)
   --max-queue N             jobs that may wait behind the running one before 429 (default 8)
+  --max-connections N       connections held at once; idle ones are closed first, beyond it 503
+                            (default: from the open-file limit, a third of it less 64, 8 to 1024)
   --queue URL               run the comparisons' forward passes on queue workers (deno task worker) on
                             this Redis: redis://[:password@]host:port[/db] (see docs/queue.md)
   -h, --help                this text`;
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /** `--allow-origin` values, checked to be exactly what browsers send as `Origin` (scheme://host[:port]). */
 function origins(raw: string[]): string[] {
@@ -60,8 +62,15 @@ function intFlag(flag: string, raw: unknown, fallback: number, min: number): num
   return n;
 }
 
-async function main() {
-  const v = parseFlags(Deno.args, {
+/** What a test entry module may inject (tests/server/_crash_serve.ts); the shipped server injects nothing. */
+export interface ServeHooks {
+  /** The compare worker's entry module. */
+  compareWorker?: URL;
+}
+
+/** `deno task serve ARGS`: runs until SIGINT or SIGTERM. */
+export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<void> {
+  const v = parseFlags(argv, {
     port: { type: "string" },
     host: { type: "string" },
     model: { type: "string", multiple: true },
@@ -72,6 +81,7 @@ async function main() {
     "allow-plugin-host": { type: "string", multiple: true },
     "allow-origin": { type: "string", multiple: true },
     "max-queue": { type: "string" },
+    "max-connections": { type: "string" },
     queue: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -108,11 +118,14 @@ async function main() {
     pluginHosts: (v["allow-plugin-host"] as string[] | undefined) ?? [],
     loadPlugin: (url) => loadPlugin(url, { lockFile: join(dataDir, "plugins.lock.json") }),
     web,
-    loopbackOnly: LOOPBACK.has(host),
+    loopbackOnly: isLoopbackHost(host),
     allowOrigins,
     maxWaiting: intFlag("--max-queue", v["max-queue"], 8, 1),
     queueUrl,
+    compareWorker: hooks.compareWorker,
   });
+  const limits = await defaultLimits();
+  limits.maxConnections = intFlag("--max-connections", v["max-connections"], limits.maxConnections, 1);
   const app = createApp(ctx);
   let stopping = false;
   const stop = async () => {
@@ -132,17 +145,13 @@ async function main() {
       Deno.addSignalListener(signal, stop);
     } catch { /* SIGTERM does not exist on Windows */ }
   }
-  Deno.serve({
-    hostname: host,
-    port,
-    onListen: ({ hostname, port }) => {
-      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(
-        `ropekit server: open http://${shown}:${port}/ (API: http://${shown}:${port}/api/openapi.json)`,
-      );
-      if (!LOOPBACK.has(host)) console.error(`warning: bound to ${host}: reachable from other machines`);
-    },
-  }, app.fetch);
+  const server = serveWithBudget({ hostname: host, port, limits }, app.fetch);
+  const { hostname } = server.addr;
+  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+  console.log(
+    `ropekit server: open http://${shown}:${server.addr.port}/ (API: http://${shown}:${server.addr.port}/api/openapi.json)`,
+  );
+  if (!isLoopbackHost(host)) console.error(`warning: bound to ${host}: reachable from other machines`);
 }
 
-if (import.meta.main) await runCommand(main);
+if (import.meta.main) await runCommand(() => serve(Deno.args));

@@ -8,6 +8,7 @@
  */
 import type { ConfiguredRope } from "../strategies/config_rope.ts";
 import {
+  duplicateLabel,
   type PluginResolver,
   type ResolvedEntry,
   resolveEntry,
@@ -15,7 +16,7 @@ import {
 } from "../compare/strategy_entry.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
 import { PluginError, type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
-import { CliError } from "./args.ts";
+import { CliError } from "./cli_error.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
 export interface StrategyList {
@@ -59,7 +60,15 @@ export async function resolveStrategyList(
   const plugins = commandPlugins(registry);
   try {
     const entries: ResolvedEntry[] = [];
-    for (const entry of splitEntries(list)) {
+    const written = splitEntries(list);
+    // The same refusal as the server's, before any plugin loads.
+    const twice = duplicateLabel(written.map((e) => e.trim()));
+    if (twice !== undefined) {
+      throw new CliError(
+        `--strategies: two entries have the same label (${JSON.stringify(twice)}); each row needs its own`,
+      );
+    }
+    for (const entry of written) {
       entries.push(await resolveEntry(entry, registry, plugins.resolve, configRope));
     }
     return { entries, close: plugins.close };

@@ -7,17 +7,17 @@
  * @module
  */
 import { startWorker } from "../queue/worker.ts";
-import { modelHash } from "../queue/model_hash.ts";
-import { redactUrl } from "../queue/connection.ts";
+import { QueueError, redactUrl } from "../queue/connection.ts";
 import {
   CliError,
-  loadModelFromFlags,
   MODEL_OPTIONS,
   MODEL_USAGE,
+  modelOptionsFromFlags,
   parseFlags,
   required,
   runCommand,
 } from "./args.ts";
+import { QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 
 const USAGE = `Usage: deno task worker --queue URL --model M [--model M2]... [options]
 
@@ -25,15 +25,18 @@ const USAGE = `Usage: deno task worker --queue URL --model M [--model M2]... [op
   --model M              a model to hold (repeatable); jobs name models by content hash, so the
                          search must load the same files with the same overrides
   --lock-seconds N       a job held by a worker that stops answering is given to another after
-                         about N seconds (default 30; keep it above one document's forward pass)
+                         about N seconds (default 30; forward passes run in a thread of their own,
+                         so the lock is renewed while they run, however long they take)
   --id NAME              this worker's name in logs and results (default host:pid)
   --verbose              a line when each job starts and ends, on stderr
+${QUEUE_USAGE}
 ${MODEL_USAGE}`;
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
   model: { type: "string", multiple: true },
   queue: { type: "string" },
+  secret: { type: "string" },
   "lock-seconds": { type: "string" },
   id: { type: "string" },
   verbose: { type: "boolean" },
@@ -50,17 +53,16 @@ async function main() {
   if (paths.length === 0) throw new CliError("--model is required (at least one)");
   const lock = v["lock-seconds"] === undefined ? 30 : Number(v["lock-seconds"]);
   if (!Number.isFinite(lock) || lock < 1) throw new CliError(`--lock-seconds must be a number ≥ 1`);
-  const models = [];
-  for (const path of paths) {
-    const model = await loadModelFromFlags({ ...v, model: path });
-    models.push({ model, hash: modelHash(model) });
-  }
+  const secret = secretFromFlags(v);
+  // The models are loaded by the worker's model thread, which runs the forward passes.
+  const models = paths.map((path) => modelOptionsFromFlags({ ...v, model: path }));
   let jobs = 0;
   const worker = await startWorker({
     url,
     models,
     id: v.id as string | undefined,
     lockSeconds: lock,
+    secret,
     onStart: (e) => {
       if (v.verbose) console.error(`start job ${e.jobId.slice(0, 12)} model ${e.hash.slice(0, 16)}`);
     },
@@ -73,9 +75,12 @@ async function main() {
         );
       }
     },
-  });
-  for (const { model, hash } of models) {
-    console.log(`worker ${worker.id} ready: model ${hash} (${model.source}) on ${redactUrl(url)}`);
+  }).catch((e) => Promise.reject(e instanceof QueueError ? new CliError(e.message) : e));
+  for (const { hash, source } of worker.models) {
+    console.log(
+      `worker ${worker.id} ready: model ${hash} (${source}) on ${redactUrl(url)}` +
+        (secret === undefined ? " (no secret: jobs and results are not signed)" : " (signed jobs only)"),
+    );
   }
   const stop = new Promise<void>((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => resolve());

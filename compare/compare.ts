@@ -18,7 +18,7 @@ import { METRIC_IDS, metricById } from "../eval/metrics/registry.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { ResolvedEntry } from "./strategy_entry.ts";
 import type { CompareReport, StrategyReport } from "./report_types.ts";
-import { pairedComparisons } from "./statistics.ts";
+import { pairedComparisons, type StatisticsOptions } from "./statistics.ts";
 import { RopekitError } from "../util/errors.ts";
 
 export type * from "./report_types.ts";
@@ -55,6 +55,10 @@ export interface CompareOptions {
   depths?: number[];
   /** The strategy every other is compared against (a label); default: the best one per column. */
   reference?: string;
+  /** A pre-registered primary column, "METRIC@LENGTH", tested as its own family (`docs/statistics.md`). */
+  primary?: string;
+  /** Equivalence margins by metric id, in the metric's score unit (default: each metric's own). */
+  margins?: Record<string, number>;
   onProgress?: ProgressSink;
   /** Checked between evaluations; an aborted comparison throws the signal's reason. */
   signal?: AbortSignal;
@@ -93,6 +97,13 @@ export function checkReference(reference: string | undefined, strategies: { labe
       })`,
     );
   }
+}
+
+/** The statistics options of a comparison's options. */
+export function statisticsOptions(
+  opts: Pick<CompareOptions, "seed" | "reference" | "primary" | "margins">,
+): StatisticsOptions {
+  return { seed: opts.seed, reference: opts.reference, primary: opts.primary, margins: opts.margins };
 }
 
 /** Runs the comparison. Deterministic given the options (seed included). */
@@ -192,7 +203,7 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     },
     metrics: infos,
     strategies,
-    ...pairedComparisons(infos, strategies, { seed: opts.seed, reference: opts.reference }),
+    ...pairedComparisons(infos, strategies, statisticsOptions(opts)),
     seconds: (performance.now() - t0) / 1000,
   };
 }

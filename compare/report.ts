@@ -3,14 +3,26 @@
  * self-contained HTML page; `writeReport` puts them in a folder. Every metric renders through the
  * description it put in the report (`report.metrics`), so nothing here knows a metric by name.
  *
- * Cells show value ± standard error. A column's best is marked only when the paired comparison with the
- * runner-up is significant; otherwise the leaders that are not significantly apart are marked as tied.
+ * Cells show value ± standard error. A column's best is marked only when it is significantly better than
+ * every other strategy of the column after Holm's adjustment; otherwise the strategies not distinguishable
+ * from the top one are marked, and those shown equivalent to it (TOST) are marked apart.
  *
  * @module
  */
 import type { CompareReport, Comparison, MetricInfo } from "./report_types.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
-import { chartsOf, type Column, columnsOf, inColumn } from "./report_view.ts";
+import {
+  chartsOf,
+  type Column,
+  columnsOf,
+  comparisonVerdict,
+  formatP,
+  inColumn,
+  MARKS_LEGEND,
+  methodText,
+  powerText,
+} from "./report_view.ts";
+export { methodText } from "./report_view.ts";
 export { headlineTarget } from "./report_view.ts";
 import { lineChart } from "../util/svg_chart.ts";
 
@@ -24,15 +36,6 @@ const cellText = (c: Column, i: number) => {
   return v === undefined ? "–" : `${formatValue(c.info, v.value)} ± ${formatValue(c.info, v.stderr)}`;
 };
 
-/** "how the comparisons were computed", one sentence. */
-export function methodText(r: CompareReport): string {
-  const s = r.statistics;
-  return `differences a − b in each metric's score unit, 95% CI by ${s.method} (${s.resamples} resamples, ` +
-    `seed ${s.seed}); b = ${
-      s.reference === "best per column" ? "the best strategy of the column" : s.reference
-    }`;
-}
-
 /** The comparisons of one column, as rows of text cells. */
 function comparisonRows(
   r: CompareReport,
@@ -43,9 +46,15 @@ function comparisonRows(
     `${c.a} − ${c.b}`,
     formatDifference(info, c.difference),
     `[${formatDifference(info, c.ci95[0])}, ${formatDifference(info, c.ci95[1])}]`,
-    c.significant ? "significant" : "not significant",
+    c.discordant ? `${c.discordant[0]}:${c.discordant[1]}` : "",
+    `p ${formatP(c.p)}`,
+    `adj ${formatP(c.pAdjusted)}`,
+    comparisonVerdict(info, c),
   ]);
 }
+
+/** Marks after a cell: * best, ~ not distinguishable from the top, ≡ equivalent to the top. */
+const MARK = { best: "*", indistinguishable: "~", "": " " };
 
 function aligned(rows: string[][], leftColumns = 1): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
@@ -57,9 +66,11 @@ function aligned(rows: string[][], leftColumns = 1): string[] {
 /** The terminal table: one row per strategy, then each column's paired comparisons. */
 export function textReport(r: CompareReport): string {
   const cols = columnsOf(r);
-  const mark = { best: "*", tied: "=", "": " " };
   const header = ["strategy", ...cols.map((c) => c.header)];
-  const rows = r.strategies.map((s, i) => [s.label, ...cols.map((c) => cellText(c, i) + mark[c.marks[i]])]);
+  const rows = r.strategies.map((s, i) => [
+    s.label,
+    ...cols.map((c) => cellText(c, i) + MARK[c.marks[i]] + (c.equivalent[i] ? "≡" : "")),
+  ]);
   const baselines = r.metrics.filter((m) => m.baseline).map((m) => m.baseline!.label);
   const baseline = [
     baselines[0] ?? "",
@@ -70,7 +81,7 @@ export function textReport(r: CompareReport): string {
     `model ${r.model.name} (L0 ${r.model.spec.originalContext}, θ ${r.model.spec.theta}, rotary dim ${r.model.spec.rotaryDim})` +
     `  ${targetText(r)}  samples ${r.settings.samples}  seed ${r.settings.seed}`,
     ...aligned(table),
-    "value ± standard error; * best (significantly better than the runner-up); = leaders tied (not significantly apart)",
+    MARKS_LEGEND,
     ...r.metrics.map((m) => `${m.id}: ${m.description}${m.note ? `; ${m.note}` : ""}`),
   ];
   if (r.comparisons.length) {
@@ -78,7 +89,12 @@ export function textReport(r: CompareReport): string {
     for (const c of cols) {
       const rows = comparisonRows(r, c.info, c);
       if (!rows.length) continue;
-      out.push(`${c.header} (${c.info.scoreUnit})`, ...aligned(rows).map((l) => `  ${l}`));
+      const power = powerText(r, c.info, c);
+      out.push(
+        `${c.header} (${c.info.scoreUnit})`,
+        ...aligned(rows).map((l) => `  ${l}`),
+        ...(power ? [`  power: ${power}`] : []),
+      );
     }
   }
   out.push(`finished in ${r.seconds.toFixed(1)} s`);
@@ -120,13 +136,16 @@ export function htmlReport(r: CompareReport): string {
     : "";
   const body = r.strategies.map((s, i) =>
     `<tr><td>${escHtml(s.label)}</td>${
-      cols.map((c) => `<td${c.marks[i] ? ` class="${c.marks[i]}"` : ""}>${escHtml(cellText(c, i))}</td>`)
-        .join("")
+      cols.map((c) =>
+        `<td${c.marks[i] ? ` class="${c.marks[i]}"` : ""}>${escHtml(cellText(c, i))}${
+          c.equivalent[i] ? " ≡" : ""
+        }</td>`
+      ).join("")
     }</tr>`
   ).join("\n");
   const comparisons = cols.flatMap((c) =>
     comparisonRows(r, c.info, c).map((row) =>
-      `<tr${row[3] === "significant" ? ' class="significant"' : ""}><td>${escHtml(c.header)}</td>${
+      `<tr${row[6].startsWith("significant") ? ' class="significant"' : ""}><td>${escHtml(c.header)}</td>${
         row.map((v) => `<td>${escHtml(v)}</td>`).join("")
       }</tr>`
     )
@@ -139,7 +158,7 @@ export function htmlReport(r: CompareReport): string {
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e8f4ea}.tied{background:#f4f1e0}
+td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e8f4ea}.indistinguishable{background:#f4f1e0}
 .baseline{color:#666;font-style:italic}.significant{font-weight:bold}
 figure{margin:1rem 0}figcaption{color:#666;font-size:.8rem}code{background:#f4f4f4;padding:0 .2rem}
 </style></head><body>
@@ -154,8 +173,9 @@ lengths ${
     r.settings.lengths.join(", ")
   }, ${r.settings.samples} samples, seed ${r.settings.seed}, ${r.created}.</p>
 <table>${head}${baseline}${body}</table>
-<p>Value ± standard error. Bold: best, significantly better than the runner-up; shaded: leaders tied (their paired
-difference is not significant).</p>
+<p>Value ± standard error. Bold: best, significantly better than every other strategy of the column after Holm's
+adjustment; shaded: not distinguishable from the top strategy (there is no best); ≡: equivalent to the top within
+±margin (TOST).</p>
 <ul>${
     r.metrics.map((m) =>
       `<li><b>${escHtml(m.id)}</b>: ${escHtml(m.description)}${m.note ? `; ${escHtml(m.note)}` : ""}</li>`
@@ -165,9 +185,15 @@ difference is not significant).</p>
 ${
     comparisons.length
       ? `<h2>Paired comparisons</h2><p>${escHtml(methodText(r))}.</p>
-<table><tr><th>column</th><th>a − b</th><th>difference</th><th>95% CI</th><th></th></tr>${
+<table><tr><th>column</th><th>a − b</th><th>difference</th><th>95% CI</th><th>discordant</th><th>p</th><th>Holm p</th><th></th></tr>${
         comparisons.join("\n")
-      }</table>`
+      }</table>
+<ul>${
+        cols.flatMap((c) => {
+          const p = powerText(r, c.info, c);
+          return p ? [`<li>${escHtml(c.header)}: ${escHtml(p)}</li>`] : [];
+        }).join("")
+      }</ul>`
       : ""
   }
 ${svgs.join("\n")}

@@ -8,6 +8,7 @@
 import type { Params, RopeSpec } from "../strategies/types.ts";
 import type { CriticalAnalysis } from "../strategies/analysis.ts";
 import type { MetricInfo, MetricResult } from "../eval/metrics/metric.ts";
+import type { PairedIntervalName, PairedTestName } from "../util/paired_comparison.ts";
 
 export type {
   ChartPoint,
@@ -38,7 +39,8 @@ export interface StrategyReport {
 
 /**
  * A paired difference between two strategies on one metric at one length: mean score of `a` minus mean
- * score of `b` over the same documents, in the metric's score unit (`MetricInfo.scoreUnit`).
+ * score of `b` over the same documents, in the metric's score unit (`MetricInfo.scoreUnit`), with an
+ * exact test, its Holm-adjusted p-value, and an interval (`docs/statistics.md`).
  */
 export interface Comparison {
   metric: string;
@@ -47,38 +49,92 @@ export interface Comparison {
   column?: string;
   a: string;
   b: string;
-  /** mean(a) − mean(b). */
+  /** mean(a) − mean(b) over the compared documents. */
   difference: number;
   /** Standard error of the mean paired difference. */
   stderr: number;
-  /** Documents paired. */
+  /** Documents (or independent windows) paired. */
   n: number;
-  /** 95% paired bootstrap interval of the difference. */
+  /** The test behind `p`: "exact McNemar" for 0/1 scores, else the (exact or Monte Carlo) sign-flip test. */
+  test: PairedTestName;
+  /** The method of `ci95`. */
+  interval: PairedIntervalName;
+  /** Two-sided p-value of "no difference", unadjusted. */
+  p: number;
+  /** `p` adjusted by Holm's step-down method over the comparison's family. */
+  pAdjusted: number;
+  /** The family `pAdjusted` is adjusted over (see `StatisticsInfo.family`). */
+  family: string;
+  /** 95% interval of the difference (per comparison, not adjusted). */
   ci95: [number, number];
-  /** The interval excludes 0. */
+  /** For 0/1 scores: [documents only a got right, documents only b got right]. */
+  discordant?: [number, number];
+  /** TOST against the metric's margin: equivalent when the adjusted p < 0.05. */
+  equivalence?: { margin: number; p: number; pAdjusted: number; equivalent: boolean };
+  /** pAdjusted < 0.05. */
   significant: boolean;
 }
 
-/** Who leads a column: a best marked only when significantly better than the runner-up. */
+/**
+ * Who leads a column: a best only when it is significantly better than every other strategy of the
+ * column after adjustment; otherwise the strategies not distinguishable from the top one.
+ */
 export interface Verdict {
   metric: string;
   length: number;
   /** The column's key: the length, or e.g. a policy where a metric has several columns per length. */
   column?: string;
-  /** The leader, when significantly better than the runner-up. */
+  /** The leader, when significantly better than every other strategy of the column. */
   best?: string;
-  /** Otherwise the leaders: the top strategy and every one not significantly worse than it. */
-  tied: string[];
+  /** Otherwise the top strategy by mean and every one whose difference with it is not significant. */
+  notDistinguishable: string[];
+  /** Strategies shown equivalent to the top one within ±margin (TOST, adjusted). */
+  equivalent: string[];
+  /** The equivalence margin of the column's metric, in its score unit. */
+  margin: number;
+  /** Reports written before exact tests (ropekit ≤ issue 21) said "tied" here; read for old reports only. */
+  tied?: string[];
+}
+
+/** What a column could have detected at all: the floor of its verdict. */
+export interface ColumnPower {
+  metric: string;
+  length: number;
+  column?: string;
+  /** Documents (or independent windows) per comparison. */
+  n: number;
+  /** Comparisons in the column's family (Holm's first step tests at 0.05 / familySize). */
+  familySize: number;
+  /** 0/1 scores: the fewest discordant documents, all one way, significant at 0.05 unadjusted. */
+  minDiscordant?: number;
+  /** …and at Holm's first step; absent when n documents cannot reach it. */
+  minDiscordantAdjusted?: number;
+  /** Continuous scores: the mean difference a paired t test at 0.05 / familySize detects with 80% power. */
+  detectable?: number;
+  /** The same in words, e.g. "n = 8 can show a difference only with ≥ 6 discordant documents all one way". */
+  text: string;
 }
 
 /** How the comparisons were computed. */
 export interface StatisticsInfo {
-  method: "expanded paired percentile bootstrap over documents";
+  method: "exact paired tests, Holm-adjusted";
+  /** The test and interval per kind of score. */
+  tests: { binary: string; continuous: string };
+  /** Monte Carlo sign flips above 20 pairs. */
   resamples: number;
   seed: number;
   confidence: 0.95;
+  alpha: 0.05;
+  /** Which comparisons form one family for Holm's adjustment. */
+  family: string;
+  /** A pre-registered primary column (METRIC@LENGTH) tested as its own family. */
+  primary?: string;
+  /** Equivalence margin per metric, in its score unit. */
+  margins: Record<string, number>;
   /** Who `b` is in `comparisons`: the best strategy per column, or a named reference. */
   reference: string;
+  /** Set when the statistics were re-derived later from the report's own per-document scores: by what. */
+  recomputed?: string;
 }
 
 /** The whole comparison, as written to report.json. */
@@ -107,5 +163,7 @@ export interface CompareReport {
   /** Every strategy against the reference (best per column unless named), per metric and length. */
   comparisons: Comparison[];
   verdicts: Verdict[];
+  /** Per column, the smallest difference its test could detect. */
+  power?: ColumnPower[];
   seconds: number;
 }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { ChartPoint, CompareReport, MetricChart, MetricInfo } from "./report_types.ts";
+import type { ChartPoint, CompareReport, Comparison, MetricChart, MetricInfo } from "./report_types.ts";
+import { formatDifference } from "../eval/metrics/metric.ts";
 
 /** One column of a table: a metric at one length. */
 export interface Column {
@@ -15,8 +16,13 @@ export interface Column {
   header: string;
   /** Value ± standard error per strategy (undefined: not measured). */
   cells: ({ value: number; stderr: number } | undefined)[];
-  /** Per strategy: "best" (significantly), "tied" (a leader not significantly apart) or "". */
-  marks: ("best" | "tied" | "")[];
+  /**
+   * Per strategy: "best" (significantly better than every other), "indistinguishable" (not
+   * distinguishable from the top one) or "".
+   */
+  marks: ("best" | "indistinguishable" | "")[];
+  /** The verdict's equivalence: strategies equivalent to the top one within ±margin. */
+  equivalent: boolean[];
   baseline?: number;
 }
 
@@ -45,8 +51,13 @@ export function columnsOf(r: CompareReport): Column[] {
         header,
         cells: r.strategies.map((s) => s.metrics[info.id]?.cells[key]),
         marks: r.strategies.map((s) =>
-          v?.best === s.label ? "best" as const : v?.tied.includes(s.label) ? "tied" as const : ""
+          v?.best === s.label
+            ? "best" as const
+            : (v?.notDistinguishable ?? v?.tied)?.includes(s.label)
+            ? "indistinguishable" as const
+            : ""
         ),
+        equivalent: r.strategies.map((s) => v?.equivalent?.includes(s.label) ?? false),
         baseline: info.baseline?.values[key],
       };
     })
@@ -141,3 +152,43 @@ export function chartsOf(r: CompareReport): ChartView[] {
   });
   return out;
 }
+
+/** "how the comparisons were computed", one sentence. */
+export function methodText(r: CompareReport): string {
+  const s = r.statistics;
+  if (!s.tests) {
+    // A report written before exact tests: say what it used.
+    return `differences a − b in each metric's score unit, 95% CI by ${s.method} (seed ${s.seed})`;
+  }
+  return `differences a − b in each metric's score unit; 0/1 scores: ${s.tests.binary}; other scores: ` +
+    `${s.tests.continuous}; p adjusted by Holm over ${s.family}; significant: adjusted p < ${s.alpha}; ` +
+    `95% CI per comparison; b = ${
+      s.reference === "best per column" ? "the top strategy of the column" : `${s.reference} (and the top)`
+    }${s.recomputed ? `; statistics re-derived by ${s.recomputed}` : ""}`;
+}
+
+/** How a p-value reads: 2 significant digits ("0.031", "3.1e-5"). */
+export const formatP = (p: number | undefined) =>
+  p === undefined || Number.isNaN(p) ? "–" : p < 1e-3 ? p.toExponential(1) : p.toPrecision(2);
+
+/** The verdict of one comparison in words: significance after adjustment, and equivalence when shown. */
+export function comparisonVerdict(info: Pick<MetricInfo, "percent" | "scale">, c: Comparison): string {
+  const eq = c.equivalence?.equivalent
+    ? `, equivalent within ±${formatDifference(info, c.equivalence.margin).replace(/^\+/, "")}`
+    : "";
+  return (c.significant ? "significant" : "not significant") + eq;
+}
+
+/** The power statement of a column, when the report has one. */
+export function powerText(
+  r: CompareReport,
+  info: MetricInfo,
+  column: { key: string; length: number },
+): string | undefined {
+  return r.power?.find((p) => inColumn(p, info.id, column))?.text;
+}
+
+/** The legend of the marks. */
+export const MARKS_LEGEND =
+  "value ± standard error; * best (significantly better than every other strategy of the column after Holm's " +
+  "adjustment); ~ not distinguishable from the top strategy (no best); ≡ equivalent to the top within ±margin (TOST)";

@@ -200,3 +200,16 @@ export async function resolveEntry(
   const params = resolveParams(strategy.name, strategy.params, { ...fromFile, ...inline });
   return { label: entry.trim(), strategy, params, resultFile: parts.resultFile };
 }
+
+/**
+ * The first label that appears twice, if any: two rows with one label cannot be told apart in a
+ * report (nor named as its reference). The CLI and the server refuse such a list with this.
+ */
+export function duplicateLabel(labels: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const label of labels) {
+    if (seen.has(label)) return label;
+    seen.add(label);
+  }
+  return undefined;
+}

@@ -66,8 +66,8 @@ export const TOLERANCE: Record<EngineName, { max: number; mean: number }> = {
 };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const HF_SCRIPT = join(HERE, "..", "tools", "engines", "hf_nll.py");
-const LLAMA_SCRIPT = join(HERE, "..", "tools", "engines", "llama_cpp_nll.mjs");
+const HF_SCRIPT = join(HERE, "peers", "hf_nll.py");
+const LLAMA_SCRIPT = join(HERE, "peers", "llama_cpp_nll.mjs");
 
 async function run(cmd: string, args: string[], input: string, env: Record<string, string> = {}) {
   const p = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped", env }).spawn();

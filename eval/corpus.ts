@@ -9,13 +9,17 @@ import { RopekitError } from "../util/errors.ts";
 
 /** A tokenised corpus. `ids` has no BOS: windows add their own. */
 export interface Corpus {
+  /** Where the text came from (a path or a label), for reports. */
   name: string;
+  /** The normalised text the ids were encoded from. */
   text: string;
+  /** The whole text's token ids, without BOS. */
   ids: Int32Array;
 }
 
 /** Thrown when a corpus cannot serve the requested windows. */
 export class CorpusError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "CorpusError";
 }
 
@@ -92,7 +96,9 @@ export function corpusSlice(
 ): Corpus {
   const [a, b] = range;
   if (!(a >= 0 && b <= 1 && a < b)) {
-    throw new RangeError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`);
+    throw new CorpusError(`text range must satisfy 0 ≤ from < to ≤ 1, got ${a}:${b}`, {
+      field: "text-range",
+    });
   }
   if (a === 0 && b === 1) return corpus;
   const text = corpus.text;

@@ -9,7 +9,9 @@ import type { Tokenizer } from "../model/tokenizer.ts";
 
 /** A scorer and greedy generator over RoPE tables. */
 export interface LanguageModel {
+  /** The model's RoPE as its files declare it (θ, head and rotary dims, trained context L0). */
   readonly spec: RopeSpec;
+  /** Encodes the texts the metrics build and decodes what the model generates. */
   readonly tokenizer: Tokenizer;
   /** Per window, NLL of tokens 1..n−1 (index j predicts token j+1). */
   nll(windows: number[][], table: RopeTable): Promise<{ nll: Float32Array[] }>;

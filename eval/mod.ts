@@ -52,9 +52,17 @@ export {
   type NeedleValidity,
   needleValidity,
   scoreDocs,
+  type VarSpec,
   withDigits,
 } from "./needle.ts";
 export { answerMatches, type PasskeyCell, passkeyRetrieval, type PasskeyTrial } from "./passkey.ts";
-export type { Metric, MetricCell, MetricContext, MetricInfo, MetricResult } from "./metrics/metric.ts";
+export type {
+  Metric,
+  MetricCell,
+  MetricContext,
+  MetricInfo,
+  MetricResult,
+  PreparedMetric,
+} from "./metrics/metric.ts";
 export { METRIC_IDS, METRIC_REGISTRY, metricById } from "./metrics/registry.ts";
-export { type RetentionResult, shortContextRetention } from "./retention.ts";
+export { type RetentionOptions, type RetentionResult, shortContextRetention } from "./retention.ts";

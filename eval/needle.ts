@@ -24,7 +24,9 @@ export type VarSpec = { choice: string[] } | { digits: number };
 
 /** A needle template. `{name}` placeholders are filled from `vars`. */
 export interface NeedleTemplate {
+  /** The template's name (`--template NAME`). */
   name: string;
+  /** One line saying what the needle asks. */
   description: string;
   /** Text at the start of the document, before the filler. */
   intro?: string;
@@ -34,11 +36,13 @@ export interface NeedleTemplate {
   question: string;
   /** The answer text; its tokens are the only ones scored. */
   answer: string;
+  /** How each `{name}` placeholder's value is drawn. */
   vars: Record<string, VarSpec>;
 }
 
 /** Thrown for a template that cannot be used. */
 export class NeedleError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "NeedleError";
 }
 
@@ -111,6 +115,7 @@ const fill = (s: string, vars: Record<string, string>) =>
 export interface NeedleDoc {
   /** Token ids, BOS first; length ≤ the requested length. */
   ids: number[];
+  /** The document's text (intro, filler with the needle, question and answer). */
   text: string;
   /** Indices into `ids` of the answer's tokens (all at the end). */
   answerTokens: number[];
@@ -209,6 +214,7 @@ export function buildNeedleDoc(
 
 /** Options of {@linkcode needlePerplexity}. */
 export interface NeedleOptions {
+  /** The needle sentence, question and answer to place. */
   template: NeedleTemplate;
   /** Document lengths in tokens. */
   lengths: number[];
@@ -216,14 +222,19 @@ export interface NeedleOptions {
   depths: number[];
   /** Documents per (length, depth). */
   samples: number;
+  /** Seeds the filler offsets and the drawn values. */
   seed: number;
+  /** Receives one event per scored document. */
   onProgress?: ProgressSink;
+  /** Names the strategy in progress events. */
   label?: string;
 }
 
 /** Answer NLL at one (length, depth). */
 export interface NeedleCell {
+  /** Document length in tokens, BOS included. */
   length: number;
+  /** Needle depth as a fraction of the filler (0 = start). */
   depth: number;
   /** Mean NLL per answer token, across documents. */
   nll: Estimate;
@@ -303,6 +314,7 @@ export async function scoreDocs(
 
 /** Result of {@linkcode needleValidity}. */
 export interface NeedleValidity {
+  /** Document length of the check (within the trained window). */
   length: number;
   /** Answer NLL with the needle in the document. */
   withNeedle: Estimate;
@@ -312,6 +324,7 @@ export interface NeedleValidity {
   gain: Estimate;
   /** True when the gain is positive by more than two standard errors. */
   valid: boolean;
+  /** The verdict in one line, with the numbers behind it. */
   message: string;
 }
 

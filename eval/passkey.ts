@@ -13,7 +13,9 @@ import { type Estimate, estimate } from "../util/stats.ts";
 
 /** Accuracy at one (length, depth). */
 export interface PasskeyCell {
+  /** Document length in tokens, BOS included. */
   length: number;
+  /** Where the passkey sits: the fraction of the filler before it. */
   depth: number;
   /** Fraction of exact matches, with its standard error. */
   accuracy: Estimate;
@@ -21,10 +23,15 @@ export interface PasskeyCell {
 
 /** One document's outcome, for reports. */
 export interface PasskeyTrial {
+  /** Document length in tokens, BOS included. */
   length: number;
+  /** Where the passkey sat: the fraction of the filler before it. */
   depth: number;
+  /** The passkey as written in the document. */
   expected: string;
+  /** What greedy decoding produced after the question. */
   generated: string;
+  /** Whether `generated` gives `expected` ({@linkcode answerMatches}). */
   correct: boolean;
 }
 

@@ -17,6 +17,7 @@ export interface PerplexityOptions {
   length: number;
   /** Number of windows. */
   samples: number;
+  /** Seeds the choice of window offsets: the same seed scores the same tokens. */
   seed: number;
   /** Baseline window length and bucket size (default the model's L0): buckets hold bucket−1 tokens. */
   bucket?: number;
@@ -27,7 +28,9 @@ export interface PerplexityOptions {
   chunk?: number;
   /** Points of the position curve (default 64). */
   curvePoints?: number;
+  /** Receives one event per scored window. */
   onProgress?: ProgressSink;
+  /** Names the strategy in progress events. */
   label?: string;
 }
 
@@ -35,13 +38,17 @@ export interface PerplexityOptions {
 export interface BucketResult {
   /** Predicted tokens [start, end): index j is the token at window position j+1. */
   start: number;
+  /** End (exclusive) of the bucket's predicted tokens. */
   end: number;
+  /** exp(mean NLL) of the bucket's tokens over every window. */
   ppl: number;
 }
 
 /** Result of {@linkcode perplexityByPosition}. */
 export interface PerplexityResult {
+  /** Window length L, BOS included. */
   length: number;
+  /** Number of windows scored. */
   samples: number;
   /** exp(mean NLL over every predicted token). */
   ppl: number;
@@ -51,6 +58,7 @@ export interface PerplexityResult {
   perWindow: number[];
   /** The chunk size used, when scored in chunks. */
   chunk?: number;
+  /** Perplexity by position: consecutive buckets of the window. */
   buckets: BucketResult[];
   /** Mean NLL by position, averaged into `curvePoints` bins: [position, nll][] . */
   curve: [number, number][];

@@ -13,6 +13,7 @@ import type { ProgressSink } from "../util/progress.ts";
 
 /** Result of {@linkcode shortContextRetention}. */
 export interface RetentionResult {
+  /** Window length in tokens, BOS included. */
   length: number;
   /** Perplexity with the strategy. */
   ppl: number;
@@ -24,12 +25,15 @@ export interface RetentionResult {
   identical: boolean;
   /** Each window's mean NLL with the strategy, and with the original RoPE (same windows, same order). */
   perWindow: number[];
+  /** Each window's mean NLL with the original RoPE. */
   originalPerWindow: number[];
 }
 
 /** Options of {@linkcode shortContextRetention}. */
 export interface RetentionOptions {
+  /** Number of windows. */
   samples: number;
+  /** Seeds the window offsets. */
   seed: number;
   /** Window length (default L0). */
   length?: number;
@@ -37,7 +41,9 @@ export interface RetentionOptions {
   original: TableFor;
   /** The original's result on these windows, when already known (it is the same for every strategy). */
   originalResult?: { ppl: number; perWindow: number[] };
+  /** Receives one event per scored window. */
   onProgress?: ProgressSink;
+  /** Names the strategy in progress events. */
   label?: string;
 }
 

@@ -62,8 +62,20 @@ function num(md: Metadata, key: string, source: string, fallback?: number): numb
 
 /** Reads a GGUF model file. */
 export async function loadGguf(path: string): Promise<LoadedFiles> {
-  const { metadata, tensorInfos, tensorDataOffset } = await gguf(path, { allowLocalFile: true });
+  let header;
+  try {
+    header = await gguf(path, { allowLocalFile: true });
+  } catch (e) {
+    // The parser's own messages ("not a valid gguf file: …", a DataView range error) name no file.
+    throw new ModelFormatError(`${path}: cannot read the GGUF header (${(e as Error).message})`, {
+      cause: e,
+    });
+  }
+  const { metadata, tensorInfos, tensorDataOffset } = header;
   const md = metadata as unknown as Metadata;
+  if (md["general.architecture"] === undefined) {
+    throw new ModelFormatError(`${path}: metadata key general.architecture is missing`);
+  }
   const arch = String(md["general.architecture"]);
   const pairing = PAIRING[arch];
   if (!pairing) {

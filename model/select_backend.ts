@@ -11,6 +11,10 @@ import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 import { defaultBackend, nativeBackend, nativeStatus, wasmBackend, wasmStatus } from "./native_backend.ts";
 import { WebGpuBackend } from "./webgpu_backend.ts";
+import { RopekitError } from "../util/errors.ts";
+
+/** A backend that was asked for by name but is unknown or cannot run here. */
+export class BackendError extends RopekitError {}
 
 /** Backend names `--backend` accepts. */
 export const BACKENDS = ["auto", "native", "wasm", "webgpu", "cpu"] as const;
@@ -24,24 +28,29 @@ export async function selectBackend(name: string = "auto"): Promise<Backend> {
       return new CpuBackend();
     case "native": {
       const b = nativeBackend();
-      if (!b) throw new Error(`backend native is unavailable: ${nativeStatus()}`);
+      if (!b) {
+        throw new BackendError(`backend native is unavailable: ${nativeStatus()}`, { field: "backend" });
+      }
       return b;
     }
     case "wasm": {
       const b = wasmBackend();
-      if (!b) throw new Error(`backend wasm is unavailable: ${wasmStatus()}`);
+      if (!b) throw new BackendError(`backend wasm is unavailable: ${wasmStatus()}`, { field: "backend" });
       return b;
     }
     case "webgpu": {
       const b = await WebGpuBackend.create();
       if (!b) {
-        throw new Error(
+        throw new BackendError(
           "backend webgpu is unavailable: no WebGPU adapter (install mesa-vulkan-drivers, or use a GPU)",
+          { field: "backend" },
         );
       }
       return b;
     }
     default:
-      throw new Error(`unknown backend "${name}" (known: ${BACKENDS.join(", ")})`);
+      throw new BackendError(`unknown backend "${name}" (known: ${BACKENDS.join(", ")})`, {
+        field: "backend",
+      });
   }
 }

@@ -8,7 +8,9 @@
 export interface Tokenizer {
   /** Number of ids. */
   readonly vocabSize: number;
+  /** The beginning-of-sequence token id. */
   readonly bosId: number;
+  /** The end-of-sequence token id (generation stops at it). */
   readonly eosId: number;
   /** Token ids of `text`, with BOS first when `bos` is true (the default). */
   encode(text: string, options?: { bos?: boolean }): number[];

@@ -5,6 +5,10 @@
  * @module
  */
 import type { Tokenizer } from "./tokenizer.ts";
+import { RopekitError } from "../util/errors.ts";
+
+/** Text asked of a model whose tokenizer ropekit cannot run (token ids still work). */
+export class TokenizerError extends RopekitError {}
 
 /** A tokenizer whose text methods throw `reason`. */
 export class UnsupportedTokenizer implements Tokenizer {
@@ -16,15 +20,15 @@ export class UnsupportedTokenizer implements Tokenizer {
     this.eosId = ids.eosId ?? 2;
   }
   encode(): number[] {
-    throw new Error(this.reason);
+    throw new TokenizerError(this.reason);
   }
   decode(): string {
-    throw new Error(this.reason);
+    throw new TokenizerError(this.reason);
   }
   streamDecoder(): (id: number) => string {
-    throw new Error(this.reason);
+    throw new TokenizerError(this.reason);
   }
   piece(): string {
-    throw new Error(this.reason);
+    throw new TokenizerError(this.reason);
   }
 }

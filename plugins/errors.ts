@@ -28,6 +28,8 @@ export type PluginErrorCode =
   | "PLUGIN_THREW"
   /** A call ran past its deadline; the sandbox process was killed. */
   | "PLUGIN_TIMEOUT"
+  /** Too many calls already wait for this plugin (the sandbox pool's `maxQueued`); retry later. */
+  | "PLUGIN_BUSY"
   /** The sandbox ran past its memory limit and was stopped. */
   | "PLUGIN_MEMORY"
   /** The plugin sent a message longer than `maxMessageLength`. */

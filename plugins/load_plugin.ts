@@ -11,6 +11,7 @@ import { validateTable } from "../strategies/table.ts";
 import { checkConformance } from "../strategies/conformance.ts";
 import { PluginError } from "./errors.ts";
 import { PluginSandbox, type SandboxLimits } from "./sandbox.ts";
+import type { SandboxPool } from "./sandbox_pool.ts";
 import { parsePluginSpecifier, readPluginModule, sha256Hex } from "./source.ts";
 import { DEFAULT_LOCK_FILE, readLockFile, recordInLockFile } from "./lock_file.ts";
 
@@ -22,6 +23,8 @@ export interface PluginOptions extends Partial<SandboxLimits> {
   lockFile?: string | false;
   /** Names that are taken besides the built-ins (e.g. a registry's). */
   isNameTaken?: (name: string) => boolean;
+  /** The pool that bounds sandbox processes (default: one shared by the whole process). */
+  pool?: SandboxPool;
 }
 
 /** A strategy whose `table` runs in a sandbox. `close()` stops the sandbox process. */
@@ -30,8 +33,11 @@ export interface PluginStrategy extends Strategy {
   readonly url: string;
   /** sha256 of the bytes that run. */
   readonly sha256: string;
-  /** Always asynchronous: the table is computed in the sandbox and validated here. */
-  table(spec: RopeSpec, ctx: RopeContext, params: Params): Promise<RopeTable>;
+  /**
+   * Always asynchronous: the table is computed in the sandbox and validated here. Aborting `signal`
+   * (the client went away) drops a waiting call and stops a running one.
+   */
+  table(spec: RopeSpec, ctx: RopeContext, params: Params, signal?: AbortSignal): Promise<RopeTable>;
   close(): Promise<void>;
 }
 
@@ -59,11 +65,14 @@ function tableFields(raw: unknown): RopeTable {
   return picked as unknown as RopeTable;
 }
 
+/** The sandbox behind each proxy, for the loader's own use (keeping it busy through the suite). */
+const sandboxes = new WeakMap<PluginStrategy, PluginSandbox>();
+
 function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: string): PluginStrategy {
   const url = sandbox.module.url;
   const d = (description ?? {}) as Record<string, unknown>;
-  const table = async (spec: RopeSpec, ctx: unknown, params: unknown) => {
-    const raw = await sandbox.table(spec, ctx, params);
+  const table = async (spec: RopeSpec, ctx: unknown, params: unknown, signal?: AbortSignal) => {
+    const raw = await sandbox.table(spec, ctx, params, signal);
     try {
       return validateTable(tableFields(raw), spec);
     } catch (e) {
@@ -73,7 +82,15 @@ function proxyStrategy(description: unknown, sandbox: PluginSandbox, sha256: str
   const candidate = { ...d, hasTable: undefined, table: d.hasTable === true ? table : undefined };
   const why = contractViolation(candidate);
   if (why) throw new PluginError("PLUGIN_CONTRACT", url, why);
-  return { ...(candidate as unknown as Strategy), table, url, sha256, close: () => sandbox.close() };
+  const strategy = {
+    ...(candidate as unknown as Strategy),
+    table,
+    url,
+    sha256,
+    close: () => sandbox.close(),
+  };
+  sandboxes.set(strategy, sandbox);
+  return strategy;
 }
 
 /** Throws PLUGIN_NAME_TAKEN when the plugin's name is a built-in's, an HF alias or `isNameTaken`'s. */
@@ -170,12 +187,13 @@ export async function openPlugin(specifier: string, opts: PluginOptions = {}): P
     );
     const sha256 = await sha256Hex(module.source);
     await verifyIntegrity(url, sha256, pin, lockFile);
-    sandbox = new PluginSandbox(module, limits);
+    sandbox = new PluginSandbox(module, limits, opts.pool);
     return proxyStrategy(await sandbox.load(), sandbox, sha256);
   } catch (e) {
     await sandbox?.close();
+    // Anything else failed on the host's side (a bug, the disk): not the plugin's doing.
     if (e instanceof PluginError) throw e.whileLoading();
-    throw new PluginError("PLUGIN_SANDBOX", specifier, (e as Error).message, true);
+    throw e;
   }
 }
 
@@ -190,7 +208,10 @@ export async function loadPlugin(specifier: string, opts: PluginOptions = {}): P
   const strategy = await openPlugin(specifier, opts);
   try {
     checkName(strategy, opts.isNameTaken);
-    await checkPluginConformance(strategy);
+    const sandbox = sandboxes.get(strategy);
+    await (sandbox
+      ? sandbox.busyWhile(() => checkPluginConformance(strategy))
+      : checkPluginConformance(strategy));
     if (lockFile !== false) {
       const entry = {
         sha256: strategy.sha256,
@@ -198,19 +219,13 @@ export async function loadPlugin(specifier: string, opts: PluginOptions = {}): P
         version: strategy.version,
         loadedAt: new Date().toISOString(),
       };
-      await recordInLockFile(lockFile, strategy.url, entry).catch((e) => {
-        throw new PluginError(
-          "PLUGIN_INTEGRITY",
-          strategy.url,
-          `cannot write lock file ${lockFile}: ${e.message}`,
-        );
-      });
+      await recordInLockFile(lockFile, strategy.url, entry);
     }
     return strategy;
   } catch (e) {
     await strategy.close();
     if (e instanceof PluginError) throw e.whileLoading();
-    throw new PluginError("PLUGIN_SANDBOX", specifier, (e as Error).message, true);
+    throw e;
   }
 }
 

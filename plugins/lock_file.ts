@@ -5,6 +5,7 @@
  * @module
  */
 import { PluginError } from "./errors.ts";
+import { StateFileError, updateStateFile } from "../util/state_file.ts";
 
 /** Default lock file, relative to the working directory. */
 export const DEFAULT_LOCK_FILE = "ropekit.plugins.lock.json";
@@ -31,12 +32,13 @@ export async function readLockFile(path: string, plugin: string): Promise<LockFi
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { version: 1, plugins: {} };
-    throw new PluginError(
-      "PLUGIN_INTEGRITY",
-      plugin,
-      `cannot read lock file ${path}: ${(e as Error).message}`,
-    );
+    // The disk's or the operator's doing, not the plugin's: not a refusal of the plugin.
+    throw new StateFileError(`cannot read lock file ${path}: ${(e as Error).message}`, { cause: e });
   }
+  return parseLockFile(text, path, plugin);
+}
+
+function parseLockFile(text: string, path: string, plugin: string): LockFile {
   try {
     const lock = JSON.parse(text) as LockFile;
     if (lock?.version !== 1 || typeof lock.plugins !== "object" || lock.plugins === null) throw new Error();
@@ -46,9 +48,15 @@ export async function readLockFile(path: string, plugin: string): Promise<LockFi
   }
 }
 
-/** Adds or replaces `url`'s entry. */
+/**
+ * Adds or replaces `url`'s entry: one serialised, atomic read-modify-write (util/state_file.ts), so
+ * concurrent loads — in this process or another — never drop each other's pins. A failure to write
+ * is a StateFileError (the host's fault); an unreadable lock file a PLUGIN_INTEGRITY refusal.
+ */
 export async function recordInLockFile(path: string, url: string, entry: LockEntry): Promise<void> {
-  const lock = await readLockFile(path, url);
-  lock.plugins[url] = entry;
-  await Deno.writeTextFile(path, JSON.stringify(lock, null, 2) + "\n");
+  await updateStateFile(path, (old) => {
+    const lock = old === undefined ? { version: 1 as const, plugins: {} } : parseLockFile(old, path, url);
+    lock.plugins[url] = entry;
+    return { text: JSON.stringify(lock, null, 2) + "\n", result: undefined };
+  });
 }

@@ -29,4 +29,5 @@ export {
 export { parsePluginSpecifier, type PluginLocation } from "./source.ts";
 export { DEFAULT_LOCK_FILE, type LockEntry, type LockFile } from "./lock_file.ts";
 export type { SandboxLimits } from "./sandbox.ts";
+export { DEFAULT_POOL, DEFAULT_POOL_LIMITS, type PoolLimits, SandboxPool } from "./sandbox_pool.ts";
 export { checkPlugin, type PluginCheck, type PropertyResult } from "./check_plugin.ts";

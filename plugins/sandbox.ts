@@ -10,6 +10,7 @@
 import { fileURLToPath } from "node:url";
 import { PluginError } from "./errors.ts";
 import { decodeWire, encodeWire, EXIT_OVER_MEMORY, EXIT_WORKER_ERROR, readLines } from "./wire.ts";
+import { DEFAULT_POOL, type PoolMember, type SandboxPool } from "./sandbox_pool.ts";
 
 /** Limits every call into a plugin runs under. */
 export interface SandboxLimits {
@@ -41,10 +42,12 @@ interface Running {
   stdin: WritableStreamDefaultWriter<Uint8Array>;
   token: string;
   /** Settles the request in flight when its reply arrives (or the process ends). */
-  pending?: (reply: Reply | PluginError) => void;
+  pending?: (reply: Reply | Error) => void;
   /** Resolves when stdout and stderr are drained and the process has exited. */
   finished: Promise<void>;
   stderrTail: string;
+  /** Gives the process's pool slot back. */
+  release: () => void;
 }
 
 const STDERR_TAIL_LENGTH = 4000;
@@ -62,26 +65,58 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** One plugin's sandbox. Calls are serialised; a fresh process is started after a kill. */
-export class PluginSandbox {
+/**
+ * One plugin's sandbox. Calls are serialised (at most `pool.limits.maxQueued` wait), each may be
+ * cancelled by an AbortSignal, and the process is started on demand within the pool's bound,
+ * stopped after the pool's idle time, and started afresh after a kill or an eviction.
+ */
+export class PluginSandbox implements PoolMember {
   #running?: Running;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Calls running or waiting. */
+  #calls = 0;
+  /** Callers of {@linkcode busyWhile} still running: the pool must not evict between their calls. */
+  #holds = 0;
+  #idleTimer?: ReturnType<typeof setTimeout>;
   /** The metadata the running process's worker reported; undefined until it has loaded. */
   #description?: unknown;
+  lastUsed = performance.now();
 
-  constructor(readonly module: PluginModule, readonly limits: SandboxLimits) {}
+  constructor(
+    readonly module: PluginModule,
+    readonly limits: SandboxLimits,
+    readonly pool: SandboxPool = DEFAULT_POOL,
+  ) {}
+
+  get busy(): boolean {
+    return this.#calls > 0 || this.#holds > 0;
+  }
+
+  /**
+   * Runs `task` (a series of calls, e.g. the conformance suite) with the sandbox counted busy all
+   * along, so the pool does not evict it between two calls and restart it for the next.
+   */
+  async busyWhile<T>(task: () => Promise<T>): Promise<T> {
+    this.#holds++;
+    try {
+      return await task();
+    } finally {
+      this.#holds--;
+      if (!this.busy) this.#whenIdle();
+    }
+  }
 
   /** Imports the plugin (in a fresh process if needed) and returns its metadata. */
-  load(): Promise<unknown> {
-    return this.#serialise(() => this.#ensureLoaded());
+  load(signal?: AbortSignal): Promise<unknown> {
+    return this.#serialise(() => this.#ensureLoaded(signal), signal);
   }
 
   /** Runs the plugin's `table` on plain data and returns its (unvalidated) result. */
-  table(spec: unknown, ctx: unknown, params: unknown): Promise<unknown> {
+  table(spec: unknown, ctx: unknown, params: unknown, signal?: AbortSignal): Promise<unknown> {
     return this.#serialise(async () => {
-      await this.#ensureLoaded();
-      return this.#request({ op: "table", spec, ctx, params }, "table()");
-    });
+      await this.#ensureLoaded(signal);
+      return this.#request({ op: "table", spec, ctx, params }, "table()", signal);
+    }, signal);
   }
 
   /** Stops the sandbox process; a later call starts a new one. */
@@ -96,25 +131,60 @@ export class PluginSandbox {
     await running.finished;
   }
 
-  #serialise<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(task);
-    this.#queue = result.catch(() => {});
+  /** The pool stops an idle sandbox's process to make room for another. */
+  evict(): Promise<void> {
+    return this.close();
+  }
+
+  #serialise<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#calls > this.pool.limits.maxQueued) {
+      return Promise.reject(this.#error(
+        "PLUGIN_BUSY",
+        `${this.#calls - 1} calls already wait for it (at most ${this.pool.limits.maxQueued})`,
+      ));
+    }
+    this.#calls++;
+    clearTimeout(this.#idleTimer);
+    // A call whose client left while it waited is dropped without running.
+    const result = this.#queue.then(() => {
+      signal?.throwIfAborted();
+      return task();
+    });
+    this.#queue = result.catch(() => {}).finally(() => {
+      this.#calls--;
+      this.lastUsed = performance.now();
+      if (!this.busy) this.#whenIdle();
+    });
     return result;
   }
 
-  async #ensureLoaded(): Promise<unknown> {
+  #whenIdle(): void {
+    if (!this.#running) return;
+    this.pool.idle();
+    const timer = setTimeout(() => {
+      if (!this.busy) this.close();
+    }, this.pool.limits.idleMs);
+    Deno.unrefTimer(timer); // an idle plugin never keeps a CLI from exiting
+    this.#idleTimer = timer;
+  }
+
+  async #ensureLoaded(signal?: AbortSignal): Promise<unknown> {
     if (this.#running && this.#description !== undefined) return this.#description;
-    this.#start();
+    if (!this.#running) {
+      const release = await this.pool.acquire(this);
+      signal?.throwIfAborted();
+      this.#start(release);
+    }
     const { url, mediaType, source } = this.module;
     this.#description = await this.#request(
       { op: "load", url, mediaType, sourceBase64: base64(source) },
       "loading the module",
+      signal,
     );
     return this.#description;
   }
 
-  #start(): void {
-    if (this.#running) return;
+  #start(release: () => void): void {
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(Deno.execPath(), {
@@ -137,6 +207,7 @@ export class PluginSandbox {
         env: { NO_COLOR: "1" },
       }).spawn();
     } catch (e) {
+      release();
       throw this.#error("PLUGIN_SANDBOX", `cannot start the sandbox process: ${(e as Error).message}`);
     }
     const token = crypto.randomUUID();
@@ -146,6 +217,7 @@ export class PluginSandbox {
       token,
       finished: Promise.resolve(),
       stderrTail: "",
+      release,
     };
     running.finished = Promise.all([
       this.#readReplies(running),
@@ -154,6 +226,7 @@ export class PluginSandbox {
     ]).then(async ([, , status]) => {
       running.pending?.(this.#exitError(running, status));
       await running.stdin.close().catch(() => {});
+      running.release();
       if (this.#running === running) {
         this.#running = undefined;
         this.#description = undefined;
@@ -199,21 +272,28 @@ export class PluginSandbox {
     }
   }
 
-  #request(message: Record<string, unknown>, what: string): Promise<unknown> {
+  #request(message: Record<string, unknown>, what: string, signal?: AbortSignal): Promise<unknown> {
     const running = this.#running!;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         settle(this.#error("PLUGIN_TIMEOUT", `${what} ran past the ${this.limits.timeoutMs} ms deadline`));
         this.close();
       }, this.limits.timeoutMs);
-      const settle = (reply: Reply | PluginError) => {
+      // The caller went away: the call is stopped the only way a running plugin can be, by its process.
+      const abandoned = () => {
+        settle(signal!.reason ?? new DOMException("the call was cancelled", "AbortError"));
+        this.close();
+      };
+      const settle = (reply: Reply | Error) => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", abandoned);
         running.pending = undefined;
-        if (reply instanceof PluginError) reject(reply);
+        if (reply instanceof Error) reject(reply);
         else if (reply.ok) resolve(reply.value);
         else reject(this.#faultError(reply.error, what));
       };
       running.pending = settle;
+      signal?.addEventListener("abort", abandoned, { once: true });
       running.stdin.write(new TextEncoder().encode(encodeWire({ id: 0, ...message }) + "\n")).catch(() => {});
     });
   }

@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isLoopbackHost } from "../util/loopback.ts";
 import { PluginError } from "./errors.ts";
 import type { PluginModule } from "./sandbox.ts";
 
@@ -52,6 +53,15 @@ export function parsePluginSpecifier(specifier: string): PluginLocation {
       "PLUGIN_SPECIFIER",
       specifier,
       `unsupported scheme "${scheme}:" (use an https://, http:// or file: URL, or a path)`,
+    );
+  }
+  // Plain http can be read and changed on the way: only from this machine itself, and only by a
+  // name that needs no DNS (a name could resolve to anywhere, and 0.0.0.0 is not loopback).
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new PluginError(
+      "PLUGIN_SPECIFIER",
+      specifier,
+      `http:// is allowed only for loopback hosts (localhost, 127.x.x.x, [::1]), not ${url.hostname}: use https://`,
     );
   }
   url.hash = "";
@@ -116,11 +126,21 @@ function mediaTypeOfResponse(url: string, contentType: string | null): string {
 async function fetchModule(url: string, maxBytes: number, timeoutMs: number): Promise<PluginModule> {
   if (url.startsWith("file:")) {
     const path = new URL(url);
-    const { size } = await Deno.stat(path);
+    const { size, isFile } = await Deno.stat(path);
+    if (!isFile) throw new PluginError("PLUGIN_IMPORT", url, "is not a file (a plugin is one module file)");
+    // Only a file named as code is read: anything else (a config, a key) is refused by its name,
+    // before its bytes are read, so no error can show what it holds.
+    const mediaType = mediaTypeOfPath(url);
+    if (mediaType === undefined) {
+      throw new PluginError(
+        "PLUGIN_IMPORT",
+        url,
+        "is not a JavaScript or TypeScript module: its name does not end in .ts, .js, .mts, .mjs, .cts or .cjs",
+      );
+    }
     if (size > maxBytes) {
       throw new PluginError("PLUGIN_TOO_LARGE", url, `the module is larger than ${maxBytes} bytes`);
     }
-    const mediaType = mediaTypeOfPath(url) ?? "application/typescript";
     return { url, mediaType, source: await Deno.readFile(path) };
   }
   // Redirects are refused: the host fetches from the URL the user named and nowhere else (a
@@ -156,13 +176,29 @@ export async function readPluginModule(
   maxBytes: number,
   timeoutMs: number,
 ): Promise<PluginModule> {
+  let module: PluginModule;
   try {
-    return await fetchModule(url, maxBytes, timeoutMs);
+    module = await fetchModule(url, maxBytes, timeoutMs);
   } catch (e) {
     if (e instanceof PluginError) throw e;
     // fetch() says only "fetch failed"; the reason (refused, DNS, TLS) is in its cause.
     const cause = (e as Error).cause instanceof Error ? `: ${((e as Error).cause as Error).message}` : "";
     throw new PluginError("PLUGIN_UNREACHABLE", url, (e as Error).message + cause);
+  }
+  // Code is text: binary content (an image, an archive, a compiled file) is named as such here,
+  // rather than failing later as a module that does not parse.
+  if (module.source.includes(0) || !isUtf8(module.source)) {
+    throw new PluginError("PLUGIN_IMPORT", url, "is binary content, not a JavaScript or TypeScript module");
+  }
+  return module;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The starter plugin `deno task plugin new NAME` writes: the smallest complete plugin (Position
- * Interpolation with one parameter), self-contained so it runs in the sandbox as written.
+ * Interpolation with one parameter), typed against the plugin SDK (`@ropekit/ropekit/plugin`) by a
+ * type-only import — erased when the sandbox loads it, so the module stays self-contained — and a
+ * test beside it that runs ropekit's conformance suite.
  *
  * @module
  */
@@ -16,9 +18,11 @@ export function starterPlugin(name: string): string {
  * Use it by URL or path wherever a strategy is named, parameters after "#":
  *   deno task compare --strategies "yarn,https://example.org/this_file.ts#factor=4"
  *
- * Rules: one self-contained module (no imports; bundle if you need any), no I/O, the same inputs
- * must give the same table, return plain numbers and arrays.
+ * Rules: one self-contained module (no imports but \`import type\`; bundle if you need any), no I/O,
+ * the same inputs must give the same table, return plain numbers and arrays.
  */
+import type { PluginDefinition } from "@ropekit/ropekit/plugin";
+
 export const strategy = {
   apiVersion: 1,
   name: ${JSON.stringify(name)},
@@ -46,6 +50,17 @@ export const strategy = {
     const invFreq = Array.from({ length: pairs }, (_, i) => Math.pow(spec.theta, (-2 * i) / spec.rotaryDim) / factor);
     return { rotaryDim: spec.rotaryDim, invFreq, attentionScale: 1 };
   },
-};
+} satisfies PluginDefinition;
+`;
+}
+
+/** Source of the starter's test: `deno test` runs ropekit's conformance suite on the plugin in `file`. */
+export function starterTest(file: string): string {
+  return `import { assertConformance } from "@ropekit/ropekit/plugin";
+import { strategy } from "./${file}";
+
+Deno.test("${file} conforms to the ropekit strategy contract", async () => {
+  await assertConformance(strategy, { full: true });
+});
 `;
 }

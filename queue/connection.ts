@@ -1,5 +1,6 @@
 /**
- * Redis connections for the queue: `redis://[:password@]host:port[/db]` URLs, checked with one PING
+ * Redis connections for the queue: `redis://[:password@]host:port[/db]` URLs (or `rediss://`, over
+ * TLS, with `$ROPEKIT_QUEUE_CA` for a private CA), checked with one PING
  * that fails fast (unreachable host, wrong password, bad db) instead of retrying forever, then
  * long-lived connections that reconnect on their own (a restarted Redis is picked up again).
  *
@@ -36,9 +37,29 @@ export function checkQueueUrl(url: string): string {
   return url;
 }
 
+/** Environment variable naming a PEM file of CA certificates a `rediss://` server's certificate is checked against. */
+export const CA_ENV = "ROPEKIT_QUEUE_CA";
+
+/**
+ * TLS options for a `rediss://` URL: the server's certificate is always verified, against the
+ * system's roots or, when `$ROPEKIT_QUEUE_CA` names a PEM file, against the CAs in it (a private CA
+ * or a self-signed certificate).
+ */
+function tlsOptions(url: string): { tls?: { ca?: string } } {
+  if (!url.startsWith("rediss:")) return {};
+  const allowed = Deno.permissions.querySync({ name: "env", variable: CA_ENV }).state === "granted";
+  const path = allowed ? Deno.env.get(CA_ENV) : undefined;
+  if (!path) return { tls: {} };
+  try {
+    return { tls: { ca: Deno.readTextFileSync(path) } };
+  } catch (e) {
+    throw new QueueError(`$${CA_ENV} ${path}: cannot read (${(e as Error).message})`);
+  }
+}
+
 /** A long-lived connection (BullMQ needs maxRetriesPerRequest: null for its blocking commands). */
 export function connect(url: string): Redis {
-  const r = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const r = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false, ...tlsOptions(url) });
   // Errors while reconnecting are expected (a restarted Redis); ioredis retries. Keep them off stderr.
   r.on("error", () => {});
   return r;
@@ -48,6 +69,7 @@ export function connect(url: string): Redis {
 export async function probe(url: string, timeoutMs = 5000): Promise<void> {
   checkQueueUrl(url);
   const r = new Redis(url, {
+    ...tlsOptions(url),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { checkReference, compare, type CompareOptions, type CompareReport } from "../compare/compare.ts";
+import {
+  checkReference,
+  compare,
+  type CompareOptions,
+  type CompareReport,
+  statisticsOptions,
+} from "../compare/compare.ts";
 import { pairedComparisons } from "../compare/statistics.ts";
 import { queueModel } from "./queue_model.ts";
 import type { QueueScorer } from "./queue_scorer.ts";
@@ -14,13 +20,14 @@ import type { QueueScorer } from "./queue_scorer.ts";
 /** Runs `opts` with the model's scoring on `scorer`'s workers. */
 export async function compareOnQueue(opts: CompareOptions, scorer: QueueScorer): Promise<CompareReport> {
   checkReference(opts.reference, opts.strategies);
-  const model = queueModel(opts.model, scorer);
   const total = opts.strategies.length;
   let done = 0;
   // One part failing stops the others at their next check, and nothing returns before every part has
   // ended: no part keeps workers busy or reports progress after the comparison is over.
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  // The signal reaches the waits for workers too: a comparison whose workers all died can be cancelled.
+  const model = queueModel(opts.model, scorer, signal);
   const settled = await Promise.allSettled(opts.strategies.map((entry) =>
     compare({
       ...opts,
@@ -43,7 +50,7 @@ export async function compareOnQueue(opts: CompareOptions, scorer: QueueScorer):
   return {
     ...reports[0],
     strategies,
-    ...pairedComparisons(reports[0].metrics, strategies, { seed: opts.seed, reference: opts.reference }),
+    ...pairedComparisons(reports[0].metrics, strategies, statisticsOptions(opts)),
     seconds: Math.max(...reports.map((r) => r.seconds)),
   };
 }

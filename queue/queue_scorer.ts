@@ -13,6 +13,7 @@ import type { DocumentScorer } from "../search/evaluator.ts";
 import type { RopeTable } from "../strategies/types.ts";
 import { connect, probe, QueueError, redactUrl } from "./connection.ts";
 import { heartbeatPattern, queueName } from "./names.ts";
+import { queueSecret, sign, verify } from "./signing.ts";
 import { docsKey, type ScoreJob, type ScoreResult, tableToWire, WIRE_VERSION } from "./wire.ts";
 
 /** Options of {@linkcode QueueScorer.open}. */
@@ -25,6 +26,12 @@ export interface QueueScorerOptions {
   workerWaitMs?: number;
   /** How often a pending job's state is checked besides the completion events (default 1000 ms). */
   pollMs?: number;
+  /**
+   * The queue's shared secret: jobs are signed with it, and a result not signed with it (a worker
+   * without the secret, or one forged in Redis) fails its job instead of being used. Default: the
+   * `ROPEKIT_QUEUE_SECRET` environment variable, when set (how `serve --queue` passes it on).
+   */
+  secret?: string;
 }
 
 /** Sends scoring jobs for one model to queue workers. */
@@ -47,6 +54,7 @@ export class QueueScorer {
     private readonly events: QueueEvents,
     private readonly conns: Redis[],
     pollMs: number,
+    private readonly secret?: string,
   ) {
     // The event may come without the return value: then the job itself is read.
     events.on("completed", ({ jobId, returnvalue }) => {
@@ -83,7 +91,7 @@ export class QueueScorer {
     const queue = new Queue(name, { connection: conns[0] });
     const events = new QueueEvents(name, { connection: conns[1] });
     await events.waitUntilReady();
-    return new QueueScorer(url, model, queue, events, conns, o.pollMs ?? 1000);
+    return new QueueScorer(url, model, queue, events, conns, o.pollMs ?? 1000, o.secret ?? queueSecret());
   }
 
   /** Live workers holding the model now. */
@@ -92,7 +100,7 @@ export class QueueScorer {
   }
 
   /** The scorer the fitness calls. */
-  readonly score: DocumentScorer = async (tableFor, docs) => {
+  readonly score: DocumentScorer = async (tableFor, docs, signal?: AbortSignal) => {
     const first = await tableFor(docs[0].ids.length);
     const lengths = first.lengthDependent ? [...new Set(docs.map((d) => d.ids.length))] : [0];
     const tables = await Promise.all(
@@ -106,15 +114,17 @@ export class QueueScorer {
     const docsRef = createHash("sha256").update(text).digest("hex");
     this.#docs.set(docsRef, text);
     const job: ScoreJob = { v: WIRE_VERSION, model: this.model, tables, docsRef };
-    const result = await this.#run(job);
+    const result = await this.#run(job, signal);
     return result.scores.map((s) => s ?? NaN);
   };
 
   /**
    * Per-token NLL of each window under `table`, scored by a worker: the call `LanguageModel.nll`
    * makes, so evaluation code written against a model runs remotely unchanged (see `queueModel`).
+   * An aborted `signal` stops the wait (the job is taken off the queue if no worker has it yet), so
+   * a caller is never stuck on a job whose workers are all gone.
    */
-  async nll(windows: number[][], table: RopeTable): Promise<Float32Array[]> {
+  async nll(windows: number[][], table: RopeTable, signal?: AbortSignal): Promise<Float32Array[]> {
     const docs = windows.map((ids) => ({ ids }));
     const job: ScoreJob = {
       v: WIRE_VERSION,
@@ -123,25 +133,50 @@ export class QueueScorer {
       docs,
       perToken: true,
     };
-    const r = await this.#run(job);
+    const r = await this.#run(job, signal);
     if (!r.nll || r.nll.length !== windows.length) {
       throw new QueueError("a worker answered without per-token NLL");
     }
     return r.nll.map((a) => Float32Array.from(a, (x) => x ?? NaN));
   }
 
-  #run(job: ScoreJob): Promise<ScoreResult> {
+  #run(unsigned: ScoreJob, signal?: AbortSignal): Promise<ScoreResult> {
+    signal?.throwIfAborted();
+    const job = this.secret === undefined
+      ? unsigned
+      : { ...unsigned, sig: sign(this.secret, "job", unsigned) };
     const id = createHash("sha256").update(JSON.stringify(job)).digest("hex").slice(0, 40);
     // The same job asked for twice while in flight is one job with one result.
-    const inFlight = this.#promises.get(id);
-    if (inFlight) return inFlight;
-    const done = new Promise<ScoreResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
-    this.#promises.set(id, done);
-    this.#sentAt.set(id, performance.now());
-    done.finally(() => this.#promises.delete(id)).catch(() => {});
-    this.sent++;
-    this.#add(id, job).then(() => this.#check(id)).catch((e) => this.#fail(id, (e as Error).message));
-    return done;
+    let done = this.#promises.get(id);
+    if (!done) {
+      done = new Promise<ScoreResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+      this.#promises.set(id, done);
+      this.#sentAt.set(id, performance.now());
+      done.finally(() => this.#promises.delete(id)).catch(() => {});
+      this.sent++;
+      this.#add(id, job).then(() => this.#check(id)).catch((e) => this.#fail(id, (e as Error).message));
+    }
+    if (!signal) return done;
+    return new Promise<ScoreResult>((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal.reason);
+        this.#abandon(id);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      done.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  /**
+   * Stops waiting for job `id` (its caller was cancelled). A job no worker has taken yet is removed;
+   * one a worker holds finishes there, and its result stays in Redis for a repeat of the same job.
+   */
+  #abandon(id: string): void {
+    this.#fail(id, "cancelled");
+    void (async () => {
+      const job = await Job.fromId(this.queue, id);
+      if (job && (await job.isWaiting() || await job.isDelayed())) await job.remove();
+    })().catch(() => {});
   }
 
   #promises = new Map<string, Promise<ScoreResult>>();
@@ -209,7 +244,21 @@ export class QueueScorer {
     if (!p) return; // not ours, or already counted
     this.#pending.delete(id);
     this.#jobs.delete(id);
-    const r = (typeof value === "string" ? JSON.parse(value) : value) as ScoreResult;
+    const { sig, ...r } = (typeof value === "string" ? JSON.parse(value) : value) as ScoreResult & {
+      sig?: unknown;
+    };
+    if (this.secret !== undefined && !verify(this.secret, `result:${id}`, r, sig)) {
+      // Back into #pending only to fail it through the one path that reports failures.
+      this.#pending.set(id, p);
+      this.#fail(
+        id,
+        `its result is not signed with the queue secret, rejected (from worker ${
+          JSON.stringify(String(r.worker).slice(0, 64))
+        }: ` +
+          `a worker without --secret, or a result written into Redis by someone else)`,
+      );
+      return;
+    }
     this.received++;
     this.roundTripSeconds += (performance.now() - (this.#sentAt.get(id) ?? performance.now())) / 1000;
     this.workerSeconds += r.seconds;

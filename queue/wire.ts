@@ -7,6 +7,7 @@
  */
 import type { RopeFrequencies, RopeTable } from "../strategies/types.ts";
 import type { ScoreDoc } from "../search/evaluator.ts";
+import { JOB_LIMITS } from "./limits.ts";
 
 /** Wire format version; a worker refuses jobs of another version. */
 export const WIRE_VERSION = 1;
@@ -110,6 +111,31 @@ export function docsKey(ref: string): string {
   return `ropekit:docs:${ref}`;
 }
 
+/** Refuses a job larger than {@linkcode JOB_LIMITS}, before anything else is read from it. */
+function checkLimits(docs: unknown[], tables: number): void {
+  if (docs.length > JOB_LIMITS.documents) {
+    throw new WireError(`job has ${docs.length} documents, more than the limit of ${JOB_LIMITS.documents}`);
+  }
+  // One table per distinct document length at most, plus the one for every length.
+  if (tables > docs.length + 1) throw new WireError(`job has ${tables} tables for ${docs.length} documents`);
+  let total = 0;
+  for (const [i, d] of docs.entries()) {
+    const n = (d as ScoreDoc | null)?.ids?.length;
+    if (typeof n !== "number") continue; // the shape check below names it
+    if (n > JOB_LIMITS.documentTokens) {
+      throw new WireError(
+        `document ${i} has ${n} tokens, more than the limit of ${JOB_LIMITS.documentTokens} tokens per document`,
+      );
+    }
+    total += n;
+  }
+  if (total > JOB_LIMITS.jobTokens) {
+    throw new WireError(
+      `job has ${total} tokens, more than the limit of ${JOB_LIMITS.jobTokens} tokens per job`,
+    );
+  }
+}
+
 /** Checks a job's shape; returns its tables by sequence length. Throws {@linkcode WireError}. */
 export function parseJob(
   x: unknown,
@@ -121,6 +147,8 @@ export function parseJob(
     throw new WireError("job.model must be a sha256 content hash");
   }
   if (!Array.isArray(job.tables) || job.tables.length === 0) throw new WireError("job has no tables");
+  if (!Array.isArray(job.docs) || job.docs.length === 0) throw new WireError("job has no documents");
+  checkLimits(job.docs, job.tables.length);
   const tables = new Map<number, RopeTable>();
   for (const t of job.tables) {
     if (!Number.isInteger(t?.seqLen) || t.seqLen < 0) {
@@ -128,7 +156,6 @@ export function parseJob(
     }
     tables.set(t.seqLen, tableFromWire(t.table));
   }
-  if (!Array.isArray(job.docs) || job.docs.length === 0) throw new WireError("job has no documents");
   if (job.perToken !== undefined && typeof job.perToken !== "boolean") {
     throw new WireError("job.perToken must be boolean");
   }

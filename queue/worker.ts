@@ -1,33 +1,40 @@
 /**
  * The worker side: takes scoring jobs for the models it holds and runs ropekit's own scorer on them.
- * Models are loaded once and keyed by content hash; each has its own queue, and a job whose hash is
- * not the model's is refused for good (never scored on other weights). A job that can never succeed
- * (bad table, bad documents) fails once with its reason; anything else is retried by BullMQ, and a
- * worker that dies mid-job leaves a stalled job that another worker takes over.
+ * Models are loaded once, in a thread of their own (model_thread.ts: a forward pass there cannot
+ * starve the lock renewal that runs here), and keyed by content hash; each has its own queue, and a
+ * job whose hash is not the model's is refused for good (never scored on other weights). A job that
+ * can never succeed (bad table, bad documents, beyond the limits, not signed with the queue's secret)
+ * fails once with its reason; anything else is retried by BullMQ, and a worker that dies mid-job
+ * leaves a stalled job that another worker takes over.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Model } from "../model/model.ts";
-import { localScorer } from "../search/evaluator.ts";
-import { RopeTableError } from "../strategies/table.ts";
-import { connect, probe } from "./connection.ts";
+import { connect, probe, QueueError } from "./connection.ts";
+import type { ModelToLoad, ThreadReply, ThreadRequest } from "./model_thread_protocol.ts";
 import { HEARTBEAT_EVERY_MS, HEARTBEAT_MS, heartbeatKey, queueName } from "./names.ts";
-import { docsKey, parseJob, type ScoreResult, WIRE_VERSION, WireError } from "./wire.ts";
+import { sign, verify } from "./signing.ts";
+import { docsKey, type ScoreResult } from "./wire.ts";
+
+export { runJob } from "./run_job.ts";
+export type { ModelToLoad } from "./model_thread_protocol.ts";
 
 /** Options of {@linkcode startWorker}. */
 export interface WorkerOptions {
   url: string;
-  /** Models with their content hashes. */
-  models: { model: Model; hash: string }[];
+  /** Models to load (in the model thread); each is advertised under its content hash. */
+  models: ModelToLoad[];
   /** Name in heartbeats and results (default host:pid). */
   id?: string;
   /**
    * Seconds a job's lock lasts without renewal: a killed worker's job is taken over after about
-   * this long (default 30). Keep it well above one document's forward pass.
+   * this long (default 30). Renewal runs while a forward pass does, so passes may take longer.
    */
   lockSeconds?: number;
+  /** The queue's shared secret: jobs must be signed with it, and results are (see signing.ts). */
+  secret?: string;
   /** Called when a job starts (for a log line). */
   onStart?: (e: { hash: string; jobId: string }) => void;
   /** Called after each job (for a log line). */
@@ -37,58 +44,69 @@ export interface WorkerOptions {
 /** A running worker. */
 export interface RunningWorker {
   id: string;
+  /** The models it holds: content hash and where they were loaded from. */
+  models: { hash: string; source: string }[];
   close(): Promise<void>;
 }
 
-const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+/** The model thread, seen from the main thread: jobs in, results out. */
+class ModelThread {
+  // The global Worker (a thread), not BullMQ's.
+  #thread = new globalThis.Worker(new URL("./model_thread.ts", import.meta.url), { type: "module" });
+  #pending = new Map<
+    number,
+    { resolve: (r: Omit<ScoreResult, "worker">) => void; reject: (e: Error) => void }
+  >();
+  #next = 0;
+  #dead?: string;
+  #loaded?: { resolve: (m: { hash: string; source: string }[]) => void; reject: (e: Error) => void };
 
-async function keepNll(model: Model, into: Float32Array[], args: Parameters<Model["nll"]>) {
-  const r = await model.nll(...args);
-  into.push(...r.nll);
-  return r;
-}
+  constructor() {
+    this.#thread.onmessage = (e: MessageEvent<ThreadReply>) => {
+      const m = e.data;
+      if (m.type === "loaded") this.#loaded?.resolve(m.models);
+      else if (m.type === "load-failed") this.#loaded?.reject(new QueueError(m.error));
+      else {
+        const p = this.#pending.get(m.id);
+        this.#pending.delete(m.id);
+        if (m.type === "done") p?.resolve(m.result);
+        else p?.reject(m.permanent ? new UnrecoverableError(m.error) : new Error(m.error));
+      }
+    };
+    this.#thread.onerror = (e) => {
+      e.preventDefault();
+      this.#dead = e.message;
+      const err = new Error(`the model thread stopped: ${e.message}`);
+      this.#loaded?.reject(err);
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+  }
 
-/** Scores one job's documents on `model`; permanent problems become UnrecoverableError. */
-export async function runJob(
-  model: Model,
-  hash: string,
-  data: unknown,
-): Promise<Omit<ScoreResult, "worker">> {
-  let parsed;
-  try {
-    parsed = parseJob(data);
-  } catch (e) {
-    throw new UnrecoverableError(`bad job: ${(e as Error).message}`);
+  load(models: ModelToLoad[]): Promise<{ hash: string; source: string }[]> {
+    return new Promise((resolve, reject) => {
+      this.#loaded = { resolve, reject };
+      this.#send({ type: "load", models });
+    });
   }
-  const { job, tables } = parsed;
-  if (job.model !== hash) {
-    throw new UnrecoverableError(
-      `this worker holds model ${hash.slice(0, 16)}, not ${job.model.slice(0, 16)}`,
-    );
+
+  run(hash: string, data: unknown): Promise<Omit<ScoreResult, "worker">> {
+    // A job the thread can no longer take is retried by BullMQ (on another worker, if this one is broken).
+    if (this.#dead) return Promise.reject(new Error(`the model thread stopped: ${this.#dead}`));
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#send({ type: "job", id, hash, data });
+    });
   }
-  const t0 = performance.now();
-  let scores: number[];
-  const perToken: Float32Array[] = [];
-  // Every document's NLL, kept when the job asks for them.
-  const keep = job.perToken
-    ? { nll: (...a: Parameters<Model["nll"]>) => keepNll(model, perToken, a) }
-    : model;
-  try {
-    // deno-lint-ignore require-await
-    scores = await localScorer(keep)(async (seqLen) => tables.get(seqLen) ?? tables.get(0)!, job.docs);
-  } catch (e) {
-    // A table the model rejects, or token ids outside its vocabulary, will never succeed.
-    if (e instanceof RopeTableError || e instanceof RangeError || e instanceof WireError) {
-      throw new UnrecoverableError(`bad job: ${(e as Error).message}`);
-    }
-    throw e;
+
+  #send(m: ThreadRequest) {
+    this.#thread.postMessage(m);
   }
-  return {
-    v: WIRE_VERSION,
-    scores: scores.map(finiteOrNull),
-    ...(job.perToken ? { nll: perToken.map((a) => Array.from(a, finiteOrNull)) } : {}),
-    seconds: (performance.now() - t0) / 1000,
-  };
+
+  close() {
+    this.#thread.terminate();
+  }
 }
 
 /** Documents fetched by reference, kept for the next jobs of the same search (a few searches' worth). */
@@ -102,6 +120,10 @@ async function withDocs(redis: Redis, data: { docsRef?: unknown; docs?: unknown 
     const text = await redis.get(docsKey(data.docsRef));
     // Missing documents are a Redis restart the client has not noticed yet: retry, do not fail for good.
     if (text === null) throw new Error(`documents ${data.docsRef.slice(0, 12)} are not in Redis (yet)`);
+    // The reference is the documents' content hash: documents replaced in Redis are not the job's.
+    if (createHash("sha256").update(text).digest("hex") !== data.docsRef) {
+      throw new UnrecoverableError(`bad job: documents ${data.docsRef.slice(0, 12)} do not match their hash`);
+    }
     docs = JSON.parse(text);
     if (docsCache.size >= 8) docsCache.delete(docsCache.keys().next().value!);
     docsCache.set(data.docsRef, docs);
@@ -109,31 +131,48 @@ async function withDocs(redis: Redis, data: { docsRef?: unknown; docs?: unknown 
   return { ...data, docs };
 }
 
-/** Starts taking jobs for every model; resolves once connected. */
+/** Refuses a job not signed with `secret` (a client without the secret, or a job written into Redis). */
+function checkSignature(secret: string | undefined, data: unknown): unknown {
+  if (secret === undefined) return data;
+  const { sig, ...job } = (data ?? {}) as { sig?: unknown };
+  if (!verify(secret, "job", job, sig)) {
+    throw new UnrecoverableError(
+      "job is not signed with this worker's queue secret (the client needs the same --secret)",
+    );
+  }
+  return job;
+}
+
+/** Starts taking jobs for every model; resolves once the models are loaded and the worker is connected. */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   await probe(o.url);
   const id = o.id ?? `${Deno.hostname()}:${Deno.pid}`;
   const lockDuration = (o.lockSeconds ?? 30) * 1000;
+  const thread = new ModelThread();
+  let models: { hash: string; source: string }[];
+  try {
+    models = await thread.load(o.models);
+  } catch (e) {
+    thread.close();
+    throw e;
+  }
   const conns: Redis[] = [];
-  const workers = o.models.map(({ model, hash }) => {
+  const workers = models.map(({ hash }) => {
     const c = connect(o.url);
     conns.push(c);
     return new Worker(
       queueName(hash),
       async (job) => {
         const t0 = performance.now();
-        o.onStart?.({ hash, jobId: job.id ?? "" });
+        const jobId = job.id ?? "";
+        o.onStart?.({ hash, jobId });
         try {
-          const r = await runJob(model, hash, await withDocs(c, job.data));
-          o.onJob?.({ hash, jobId: job.id ?? "", seconds: (performance.now() - t0) / 1000 });
-          return { ...r, worker: id };
+          const data = checkSignature(o.secret, job.data);
+          const r = { ...await thread.run(hash, await withDocs(c, data as object)), worker: id };
+          o.onJob?.({ hash, jobId, seconds: (performance.now() - t0) / 1000 });
+          return o.secret === undefined ? r : { ...r, sig: sign(o.secret, `result:${jobId}`, r) };
         } catch (e) {
-          o.onJob?.({
-            hash,
-            jobId: job.id ?? "",
-            seconds: (performance.now() - t0) / 1000,
-            error: String(e),
-          });
+          o.onJob?.({ hash, jobId, seconds: (performance.now() - t0) / 1000, error: String(e) });
           throw e;
         }
       },
@@ -150,7 +189,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   for (const w of workers) w.on("error", () => {}); // connection errors: BullMQ reconnects
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const beat = async () => {
-    for (const { hash } of o.models) {
+    for (const { hash } of models) {
       await conns[0].set(heartbeatKey(hash, id), JSON.stringify({ id, at: Date.now() }), "PX", HEARTBEAT_MS);
     }
   };
@@ -158,11 +197,13 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const timer = setInterval(() => void beat().catch(() => {}), HEARTBEAT_EVERY_MS);
   return {
     id,
+    models,
     async close() {
       clearInterval(timer);
       await Promise.all(workers.map((w) => w.close()));
-      for (const { hash } of o.models) await conns[0].del(heartbeatKey(hash, id)).catch(() => {});
+      for (const { hash } of models) await conns[0].del(heartbeatKey(hash, id)).catch(() => {});
       for (const c of conns) c.disconnect();
+      thread.close();
     },
   };
 }

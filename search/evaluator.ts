@@ -13,6 +13,7 @@ import { mean } from "../util/stats.ts";
 export interface EvalTask {
   /** The candidate's canonical key (see `SearchSpace.key`). */
   key: string;
+  /** The candidate as its search space encodes it (plain JSON). */
   genome: unknown;
   /** The strategy parameters the genome stands for. */
   params: Params;
@@ -20,7 +21,9 @@ export interface EvalTask {
 
 /** A fitness value (lower is better) with optional JSON detail kept in the journal. */
 export interface EvalOutcome {
+  /** Lower is better; non-finite values rank last. */
   fitness: number;
+  /** Anything the fitness wants journaled beside the value (e.g. its standard error). */
   detail?: unknown;
 }
 
@@ -29,7 +32,9 @@ export type Fitness = (task: EvalTask) => Promise<number | EvalOutcome>;
 
 /** Runs tasks; `capacity` of them may be in flight at once. */
 export interface Evaluator {
+  /** How many tasks may be in flight at once. */
   readonly capacity: number;
+  /** Scores one task. */
   evaluate(task: EvalTask): Promise<EvalOutcome>;
 }
 
@@ -43,12 +48,14 @@ export function toOutcome(v: number | EvalOutcome): EvalOutcome {
  * fitness that awaits I/O or a GPU; CPU-bound model evaluation in one isolate gains nothing from it.
  */
 export class LocalPool implements Evaluator {
+  /** A pool calling `fitness` with up to `capacity` calls overlapping. */
   constructor(private readonly fitness: Fitness, readonly capacity = 1) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`pool capacity must be a positive integer, got ${capacity}`);
     }
   }
 
+  /** Calls the fitness function on `task`. */
   async evaluate(task: EvalTask): Promise<EvalOutcome> {
     return toOutcome(await this.fitness(task));
   }

@@ -30,6 +30,7 @@ export interface EvolutionSettings {
   mutations: number;
   /** Crossovers N2 per generation (a failed crossover falls back to mutating the first parent). */
   crossovers: number;
+  /** Seeds every random choice: the same seed proposes the same candidates. */
   seed: number;
   /** Crossover passes before giving up on a pair (official: 20). */
   crossoverTries: number;
@@ -51,11 +52,15 @@ export const DEFAULT_EVOLUTION: EvolutionSettings = {
 
 /** A scored candidate. */
 export interface Evaluated<G> {
+  /** The candidate's canonical key (duplicates share it). */
   key: string;
+  /** The candidate itself. */
   genome: G;
   /** Lower is better; failures and NaN are +Infinity. */
   fitness: number;
+  /** What the fitness function journaled beside the value. */
   detail?: unknown;
+  /** The generation that proposed it (0 = initial population). */
   generation: number;
   /** Position in the deterministic proposal order (ties in fitness go to the earlier one). */
   order: number;
@@ -79,9 +84,11 @@ export type StopReason = "completed" | "evaluations" | "time";
 
 /** Result of {@linkcode runEvolution}. */
 export interface EvolutionResult<G> {
+  /** The best candidate (ties to the earlier proposal). */
   best: Evaluated<G>;
   /** Every scored candidate, best first (ties to the earlier proposal): finalists are taken from here. */
   ranked: Evaluated<G>[];
+  /** One summary per generation. */
   history: GenerationStats[];
   /** Seeds of the initial population with their fitness. */
   seeds: { name: string; key: string; fitness: number }[];
@@ -93,6 +100,7 @@ export interface EvolutionResult<G> {
   replayed: number;
   /** Proposals that were dropped because no valid, unseen variant was found. */
   exhausted: number;
+  /** Why the loop ended. */
   stopped: StopReason;
   /** Search time, summed over resumed sessions. */
   elapsedSeconds: number;
@@ -100,12 +108,17 @@ export interface EvolutionResult<G> {
 
 /** Options of {@linkcode runEvolution}. */
 export interface EvolutionOptions<G> {
+  /** What is searched: seeds, mutation, crossover, constraints. */
   space: SearchSpace<G>;
+  /** Where candidates are scored. */
   evaluator: Evaluator;
+  /** Loop sizes and seed; missing fields are {@linkcode DEFAULT_EVOLUTION}'s. */
   settings?: Partial<EvolutionSettings>;
+  /** Stops the search early after a number of evaluations or seconds. */
   budget?: Budget;
   /** Where to record evaluations, and what an earlier session of this search recorded. */
   journal?: Journal;
+  /** What an earlier session of this search recorded: replayed, not scored again. */
   recorded?: JournalEntry[];
   /** Progress after every evaluation; `detail` is a {@linkcode SearchProgress}. */
   onProgress?: ProgressSink;
@@ -116,14 +129,20 @@ export interface EvolutionOptions<G> {
 /** `detail` of the search's progress events. */
 export interface SearchProgress {
   generation: number;
+  /** Generations planned. */
   generations: number;
   best: number;
+  /** Candidates scored so far (fresh and replayed). */
   evaluated: number;
+  /** Candidates the whole search will score. */
   planned: number;
+  /** Candidates whose fitness came from the journal. */
   replayed: number;
+  /** Fresh evaluations per second in this session. */
   evalsPerSecond: number;
   /** Seconds left at the current rate (bounded by a time budget), NaN before the first evaluation. */
   etaSeconds: number;
+  /** Search time so far, summed over sessions. */
   elapsedSeconds: number;
   /** True on the event that closes a generation. */
   generationDone: boolean;

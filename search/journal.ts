@@ -15,8 +15,11 @@ export const JOURNAL_FORMAT = "ropekit-search-journal";
 
 /** The first line: what search this journal belongs to. */
 export interface JournalHeader {
+  /** Marks the header line. */
   type: "header";
+  /** Always {@linkcode JOURNAL_FORMAT}. */
   format: typeof JOURNAL_FORMAT;
+  /** Version of the journal format. */
   version: 1;
   /** Everything that determines which candidates are proposed and how they are scored. */
   fingerprint: Record<string, unknown>;
@@ -24,21 +27,26 @@ export interface JournalHeader {
 
 /** One evaluated candidate. */
 export interface JournalEntry {
+  /** Marks an evaluation line. */
   type: "eval";
   key: string;
+  /** The candidate as its space encodes it. */
   genome: unknown;
   fitness: number | null;
+  /** What the fitness function returned beside the value. */
   detail?: unknown;
   /** Generation (0 = initial population) and position in the search's deterministic order. */
   generation: number;
   order: number;
   /** Seconds this evaluation took, and search time so far (summed over sessions). */
   seconds: number;
+  /** Search time when this evaluation finished, summed over sessions. */
   elapsed: number;
 }
 
 /** A finalist re-scored on fresh documents after the search (see `search_strategy.ts`). */
 export interface RescoreEntry {
+  /** Marks a finalist's re-score. */
   type: "rescore";
   key: string;
   fitness: number | null;
@@ -48,6 +56,7 @@ export interface RescoreEntry {
 
 /** Thrown for a journal that cannot be used. */
 export class JournalError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "JournalError";
 }
 

@@ -21,6 +21,7 @@
  */
 export { type Budget, parseBudget } from "./budget.ts";
 export {
+  type DocumentScorer,
   type EvalOutcome,
   type EvalTask,
   type Evaluator,
@@ -43,6 +44,7 @@ export {
 export { fromUnits, type Grid, makeGrid, toUnits } from "./grid.ts";
 export {
   Journal,
+  JOURNAL_FORMAT,
   type JournalEntry,
   JournalError,
   type JournalHeader,

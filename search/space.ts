@@ -9,7 +9,9 @@ import type { Params } from "../strategies/types.ts";
 
 /** A named starting point (PI, NTK, YaRN, a strategy's defaults, one LongRoPE2 seed per k…). */
 export interface Seed<G> {
+  /** What the seed is (e.g. "yarn", "ntk", "k=6"). */
   name: string;
+  /** The seed's genome. */
   genome: G;
 }
 

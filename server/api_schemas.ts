@@ -7,17 +7,18 @@
 import { METRICS } from "../compare/compare.ts";
 import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import type { Schema } from "./schema.ts";
+import { EVAL_LIMITS } from "../compare/limits.ts";
 
 /** Limits on what one request may ask for. */
 export const LIMITS = {
   /** Request bodies above this are refused before parsing. */
   bodyBytes: 1 << 20,
-  strategies: 8,
-  lengths: 8,
-  /** Longest evaluation length: activations grow linearly with it (see cli/compare.ts checkMemory). */
-  length: 65536,
-  samples: 64,
-  depths: 16,
+  // The evaluation limits are shared with the queue workers (compare/limits.ts).
+  strategies: EVAL_LIMITS.strategies,
+  lengths: EVAL_LIMITS.lengths,
+  length: EVAL_LIMITS.length,
+  samples: EVAL_LIMITS.samples,
+  depths: EVAL_LIMITS.depths,
   seed: 2 ** 31 - 1,
   /** Widest rotary dimension `/api/rope` builds a table for (its tables and analysis grow with it). */
   rotaryDim: 16384,

@@ -11,10 +11,18 @@ import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
 import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
 import type { ServerContext } from "./context.ts";
-import { errorResponse, loopbackHostOnly, readJson, requireToken, sameOriginWrites } from "./http.ts";
+import {
+  errorResponse,
+  frameDenied,
+  loopbackHostOnly,
+  readJson,
+  requireToken,
+  sameOriginWrites,
+} from "./http.ts";
 import { jobRoutes } from "./job_routes.ts";
+import { workbenchRoutes } from "./workbench_routes.ts";
 import { openApiDocument } from "./openapi.ts";
-import { ensurePlugin, NoPluginLoaderError } from "./plugins.ts";
+import { ensurePlugin, NoPluginLoaderError, withCallSignal } from "./plugins.ts";
 import { isPluginEntry } from "../compare/strategy_entry.ts";
 import { type RopeRequest, ropeResponse } from "./rope_response.ts";
 
@@ -31,6 +39,7 @@ export function createApp(ctx: ServerContext): Hono {
   const app = new Hono();
   app.onError(errorResponse);
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.use("*", frameDenied());
   if (ctx.loopbackOnly) app.use("*", loopbackHostOnly());
   // Before anything reads a body: another site's request is refused whatever it carries.
   app.use("/api/*", sameOriginWrites(ctx.allowOrigins));
@@ -74,10 +83,12 @@ export function createApp(ctx: ServerContext): Hono {
       const refused = await requireToken(ctx.token)(c, () => Promise.resolve());
       if (refused) return refused;
     }
-    // A plugin URL as the strategy is loaded on demand, exactly as POST /api/plugins loads it.
-    const plugins = (specifier: string) => ensurePlugin(ctx, specifier, "strategy");
+    // A plugin URL as the strategy is loaded on demand, exactly as POST /api/plugins loads it; plugin
+    // calls stop when the client goes away.
+    const { view, add } = withCallSignal(ctx.registry, () => c.req.raw.signal);
+    const plugins = (specifier: string) => ensurePlugin(ctx, specifier, "strategy").then((p) => (add(p), p));
     try {
-      return c.json(await ropeResponse(req, ctx.registry, plugins));
+      return c.json(await ropeResponse(req, view, plugins));
     } catch (e) {
       if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
       throw e;
@@ -102,6 +113,7 @@ export function createApp(ctx: ServerContext): Hono {
   });
 
   app.route("/api", jobRoutes(ctx));
+  app.route("/api", workbenchRoutes(ctx));
 
   app.get("/", (c) => (ctx.web ? c.html(ctx.web.html) : c.text("the web page was not built", 503)));
   app.get("/assets/main.js", (c) => {

@@ -7,7 +7,7 @@
  */
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import type { MetricId } from "../compare/compare.ts";
-import { EntryError, parseEntry } from "../compare/strategy_entry.ts";
+import { duplicateLabel, EntryError, parseEntry } from "../compare/strategy_entry.ts";
 import { COMPARE_DEFAULTS } from "../compare/defaults.ts";
 import {
   BUILTIN_STRATEGIES,
@@ -82,10 +82,18 @@ export function named<T>(field: string, f: () => T): T {
   }
 }
 
-function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace"> {
-  return BUILTIN_STRATEGIES.includes(strategy)
-    ? { name: strategy.name }
-    : { name: strategy.name, paramSpace: strategy.params };
+/**
+ * What a job keeps of a strategy. A plugin carries its URL pinned to the bytes that were loaded,
+ * however the request named it, so a job resumed after a restart loads the same code again (or is
+ * refused if it changed) instead of meeting an unknown name.
+ */
+function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace" | "plugin"> {
+  if (BUILTIN_STRATEGIES.includes(strategy)) return { name: strategy.name };
+  const { url, sha256 } = strategy as { url?: unknown; sha256?: unknown };
+  const plugin = typeof url === "string" && typeof sha256 === "string"
+    ? `${url}#sha256=${sha256}`
+    : undefined;
+  return { name: strategy.name, paramSpace: strategy.params, ...(plugin ? { plugin } : {}) };
 }
 
 function resolveStrategy(
@@ -109,9 +117,9 @@ function resolveStrategy(
     const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
     return {
       label: entry.trim(),
+      ...(parts.plugin ? { plugin: parts.plugin } : {}),
       ...described(strategy),
       params,
-      ...(parts.plugin ? { plugin: parts.plugin } : {}),
     };
   }
   if (entry.name === CONFIG_ENTRY) {
@@ -165,8 +173,9 @@ export function resolveCompareBody(
   }
   const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry, plugins));
   const labels = new Set(strategies.map((s) => s.label));
-  if (labels.size !== strategies.length) {
-    throw new ValidationError("strategies", "two entries have the same label");
+  const twice = duplicateLabel(strategies.map((s) => s.label));
+  if (twice !== undefined) {
+    throw new ValidationError("strategies", `two entries have the same label (${JSON.stringify(twice)})`);
   }
   if (body.reference !== undefined && !labels.has(body.reference)) {
     throw new ValidationError("reference", `no strategy is labelled ${JSON.stringify(body.reference)}`);

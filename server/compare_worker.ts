@@ -25,7 +25,7 @@ import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
-import type { JobStrategy } from "./compare_job.ts";
+import type { CompareJobSpec, JobStrategy } from "./compare_job.ts";
 import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
 
 const models = new Map<string, Promise<Model>>();
@@ -37,17 +37,17 @@ let nextTableId = 0;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
 
+/** Called at every progress event of a job, before it is posted (see {@linkcode setProgressHook}). */
+let progressHook: ((spec: CompareJobSpec) => void) | undefined;
+
 /**
- * Test hook, off unless the variable is set: a job with a strategy labelled
- * `$ROPEKIT_TEST_CRASH_LABEL` kills the whole server process (SIGKILL to itself) at its first
- * progress event, as a native kernel's fault would. tests/server/crash_test.ts uses it to check that
- * such a job is failed after a bounded number of restarts instead of crashing every start.
+ * Installs a function called at every progress event of a job. The shipped server installs none;
+ * a test's own worker entry (tests/server/_crash_worker.ts) imports this module and installs one
+ * that kills the process, as a native kernel's fault would.
  */
-const CRASH_LABEL =
-  Deno.permissions.querySync({ name: "env", variable: "ROPEKIT_TEST_CRASH_LABEL" }).state ===
-      "granted"
-    ? Deno.env.get("ROPEKIT_TEST_CRASH_LABEL")
-    : undefined;
+export function setProgressHook(hook: (spec: CompareJobSpec) => void): void {
+  progressHook = hook;
+}
 
 function modelFor(source: string): Promise<Model> {
   let m = models.get(source);
@@ -148,15 +148,23 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
           controller.abort(new Error("cancelled"));
           throw controller.signal.reason;
         }
-        if (CRASH_LABEL !== undefined && spec.strategies.some((s) => s.label === CRASH_LABEL)) {
-          Deno.kill(Deno.pid, "SIGKILL");
-        }
+        progressHook?.(spec);
         post({ type: "progress", event });
       },
     };
-    const report = message.queueUrl
-      ? await compareOnQueue(options, await scorerFor(message.queueUrl, model))
-      : await compare(options);
+    let report;
+    if (message.queueUrl) {
+      // Waiting on queue workers, this thread's event loop is free and no progress comes while every
+      // worker is gone: the flag is watched here, and the abort reaches the queue scorer's waits.
+      const watch = setInterval(() => {
+        if (Atomics.load(cancelled, 0) !== 0) controller.abort(new Error("cancelled"));
+      }, 100);
+      try {
+        report = await compareOnQueue(options, await scorerFor(message.queueUrl, model));
+      } finally {
+        clearInterval(watch);
+      }
+    } else report = await compare(options);
     post({ type: "done", report });
   } catch (e) {
     post({ type: "failed", error: (e as Error).message ?? String(e), cancelled: controller.signal.aborted });

@@ -51,6 +51,8 @@ export interface ServerSettings {
   queueUrl?: string;
   /** Default: the compare worker; tests may pass another. */
   runner?: JobRunner;
+  /** The compare worker's entry module (default server/compare_worker.ts; tests wrap it with hooks). */
+  compareWorker?: URL;
 }
 
 /** Opens the job store (resuming the jobs a stop or crash left unfinished) and assembles the context. */
@@ -61,7 +63,12 @@ export async function openServerContext(s: ServerSettings): Promise<ServerContex
   let opened!: (ctx: ServerContext) => void;
   const context = new Promise<ServerContext>((resolve) => opened = resolve);
   const runner = s.runner ??
-    new WorkerRunner(registry, s.queueUrl, async (plugin) => ensurePlugin(await context, plugin, "plugin"));
+    new WorkerRunner(
+      registry,
+      s.queueUrl,
+      async (plugin) => ensurePlugin(await context, plugin, "plugin"),
+      s.compareWorker,
+    );
   const queue = await JobQueue.open(store, runner, s.maxWaiting);
   const ctx: ServerContext = {
     registry,

@@ -11,6 +11,7 @@ import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
 import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";
 import { RopekitError } from "../util/errors.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
 export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
@@ -36,21 +37,52 @@ const CLIENT_ERRORS: [new (...args: never[]) => RopekitError, number, string?][]
   [ParamError, 400],
   [StrategyError, 400],
   [EntryError, 400],
-  [PluginError, 400],
 ];
+
+/** Plugin faults that are not a bad request: the plugin ran out of time, or it is busy. */
+const PLUGIN_STATUS: Partial<Record<PluginError["code"], number>> = { PLUGIN_TIMEOUT: 504, PLUGIN_BUSY: 503 };
 
 /** The JSON error response for `err`: its class's status, else 500 with an id that the log repeats. */
 export function errorResponse(err: Error, c: Context): Response {
   // Thrown while reading an oversized body without Content-Length; the bodyLimit middleware answers.
   if (err.name === "BodyLimitError") return c.json({ error: "body: too large", field: "body" }, 400);
+  // A plugin's fault inside a table build reaches here wrapped as the config's: answer it as itself.
+  if (err instanceof ConfigError && err.cause instanceof PluginError) err = err.cause;
+  if (err instanceof PluginError) {
+    const status = PLUGIN_STATUS[err.code] ?? 400;
+    if (err.code === "PLUGIN_BUSY") c.header("Retry-After", "1");
+    return c.json({ error: err.message, code: err.code }, status as 400);
+  }
   const known = CLIENT_ERRORS.find(([k]) => err instanceof k);
   if (known && err instanceof RopekitError) {
     const field = err.field ?? known[2];
     return c.json({ error: err.message, ...(field ? { field } : {}) }, known[1] as 400);
   }
-  const id = crypto.randomUUID().slice(0, 8);
-  console.error(`error ${id}: ${c.req.method} ${c.req.path}:`, err);
+  const id = logFault(err, c);
   return c.json({ error: `internal error ${id}; see the server log`, id }, 500);
+}
+
+/**
+ * Logs a server-side fault under a fresh id and returns the id, which the answer repeats. An
+ * explained fault (an unreadable state file) is one line; a bug keeps its stack for the log.
+ */
+export function logFault(err: Error, c: Context): string {
+  const id = crypto.randomUUID().slice(0, 8);
+  const logged = err instanceof RopekitError ? `${err.name}: ${err.message}` : err;
+  console.error(`error ${id}: ${c.req.method} ${c.req.path}:`, logged);
+  return id;
+}
+
+/**
+ * Headers every response carries: no page of another site may frame this one (clickjacking the
+ * buttons that start and cancel jobs).
+ */
+export function frameDenied(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    c.header("X-Frame-Options", "DENY");
+    c.header("Content-Security-Policy", "frame-ancestors 'none'");
+  };
 }
 
 /** Constant-time string comparison, so response timing does not reveal how much of a token matched. */
@@ -61,11 +93,11 @@ function sameToken(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Requires `Authorization: Bearer <token>` when the server has a token; passes everything otherwise. */
+/** Requires `Authorization: Bearer <token>` (scheme in any case, as RFC 9110 says) when the server has a token; passes everything otherwise. */
 export function requireToken(token: string | undefined): MiddlewareHandler {
   return async (c, next) => {
     if (token !== undefined) {
-      const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+      const given = /^Bearer +(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
       if (given === undefined || !sameToken(given, token)) {
         c.header("WWW-Authenticate", 'Bearer realm="ropekit"');
         return c.json({ error: "a bearer token is required (Authorization: Bearer …)" }, 401);
@@ -75,8 +107,6 @@ export function requireToken(token: string | undefined): MiddlewareHandler {
   };
 }
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
  * For a loopback-only server: refuse requests whose Host is not a loopback name. A web page on
  * another site could otherwise reach it through DNS rebinding (evil.example resolving to 127.0.0.1).
@@ -85,7 +115,7 @@ export function loopbackHostOnly(): MiddlewareHandler {
   return async (c, next) => {
     // Deno.serve builds the request URL from the Host header.
     const host = new URL(c.req.url).hostname;
-    if (!LOOPBACK_NAMES.has(host)) {
+    if (!isLoopbackHost(host)) {
       return c.json({ error: `host ${JSON.stringify(host)} is not served here` }, 421);
     }
     await next();

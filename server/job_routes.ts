@@ -9,7 +9,7 @@ import { htmlReport } from "../compare/report.ts";
 import { compareRequest } from "./api_schemas.ts";
 import { type CompareBody, resolveCompareBody } from "./compare_job.ts";
 import { entryPlugins, NoPluginLoaderError } from "./plugins.ts";
-import { readJson, requireToken } from "./http.ts";
+import { logFault, readJson, requireToken } from "./http.ts";
 import { type JobEvent, QueueFullError } from "./job_queue.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import type { ServerContext } from "./context.ts";
@@ -124,7 +124,19 @@ export function jobRoutes(ctx: ServerContext): Hono {
         const final = JSON.stringify(publicJob(job));
         if (!closed && lastStatus !== final) await sendStatus(final);
         if (!closed && job.status === "done") {
-          const report = await ctx.store.readReport(job.id);
+          let report;
+          try {
+            report = await ctx.store.readReport(job.id);
+          } catch (e) {
+            // The stream has begun: the fault goes out as an event (not "error", which EventSource keeps
+            // for a broken connection), with the id the log repeats.
+            const id = logFault(e as Error, c);
+            await stream.writeSSE({
+              event: "fault",
+              data: JSON.stringify({ error: `internal error ${id}`, id }),
+            });
+            return;
+          }
           await stream.writeSSE({ event: "result", data: JSON.stringify(report) });
         }
       } finally {

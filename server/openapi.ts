@@ -38,7 +38,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       schemas: {
         Error: {
           type: "object",
-          properties: { error: { type: "string" }, field: { type: "string" } },
+          properties: {
+            error: { type: "string" },
+            field: { type: "string" },
+            /** A plugin refusal's PLUGIN_… code. */
+            code: { type: "string" },
+            /** A server fault's id, repeated by the log. */
+            id: { type: "string" },
+          },
         },
         RopeRequest: ropeRequest,
         CompareRequest: compareRequest,
@@ -62,7 +69,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
         post: {
           summary: "RoPE table and critical-dimension analysis of an HF config",
           requestBody: { required: true, content: json({ $ref: "#/components/schemas/RopeRequest" }) },
-          responses: { 200: ok("the table"), 400: error, 403: crossSite, 415: notJson },
+          responses: {
+            200: ok("the table"),
+            400: error,
+            403: crossSite,
+            415: notJson,
+            503: { description: "PLUGIN_BUSY: too many calls wait for the plugin; see Retry-After" },
+            504: { description: "PLUGIN_TIMEOUT: the plugin ran past its deadline" },
+          },
         },
       },
       "/api/compare": {
@@ -128,7 +142,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
             401: unauthorized,
             403: crossSite,
             415: notJson,
+            500: { description: "A fault on the server's side (e.g. the lock file); the log repeats its id" },
             501: { description: "No loader" },
+            504: { description: "PLUGIN_TIMEOUT: loading ran past the plugin's deadline" },
           },
         },
       },

@@ -10,7 +10,10 @@
  */
 import { parseEntry } from "../compare/strategy_entry.ts";
 import type { Strategy } from "../strategies/types.ts";
+import type { PluginStrategy } from "../plugins/load_plugin.ts";
+import { StrategyRegistry } from "../strategies/registry.ts";
 import { ValidationError } from "./schema.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
 export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
@@ -22,8 +25,6 @@ export interface PluginHost {
   loadPlugin?: PluginLoader;
 }
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** The URL, when its host is allowed: https anywhere on the list, http only to loopback (tests). */
 export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], field = "url"): URL {
   let url: URL;
@@ -32,7 +33,7 @@ export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], f
   } catch {
     throw new ValidationError(field, `not a URL: ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new ValidationError(field, "must be https (http only for loopback hosts)");
   }
   if (url.username || url.password) throw new ValidationError(field, "must not carry credentials");
@@ -121,4 +122,28 @@ export async function entryPlugins(
     }
   }
   return found;
+}
+
+/**
+ * A view of `registry` for one request: plugin strategies' calls carry `signal()` (read only when a
+ * plugin is called: Deno warns about reading a request's signal at all), so a client that
+ * goes away stops its plugin call instead of leaving it to run to the deadline. `add` puts a
+ * plugin loaded during the request into the view as well.
+ */
+export function withCallSignal(
+  registry: StrategyRegistry,
+  signal: () => AbortSignal,
+): { view: StrategyRegistry; add: (strategy: Strategy) => void } {
+  const view = new StrategyRegistry();
+  const add = (s: Strategy) => {
+    if (view.has(s.name)) return;
+    const table = s.table as PluginStrategy["table"] | undefined;
+    // Only a plugin (it carries its sha256) runs in a sandbox that a signal can stop.
+    const signalled = table && "sha256" in s
+      ? { ...s, table: (...args: Parameters<Strategy["table"]>) => table(...args, signal()) }
+      : s;
+    view.register(signalled as Strategy);
+  };
+  for (const s of registry.list()) add(s);
+  return { view, add };
 }

@@ -6,6 +6,7 @@
  */
 import type { CompareReport } from "../compare/compare.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
+import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import type { HostMessage, WorkerMessage } from "./worker_protocol.ts";
@@ -32,6 +33,8 @@ export class WorkerRunner implements JobRunner {
     private readonly registry: StrategyRegistry,
     private readonly queueUrl?: string,
     private readonly loadPlugin?: (specifier: string) => Promise<unknown>,
+    /** The worker's entry module: compare_worker.ts, or a test's module that wraps it. */
+    private readonly entry: URL = new URL("./compare_worker.ts", import.meta.url),
   ) {}
 
   async #strategy(name: string, plugin?: string) {
@@ -40,7 +43,7 @@ export class WorkerRunner implements JobRunner {
   }
 
   run(spec: CompareJobSpec, onProgress: ProgressSink, signal: AbortSignal): Promise<CompareReport> {
-    const worker = this.#worker ??= new Worker(new URL("./compare_worker.ts", import.meta.url), {
+    const worker = this.#worker ??= new Worker(this.entry, {
       type: "module",
     });
     const cancelFlag = new SharedArrayBuffer(4);
@@ -55,7 +58,10 @@ export class WorkerRunner implements JobRunner {
         else if (m.type === "done") resolve(m.report);
         else if (m.type === "failed") reject(m.cancelled ? new CancelledError(m.error) : new Error(m.error));
         else if (m.type === "table") {
-          this.#strategy(m.name, m.plugin).then((s) => s.table(m.spec, m.ctx, m.params)).then(
+          // A plugin's table takes the job's signal: cancelling the job stops a call in its sandbox.
+          this.#strategy(m.name, m.plugin).then((s) =>
+            (s.table as PluginStrategy["table"])(m.spec, m.ctx, m.params, signal)
+          ).then(
             (table) => send({ type: "table-reply", id: m.id, table }),
             (err) => send({ type: "table-reply", id: m.id, error: (err as Error).message }),
           );

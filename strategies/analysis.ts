@@ -40,8 +40,11 @@ export interface PairAnalysis {
 
 /** The whole report. */
 export interface CriticalAnalysis {
+  /** Rotated channels per head (pairs = rotaryDim / 2). */
   rotaryDim: number;
+  /** The trained context L0. */
   originalContext: number;
+  /** The length the table extends to. */
   targetLength: number;
   /** x = (d/2)·log_θ(L0/2π): pairs at or above it never complete a period within L0. */
   criticalPosition: number;
@@ -53,6 +56,7 @@ export interface CriticalAnalysis {
   tenPeriodCriticalDim: number;
   /** Attention scale of the long table. */
   attentionScale: number;
+  /** One row per frequency pair, fastest first. */
   pairs: PairAnalysis[];
 }
 

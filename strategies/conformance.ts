@@ -13,7 +13,9 @@ import { makeSpec } from "./spec.ts";
 
 /** One failed check. */
 export interface ConformanceFailure {
+  /** Which property failed (contract, params, table, deterministic, identity, …). */
   check: string;
+  /** What was wrong, in one line. */
   message: string;
 }
 

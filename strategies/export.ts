@@ -14,9 +14,13 @@ import { yarnSeedFactors } from "./longrope.ts";
 
 /** What to export: the strategy's name, its resolved parameters and its table. */
 export interface ExportInput {
+  /** The strategy's ropekit name. */
   strategy: string;
+  /** The model's RoPE the table was built for. */
   spec: RopeSpec;
+  /** The strategy's resolved parameters. */
   params: Params;
+  /** The table to express in the engine's terms. */
   table: RopeTable;
   /** The extended context (written as `max_position_embeddings`). */
   targetLength: number;
@@ -34,8 +38,11 @@ export interface HfExport {
 
 /** For llama.cpp: metadata keys (with `{arch}` to substitute) and per-pair tensors. */
 export interface GgufExport {
+  /** GGUF metadata keys and values (`{arch}` stands for the architecture). */
   keys: Record<string, number | string>;
+  /** Per-pair tensors (e.g. `rope_freqs.weight`) by name. */
   tensors: Record<string, number[]>;
+  /** What the keys do not carry exactly. */
   notes: string[];
 }
 

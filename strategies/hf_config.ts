@@ -340,7 +340,8 @@ export async function ropeFromHfConfig(
       rope.params,
     );
   } catch (e) {
-    throw new ConfigError(`config: ${(e as Error).message}`);
+    // The cause is kept: a plugin's timeout or crash is not the config's fault, and callers tell.
+    throw new ConfigError(`config: ${(e as Error).message}`, { cause: e });
   }
   return { ...rope, table, chosen: resolveFrequencies(table, seqLen ?? 0) };
 }

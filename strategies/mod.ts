@@ -48,6 +48,7 @@ export {
 } from "./hf_config.ts";
 export {
   ExportError,
+  type ExportInput,
   factorsOf,
   type GgufExport,
   hfConfigFields,
@@ -75,5 +76,5 @@ export {
   conformanceSpecs,
 } from "./conformance.ts";
 export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";
-export { type DoctorReport, type EngineColumn, type Pitfall, ropeDoctor } from "./doctor.ts";
+export { type DoctorReport, type DoctorSet, type EngineColumn, type Pitfall, ropeDoctor } from "./doctor.ts";
 export { getTorchCpu, setTorchCpu, type TorchCpu } from "./float32.ts";

@@ -9,6 +9,7 @@ import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for a bad parameter; the message names the strategy and the parameter. */
 export class ParamError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "ParamError";
 }
 

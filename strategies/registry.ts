@@ -28,6 +28,7 @@ import { proportionalStrategy } from "./proportional.ts";
 
 /** Thrown for an unknown strategy or one that breaks the contract. */
 export class StrategyError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "StrategyError";
 }
 

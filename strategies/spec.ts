@@ -4,11 +4,17 @@ import { RopeTableError } from "./table.ts";
 
 /** Fields a caller gives; the rest default (rotaryDim = headDim, maxPositions = L0, pairing half). */
 export interface RopeSpecInit {
+  /** RoPE base θ (default 10000). */
   theta?: number;
+  /** Channels per attention head. */
   headDim: number;
+  /** Rotated channels per head (default headDim; less for partial rotary). */
   rotaryDim?: number;
+  /** The trained context L0. */
   originalContext: number;
+  /** `max_position_embeddings` (default L0). */
   maxPositions?: number;
+  /** How channels pair up for rotation (default "half", as HF's rotate_half). */
   pairing?: Pairing;
 }
 

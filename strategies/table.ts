@@ -9,6 +9,7 @@ import { RopekitError } from "../util/errors.ts";
 
 /** Thrown when a table (or a strategy's input) is not usable. The message names the field. */
 export class RopeTableError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "RopeTableError";
 }
 

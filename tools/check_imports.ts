@@ -4,6 +4,10 @@
  * strategies/ nothing of the engine, kernels/ neither models nor strategies).
  *
  *   deno run --allow-read tools/check_imports.ts        # prints each violation, exits 1 if any
+ *   deno run --allow-read --allow-write tools/check_imports.ts --write-docs   # rewrites docs/architecture.md's table
+ *
+ * The rooms table in docs/architecture.md is generated from {@linkcode ALLOWED}, and the check fails when
+ * the two disagree.
  *
  * Imports are read from the source text (static `import`/`export … from` and literal `import("…")`),
  * which is all this codebase uses; type-only imports count too, since a cycle of types is still a cycle
@@ -17,7 +21,7 @@ import { dirname, join, normalize, relative } from "node:path";
  * The rooms each room may import (besides itself): the import graph of docs/architecture.md as data.
  * An import of any other room is an upward or sideways edge, reported.
  */
-const ALLOWED: Record<string, string[]> = {
+export const ALLOWED: Record<string, string[]> = {
   util: [],
   kernels: [],
   strategies: ["util"],
@@ -30,11 +34,26 @@ const ALLOWED: Record<string, string[]> = {
   queue: ["compare", "eval", "model", "search", "strategies", "util"],
   export: ["compare", "model", "strategies", "util"],
   engines: ["compare", "export", "model", "strategies", "util"],
-  server: ["compare", "eval", "model", "plugins", "queue", "search", "strategies", "util"],
+  server: ["compare", "eval", "export", "model", "plugins", "queue", "search", "strategies", "util"],
   web: ["compare", "eval", "util"],
+  cli: [
+    "compare",
+    "engines",
+    "eval",
+    "export",
+    "kernels",
+    "model",
+    "plugins",
+    "queue",
+    "search",
+    "server",
+    "strategies",
+    "train",
+    "util",
+  ],
 };
 
-/** Folders whose modules are checked (cli/ may import every room; tests, benches and tools anything). */
+/** Folders whose modules are checked (cli/ may import every room, but no cycles; tests, benches and tools anything). */
 const ROOMS = Object.keys(ALLOWED);
 
 const IMPORT_RE =
@@ -109,7 +128,41 @@ export async function importViolations(root: string): Promise<string[]> {
   return problems;
 }
 
+const GRAPH_BEGIN = "<!-- rooms: written by tools/check_imports.ts --write-docs from its ALLOWED table -->";
+const GRAPH_END = "<!-- end rooms -->";
+
+/** The rooms block of `text` with the padding `deno fmt` adds removed, for comparison. */
+function tableOnly(text: string): string {
+  const block = text.slice(text.indexOf(GRAPH_BEGIN), text.indexOf(GRAPH_END));
+  return block.replace(/ {2,}/g, " ").replace(/-{3,}/g, "---").replace(/\n+/g, "\n");
+}
+
+/** The rooms and what each may import, as the markdown table docs/architecture.md carries. */
+export function roomTable(): string {
+  const rows = ROOMS.map((room) =>
+    `| \`${room}/\` | ${ALLOWED[room].map((r) => `\`${r}/\``).join(", ") || "—"} |`
+  );
+  return [GRAPH_BEGIN, "", "| room | may import |", "| --- | --- |", ...rows, "", GRAPH_END].join("\n");
+}
+
+/** `text` with its rooms table replaced by {@linkcode roomTable}; throws when the markers are missing. */
+export function withRoomTable(text: string): string {
+  const a = text.indexOf(GRAPH_BEGIN), b = text.indexOf(GRAPH_END);
+  if (a < 0 || b < a) throw new Error(`docs/architecture.md has no "${GRAPH_BEGIN}" … "${GRAPH_END}" block`);
+  return text.slice(0, a) + roomTable() + text.slice(b + GRAPH_END.length);
+}
+
 if (import.meta.main) {
+  const docs = join(Deno.cwd(), "docs", "architecture.md");
+  const text = await Deno.readTextFile(docs);
+  if (Deno.args.includes("--write-docs")) {
+    await Deno.writeTextFile(docs, withRoomTable(text));
+  } else if (tableOnly(withRoomTable(text)) !== tableOnly(text)) {
+    console.error(
+      "docs/architecture.md's rooms table differs from ALLOWED: run tools/check_imports.ts --write-docs",
+    );
+    Deno.exit(1);
+  }
   const problems = await importViolations(Deno.cwd());
   for (const p of problems) console.error(p);
   if (problems.length) Deno.exit(1);

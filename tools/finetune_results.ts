@@ -39,6 +39,8 @@ import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 import { lineChart, type Series } from "../util/svg_chart.ts";
 import { factDocument } from "../train/fact_corpus.ts";
 import { pathExists } from "../util/path_exists.ts";
+import { oneSampleT } from "../util/stats.ts";
+import { holmAdjust } from "../util/holm.ts";
 
 interface Setup {
   model: string;
@@ -381,19 +383,32 @@ for (let seed = 1; seed <= seeds; seed++) {
 // 3. The summary across seeds and table.md.
 const info = (id: string) => infos.find((m) => m.id === id)!;
 const fmtD = (c: { metric: string }, x: number) => formatDifference(info(c.metric), x);
+// A claim across seeds is tested at the seed level: each seed's mean paired difference is one value, and a
+// one-sample t interval over them holds the training (and document) noise between seeds; Holm adjusts the
+// seed-level p-values over every such comparison of one metric. Per-seed intervals hold document noise only.
 const entries = [...summary.values()].map((s) => {
   const d = s.perSeed.map((c) => c.difference);
-  const meanDifference = d.reduce((a, b) => a + b, 0) / d.length;
+  const t = oneSampleT(d);
   return {
     ...s,
-    meanDifference,
-    significant: {
-      lower: s.perSeed.filter((c) => c.significant && c.difference < 0).length,
-      higher: s.perSeed.filter((c) => c.significant && c.difference > 0).length,
-      of: s.perSeed.length,
+    meanDifference: t.mean,
+    seedLevel: {
+      test: "one-sample t over seed means",
+      seeds: t.n,
+      ci95: t.ci95,
+      p: t.p,
+      pAdjusted: NaN,
+      significant: false,
     },
   };
 });
+for (const metric of new Set(entries.map((e) => e.metric))) {
+  const family = entries.filter((e) => e.metric === metric);
+  holmAdjust(family.map((e) => e.seedLevel.p)).forEach((p, i) => {
+    family[i].seedLevel.pAdjusted = p;
+    family[i].seedLevel.significant = p < 0.05;
+  });
+}
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const overview: string[] = [];
 const columns: [string, string, string][] = [
@@ -417,17 +432,18 @@ const comparisonRows = entries.map((e) => {
   const perSeed = e.perSeed.map((c) =>
     `${fmtD(e, c.difference)} [${fmtD(e, c.ci95[0])}, ${fmtD(e, c.ci95[1])}]${c.significant ? "*" : ""}`
   );
-  const sig = e.significant.lower + e.significant.higher;
-  const verdict = sig === 0
-    ? "not significant in any seed"
-    : `${sig}/${e.significant.of} significant (${e.significant.lower} lower, ${e.significant.higher} higher)`;
+  const s = e.seedLevel;
   return `| ${e.view} | ${e.metric}@${e.length} | ${e.a} − ${e.b} | ${perSeed.join("; ")} | ${
     fmtD(e, e.meanDifference)
-  } | ${verdict} |`;
+  } [${fmtD(e, s.ci95[0])}, ${fmtD(e, s.ci95[1])}] | ${s.p.toPrecision(2)} / ${s.pAdjusted.toPrecision(2)} ${
+    s.significant ? "**significant**" : "not significant"
+  } |`;
 });
 const leaderRows = [...new Set(verdictsBySeed.map((v) => `${v.view}|${v.metric}|${v.length}`))].map((key) => {
   const list = verdictsBySeed.filter((v) => `${v.view}|${v.metric}|${v.length}` === key);
-  const cells = list.map((v) => (v.best ? `best: ${v.best}` : `tied: ${v.tied.join(", ")}`));
+  const cells = list.map((v) =>
+    v.best ? `best: ${v.best}` : `not distinguishable: ${(v.notDistinguishable ?? v.tied ?? []).join(", ")}`
+  );
   return `| ${list[0].view.replace(/^regime: /, "")} | ${list[0].metric}@${list[0].length} | ${
     cells.join(" | ")
   } |`;
@@ -452,21 +468,23 @@ const table = [
   "",
   "## Who leads each column, per seed (within a regime, all strategies on the same documents)",
   "",
-  "A best is named only where it is significantly better than the runner-up; otherwise the leaders not " +
-  "significantly apart from the top one are listed as tied.",
+  "A best is named only where it is significantly better than every other strategy of the column (exact paired " +
+  "tests, Holm-adjusted); otherwise the strategies not distinguishable from the top one are listed.",
   "",
   `| regime | column | ${Array.from({ length: seeds }, (_, i) => `seed ${i + 1}`).join(" | ")} |`,
   `| --- | --- | ${Array.from({ length: seeds }, () => "---").join(" | ")} |`,
   ...leaderRows,
   "",
-  "## Paired differences, per seed, 95% CI (* = the CI excludes 0)",
+  "## Paired differences: per seed (document noise only) and across seeds (the claim)",
   "",
   `Differences a − b in the metric's score unit (${
     [...new Set(entries.map((e) => `${e.metric}: ${info(e.metric).scoreUnit}`))].join("; ")
-  }); each from \`compare/statistics.ts\` (expanded paired percentile bootstrap over documents) in ` +
-  "seed<s>/<view>/report.json.",
+  }). Per seed: difference [95% CI] from \`compare/statistics.ts\` (exact paired tests; * = significant after ` +
+  "Holm within that seed's report) in seed<s>/<view>/report.json. Across seeds: the mean of the seed " +
+  "differences with a one-sample t interval over the seeds, its p-value and Holm-adjusted p (over every " +
+  "comparison of the metric in this table); only this column supports a claim about the method.",
   "",
-  "| view | column | a − b | per seed: difference [95% CI] | mean | seeds significant |",
+  "| view | column | a − b | per seed: difference [95% CI] | across seeds: mean [95% t CI] | p / Holm p |",
   "| --- | --- | --- | --- | --- | --- |",
   ...comparisonRows,
   "",

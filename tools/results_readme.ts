@@ -1,7 +1,8 @@
 /**
  * Writes docs/results/README.md from the reports `docs/results/run.sh` produced: the tables, the search
- * seeds, and every verdict worded from its interval — a difference is called a finding only where its 95%
- * CI excludes 0, and "not significant" otherwise. Nothing numeric in the README is typed by hand, so a
+ * seeds, and every verdict worded from its exact test — a difference is called a finding only where its
+ * Holm-adjusted p-value is below 0.05, and "not significant" otherwise; claims across seeds are tested
+ * at the seed level. Nothing numeric in the README is typed by hand, so a
  * rerun with other results rewrites the verdicts with them.
  *
  *   deno run --allow-read --allow-write tools/results_readme.ts
@@ -13,7 +14,10 @@ import { join } from "node:path";
 import type { CompareReport, Comparison, MetricInfo } from "../compare/compare.ts";
 import { columnsOf } from "../compare/report_view.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
-import { pairedBootstrap } from "../util/stats.ts";
+import { pairedComparison } from "../util/paired_comparison.ts";
+import { holmAdjust } from "../util/holm.ts";
+import { oneSampleT } from "../util/stats.ts";
+import { formatP } from "../compare/report_view.ts";
 import type { SeedSpreadFile, Spread } from "../search/seed_spread.ts";
 import type { SearchResultFile } from "../search/result.ts";
 
@@ -32,15 +36,24 @@ const fmtCi = (info: MetricInfo, c: Pick<Comparison, "difference" | "ci95">) =>
     formatDifference(info, c.ci95[1])
   }]`;
 
-/** One comparison in words: the difference, its interval, and whether it is a finding. */
+/** "McNemar 1:6 p 0.13; Holm p 0.50" / "sign-flip p 0.0020; Holm p 0.012": the test behind a verdict. */
+const testSaid = (c: Pick<Comparison, "test" | "p" | "pAdjusted" | "discordant">) =>
+  `${c.discordant ? `McNemar ${c.discordant[0]}:${c.discordant[1]}` : "sign-flip"} p ${
+    formatP(c.p)
+  }; Holm p ${formatP(c.pAdjusted)}`;
+
+/** One comparison in words: the difference, its interval, the exact test, and whether it is a finding. */
 function said(r: CompareReport, c: Comparison): string {
   const info = r.metrics.find((m) => m.id === c.metric)!;
-  return `${short(c.a)} − ${short(c.b)}: ${fmtCi(info, c)} ${info.scoreUnit.replace(/^.*[,:] /, "")}, ${
-    c.significant ? "**significant**" : "not significant"
-  }`;
+  const eq = c.equivalence?.equivalent
+    ? ` (equivalent within ±${formatDifference(info, c.equivalence.margin).replace(/^\+/, "")})`
+    : "";
+  return `${short(c.a)} − ${short(c.b)}: ${fmtCi(info, c)} ${info.scoreUnit.replace(/^.*[,:] /, "")} (${
+    testSaid(c)
+  }), ${c.significant ? "**significant**" : "not significant"}${eq}`;
 }
 
-/** A report's table in Markdown: value ± SE; **bold** = best (significantly), `=` = leaders tied. */
+/** A report's table in Markdown: value ± SE; **bold** = best, `~` = not distinguishable from the top, `≡` = equivalent to it. */
 function table(r: CompareReport): string {
   const cols = columnsOf(r);
   const rows = r.strategies.map((s, i) =>
@@ -49,7 +62,12 @@ function table(r: CompareReport): string {
         const v = c.cells[i];
         if (!v) return "–";
         const text = `${formatValue(c.info, v.value)} ± ${formatValue(c.info, v.stderr)}`;
-        return c.marks[i] === "best" ? `**${text}**` : c.marks[i] === "tied" ? `${text} =` : text;
+        const eq = c.equivalent[i] ? " ≡" : "";
+        return c.marks[i] === "best"
+          ? `**${text}**${eq}`
+          : c.marks[i] === "indistinguishable"
+          ? `${text} ~${eq}`
+          : `${text}${eq}`;
       }).join(" | ")
     } |`
   );
@@ -68,7 +86,7 @@ function table(r: CompareReport): string {
   ].join("\n");
 }
 
-/** Per column: the marked best with its evidence, or the tied leaders. */
+/** Per column: the best with its closest evidence, or the strategies not distinguishable from the top. */
 function verdicts(r: CompareReport): string {
   return columnsOf(r).map((c) => {
     const v = r.verdicts.find((v) => v.metric === c.info.id && v.length === c.length);
@@ -90,11 +108,16 @@ function verdicts(r: CompareReport): string {
       ci95: [-reversed.ci95[1], -reversed.ci95[0]] as [number, number],
     });
     const evidence = runnerUp ? ` (runner-up ${said(r, runnerUp)})` : "";
+    const power = r.power?.find((p) => p.metric === c.info.id && p.column === c.key);
+    const floor = power ? `; power: ${power.text}` : "";
+    const list = v.notDistinguishable ?? v.tied ?? [];
     return v.best
-      ? `- ${c.header}: best ${short(v.best)}${evidence}`
-      : `- ${c.header}: no best — ${v.tied.length} leaders not significantly apart: ${
-        v.tied.map(short).join(", ")
-      }${evidence}`;
+      ? `- ${c.header}: best ${
+        short(v.best)
+      }, significantly better than every other strategy${evidence}${floor}`
+      : `- ${c.header}: no best — ${list.length} not distinguishable from the top: ${
+        list.map(short).join(", ")
+      }${evidence}${floor}`;
   }).join("\n");
 }
 
@@ -180,7 +203,14 @@ async function searchSection(title: string, stem: string): Promise<string> {
 interface FinetuneSummary {
   seeds: number;
   strategies: string[];
-  verdicts: { view: string; seed: number; metric: string; length: number; best?: string; tied: string[] }[];
+  verdicts: {
+    view: string;
+    seed: number;
+    metric: string;
+    length: number;
+    best?: string;
+    notDistinguishable: string[];
+  }[];
   steps: number;
   comparisons: {
     view: string;
@@ -190,18 +220,18 @@ interface FinetuneSummary {
     b: string;
     meanDifference: number;
     perSeed: (Comparison & { seed: number })[];
-    significant: { lower: number; higher: number; of: number };
+    seedLevel: { seeds: number; ci95: [number, number]; p: number; pAdjusted: number; significant: boolean };
   }[];
 }
 
-/** "lower in 3 of 3 seeds" / "not significant in any seed" / "significant in 1 of 3 seeds (lower)". */
-function acrossSeeds(e: FinetuneSummary["comparisons"][number]): string {
-  const { lower, higher, of } = e.significant;
-  if (lower + higher === 0) return `not significant in any of ${of} seeds`;
-  const parts = [lower ? `lower in ${lower}` : "", higher ? `higher in ${higher}` : ""].filter(Boolean).join(
-    ", ",
-  );
-  return `significantly ${parts} of ${of} seeds`;
+/** The seed-level verdict: "across 3 seeds (t over seed means): d [lo, hi] (p …; Holm p …), not significant". */
+function acrossSeeds(info: MetricInfo, e: FinetuneSummary["comparisons"][number]): string {
+  const s = e.seedLevel;
+  return `across ${s.seeds} seeds (t over seed means) ${
+    fmtCi(info, { difference: e.meanDifference, ci95: s.ci95 })
+  } (p ${formatP(s.p)}; Holm p ${formatP(s.pAdjusted)}), ${
+    s.significant ? "**significant**" : "not significant"
+  }`;
 }
 
 const report = (dir: string) => read<CompareReport>(join(dir, "report.json"));
@@ -224,18 +254,22 @@ function ftSaid(view: string, a: string, metric: string, length: number): string
   );
   if (!e) return `(${a} on ${metric}@${length}: not measured)`;
   const info = metricOf(metric);
-  return `${metric}@${length} (${info.better} is better) ${e.a} − ${e.b}: mean ${
-    formatDifference(info, e.meanDifference)
-  } (per seed ${e.perSeed.map((c) => fmtCi(info, c)).join("; ")}), ${acrossSeeds(e)}`;
+  return `${metric}@${length} (${info.better} is better) ${e.a} − ${e.b}: ${acrossSeeds(info, e)}; per seed ${
+    e.perSeed.map((c) => fmtCi(info, c)).join("; ")
+  }`;
 }
 const T = 2048, L = 256;
-/** Per seed, who leads a column within a regime (a best only when significantly ahead of the runner-up). */
+/** Per seed, who leads a column within a regime (a best only when significantly ahead of every other). */
 function leaders(regime: string, metric: string, length: number): string {
   const list = ft.verdicts.filter((v) =>
     v.view === `regime: ${regime}` && v.metric === metric && v.length === length
   );
   return `${metric}@${length}: ${
-    list.map((v) => `seed ${v.seed} ${v.best ? `best ${v.best}` : `tied ${v.tied.join(", ")}`}`).join("; ")
+    list.map((v) =>
+      `seed ${v.seed} ${
+        v.best ? `best ${v.best}` : `not distinguishable: ${v.notDistinguishable.join(", ")}`
+      }`
+    ).join("; ")
   }`;
 }
 /** Every strategy against YaRN in one regime on one column, briefly. */
@@ -244,9 +278,7 @@ function allVsYarn(regime: string, metric: string, length: number): string {
   return ft.comparisons.filter((e) =>
     e.view === `regime: ${regime}` && e.metric === metric && e.length === length
   )
-    .map((e) => `${e.a} − ${e.b} mean ${formatDifference(info, e.meanDifference)}, ${acrossSeeds(e)}`).join(
-      "; ",
-    );
+    .map((e) => `${e.a} − ${e.b} ${acrossSeeds(info, e)}`).join("; ");
 }
 const searchedFacts = `longrope2@${factsBest.file}`;
 const factsVsYarn = (metric: string, label: string) => {
@@ -256,21 +288,44 @@ const factsVsYarn = (metric: string, label: string) => {
   return c ? `${metric}@${T} ${said(facts, c)}` : "(not compared)";
 };
 /**
- * A paired comparison the report did not list (it compares against one reference): the same bootstrap, seed
- * and resamples as \`compare\`, on the two strategies' per-document scores from the report.
+ * Each searched seed of \`name\` against its unsearched defaults (pairs the report did not list): the same
+ * exact paired test as \`compare\`, on the two strategies' per-document scores from the report, Holm-adjusted
+ * over the seeds of this statement; then the claim "the search helps" at the seed level — a one-sample t
+ * interval over the seeds' mean differences (the documents are the same for every seed, so this holds the
+ * search's variation between seeds, not the documents').
  */
-function pair(r: CompareReport, metric: string, a: string, b: string): Comparison {
-  const cell = (label: string) =>
-    r.strategies.find((s) => s.label === label)!.metrics[metric].cells[`${T}`].scores;
-  const d = pairedBootstrap(cell(a), cell(b), { seed: r.statistics.seed, resamples: r.statistics.resamples });
-  return { metric, length: T, a, b, ...d };
+function searchedVsDefaults(r: CompareReport, metric: string, name = "longrope2"): string {
+  const info = r.metrics.find((m) => m.id === metric)!;
+  const cell = (label: string) => {
+    const c = r.strategies.find((s) => s.label === label)!.metrics[metric].cells[`${T}`];
+    return (c.independent ?? c.scores.map((_, i) => i)).map((i) => c.scores[i]);
+  };
+  const seeds = r.strategies.filter((s) => s.label.startsWith(`${name}@`) && /_seed\d+\.json$/.test(s.label));
+  const list: Comparison[] = seeds.map((s) => {
+    const { equivalence: _none, ...d } = pairedComparison(cell(s.label), cell(name), {
+      binary: info.binary,
+      seed: r.statistics.seed,
+    });
+    return {
+      metric,
+      length: T,
+      a: s.label,
+      b: name,
+      ...d,
+      pAdjusted: NaN,
+      family: "this statement",
+      significant: false,
+    };
+  });
+  holmAdjust(list.map((c) => c.p)).forEach((p, i) => {
+    list[i].pAdjusted = p;
+    list[i].significant = p < 0.05;
+  });
+  const t = oneSampleT(list.map((c) => c.difference));
+  return `${list.map((c) => said(r, c)).join("; ")}; across the ${t.n} search seeds (t over seed means): ${
+    fmtCi(info, { difference: t.mean, ci95: t.ci95 })
+  } (p ${formatP(t.p)}), ${t.p < 0.05 ? "**significant**" : "not significant"}`;
 }
-/** Every searched seed of `name` against its unsearched defaults on one metric, in words. */
-const searchedVsDefaults = (r: CompareReport, metric: string, name = "longrope2") =>
-  r.strategies.filter((s) => s.label.startsWith(`${name}@`) && /_seed\d+\.json$/.test(s.label)).map((s) =>
-    said(r, pair(r, metric, s.label, name))
-  )
-    .join("; ");
 
 const text = `# Results: context extension on stories260K and on ropekit's default model
 
@@ -283,10 +338,18 @@ journals.
 
 **How to read it.** Every cell is a mean over 16 documents or windows ± its standard error. Every strategy in a
 report is scored on the same documents, so differences are paired: each report's \`comparisons\` give a − b in
-the metric's score unit (nats for \`ppl\`, \`needle\`, \`short\`; accuracy for \`passkey\`, \`pet-choice\`) with a 95%
-interval by a seeded, expanded paired bootstrap over documents ([\`docs/statistics.md\`](../statistics.md)). A
-difference is called a finding only where that interval excludes 0; otherwise it is **not significant**, however
-large it looks. A bold cell is significantly better than the runner-up; \`=\` marks leaders not significantly apart.
+the metric's score unit (nats for \`ppl\`, \`needle\`, \`short\`; accuracy for \`passkey\`, \`pet-choice\`) with an
+exact paired test — McNemar's on the discordant documents for 0/1 scores (with Newcombe's paired interval), the
+sign-flip permutation test otherwise (with the paired t interval) — and Holm's adjustment over every comparison
+of the metric in that report ([\`docs/statistics.md\`](../statistics.md)). A difference is called a finding only
+where its Holm-adjusted p is below 0.05; otherwise it is **not significant**, however large it looks. A bold cell
+is significantly better than every other strategy of its column; \`~\` marks the strategies not distinguishable
+from the top one (there is then no best); \`≡\` marks a strategy shown equivalent to the top within the metric's
+margin (TOST). Overlapping perplexity windows are not independent: where the windows of a column overlap, the
+statistics use only those that share no token (the ppl note says how many). Claims across seeds are tested at
+the seed level: a t interval over the seeds' mean differences. The statistics of these reports were re-derived
+from their per-document scores by \`tools/restat_reports.ts\` (issue 22; \`statistics.recomputed\` in each
+report); the scores are those of the original runs.
 
 **Held out.** Search documents and evaluation documents never meet: stories260K searches draw from the second
 half of the TinyStories text (\`--text-range 0.5:1\`: its first 75% for the search, its last 25% for re-scoring

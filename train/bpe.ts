@@ -11,6 +11,7 @@ import { SentencePieceBpe } from "../model/sentencepiece_bpe.ts";
 import { llama2cBasePieces } from "./byte_tokenizer.ts";
 import { llama2cTokenizerBytes } from "./llama2c_writer.ts";
 import type { TrainingTokenizer } from "./tokenizer_file.ts";
+import { TrainSetupError } from "./train_setup_error.ts";
 
 const utf8 = new TextEncoder();
 
@@ -49,7 +50,7 @@ export function trainBpe(texts: Iterable<string>, vocabSize: number): TrainingTo
       }
     }
     if (bestCount === 0) {
-      throw new RangeError(`trainBpe: the text supports only ${pieces.length} pieces, not ${vocabSize}`);
+      throw new TrainSetupError(`trainBpe: the text supports only ${pieces.length} pieces, not ${vocabSize}`);
     }
     const [a, b] = best.split("\u0000"), merged = a + b;
     pieces.push(merged);

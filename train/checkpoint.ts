@@ -12,6 +12,7 @@ import type { LlamaConfig } from "../model/config.ts";
 import type { StreamPosition } from "./data.ts";
 import { initWeights } from "./init.ts";
 import { parameterList } from "./params.ts";
+import { TrainSetupError } from "./train_setup_error.ts";
 import type { TrainOptions } from "./options.ts";
 
 const MAGIC = "RKCKPT01";
@@ -92,7 +93,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 /** Parses a checkpoint; `source` names the file in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    throw new Error(`${source}: not a ropekit training checkpoint`);
+    throw new TrainSetupError(`${source}: not a ropekit training checkpoint`);
   }
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const header = JSON.parse(
@@ -101,7 +102,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const shapes = parameterList(initWeights(header.config, { seed: 0, tied: header.tied, std: 0 }));
   const all = new Float32Array(bytes.slice(12 + headerBytes).buffer);
   const need = 3 * shapes.reduce((n, a) => n + a.length, 0);
-  if (all.length !== need) throw new Error(`${source}: ${all.length} floats, expected ${need}`);
+  if (all.length !== need) throw new TrainSetupError(`${source}: ${all.length} floats, expected ${need}`);
   let off = 0;
   const take = () => shapes.map((s) => all.subarray(off, off += s.length));
   return { header, params: take(), m: take(), v: take() };

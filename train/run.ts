@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { RopekitError } from "../util/errors.ts";
 import { dirname, join } from "node:path";
 import type { RopeApply } from "../kernels/rope_apply.ts";
 import type { LlamaConfig, LlamaWeights } from "../model/config.ts";
@@ -31,9 +30,9 @@ import { lossChartSvg } from "./loss_chart.ts";
 import type { TrainOptions } from "./options.ts";
 import type { TrainingTokenizer } from "./tokenizer_file.ts";
 import { type StepResult, Trainer } from "./trainer.ts";
+import { TrainSetupError } from "./train_setup_error.ts";
 
-/** A setting a run cannot start with; the message names the option. */
-export class TrainSetupError extends RopekitError {}
+export { TrainSetupError } from "./train_setup_error.ts";
 
 /** Where a run's weights come from: a named size with random weights, or a llama2.c model to fine-tune. */
 export type StartingWeights = { config: string } | { init: string };

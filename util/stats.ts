@@ -1,5 +1,4 @@
-/** Means with their standard errors, and paired differences with their intervals. @module */
-import { createRng } from "./random.ts";
+/** Means with their standard errors, the paired t interval, and Student's t distribution. @module */
 
 /** A mean, its standard error (σ/√n; 0 for n < 2) and the sample count. */
 export interface Estimate {
@@ -38,69 +37,17 @@ export interface PairedDifference {
   significant: boolean;
 }
 
-/** Options of {@linkcode pairedBootstrap}. */
-export interface BootstrapOptions {
-  /** Number of resamples (default 10,000). */
-  resamples?: number;
-  /** Seed of the resampling stream: the same seed gives the same interval. */
-  seed?: number;
-}
-
-/** The p-quantile of sorted values, interpolating linearly between order statistics. */
-function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
-
-function differences(a: readonly number[], b: readonly number[]): number[] {
+/** Differences a − b, refusing vectors of different lengths. */
+export function differences(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) {
     throw new RangeError(`paired statistics need as many values in a as in b (${a.length} vs ${b.length})`);
   }
   return a.map((v, i) => v - b[i]);
 }
 
-/** z₀.₉₇₅ of the standard normal. */
-const Z975 = 1.959963984540054;
-
 /**
- * Paired bootstrap of mean(a − b): documents (index i of both arrays) are resampled with replacement, so
- * each resample keeps the pairing, and the 2.5% and 97.5% quantiles of the resampled mean differences
- * are taken. A plain percentile interval is too narrow for few documents (for n = 2 it is the range of
- * the two differences), so it is expanded about the observed mean by √(n/(n−1))·t₀.₉₇₅,ₙ₋₁/z₀.₉₇₅
- * (Hesterberg's expanded percentile interval: ×9.2 for n = 2, ×1.29 for n = 8, ×1.06 for n = 32).
- * Seeded, hence reproducible. Identical inputs give [0, 0]; a constant shift c gives [c, c]. With fewer
- * than 2 pairs the interval is [−∞, ∞] and nothing is significant.
- */
-export function pairedBootstrap(
-  a: readonly number[],
-  b: readonly number[],
-  opts: BootstrapOptions = {},
-): PairedDifference {
-  const d = differences(a, b);
-  const e = estimate(d);
-  const n = d.length;
-  if (n < 2) return { difference: e.mean, stderr: NaN, n, ci95: [-Infinity, Infinity], significant: false };
-  const B = opts.resamples ?? 10_000;
-  const rng = createRng(opts.seed ?? 0);
-  const means = new Float64Array(B);
-  for (let r = 0; r < B; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += d[rng.int(n)];
-    means[r] = s / n;
-  }
-  means.sort();
-  const expand = Math.sqrt(n / (n - 1)) * studentTQuantile(0.975, n - 1) / Z975;
-  const at = (q: number) => e.mean + expand * (quantile(means, q) - e.mean);
-  // A constant difference resamples to itself exactly: keep it exact rather than e.mean + f·(rounding).
-  const ci95: [number, number] = means[0] === means[B - 1] ? [means[0], means[0]] : [at(0.025), at(0.975)];
-  return { difference: e.mean, stderr: e.stderr, n, ci95, significant: ci95[0] > 0 || ci95[1] < 0 };
-}
-
-/**
- * Paired t interval of mean(a − b): mean ± t(0.975, n−1)·SE. Valid when the differences are roughly
- * normal; reported beside the bootstrap as a cross-check.
+ * Paired t interval of mean(a − b): mean ± t(0.975, n−1)·SE (Student 1908). Exact when the differences
+ * are normal; `pairedComparison` (util/paired_comparison.ts) reports it beside an exact test.
  */
 export function pairedT(a: readonly number[], b: readonly number[]): PairedDifference {
   const e = estimate(differences(a, b));
@@ -110,6 +57,29 @@ export function pairedT(a: readonly number[], b: readonly number[]): PairedDiffe
   const half = studentTQuantile(0.975, e.n - 1) * e.stderr;
   const ci95: [number, number] = [e.mean - half, e.mean + half];
   return { ...e, difference: e.mean, ci95, significant: ci95[0] > 0 || ci95[1] < 0 };
+}
+
+/** A one-sample t test of mean = 0 with its 95% interval. */
+export interface OneSampleT {
+  mean: number;
+  stderr: number;
+  n: number;
+  ci95: [number, number];
+  /** Two-sided p-value (1 below 2 values or with no spread around a zero mean). */
+  p: number;
+}
+
+/**
+ * Student's one-sample t test of mean(values) = 0 and its 95% t interval: what a claim across a few
+ * independent repeats (seeds) rests on, each repeat contributing one value.
+ */
+export function oneSampleT(values: readonly number[]): OneSampleT {
+  const e = estimate(values);
+  if (e.n < 2) return { ...e, stderr: NaN, ci95: [-Infinity, Infinity], p: 1 };
+  if (e.stderr === 0) return { ...e, ci95: [e.mean, e.mean], p: e.mean === 0 ? 1 : 0 };
+  const half = studentTQuantile(0.975, e.n - 1) * e.stderr;
+  const t = Math.abs(e.mean) / e.stderr;
+  return { ...e, ci95: [e.mean - half, e.mean + half], p: Math.min(1, 2 * studentTCdf(-t, e.n - 1)) };
 }
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, 9 terms; ~15 significant digits). */

@@ -13,6 +13,8 @@ export interface ParamDef {
 
 export interface StrategyInfo {
   name: string;
+  /** Shipped with ropekit (plugins are not). */
+  builtin?: boolean;
   description: string;
   params: Record<string, ParamDef>;
 }
@@ -47,6 +49,7 @@ export class ApiError extends Error {
 async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  token ??= storedToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, {
     method,
@@ -62,3 +65,94 @@ export const getJson = <T>(path: string) => call<T>("GET", path);
 export const postJson = <T>(path: string, body: unknown, token?: string) =>
   call<T>("POST", path, body, token);
 export const deleteJson = <T>(path: string, token?: string) => call<T>("DELETE", path, undefined, token);
+
+/** Says whether the server answers (the page shows a banner and retries while it does not). */
+export async function serverUp(): Promise<boolean> {
+  try {
+    return (await fetch("/api/health", { cache: "no-store" })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A row of GET /api/runs (server/workbench_routes.ts RunSummary). */
+export interface RunSummary {
+  id: string;
+  kind: "compare" | "search";
+  status: string;
+  model: string;
+  strategies: string[];
+  lengths: number[];
+  created: string;
+  started?: string;
+  finished?: string;
+  seconds?: number;
+  restarts: number;
+  error?: string;
+}
+
+/** One generation of a search: best fitness so far, its NLL standard error, its critical index. */
+export interface GenerationPoint {
+  seed: number;
+  generation: number;
+  best: number;
+  nll_stderr?: number;
+  critical_index?: number;
+}
+
+/** A search job (server/search_jobs.ts SearchRecord). */
+export interface SearchRecord {
+  id: string;
+  status: "queued" | "running" | "done" | "failed" | "cancelled";
+  request: { model: string; strategy: string; target: number; seeds?: number; budget?: string };
+  created: string;
+  started?: string;
+  finished?: string;
+  error?: string;
+  restarts?: number;
+  progress?: { generations: GenerationPoint[]; evaluated: number; line?: string; eta?: string };
+  result?: {
+    strategy: string;
+    params: Record<string, number | boolean | string | number[]>;
+    fitness: number;
+    fitness_stderr?: number;
+    seeds: { seed: number; fitness: number; fitness_stderr?: number }[];
+  };
+}
+
+/** The doctor's answer (strategies/doctor.ts DoctorReport). */
+export interface DoctorReport {
+  ropeType: string;
+  layerType?: string;
+  layerTypes: string[];
+  theta: number;
+  headDim: number;
+  rotaryDim: number;
+  originalContext: number;
+  maxPositions: number;
+  columns: {
+    engine: string;
+    source: string;
+    supported: boolean;
+    sets: { use: string; invFreq: number[]; cosSinScale: number }[];
+    softmaxScale: number;
+    switching: string;
+    reads: string[];
+    ignores: string[];
+  }[];
+  pitfalls: { id: string; engines: string[]; message: string; refs: string[] }[];
+}
+
+/** What `plugin check` reports (plugins/check_plugin.ts PluginCheck). */
+export interface PluginCheck {
+  specifier: string;
+  name?: string;
+  sha256?: string;
+  ok: boolean;
+  results: { property: string; ok: boolean; detail: string }[];
+}
+
+/** The token the user typed (kept for this tab's session only), for the calls that change state. */
+export function storedToken(): string | undefined {
+  return sessionStorage.getItem("ropekit-token") || undefined;
+}

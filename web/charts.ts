@@ -12,6 +12,7 @@ import type { Report } from "./api.ts";
 import type { ChartPoint } from "../compare/report_types.ts";
 import { chartsOf } from "../compare/report_view.ts";
 import { errorBar, seriesStyle } from "../util/svg_chart.ts";
+import { fitRange } from "./axis_range.ts";
 
 interface Line {
   name: string;
@@ -78,7 +79,7 @@ function errorBarsPlugin(lines: Line[], colors: string[]): uPlot.Plugin {
 }
 
 /** Lines on a shared x axis (uPlot wants aligned columns; gaps are null). */
-function lineChart(
+export function lineChart(
   parent: HTMLElement,
   title: string,
   axes: { x: string; y: string; logY?: boolean; integerX?: boolean },
@@ -93,13 +94,27 @@ function lineChart(
   const styles = lines.map((l, i) => (l.dashed ? { color: "#666", dash: "6 4" } : seriesStyle(i)));
   const figure = document.createElement("figure");
   figure.className = "chart";
+  // The canvas says nothing to a screen reader: the title and series are given in words.
+  figure.setAttribute("role", "img");
+  figure.setAttribute(
+    "aria-label",
+    `${title}: ${axes.y} by ${axes.x}; series ${lines.map((l) => l.name).join(", ")}`,
+  );
   parent.append(figure);
+  const xRange = fitRange(xs);
+  const yRange = fitRange(
+    lines.flatMap((l) => l.points.flatMap((p) => [p[1], ...(errorBar(p) ?? [])])),
+    axes.logY,
+  );
   new uPlot(
     {
       title,
-      width: Math.min(900, parent.clientWidth || 900),
+      width: Math.max(280, Math.min(900, (parent.clientWidth || 900) - 8)),
       height: 320,
-      scales: { x: { time: false }, y: axes.logY ? { distr: 3 } : {} },
+      scales: {
+        x: { time: false, ...(xRange ? { range: xRange } : {}) },
+        y: { ...(axes.logY ? { distr: 3 } : {}), ...(yRange ? { range: yRange } : {}) },
+      },
       axes: [
         { label: axes.x, ...(axes.integerX ? { incrs: [1, 2, 4, 8, 16, 32, 64, 128, 256] } : {}) },
         { label: axes.y, size: 60 },
@@ -133,6 +148,32 @@ export function drawCharts(parent: HTMLElement, r: Report): void {
       { x: c.xLabel, y: c.yLabel, logY: c.logY, integerX: c.integerX },
       c.lines,
       c.markers,
+    );
+  }
+}
+
+/**
+ * The charts of several reports overlaid: one chart per chart id, each report's lines named with its
+ * tag (e.g. "run 1 · yarn"), markers from the first report that has the chart.
+ */
+export function drawOverlaid(parent: HTMLElement, reports: { tag: string; report: Report }[]): void {
+  parent.replaceChildren();
+  const byId = new Map<string, { view: ReturnType<typeof chartsOf>[number]; lines: Line[] }>();
+  for (const { tag, report } of reports) {
+    if (report.version !== 2) continue;
+    for (const c of chartsOf(report)) {
+      const entry = byId.get(c.id) ?? { view: c, lines: [] };
+      entry.lines.push(...c.lines.map((l) => ({ ...l, name: `${tag} · ${l.name}` })));
+      byId.set(c.id, entry);
+    }
+  }
+  for (const { view, lines } of byId.values()) {
+    lineChart(
+      parent,
+      view.title,
+      { x: view.xLabel, y: view.yLabel, logY: view.logY, integerX: view.integerX },
+      lines,
+      view.markers,
     );
   }
 }

@@ -1,140 +1,81 @@
 /// <reference lib="dom" />
 /**
- * The page: fill the form from the server's declared spaces, submit a comparison, follow it over
- * server-sent events, then draw the table and charts and offer the report files.
+ * The workbench page: runs (history), one run's report, a new comparison, reports side by side,
+ * search with live progress, the doctor, plugins and export — one view per location hash. The page
+ * keeps no state the server does not: after a reload or a server restart it shows the same runs,
+ * and it polls /api/health while the server is away, then refreshes.
  *
  * @module
  */
 import "./style.css";
-import {
-  ApiError,
-  type CatalogEntry,
-  deleteJson,
-  getJson,
-  type Job,
-  type Options,
-  postJson,
-  type Report,
-  type StrategyInfo,
-} from "./api.ts";
-import { drawCharts } from "./charts.ts";
-import { drawTable } from "./results_table.ts";
-import { addStrategyRow, readStrategyRows } from "./strategy_form.ts";
+import { type CatalogEntry, getJson, type Options, serverUp, type StrategyInfo } from "./api.ts";
+import { $, showError } from "./dom.ts";
+import { currentRoute, showView } from "./router.ts";
+import { initCompareForm } from "./compare_form.ts";
+import { leaveRun, openRun } from "./run_view.ts";
+import { finishedComparisons, initRuns, refreshRuns } from "./runs_view.ts";
+import { fillReportPicker, showSideBySide } from "./side_by_side.ts";
+import { initSearch, leaveSearch, openSearch } from "./search_view.ts";
+import { initDoctor } from "./doctor_view.ts";
+import { initPlugins } from "./plugins_view.ts";
+import { initExport } from "./export_view.ts";
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-let strategies: StrategyInfo[] = [];
-let events: EventSource | undefined;
-let currentJob: string | undefined;
-
-function fillSelect(select: HTMLSelectElement, entries: CatalogEntry[]) {
-  select.replaceChildren(...entries.map((e) => new Option(`${e.id} (${e.format})`, e.id)));
-}
-
-function showError(e: unknown) {
-  $("form-error").textContent = e instanceof Error ? e.message : String(e);
-  if (e instanceof ApiError && e.status === 401) $("token-label").hidden = false;
-}
-
-function showJob(job: Job) {
-  $("job").hidden = false;
-  $("job-id").textContent = job.id;
-  $("job-status").textContent = job.status + (job.error ? `: ${job.error}` : "");
-  $("job-status").className = `status ${job.status}`;
-  $<HTMLButtonElement>("cancel").disabled = job.status !== "queued" && job.status !== "running";
-}
-
-function showResult(id: string, report: Report) {
-  $("results").hidden = false;
-  $<HTMLAnchorElement>("download-json").href = `/api/jobs/${id}/report.json`;
-  $<HTMLAnchorElement>("download-html").href = `/api/jobs/${id}/report.html`;
-  drawTable($("table"), report);
-  drawCharts($("charts"), report);
-  $<HTMLButtonElement>("run").disabled = false;
-}
-
-function follow(id: string) {
-  events?.close();
-  currentJob = id;
-  events = new EventSource(`/api/jobs/${id}/events`);
-  events.addEventListener("status", (e) => {
-    const job = JSON.parse((e as MessageEvent).data) as Job;
-    showJob(job);
-    if (job.status !== "queued" && job.status !== "running" && job.status !== "done") {
-      events?.close();
-      $<HTMLButtonElement>("run").disabled = false;
-    }
-  });
-  events.addEventListener("progress", (e) => {
-    const p = JSON.parse((e as MessageEvent).data) as { task: string; done: number; total: number };
-    $<HTMLProgressElement>("job-progress").value = p.total ? p.done / p.total : 1;
-    $("job-task").textContent = `${p.task}: ${p.done}/${p.total}`;
-  });
-  events.addEventListener("result", (e) => {
-    events?.close();
-    $<HTMLProgressElement>("job-progress").value = 1;
-    $("job-task").textContent = "finished";
-    showResult(id, JSON.parse((e as MessageEvent).data));
-  });
-}
-
-async function submit(ev: SubmitEvent) {
-  ev.preventDefault();
-  $("form-error").textContent = "";
+/** Shows the view the location names (and loads what it needs). */
+async function route(focus: boolean) {
+  const { view, arg } = currentRoute();
+  showView(view, focus);
+  if (view !== "run") leaveRun();
+  if (view !== "search") leaveSearch();
   try {
-    const lengths = $<HTMLInputElement>("lengths").value.split(",").map((s) => Number(s.trim()));
-    const metrics = [...document.querySelectorAll<HTMLInputElement>("#metrics input:checked")].map((i) =>
-      i.value
-    );
-    const body = {
-      model: $<HTMLSelectElement>("model").value,
-      text: $<HTMLSelectElement>("text").value,
-      strategies: readStrategyRows($("strategies")),
-      lengths,
-      metrics,
-      samples: Number($<HTMLInputElement>("samples").value),
-      seed: Number($<HTMLInputElement>("seed").value),
-    };
-    const job = await postJson<Job>("/api/compare", body, $<HTMLInputElement>("token").value || undefined);
-    $("results").hidden = true;
-    $<HTMLButtonElement>("run").disabled = true;
-    showJob(job);
-    follow(job.id);
+    if (view === "runs") await refreshRuns();
+    if (view === "run" && arg) await openRun(arg);
+    if (view === "search") openSearch(arg);
+    if (view === "reports") {
+      await refreshRuns();
+      const ids = arg ? arg.split(",") : [];
+      fillReportPicker(finishedComparisons(), ids);
+      await showSideBySide(ids);
+    }
   } catch (e) {
-    showError(e);
+    showError("runs-error", e);
   }
 }
 
+/** While the server is away: a banner, then a refresh of the current view once it answers again. */
+function watchConnection() {
+  let down = false;
+  setInterval(async () => {
+    const up = await serverUp();
+    $("connection").hidden = up;
+    if (up && down) await route(false);
+    down = !up;
+    // The runs list moves on its own (statuses, durations): refresh it while it is shown.
+    if (up && currentRoute().view === "runs") await refreshRuns().catch(() => {});
+  }, 2000);
+}
+
 async function init() {
-  const [models, texts, options] = await Promise.all([
+  const [models, texts, options, strategies] = await Promise.all([
     getJson<CatalogEntry[]>("/api/models"),
     getJson<CatalogEntry[]>("/api/texts"),
     getJson<Options>("/api/options"),
+    getJson<StrategyInfo[]>("/api/strategies"),
   ]);
-  strategies = await getJson<StrategyInfo[]>("/api/strategies");
-  fillSelect($("model"), models);
-  fillSelect($("text"), texts);
-  $("metrics").replaceChildren(...options.metrics.map((m) => {
-    const label = document.createElement("label");
-    const box = Object.assign(document.createElement("input"), {
-      type: "checkbox",
-      value: m,
-      checked: m === "ppl",
-    });
-    label.append(box, ` ${m}`);
-    return label;
-  }));
-  for (const name of ["default", "yarn"]) addStrategyRow($("strategies"), strategies, name);
-  $("add-strategy").onclick = () => addStrategyRow($("strategies"), strategies, "pi");
-  $<HTMLFormElement>("compare-form").onsubmit = submit;
-  $("cancel").onclick = () => {
-    if (currentJob) {
-      deleteJson<Job>(`/api/jobs/${currentJob}`, $<HTMLInputElement>("token").value || undefined).then(
-        showJob,
-        showError,
-      );
-    }
-  };
+  const health = await getJson<{ auth: boolean }>("/api/health");
+  $("token-row").hidden = !health.auth;
+  const tokenInput = $<HTMLInputElement>("token");
+  tokenInput.value = sessionStorage.getItem("ropekit-token") ?? "";
+  tokenInput.oninput = () => sessionStorage.setItem("ropekit-token", tokenInput.value);
+  initCompareForm(strategies, models, texts, options);
+  initRuns();
+  initSearch(strategies, models, texts);
+  initDoctor(models);
+  initPlugins();
+  initExport(strategies, models);
+  addEventListener("hashchange", () => void route(true));
+  await route(false);
+  watchConnection();
   document.body.dataset.ready = "true";
 }
 
-init().catch(showError);
+init().catch((e) => showError("runs-error", e));

@@ -1,10 +1,19 @@
 /**
- * The results table (value ± standard error; best in bold only when significantly better than the
- * runner-up, tied leaders shaded) and the paired comparisons under it. Columns come from the report's
+ * The results table (value ± standard error; best in bold only when significantly better than every other
+ * strategy of the column, the strategies not distinguishable from the top shaded) and the paired
+ * comparisons under it. Columns come from the report's
  * own metric descriptions, as in the text and HTML reports. @module
  */
 import type { Report } from "./api.ts";
-import { columnsOf, inColumn } from "../compare/report_view.ts";
+import {
+  columnsOf,
+  comparisonVerdict,
+  formatP,
+  inColumn,
+  MARKS_LEGEND,
+  methodText,
+  powerText,
+} from "../compare/report_view.ts";
 import { formatDifference, formatValue } from "../eval/metrics/metric.ts";
 
 function cell(tag: "td" | "th", text: string, className = ""): HTMLElement {
@@ -39,7 +48,7 @@ function resultsTable(r: Report): HTMLTableElement {
         const text = v === undefined
           ? "–"
           : `${formatValue(c.info, v.value)} ± ${formatValue(c.info, v.stderr)}`;
-        return cell("td", text, c.marks[i]);
+        return cell("td", text + (c.equivalent[i] ? " ≡" : ""), c.marks[i]);
       }),
     );
   });
@@ -50,7 +59,9 @@ function comparisonsTable(r: Report): HTMLTableElement {
   const table = document.createElement("table");
   table.className = "comparisons";
   const head = table.createTHead().insertRow();
-  head.append(...["column", "a − b", "difference", "95% CI", ""].map((h) => cell("th", h)));
+  head.append(
+    ...["column", "a − b", "difference", "95% CI", "discordant", "p", "Holm p", ""].map((h) => cell("th", h)),
+  );
   const body = table.createTBody();
   for (const c of columnsOf(r)) {
     for (const cmp of r.comparisons.filter((x) => inColumn(x, c.info.id, c))) {
@@ -62,7 +73,10 @@ function comparisonsTable(r: Report): HTMLTableElement {
         cell("td", `${cmp.a} − ${cmp.b}`),
         cell("td", d(cmp.difference)),
         cell("td", `[${d(cmp.ci95[0])}, ${d(cmp.ci95[1])}]`),
-        cell("td", cmp.significant ? "significant" : "not significant"),
+        cell("td", cmp.discordant ? `${cmp.discordant[0]}:${cmp.discordant[1]}` : ""),
+        cell("td", formatP(cmp.p)),
+        cell("td", formatP(cmp.pAdjusted)),
+        cell("td", comparisonVerdict(c.info, cmp)),
       );
     }
   }
@@ -79,8 +93,7 @@ export function drawTable(parent: HTMLElement, r: Report): void {
   }
   const legend = document.createElement("p");
   legend.className = "legend";
-  legend.textContent = "Value ± standard error. Bold: best, significantly better than the runner-up; " +
-    "shaded: leaders tied (their paired difference is not significant).";
+  legend.textContent = `${MARKS_LEGEND}. Bold: best; shaded: not distinguishable from the top.`;
   const notes = document.createElement("ul");
   notes.className = "notes";
   notes.append(...r.metrics.map((m) => {
@@ -89,13 +102,21 @@ export function drawTable(parent: HTMLElement, r: Report): void {
     return li;
   }));
   const method = document.createElement("p");
-  const s = r.statistics;
-  method.textContent = `Paired comparisons: a − b in each metric's score unit; 95% CI by ${s.method} ` +
-    `(${s.resamples} resamples, seed ${s.seed}); b = ${s.reference}.`;
+  method.textContent = `Paired comparisons: ${methodText(r)}.`;
+  // What each column could have detected at all (the floor under its verdict).
+  const power = document.createElement("ul");
+  power.className = "power";
+  for (const c of columnsOf(r)) {
+    const text = powerText(r, c.info, c);
+    if (!text) continue;
+    const li = document.createElement("li");
+    li.textContent = `${c.header}: ${text}`;
+    power.append(li);
+  }
   parent.replaceChildren(
     resultsTable(r),
     legend,
     notes,
-    ...(r.comparisons.length ? [method, comparisonsTable(r)] : []),
+    ...(r.comparisons.length ? [method, comparisonsTable(r), power] : []),
   );
 }

@@ -10,7 +10,7 @@ import type { ParamDef, StrategyInfo } from "./api.ts";
 
 /** A strategy as POST /api/compare takes it: a name with params, or a plugin entry string. */
 export type StrategyChoice =
-  | { name: string; params: Record<string, number | boolean | string | number[]> }
+  | { name: string; params: Record<string, number | boolean | string | number[]>; label?: string }
   | string;
 
 /** The picker's value for a plugin URL row. */
@@ -21,6 +21,7 @@ const CONFIG = "config";
 function urlInput(): HTMLElement {
   const label = document.createElement("label");
   label.title = "A plugin on a host the server allows (--allow-plugin-host); parameters after #: URL#k=v,k=v";
+  label.append("URL ");
   const input = document.createElement("input");
   input.className = "plugin-url";
   input.type = "url";
@@ -36,6 +37,16 @@ function paramInput(key: string, def: ParamDef): HTMLElement {
   label.title = def.description;
   label.append(key + " ");
   let input: HTMLInputElement | HTMLSelectElement;
+  if (def.type === "boolean" && def.default === undefined) {
+    // No declared default: a checkbox would send false and the run would be labelled with it
+    // (`yarn:softmax_mscale=false`); "auto" sends nothing and lets the strategy decide.
+    input = document.createElement("select");
+    for (const v of ["auto", "true", "false"]) input.append(new Option(v, v === "auto" ? "" : v));
+    input.dataset.param = key;
+    input.dataset.type = "optional-boolean";
+    label.append(input);
+    return label;
+  }
   if (def.type === "enum") {
     input = document.createElement("select");
     for (const v of def.values ?? []) input.append(new Option(v, v, v === def.default, v === def.default));
@@ -63,8 +74,23 @@ function paramInput(key: string, def: ParamDef): HTMLElement {
   return label;
 }
 
-/** Adds a row; `initial` picks its strategy. */
-export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[], initial: string): void {
+/** What a row can start with besides its strategy: parameter values, a plugin URL, a label. */
+export interface RowPreset {
+  params?: Record<string, unknown>;
+  url?: string;
+  label?: string;
+}
+
+/** The picker's value that stands for "a plugin URL". */
+export const PLUGIN_CHOICE = PLUGIN_URL;
+
+/** Adds a row; `initial` picks its strategy (PLUGIN_CHOICE with `preset.url` for a plugin). */
+export function addStrategyRow(
+  container: HTMLElement,
+  strategies: StrategyInfo[],
+  initial: string,
+  preset: RowPreset = {},
+): void {
   const row = document.createElement("div");
   row.className = "strategy-row";
   const select = document.createElement("select");
@@ -74,13 +100,16 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
   for (const s of strategies) {
     select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
   }
-  select.append(new Option("plugin URL…", PLUGIN_URL));
+  select.append(new Option("plugin URL…", PLUGIN_URL, initial === PLUGIN_URL, initial === PLUGIN_URL));
+  select.setAttribute("aria-label", "Strategy");
+  if (preset.label) row.dataset.label = preset.label;
   const params = document.createElement("span");
   params.className = "params";
   const remove = document.createElement("button");
   remove.type = "button";
   remove.textContent = "×";
   remove.title = "remove";
+  remove.setAttribute("aria-label", "Remove this strategy");
   remove.onclick = () => row.remove();
   const fill = () => {
     if (select.value === PLUGIN_URL) {
@@ -97,8 +126,18 @@ export function addStrategyRow(container: HTMLElement, strategies: StrategyInfo[
     select.title = s.description;
     params.replaceChildren(...Object.entries(s.params).map(([k, d]) => paramInput(k, d)));
   };
-  select.onchange = fill;
+  select.onchange = () => {
+    delete row.dataset.label; // a preset's label named the preset
+    fill();
+  };
   fill();
+  if (preset.url !== undefined) params.querySelector<HTMLInputElement>(".plugin-url")!.value = preset.url;
+  for (const [k, v] of Object.entries(preset.params ?? {})) {
+    const input = params.querySelector<HTMLInputElement>(`[data-param="${k}"]`);
+    if (!input) continue;
+    if (input.type === "checkbox") input.checked = v === true;
+    else input.value = typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
   row.append(select, params, remove);
   container.append(row);
 }
@@ -117,11 +156,12 @@ export function readStrategyRows(container: HTMLElement): StrategyChoice[] {
       const type = input.dataset.type;
       if (type === "boolean") params[key] = input.checked;
       else if (input.value.trim() === "") continue;
+      else if (type === "optional-boolean") params[key] = input.value === "true";
       else if (type === "enum") params[key] = input.value;
       else if (type === "factors") params[key] = JSON.parse(input.value);
       else params[key] = Number(input.value);
       if (input.dataset.default === JSON.stringify(params[key])) delete params[key];
     }
-    return { name, params };
+    return row.dataset.label ? { name, params, label: row.dataset.label } : { name, params };
   });
 }

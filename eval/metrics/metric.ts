@@ -29,6 +29,11 @@ export interface MetricCell {
   n: number;
   /** One score per document: the same documents, in the same order, for every strategy. */
   scores: number[];
+  /**
+   * Indices into `scores` of documents that share no tokens (e.g. windows that do not overlap): the paired
+   * statistics use only these. Absent: every document is independent.
+   */
+  independent?: number[];
 }
 
 /**
@@ -81,6 +86,10 @@ export interface MetricInfo {
   percent: boolean;
   /** The unit of scores and hence of comparisons' differences. */
   scoreUnit: string;
+  /** Scores are 0 or 1 (exact match per document): compared by McNemar's test, not a sign-flip test. */
+  binary?: boolean;
+  /** The margin within which two strategies count as equivalent, in the score unit (default 0.02 nats, 0.10 accuracy). */
+  margin?: number;
   columns: MetricColumn[];
   /** A reference row under the header (e.g. the L0-window baseline's perplexity), by column key. */
   baseline?: { label: string; values: Record<string, number> };

@@ -7,6 +7,7 @@
  */
 import { perplexityByPosition, type PerplexityResult } from "../perplexity.ts";
 import { type ChartPoint, lengthColumns, type Metric, type MetricResult, summarise } from "./metric.ts";
+import { nonOverlapping, overlapNote } from "../window_overlap.ts";
 
 const exp = (curve: [number, number][]): ChartPoint[] => curve.map(([x, y]) => [x, Math.exp(y)]);
 
@@ -31,6 +32,10 @@ export const pplMetric: Metric = {
       });
     }
     const L0 = model.spec.originalContext;
+    // Every strategy scores the baseline's windows (same seed, same offsets): where they overlap, the
+    // statistics pair only windows that share no token, and the note says how many tokens they cover.
+    const independent = (L: number) => nonOverlapping(baseline[L].offsets, L - 1);
+    const notes = lengths.map((L) => overlapNote(baseline[L].offsets, L - 1, L)).filter((x) => x);
     return {
       info: {
         id: "ppl",
@@ -40,6 +45,7 @@ export const pplMetric: Metric = {
         percent: false,
         scoreUnit: "mean NLL per window, nats/token",
         columns: lengthColumns("ppl", lengths),
+        ...(notes.length ? { note: notes.join("; ") } : {}),
         baseline: {
           label: "L0 windows (original)",
           values: Object.fromEntries(lengths.map((L) => [L, baseline[L].ppl])),
@@ -71,7 +77,11 @@ export const pplMetric: Metric = {
             onProgress: ctx.onProgress,
             label: `ppl ${label} @${L}`,
           });
-          out.cells[L] = summarise(r.perWindow, "exp");
+          const keep = independent(L);
+          out.cells[L] = {
+            ...summarise(r.perWindow, "exp"),
+            ...(keep.length < r.perWindow.length ? { independent: keep } : {}),
+          };
           out.lines[`ppl_by_position_${L}`] = exp(r.curve);
           detail[L] = { buckets: r.buckets, offsets: r.offsets };
         }

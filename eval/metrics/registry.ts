@@ -12,6 +12,7 @@ import { passkeyMetric } from "./passkey.ts";
 import { petChoiceMetric } from "./pet_choice.ts";
 import { shortMetric } from "./short.ts";
 import { switchMetric } from "./switch.ts";
+import { RopekitError } from "../../util/errors.ts";
 
 /** Every built-in metric, in the order reports show them. */
 export const METRIC_REGISTRY: readonly Metric[] = [
@@ -26,9 +27,14 @@ export const METRIC_REGISTRY: readonly Metric[] = [
 /** The ids of {@linkcode METRIC_REGISTRY}. */
 export const METRIC_IDS: readonly string[] = METRIC_REGISTRY.map((m) => m.id);
 
+/** A metric id that no metric of the registry has. */
+export class MetricError extends RopekitError {}
+
 /** The metric with this id; throws a one-line error naming the known ones. */
 export function metricById(id: string): Metric {
   const m = METRIC_REGISTRY.find((m) => m.id === id);
-  if (!m) throw new RangeError(`unknown metric "${id}" (known: ${METRIC_IDS.join(", ")})`);
+  if (!m) {
+    throw new MetricError(`unknown metric "${id}" (known: ${METRIC_IDS.join(", ")})`, { field: "metrics" });
+  }
   return m;
 }

@@ -42,6 +42,7 @@ export function retrievalMetric(def: {
           scale: "linear",
           percent: true,
           scoreUnit: "exact match per document (1 or 0): accuracy",
+          binary: true,
           columns: lengthColumns(def.id, ctx.lengths),
           note: def.note(template),
           charts: ctx.lengths.map((L) => ({

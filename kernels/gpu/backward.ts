@@ -25,7 +25,7 @@ import type { RmsnormBackwardArgs } from "../cpu/rmsnorm_backward.ts";
 import type { SwigluBackwardArgs } from "../cpu/swiglu_backward.ts";
 import { type GpuContext, groups } from "./context.ts";
 import { f32Bits } from "./attention.ts";
-import { dispatch, type GpuRopeArgs, HEAD, ro, rw, uni } from "./elementwise.ts";
+import { dispatch, encodeRope, type GpuRopeArgs, HEAD, ro, rw, uni } from "./elementwise.ts";
 import { encodeMatmul } from "./matmul.ts";
 import { encodeNllFinish, encodeNllFold, vocabChunk } from "./logits.ts";
 
@@ -307,26 +307,8 @@ export function encodeRopeBackward(
   enc: GPUCommandEncoder,
   a: GpuRopeArgs,
 ): void {
-  const { x: d, cosSin } = a;
-  const pairs = a.rotaryDim / 2;
-  const [stride, partner] = a.pairing === "interleaved" ? [2, 1] : [1, pairs];
-  const code = () =>
-    HEAD(`${rw(0, "d")}\n${ro(1, "cosSin")}\n${uni(2)}`) + `
-  let t = i / ${pairs}u;
-  let p = i % ${pairs}u;
-  let c = cosSin[t * ${a.rotaryDim}u + p];
-  let s = cosSin[t * ${a.rotaryDim}u + ${pairs}u + p];
-  for (var h = 0u; h < ${a.nHeads}u; h++) {
-    let ia = (t * ${a.nHeads}u + h) * ${a.headDim}u + p * ${stride}u;
-    let ib = ia + ${partner}u;
-    let g0 = d[ia];
-    let g1 = d[ib];
-    d[ia] = g0 * c + g1 * s;
-    d[ib] = g1 * c - g0 * s;
-  }
-}`;
-  const key = `rope backward H${a.nHeads} hd${a.headDim} rd${a.rotaryDim} ${a.pairing}`;
-  dispatch(ctx, enc, key, code, [d, cosSin, ctx.uniform([a.T * pairs, 0, 0, 0])], a.T * pairs);
+  // The transposed rotation is the rotation by −θ: the forward kernel with sin negated (exactly, in f32).
+  encodeRope(ctx, enc, a, true);
 }
 
 /**

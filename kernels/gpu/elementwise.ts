@@ -145,12 +145,14 @@ export interface GpuRopeArgs extends RopeRows<GPUBuffer>, Pick<RopeApply, "rotar
 /**
  * RoPE in place on x ([T][nHeads·headDim]) from a host-computed cos/sin table ([T][rotaryDim]:
  * cosines then sines, see `ropeCosSinTable`), so angles match the CPU reference exactly.
- * One invocation per (row, pair) handles that pair in every head.
+ * One invocation per (row, pair) handles that pair in every head. `transposed` rotates by −θ (the
+ * backward pass: the transposed rotation).
  */
 export function encodeRope(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
   a: GpuRopeArgs,
+  transposed = false,
 ) {
   const { x, cosSin } = a;
   const pairs = a.rotaryDim / 2;
@@ -160,7 +162,7 @@ export function encodeRope(
   let t = i / ${pairs}u;
   let p = i % ${pairs}u;
   let c = cosSin[t * ${a.rotaryDim}u + p];
-  let s = cosSin[t * ${a.rotaryDim}u + ${pairs}u + p];
+  let s = ${transposed ? "-" : ""}cosSin[t * ${a.rotaryDim}u + ${pairs}u + p];
   for (var h = 0u; h < ${a.nHeads}u; h++) {
     let ia = (t * ${a.nHeads}u + h) * ${a.headDim}u + p * ${stride}u;
     let ib = ia + ${partner}u;
@@ -170,6 +172,8 @@ export function encodeRope(
     x[ib] = x1 * c + x0 * s;
   }
 }`;
-  const key = `rope H${a.nHeads} hd${a.headDim} rd${a.rotaryDim} ${a.pairing}`;
+  const key = `rope${
+    transposed ? " transposed" : ""
+  } H${a.nHeads} hd${a.headDim} rd${a.rotaryDim} ${a.pairing}`;
   dispatch(ctx, enc, key, code, [x, cosSin, ctx.uniform([a.T * pairs, 0, 0, 0])], a.T * pairs);
 }

@@ -111,11 +111,12 @@ typedef float v4u __attribute__((vector_size(16), aligned(4)));
 int64_t rk_packed_floats(int N, int K) { return (int64_t)((N + NR - 1) / NR) * NR * K; }
 
 /*
- * Rearranges w [N][K] into panels of NR output columns: panel p holds, for k = 0..K−1, the NR
- * weights w[p·NR + c][k] contiguously, so the micro-kernel reads one 64-byte line per k. Columns past
- * N are zero. Done once per weight matrix (the backend caches it).
+ * Packing through a strided view: element (n, k) of the [N][K] matrix is src[n·sn + k·sk]. The
+ * backward products are matmuls against transposed operands (dx = dOut·W reads W as [K][N], dW =
+ * dOutᵀ·x reads x as [K][T]); packing them through a view avoids a transposed copy. Weights change
+ * every training step, so the trainer packs per call instead of using the inference cache.
  */
-void rk_pack_weights(float *packed, const float *w, int N, int K) {
+void rk_pack_strided(float *packed, const float *src, int N, int K, int64_t sn, int64_t sk) {
   int panels = (N + NR - 1) / NR;
 #pragma omp parallel for schedule(static)
   for (int p = 0; p < panels; p++) {
@@ -123,11 +124,18 @@ void rk_pack_weights(float *packed, const float *w, int N, int K) {
     for (int k = 0; k < K; k++) {
       for (int c = 0; c < NR; c++) {
         int n = p * NR + c;
-        dst[k * NR + c] = n < N ? w[(int64_t)n * K + k] : 0.0f;
+        dst[k * NR + c] = n < N ? src[n * sn + k * sk] : 0.0f;
       }
     }
   }
 }
+
+/*
+ * Rearranges w [N][K] into panels of NR output columns: panel p holds, for k = 0..K−1, the NR
+ * weights w[p·NR + c][k] contiguously, so the micro-kernel reads one 64-byte line per k. Columns past
+ * N are zero. Done once per weight matrix (the backend caches it).
+ */
+void rk_pack_weights(float *packed, const float *w, int N, int K) { rk_pack_strided(packed, w, N, K, K, 1); }
 
 /*
  * tile[MR][NR] = xp · panel, where xp is MR rows of x packed [K][MR] (so the six values broadcast
@@ -569,28 +577,8 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Training: packing any matrix view, transposes and the attention backward                     */
+/* Training: transposes and the attention backward                                             */
 /* ------------------------------------------------------------------------------------------ */
-
-/*
- * rk_pack_weights for a strided view: element (n, k) of the [N][K] matrix is src[n·sn + k·sk]. The
- * backward products are matmuls against transposed operands (dx = dOut·W reads W as [K][N], dW =
- * dOutᵀ·x reads x as [K][T]); packing them through a view avoids a transposed copy. Weights change
- * every training step, so the trainer packs per call instead of using the inference cache.
- */
-void rk_pack_strided(float *packed, const float *src, int N, int K, int64_t sn, int64_t sk) {
-  int panels = (N + NR - 1) / NR;
-#pragma omp parallel for schedule(static)
-  for (int p = 0; p < panels; p++) {
-    float *dst = packed + (int64_t)p * NR * K;
-    for (int k = 0; k < K; k++) {
-      for (int c = 0; c < NR; c++) {
-        int n = p * NR + c;
-        dst[k * NR + c] = n < N ? src[n * sn + k * sk] : 0.0f;
-      }
-    }
-  }
-}
 
 /* out[c][r] = in[r][c] for an in of rows × cols, in tiles of 32 so both sides stay in cache. */
 void rk_transpose(float *out, const float *in, int rows, int cols) {

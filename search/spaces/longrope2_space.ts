@@ -18,14 +18,18 @@ import { crossoverPass, drawBetween, GENE_PROBABILITY } from "./gene_pass.ts";
 
 /** Options of {@linkcode longrope2Space}. */
 export interface Longrope2SpaceOptions {
+  /** The model's RoPE. */
   spec: RopeSpec;
+  /** The length the searched factors extend to (s = target / L0). */
   targetLength: number;
+  /** Grid step of the factors (default 0.01). */
   step?: number;
   /** Box of the searched factors (default [s, 2s], paper Alg. 2). */
   minFactor?: number;
   maxFactor?: number;
   /** Candidate critical indices [lo, hi], 0-based (default [⌈x₁₀⌉ − 1, ⌈x⌉ − 1], clamped to [1, D−1]). */
   criticalRange?: [number, number];
+  /** Probability that a mutation pass changes each gene (official: 0.3). */
   geneProbability?: number;
   /** How far above its neighbour the last factor may move in one mutation (official: 4). */
   lastReach?: number;
@@ -33,7 +37,9 @@ export interface Longrope2SpaceOptions {
 
 /** k and the searched factors λ_k..λ_{D−1} in grid units. */
 export interface Longrope2Genome {
+  /** The 0-based critical index k: pairs below it take NTK's factors, from it on the searched ones. */
   critical_index: number;
+  /** The searched factors λ_k..λ_{D−1}, in grid units. */
   upper: number[];
 }
 

@@ -19,7 +19,9 @@ export const PAPER_START_TOKENS: readonly number[] = [0, 1, 2, 4, 8, 12, 16, 20,
 
 /** Options of {@linkcode longropeSpace}. */
 export interface LongropeSpaceOptions {
+  /** The model's RoPE. */
   spec: RopeSpec;
+  /** The length the searched factors extend to (s = target / L0). */
   targetLength: number;
   /** Grid step (0.01). */
   step?: number;
@@ -33,7 +35,9 @@ export interface LongropeSpaceOptions {
 
 /** Factors in grid units; n̂ (0 when not searched). */
 export interface LongropeGenome {
+  /** One factor per frequency pair, in grid units. */
   factors: number[];
+  /** n̂: the first positions that keep the original RoPE. */
   start_tokens: number;
 }
 

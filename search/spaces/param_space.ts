@@ -16,7 +16,9 @@ import { crossoverPass, GENE_PROBABILITY } from "./gene_pass.ts";
 
 /** Options of {@linkcode paramSpace}. */
 export interface ParamSpaceOptions {
+  /** The strategy whose declared parameters are searched. */
   strategy: Strategy;
+  /** The model's RoPE (some ranges depend on it). */
   spec: RopeSpec;
   /** Parameters held fixed (and passed on with every candidate). */
   fixed?: Params;
@@ -26,6 +28,7 @@ export interface ParamSpaceOptions {
   ranges?: Record<string, [number, number]>;
   /** Grid step of real-valued parameters (0.01). */
   step?: number;
+  /** Probability that a mutation pass changes each parameter (default 0.3). */
   geneProbability?: number;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { TEST_MODEL, TEST_TEXT } from "../eval/_shared.ts";
+import { mcnemarExactP, signFlipP } from "../../util/exact_tests.ts";
 
 const cli = new URL("../../cli/compare.ts", import.meta.url).pathname;
 
@@ -182,51 +183,85 @@ Deno.test("compare: without --model or --text, offline, it runs ropekit's commit
 interface Comparison {
   metric: string;
   length: number;
+  column: string;
   a: string;
   b: string;
   difference: number;
+  n: number;
+  test: string;
+  p: number;
+  pAdjusted: number;
   ci95: [number, number];
+  discordant?: [number, number];
   significant: boolean;
 }
 
-Deno.test("compare --strategies yarn,pi --json: paired comparisons, a large difference significant", async () => {
-  const r = await run(["--strategies", "yarn,pi", "--json"]);
+Deno.test("compare (issue 22 acceptance): exact tests, Holm, a best only when it beats every other", async () => {
+  const r = await run([
+    ...["--strategies", "default,pi,yarn,longrope2", "--metrics", "ppl,needle,pet-choice"],
+    ...["--lengths", "512,1024", "--samples", "8", "--json"],
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const comparisons = report.comparisons as Comparison[];
-  assert.equal(report.statistics.method, "expanded paired percentile bootstrap over documents");
-  // Defaults: ppl, needle, short at 512 and 1024 (short at L0 = 256): one comparison per column.
-  assert.deepEqual(
-    comparisons.map((c) => `${c.metric}@${c.length}`),
-    ["ppl@512", "ppl@1024", "needle@512", "needle@1024", "short@256"],
-  );
+  assert.equal(report.statistics.method, "exact paired tests, Holm-adjusted");
+  assert.ok(comparisons.length >= 3 * 3 * 2);
+  const scores = (label: string, c: Comparison) => {
+    const s =
+      report.strategies.find((x: { label: string }) => x.label === label).metrics[c.metric].cells[c.column];
+    return (s.independent ?? s.scores.map((_: number, i: number) => i)).map((i: number) =>
+      s.scores[i]
+    ) as number[];
+  };
   for (const c of comparisons) {
-    assert.deepEqual(Object.keys(c).sort(), [
-      "a",
-      "b",
-      "ci95",
-      "column",
-      "difference",
-      "length",
-      "metric",
-      "n",
-      "significant",
-      "stderr",
-    ]);
-    assert.ok([c.a, c.b].includes("yarn") && [c.a, c.b].includes("pi"));
-    assert.equal(c.ci95.length, 2);
+    for (const key of ["test", "p", "pAdjusted", "ci95", "n", "significant"]) {
+      assert.ok(key in c, `${key}: ${JSON.stringify(c)}`);
+    }
+    assert.equal(c.significant, c.pAdjusted < 0.05);
+    assert.ok(c.pAdjusted >= c.p);
     assert.ok(c.ci95[0] <= c.difference && c.difference <= c.ci95[1], JSON.stringify(c));
-    assert.equal(typeof c.significant, "boolean");
+    // The exact test recomputed here from the report's own scores: no significant comparison it rejects.
+    const a = scores(c.a, c), b = scores(c.b, c);
+    const exact = c.metric === "pet-choice"
+      ? mcnemarExactP(...pairedDiscordant(a, b))
+      : signFlipP(a.map((v, i) => v - b[i])).p;
+    assert.equal(c.p, exact, JSON.stringify(c));
+    if (c.significant) assert.ok(exact < 0.05, JSON.stringify(c));
+    if (c.metric === "pet-choice") {
+      assert.equal(c.test, "exact McNemar");
+      assert.deepEqual(c.discordant, pairedDiscordant(a, b));
+      assert.ok(c.ci95[0] >= -1 && c.ci95[1] <= 1, JSON.stringify(c));
+    } else assert.equal(c.test, "exact sign-flip");
   }
-  // PI at 4×L0 is far worse than YaRN (≈ 1.2 nats/token per window, against a standard error ≈ 0.03).
-  const ppl1024 = comparisons.find((c) => c.metric === "ppl" && c.length === 1024)!;
-  assert.deepEqual([ppl1024.a, ppl1024.b, ppl1024.significant], ["pi", "yarn", true]);
-  assert.ok(ppl1024.ci95[0] > 0.5, JSON.stringify(ppl1024));
-  const verdict = report.verdicts.find((v: { metric: string; length: number }) =>
-    v.metric === "ppl" && v.length === 1024
+  // Every named best beats every other strategy of its column significantly.
+  for (const v of report.verdicts) {
+    assert.ok(!("tied" in v));
+    if (!v.best) {
+      assert.ok(v.notDistinguishable.length >= 2, JSON.stringify(v));
+      continue;
+    }
+    for (const s of report.strategies.filter((x: { label: string }) => x.label !== v.best)) {
+      const c = comparisons.find((c) =>
+        c.metric === v.metric && c.column === v.column &&
+        [c.a, c.b].sort().join() === [s.label, v.best].sort().join()
+      );
+      assert.ok(
+        c?.significant,
+        `${v.best} is named best of ${v.metric}@${v.column} without beating ${s.label}`,
+      );
+    }
+  }
+  assert.ok(
+    report.power.some((p: { text: string }) =>
+      /n = 8 can show a difference only with ≥ 6 discordant/.test(p.text)
+    ),
   );
-  assert.equal(verdict.best, "yarn");
 });
+
+/** [documents only a got right, documents only b got right]. */
+function pairedDiscordant(a: number[], b: number[]): [number, number] {
+  return [a.filter((v, i) => v === 1 && b[i] === 0).length, a.filter((v, i) => v === 0 && b[i] === 1).length];
+}
 
 Deno.test("compare: two labels of one strategy and parameters are never significantly different", async () => {
   const out = await Deno.makeTempDir();
@@ -252,19 +287,31 @@ Deno.test("compare: two labels of one strategy and parameters are never signific
   const twins = (report.comparisons as Comparison[]).filter((c) => c.a === "yarn:factor=2" && c.b === "yarn");
   assert.deepEqual(twins.map((c) => c.metric), ["ppl", "needle", "passkey", "short"]);
   for (const c of twins) {
-    assert.deepEqual([c.difference, c.ci95, c.significant], [0, [0, 0], false], c.metric);
+    assert.deepEqual([c.difference, c.p, c.significant], [0, 1, false], c.metric);
   }
-  // Neither twin is ever "best" alone: a leader tied with its twin is reported as tied.
+  // Neither twin is ever "best" alone: a leader with its twin is "not distinguishable" from it.
   for (const v of report.verdicts) {
     assert.ok(v.best !== "yarn" && v.best !== "yarn:factor=2", JSON.stringify(v));
   }
   const text = await Deno.readTextFile(`${out}/report.txt`);
-  assert.match(text, /yarn:factor=2 − yarn\s+0\.000\s+\[0\.000, 0\.000\]\s+not significant/);
+  assert.match(
+    text,
+    /yarn:factor=2 − yarn\s+0\.000\s+\[0\.000, 0\.000\]\s+p 1\.0\s+adj 1\.0\s+not significant/,
+  );
   assert.match(text, /± /);
   const html = await Deno.readTextFile(`${out}/report.html`);
   assert.match(html, /<h2>Paired comparisons<\/h2>/);
-  assert.match(html, /class="tied"/);
+  assert.match(html, /class="indistinguishable"/);
   // Error bars on the needle chart: one vertical bar with caps per (strategy, depth) with a standard error.
   const svg = await Deno.readTextFile(`${out}/needle_by_depth_512.svg`);
   assert.match(svg, /<path d="M[\d.]+ [\d.]+ V[\d.]+ M/);
+});
+
+Deno.test("compare: --primary and --margin are checked before any model is loaded", async () => {
+  const primary = await run(["--strategies", "yarn,pi", "--metrics", "ppl", "--primary", "needle@512"]);
+  assert.notEqual(primary.code, 0);
+  assert.match(primary.stderr, /--primary must be METRIC@LENGTH of a compared metric, got "needle@512"/);
+  const margin = await run(["--strategies", "yarn,pi", "--metrics", "ppl", "--margin", "ppl=-1"]);
+  assert.notEqual(margin.code, 0);
+  assert.match(margin.stderr, /--margin takes METRIC=X with a compared metric and X > 0, got "ppl=-1"/);
 });

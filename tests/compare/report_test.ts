@@ -11,6 +11,7 @@ const info: MetricInfo = {
   scale: "linear",
   percent: true,
   scoreUnit: "exact match per document (1 or 0): accuracy",
+  binary: true,
   columns: [{ key: "512", length: 512, header: "acc@512" }, {
     key: "1024",
     length: 1024,
@@ -63,23 +64,29 @@ function report(): CompareReport {
   } as unknown as CompareReport;
 }
 
-Deno.test("text report: value ± SE, * for a significant best, = for tied leaders, the comparisons in pp", () => {
+Deno.test("text report: * for a best, ~ for not distinguishable, exact tests with discordant counts and Holm p", () => {
   const text = textReport(report());
-  assert.match(text, /good\s+100\.0% ± 0\.0%\*\s+50\.0% ± 12\.9%=/);
-  assert.match(text, /bad\s+0\.0% ± 0\.0%\s+50\.0% ± 12\.9%=/);
-  assert.match(text, /bad − good\s+-100\.0pp\s+\[-100\.0pp, -100\.0pp\]\s+significant/);
+  assert.match(text, /good\s+100\.0% ± 0\.0%\*\s+50\.0% ± 12\.9%~/);
+  assert.match(text, /bad\s+0\.0% ± 0\.0%\s+50\.0% ± 12\.9%~/);
+  // 16 of 16 discordant one way: exact McNemar p = 2/2¹⁶; Newcombe's interval stays inside [−100, 100] points.
   assert.match(
     text,
-    /acc@1024 \(exact match per document \(1 or 0\): accuracy\)\n\s+bad − good\s+0\.0pp .* not significant/,
+    /bad − good\s+-100\.0pp\s+\[-100\.0pp, -[\d.]+pp\]\s+0:16\s+p 3\.1e-5\s+adj 6\.1e-5\s+significant/,
   );
-  assert.match(text, /expanded paired percentile bootstrap over documents \(10000 resamples, seed 0\)/);
+  assert.match(
+    text,
+    /acc@1024 \(exact match per document \(1 or 0\): accuracy\)\n\s+bad − good\s+0\.0pp .* 8:8\s+p 1\.0\s+adj 1\.0\s+not significant/,
+  );
+  assert.match(text, /power: n = 16 can show a difference only with ≥ 6 discordant documents all one way/);
+  assert.match(text, /exact McNemar \(binomial\) test; Newcombe hybrid score interval/);
+  assert.doesNotMatch(text, /tied/);
 });
 
-Deno.test("HTML report and charts: best and tied classes, a comparisons table, error bars, a differences chart", () => {
+Deno.test("HTML report and charts: best and not-distinguishable classes, a comparisons table, error bars, a differences chart", () => {
   const r = report();
   const html = htmlReport(r);
   assert.match(html, /<td class="best">100\.0% ± 0\.0%<\/td>/);
-  assert.equal(html.match(/class="tied"/g)?.length, 2);
+  assert.equal(html.match(/class="indistinguishable"/g)?.length, 2);
   assert.match(html, /<tr class="significant"><td>acc@512<\/td><td>bad − good<\/td>/);
   const svgs = charts(r);
   assert.deepEqual(Object.keys(svgs).sort(), ["acc_by_length.svg", "differences_acc.svg", "factors.svg"]);

@@ -58,7 +58,10 @@ Deno.test("plugin new: the starter passes its own check; names are validated; fi
   const dir = await Deno.makeTempDir();
   const made = await runCli("plugin", ["new", "my-rope"], { cwd: dir });
   assert.equal(made.code, 0, made.stderr);
-  assert.match(made.stdout, /wrote my_rope\.ts; check it with: deno task plugin check \.\/my_rope\.ts/);
+  assert.match(
+    made.stdout,
+    /wrote my_rope\.ts and my_rope_test\.ts; check it with: deno task plugin check \.\/my_rope\.ts/,
+  );
   const checked = await runCli("plugin", ["check", "./my_rope.ts", "--json"], { cwd: dir });
   assert.equal(checked.code, 0, checked.stdout + checked.stderr);
   const result = JSON.parse(checked.stdout);

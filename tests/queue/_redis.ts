@@ -78,16 +78,15 @@ export function cli(file: string, args: string[], stdout: "piped" | "null" = "pi
 
 /** A worker process, resolved once it says it is ready; `lines` collects its stderr job log. */
 export async function startWorker(url: string, extra: string[] = []) {
-  const proc = cli("worker.ts", [
-    "--queue",
-    url,
-    "--model",
-    MODEL,
-    "--lock-seconds",
-    "2",
-    "--verbose",
-    ...extra,
-  ]);
+  // A short lock unless the test names one ("--lock-seconds default" leaves the worker's default).
+  const lock = extra.indexOf("--lock-seconds");
+  const lockArgs = lock < 0
+    ? ["--lock-seconds", "2"]
+    : extra[lock + 1] === "default"
+    ? []
+    : extra.slice(lock, lock + 2);
+  if (lock >= 0) extra = [...extra.slice(0, lock), ...extra.slice(lock + 2)];
+  const proc = cli("worker.ts", ["--queue", url, "--model", MODEL, ...lockArgs, "--verbose", ...extra]);
   const log: string[] = [];
   // Drain stderr so the worker never blocks on a full pipe; count the jobs it finished.
   const drained = (async () => {

@@ -56,7 +56,7 @@ Deno.test({
     const failures: string[] = [];
     const worker = await startWorker({
       url: redis.url,
-      models: [{ model, hash }],
+      models: [{ path: MODEL }],
       onJob: (e) => e.error ? failures.push(e.error) : jobs++,
     });
     const scorer = await QueueScorer.open(redis.url, hash, { pollMs: 200 });

@@ -5,7 +5,7 @@ import { loadModel } from "../../model/load_model.ts";
 import { corpusSlice, loadCorpus } from "../../eval/corpus.ts";
 import { builtinRegistry } from "../../strategies/registry.ts";
 import { NEEDLE_TEMPLATES } from "../../eval/needle.ts";
-import { parseBudget } from "../../search/budget.ts";
+import { BudgetError, parseBudget } from "../../search/budget.ts";
 import { type FitnessSettings, searchNeedleDocs, strategyFitness } from "../../search/strategy_fitness.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -77,6 +77,6 @@ Deno.test("budgets: evaluations or time", () => {
   assert.deepEqual(parseBudget("1.5h"), { seconds: 5400 });
   assert.deepEqual(parseBudget("90s"), { seconds: 90 });
   for (const bad of ["", "0", "-5", "2.5", "10d", "m"]) {
-    assert.throws(() => parseBudget(bad), RangeError, bad);
+    assert.throws(() => parseBudget(bad), BudgetError, bad);
   }
 });

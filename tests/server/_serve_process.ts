@@ -21,15 +21,27 @@ export interface ServeProcess {
   kill: () => Promise<Deno.CommandStatus>;
 }
 
+/** How {@linkcode startServe} runs the server besides its flags. */
+export interface ServeOptions {
+  /** Lowers the process's open-file limit (soft and hard) with prlimit, as `ulimit -n` would. */
+  nofile?: number;
+  /** Another entry module than cli/serve.ts (a test entry that injects a hook). */
+  entry?: string;
+}
+
 /** Starts `deno run cli/serve.ts --port <port> --data-dir <dataDir> …args` and waits for its address. */
 export async function startServe(
   dataDir: string,
   args: string[] = [],
   env: Record<string, string> = {},
   port = 0,
+  opts: ServeOptions = {},
 ): Promise<ServeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  // prlimit execs the command, so the child's pid is the server's own (SIGKILL reaches it).
+  const limit = opts.nofile === undefined ? [] : [`--nofile=${opts.nofile}`, Deno.execPath()];
+  const child = new Deno.Command(opts.nofile === undefined ? Deno.execPath() : "prlimit", {
     args: [
+      ...limit,
       "run",
       "--allow-ffi=.build",
       "--allow-read",
@@ -37,7 +49,7 @@ export async function startServe(
       "--allow-env",
       "--allow-run",
       "--allow-net=127.0.0.1",
-      SERVE,
+      opts.entry ?? SERVE,
       "--port",
       String(port),
       "--data-dir",

@@ -22,9 +22,9 @@ Deno.test({
       const page = await browser.newPage({ viewport: { width: 1100, height: 1600 } });
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(server.base + "/");
+      await page.goto(server.base + "/#new");
       await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
-      assert.equal(await page.locator(".strategy-row").count(), 2); // default and yarn
+      assert.equal(await page.locator("#strategies .strategy-row").count(), 2); // default and yarn
       await page.fill("#lengths", "600");
       await page.fill("#samples", "2");
       await page.click("#run");

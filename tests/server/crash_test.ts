@@ -5,6 +5,7 @@
  * (models/facts837K), so no ../shared is needed.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { MAX_RESTARTS } from "../../server/job_queue.ts";
 import { JobStore } from "../../server/job_store.ts";
 import { readEvents } from "./_server.ts";
@@ -141,9 +142,10 @@ Deno.test("SIGTERM while a job runs: it is queued again, no restart counted, and
 
 Deno.test(`a job that kills the server every time is failed after ${MAX_RESTARTS} restarts`, async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "ropekit_crash_test_" });
-  // The worker's test hook: a strategy with this label SIGKILLs the server at its first progress.
-  const env = { ROPEKIT_TEST_CRASH_LABEL: "crash-me" };
-  let server = await startServe(dataDir, [], env);
+  // The test entry's worker hook (tests/server/_crash_worker.ts): a strategy labelled "crash-me"
+  // SIGKILLs the server at its first progress. The shipped cli/serve.ts has no such hook.
+  const crashing = { entry: fileURLToPath(new URL("./_crash_serve.ts", import.meta.url)) };
+  let server = await startServe(dataDir, [], {}, 0, crashing);
   try {
     const model = (await (await fetch(`${server.base}/api/models`)).json())[0].id;
     const id = await post(server.base, {
@@ -158,7 +160,7 @@ Deno.test(`a job that kills the server every time is failed after ${MAX_RESTARTS
       assert.equal(status.signal, "SIGKILL", `start ${restarts}: ${server.stderr()}`);
       const [job] = await new JobStore(dataDir).loadAll();
       assert.deepEqual([job.id, job.status, job.restarts], [id, "running", restarts || undefined]);
-      server = await startServe(dataDir, [], env);
+      server = await startServe(dataDir, [], {}, 0, crashing);
     }
     const job = await waitForJob(server.base, id, finished, 5_000);
     assert.equal(job.status, "failed");
@@ -173,6 +175,25 @@ Deno.test(`a job that kills the server every time is failed after ${MAX_RESTARTS
       metrics: ["ppl"],
     });
     assert.equal((await waitForJob(server.base, next, finished)).status, "done");
+  } finally {
+    await server.kill();
+  }
+});
+
+Deno.test("the shipped server reads no crash hook from its environment", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "ropekit_crash_test_" });
+  // The variable older versions obeyed: it must change nothing now.
+  const server = await startServe(dataDir, [], { ROPEKIT_TEST_CRASH_LABEL: "crash-me" });
+  try {
+    const model = (await (await fetch(`${server.base}/api/models`)).json())[0].id;
+    const id = await post(server.base, {
+      model,
+      strategies: [{ name: "default", label: "crash-me" }],
+      lengths: [512],
+      samples: 1,
+      metrics: ["ppl"],
+    });
+    assert.equal((await waitForJob(server.base, id, finished)).status, "done", server.stderr());
   } finally {
     await server.kill();
   }

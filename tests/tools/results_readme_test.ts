@@ -27,18 +27,21 @@ Deno.test("results README: the committed README is what the committed reports gi
   assert.match(r.stdout, /matches the reports/);
 });
 
-Deno.test("results README: every verdict comes with its interval and a significance word", async () => {
+Deno.test("results README: every verdict comes with its interval, its exact test and a word that follows Holm's p", async () => {
   const text = await Deno.readTextFile(`${root}docs/results/README.md`);
-  // Each "a − b: d [lo, hi] unit, verdict" in the prose says significant or not significant, nothing stronger.
+  // Each "a − b: d [lo, hi] unit (test p …; Holm p …), verdict" says significant or not significant, nothing
+  // stronger, and says significant exactly when the Holm-adjusted p is below 0.05.
   const said = [
-    ...text.matchAll(/: [+-]?\d[\d.]*(?:pp)? \[[^\]]+\] [^,]+, (\*\*significant\*\*|not significant)/g),
+    ...text.matchAll(
+      /: [+-]?\d[\d.]*(?:pp)? \[[^\]]+\] [^,(]+\(([^)]*)Holm p ([\d.e-]+)\), (\*\*significant\*\*|not significant)/g,
+    ),
   ];
   assert.ok(said.length > 20, `expected many worded comparisons, found ${said.length}`);
   for (const m of said) {
-    const [lo, hi] = m[0].match(/\[([^\]]+)\]/)![1].split(", ").map((x) => parseFloat(x));
-    const excludesZero = lo > 0 || hi < 0;
-    assert.equal(m[1] === "**significant**", excludesZero, `worded against its interval: ${m[0]}`);
+    assert.match(m[1], /^(McNemar \d+:\d+|sign-flip) p [\d.e-]+; $/, m[0]);
+    assert.equal(m[3] === "**significant**", parseFloat(m[2]) < 0.05, `worded against its Holm p: ${m[0]}`);
   }
+  assert.doesNotMatch(text, /\btied\b/);
 });
 
 Deno.test("results README: every chart and file it links to exists", async () => {

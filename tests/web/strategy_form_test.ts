@@ -37,10 +37,10 @@ Deno.test({
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(e.message));
-        await page.goto(server.base + "/");
+        await page.goto(server.base + "/#new");
         await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
         await page.click("#add-strategy");
-        const row = page.locator(".strategy-row").nth(2);
+        const row = page.locator("#strategies .strategy-row").nth(2);
         await row.locator(".strategy-name").selectOption({ label: "plugin URL…" });
         await row.locator(".plugin-url").fill(url);
         await page.fill("#lengths", "512");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-token NLL of token windows in Hugging Face transformers (torch CPU, float32, eager attention).
 
-    python tools/engines/hf_nll.py MODEL_DIR < windows.json > nll.json
+    python engines/peers/hf_nll.py MODEL_DIR < windows.json > nll.json
 
 stdin: a JSON list of windows (lists of token ids, BOS included). stdout: {"transformers", "torch",
 "windows": [{"nll": [NLL of token 1..n-1 given its prefix], "rope": {"inv_freq", "attention_scaling"}}]}.

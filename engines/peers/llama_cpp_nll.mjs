@@ -1,6 +1,6 @@
 // Per-token NLL of token windows in llama.cpp, through node-llama-cpp's prebuilt CPU binaries.
 //
-//   node tools/engines/llama_cpp_nll.mjs MODEL.gguf < windows.json > nll.json
+//   node engines/peers/llama_cpp_nll.mjs MODEL.gguf < windows.json > nll.json
 //
 // NODE_PATH (or a node_modules beside this file) must hold node-llama-cpp. stdin: a JSON list of
 // windows (token ids, BOS included); stdout: {"node_llama_cpp", "llama_cpp", "windows": [{"nll": [...]}]}.

@@ -1,0 +1,125 @@
+/**
+ * The two helpers a plugin author calls: {@linkcode definePlugin} types a strategy object against the
+ * contract, and {@linkcode assertConformance} runs, in the author's own tests, the conformance suite
+ * ropekit runs when it loads the plugin.
+ *
+ * @module
+ */
+import type { Params, RopeContext, RopeSpec, RopeTable, Strategy } from "../strategies/types.ts";
+import { checkConformance } from "../strategies/conformance.ts";
+import { contractViolation } from "../strategies/registry.ts";
+import { RopekitError } from "../util/errors.ts";
+
+/** A strategy that breaks the contract or fails the conformance suite. */
+export class PluginContractError extends RopekitError {}
+
+/** Frequencies as a plugin may return them: plain arrays cross the sandbox boundary as well as typed ones. */
+export interface PluginFrequencies {
+  /** rotaryDim/2 inverse frequencies, radians per token. */
+  invFreq: ArrayLike<number>;
+  /** Multiplies cos and sin. */
+  attentionScale: number;
+}
+
+/** A table as a plugin returns it: {@linkcode RopeTable} with plain arrays allowed. */
+export type PluginTable =
+  & Omit<RopeTable, "invFreq" | "short" | "original">
+  & PluginFrequencies
+  & { short?: PluginFrequencies; original?: ArrayLike<number> };
+
+/** What a plugin module exports as `strategy`: the contract, with {@linkcode PluginTable} results. */
+export interface PluginDefinition extends Omit<Strategy, "table"> {
+  /** Pure: the same inputs give the same table. */
+  table(spec: RopeSpec, ctx: RopeContext, params: Params): PluginTable | Promise<PluginTable>;
+}
+
+/** The host's view of a definition: arrays become Float64Array, as the sandbox's loader does. */
+function asStrategy(def: PluginDefinition): Strategy {
+  const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
+  const freqs = (f: PluginFrequencies) => ({ invFreq: f64(f.invFreq), attentionScale: f.attentionScale });
+  return {
+    ...def,
+    async table(spec, ctx, params): Promise<RopeTable> {
+      const t = await def.table(spec, ctx, params);
+      if (t === null || typeof t !== "object") return t as unknown as RopeTable;
+      const { short: _s, original: _o, ...rest } = t;
+      return {
+        ...rest,
+        ...freqs(t),
+        ...(t.short ? { short: freqs(t.short) } : {}),
+        ...(t.original ? { original: f64(t.original) } : {}),
+      };
+    },
+  };
+}
+
+/**
+ * Returns `strategy` unchanged after checking its shape (apiVersion, kebab-case name, version,
+ * description, declared parameters, a `table` function), so a mistake fails where it is written
+ * rather than when ropekit loads the file. In a plugin that must stay import-free (the sandbox loads
+ * one self-contained module), use `import type { Strategy }` with `satisfies Strategy` instead.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from "./define_plugin.ts";
+ *
+ * export const strategy = definePlugin({
+ *   apiVersion: 2,
+ *   name: "half-speed",
+ *   version: "0.1.0",
+ *   description: "Every frequency halved.",
+ *   params: {},
+ *   table: (spec) => ({
+ *     rotaryDim: spec.rotaryDim,
+ *     invFreq: Float64Array.from(
+ *       { length: spec.rotaryDim / 2 },
+ *       (_, i) => 0.5 * spec.theta ** (-2 * i / spec.rotaryDim),
+ *     ),
+ *     attentionScale: 1,
+ *   }),
+ * });
+ * console.log(strategy.name); // half-speed
+ * ```
+ */
+export function definePlugin<S extends PluginDefinition>(strategy: S): S {
+  const why = contractViolation(strategy);
+  if (why) throw new PluginContractError(`not a ropekit strategy: ${why}`);
+  return strategy;
+}
+
+/** Options of {@linkcode assertConformance}. */
+export interface AssertConformanceOptions {
+  /** Parameters the strategy needs (e.g. required factor arrays); may depend on the model spec. */
+  params?: Params | ((spec: RopeSpec) => Params);
+  /** The full spec grid (six model shapes) instead of the three ropekit checks on load. */
+  full?: boolean;
+}
+
+/**
+ * Runs the conformance suite (contract, parameter validation, deterministic valid tables over several
+ * model shapes and extension ratios) and throws one {@linkcode PluginContractError} listing every
+ * failure; resolves when the strategy conforms.
+ *
+ * @example
+ * ```ts
+ * import { assertConformance } from "./define_plugin.ts";
+ * import { builtinRegistry } from "../strategies/registry.ts";
+ *
+ * await assertConformance(builtinRegistry().get("yarn"));
+ * ```
+ */
+export async function assertConformance(
+  strategy: PluginDefinition,
+  options: AssertConformanceOptions = {},
+): Promise<void> {
+  const why = contractViolation(strategy);
+  if (why) throw new PluginContractError(`not a ropekit strategy: ${why}`);
+  const failures = await checkConformance(asStrategy(strategy), {
+    params: options.params,
+    fast: !options.full,
+  });
+  if (failures.length > 0) {
+    const lines = failures.map((f) => `${f.check}: ${f.message}`);
+    throw new PluginContractError(`${failures.length} conformance failure(s): ${lines.join("; ")}`);
+  }
+}

@@ -1,0 +1,461 @@
+/**
+ * Search jobs for the web page: `deno task search` run as a child process per job, with its journal
+ * and result in `<data>/searches/<id>/`. The journal is what makes a job survive the server: a start
+ * finds the jobs that were running, stops a child the dead server left behind, and runs the search
+ * again with `--resume` (nothing evaluated twice). Progress — best fitness per generation with its
+ * standard error, the best candidate's critical index, an ETA — is read from the journal and the
+ * child's progress lines, never computed a second way.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseJournal } from "../search/journal.ts";
+import type { SearchResultFile } from "../search/result.ts";
+import type { CatalogEntry } from "./catalog.ts";
+import { ValidationError } from "./schema.ts";
+import type { Schema } from "./schema.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SEARCH_CLI = join(ROOT, "cli", "search.ts");
+/** Job ids are UUIDs: checked before any id reaches a path. */
+const SEARCH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** How often a running search's journal is read. */
+const POLL_MS = 300;
+/** A search restarted this often without finishing is failed instead of being started again. */
+const MAX_RESTARTS = 3;
+
+/** What `POST /api/searches` takes. */
+export interface SearchRequest {
+  model: string;
+  text?: string;
+  /** longrope2, longrope, or any strategy whose declared parameters are searched. */
+  strategy: string;
+  target: number;
+  /** Evaluations ("500") or a time ("30m"); absent: the loop's own end. */
+  budget?: string;
+  seeds?: number;
+  seed?: number;
+  population?: number;
+  generations?: number;
+  samples?: number;
+  /** Fraction of the text the search documents come from (the rest is held out). */
+  text_range?: [number, number];
+  finalists?: number;
+}
+
+/** The request body's schema (validated before a job exists). */
+export const searchRequestSchema: Schema = {
+  type: "object",
+  required: ["model", "strategy", "target"],
+  additionalProperties: false,
+  properties: {
+    model: { type: "string", maxLength: 500 },
+    text: { type: "string", maxLength: 500 },
+    strategy: { type: "string", maxLength: 64, pattern: "^[a-z][a-z0-9_-]*$" },
+    target: { type: "integer", minimum: 2, maximum: 65536 },
+    budget: { type: "string", maxLength: 16, pattern: "^[0-9]+(\\.[0-9]+)?(s|m|h)?$" },
+    seeds: { type: "integer", minimum: 1, maximum: 8 },
+    seed: { type: "integer", minimum: 0, maximum: 2 ** 31 - 1 },
+    population: { type: "integer", minimum: 2, maximum: 256 },
+    generations: { type: "integer", minimum: 0, maximum: 200 },
+    samples: { type: "integer", minimum: 1, maximum: 64 },
+    text_range: {
+      type: "array",
+      items: { type: "number", minimum: 0, maximum: 1 },
+      minItems: 2,
+      maxItems: 2,
+    },
+    finalists: { type: "integer", minimum: 1, maximum: 16 },
+  },
+};
+
+/** One generation as the page draws it: the best fitness so far and that candidate's spread. */
+export interface GenerationPoint {
+  seed: number;
+  generation: number;
+  /** Best fitness so far (lower is better). */
+  best: number;
+  /** Standard error of the best candidate's mean NLL over its documents (the fitness is exp of it). */
+  nll_stderr?: number;
+  /** The best candidate's critical index (LongRoPE2). */
+  critical_index?: number;
+}
+
+/** Live state of a running search. */
+export interface SearchProgress {
+  generations: GenerationPoint[];
+  evaluated: number;
+  /** The child's last progress line (evaluations planned, rate, ETA in its words). */
+  line?: string;
+  eta?: string;
+}
+
+/** What a search's result offers a comparison. */
+export interface SearchOutcome {
+  strategy: string;
+  /** The result of the best seed: pass as the strategy entry's params. */
+  params: Record<string, unknown>;
+  fitness: number;
+  fitness_stderr?: number;
+  seeds: { seed: number; fitness: number; fitness_stderr?: number }[];
+}
+
+/** A search job as `GET /api/searches/:id` shows it. */
+export interface SearchRecord {
+  id: string;
+  kind: "search";
+  status: "queued" | "running" | "done" | "failed" | "cancelled";
+  request: SearchRequest;
+  created: string;
+  started?: string;
+  finished?: string;
+  error?: string;
+  restarts?: number;
+  progress?: SearchProgress;
+  result?: SearchOutcome;
+}
+
+/** Where the files of one search live, and what only the server sees. */
+interface Private {
+  modelSource: string;
+  textSource: string;
+  pid?: number;
+}
+
+const FINAL = ["done", "failed", "cancelled"];
+
+/** The searches under one data directory. */
+export class SearchJobs {
+  readonly dir: string;
+  #records = new Map<string, SearchRecord & { private: Private }>();
+  #children = new Map<string, Deno.ChildProcess>();
+  #listeners = new Set<() => void>();
+
+  private constructor(dataDir: string) {
+    this.dir = join(dataDir, "searches");
+  }
+
+  /** Loads the records; searches a stop or crash left running are started again with --resume. */
+  static async open(dataDir: string): Promise<SearchJobs> {
+    const jobs = new SearchJobs(dataDir);
+    try {
+      for await (const e of Deno.readDir(jobs.dir)) {
+        if (!e.isDirectory || !SEARCH_ID.test(e.name)) continue;
+        try {
+          const rec = JSON.parse(await Deno.readTextFile(join(jobs.dir, e.name, "record.json")));
+          jobs.#records.set(rec.id, rec);
+        } catch (err) {
+          console.error(`warning: skipping unreadable search ${e.name}: ${(err as Error).message}`);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    for (const rec of jobs.#records.values()) {
+      if (FINAL.includes(rec.status)) continue;
+      await stopOrphan(rec.private.pid, join(jobs.dir, rec.id));
+      rec.restarts = (rec.restarts ?? 0) + (rec.status === "running" ? 1 : 0);
+      if (rec.restarts > MAX_RESTARTS) {
+        await jobs.#finish(rec, "failed", `the server stopped ${rec.restarts} times while it ran`);
+      } else jobs.#start(rec);
+    }
+    return jobs;
+  }
+
+  /** Every search, oldest first, as clients see it. */
+  list(): SearchRecord[] {
+    return [...this.#records.values()].map(publicRecord).sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  get(id: string): SearchRecord | undefined {
+    const r = SEARCH_ID.test(id) ? this.#records.get(id) : undefined;
+    return r && publicRecord(r);
+  }
+
+  /** Called on every change of any search (the SSE routes wait on it). */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts a search; the model and text ids are looked up in the catalog first (a 400 when unknown). */
+  async submit(req: SearchRequest, models: CatalogEntry[], texts: CatalogEntry[]): Promise<SearchRecord> {
+    const model = models.find((m) => m.id === req.model);
+    if (!model) throw new ValidationError("model", `no model ${JSON.stringify(req.model)} (GET /api/models)`);
+    const text = req.text === undefined ? texts[0] : texts.find((t) => t.id === req.text);
+    if (!text) throw new ValidationError("text", `no text ${JSON.stringify(req.text)} (GET /api/texts)`);
+    if (req.text_range && !(req.text_range[0] < req.text_range[1])) {
+      throw new ValidationError("text_range", "must be [A, B] with A < B");
+    }
+    const rec = {
+      id: crypto.randomUUID(),
+      kind: "search" as const,
+      status: "queued" as const,
+      request: { ...req, text: text.id },
+      created: new Date().toISOString(),
+      private: { modelSource: model.source, textSource: text.source },
+    };
+    this.#records.set(rec.id, rec);
+    await Deno.mkdir(join(this.dir, rec.id), { recursive: true });
+    await this.#save(rec);
+    this.#start(rec);
+    return publicRecord(rec);
+  }
+
+  /** Stops a search that has not ended; undefined when there is no such search. */
+  async cancel(id: string): Promise<SearchRecord | undefined> {
+    const rec = SEARCH_ID.test(id) ? this.#records.get(id) : undefined;
+    if (!rec) return undefined;
+    if (!FINAL.includes(rec.status)) {
+      await this.#finish(rec, "cancelled", "cancelled by a client");
+      const child = this.#children.get(id);
+      try {
+        child?.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }
+    return publicRecord(rec);
+  }
+
+  /** Removes an ended search and its files; false when it is still running. */
+  async remove(id: string): Promise<boolean | undefined> {
+    const rec = SEARCH_ID.test(id) ? this.#records.get(id) : undefined;
+    if (!rec) return undefined;
+    if (!FINAL.includes(rec.status)) return false;
+    this.#records.delete(id);
+    await Deno.remove(join(this.dir, id), { recursive: true }).catch(() => {});
+    this.#emit();
+    return true;
+  }
+
+  /** Stops the children (tests; a real stop leaves them for the next start to resume). */
+  close(): void {
+    for (const child of this.#children.values()) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+    this.#children.clear();
+  }
+
+  #emit() {
+    for (const l of this.#listeners) l();
+  }
+
+  async #save(rec: SearchRecord & { private: Private }) {
+    const dir = join(this.dir, rec.id);
+    const tmp = join(dir, `.record.${crypto.randomUUID()}.tmp`);
+    await Deno.writeTextFile(tmp, JSON.stringify(rec, null, 1));
+    await Deno.rename(tmp, join(dir, "record.json"));
+  }
+
+  async #finish(rec: SearchRecord & { private: Private }, status: SearchRecord["status"], error?: string) {
+    if (FINAL.includes(rec.status)) return;
+    rec.status = status;
+    rec.finished = new Date().toISOString();
+    if (error) rec.error = error;
+    delete rec.private.pid;
+    await this.#save(rec);
+    this.#emit();
+  }
+
+  #start(rec: SearchRecord & { private: Private }) {
+    const dir = join(this.dir, rec.id);
+    // A search stopped before its first journal line was written starts afresh: --resume needs a journal.
+    const resume = (rec.status === "running" || rec.restarts !== undefined) &&
+      [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".journal.jsonl"));
+    const r = rec.request;
+    const args = [
+      "run",
+      "--allow-ffi=.build",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      "--allow-run",
+      SEARCH_CLI,
+      "--strategy",
+      r.strategy,
+      "--model",
+      rec.private.modelSource,
+      "--text",
+      rec.private.textSource,
+      "--target",
+      String(r.target),
+      "--out",
+      join(dir, "result.json"),
+      ...(r.budget ? ["--budget", r.budget] : []),
+      ...(r.seeds ? ["--seeds", String(r.seeds)] : []),
+      ...(r.seed !== undefined ? ["--seed", String(r.seed)] : []),
+      ...(r.population ? ["--population", String(r.population)] : []),
+      ...(r.generations !== undefined ? ["--generations", String(r.generations)] : []),
+      ...(r.samples ? ["--samples", String(r.samples)] : []),
+      ...(r.text_range ? ["--text-range", `${r.text_range[0]}:${r.text_range[1]}`] : []),
+      ...(r.finalists ? ["--finalists", String(r.finalists)] : []),
+      ...(resume ? ["--resume"] : []),
+    ];
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#children.set(rec.id, child);
+    rec.status = "running";
+    rec.started ??= new Date().toISOString();
+    rec.private.pid = child.pid;
+    let stderr = "";
+    const lines = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({
+        write: (chunk) => {
+          stderr = (stderr + chunk).slice(-8000);
+          const last = stderr.trimEnd().split("\n").reverse().find((l) => /gen \d+\/\d+/.test(l));
+          if (last) {
+            rec.progress ??= { generations: [], evaluated: 0 };
+            rec.progress.line = last.trim();
+            rec.progress.eta = /eta (\S+)/.exec(last)?.[1];
+          }
+        },
+      }),
+    ).catch(() => {});
+    const timer = setInterval(() => void this.#poll(rec).catch(() => {}), POLL_MS);
+    void this.#save(rec).then(() => this.#emit());
+    child.status.then(async (status) => {
+      clearInterval(timer);
+      await lines;
+      this.#children.delete(rec.id);
+      if (FINAL.includes(rec.status)) return;
+      await this.#poll(rec).catch(() => {});
+      if (status.signal !== null) {
+        // Stopped from outside (Ctrl-C reaches the whole process group, a shutdown, the OOM killer): it
+        // stays "running" on disk, so the next start resumes it from its journal.
+        rec.progress = {
+          generations: [],
+          evaluated: 0,
+          ...rec.progress,
+          line: `stopped by ${status.signal}; resumes when the server starts`,
+        };
+        this.#emit();
+      } else if (status.success) {
+        try {
+          rec.result = await readOutcome(dir, r.seeds ?? 1, r.seed ?? 0);
+          await this.#finish(rec, "done");
+        } catch (e) {
+          await this.#finish(rec, "failed", `no result file: ${(e as Error).message}`);
+        }
+      } else {
+        const why = stderr.trim().split("\n").filter((l) => !/gen \d+\/\d+/.test(l)).pop() ??
+          `exit ${status.code}`;
+        await this.#finish(rec, "failed", why.slice(0, 500));
+      }
+    });
+  }
+
+  /** Reads the journals into the record's per-generation points. */
+  async #poll(rec: SearchRecord & { private: Private }) {
+    if (FINAL.includes(rec.status)) return;
+    const dir = join(this.dir, rec.id);
+    const points: GenerationPoint[] = [];
+    let evaluated = 0;
+    for await (const e of Deno.readDir(dir)) {
+      const m = /^result(?:_seed(\d+))?\.journal\.jsonl$/.exec(e.name);
+      if (!m) continue;
+      const seed = m[1] === undefined ? rec.request.seed ?? 0 : Number(m[1]);
+      let parsed;
+      try {
+        parsed = parseJournal(await Deno.readTextFile(join(dir, e.name)), e.name);
+      } catch {
+        continue; // not written yet
+      }
+      evaluated += parsed.entries.length;
+      // The last generation is complete once the seed's result file is written; before, it is still filling.
+      const resultFile = e.name.replace(/\.journal\.jsonl$/, ".json");
+      const ended = await Deno.stat(join(dir, resultFile)).then(() => true, () => false);
+      points.push(...generationPoints(parsed.entries, seed, ended));
+    }
+    points.sort((a, b) => a.seed - b.seed || a.generation - b.generation);
+    const before = JSON.stringify(rec.progress?.generations);
+    rec.progress = { ...rec.progress, generations: points, evaluated };
+    if (JSON.stringify(points) !== before) {
+      await this.#save(rec);
+      this.#emit();
+    }
+  }
+}
+
+/**
+ * The best-so-far per completed generation of one journal, with the best candidate's spread and critical
+ * index. A generation is complete once the next one has begun, or, for the last, once `ended`.
+ */
+export function generationPoints(
+  entries: { generation: number; fitness: number | null; genome: unknown; detail?: unknown }[],
+  seed: number,
+  ended: boolean,
+): GenerationPoint[] {
+  const out: GenerationPoint[] = [];
+  let best: (typeof entries)[number] | undefined;
+  const latest = Math.max(-1, ...entries.map((e) => e.generation));
+  const last = ended ? latest : latest - 1;
+  for (let g = 0; g <= last; g++) {
+    for (const e of entries) {
+      if (e.generation !== g || e.fitness === null || !Number.isFinite(e.fitness)) continue;
+      if (!best || e.fitness < best.fitness!) best = e;
+    }
+    if (!best) continue;
+    const detail = best.detail as { stderr?: number } | undefined;
+    const genome = best.genome as { critical_index?: number } | undefined;
+    out.push({
+      seed,
+      generation: g,
+      best: best.fitness!,
+      ...(typeof detail?.stderr === "number" ? { nll_stderr: detail.stderr } : {}),
+      ...(typeof genome?.critical_index === "number" ? { critical_index: genome.critical_index } : {}),
+    });
+  }
+  return out;
+}
+
+async function readOutcome(dir: string, seeds: number, firstSeed: number): Promise<SearchOutcome> {
+  const files = seeds > 1
+    ? Array.from(
+      { length: seeds },
+      (_, i) => ({ seed: firstSeed + i, file: `result_seed${firstSeed + i}.json` }),
+    )
+    : [{ seed: firstSeed, file: "result.json" }];
+  const results: { seed: number; r: SearchResultFile }[] = [];
+  for (const f of files) {
+    results.push({ seed: f.seed, r: JSON.parse(await Deno.readTextFile(join(dir, f.file))) });
+  }
+  const best = results.reduce((a, b) => (b.r.fitness < a.r.fitness ? b : a));
+  return {
+    strategy: best.r.strategy,
+    params: best.r.params as Record<string, unknown>,
+    fitness: best.r.fitness,
+    fitness_stderr: best.r.fitness_stderr,
+    seeds: results.map(({ seed, r }) => ({ seed, fitness: r.fitness, fitness_stderr: r.fitness_stderr })),
+  };
+}
+
+/** A child the previous server left running on this search's files is stopped before the resume. */
+async function stopOrphan(pid: number | undefined, dir: string): Promise<void> {
+  if (pid === undefined) return;
+  try {
+    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+    if (!cmdline.includes(dir)) return; // the pid was reused by something else
+    Deno.kill(pid, "SIGKILL");
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        await Deno.stat(`/proc/${pid}`);
+      } catch {
+        return;
+      }
+    }
+  } catch { /* not running, or no /proc: nothing to stop */ }
+}
+
+function publicRecord(r: SearchRecord & { private?: Private }): SearchRecord {
+  const { private: _p, ...rest } = r;
+  return rest;
+}
