@@ -96,7 +96,10 @@ export function addStrategyRow(
   const select = document.createElement("select");
   select.className = "strategy-name";
   // The model's own declared scaling: which strategy that is, the server knows once it has loaded the model.
-  select.append(new Option("config (the model's own)", CONFIG, initial === CONFIG, initial === CONFIG));
+  // Offered where the model's original RoPE is (a comparison), not where it is not (the export view).
+  if (strategies.some((s) => s.name === "default")) {
+    select.append(new Option("config (the model's own)", CONFIG, initial === CONFIG, initial === CONFIG));
+  }
   for (const s of strategies) {
     select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
   }

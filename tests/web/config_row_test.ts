@@ -40,11 +40,13 @@ Deno.test({
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(server.base + "/");
+      await page.goto(server.base + "/#new");
       await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
       // The first row (default) stays; the second becomes config.
-      await page.locator(".strategy-row").nth(1).locator(".strategy-name").selectOption({ value: "config" });
-      assert.equal(await page.locator(".strategy-row").nth(1).locator("[data-param]").count(), 0);
+      await page.locator("#strategies .strategy-row").nth(1).locator(".strategy-name").selectOption({
+        value: "config",
+      });
+      assert.equal(await page.locator("#strategies .strategy-row").nth(1).locator("[data-param]").count(), 0);
       await page.fill("#lengths", "512");
       await page.fill("#samples", "1");
       await page.click("#run");
