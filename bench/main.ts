@@ -9,6 +9,10 @@
  *    backend;
  *    and llama.cpp (node-llama-cpp's prebuilt binaries, 2 threads, CPU) on a GGUF of the same weights
  *    and the same token ids (bench/llama_cpp.ts), with the random 25M llama also at 8192;
+ *    2b. quantized GGUF files (bench/quant.ts): ropekit kept quantized against llama.cpp on the same Q4_K
+ *    and Q8_0 files (a random 27.8M llama exported by ropekit) and token ids at 2048 and 8192, each
+ *    checked against the f32 model of the same decoded weights; peak RSS of the Q4_K file beside its f32
+ *    twin; llama.cpp's NLL on the Q4_K file against ropekit's (`--no-quant` skips it, `--quick` keeps 2048);
  * 3. training tokens/s (forward + backward + AdamW, batch 1) of ropekit against the peer's `train-bench`
  *    (stories260K at 512, a random ~1M llama at 256), as ratios: bench/train.ts;
  * 4. peak memory after the 8192-token pass, and which paths were cold (first call) or unavailable.
@@ -19,8 +23,9 @@
  *
  *   deno task build && deno task bench [--json] [--repeats 3] [--rounds 2] [--no-peer] [--no-gpu] [--quick]
  *                                      [--no-train | --train-only] [--train-repeats 10] [--no-llama-cpp]
+ *                                      [--no-quant | --quant-only]
  *
- * `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
+ * `--quant-only` runs section 2b alone. `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
  * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
  * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON (else
@@ -37,15 +42,13 @@ import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "
 import { benchTraining, type TrainRow } from "./train.ts";
 import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
-import type { Model } from "../model/model.ts";
-import { ropeApplyFor } from "../model/model.ts";
 import type { Backend } from "../model/backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
 import { nativeBackend, nativeStatus, wasmBackend, wasmStatus } from "../model/native_backend.ts";
 import { wasmReady } from "../kernels/wasm/lib.ts";
 import { WebGpuBackend } from "../model/webgpu_backend.ts";
-import { baseInvFreq } from "../strategies/float32.ts";
-import { validateTable } from "../strategies/table.ts";
+import { timeNll } from "./time_nll.ts";
+import { benchQuantized, type QuantBench } from "./quant.ts";
 
 const SHARED = fileURLToPath(new URL("../../shared/", import.meta.url));
 const CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
@@ -61,6 +64,8 @@ tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
   --quick              skip the 8192-token and 25M cases
   --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
   --no-llama-cpp       skip the llama.cpp peer
+  --no-quant           skip the quantized-GGUF section (Q4_K/Q8_0 against llama.cpp, peak RSS)
+  --quant-only         run the quantized-GGUF section alone
   --no-gpu             skip the WebGPU kernels and backend
   --no-train           skip the training section
   --train-only         run the training section alone
@@ -83,6 +88,8 @@ function parseBenchArgs(argv: string[]) {
       "train-only": { type: "boolean" },
       "train-repeats": { type: "string" },
       "no-llama-cpp": { type: "boolean" },
+      "no-quant": { type: "boolean" },
+      "quant-only": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -91,6 +98,9 @@ function parseBenchArgs(argv: string[]) {
     }
     if (v["train-only"] && v["no-train"]) {
       throw new CliError("--train-only and --no-train exclude each other");
+    }
+    if (v["quant-only"] && (v["no-quant"] || v["train-only"])) {
+      throw new CliError("--quant-only excludes --no-quant and --train-only");
     }
     const flag = (name: string) => v[name] === true;
     return {
@@ -101,6 +111,8 @@ function parseBenchArgs(argv: string[]) {
       noTrain: flag("no-train"),
       trainOnly: flag("train-only"),
       noLlamaCpp: flag("no-llama-cpp"),
+      noQuant: flag("no-quant"),
+      quantOnly: flag("quant-only"),
       repeats: positiveInt("--repeats", v.repeats) ?? 3,
       rounds: positiveInt("--rounds", v.rounds) ?? 2,
       trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
@@ -114,39 +126,9 @@ function parseBenchArgs(argv: string[]) {
 
 const args = parseBenchArgs(Deno.args);
 const { repeats, rounds } = args;
-const { trainOnly } = args;
+const { trainOnly, quantOnly } = args;
 const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
-
-/** Seeded token ids in [3, vocab), like the peer's bench (ids 0–2 are special). */
-function tokens(n: number, vocab: number): Int32Array {
-  let s = 12345;
-  return Int32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return 3 + (s % (vocab - 3));
-  });
-}
-
-/** NLL of length+1 tokens (a forward pass over `length` positions, as the peer's bench runs). */
-async function timeNll(model: Model, backend: Backend, length: number, reps: number) {
-  const ids = tokens(length + 1, model.config.vocabSize);
-  const table = validateTable({
-    rotaryDim: model.spec.rotaryDim,
-    invFreq: baseInvFreq(model.spec.theta, model.spec.rotaryDim),
-    attentionScale: 1,
-  }, model.spec);
-  const { apply } = ropeApplyFor(model.spec, table, ids.length);
-  let t0 = performance.now();
-  const nll = await backend.forwardNll(model.weights, ids, apply);
-  const coldS = (performance.now() - t0) / 1000;
-  let warmS = Infinity;
-  for (let r = 0; r < reps; r++) {
-    t0 = performance.now();
-    await backend.forwardNll(model.weights, ids, apply);
-    warmS = Math.min(warmS, (performance.now() - t0) / 1000);
-  }
-  return { ids, nll, coldS, warmS, tokensPerS: length / warmS };
-}
 
 /** Max per-token |a − b| / max(|b|, 1 nat), and the relative difference of the sums. */
 function compare(a: ArrayLike<number>, b: ArrayLike<number>) {
@@ -233,13 +215,14 @@ function exitOnMismatch(e: unknown): never {
 // 1. Kernels.
 let cpuKernels: CpuKernelResult[] = [];
 try {
-  if (!trainOnly) cpuKernels = benchCpuKernels(peak);
+  if (!trainOnly && !quantOnly) cpuKernels = benchCpuKernels(peak);
 } catch (e) {
   exitOnMismatch(e);
 }
 let gpuKernels: GpuResult[] = [];
-if (trainOnly) cold.push("kernels and NLL skipped (--train-only)");
-else if (args.noGpu) cold.push("WebGPU kernels skipped (--no-gpu)");
+if (trainOnly || quantOnly) {
+  cold.push(`kernels and model NLL rows skipped (--${trainOnly ? "train" : "quant"}-only)`);
+} else if (args.noGpu) cold.push("WebGPU kernels skipped (--no-gpu)");
 else {
   try {
     gpuKernels = await benchKernels({ reps: 2 });
@@ -268,7 +251,7 @@ for (const r of gpuKernels) {
 }
 
 // 2. NLL tokens/s against the peer.
-const peer: Peer | string = args.noPeer ? "skipped (--no-peer)" : await findPeer();
+const peer: Peer | string = args.noPeer || quantOnly ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
 const llamaCpp: LlamaCpp | string = args.noLlamaCpp || trainOnly
@@ -283,7 +266,7 @@ const cases: { label: string; path: string | null; length: number; why?: string 
   { label: "random25M", path: null, length: 8192 },
 ];
 if (args.quick) cases.splice(1);
-if (trainOnly) cases.splice(0);
+if (trainOnly || quantOnly) cases.splice(0);
 const rows = [];
 let accuracy: Record<string, unknown> = {};
 let memory: Record<string, unknown> = {};
@@ -464,9 +447,27 @@ for (const c of cases) {
   }
 }
 
+// 2b. Quantized GGUF files (bench/quant.ts): Q4_K and Q8_0 against llama.cpp on the same file, peak RSS.
+let quantized: QuantBench | string = "skipped (--no-quant)";
+if (trainOnly) quantized = "skipped (--train-only)";
+else if (!args.noQuant) {
+  try {
+    quantized = await benchQuantized({
+      backend,
+      llamaCpp,
+      repeats,
+      lengths: args.quick ? [2048] : [2048, 8192],
+      cacheDir: CACHE,
+      log,
+    });
+  } catch (e) {
+    exitOnMismatch(e);
+  }
+}
+
 // 3. Training tokens/s against the peer (bench/train.ts).
 let train: TrainRow[] = [];
-if (args.noTrain) cold.push("training skipped (--no-train)");
+if (args.noTrain || quantOnly) cold.push("training skipped");
 else {
   train = await benchTraining({ peer, repeats: args.trainRepeats, rounds, cacheDir: CACHE, log });
   cold.push("training: the cold column is ropekit's first step (the peer's warm-up step is untimed)");
@@ -495,6 +496,7 @@ if (args.json) {
       cpuKernels,
       gpuKernels,
       nll: rows,
+      quantized,
       train,
       accuracy,
       memory,

@@ -30,6 +30,7 @@ import type { LlamaConfig, LlamaWeights } from "../model/config.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
 import { loadModel } from "../model/load_model.ts";
 import { ropeApplyFor } from "../model/model.ts";
+import { denseWeights } from "../model/quant_matrix.ts";
 import { baseInvFreq } from "../strategies/float32.ts";
 import { validateTable } from "../strategies/table.ts";
 import type { RopeSpec } from "../strategies/types.ts";
@@ -221,7 +222,7 @@ async function caseWeights(
     return `${path} not found${shared ? ` (${SHARED} is absent)` : ""}`;
   }
   const model = await loadModel(path, { backend: new CpuBackend() });
-  return { weights: model.weights, spec: model.spec, path };
+  return { weights: denseWeights(model.weights), spec: model.spec, path };
 }
 
 const k = (n: number) => n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(0)}K`;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import type { LlamaWeights } from "../model/config.ts";
+import { denseWeights } from "../model/quant_matrix.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { buildTable, builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
@@ -23,6 +24,7 @@ import type { Params, RopeSpec } from "../strategies/types.ts";
 import { encodeSafetensors, type NamedTensor } from "./safetensors_writer.ts";
 import { ggufContainer, type GgufTensorBytes, type GgufValue } from "../model/gguf_writer.ts";
 import { tokenizerJson } from "./tokenizer_json.ts";
+import { encodeExportTensor, type ExportQuant, GGUF_FILE_TYPE } from "./gguf_quant.ts";
 import { SentencePieceBpe } from "../model/sentencepiece_bpe.ts";
 
 export { ExportError };
@@ -46,6 +48,8 @@ export interface ExportOptions {
   out: string;
   /** config.json layout for `hf` (default v5). */
   hfFormat?: HfFormat;
+  /** `gguf` only: quantize the matrices (q8_0, q4_k — a Q4_K_M-like mix —, q6_k); default f32. */
+  quant?: ExportQuant;
   registry?: StrategyRegistry;
   /** An already loaded model (tests, the engines harness); `model` is then only a label. */
   loaded?: Model;
@@ -142,7 +146,7 @@ async function writeHf(
       "transformers' Llama rotates the whole head: partial rotary cannot be exported as Llama",
     );
   }
-  const w = model.weights, c = w.config;
+  const w = denseWeights(model.weights), c = w.config;
   const { fields, notes } = hfConfigFields(x, format);
   const tied = w.classifier === w.embedding;
   const config = {
@@ -242,9 +246,10 @@ async function writeGguf(
   model: Model,
   x: ExportInput,
   out: string,
+  quant?: ExportQuant,
 ): Promise<{ files: string[]; rope: Record<string, unknown>; notes: string[] }> {
   refuseGguf(x);
-  const w = model.weights, c = w.config;
+  const w = denseWeights(model.weights), c = w.config;
   const g = toGguf(x);
   const notes = [...g.notes];
   // Short and long factor sets need llama.cpp's phi3 architecture (rope_factors_long/short, NEOX pairs,
@@ -354,7 +359,12 @@ async function writeGguf(
     );
   });
   await Deno.mkdir(join(out, ".."), { recursive: true });
-  await Deno.writeFile(out, ggufContainer(md, tensors.map(f32TensorBytes)));
+  if (quant) md["general.file_type"] = { u32: GGUF_FILE_TYPE[quant] };
+  const encode = (t: F32Tensor) => {
+    const f32 = f32TensorBytes(t); // checks the shape
+    return quant ? encodeExportTensor(t.name, t.dims, t.data, quant, c.nLayers) : f32;
+  };
+  await Deno.writeFile(out, ggufContainer(md, tensors.map(encode)));
   return { files: [out], rope, notes };
 }
 
@@ -388,8 +398,11 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     if (x.params[k] === undefined && def.default !== undefined) x.params[k] = def.default;
   }
   refuseCommon(x);
+  if (opts.quant && opts.to !== "gguf") {
+    throw new ExportError(`--quant ${opts.quant} is for --to gguf (a Hugging Face export is f32)`);
+  }
   const written = opts.to === "hf"
     ? await writeHf(model, x, opts.out, opts.hfFormat ?? "v5")
-    : await writeGguf(model, x, opts.out);
+    : await writeGguf(model, x, opts.out, opts.quant);
   return { to: opts.to, out: opts.out, strategy: x.strategy, params: x.params, targetLength, ...written };
 }

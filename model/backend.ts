@@ -6,7 +6,7 @@
  * @module
  */
 import type { RopeApply } from "../kernels/rope_apply.ts";
-import type { LlamaWeights } from "./config.ts";
+import type { ModelWeights } from "./config.ts";
 
 /** Keys and values of past positions, owned by the backend that made it. */
 export interface KvCache {
@@ -25,19 +25,19 @@ export interface Backend {
   readonly name: string;
   /** Per-token NLL of tokens[1..n−1], each predicted from the tokens before it (positions 0..n−2). */
   forwardNll(
-    weights: LlamaWeights,
+    weights: ModelWeights,
     tokens: Int32Array,
     rope: RopeApply,
     localRope?: RopeApply,
   ): Promise<Float32Array>;
   /** An empty cache for up to `capacity` positions. */
-  createCache(weights: LlamaWeights, capacity: number): KvCache;
+  createCache(weights: ModelWeights, capacity: number): KvCache;
   /**
    * Appends `tokens` at positions cache.length.. (rope.positionOffset must equal cache.length) and
    * returns the logits [vocab] after the last of them.
    */
   forwardStep(
-    weights: LlamaWeights,
+    weights: ModelWeights,
     cache: KvCache,
     tokens: Int32Array,
     rope: RopeApply,

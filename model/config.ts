@@ -6,6 +6,10 @@
  */
 import { RopekitError } from "../util/errors.ts";
 import type { BlockShape } from "./architecture.ts";
+import type { EncodedMatrix } from "../kernels/cpu/matmul_encoded.ts";
+
+/** A weight matrix: f32, or kept in its file's encoding (GGUF f16/bf16/Q8_0/Q4_K/…: model/quant_matrix.ts). */
+export type WeightMatrix = Float32Array | EncodedMatrix;
 
 /** Architecture hyper-parameters. */
 export interface LlamaConfig {
@@ -29,24 +33,27 @@ export interface LlamaConfig {
   block?: BlockShape;
 }
 
-/** One transformer block. Matrices are row-major [out][in] (y = W x), f32. */
-export interface LayerWeights {
+/**
+ * One transformer block. Matrices are row-major [out][in] (y = W x), f32 unless `M` admits encoded
+ * matrices (a GGUF file's, see {@linkcode WeightMatrix}); vectors are always f32.
+ */
+export interface LayerWeights<M extends WeightMatrix = Float32Array> {
   attnNorm: Float32Array;
-  wq: Float32Array;
-  wk: Float32Array;
-  wv: Float32Array;
-  wo: Float32Array;
+  wq: M;
+  wk: M;
+  wv: M;
+  wo: M;
   /** Qwen2-style projection biases; absent for Llama. */
   bq?: Float32Array;
   bk?: Float32Array;
   bv?: Float32Array;
   ffnNorm: Float32Array;
   /** SwiGLU gate (llama2.c w1). */
-  wGate: Float32Array;
+  wGate: M;
   /** SwiGLU up (llama2.c w3). */
-  wUp: Float32Array;
+  wUp: M;
   /** SwiGLU down (llama2.c w2). */
-  wDown: Float32Array;
+  wDown: M;
   /** q and k RMSNorm weights: [headDim] (per-head norm) or [nHeads·headDim] / [nKvHeads·headDim]. */
   qNorm?: Float32Array;
   kNorm?: Float32Array;
@@ -55,16 +62,19 @@ export interface LayerWeights {
   postFfnNorm?: Float32Array;
 }
 
-/** A whole model's weights. */
-export interface LlamaWeights {
+/** A whole model's weights (matrices of type `M`, as {@linkcode LayerWeights}). */
+export interface LlamaWeights<M extends WeightMatrix = Float32Array> {
   config: LlamaConfig;
   /** [vocab][dim]. */
-  embedding: Float32Array;
-  layers: LayerWeights[];
+  embedding: M;
+  layers: LayerWeights<M>[];
   finalNorm: Float32Array;
   /** [vocab][dim]; the same array as `embedding` when the classifier is tied. */
-  classifier: Float32Array;
+  classifier: M;
 }
+
+/** Weights as a loader returns them: matrices f32 or encoded. */
+export type ModelWeights = LlamaWeights<WeightMatrix>;
 
 /** Thrown for files that cannot be read as a model; the message names the file and what is wrong. */
 export class ModelFormatError extends RopekitError {
@@ -72,11 +82,11 @@ export class ModelFormatError extends RopekitError {
 }
 
 /** Checks that every array has the length its shape requires; names the first that does not. */
-export function checkWeightShapes(w: LlamaWeights, source: string): void {
+export function checkWeightShapes(w: ModelWeights, source: string): void {
   const c = w.config;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
-  const want = (name: string, a: Float32Array | undefined, n: number) => {
+  const want = (name: string, a: WeightMatrix | undefined, n: number) => {
     if (a === undefined) throw new ModelFormatError(`${source}: missing tensor ${name}`);
     if (a.length !== n) {
       throw new ModelFormatError(`${source}: tensor ${name} has ${a.length} values, expected ${n}`);

@@ -12,14 +12,14 @@ import {
   embedRef,
   logitsNllRef,
   logitsRef,
-  matmulRef,
+  matmulAnyRef,
   rmsnormRef,
   type RopeApply,
   ropeRef,
   swigluRef,
 } from "../kernels/cpu/mod.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
-import type { LlamaConfig, LlamaWeights } from "./config.ts";
+import type { LlamaConfig, ModelWeights, WeightMatrix } from "./config.ts";
 import { attendToCache } from "./cached_attention.ts";
 import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 
@@ -28,7 +28,7 @@ class CpuKvCache implements KvCache {
   length = 0;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
-  constructor(weights: LlamaWeights, readonly capacity: number) {
+  constructor(weights: ModelWeights, readonly capacity: number) {
     const c = weights.config;
     const size = capacity * c.nKvHeads * c.headDim;
     this.keys = weights.layers.map(() => new Float32Array(size));
@@ -44,12 +44,12 @@ function cpuOps(
   rope: RopeApply,
   localRope?: RopeApply,
   cache?: CpuKvCache,
-): BlockOps<Float32Array> {
+): BlockOps<Float32Array, WeightMatrix> {
   return {
     rmsnorm: rmsnormRef,
-    matmul: matmulRef,
+    matmul: matmulAnyRef,
     matmulAdd(a, tmp) {
-      matmulRef({ ...a, out: tmp });
+      matmulAnyRef({ ...a, out: tmp });
       addRef({ out: a.out, a: a.out, b: tmp, n: a.T * a.N });
     },
     rope: (a, layer) => ropeRef({ ...a, rope: layerRope(c, layer, rope, localRope) }),
@@ -75,7 +75,7 @@ function cpuOps(
 
 /** Embedding and every block over `tokens`; returns the residual stream [T][dim] before the final norm. */
 function hidden(
-  w: LlamaWeights,
+  w: ModelWeights,
   tokens: Int32Array,
   rope: RopeApply,
   localRope?: RopeApply,
@@ -94,7 +94,7 @@ export class CpuBackend implements Backend {
   readonly name = "cpu";
 
   forwardNll(
-    w: LlamaWeights,
+    w: ModelWeights,
     tokens: Int32Array,
     rope: RopeApply,
     localRope?: RopeApply,
@@ -111,12 +111,12 @@ export class CpuBackend implements Backend {
     );
   }
 
-  createCache(w: LlamaWeights, capacity: number): KvCache {
+  createCache(w: ModelWeights, capacity: number): KvCache {
     return new CpuKvCache(w, capacity);
   }
 
   forwardStep(
-    w: LlamaWeights,
+    w: ModelWeights,
     kv: KvCache,
     tokens: Int32Array,
     rope: RopeApply,

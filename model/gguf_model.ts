@@ -1,6 +1,7 @@
 /**
- * GGUF (v2/v3) llama-family files: metadata → config and RoPE spec, tensors dequantised to f32,
- * embedded SentencePiece vocabulary → tokenizer. Header parsing is `@huggingface/gguf`'s.
+ * GGUF (v2/v3) llama-family files: metadata → config and RoPE spec, matrices kept in their stored
+ * type ({@linkcode QuantMatrix}: f16, bf16, Q8_0, Q4_K, …; f32 ones as Float32Array), vectors decoded
+ * to f32, embedded SentencePiece vocabulary → tokenizer. Header parsing is `@huggingface/gguf`'s.
  *
  * @module
  */
@@ -11,10 +12,12 @@ import {
   checkWeightShapes,
   type LayerWeights,
   type LlamaConfig,
-  type LlamaWeights,
   ModelFormatError,
+  type ModelWeights,
+  type WeightMatrix,
 } from "./config.ts";
-import { dequantize, ggmlByteSize } from "./dequantize.ts";
+import { dequantize, ggmlByteSize, GgmlType } from "./dequantize.ts";
+import { QuantMatrix, sliceRows } from "./quant_matrix.ts";
 import { type BlockShape, FAMILIES } from "./architecture.ts";
 import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -41,7 +44,7 @@ const GGUF_BLOCKS: Record<string, { shape: BlockShape; attnNorm: string; ffnNorm
 
 /** What a model file yields before a backend is attached. */
 export interface LoadedFiles {
-  weights: LlamaWeights;
+  weights: ModelWeights;
   spec: RopeSpec;
   tokenizer: Tokenizer;
   /** The RoPE scaling the files declare (the `config` strategy entry); absent when they declare none. */
@@ -84,13 +87,26 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     );
   }
   const file = await Deno.open(path, { read: true });
-  const tensors = new Map<string, Float32Array>();
+  const tensors = new Map<string, WeightMatrix>();
   try {
     for (const t of tensorInfos) {
       const n = t.shape.reduce((a, b) => a * Number(b), 1);
       const size = ggmlByteSize(t.dtype, n, t.name);
       const bytes = await readRange(file, Number(tensorDataOffset + t.offset), size, path);
-      tensors.set(t.name, dequantize(t.dtype, bytes, n, t.name));
+      // Matrices stay encoded (the kernels decode a block at a time); vectors (norms, biases) are tiny.
+      const matrix = t.shape.length === 2 && t.dtype !== GgmlType.F32;
+      tensors.set(
+        t.name,
+        matrix
+          ? new QuantMatrix(
+            t.dtype,
+            Number(t.shape[1]),
+            Number(t.shape[0]),
+            bytes,
+            `${path}: tensor ${t.name}`,
+          )
+          : dequantize(t.dtype, bytes, n, t.name),
+      );
     }
   } finally {
     file.close();
@@ -101,6 +117,14 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     return t;
   };
   const block = GGUF_BLOCKS[arch];
+  const vector = (name: string) => {
+    const t = get(name);
+    if (!(t instanceof Float32Array)) {
+      throw new ModelFormatError(`${path}: tensor ${name} should be a vector`);
+    }
+    return t;
+  };
+  const bias = (name: string) => (tensors.has(name) ? vector(name) : undefined);
   const nHeads = num(md, `${arch}.attention.head_count`, path);
   const dim = num(md, `${arch}.embedding_length`, path);
   const headDim = num(md, `${arch}.attention.key_length`, path, dim / nHeads);
@@ -123,35 +147,36 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     block: block && { ...block.shape },
   };
   const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
-  const layers: LayerWeights[] = [];
+  const layers: LayerWeights<WeightMatrix>[] = [];
   for (let l = 0; l < config.nLayers; l++) {
     const p = `blk.${l}.`;
     // Phi-3 stores q, k and v stacked in one matrix, and gate then up stacked in ffn_up.
     const qkv = tensors.get(p + "attn_qkv.weight");
     const gate = tensors.get(p + "ffn_gate.weight");
     const up = get(p + "ffn_up.weight");
+    const rows = (m: WeightMatrix, start: number, end: number) => sliceRows(m, dim, start, end);
     layers.push({
-      attnNorm: get(p + (block?.attnNorm ?? "attn_norm") + ".weight"),
-      wq: qkv ? qkv.subarray(0, qDim * dim) : get(p + "attn_q.weight"),
-      wk: qkv ? qkv.subarray(qDim * dim, (qDim + kvDim) * dim) : get(p + "attn_k.weight"),
-      wv: qkv ? qkv.subarray((qDim + kvDim) * dim) : get(p + "attn_v.weight"),
+      attnNorm: vector(p + (block?.attnNorm ?? "attn_norm") + ".weight"),
+      wq: qkv ? rows(qkv, 0, qDim) : get(p + "attn_q.weight"),
+      wk: qkv ? rows(qkv, qDim, qDim + kvDim) : get(p + "attn_k.weight"),
+      wv: qkv ? rows(qkv, qDim + kvDim, qDim + 2 * kvDim) : get(p + "attn_v.weight"),
       wo: get(p + "attn_output.weight"),
-      bq: tensors.get(p + "attn_q.bias"),
-      bk: tensors.get(p + "attn_k.bias"),
-      bv: tensors.get(p + "attn_v.bias"),
-      ffnNorm: get(p + (block?.ffnNorm ?? "ffn_norm") + ".weight"),
-      wGate: gate ?? up.subarray(0, hiddenDim * dim),
-      wUp: gate ? up : up.subarray(hiddenDim * dim),
+      bq: bias(p + "attn_q.bias"),
+      bk: bias(p + "attn_k.bias"),
+      bv: bias(p + "attn_v.bias"),
+      ffnNorm: vector(p + (block?.ffnNorm ?? "ffn_norm") + ".weight"),
+      wGate: gate ?? rows(up, 0, hiddenDim),
+      wUp: gate ? up : rows(up, hiddenDim, 2 * hiddenDim),
       wDown: get(p + "ffn_down.weight"),
-      qNorm: block?.shape.qkNorm ? get(p + "attn_q_norm.weight") : undefined,
-      kNorm: block?.shape.qkNorm ? get(p + "attn_k_norm.weight") : undefined,
+      qNorm: block?.shape.qkNorm ? vector(p + "attn_q_norm.weight") : undefined,
+      kNorm: block?.shape.qkNorm ? vector(p + "attn_k_norm.weight") : undefined,
     });
   }
-  const weights: LlamaWeights = {
+  const weights: ModelWeights = {
     config,
     embedding,
     layers,
-    finalNorm: get("output_norm.weight"),
+    finalNorm: vector("output_norm.weight"),
     classifier: tensors.get("output.weight") ?? embedding,
   };
   checkWeightShapes(weights, path);
@@ -168,9 +193,9 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
   let configRope;
   try {
     configRope = configuredRopeFromGguf(md, arch, contextLength, path, {
-      freqs: tensors.get("rope_freqs.weight"),
-      long: tensors.get("rope_factors_long.weight"),
-      short: tensors.get("rope_factors_short.weight"),
+      freqs: tensors.has("rope_freqs.weight") ? vector("rope_freqs.weight") : undefined,
+      long: tensors.has("rope_factors_long.weight") ? vector("rope_factors_long.weight") : undefined,
+      short: tensors.has("rope_factors_short.weight") ? vector("rope_factors_short.weight") : undefined,
     });
   } catch (e) {
     throw new ModelFormatError((e as Error).message);

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { LlamaWeights } from "./config.ts";
+import type { ModelWeights } from "./config.ts";
+import { denseWeights } from "./quant_matrix.ts";
 import type { RopeSpec } from "../strategies/types.ts";
 
 /** A SentencePiece-style vocabulary as GGUF stores it (token_type: 1 normal, 2 unknown, 3 control, 6 byte). */
@@ -103,14 +104,14 @@ export function ggufContainer(metadata: Record<string, GgufValue>, tensors: Gguf
   return out;
 }
 
-/** The GGUF bytes of `weights` (llama architecture, f32). */
+/** The GGUF bytes of `model` (llama architecture, f32; encoded matrices are decoded). */
 export function llamaGgufBytes(
-  weights: LlamaWeights,
+  model: ModelWeights,
   spec: RopeSpec,
   vocab: GgufVocab,
   name = "ropekit",
 ): Uint8Array {
-  const c = weights.config;
+  const weights = denseWeights(model), c = weights.config;
   if (spec.pairing !== "interleaved") {
     throw new RangeError(
       `GGUF "llama" weights rotate adjacent pairs; this model's pairing is "${spec.pairing}"`,
@@ -187,7 +188,7 @@ export function llamaGgufBytes(
 /** Writes {@linkcode llamaGgufBytes} to `path`. */
 export async function writeGguf(
   path: string,
-  weights: LlamaWeights,
+  weights: ModelWeights,
   spec: RopeSpec,
   vocab: GgufVocab,
   name?: string,

@@ -17,19 +17,24 @@ import type { RopeRows } from "../kernels/cpu/rope.ts";
 import type { SwigluArgs } from "../kernels/cpu/swiglu.ts";
 import type { LayerWeights, LlamaConfig } from "./config.ts";
 
-/** One layer's weights on an engine: the fields of {@linkcode LayerWeights}, as that engine's buffers. */
-export type BlockWeights<B> = {
-  [K in keyof LayerWeights]: LayerWeights[K] extends Float32Array ? B : B | undefined;
+/**
+ * One layer's weights on an engine: the fields of {@linkcode LayerWeights}, as that engine's buffers;
+ * the matrices as `W` (an engine whose matmul reads encoded weights, `kernels/cpu/matmul_encoded.ts`).
+ */
+export type BlockWeights<B, W = B> = {
+  [K in keyof LayerWeights]: K extends "attnNorm" | "ffnNorm" ? B
+    : K extends "bq" | "bk" | "bv" | "qNorm" | "kNorm" | "postAttnNorm" | "postFfnNorm" ? B | undefined
+    : W;
 };
 
 /** What an engine implements for {@linkcode llamaBlock}: each method takes its op's argument type from `kernels/cpu`. */
-export interface BlockOps<B> {
+export interface BlockOps<B, W = B> {
   /** out[T][D] = x / rms(x) · weight, row by row. */
   rmsnorm(a: RmsnormArgs<B>): void;
   /** out[T][N] = x[T][K] · wᵀ (+ bias), w row-major [N][K]. */
-  matmul(a: MatmulArgs<B>): void;
+  matmul(a: MatmulArgs<B, W>): void;
   /** The residual: out[T][N] += x[T][K] · wᵀ; `tmp` ([T][N], free to clobber) for engines that do not fuse. */
-  matmulAdd(a: MatmulArgs<B>, tmp: B): void;
+  matmulAdd(a: MatmulArgs<B, W>, tmp: B): void;
   /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE for layer `layer`. */
   rope(a: RopeRows<B>, layer: number): void;
   /** Causal (or cached, or per-document) attention of the rotated q to k, v for layer `layer`. */
@@ -84,10 +89,10 @@ export interface BlockBuffers<B> {
 export type ResidualTap<B> = (where: "attn" | "ffn", x: B) => void;
 
 /** One llama block over the T rows of the residual stream x (in place). */
-export function llamaBlock<B>(
-  ops: BlockOps<B>,
+export function llamaBlock<B, W = B>(
+  ops: BlockOps<B, W>,
   c: LlamaConfig,
-  l: BlockWeights<B>,
+  l: BlockWeights<B, W>,
   layer: number,
   T: number,
   x: B,
@@ -98,7 +103,7 @@ export function llamaBlock<B>(
   const qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
   const pre = b.norms !== "post", post = b.norms === "post" || b.norms === "pre+post";
   // With a post-norm the sublayer's output is normed before the residual add, so it cannot be fused.
-  const residual = (out: B, xIn: B, w: B, K: number, norm: B | undefined) => {
+  const residual = (out: B, xIn: B, w: W, K: number, norm: B | undefined) => {
     if (!post) return ops.matmulAdd({ out, x: xIn, w, T, K, N: D }, s.tmp);
     if (!ops.add) throw missingOp("add", c);
     ops.matmul({ out: s.tmp, x: xIn, w, T, K, N: D });

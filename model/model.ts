@@ -9,7 +9,7 @@ import { type ResolvedRope, resolveFrequencies, validateTable } from "../strateg
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
 import type { ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Backend, KvCache } from "./backend.ts";
-import type { LlamaConfig, LlamaWeights } from "./config.ts";
+import type { LlamaConfig, ModelWeights } from "./config.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** Result of {@linkcode Model.nll}. */
@@ -53,7 +53,7 @@ export interface OwnRope {
 /** A loaded model ready to score and generate. */
 export class Model {
   constructor(
-    readonly weights: LlamaWeights,
+    readonly weights: ModelWeights,
     readonly spec: RopeSpec,
     readonly tokenizer: Tokenizer,
     readonly backend: Backend,

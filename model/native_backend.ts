@@ -1,7 +1,8 @@
 /**
  * The native backend: the llama forward pass on the C kernels of `kernels/native` (Deno FFI,
  * OpenMP), or on the WebAssembly build of the same C source (`kernels/wasm`, the "wasm" backend).
- * Weights are packed for the matmul on first use; the KV cache is kept in the layout the
+ * f32 weights are packed for the matmul on first use, encoded ones (GGUF Q4_K, Q8_0, …) stay as stored
+ * and are decoded a block at a time inside the matmul (rk_matmul_q); the KV cache is kept in the layout the
  * attention kernel reads (keys in 16-position panels, values per head), so decoding steps never
  * re-layout it. {@linkcode defaultBackend} picks native when the library loads (or builds), else
  * wasm, else the CPU backend.
@@ -18,7 +19,6 @@ import {
   nativeKv,
   nativeStatus,
   type NativeSymbols,
-  packedWeights,
   releaseFloats,
   storeKv,
 } from "../kernels/native/lib.ts";
@@ -27,7 +27,7 @@ import { matmulNative, rmsnormNative } from "../kernels/native/mod.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
 import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
-import type { LlamaWeights } from "./config.ts";
+import type { ModelWeights, WeightMatrix } from "./config.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
 /** Rows of logits computed at a time for the NLL: memory O(rows·vocab), never T×vocab. */
@@ -37,7 +37,7 @@ const LOGIT_ROWS = 256;
 class NativeKvCache implements KvCache {
   length = 0;
   readonly layers: NativeKv[];
-  constructor(nk: NativeSymbols, weights: LlamaWeights, readonly capacity: number) {
+  constructor(nk: NativeSymbols, weights: ModelWeights, readonly capacity: number) {
     const c = weights.config;
     this.layers = weights.layers.map(() => nativeKv(nk, capacity, c.nKvHeads, c.headDim));
   }
@@ -52,7 +52,7 @@ export class NativeBackend implements Backend {
    * to `cache`; returns the residual stream x [T][dim] (before the final norm).
    */
   private forward(
-    w: LlamaWeights,
+    w: ModelWeights,
     tokens: Int32Array,
     rope: RopeApply,
     cache: NativeKvCache,
@@ -64,7 +64,7 @@ export class NativeBackend implements Backend {
     // One cos/sin table per RoPE, shared by all the layers that use it.
     const tables = new Map(ropes.map((r) => [r, ropeCosSinTable(r, T)]));
     const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
-    const ops: BlockOps<Float32Array> = {
+    const ops: BlockOps<Float32Array, WeightMatrix> = {
       rmsnorm: (a) => rmsnormNative(a, nk),
       matmul: (a) => matmulNative(a, nk),
       matmulAdd: (a) => matmulNative(a, nk, true), // residual fused into the matmul
@@ -110,7 +110,7 @@ export class NativeBackend implements Backend {
   }
 
   forwardNll(
-    w: LlamaWeights,
+    w: ModelWeights,
     tokens: Int32Array,
     rope: RopeApply,
     localRope?: RopeApply,
@@ -125,22 +125,21 @@ export class NativeBackend implements Backend {
     const x = this.forward(w, tokens.subarray(0, T), rope, cache, localRope);
     rmsnormNative({ out: x, x, weight: w.finalNorm, T, D: c.dim, eps: c.normEps }, nk);
     const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
-    const cls = packedWeights(nk, w.classifier, V, c.dim);
     for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
       const rows = Math.min(LOGIT_ROWS, T - t0);
-      nk.rk_matmul(logits, x.subarray(t0 * c.dim), cls, null, rows, c.dim, V, 0);
+      matmulNative({ out: logits, x: x.subarray(t0 * c.dim), w: w.classifier, T: rows, K: c.dim, N: V }, nk);
       nk.rk_nll_from_logits(nll.subarray(t0), logits, targets.subarray(t0), rows, V);
     }
     releaseFloats(nk, x, logits, ...cache.layers.flatMap((l) => [l.keys, l.values]));
     return Promise.resolve(nll);
   }
 
-  createCache(w: LlamaWeights, capacity: number): KvCache {
+  createCache(w: ModelWeights, capacity: number): KvCache {
     return new NativeKvCache(this.nk, w, capacity);
   }
 
   forwardStep(
-    w: LlamaWeights,
+    w: ModelWeights,
     kv: KvCache,
     tokens: Int32Array,
     rope: RopeApply,
@@ -152,8 +151,7 @@ export class NativeBackend implements Backend {
     const last = x.subarray((tokens.length - 1) * c.dim);
     rmsnormNative({ out: last, x: last, weight: w.finalNorm, T: 1, D: c.dim, eps: c.normEps }, this.nk);
     const logits = new Float32Array(c.vocabSize);
-    const cls = packedWeights(this.nk, w.classifier, c.vocabSize, c.dim);
-    this.nk.rk_matmul(logits, last, cls, null, 1, c.dim, c.vocabSize, 0);
+    matmulNative({ out: logits, x: last, w: w.classifier, T: 1, K: c.dim, N: c.vocabSize }, this.nk);
     releaseFloats(this.nk, x);
     return Promise.resolve(logits);
   }

@@ -1,7 +1,8 @@
 /**
  * The WebGPU backend: a whole llama forward pass (embedding → blocks → final norm → chunked NLL)
  * encoded into one command buffer and submitted once — a submit+wait costs ≥ 10 ms on the software
- * adapters here, so per-op submissions would dominate. Weights are uploaded once per weights object.
+ * adapters here, so per-op submissions would dominate. Weights are uploaded once per weights object,
+ * as f32 (encoded GGUF matrices are decoded for the upload: the WGSL matmul reads f32).
  * Incremental decoding (one token at a time) stays on the CPU backend: a step is tiny and the
  * round trip would cost more than it saves.
  *
@@ -24,7 +25,8 @@ import {
 } from "../kernels/mod.ts";
 import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import type { Backend, KvCache } from "./backend.ts";
-import type { LayerWeights, LlamaWeights } from "./config.ts";
+import type { LayerWeights, ModelWeights } from "./config.ts";
+import { denseWeights } from "./quant_matrix.ts";
 import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
@@ -43,7 +45,7 @@ interface GpuWeights {
 /** Runs `forwardNll` on a WebGPU device; `createCache`/`forwardStep` on the CPU. */
 export class WebGpuBackend implements Backend {
   readonly name: string;
-  #uploaded = new WeakMap<LlamaWeights, GpuWeights>();
+  #uploaded = new WeakMap<ModelWeights, GpuWeights>();
   #cpu = new CpuBackend();
 
   constructor(readonly ctx: GpuContext) {
@@ -61,9 +63,10 @@ export class WebGpuBackend implements Backend {
     return upload(this.ctx, a.buffer instanceof ArrayBuffer ? a as Float32Array<ArrayBuffer> : a.slice());
   }
 
-  #weights(w: LlamaWeights): GpuWeights {
-    let g = this.#uploaded.get(w);
+  #weights(model: ModelWeights): GpuWeights {
+    let g = this.#uploaded.get(model);
     if (!g) {
+      const w = denseWeights(model);
       for (const [name, a] of [["embedding", w.embedding], ["classifier", w.classifier]] as const) {
         if (a.byteLength > MAX_BINDING) {
           throw new RangeError(
@@ -73,7 +76,8 @@ export class WebGpuBackend implements Backend {
       }
       const layer = (l: LayerWeights) =>
         Object.fromEntries(
-          Object.entries(l).flatMap(([k, v]) => v === undefined ? [] : [[k, this.#upload(v)]]),
+          // absent biases may be present as undefined keys (the GGUF loader's): nothing to upload
+          Object.entries(l).flatMap(([k, v]) => (v ? [[k, this.#upload(v as Float32Array)]] : [])),
         ) as GpuLayer;
       g = {
         embedding: this.#upload(w.embedding),
@@ -81,13 +85,13 @@ export class WebGpuBackend implements Backend {
         classifier: this.#upload(w.classifier),
         layers: w.layers.map(layer),
       };
-      this.#uploaded.set(w, g);
+      this.#uploaded.set(model, g);
     }
     return g;
   }
 
   async forwardNll(
-    w: LlamaWeights,
+    w: ModelWeights,
     tokens: Int32Array,
     rope: RopeApply,
     localRope?: RopeApply,
@@ -152,12 +156,12 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  createCache(w: LlamaWeights, capacity: number): KvCache {
+  createCache(w: ModelWeights, capacity: number): KvCache {
     return this.#cpu.createCache(w, capacity);
   }
 
   forwardStep(
-    w: LlamaWeights,
+    w: ModelWeights,
     cache: KvCache,
     tokens: Int32Array,
     rope: RopeApply,

@@ -18,6 +18,7 @@ import type { LlamaConfig, LlamaWeights } from "../model/config.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
 import { loadModel } from "../model/load_model.ts";
 import { ropeApplyFor } from "../model/model.ts";
+import { denseWeights } from "../model/quant_matrix.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, writeAtomic } from "./checkpoint.ts";
@@ -108,7 +109,8 @@ async function startingWeights(
         `${init} has ${loaded.config.vocabSize} ids, ${meta.tokenizer} ${tok.vocabSize}`,
       );
     }
-    checkLlama2cWritable(loaded.weights);
+    const weights = denseWeights(loaded.weights); // training updates f32 values
+    checkLlama2cWritable(weights);
     // The output is a .bin, which loadModel reads with run.c's RoPE and ε = 1e-5: the model must match.
     const { theta, rotaryDim, pairing } = llama2cSpec(loaded.config.headDim, loaded.spec.originalContext);
     const s = loaded.spec;
@@ -120,7 +122,7 @@ async function startingWeights(
         `--init ${init}: its RoPE or norm ε differ from what a llama2.c .bin can record`,
       );
     }
-    return { weights: loaded.weights, spec: loaded.spec };
+    return { weights, spec: loaded.spec };
   }
   const size: LlamaConfig | undefined = MODEL_CONFIGS[model.config];
   if (!size) throw new TrainSetupError(`--config must be one of ${Object.keys(MODEL_CONFIGS).join(", ")}`);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Two or more finished comparisons side by side: one table whose rows are every run's strategies
- * under the union of their columns (value ± standard error, each run's own best/tied marks), their
+ * under the union of their columns (value ± standard error, each run's own best / not-distinguishable marks), their
  * charts overlaid, and a warning naming every setting that differs — rows measured under different
  * settings are not comparable as they stand. @module
  */

@@ -11,13 +11,13 @@
  * the reference, native/WebAssembly (`kernels/native`) and WebGPU (`kernels/gpu/matmul.ts`, B = GPUBuffer)
  * versions, so a caller builds one object and hands it to any of them.
  */
-export interface MatmulArgs<B = Float32Array> {
+export interface MatmulArgs<B = Float32Array, W = B> {
   /** [T][N], written. */
   out: B;
   /** [T][K]. */
   x: B;
-  /** [N][K] (PyTorch Linear layout). */
-  w: B;
+  /** [N][K] (PyTorch Linear layout); W differs from B where weights may be encoded (matmul_encoded.ts). */
+  w: W;
   /** [N], optional. */
   bias?: B;
   T: number;

@@ -7,6 +7,7 @@
  * @module
  */
 export { type MatmulArgs, matmulRef } from "./matmul.ts";
+export { type AnyMatrix, type EncodedMatrix, matmulAnyRef, matmulEncodedRef } from "./matmul_encoded.ts";
 export { type RmsnormArgs, rmsnormRef } from "./rmsnorm.ts";
 export { type EmbedArgs, embedRef } from "./embed.ts";
 export { type RopeArgs, ropeRef, type RopeRows } from "./rope.ts";

@@ -177,3 +177,24 @@ export function packedWeights(nk: NativeSymbols, w: Float32Array, N: number, K: 
   }
   return p;
 }
+
+/** Encoded weight bytes where the kernels read them, cached like {@linkcode packedWeights}. */
+const residentCache = new WeakMap<NativeSymbols, WeakMap<Uint8Array, Uint8Array>>();
+
+/**
+ * `bytes` where the kernels `nk` read them in place: the array itself for the native library (FFI
+ * passes a pointer), a copy in the WebAssembly kernels' memory (made once per array) for wasm.
+ */
+export function residentBytes(nk: NativeSymbols, bytes: Uint8Array): Uint8Array {
+  if (!(nk as { allocFloats?: unknown }).allocFloats) return bytes;
+  let cache = residentCache.get(nk);
+  if (!cache) residentCache.set(nk, cache = new WeakMap());
+  let r = cache.get(bytes);
+  if (!r) {
+    const f = kernelFloats(nk, Math.ceil(bytes.byteLength / 4));
+    r = new Uint8Array(f.buffer, f.byteOffset, bytes.byteLength);
+    r.set(bytes);
+    cache.set(bytes, r);
+  }
+  return r;
+}

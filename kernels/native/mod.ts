@@ -8,22 +8,31 @@
  */
 import { type AttentionArgs, firstVisibleKeys, gqaGroupSize } from "../cpu/attention.ts";
 import type { MatmulArgs } from "../cpu/matmul.ts";
+import type { AnyMatrix } from "../cpu/matmul_encoded.ts";
 import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
-import { nativeKv, type NativeSymbols, packedWeights, storeKv } from "./lib.ts";
+import { nativeKv, type NativeSymbols, packedWeights, residentBytes, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
 
 /**
- * As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias), or with `accumulate` out += …. `w` is packed once
- * and cached (inference weights do not change).
+ * As matmulRef: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias), or with `accumulate` out += …. An f32 `w` is
+ * packed once and cached (inference weights do not change); an encoded one (GGUF Q4_K, Q8_0, …) is
+ * decoded a block at a time by rk_matmul_q, with the same sums as rk_matmul on its decoded values.
  */
 export function matmulNative(
-  { out, x, w, T, K, N, bias }: MatmulArgs,
+  { out, x, w, T, K, N, bias }: MatmulArgs<Float32Array, AnyMatrix>,
   nk: NativeSymbols = requireFastKernels(),
   accumulate = false,
 ): void {
-  nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, accumulate ? 1 : 0);
+  if (w instanceof Float32Array) {
+    nk.rk_matmul(out, x, packedWeights(nk, w, N, K), bias ?? null, T, K, N, accumulate ? 1 : 0);
+    return;
+  }
+  if (w.rows !== N || w.cols !== K) {
+    throw new RangeError(`encoded matrix is [${w.rows}][${w.cols}], the matmul needs [${N}][${K}]`);
+  }
+  nk.rk_matmul_q(out, x, residentBytes(nk, w.bytes), bias ?? null, T, K, N, w.type, accumulate ? 1 : 0);
 }
 
 /** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); copies them to the native layout first. */

@@ -729,3 +729,6 @@ void rk_softmax_nll_grad(float *logits, float *nll, const int32_t *targets, int 
     row[targets[r]] -= lossScale;
   }
 }
+
+/* Matmul over encoded (GGUF-quantized) weights: its own file, one translation unit with this one. */
+#include "quant.c"

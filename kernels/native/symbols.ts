@@ -6,7 +6,7 @@
  */
 
 /** Bumped with `rk_abi_version` in ropekit.c whenever a signature changes. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Each exported function of ropekit.c and its FFI parameter and result types. */
 export const SYMBOLS = {
@@ -69,4 +69,10 @@ export const SYMBOLS = {
     result: "void",
   },
   rk_softmax_nll_grad: { parameters: ["buffer", "buffer", "buffer", "i32", "i32", "f32"], result: "void" },
+  // Encoded (GGUF-quantized) weights: kernels/native/quant.c.
+  rk_dequantize: { parameters: ["buffer", "buffer", "i32", "i64"], result: "void" },
+  rk_matmul_q: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "i32", "i32", "i32", "i32", "i32"],
+    result: "void",
+  },
 } as const;

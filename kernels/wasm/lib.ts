@@ -39,6 +39,8 @@ const WRITES: Record<Name, number[]> = {
   rk_attention_backward: [0, 1, 2],
   rk_swiglu_backward: [0, 1],
   rk_softmax_nll_grad: [0, 1],
+  rk_dequantize: [0],
+  rk_matmul_q: [0],
 };
 
 const STACK_BYTES = 1 << 20;

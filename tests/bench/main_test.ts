@@ -24,7 +24,16 @@ Deno.test("bench --help prints usage with every flag and exits 0 without running
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: deno task bench/);
     for (
-      const f of ["--json", "--repeats", "--rounds", "--quick", "--no-peer", "--no-llama-cpp", "--no-gpu"]
+      const f of [
+        "--json",
+        "--repeats",
+        "--rounds",
+        "--quick",
+        "--no-peer",
+        "--no-llama-cpp",
+        "--no-gpu",
+        "--no-quant",
+      ]
     ) {
       assert.ok(r.stdout.includes(f), `usage names ${f}`);
     }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadModel } from "../../model/load_model.ts";
 import type { LlamaWeights } from "../../model/config.ts";
+import { denseWeights } from "../../model/quant_matrix.ts";
 import { referenceNll } from "./_reference_forward.ts";
 import { DEFAULT_MODEL, DEFAULT_TEXT } from "../_shared_dir.ts";
 import {
@@ -161,7 +162,7 @@ Deno.test({
   name: "GGUF written here: F32 = .bin exactly; F16 and Q8_0 within quantisation tolerance",
   fn: async () => {
     const bin = await loadModel(DEFAULT_MODEL); // the in-repo facts837K (llama2.c layout)
-    const w = bin.weights;
+    const w = denseWeights(bin.weights);
     const c = w.config;
     const tokens = bin.tokenizer.encode((await Deno.readTextFile(DEFAULT_TEXT)).slice(0, 400));
     const table = plainRope(10000, c.headDim);
