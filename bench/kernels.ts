@@ -10,6 +10,10 @@
  * is measured is the "shader FMA ceiling": a WGSL kernel doing only register FMAs, i.e. what the
  * adapter can reach with no memory traffic at all.
  *
+ * Both kernel families run (kernels/gpu/variant.ts: "registers" for software adapters, "tiled" for
+ * GPUs); `chosen` marks the one the adapter gets, and each row is also given as a percentage of the
+ * FMA ceiling of the same run.
+ *
  *   DENO_WEBGPU_BACKEND=vulkan deno run -A bench/kernels.ts [--json] [--only matmul,attention] [--reps 2]
  *
  * @module
@@ -17,6 +21,7 @@
 import { createGpu, type GpuContext, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul } from "../kernels/gpu/matmul.ts";
 import { encodeAttention } from "../kernels/gpu/attention.ts";
+import { type GpuKernelVariant, gpuKernelVariant } from "../kernels/gpu/variant.ts";
 import {
   attentionReference,
   describeValidation,
@@ -42,6 +47,10 @@ export interface Result {
   gflops: number;
   /** Percent of the peak (MACHINE_PEAK_GFLOPS or ROPEKIT_PEAK_GFLOPS). */
   pctPeak: number;
+  /** Percent of the adapter's register-only FMA ceiling measured in the same run (null without that row). */
+  pctCeiling: number | null;
+  /** Whether kernels/gpu/variant.ts picks this row's kernel family on this adapter. */
+  chosen: boolean;
   adapter: string;
   /** The check of the output read back after timing; null for the FMA ceiling (no reference). */
   validation: Validation | null;
@@ -55,6 +64,8 @@ export interface BenchOptions {
   reps?: number;
   /** Small matmul and attention shapes (with tails) instead of the timed ones: for tests. */
   small?: boolean;
+  /** Also attention at 8192 tokens (the GPU benchmark, `deno task bench --gpu`). */
+  long?: boolean;
 }
 
 type Case = {
@@ -76,24 +87,28 @@ function buffers(ctx: GpuContext, ...floats: number[]): GPUBuffer[] {
   return floats.map((n) => ctx.acquire(n * 4));
 }
 
-function matmulCase(T: number, K: number, N: number): Case {
+function matmulCase(T: number, K: number, N: number, variant: GpuKernelVariant): Case {
   const ref = matmulReference(T, K, N);
   return {
-    name: "matmul",
+    name: `matmul ${variant}`,
     shape: `${T}×${K}×${N}`,
     flop: 2 * T * K * N,
     ref,
     setup(ctx) {
       const [x, w] = ref.inputs.map((a) => upload(ctx, a)), [out] = buffers(ctx, T * N);
-      return { encode: (enc) => encodeMatmul(ctx, enc, { x, w, out, T, K, N }), out, floats: T * N };
+      return {
+        encode: (enc) => encodeMatmul(ctx, enc, { x, w, out, T, K, N }, variant),
+        out,
+        floats: T * N,
+      };
     },
   };
 }
 
-function attentionCase(T: number, H: number, hd: number): Case {
+function attentionCase(T: number, H: number, hd: number, variant: GpuKernelVariant): Case {
   const ref = attentionReference(T, H, H, hd);
   return {
-    name: "attention",
+    name: `attention ${variant}`,
     shape: `T${T} H${H} hd${hd}`,
     // QKᵀ and PV over the causal triangle: 2 · 2·hd flops per (query, key ≤ query) pair and head.
     flop: 4 * hd * H * (T * (T + 1)) / 2,
@@ -101,7 +116,8 @@ function attentionCase(T: number, H: number, hd: number): Case {
     setup(ctx) {
       const [q, k, v] = ref.inputs.map((a) => upload(ctx, a)), [out] = buffers(ctx, T * H * hd);
       return {
-        encode: (enc) => encodeAttention(ctx, enc, { q, k, v, out, T, nHeads: H, nKvHeads: H, headDim: hd }),
+        encode: (enc) =>
+          encodeAttention(ctx, enc, { q, k, v, out, T, nHeads: H, nKvHeads: H, headDim: hd }, variant),
         out,
         floats: T * H * hd,
       };
@@ -166,10 +182,17 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
   const ctx = await createGpu();
   if (!ctx) throw new Error("bench/kernels: no WebGPU adapter");
   const reps = opts.reps ?? 2;
+  const variants: GpuKernelVariant[] = ["registers", "tiled"];
   const cases =
-    (opts.small
-      ? [matmulCase(37, 70, 45), attentionCase(65, 4, 16)]
-      : [fmaCase(), matmulCase(2048, 512, 1376), matmulCase(512, 512, 512), attentionCase(2048, 8, 64)])
+    (opts.small ? variants.flatMap((v) => [matmulCase(37, 70, 45, v), attentionCase(65, 4, 16, v)]) : [
+      fmaCase(),
+      ...variants.flatMap((v) => [
+        matmulCase(2048, 512, 1376, v),
+        matmulCase(512, 512, 512, v),
+        attentionCase(2048, 8, 64, v),
+        ...(opts.long ? [attentionCase(8192, 4, 64, v), attentionCase(8192, 4, 32, v)] : []),
+      ]),
+    ])
       .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
   const results: Result[] = [];
   try {
@@ -193,6 +216,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
         warmMs,
         gflops,
         pctPeak: (100 * gflops) / peak(),
+        pctCeiling: null,
+        chosen: c.name.endsWith(gpuKernelVariant(ctx)),
         adapter: `${ctx.description} (${ctx.backend})`,
         validation,
       });
@@ -200,6 +225,9 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
   } finally {
     ctx.destroy();
   }
+  // Each kernel against the adapter's own FMA ceiling measured in this run: how well it feeds the ALUs.
+  const ceiling = results.find((r) => r.name === "fma-ceiling")?.gflops;
+  if (ceiling) { for (const r of results) r.pctCeiling = (100 * r.gflops) / ceiling; }
   return results;
 }
 
@@ -222,8 +250,8 @@ if (import.meta.main) {
         `${r.name.padEnd(12)} ${r.shape.padEnd(32)} cold ${r.coldMs.toFixed(0).padStart(6)} ms  warm ${
           r.warmMs.toFixed(1).padStart(8)
         } ms  ${r.gflops.toFixed(2).padStart(7)} GFLOP/s  ${r.pctPeak.toFixed(1)}% of peak  ${
-          describeValidation(r.validation, NO_CHECK)
-        }`,
+          r.pctCeiling === null ? "" : `${r.pctCeiling.toFixed(1)}% of the FMA ceiling  `
+        }${describeValidation(r.validation, NO_CHECK)}`,
       );
     }
     console.log(`adapter: ${results[0]?.adapter}`);

@@ -9,7 +9,9 @@
  *    backend;
  *    and llama.cpp (node-llama-cpp's prebuilt binaries, 2 threads, CPU) on a GGUF of the same weights
  *    and the same token ids (bench/llama_cpp.ts), with the random 25M llama also at 8192;
- *    2b. quantized GGUF files (bench/quant.ts): ropekit kept quantized against llama.cpp on the same Q4_K
+ *    and the growth table: one window of the default model (facts837K, YaRN) at 2k, 8k, 32k and 64k
+ *    tokens, seconds and peak RSS each in a child process, against llama.cpp (bench/growth.ts);
+ *    2c. quantized GGUF files (bench/quant.ts): ropekit kept quantized against llama.cpp on the same Q4_K
  *    and Q8_0 files (a random 27.8M llama exported by ropekit) and token ids at 2048 and 8192, each
  *    checked against the f32 model of the same decoded weights; peak RSS of the Q4_K file beside its f32
  *    twin; llama.cpp's NLL on the Q4_K file against ropekit's (`--no-quant` skips it, `--quick` keeps 2048);
@@ -27,7 +29,7 @@
  *
  * `--quant-only` runs section 2b alone. `--train-only` runs section 3 alone; `--no-train` skips it. Training steps take 0.05–1 s, so each side
  * times `--train-repeats` steps per round (after one warm-up step) rather than `--repeats`.
- * `--quick` skips the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
+ * `--quick` skips the long-context kernel rows (8k and 32k attention) and the 8192 and 25M cases. Each case runs `rounds` × (ropekit best of `repeats`, peer best
  * of `repeats`), alternating, and keeps each side's best (2 repeats at 8192). The peer is ROPEKIT_PEER_PYTHON (else
  * python3) with torch; without one its rows say why and the 25M model (written by the peer) is skipped.
  *
@@ -36,10 +38,17 @@
 import { fileURLToPath } from "node:url";
 import { CliError, parseFlags, positiveInt } from "../cli/args.ts";
 import { benchKernels, MACHINE_PEAK_GFLOPS, NO_CHECK, type Result as GpuResult } from "./kernels.ts";
-import { benchCpuKernels, type CpuKernelResult } from "./cpu_kernels.ts";
+import {
+  benchCpuKernels,
+  type CpuKernelResult,
+  defaultCpuKernelCases,
+  measurePeakGflops,
+} from "./cpu_kernels.ts";
 import { BenchValidationError, describeValidation } from "./validate.ts";
 import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "./peer.ts";
 import { benchTraining, type TrainRow } from "./train.ts";
+import { benchGrowth, type GrowthRow } from "./growth.ts";
+import { benchGpu } from "./gpu.ts";
 import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Backend } from "../model/backend.ts";
@@ -61,11 +70,14 @@ tokens/s against the PyTorch peer and llama.cpp, training tokens/s, peak memory.
   --json               print one JSON object on stdout (progress goes to stderr)
   --repeats N          timed forward passes per side and round (default 3; 2 at 8192)
   --rounds N           alternating ropekit/peer rounds per case, best kept (default 2)
-  --quick              skip the 8192-token and 25M cases
+  --quick              skip the long-context kernel rows and the 8192-token and 25M cases
   --no-peer            skip the PyTorch peer (ROPEKIT_PEER_PYTHON, else python3)
   --no-llama-cpp       skip the llama.cpp peer
   --no-quant           skip the quantized-GGUF section (Q4_K/Q8_0 against llama.cpp, peak RSS)
   --quant-only         run the quantized-GGUF section alone
+  --no-growth          skip the growth table (the default model at 2k/8k/32k/64k, YaRN)
+  --gpu                the GPU benchmark alone: WebGPU kernels (both families, vs the adapter's FMA
+                       ceiling) and one NLL pass of the default model at 8192 and 32768 tokens
   --no-gpu             skip the WebGPU kernels and backend
   --no-train           skip the training section
   --train-only         run the training section alone
@@ -90,6 +102,8 @@ function parseBenchArgs(argv: string[]) {
       "no-llama-cpp": { type: "boolean" },
       "no-quant": { type: "boolean" },
       "quant-only": { type: "boolean" },
+      "no-growth": { type: "boolean" },
+      gpu: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (v.help) {
@@ -113,6 +127,8 @@ function parseBenchArgs(argv: string[]) {
       noLlamaCpp: flag("no-llama-cpp"),
       noQuant: flag("no-quant"),
       quantOnly: flag("quant-only"),
+      noGrowth: flag("no-growth"),
+      gpu: flag("gpu"),
       repeats: positiveInt("--repeats", v.repeats) ?? 3,
       rounds: positiveInt("--rounds", v.rounds) ?? 2,
       trainRepeats: positiveInt("--train-repeats", v["train-repeats"]) ?? 10,
@@ -125,10 +141,34 @@ function parseBenchArgs(argv: string[]) {
 }
 
 const args = parseBenchArgs(Deno.args);
+if (args.gpu) await gpuOnly();
 const { repeats, rounds } = args;
 const { trainOnly, quantOnly } = args;
-const peak = Number(Deno.env.get("ROPEKIT_PEAK_GFLOPS") ?? MACHINE_PEAK_GFLOPS);
+const peakFromEnv = Deno.env.get("ROPEKIT_PEAK_GFLOPS");
 const log = (s: string) => args.json ? console.error(s) : console.log(s);
+
+/** `--gpu`: the prepared GPU benchmark (bench/gpu.ts) alone, then exit. */
+async function gpuOnly(): Promise<never> {
+  const log = (s: string) => args.json ? console.error(s) : console.log(s);
+  try {
+    const r = await benchGpu(log);
+    for (const k of r.kernels) {
+      log(
+        `webgpu ${k.name.padEnd(20)} ${k.shape.padEnd(32)} warm ${k.warmMs.toFixed(1).padStart(8)} ms  ${
+          k.gflops.toFixed(1).padStart(8)
+        } GFLOP/s  ${k.pctCeiling?.toFixed(1) ?? "-"}% of the FMA ceiling${k.chosen ? " (chosen)" : ""}  ${
+          describeValidation(k.validation, NO_CHECK)
+        }`,
+      );
+    }
+    if (args.json) console.log(JSON.stringify({ gpu: r }, null, 2));
+  } catch (e) {
+    if (e instanceof BenchValidationError) console.error(`error: validation failed: ${e.message}`);
+    else console.error(`error: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
 
 /** Max per-token |a − b| / max(|b|, 1 nat), and the relative difference of the sums. */
 function compare(a: ArrayLike<number>, b: ArrayLike<number>) {
@@ -191,11 +231,16 @@ async function peakRssMb(): Promise<{ mb: number; what: string }> {
 const cold: string[] = [];
 const native = nativeBackend();
 const backend: Backend = native ?? new CpuBackend();
-log(
-  `peak ${peak} GFLOP/s (fp32, ${
-    Deno.env.get("ROPEKIT_PEAK_GFLOPS") ? "ROPEKIT_PEAK_GFLOPS" : "documented constant"
-  })`,
-);
+// The peak is measured in this run (unless ROPEKIT_PEAK_GFLOPS fixes it), and again around each CPU
+// kernel row: on a machine shared with other work, each row is compared with what the cores gave then.
+const measuredPeak = peakFromEnv || trainOnly ? null : measurePeakGflops();
+const peak = peakFromEnv ? Number(peakFromEnv) : measuredPeak ?? MACHINE_PEAK_GFLOPS;
+const peakSource = peakFromEnv
+  ? "ROPEKIT_PEAK_GFLOPS"
+  : measuredPeak
+  ? "measured: register-only FMAs on 8-float vectors, every thread; again around each CPU kernel row"
+  : "documented constant: no native library to measure it";
+log(`peak ${peak.toFixed(0)} GFLOP/s (fp32, ${peakSource})`);
 log(`backend: ${backend.name} — ${nativeStatus()}`);
 if (!native) cold.push(`native backend unavailable: ${nativeStatus()}; NLL rows ran on the JS backend`);
 const wasm = wasmBackend();
@@ -215,7 +260,12 @@ function exitOnMismatch(e: unknown): never {
 // 1. Kernels.
 let cpuKernels: CpuKernelResult[] = [];
 try {
-  if (!trainOnly && !quantOnly) cpuKernels = benchCpuKernels(peak);
+  if (!trainOnly && !quantOnly) {
+    cpuKernels = benchCpuKernels(peak, {
+      cases: defaultCpuKernelCases(args.quick),
+      peak: measuredPeak ? () => measurePeakGflops(2) ?? peak : undefined,
+    });
+  }
 } catch (e) {
   exitOnMismatch(e);
 }
@@ -237,16 +287,18 @@ for (const r of cpuKernels) {
       r.coldMs.toFixed(1).padStart(7)
     } ms  warm ${r.warmMs.toFixed(1).padStart(7)} ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${
       r.pctPeak.toFixed(1).padStart(5)
-    }% of peak  ${describeValidation(r.validation)}`,
+    }% of peak ${r.peakGflops.toFixed(0)}  ${describeValidation(r.validation)}`,
   );
 }
 for (const r of gpuKernels) {
   log(
-    `webgpu ${r.name.padEnd(9)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
+    `webgpu ${r.name.padEnd(19)} ${r.shape.padEnd(20)} cold ${r.coldMs.toFixed(1).padStart(7)} ms  warm ${
       r.warmMs.toFixed(1).padStart(7)
     } ms  ${r.gflops.toFixed(1).padStart(6)} GFLOP/s  ${r.pctPeak.toFixed(1).padStart(5)}% of peak  ${
-      describeValidation(r.validation, NO_CHECK)
-    } (${r.adapter})`,
+      r.pctCeiling === null
+        ? ""
+        : `${r.pctCeiling.toFixed(1)}% of the FMA ceiling${r.chosen ? " (chosen)" : ""}  `
+    }${describeValidation(r.validation, NO_CHECK)} (${r.adapter})`,
   );
 }
 
@@ -447,7 +499,12 @@ for (const c of cases) {
   }
 }
 
-// 2b. Quantized GGUF files (bench/quant.ts): Q4_K and Q8_0 against llama.cpp on the same file, peak RSS.
+// 2b. Growth: one window of the default model at 2k … 64k (YaRN), seconds, peak RSS, llama.cpp.
+let growth: GrowthRow[] = [];
+if (args.quick || args.noGrowth || trainOnly || quantOnly) {
+  cold.push("growth table skipped (--quick, --no-growth, --train-only or --quant-only)");
+} else growth = await benchGrowth({ llamaCpp, ggufDir: `${CACHE}gguf`, log });
+// 2c. Quantized GGUF files (bench/quant.ts): Q4_K and Q8_0 against llama.cpp on the same file, peak RSS.
 let quantized: QuantBench | string = "skipped (--no-quant)";
 if (trainOnly) quantized = "skipped (--train-only)";
 else if (!args.noQuant) {
@@ -490,6 +547,7 @@ if (args.json) {
   console.log(JSON.stringify(
     {
       peakGflops: peak,
+      peakSource,
       backend: backend.name,
       nativeStatus: nativeStatus(),
       wasmStatus: wasmStatus(),
@@ -497,6 +555,7 @@ if (args.json) {
       gpuKernels,
       nll: rows,
       quantized,
+      growth: growth.map(({ ids: _, ...row }) => row),
       train,
       accuracy,
       memory,

@@ -61,6 +61,11 @@ export interface ReferenceCase {
   scale?(): Float32Array;
   /** Largest relative error accepted. */
   tolerance: number;
+  /**
+   * When set, `expected()` holds only these output rows (of `rowSize` values each), packed in order:
+   * the reference at the longest shapes is computed on a sample of rows.
+   */
+  rows?: { index: Int32Array; rowSize: number };
 }
 
 const memo = new Map<string, ReferenceCase>();
@@ -103,22 +108,55 @@ export function matmulReference(T: number, K: number, N: number): ReferenceCase 
   });
 }
 
-/** Seeded q, k, v (seeds 3, 4, 5; logits stay within ~±3 as in the tests) and causalAttentionRef's out. */
+/** Sequences longer than this are checked on {@linkcode sampledRows}, not on every row. */
+export const FULL_CHECK_MAX_T = 2048;
+
+/**
+ * Rows checked at a long shape: the first 16, the last 64 (the longest rows, on the last work items) and
+ * 64 seeded ones between, sorted. The reference costs O(rows·T) instead of O(T²).
+ */
+export function sampledRows(T: number): Int32Array {
+  const rows = new Set<number>();
+  for (let t = 0; t < Math.min(16, T); t++) rows.add(t);
+  for (let t = Math.max(0, T - 64); t < T; t++) rows.add(t);
+  let s = 777;
+  for (let i = 0; i < 64; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    rows.add(s % T);
+  }
+  return Int32Array.from([...rows].sort((a, b) => a - b));
+}
+
+/**
+ * Seeded q, k, v (seeds 3, 4, 5; logits stay within ~±3 as in the tests) and causalAttentionRef's out,
+ * on every row up to T = {@linkcode FULL_CHECK_MAX_T}, else on {@linkcode sampledRows}.
+ */
 export function attentionReference(T: number, H: number, KV: number, hd: number): ReferenceCase {
   return memoized(`attention ${T} ${H} ${KV} ${hd}`, () => {
     const q = fillSeeded(new Float32Array(T * H * hd), 3);
     const k = fillSeeded(new Float32Array(T * KV * hd), 4), v = fillSeeded(new Float32Array(T * KV * hd), 5);
+    const rowSize = H * hd, index = T > FULL_CHECK_MAX_T ? sampledRows(T) : undefined;
     return {
       inputs: [q, k, v],
-      reference: "causalAttentionRef",
+      reference: index ? `causalAttentionRef (${index.length} sampled rows)` : "causalAttentionRef",
       tolerance: KERNEL_TOLERANCE,
+      rows: index && { index, rowSize },
       expected: lazy(() => {
         const out = new Float32Array(T * H * hd);
-        causalAttentionRef({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd });
-        return out;
+        causalAttentionRef({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd }, index);
+        return index ? pickRows(out, index, rowSize) : out;
       }),
     };
   });
+}
+
+/** Rows `index` of a [rows][rowSize] array, packed. */
+function pickRows(a: ArrayLike<number>, index: Int32Array, rowSize: number): Float32Array {
+  const out = new Float32Array(index.length * rowSize);
+  index.forEach((t, i) => {
+    for (let c = 0; c < rowSize; c++) out[i * rowSize + c] = a[t * rowSize + c];
+  });
+  return out;
 }
 
 /**
@@ -131,6 +169,7 @@ export function validateOutput(
   ref: ReferenceCase,
 ): Validation {
   const expected = ref.expected(), scale = ref.scale?.(), tolerance = ref.tolerance;
+  if (ref.rows) actual = pickRows(actual, ref.rows.index, ref.rows.rowSize);
   if (actual.length < expected.length) {
     throw new BenchValidationError(`${label}: output has ${actual.length} values, want ${expected.length}`);
   }

@@ -185,12 +185,4 @@ export async function tableFromFlags(
   }
 }
 
-/** Runs a command's main: errors print as one line on stderr and exit with code 1. */
-export async function runCommand(main: () => Promise<void>): Promise<void> {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+export { runCommand } from "./run_command.ts";

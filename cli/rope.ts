@@ -9,6 +9,7 @@
  * @module
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
+import { isExplained, runCommand } from "./run_command.ts";
 import { parseEntry } from "../compare/strategy_entry.ts";
 import { commandPlugins } from "./strategy_list.ts";
 import { doctorMain } from "./rope_doctor.ts";
@@ -250,9 +251,11 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    // A bug is not the user's mistake: runCommand prints its stack.
+    if (!isExplained(e)) throw e;
+    console.error(`error: ${e.message}`);
     return 1;
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCommand(async () => Deno.exit(await main(Deno.args)));

@@ -73,6 +73,8 @@ async function main() {
           `${e.error ? "failed" : "done"} job ${e.jobId.slice(0, 12)} model ${e.hash.slice(0, 16)} ` +
             `in ${e.seconds.toFixed(3)} s${e.error ? `: ${e.error}` : ""}`,
         );
+        // Not the job's fault: a bug or a passing fault (BullMQ retries it); where it happened helps.
+        if (e.stack) console.error(e.stack);
       }
     },
   }).catch((e) => Promise.reject(e instanceof QueueError ? new CliError(e.message) : e));

@@ -30,10 +30,13 @@ export type MetricId = string;
 
 /** Everything a comparison needs. */
 export interface CompareOptions {
+  /** The model every strategy is scored on: local, queue workers, or a reference engine. */
   model: LanguageModel;
   /** Where the model came from (for the report). */
   modelName: string;
+  /** The strategies to compare, in row order; their labels must be distinct. */
   strategies: ResolvedEntry[];
+  /** The evaluation text, tokenized once; windows, fillers and needles are drawn from it. */
   corpus: Corpus;
   /** Evaluation lengths (tokens). */
   lengths: number[];
@@ -46,6 +49,7 @@ export interface CompareOptions {
   metrics: (MetricId | Metric)[];
   /** Windows / documents per length. */
   samples: number;
+  /** Seeds document choice and the Monte Carlo tests: the same seed gives the same report. */
   seed: number;
   /** A needle template for the needle metric; default: its own choice (magic number where valid). */
   template?: NeedleTemplate;
@@ -59,6 +63,7 @@ export interface CompareOptions {
   primary?: string;
   /** Equivalence margins by metric id, in the metric's score unit (default: each metric's own). */
   margins?: Record<string, number>;
+  /** Receives progress per metric and, as each strategy finishes, its row (`detail`). */
   onProgress?: ProgressSink;
   /** Checked between evaluations; an aborted comparison throws the signal's reason. */
   signal?: AbortSignal;
@@ -66,6 +71,7 @@ export interface CompareOptions {
 
 /** Thrown for options that cannot run; the message names the option. */
 export class CompareError extends RopekitError {
+  /** The class name, spelled out so that a bundler renaming classes cannot change what logs say. */
   override name = "CompareError";
 }
 

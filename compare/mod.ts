@@ -22,6 +22,7 @@
  * @module
  */
 export * from "./compare.ts";
+export type { StatisticsOptions } from "./statistics.ts";
 export {
   EntryError,
   type EntryParts,

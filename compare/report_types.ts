@@ -18,22 +18,29 @@ export type {
   MetricInfo,
   MetricResult,
 } from "../eval/metrics/metric.ts";
+export type { PairedIntervalName, PairedTestName } from "../util/paired_comparison.ts";
 
 /** One strategy's results. */
 export interface StrategyReport {
+  /** The row's label: the entry as the user wrote it (e.g. "yarn:factor=4"), unique in the report. */
   label: string;
+  /** The strategy's registry name (e.g. "yarn"), or a plugin's declared name. */
   name: string;
+  /** The parameters the tables were built with, defaults filled in. */
   params: Params;
   /** The long table (what the target length runs with). */
   invFreq: number[];
+  /** The long table's attention scale (multiplies the logits; 1 for strategies without one). */
   attentionScale: number;
   /** Short set (used within L0), when the strategy has one. */
   short?: { invFreq: number[]; attentionScale: number; switchLength: number };
   /** Per-pair factor λ_i = θ_i / θ'_i of the long table. */
   factors: number[];
+  /** The critical-dimension analysis of the long table at the headline target. */
   analysis: CriticalAnalysis;
   /** What each metric measured, by metric id. */
   metrics: Record<string, MetricResult>;
+  /** Wall-clock seconds spent on this strategy (tables and every metric). */
   seconds: number;
 }
 
@@ -43,11 +50,15 @@ export interface StrategyReport {
  * exact test, its Holm-adjusted p-value, and an interval (`docs/statistics.md`).
  */
 export interface Comparison {
+  /** The metric's id (e.g. "ppl"). */
   metric: string;
+  /** The evaluation length in tokens. */
   length: number;
   /** The column's key: the length, or e.g. a policy where a metric has several columns per length. */
   column?: string;
+  /** The label of the strategy compared. */
   a: string;
+  /** The label it is compared against: the column's best, or the named reference. */
   b: string;
   /** mean(a) − mean(b) over the compared documents. */
   difference: number;
@@ -80,7 +91,9 @@ export interface Comparison {
  * column after adjustment; otherwise the strategies not distinguishable from the top one.
  */
 export interface Verdict {
+  /** The metric's id (e.g. "needle"). */
   metric: string;
+  /** The evaluation length in tokens. */
   length: number;
   /** The column's key: the length, or e.g. a policy where a metric has several columns per length. */
   column?: string;
@@ -98,8 +111,11 @@ export interface Verdict {
 
 /** What a column could have detected at all: the floor of its verdict. */
 export interface ColumnPower {
+  /** The metric's id. */
   metric: string;
+  /** The evaluation length in tokens. */
   length: number;
+  /** The column's key, where a metric has several columns per length. */
   column?: string;
   /** Documents (or independent windows) per comparison. */
   n: number;
@@ -117,13 +133,17 @@ export interface ColumnPower {
 
 /** How the comparisons were computed. */
 export interface StatisticsInfo {
+  /** The method in words; one value, so a reader can refuse a report from another method. */
   method: "exact paired tests, Holm-adjusted";
   /** The test and interval per kind of score. */
   tests: { binary: string; continuous: string };
   /** Monte Carlo sign flips above 20 pairs. */
   resamples: number;
+  /** The comparison's seed, which fixed the Monte Carlo flips. */
   seed: number;
+  /** Coverage of every `ci95`. */
   confidence: 0.95;
+  /** The level `significant` and equivalence are judged at, after Holm's adjustment. */
   alpha: 0.05;
   /** Which comparisons form one family for Holm's adjustment. */
   family: string;
@@ -139,11 +159,17 @@ export interface StatisticsInfo {
 
 /** The whole comparison, as written to report.json. */
 export interface CompareReport {
+  /** Marks the file as a ropekit comparison report. */
   format: "ropekit-compare-report";
+  /** The shape's version; readers refuse versions they do not know. */
   version: 2;
+  /** When the comparison finished: an ISO 8601 UTC timestamp. */
   created: string;
+  /** The model: where it came from, and its RoPE spec (what every strategy's tables extend). */
   model: { name: string; spec: RopeSpec };
+  /** The evaluation text: where it came from, and its length in tokens. */
   corpus: { name: string; tokens: number };
+  /** The options the comparison ran with, for rerunning it. */
   settings: {
     lengths: number[];
     /** The fixed target, or "per-length" when each length was its own target. */
@@ -158,12 +184,16 @@ export interface CompareReport {
   };
   /** Per metric, in display order: how to read and draw it. */
   metrics: MetricInfo[];
+  /** One row per strategy, in the order the options gave them. */
   strategies: StrategyReport[];
+  /** How `comparisons` and `verdicts` were computed. */
   statistics: StatisticsInfo;
   /** Every strategy against the reference (best per column unless named), per metric and length. */
   comparisons: Comparison[];
+  /** Per column: the best strategy, or those not distinguishable from the top one. */
   verdicts: Verdict[];
   /** Per column, the smallest difference its test could detect. */
   power?: ColumnPower[];
+  /** Wall-clock seconds the whole comparison took. */
   seconds: number;
 }

@@ -31,6 +31,7 @@ export function defaultMargin(info: MetricInfo): number {
 
 /** Options of {@linkcode pairedComparisons}. */
 export interface StatisticsOptions {
+  /** Seeds the Monte Carlo sign flips (used above 20 pairs), so p-values are reproducible. */
   seed: number;
   /** Every strategy is also compared against this label (it must be one). */
   reference?: string;

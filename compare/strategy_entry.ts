@@ -31,7 +31,9 @@ import { RopekitError } from "../util/errors.ts";
 export interface ResolvedEntry {
   /** The entry as written (used as the row label). */
   label: string;
+  /** The strategy (built-in, or a loaded plugin's proxy) whose tables the entry builds. */
   strategy: Strategy;
+  /** Its parameters: the entry's `k=v` pieces over a result file's, checked against its ParamSpace. */
   params: Params;
   /** The result file it came from, if any. */
   resultFile?: string;
@@ -41,6 +43,7 @@ export interface ResolvedEntry {
 
 /** Thrown for an entry that cannot be used; the message quotes it. */
 export class EntryError extends RopekitError {
+  /** The class name, spelled out so that a bundler renaming classes cannot change what logs say. */
   override name = "EntryError";
 }
 
@@ -115,7 +118,9 @@ export interface EntryParts {
   name: string;
   /** For a plugin entry: its URL or path, with `#sha256=hex` when pinned, without its parameters. */
   plugin?: string;
+  /** For `name@result.json`: the search result file whose params the entry starts from. */
   resultFile?: string;
+  /** The `k=v` pieces as written, not yet parsed against the strategy's parameters. */
   paramArgs: string[];
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { EngineError } from "./engine_error.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model } from "../model/model.ts";
@@ -112,7 +113,7 @@ async function engineNll(engine: EngineName, path: string, windows: number[][], 
   if (r.code !== 0) {
     const lines = r.stderr.trim().split("\n");
     const error = lines.find((l) => /error/i.test(l)) ?? lines.slice(-3).join(" | ");
-    throw new Error(`${engine} exited ${r.code} twice: ${error.trim()}`);
+    throw new EngineError(`${engine} exited ${r.code} twice: ${error.trim()}`, { field: engine });
   }
   const out = JSON.parse(r.stdout);
   const version = engine === "transformers"

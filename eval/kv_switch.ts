@@ -21,6 +21,10 @@ import type { KvCache } from "../model/backend.ts";
 import type { RopeTable } from "../strategies/types.ts";
 import { type RopeApply, ropeRowCosSin } from "../kernels/rope_apply.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
+import { RopekitError } from "../util/errors.ts";
+
+/** A switch measurement that cannot be made as asked: no short/long sets, bad lengths, too few tokens. */
+export class KvSwitchError extends RopekitError {}
 
 /** A way to handle the switch. */
 export type SwitchPolicy = "keep" | "reprefill" | "long-from-start" | "rerotate";
@@ -154,7 +158,7 @@ const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
 /**
  * Measures the policies on `documents` windows of `ids` (BOS added), for a table with short and
- * long sets. Throws for a table without a switch.
+ * long sets. Throws {@linkcode KvSwitchError} for a table without a switch, bad lengths or too short a text.
  */
 export async function measureSwitch(
   model: Model,
@@ -163,17 +167,23 @@ export async function measureSwitch(
   opts: SwitchOptions = {},
 ): Promise<SwitchResult> {
   if (!table.short || !table.switchLength) {
-    throw new RangeError("switch: the strategy has no short and long sets (LongRoPE, LongRoPE2)");
+    throw new KvSwitchError("switch: the strategy has no short and long sets (LongRoPE, LongRoPE2)", {
+      field: "strategy",
+    });
   }
   const l0 = table.switchLength;
   const length = opts.length ?? 2 * l0;
   const prompt = opts.prompt ?? Math.floor(l0 / 2);
   const documents = opts.documents ?? 1;
   if (!(prompt >= 1 && prompt < l0 && length > l0)) {
-    throw new RangeError(`switch: need 1 ≤ prompt (${prompt}) < L0 (${l0}) < length (${length})`);
+    throw new KvSwitchError(`switch: need 1 ≤ prompt (${prompt}) < L0 (${l0}) < length (${length})`, {
+      field: "length",
+    });
   }
   if (ids.length < documents * (length - 1)) {
-    throw new RangeError(`switch: ${ids.length} tokens, ${documents} documents of ${length} need more`);
+    throw new KvSwitchError(`switch: ${ids.length} tokens, ${documents} documents of ${length} need more`, {
+      field: "text",
+    });
   }
   // Token doc[pos] is predicted by a pass whose sequence holds pos tokens: "before" while pos ≤ L0.
   const before = l0 - prompt + 1;

@@ -63,6 +63,7 @@ export type {
   MetricInfo,
   MetricResult,
   PreparedMetric,
+  StrategyTables,
 } from "./metrics/metric.ts";
 export { METRIC_IDS, METRIC_REGISTRY, metricById } from "./metrics/registry.ts";
 export { type RetentionOptions, type RetentionResult, shortContextRetention } from "./retention.ts";

@@ -11,6 +11,7 @@ import type { ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LlamaConfig, ModelWeights } from "./config.ts";
 import type { Tokenizer } from "./tokenizer.ts";
+import { TokenIdError } from "./token_id_error.ts";
 
 /** Result of {@linkcode Model.nll}. */
 export interface NllResult {
@@ -81,7 +82,9 @@ export class Model {
     const v = this.config.vocabSize;
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= v) {
-        throw new RangeError(`${what}: token ${i} is ${id}, outside the vocabulary [0, ${v})`);
+        throw new TokenIdError(`${what}: token ${i} is ${id}, outside the vocabulary [0, ${v})`, {
+          field: what,
+        });
       }
     });
     return Int32Array.from(ids);

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { addRef, embedRef, firstVisibleKeys, type RopeApply } from "../kernels/cpu/mod.ts";
+import { addRef, embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
+import { attentionFirstKeys } from "../kernels/cpu/attention.ts";
 import { gegluTanhRef } from "../kernels/cpu/geglu_tanh.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import {
@@ -78,7 +79,7 @@ export class NativeBackend implements Backend {
         storeKv(nk, kv, k, v, T, start, nKvHeads, headDim);
         const scale = softmaxScale ?? 1 / Math.sqrt(headDim);
         // A sliding window is each row's first visible key, which the kernel already takes per row.
-        const first = window ? firstVisibleKeys(T, undefined, window, start) : null;
+        const first = attentionFirstKeys(T, { window }, start);
         nk.rk_attention(
           out,
           q,

@@ -7,9 +7,10 @@
  * @module
  */
 import { Redis } from "ioredis";
+import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for a queue that cannot be used; the message is one line for the user. */
-export class QueueError extends Error {
+export class QueueError extends RopekitError {
   override name = "QueueError";
 }
 

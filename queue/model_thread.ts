@@ -10,7 +10,7 @@
  */
 import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
-import { selectBackend } from "../model/select_backend.ts";
+import { BackendError, selectBackend } from "../model/select_backend.ts";
 import { modelHash } from "./model_hash.ts";
 import { runJob } from "./run_job.ts";
 import type { ThreadReply, ThreadRequest } from "./model_thread_protocol.ts";
@@ -28,7 +28,7 @@ self.onmessage = async (e: MessageEvent<ThreadRequest>) => {
           tokenizer: spec.tokenizer,
           spec: spec.spec,
           backend: await selectBackend(spec.backend ?? "auto").catch((e) => {
-            throw new Error(`--backend: ${(e as Error).message}`);
+            throw new BackendError(`--backend: ${(e as Error).message}`, { field: "backend" });
           }),
         });
         const hash = modelHash(model);
@@ -47,6 +47,13 @@ self.onmessage = async (e: MessageEvent<ThreadRequest>) => {
     post({ type: "done", id: m.id, result: await runJob(model, m.hash, m.data) });
   } catch (err) {
     const error = err as Error;
-    post({ type: "failed", id: m.id, error: error.message, permanent: error.name === "UnrecoverableError" });
+    const permanent = error.name === "UnrecoverableError";
+    post({
+      type: "failed",
+      id: m.id,
+      error: error.message,
+      permanent,
+      ...(permanent ? {} : { stack: error.stack }),
+    });
   }
 };

@@ -27,4 +27,5 @@ export type ThreadReply =
   | { type: "loaded"; models: { hash: string; source: string }[] }
   | { type: "load-failed"; error: string }
   | { type: "done"; id: number; result: Omit<ScoreResult, "worker"> }
-  | { type: "failed"; id: number; error: string; permanent: boolean };
+  /** `stack` only for a failure that is not the job's fault (a bug), for the worker's log. */
+  | { type: "failed"; id: number; error: string; permanent: boolean; stack?: string };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RopekitError } from "../util/errors.ts";
 import type { RopeFrequencies, RopeTable } from "../strategies/types.ts";
 import type { ScoreDoc } from "../search/evaluator.ts";
 import { JOB_LIMITS } from "./limits.ts";
@@ -50,7 +51,7 @@ export interface ScoreResult {
 }
 
 /** Thrown for a job that can never be evaluated (bad table, bad documents, another version). */
-export class WireError extends Error {
+export class WireError extends RopekitError {
   override name = "WireError";
 }
 

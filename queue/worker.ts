@@ -37,8 +37,12 @@ export interface WorkerOptions {
   secret?: string;
   /** Called when a job starts (for a log line). */
   onStart?: (e: { hash: string; jobId: string }) => void;
-  /** Called after each job (for a log line). */
-  onJob?: (e: { hash: string; jobId: string; seconds: number; error?: string }) => void;
+  /**
+   * Called after each job (for a log line). `error` is the failure's one-line reason; `stack` comes
+   * with it only when the failure is not the job's fault (not a RopekitError: a bug, or a passing
+   * fault that BullMQ retries), so the log shows where it happened.
+   */
+  onJob?: (e: { hash: string; jobId: string; seconds: number; error?: string; stack?: string }) => void;
 }
 
 /** A running worker. */
@@ -70,7 +74,8 @@ class ModelThread {
         const p = this.#pending.get(m.id);
         this.#pending.delete(m.id);
         if (m.type === "done") p?.resolve(m.result);
-        else p?.reject(m.permanent ? new UnrecoverableError(m.error) : new Error(m.error));
+        else if (m.permanent) p?.reject(new UnrecoverableError(m.error));
+        else p?.reject(Object.assign(new Error(m.error), m.stack ? { stack: m.stack } : {}));
       }
     };
     this.#thread.onerror = (e) => {
@@ -172,7 +177,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           o.onJob?.({ hash, jobId, seconds: (performance.now() - t0) / 1000 });
           return o.secret === undefined ? r : { ...r, sig: sign(o.secret, `result:${jobId}`, r) };
         } catch (e) {
-          o.onJob?.({ hash, jobId, seconds: (performance.now() - t0) / 1000, error: String(e) });
+          const seconds = (performance.now() - t0) / 1000;
+          const bug = !(e instanceof UnrecoverableError) && e instanceof Error ? { stack: e.stack } : {};
+          o.onJob?.({ hash, jobId, seconds, error: String(e), ...bug });
           throw e;
         }
       },

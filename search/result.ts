@@ -11,6 +11,7 @@ import type { HfExport } from "../strategies/export.ts";
 import type { Budget } from "./budget.ts";
 import type { EvolutionSettings, GenerationStats, StopReason } from "./evolution.ts";
 import type { FitnessSettings } from "./strategy_fitness.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Format marker of result files. */
 export const RESULT_FORMAT = "ropekit-search-result";
@@ -88,7 +89,7 @@ export interface SearchResultFile {
 }
 
 /** Thrown for a file that is not a readable search result. */
-export class SearchResultError extends Error {
+export class SearchResultError extends RopekitError {
   override name = "SearchResultError";
 }
 

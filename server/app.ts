@@ -22,7 +22,7 @@ import {
 import { jobRoutes } from "./job_routes.ts";
 import { workbenchRoutes } from "./workbench_routes.ts";
 import { openApiDocument } from "./openapi.ts";
-import { ensurePlugin, NoPluginLoaderError, withCallSignal } from "./plugins.ts";
+import { ensurePlugin, withCallSignal } from "./plugins.ts";
 import { isPluginEntry } from "../compare/strategy_entry.ts";
 import { type RopeRequest, ropeResponse } from "./rope_response.ts";
 
@@ -87,23 +87,12 @@ export function createApp(ctx: ServerContext): Hono {
     // calls stop when the client goes away.
     const { view, add } = withCallSignal(ctx.registry, () => c.req.raw.signal);
     const plugins = (specifier: string) => ensurePlugin(ctx, specifier, "strategy").then((p) => (add(p), p));
-    try {
-      return c.json(await ropeResponse(req, view, plugins));
-    } catch (e) {
-      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
-      throw e;
-    }
+    return c.json(await ropeResponse(req, view, plugins));
   });
 
   app.post("/api/plugins", requireToken(ctx.token), async (c) => {
     const { url } = await readJson<{ url: string }>(c, pluginRequest);
-    let strategy;
-    try {
-      strategy = await ensurePlugin(ctx, url);
-    } catch (e) {
-      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
-      throw e;
-    }
+    const strategy = await ensurePlugin(ctx, url);
     return c.json({
       name: strategy.name,
       version: strategy.version,

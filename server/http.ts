@@ -10,6 +10,9 @@ import { EntryError } from "../compare/strategy_entry.ts";
 import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
 import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";
+import { ExportError } from "../export/export_model.ts";
+import { NoPluginLoaderError } from "./plugins.ts";
+import { QueueFullError } from "./job_queue.ts";
 import { RopekitError } from "../util/errors.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
 
@@ -27,16 +30,37 @@ export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
   return value as T;
 }
 
+/** One row of {@linkcode STATUS_BY_CLASS}. */
+interface StatusRule<E extends RopekitError = RopekitError> {
+  error: new (...args: never[]) => E;
+  status: number;
+  /** The request field named when the error names none. */
+  field?: string;
+  /** Headers the answer carries (how long to wait before retrying). */
+  headers?: (err: E) => Record<string, string>;
+}
+
+const rule = <E extends RopekitError>(r: StatusRule<E>) => r as unknown as StatusRule;
+
 /**
- * Status by error class: the errors a request's own content causes. Anything else — including a
- * RopekitError this table does not name — is the server's fault: a 500 with an id, never a 400.
+ * The server's one error → status table, by class; routes throw and never pick a status by hand.
+ * Anything else — including a RopekitError this table does not name — is the server's fault: a 500
+ * with an id, never a 400. (Plugin faults are mapped by their code, in PLUGIN_STATUS below.)
  */
-const CLIENT_ERRORS: [new (...args: never[]) => RopekitError, number, string?][] = [
-  [ValidationError, 400],
-  [ConfigError, 400, "config"],
-  [ParamError, 400],
-  [StrategyError, 400],
-  [EntryError, 400],
+const STATUS_BY_CLASS: StatusRule[] = [
+  rule({ error: ValidationError, status: 400 }),
+  rule({ error: ConfigError, status: 400, field: "config" }),
+  rule({ error: ParamError, status: 400 }),
+  rule({ error: StrategyError, status: 400 }),
+  rule({ error: EntryError, status: 400 }),
+  rule({ error: ExportError, status: 400, field: "strategy" }),
+  // The server was started without a plugin loader: the request is fine, this server cannot do it.
+  rule({ error: NoPluginLoaderError, status: 501 }),
+  rule({
+    error: QueueFullError,
+    status: 429,
+    headers: (e: QueueFullError) => ({ "Retry-After": String(e.retryAfter) }),
+  }),
 ];
 
 /** Plugin faults that are not a bad request: the plugin ran out of time, or it is busy. */
@@ -53,10 +77,11 @@ export function errorResponse(err: Error, c: Context): Response {
     if (err.code === "PLUGIN_BUSY") c.header("Retry-After", "1");
     return c.json({ error: err.message, code: err.code }, status as 400);
   }
-  const known = CLIENT_ERRORS.find(([k]) => err instanceof k);
+  const known = STATUS_BY_CLASS.find((r) => err instanceof r.error);
   if (known && err instanceof RopekitError) {
-    const field = err.field ?? known[2];
-    return c.json({ error: err.message, ...(field ? { field } : {}) }, known[1] as 400);
+    const field = err.field ?? known.field;
+    for (const [k, v] of Object.entries(known.headers?.(err) ?? {})) c.header(k, v);
+    return c.json({ error: err.message, ...(field ? { field } : {}) }, known.status as 400);
   }
   const id = logFault(err, c);
   return c.json({ error: `internal error ${id}; see the server log`, id }, 500);

@@ -8,9 +8,9 @@ import { streamSSE } from "hono/streaming";
 import { htmlReport } from "../compare/report.ts";
 import { compareRequest } from "./api_schemas.ts";
 import { type CompareBody, resolveCompareBody } from "./compare_job.ts";
-import { entryPlugins, NoPluginLoaderError } from "./plugins.ts";
+import { entryPlugins } from "./plugins.ts";
 import { logFault, readJson, requireToken } from "./http.ts";
-import { type JobEvent, QueueFullError } from "./job_queue.ts";
+import type { JobEvent } from "./job_queue.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import type { ServerContext } from "./context.ts";
 
@@ -34,23 +34,11 @@ export function jobRoutes(ctx: ServerContext): Hono {
   app.post("/compare", auth, async (c) => {
     const body = await readJson<CompareBody>(c, compareRequest);
     // Plugin URLs among the entries are loaded on demand (allowlisted hosts only), as /api/plugins does.
-    let plugins;
-    try {
-      plugins = await entryPlugins(ctx, body.strategies, "strategies");
-    } catch (e) {
-      if (e instanceof NoPluginLoaderError) return c.json({ error: e.message }, 501);
-      throw e;
-    }
+    const plugins = await entryPlugins(ctx, body.strategies, "strategies");
     const spec = resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry, plugins);
-    try {
-      const job = await ctx.queue.submit(spec);
-      c.header("Location", `/api/jobs/${job.id}`);
-      return c.json({ ...publicJob(job), position: ctx.queue.waiting }, 202);
-    } catch (e) {
-      if (!(e instanceof QueueFullError)) throw e;
-      c.header("Retry-After", String(e.retryAfter));
-      return c.json({ error: e.message }, 429);
-    }
+    const job = await ctx.queue.submit(spec);
+    c.header("Location", `/api/jobs/${job.id}`);
+    return c.json({ ...publicJob(job), position: ctx.queue.waiting }, 202);
   });
 
   app.get("/jobs", (c) => c.json(ctx.queue.list().map(publicJob)));

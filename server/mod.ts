@@ -1,16 +1,17 @@
 /**
- * The HTTP API and web page as a Hono app: build a context (models, texts, data directory, limits) and
- * serve the app with any server (`Deno.serve`, or `deno task serve`, which adds the CLI's flags).
+ * ropekit's HTTP API and web page, for a program that embeds them: {@linkcode createServer} builds
+ * the server (job store, queue, plugin host) and returns a `fetch` handler for any HTTP server
+ * (`Deno.serve`; `deno task serve` adds the CLI's flags on top) and a `close`.
  *
  * @example
  * ```ts ignore
- * import { createApp, openServerContext } from "@ropekit/ropekit/server";
+ * import { createServer } from "@ropekit/ropekit/server";
  *
- * const ctx = await openServerContext({ models: ["models/facts837K/model.bin"], dataDir: ".cache/server" });
- * Deno.serve({ port: 8787, hostname: "127.0.0.1" }, createApp(ctx).fetch);
+ * const ropekit = await createServer({ models: ["models/facts837K/model.bin"], dataDir: ".cache/server" });
+ * Deno.serve({ port: 8787, hostname: "127.0.0.1" }, ropekit.fetch);
  * ```
  *
  * @module
  */
-export { createApp, SERVER_VERSION } from "./app.ts";
-export { openServerContext, type ServerContext, type ServerSettings } from "./context.ts";
+export { SERVER_VERSION } from "./app.ts";
+export { createServer, type CreateServerOptions, type RopekitServer } from "./create_server.ts";

@@ -14,6 +14,7 @@ import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import { StrategyRegistry } from "../strategies/registry.ts";
 import { ValidationError } from "./schema.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
+import { RopekitError } from "../util/errors.ts";
 
 /** Fetches, verifies and sandboxes a plugin; resolves to a Strategy whose calls run in the sandbox. */
 export type PluginLoader = (url: string) => Promise<Strategy & { close?: () => Promise<void> }>;
@@ -49,7 +50,7 @@ export function allowedPluginUrl(raw: string, allowedHosts: readonly string[], f
 }
 
 /** Thrown when the server has no loader: the route answers 501. */
-export class NoPluginLoaderError extends Error {
+export class NoPluginLoaderError extends RopekitError {
   override name = "NoPluginLoaderError";
   constructor() {
     super("this server has no plugin loader");

@@ -14,7 +14,7 @@ import { ropeDoctor } from "../strategies/doctor.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
 import type { HfConfig } from "../strategies/hf_config.ts";
 import { checkPlugin } from "../plugins/check_plugin.ts";
-import { ExportError, exportModel } from "../export/export_model.ts";
+import { exportModel } from "../export/export_model.ts";
 import { zipStore } from "../util/zip_store.ts";
 import { readJson, requireToken } from "./http.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
@@ -282,7 +282,6 @@ export function workbenchRoutes(ctx: ServerContext): Hono {
       });
     } catch (e) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (e instanceof ExportError) return c.json({ error: e.message, field: "strategy" }, 400);
       throw e;
     }
     if (body.to === "hf") {

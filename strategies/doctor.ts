@@ -23,6 +23,7 @@ import { longropeAttentionFactor } from "./common.ts";
 export interface DoctorSet {
   /** "short" (within L0), "long" (beyond), or "all" (one set at every length). */
   use: "short" | "long" | "all";
+  /** Inverse frequency per rotary pair, radians per position (rotaryDim/2 entries). */
   invFreq: number[];
   /** Multiplies cos and sin. */
   cosSinScale: number;
@@ -30,23 +31,31 @@ export interface DoctorSet {
 
 /** What one engine does with the config. */
 export interface EngineColumn {
+  /** The engine this column describes. */
   engine: "transformers" | "vllm" | "llama.cpp" | "ropekit";
   /** Where the column comes from. */
   source: string;
+  /** False when the engine cannot run this rope type (its `sets` then say what it falls back to). */
   supported: boolean;
+  /** The frequency sets the engine uses: one for every length, or short and long. */
   sets: DoctorSet[];
   /** Multiplies the softmax scale 1/sqrt(head_dim) (1: none). */
   softmaxScale: number;
   /** When the long set replaces the short one, and what happens to a KV cache then. */
   switching: string;
+  /** The config keys (or GGUF keys) the engine reads for RoPE. */
   reads: string[];
+  /** Keys present in this config that the engine silently ignores. */
   ignores: string[];
 }
 
 /** A known way the engines disagree, flagged for this config. */
 export interface Pitfall {
+  /** A stable short id of the pitfall (e.g. "proportional"), for tests and links. */
   id: string;
+  /** The engines that disagree with transformers here. */
   engines: string[];
+  /** What goes wrong and what to do about it, in a sentence or two. */
   message: string;
   /** Public reports of it. */
   refs: string[];
@@ -54,15 +63,25 @@ export interface Pitfall {
 
 /** The doctor's answer for one config (one layer type of a nested one). */
 export interface DoctorReport {
+  /** ropekit's name of the config's rope type (e.g. "yarn", "longrope"). */
   ropeType: string;
+  /** The layer type examined, for a config with per-layer-type `rope_parameters`. */
   layerType?: string;
+  /** Every layer type the config declares (empty for a flat config). */
   layerTypes: string[];
+  /** The RoPE base θ (`rope_theta`). */
   theta: number;
+  /** Channels per attention head. */
   headDim: number;
+  /** Channels rotated per head (headDim, or less with a partial rotary factor). */
   rotaryDim: number;
+  /** L0: the context length the model was trained for, in tokens. */
   originalContext: number;
+  /** `max_position_embeddings`: the length the config claims, in tokens. */
   maxPositions: number;
+  /** transformers, vLLM, llama.cpp and ropekit, in that order. */
   columns: EngineColumn[];
+  /** The known pitfalls this config triggers (empty when none). */
   pitfalls: Pitfall[];
   /**
    * What ropekit's `config` strategy entry runs for this config (the default of nll/generate/export for

@@ -12,6 +12,7 @@ import { RopekitError } from "../util/errors.ts";
 
 /** Thrown for a config that cannot be read; the message names the field. */
 export class ConfigError extends RopekitError {
+  /** The class name, spelled out so that a bundler renaming classes cannot change what logs say. */
   override name = "ConfigError";
 }
 
@@ -24,7 +25,9 @@ export interface HfRope {
   ropeType: string;
   /** The `rope_type`/`type` string as written in the config (`default` when absent). */
   hfRopeType: string;
+  /** The model's RoPE geometry read from the config (θ, head and rotary dims, L0, max positions). */
   spec: RopeSpec;
+  /** The strategy's parameters as the config gives them (factor, beta_fast, …), HF defaults applied. */
   params: Params;
   /** HF reads this as the target: `max_position_embeddings`. */
   targetLength: number;
@@ -287,6 +290,7 @@ function strategyParams(ropeType: string, rp: HfConfig): Params {
 
 /** The table HF builds for a config, plus which set its init function returns for `seqLen`. */
 export interface HfRopeTable extends HfRope {
+  /** The table transformers builds: long and short sets where the strategy has both. */
   table: RopeTable;
   /** HF's `rope_init_fn(config, device, seq_len)` result: longrope picks long iff seq_len > L0. */
   chosen: ResolvedRope;
@@ -304,6 +308,7 @@ export interface RopeFromConfigOptions {
   layerType?: string;
   /** Extension target for `strategy` (default: `max_position_embeddings`). */
   targetLength?: number;
+  /** Where `strategy` is looked up (plugins registered there included); default the built-ins. */
   registry?: StrategyRegistry;
 }
 

@@ -28,6 +28,10 @@ export class RopekitError extends Error {
   /** The input at fault, when one is. */
   readonly field?: string;
 
+  /**
+   * `message` is one line that names the file, flag or field at fault; `options.field` names it
+   * for machines too (the server answers it as the response's `field`).
+   */
   constructor(message: string, options: RopekitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;

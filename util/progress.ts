@@ -9,7 +9,9 @@
 export interface ProgressEvent {
   /** What is being done, e.g. "ppl yarn @2048". */
   task: string;
+  /** Units finished so far (windows, documents, generations), 0 ≤ done ≤ total. */
   done: number;
+  /** Units in the task; the bar is done/total full. */
   total: number;
   /** Optional partial result to stream. */
   detail?: unknown;

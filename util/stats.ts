@@ -2,8 +2,11 @@
 
 /** A mean, its standard error (σ/√n; 0 for n < 2) and the sample count. */
 export interface Estimate {
+  /** The arithmetic mean of the values (NaN for none). */
   mean: number;
+  /** The standard error of the mean, s/√n with the n − 1 sample deviation; 0 for one value, NaN for none. */
   stderr: number;
+  /** How many values were averaged. */
   n: number;
 }
 

@@ -26,6 +26,7 @@ export interface MetricCell {
   stderr: number;
   /** Mean of the per-document scores. */
   mean: number;
+  /** How many documents (or windows) were scored: the length of `scores`. */
   n: number;
   /** One score per document: the same documents, in the same order, for every strategy. */
   scores: number[];
@@ -66,9 +67,13 @@ export interface MetricColumn {
 export interface MetricChart {
   /** Chart id; the SVG file is `<id>.svg`. */
   id: string;
+  /** The heading drawn above the chart, e.g. "Perplexity by position". */
   title: string;
+  /** The horizontal axis's caption, with its unit (e.g. "position (tokens)"). */
   xLabel: string;
+  /** The vertical axis's caption, with its unit (e.g. "perplexity"). */
   yLabel: string;
+  /** Draw the vertical axis on a log scale (perplexities spanning orders of magnitude). */
   logY?: boolean;
   /** Vertical markers, e.g. L0. */
   markers?: { x: number; label: string }[];
@@ -78,9 +83,16 @@ export interface MetricChart {
 
 /** What a report says about one metric: everything a renderer needs to draw its columns and charts. */
 export interface MetricInfo {
+  /** The metric's id in the registry and in `--metrics` (e.g. "ppl", "needle"). */
   id: string;
+  /** One line for help texts and the report: what the metric measures. */
   description: string;
+  /** Which direction of the score is the better strategy (perplexity: lower; accuracy: higher). */
   better: "lower" | "higher";
+  /**
+   * How a cell's mean score is shown: "exp" exponentiates it (mean NLL in nats → perplexity),
+   * "linear" shows it as it is (accuracy, a fraction in [0, 1]).
+   */
   scale: "exp" | "linear";
   /** Values render as percentages. */
   percent: boolean;
@@ -90,11 +102,13 @@ export interface MetricInfo {
   binary?: boolean;
   /** The margin within which two strategies count as equivalent, in the score unit (default 0.02 nats, 0.10 accuracy). */
   margin?: number;
+  /** The report table's columns for this metric: one per evaluation length (or length and depth). */
   columns: MetricColumn[];
   /** A reference row under the header (e.g. the L0-window baseline's perplexity), by column key. */
   baseline?: { label: string; values: Record<string, number> };
   /** Settings the metric chose and why (template, validity): shown under the table. */
   note?: string;
+  /** The charts the metric draws in the HTML report, when any. */
   charts?: MetricChart[];
   /** Metric-specific shared results (the validity check, baselines), for readers of report.json. */
   detail?: unknown;
@@ -110,8 +124,11 @@ export interface StrategyTables {
 
 /** What a metric may read: the comparison's shared settings. */
 export interface MetricContext {
+  /** The model every strategy is scored on (local, a queue of workers, or a reference engine). */
   model: LanguageModel;
+  /** The evaluation text, tokenized once; metrics draw their windows and fillers from it. */
   corpus: Corpus;
+  /** The evaluation lengths in tokens, ascending (each may exceed the model's original context). */
   lengths: number[];
   /** Windows / documents per length. */
   samples: number;
@@ -125,6 +142,7 @@ export interface MetricContext {
   depths: number[];
   /** The original RoPE. */
   original: TableFor;
+  /** Receives a metric's progress (task, done of total) for the CLI's bar or the server's events. */
   onProgress?: ProgressSink;
   /** Throws when the comparison was cancelled. */
   check(): void;
@@ -132,6 +150,7 @@ export interface MetricContext {
 
 /** A metric prepared for one comparison: shared work done, ready to score strategies. */
 export interface PreparedMetric {
+  /** What the report says about the metric, fixed once its shared work is done. */
   info: MetricInfo;
   /** Scores one strategy on the metric's documents (the same for every strategy). */
   run(tables: StrategyTables, label: string): Promise<MetricResult>;
@@ -139,7 +158,9 @@ export interface PreparedMetric {
 
 /** A metric: declared once, prepared per comparison. */
 export interface Metric {
+  /** The id `--metrics` and the API name it by (e.g. "ppl", "passkey"); unique in the registry. */
   id: string;
+  /** One line for help texts: what the metric measures. */
   description: string;
   /** The comparison options it reads (for help texts and the API). */
   options: readonly (keyof MetricContext)[];

@@ -25,8 +25,8 @@ export interface AttentionArgs<B = Float32Array> {
   /** Sorted start rows of packed documents: row t attends only to rows of its own document. */
   docStarts?: Int32Array;
   /**
-   * Sliding window: row i attends to rows j with i − window < j ≤ i (and in its document), as
-   * transformers' sliding-window mask; 0 or undefined = unbounded.
+   * Sliding window (transformers' semantics): row i attends to rows j with i − window < j ≤ i (and within
+   * its document). 0 or undefined: unbounded.
    */
   window?: number;
 }
@@ -43,17 +43,20 @@ export function gqaGroupSize(nHeads: number, nKvHeads: number): number {
 }
 
 /**
- * out[t][h] = Σ_{t − window < s ≤ t, same document} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)).
- * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim].
+ * out[t][h] = Σ_{first[t] ≤ s ≤ t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g = floor(h / (nHeads/nKvHeads)),
+ * first[t] the first row of t's document and of its window ({@linkcode attentionFirstKeys}).
+ * q and out are [T][nHeads·headDim]; k and v are [T][nKvHeads·headDim]. With `onlyRows`, only those
+ * rows of out are written (the benches check long sequences on a sample of rows).
  */
-export function causalAttentionRef(a: AttentionArgs): void {
+export function causalAttentionRef(a: AttentionArgs, onlyRows?: ArrayLike<number>): void {
   const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const group = gqaGroupSize(nHeads, nKvHeads);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const qStride = nHeads * headDim, kvStride = nKvHeads * headDim;
   const acc = new Float64Array(headDim);
-  const docStart = firstVisibleKeys(T, a.docStarts, a.window);
-  for (let t = 0; t < T; t++) {
+  const docStart = attentionFirstKeys(T, a) ?? new Int32Array(T);
+  for (let i = 0; i < (onlyRows?.length ?? T); i++) {
+    const t = onlyRows ? onlyRows[i] : i;
     for (let h = 0; h < nHeads; h++) {
       const qo = t * qStride + h * headDim;
       const kvh = Math.floor(h / group) * headDim;
@@ -92,23 +95,30 @@ export function documentStarts(T: number, docStarts?: Int32Array): Int32Array {
   return first;
 }
 
+/** Throws a RangeError unless `window` is undefined or a non-negative integer (0: unbounded). */
+export function checkWindow(window: number | undefined): void {
+  if (window !== undefined && !(Number.isInteger(window) && window >= 0)) {
+    throw new RangeError(`attention window ${window} is not a non-negative integer`);
+  }
+}
+
 /**
- * First key row each query row may attend to: its document's start, raised by a sliding window to
- * row t − window + 1 (rows of queries at positions qOffset.. over keys from position 0, as in a KV
- * cache). Every kernel takes the lower bound per row, so the window is data, not a kernel variant.
+ * The first key each query row may attend to, from its document (`docStarts`) and its sliding window:
+ * row t, at position qOffset + t, sees keys first[t]..qOffset + t with
+ * first[t] = max(document start, qOffset + t − window + 1). Null when neither restricts (every row
+ * sees keys 0..). The one definition of the masks for every CPU kernel (the native ones take it as
+ * their per-row first key).
  */
-export function firstVisibleKeys(
+export function attentionFirstKeys(
   T: number,
-  docStarts?: Int32Array,
-  window?: number,
+  a: Pick<AttentionArgs, "docStarts" | "window">,
   qOffset = 0,
-): Int32Array {
-  const first = documentStarts(T, docStarts);
-  if (window !== undefined && window !== 0) {
-    if (!Number.isInteger(window) || window < 0) {
-      throw new RangeError(`attention window ${window} must be a non-negative integer`);
-    }
-    for (let t = 0; t < T; t++) first[t] = Math.max(first[t], qOffset + t - window + 1);
+): Int32Array | null {
+  checkWindow(a.window);
+  if (!a.docStarts && !a.window) return null;
+  const first = documentStarts(T, a.docStarts);
+  if (a.window) {
+    for (let t = 0; t < T; t++) first[t] = Math.max(first[t], qOffset + t - a.window + 1);
   }
   return first;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type AttentionArgs, documentStarts, gqaGroupSize } from "./attention.ts";
+import { type AttentionArgs, attentionFirstKeys, gqaGroupSize } from "./attention.ts";
 import type { Vec } from "./vec.ts";
 
 /**
@@ -35,7 +35,7 @@ export function causalAttentionBackward(a: AttentionBackwardArgs): void {
   const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
   const scale = a.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
-  const first = documentStarts(T, a.docStarts);
+  const first = attentionFirstKeys(T, a) ?? new Int32Array(T);
   const kt = new Float64Array(hd * T), vt = new Float64Array(hd * T);
   const dkt = new Float64Array(hd * T), dvt = new Float64Array(hd * T);
   const rows = { p: new Float64Array(T), ds: new Float64Array(T) };

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type AttentionArgs, firstVisibleKeys, gqaGroupSize } from "./attention.ts";
+import { type AttentionArgs, attentionFirstKeys, gqaGroupSize } from "./attention.ts";
 
 /** 2^−i for i = 0..200. */
 const POW2_NEG = Float64Array.from({ length: 201 }, (_, i) => 2 ** -i);
@@ -32,13 +32,13 @@ export function expNonPositive(x: number): number {
   return n <= 0 ? p * POW2_NEG[-n] : p * 2; // n = 1 only for x within rounding of 0
 }
 
-/** As causalAttentionRef: out[t][h] = Σ_{t − window < s ≤ t, same document} softmax_s(scale·q[t][h]·k[s][g]) v[s][g]. */
+/** As causalAttentionRef: out[t][h] = Σ_{s ≤ t, same document and window} softmax_s(scale·q[t][h]·k[s][g]) v[s][g]. */
 export function causalAttentionFast(a: AttentionArgs): void {
   const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const G = gqaGroupSize(nHeads, nKvHeads), hd = headDim;
   const scale = a.softmaxScale ?? 1 / Math.sqrt(hd);
   const qStride = nHeads * hd, kvStride = nKvHeads * hd;
-  const first = firstVisibleKeys(T, a.docStarts, a.window);
+  const first = attentionFirstKeys(T, a) ?? new Int32Array(T);
   // Keys and values of one KV head transposed, [hd][T]: the inner loops below run over keys with
   // unit stride, the shape V8 compiles best.
   const kt = new Float32Array(hd * T), vt = new Float32Array(hd * T);

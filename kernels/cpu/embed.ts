@@ -19,13 +19,15 @@ export interface EmbedArgs<B = Float32Array, W = B> {
  * Throws a RangeError on a negative or huge id.
  */
 export function embedRef({ out, table, tokens, D }: EmbedArgs<Float32Array, AnyMatrix>): void {
-  const rows = table instanceof Float32Array ? table.length / D : table.rows;
+  // Any typed array is a dense table (the f64 training engine passes Float64Array typed as Float32Array).
+  const dense = ArrayBuffer.isView(table) ? table as Float32Array : undefined;
+  const rows = dense ? dense.length / D : (table as Exclude<AnyMatrix, Float32Array>).rows;
   for (let t = 0; t < tokens.length; t++) {
     const id = tokens[t];
     if (!(id >= 0 && id < rows)) {
       throw new RangeError(`token ${id} at ${t} is outside the table (${rows} rows)`);
     }
-    if (table instanceof Float32Array) out.set(table.subarray(id * D, id * D + D), t * D);
-    else table.rowInto(id, out.subarray(t * D, t * D + D));
+    if (dense) out.set(dense.subarray(id * D, id * D + D), t * D);
+    else (table as Exclude<AnyMatrix, Float32Array>).rowInto(id, out.subarray(t * D, t * D + D));
   }
 }

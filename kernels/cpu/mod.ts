@@ -16,7 +16,6 @@ export {
   type AttentionOptions,
   causalAttentionRef,
   documentStarts,
-  firstVisibleKeys,
 } from "./attention.ts";
 export { type SwigluArgs, swigluRef } from "./swiglu.ts";
 export { gegluTanhRef } from "./geglu_tanh.ts";

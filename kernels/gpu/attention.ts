@@ -1,33 +1,30 @@
 /**
- * Causal flash attention with GQA: out[t][h] = softmax_{t − window < s ≤ t}(scale · q[t][h]·k[s][g]) v[s][g].
+ * Causal flash attention with GQA: out[t][h] = softmax_{s ≤ t}(scale · q[t][h]·k[s][g]) v[s][g].
  *
  * Each invocation owns R consecutive query rows of one head and walks the keys once, B keys at a
  * time: it computes B logits per row, rescales its accumulators once per block (online softmax),
  * then adds p·v. q and the accumulators live in named vec4 registers (generated, fully unrolled
  * over headDim/4, R and B) because runtime-indexed private arrays are very slow on software
  * adapters. Nothing T×T exists; per invocation the state is R·(2·headDim + 2) floats. Masked keys
- * (future rows, rows outside the window, other documents, the block tail past the last row) get p = 0 via select, not branches.
+ * (future rows, other documents, outside the sliding `window`, the block tail past the last row) get
+ * p = 0 via select, not branches.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
  *
  * @module
  */
-import type { AttentionArgs } from "../cpu/attention.ts";
+import { checkWindow } from "../cpu/attention.ts";
+import { f32Bits, type GpuAttentionArgs } from "./kernel_args.ts";
+
+export { f32Bits, type GpuAttentionArgs };
 import { type GpuContext, groups } from "./context.ts";
+import { encodeAttentionTiled } from "./attention_tiled.ts";
+import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Keys per online-softmax block. */
 const B = 4;
 /** Invocations per workgroup (along query rows). */
 const WG = 64;
-
-/**
- * The shared {@linkcode AttentionArgs} on GPU buffers (headDim a multiple of 4), with the document mask
- * already on the device as rows rather than as `docStarts`.
- */
-export interface GpuAttentionArgs extends Omit<AttentionArgs<GPUBuffer>, "docStarts"> {
-  /** Int32 [T]: first row each row may attend to (see `documentStarts` in the CPU refs). */
-  rowStart?: GPUBuffer;
-}
 
 /** Rows per invocation: two when the registers allow it (headDim ≤ 64), else one. */
 function rowsPer(headDim: number): number {
@@ -39,22 +36,22 @@ function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: 
   const rs = [...Array(R).keys()], cs = [...Array(C).keys()], bs = [...Array(B).keys()];
   const each = <T>(a: number[], f: (i: number) => T) => a.map(f).join("\n");
   const qStride = nHeads * C, kvStride = nKvHeads * C;
-  const docStart = (r: number) => docs ? `u32(rowStart[min(t0 + ${r}u, T - 1u)])` : "0u";
-  // The sliding window (shape.z, 0 = none) raises each row's first key to t − window + 1.
   const start = (r: number) =>
-    `max(${docStart(r)}, select(0u, t0 + ${r}u + 1u - shape.z, shape.z > 0u && t0 + ${r}u + 1u > shape.z))`;
+    `max(${docs ? `u32(rowStart[min(t0 + ${r}u, T - 1u)])` : "0u"}, ` +
+    `select(0u, t0 + ${r + 1}u - W, W > 0u && t0 + ${r + 1}u > W))`;
   return `
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale, window
+@group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale, window (0: none)
 ${docs ? "@group(0) @binding(5) var<storage, read> rowStart: array<i32>;" : ""}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let T = shape.x;
   let scale = bitcast<f32>(shape.y);
+  let W = shape.z;
   let h = wid.y;
   let g = h / ${nHeads / nKvHeads}u;
   let t0 = gid.x * ${R}u;
@@ -68,9 +65,7 @@ ${
   }
 ${each(rs, (r) => `  var m${r} = -3.0e38;\n  var l${r} = 0.0;`)}
 ${each(rs, (r) => each(cs, (c) => `  var acc${r}_${c} = vec4(0.0);`))}
-  for (var s0 = ${
-    docs ? rs.map((r) => `start${r}`).reduce((a, b) => `min(${a}, ${b})`) : "0u"
-  }; s0 <= last; s0 += ${B}u) {
+  for (var s0 = ${rs.map((r) => `start${r}`).reduce((a, b) => `min(${a}, ${b})`)}; s0 <= last; s0 += ${B}u) {
 ${
     each(bs, (b) =>
       `    let s${b} = s0 + ${b}u;\n    let kv${b} = min(s${b}, last) * ${kvStride}u + g * ${C}u;\n` +
@@ -112,11 +107,21 @@ ${
 }`;
 }
 
-/** Records causal attention into `enc` (its own compute pass); nothing is submitted. */
-export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuAttentionArgs): void {
+/**
+ * Records causal attention into `enc` (its own compute pass); nothing is submitted. The kernel is the
+ * one kernels/gpu/variant.ts picks for the adapter (`variant` forces one: benchmarks and tests).
+ */
+export function encodeAttention(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: GpuAttentionArgs,
+  variant: GpuKernelVariant = gpuKernelVariant(ctx),
+): void {
   const { nHeads, nKvHeads, headDim } = a;
   if (headDim % 4 !== 0) throw new RangeError(`attention: headDim ${headDim} must be a multiple of 4`);
   if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: nHeads ${nHeads} % nKvHeads ${nKvHeads} ≠ 0`);
+  checkWindow(a.window);
+  if (variant === "tiled") return encodeAttentionTiled(ctx, enc, a);
   const docs = !!a.rowStart;
   const pipe = ctx.pipeline(
     `attention H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
@@ -136,9 +141,4 @@ export function encodeAttention(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuA
   );
   pass.dispatchWorkgroups(groups(a.T, WG * rowsPer(headDim)), nHeads);
   pass.end();
-}
-
-/** The bits of `x` as a float32, for passing floats in u32 uniforms. */
-export function f32Bits(x: number): number {
-  return new Uint32Array(Float32Array.of(x).buffer)[0];
 }

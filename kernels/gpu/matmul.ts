@@ -14,8 +14,12 @@
  *
  * @module
  */
-import type { MatmulArgs } from "../cpu/matmul.ts";
+import type { GpuMatmulArgs } from "./kernel_args.ts";
+
+export type { GpuMatmulArgs };
 import { type GpuContext, groups } from "./context.ts";
+import { encodeMatmulTiled } from "./matmul_tiled.ts";
+import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Rows per invocation. */
 const TM = 8;
@@ -23,17 +27,6 @@ const TM = 8;
 const TN = 8;
 /** Invocations per workgroup, laid out along N. */
 const WG = 64;
-
-/** The shared {@linkcode MatmulArgs} on GPU buffers, plus where and how w is stored. */
-export interface GpuMatmulArgs extends MatmulArgs<GPUBuffer> {
-  /** Byte offset of row 0 of w inside its buffer (multiple of 256), to use a slice of a larger matrix. */
-  wOffset?: number;
-  /**
-   * w holds float16 values (half the memory and half the bytes read per FMA); needs the device's
-   * `shader-f16` (`ctx.f16`) and K % 4 = 0. Products and sums stay in f32.
-   */
-  wF16?: boolean;
-}
 
 function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
   const vec = K % 4 === 0;
@@ -82,8 +75,16 @@ ${
 }`;
 }
 
-/** Records the matmul into `enc` (its own compute pass); nothing is submitted. */
-export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatmulArgs): void {
+/**
+ * Records the matmul into `enc` (its own compute pass); nothing is submitted. The kernel is the one
+ * kernels/gpu/variant.ts picks for the adapter (`variant` forces one: benchmarks and tests).
+ */
+export function encodeMatmul(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: GpuMatmulArgs,
+  variant: GpuKernelVariant = gpuKernelVariant(ctx),
+): void {
   const f16 = a.wF16 === true;
   if (f16 && (!ctx.f16 || a.K % 4 !== 0)) {
     throw new RangeError(
@@ -92,6 +93,7 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatm
       }) and K % 4 = 0 (K = ${a.K})`,
     );
   }
+  if (variant === "tiled") return encodeMatmulTiled(ctx, enc, a);
   const pipe = ctx.pipeline(
     `matmul K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
     () => matmulWgsl(a.K, a.N, !!a.bias, f16),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { documentStarts, gqaGroupSize } from "../cpu/attention.ts";
+import { attentionFirstKeys, gqaGroupSize } from "../cpu/attention.ts";
 import type { AttentionBackwardArgs } from "../cpu/attention_backward.ts";
 import type { LogitsNllBackwardArgs } from "../cpu/logits_backward.ts";
 import type { MatmulArgs } from "../cpu/matmul.ts";
@@ -75,7 +75,7 @@ export function attentionBackwardNative(
   const { dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim } = a;
   gqaGroupSize(nHeads, nKvHeads);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const first = a.docStarts ? documentStarts(T, a.docStarts) : null;
+  const first = attentionFirstKeys(T, a);
   nk.rk_attention_backward(dq, dk, dv, dOut, q, k, v, out, T, nHeads, nKvHeads, headDim, scale, first);
 }
 

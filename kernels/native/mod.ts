@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type AttentionArgs, firstVisibleKeys, gqaGroupSize } from "../cpu/attention.ts";
+import { type AttentionArgs, attentionFirstKeys, gqaGroupSize } from "../cpu/attention.ts";
 import type { MatmulArgs } from "../cpu/matmul.ts";
 import type { AnyMatrix } from "../cpu/matmul_encoded.ts";
 import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
@@ -42,7 +42,7 @@ export function causalAttentionNative(a: AttentionArgs, nk: NativeSymbols = requ
   const kv = nativeKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const first = a.docStarts || a.window ? firstVisibleKeys(T, a.docStarts, a.window) : null;
+  const first = attentionFirstKeys(T, a);
   nk.rk_attention(
     out,
     q,

@@ -254,6 +254,43 @@ static inline float max_of(const float *x, int n, float m) {
   return m;
 }
 
+/*
+ * The bench's fp32 peak: every OpenMP thread runs `iters` steps of 12 independent register-only FMA
+ * chains on vectors of the kernels' width (8 floats natively, 4 in WebAssembly), no loads or stores;
+ * returns the flops done, which the caller divides by the wall time it measured around the call.
+ */
+#ifdef __wasm__
+typedef v4 peak_vec;
+#define PEAK_FMA(a) MADD4(a, b, 0.999f)
+#else
+typedef v8 peak_vec;
+#define PEAK_FMA(a) ((a) = (a) * b + c)
+#endif
+
+static double fma_chains(int iters) {
+  peak_vec b = {0}, c = {0};
+  b += 0.999f, c += 1e-4f;
+  peak_vec a0 = c, a1 = c + 1, a2 = c + 2, a3 = c + 3, a4 = c + 4, a5 = c + 5;
+  peak_vec a6 = c + 6, a7 = c + 7, a8 = c + 8, a9 = c + 9, a10 = c + 10, a11 = c + 11;
+  for (int i = 0; i < iters; i++) {
+    PEAK_FMA(a0), PEAK_FMA(a1), PEAK_FMA(a2), PEAK_FMA(a3), PEAK_FMA(a4), PEAK_FMA(a5);
+    PEAK_FMA(a6), PEAK_FMA(a7), PEAK_FMA(a8), PEAK_FMA(a9), PEAK_FMA(a10), PEAK_FMA(a11);
+  }
+  peak_vec sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+  /* The sum is never 1e30: the comparison only keeps the loop from being optimised away. */
+  return sum[0] == 1e30f ? 0 : 2.0 * 12 * (sizeof(peak_vec) / sizeof(float)) * (double)iters;
+}
+
+double rk_fma_flops(int iters) {
+  int n = rk_threads();
+  double *flops = malloc(sizeof(double) * n), total = 0;
+#pragma omp parallel for schedule(static, 1)
+  for (int i = 0; i < n; i++) flops[i] = fma_chains(iters);
+  for (int i = 0; i < n; i++) total += flops[i];
+  free(flops);
+  return total;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Element-wise ops of the llama block                                                         */
 /* ------------------------------------------------------------------------------------------ */
@@ -332,7 +369,7 @@ void rk_store_values(float *vc, const float *v, int T, int start, int nKv, int h
   }
 }
 
-/* Keys per panel of the key cache (the width of scores_tile). */
+/* Keys per panel of the key cache (the width of qk_panel). */
 #define KP 16
 
 /* Floats of a key cache for `capacity` positions: [nKv][capacity/16 rounded up][hd][16]. */
@@ -357,222 +394,313 @@ void rk_store_keys(float *kp, const float *k, int T, int start, int nKv, int hd,
   }
 }
 
-#define QR 4 /* query rows per micro-tile (a quad): each key/value loaded feeds 4 rows */
-
 /*
- * s[r][j] = Σ_d qs[r][d] · k[j][d] for the QR rows of qs ([QR][hd], pre-scaled) and keys j < n rounded
- * up to 16, k given as rk_store_keys' panels starting at the block's first panel. A register-blocked
- * micro-kernel like the matmul's: 4 rows × 16 keys of sums stay in 8 vector registers over the whole
- * d loop. Scores of keys past n are computed from whatever the panel holds and ignored.
+ * The attention kernel's vectors: VW floats, one AVX2 register natively, one v128 in WebAssembly.
+ * AQR query rows share each key/value loaded (a micro-tile): 6 natively (6 rows × 2 vectors of sums +
+ * 2 loads + 1 broadcast fit 16 registers, as the matmul's), 4 in WebAssembly (V8 gives 16 xmm too, but
+ * its vectors hold 4 floats, so a panel of 16 keys is done in two halves).
  */
 #ifdef __wasm__
-/* The same in two passes of 8 keys: 4 rows × 2 vectors of sums. */
-static void scores_tile(float *s, int bk, const float *qs, int hd, const float *kp, int n) {
-  for (int j = 0; j < n; j += KP) {
-    const float *panel = kp + (int64_t)(j / KP) * KP * hd;
-    for (int h = 0; h < KP; h += 8) {
-      v4 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
-      for (int d = 0; d < hd; d++) {
-        v4 k0 = *(const v4u *)(panel + d * KP + h), k1 = *(const v4u *)(panel + d * KP + h + 4);
-        float q0 = qs[d], q1 = qs[hd + d], q2 = qs[2 * hd + d], q3 = qs[3 * hd + d];
-        MADD4(a0, k0, q0), MADD4(a1, k1, q0), MADD4(b0, k0, q1), MADD4(b1, k1, q1);
-        MADD4(c0, k0, q2), MADD4(c1, k1, q2), MADD4(e0, k0, q3), MADD4(e1, k1, q3);
-      }
-      float *o = s + j + h;
-      *(v4u *)o = a0, *(v4u *)(o + 4) = a1, *(v4u *)(o + bk) = b0, *(v4u *)(o + bk + 4) = b1;
-      *(v4u *)(o + 2 * bk) = c0, *(v4u *)(o + 2 * bk + 4) = c1;
-      *(v4u *)(o + 3 * bk) = e0, *(v4u *)(o + 3 * bk + 4) = e1;
+#define VW 4
+#define AQR 4
+typedef v4 vf;
+typedef v4u vfu;
+typedef int32_t vi __attribute__((vector_size(16)));
+#define VMADD(acc, a, s) MADD4(acc, a, s)
+#else
+#define VW 8
+#define AQR 6
+typedef v8 vf;
+typedef v8u vfu;
+typedef int32_t vi __attribute__((vector_size(32)));
+#define VMADD(acc, a, s) MADD(acc, a, s)
+#endif
+/* Tuning knobs (-D to try others): BKF/hd keys per block (4096: a K and a V block of 16 KB each in L1),
+   AQT micro-tiles per work item (a key/value block in L1 feeds AQT·AQR rows of every head of a group). */
+#ifndef BKF
+#define BKF 4096
+#endif
+#ifndef AQT
+#define AQT 8
+#endif
+
+/* Per lane: m ? a : b (m all ones or all zeros, as vector comparisons give). */
+static inline vf vsel(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
+
+static inline float hmax(vf x) {
+  float m = x[0];
+  for (int i = 1; i < VW; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+static inline float hsum(vf x) {
+  float s = 0;
+  for (int i = 0; i < VW; i++) s += x[i];
+  return s;
+}
+
+/*
+ * 2^x per lane for the softmax's x ≤ 0, written with vector types so it vectorises in both builds (the
+ * `omp simd` loop over rk_exp stays scalar in WebAssembly). x = n + f, n = round(x) by the 1.5·2^23
+ * trick, |f| ≤ 1/2; 2^f = e^(f·ln2) by its degree-7 Taylor polynomial (truncation < 6e-9 relative);
+ * 2^n in the exponent bits. x < −126 (incl. −inf, a masked score) gives exactly 0; NaN stays NaN.
+ */
+static inline vf exp2_le0(vf x) {
+  vf zero = {0}, lo = zero - 126.0f;
+  vi under = x < lo;
+  vf xc = vsel(under, lo, x);
+  vf n = (xc + 12582912.0f) - 12582912.0f;
+  vf f = xc - n;
+  vf p = zero + 1.5252734e-5f;
+  p = p * f + 1.5403530e-4f;
+  p = p * f + 1.3333558e-3f;
+  p = p * f + 9.6181291e-3f;
+  p = p * f + 5.5504109e-2f;
+  p = p * f + 0.24022651f;
+  p = p * f + 0.69314718f;
+  p = p * f + 1.0f;
+  vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  return vsel(under, zero, p * (vf)bits);
+}
+
+/*
+ * s[r][j] = Σ_d qp[d][r] · k[j][d] for the AQR rows of qp (packed [hd][AQR], pre-scaled) and the 16
+ * keys of one key-cache panel ([hd][16]); s rows ss apart. The matmul's micro-kernel with K = hd: the
+ * AQR × 16 sums stay in registers over the whole d loop.
+ */
+#ifdef __wasm__
+static inline void qk_panel(float *s, int ss, const float *qp, const float *panel, int hd) {
+  for (int h = 0; h < KP; h += 8) {
+    vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
+    for (int d = 0; d < hd; d++) {
+      vf k0 = *(const vfu *)(panel + d * KP + h), k1 = *(const vfu *)(panel + d * KP + h + 4);
+      const float *qd = qp + d * AQR;
+      VMADD(a0, k0, qd[0]), VMADD(a1, k1, qd[0]), VMADD(b0, k0, qd[1]), VMADD(b1, k1, qd[1]);
+      VMADD(c0, k0, qd[2]), VMADD(c1, k1, qd[2]), VMADD(e0, k0, qd[3]), VMADD(e1, k1, qd[3]);
     }
+    float *o = s + h;
+    *(vfu *)o = a0, *(vfu *)(o + 4) = a1, *(vfu *)(o + ss) = b0, *(vfu *)(o + ss + 4) = b1;
+    *(vfu *)(o + 2 * ss) = c0, *(vfu *)(o + 2 * ss + 4) = c1;
+    *(vfu *)(o + 3 * ss) = e0, *(vfu *)(o + 3 * ss + 4) = e1;
   }
 }
 #else
-static void scores_tile(float *s, int bk, const float *qs, int hd, const float *kp, int n) {
-  for (int j = 0; j < n; j += KP) {
-    const float *panel = kp + (int64_t)(j / KP) * KP * hd;
-    v8 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
-    for (int d = 0; d < hd; d++) {
-      v8 k0 = *(const v8u *)(panel + d * KP), k1 = *(const v8u *)(panel + d * KP + 8);
-      float q0 = qs[d], q1 = qs[hd + d], q2 = qs[2 * hd + d], q3 = qs[3 * hd + d];
-      MADD(a0, k0, q0), MADD(a1, k1, q0), MADD(b0, k0, q1), MADD(b1, k1, q1);
-      MADD(c0, k0, q2), MADD(c1, k1, q2), MADD(e0, k0, q3), MADD(e1, k1, q3);
-    }
-    *(v8u *)(s + j) = a0, *(v8u *)(s + j + 8) = a1;
-    *(v8u *)(s + bk + j) = b0, *(v8u *)(s + bk + j + 8) = b1;
-    *(v8u *)(s + 2 * bk + j) = c0, *(v8u *)(s + 2 * bk + j + 8) = c1;
-    *(v8u *)(s + 3 * bk + j) = e0, *(v8u *)(s + 3 * bk + j + 8) = e1;
+static inline void qk_panel(float *s, int ss, const float *qp, const float *panel, int hd) {
+  vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0};
+  vf e0 = {0}, e1 = {0}, f0 = {0}, f1 = {0}, g0 = {0}, g1 = {0};
+  for (int d = 0; d < hd; d++) {
+    vf k0 = *(const vfu *)(panel + d * KP), k1 = *(const vfu *)(panel + d * KP + 8);
+    const float *qd = qp + d * AQR;
+    VMADD(a0, k0, qd[0]), VMADD(a1, k1, qd[0]), VMADD(b0, k0, qd[1]), VMADD(b1, k1, qd[1]);
+    VMADD(c0, k0, qd[2]), VMADD(c1, k1, qd[2]), VMADD(e0, k0, qd[3]), VMADD(e1, k1, qd[3]);
+    VMADD(f0, k0, qd[4]), VMADD(f1, k1, qd[4]), VMADD(g0, k0, qd[5]), VMADD(g1, k1, qd[5]);
   }
+  *(vfu *)s = a0, *(vfu *)(s + 8) = a1, *(vfu *)(s + ss) = b0, *(vfu *)(s + ss + 8) = b1;
+  *(vfu *)(s + 2 * ss) = c0, *(vfu *)(s + 2 * ss + 8) = c1, *(vfu *)(s + 3 * ss) = e0;
+  *(vfu *)(s + 3 * ss + 8) = e1, *(vfu *)(s + 4 * ss) = f0, *(vfu *)(s + 4 * ss + 8) = f1;
+  *(vfu *)(s + 5 * ss) = g0, *(vfu *)(s + 5 * ss + 8) = g1;
 }
 #endif
 
 /*
- * acc[r][d] += Σ_j s[r][j] · v[j][d] for the QR rows (s rows bk apart, acc rows hd apart) and keys
- * j < n of a value block v ([n][hd]). Output channels in registers (4 rows × 16 channels = 8 vectors)
- * while the keys stream by: each value row loaded feeds 4 rows, and no horizontal sums are needed.
+ * acc[r][d] += Σ_j p[r][j] · v[j][d] for the AQR rows (p rows ss apart, acc rows hd apart) and keys
+ * j < n of a value block ([n][hd]): AQR rows × 2 vectors of channels stay in registers while the keys
+ * stream by, so each value row loaded feeds AQR rows. The block's sums start from 0 and are added to acc
+ * at the end (a two-level sum: float error grows with the block and block count, not with T). A last
+ * single vector of channels (head size 8 natively) keeps two sets of sums, even and odd keys, so there
+ * are still 2·AQR independent FMA chains.
  */
-static void pv_tile(float *acc, const float *s, int bk, const float *v, int hd, int n) {
+static void pv_tile(float *acc, const float *p, int ss, const float *v, int hd, int n) {
   int d = 0;
-#ifndef __wasm__
-  for (; d + 16 <= hd; d += 16) {
-    v8 a0 = *(v8u *)(acc + d), a1 = *(v8u *)(acc + d + 8);
-    v8 b0 = *(v8u *)(acc + hd + d), b1 = *(v8u *)(acc + hd + d + 8);
-    v8 c0 = *(v8u *)(acc + 2 * hd + d), c1 = *(v8u *)(acc + 2 * hd + d + 8);
-    v8 e0 = *(v8u *)(acc + 3 * hd + d), e1 = *(v8u *)(acc + 3 * hd + d + 8);
-    for (int j = 0; j < n; j++) {
-      v8 x0 = *(const v8u *)(v + (int64_t)j * hd + d), x1 = *(const v8u *)(v + (int64_t)j * hd + d + 8);
-      float p0 = s[j], p1 = s[bk + j], p2 = s[2 * bk + j], p3 = s[3 * bk + j];
-      MADD(a0, x0, p0), MADD(a1, x1, p0), MADD(b0, x0, p1), MADD(b1, x1, p1);
-      MADD(c0, x0, p2), MADD(c1, x1, p2), MADD(e0, x0, p3), MADD(e1, x1, p3);
-    }
-    *(v8u *)(acc + d) = a0, *(v8u *)(acc + d + 8) = a1;
-    *(v8u *)(acc + hd + d) = b0, *(v8u *)(acc + hd + d + 8) = b1;
-    *(v8u *)(acc + 2 * hd + d) = c0, *(v8u *)(acc + 2 * hd + d + 8) = c1;
-    *(v8u *)(acc + 3 * hd + d) = e0, *(v8u *)(acc + 3 * hd + d + 8) = e1;
-  }
-  for (; d + 8 <= hd; d += 8) { /* headDim 8 (stories260K) lands here */
-    v8 a0 = *(v8u *)(acc + d), b0 = *(v8u *)(acc + hd + d);
-    v8 c0 = *(v8u *)(acc + 2 * hd + d), e0 = *(v8u *)(acc + 3 * hd + d);
-    for (int j = 0; j < n; j++) {
-      v8 x0 = *(const v8u *)(v + (int64_t)j * hd + d);
-      MADD(a0, x0, s[j]), MADD(b0, x0, s[bk + j]), MADD(c0, x0, s[2 * bk + j]), MADD(e0, x0, s[3 * bk + j]);
-    }
-    *(v8u *)(acc + d) = a0, *(v8u *)(acc + hd + d) = b0;
-    *(v8u *)(acc + 2 * hd + d) = c0, *(v8u *)(acc + 3 * hd + d) = e0;
-  }
-#else
-  for (; d + 8 <= hd; d += 8) { /* WebAssembly: 4 rows × 8 channels (8 v4 sums) */
-    v4 a0 = *(v4u *)(acc + d), a1 = *(v4u *)(acc + d + 4), b0 = *(v4u *)(acc + hd + d), b1 = *(v4u *)(acc + hd + d + 4);
-    v4 c0 = *(v4u *)(acc + 2 * hd + d), c1 = *(v4u *)(acc + 2 * hd + d + 4);
-    v4 e0 = *(v4u *)(acc + 3 * hd + d), e1 = *(v4u *)(acc + 3 * hd + d + 4);
-    for (int j = 0; j < n; j++) {
-      v4 x0 = *(const v4u *)(v + (int64_t)j * hd + d), x1 = *(const v4u *)(v + (int64_t)j * hd + d + 4);
-      float p0 = s[j], p1 = s[bk + j], p2 = s[2 * bk + j], p3 = s[3 * bk + j];
-      MADD4(a0, x0, p0), MADD4(a1, x1, p0), MADD4(b0, x0, p1), MADD4(b1, x1, p1);
-      MADD4(c0, x0, p2), MADD4(c1, x1, p2), MADD4(e0, x0, p3), MADD4(e1, x1, p3);
-    }
-    *(v4u *)(acc + d) = a0, *(v4u *)(acc + d + 4) = a1, *(v4u *)(acc + hd + d) = b0, *(v4u *)(acc + hd + d + 4) = b1;
-    *(v4u *)(acc + 2 * hd + d) = c0, *(v4u *)(acc + 2 * hd + d + 4) = c1;
-    *(v4u *)(acc + 3 * hd + d) = e0, *(v4u *)(acc + 3 * hd + d + 4) = e1;
-  }
+  for (; d + 2 * VW <= hd; d += 2 * VW) {
+    float *o = acc + d;
+    vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
+#if AQR == 6
+    vf f0 = {0}, f1 = {0}, g0 = {0}, g1 = {0};
 #endif
-  for (; d < hd; d++) { /* a head size that is not a multiple of 8: plain loops for the rest */
-    for (int r = 0; r < QR; r++) {
+    for (int j = 0; j < n; j++) {
+      vf x0 = *(const vfu *)(v + (int64_t)j * hd + d), x1 = *(const vfu *)(v + (int64_t)j * hd + d + VW);
+      const float *pj = p + j;
+      VMADD(a0, x0, pj[0]), VMADD(a1, x1, pj[0]), VMADD(b0, x0, pj[ss]), VMADD(b1, x1, pj[ss]);
+      VMADD(c0, x0, pj[2 * ss]), VMADD(c1, x1, pj[2 * ss]), VMADD(e0, x0, pj[3 * ss]), VMADD(e1, x1, pj[3 * ss]);
+#if AQR == 6
+      VMADD(f0, x0, pj[4 * ss]), VMADD(f1, x1, pj[4 * ss]), VMADD(g0, x0, pj[5 * ss]), VMADD(g1, x1, pj[5 * ss]);
+#endif
+    }
+    *(vfu *)o += a0, *(vfu *)(o + VW) += a1, *(vfu *)(o + hd) += b0, *(vfu *)(o + hd + VW) += b1;
+    *(vfu *)(o + 2 * hd) += c0, *(vfu *)(o + 2 * hd + VW) += c1;
+    *(vfu *)(o + 3 * hd) += e0, *(vfu *)(o + 3 * hd + VW) += e1;
+#if AQR == 6
+    *(vfu *)(o + 4 * hd) += f0, *(vfu *)(o + 4 * hd + VW) += f1;
+    *(vfu *)(o + 5 * hd) += g0, *(vfu *)(o + 5 * hd + VW) += g1;
+#endif
+  }
+  for (; d + VW <= hd; d += VW) {
+    vf a[AQR], b[AQR];
+    for (int r = 0; r < AQR; r++) a[r] = (vf){0}, b[r] = (vf){0};
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+      vf x0 = *(const vfu *)(v + (int64_t)j * hd + d), x1 = *(const vfu *)(v + (int64_t)(j + 1) * hd + d);
+      for (int r = 0; r < AQR; r++) VMADD(a[r], x0, p[r * ss + j]), VMADD(b[r], x1, p[r * ss + j + 1]);
+    }
+    for (; j < n; j++) {
+      vf x0 = *(const vfu *)(v + (int64_t)j * hd + d);
+      for (int r = 0; r < AQR; r++) VMADD(a[r], x0, p[r * ss + j]);
+    }
+    for (int r = 0; r < AQR; r++) *(vfu *)(acc + r * hd + d) += a[r] + b[r];
+  }
+  for (; d < hd; d++) { /* a head size that is not a multiple of the vector width */
+    for (int r = 0; r < AQR; r++) {
       float a = 0;
-      for (int j = 0; j < n; j++) a += s[r * bk + j] * v[(int64_t)j * hd + d];
+      for (int j = 0; j < n; j++) a += p[r * ss + j] * v[(int64_t)j * hd + d];
       acc[r * hd + d] += a;
     }
   }
 }
 
 /*
- * Online-softmax step for the QR rows of one quad over a block of n scores s (rows bk apart), keys
- * j0..j0+n−1: masks keys outside [first[r], last[r]], raises the running max m, rescales the running
- * sum l and accumulator acc by e^(m_old − m_new), and replaces the scores by p = e^(s − m_new).
+ * Online-softmax step of one micro-tile over scores s[r][0..np) (rows ss apart; np a multiple of 16)
+ * of keys j0.. : when `masked` (a block on a causal, window or document edge, or past the last key),
+ * keys outside [first[r], last[r]] become −inf by a per-lane select, not a branch; then per row the
+ * running max m rises, the running sum l and accumulator acc are rescaled by 2^(m_old − m_new), and
+ * the scores become p = 2^(s − m_new) (scores are in log2 units: q was scaled by log2 e).
  */
-static void softmax_block(float *s, int bk, int n, int j0, const int *first, const int *last, float *m,
-                          double *l, float *acc, int hd) {
-  for (int r = 0; r < QR; r++) {
-    float *sr = s + r * bk;
-    int f = first[r] - j0, e = last[r] - j0;
-    float bmax = -INFINITY;
-    if (f > 0 || e < n - 1) { /* a block on a causal or document boundary */
-#pragma omp simd reduction(max : bmax)
-      for (int j = 0; j < n; j++) {
-        float v = (j < f || j > e) ? -INFINITY : sr[j];
-        sr[j] = v;
-        bmax = v > bmax ? v : bmax;
+static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int *first, const int *last,
+                         float *m, double *l, float *acc, int hd) {
+  vi iota;
+  for (int i = 0; i < VW; i++) iota[i] = i;
+  vf ninf = (vf){0} - INFINITY;
+  for (int r = 0; r < AQR; r++) {
+    float *sr = s + r * ss;
+    vf mx = ninf;
+    if (masked) {
+      vi f = (vi){0} + (first[r] - j0), e = (vi){0} + (last[r] - j0);
+      for (int j = 0; j < np; j += VW) {
+        vi idx = iota + j;
+        vf x = vsel((idx >= f) & (idx <= e), *(vfu *)(sr + j), ninf);
+        *(vfu *)(sr + j) = x;
+        mx = vsel(x > mx, x, mx);
       }
     } else {
-      bmax = max_of(sr, n, bmax);
+      for (int j = 0; j < np; j += VW) {
+        vf x = *(vfu *)(sr + j);
+        mx = vsel(x > mx, x, mx);
+      }
     }
-    if (bmax == -INFINITY) { /* nothing visible in this block: p = 0, state unchanged */
-      memset(sr, 0, sizeof(float) * n);
+    float bmax = hmax(mx), mNew = bmax > m[r] ? bmax : m[r];
+    if (mNew == -INFINITY) { /* nothing visible to this row yet: p = 0, state unchanged */
+      memset(sr, 0, sizeof(float) * np);
       continue;
     }
-    float mNew = bmax > m[r] ? bmax : m[r];
-    float corr = rk_exp(m[r] - mNew); /* 0 on the first block (m = −inf) */
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < n; j++) {
-      float p = rk_exp(sr[j] - mNew);
-      sr[j] = p;
-      sum += p;
+    float corr = exp2_le0((vf){0} + (m[r] - mNew))[0]; /* 0 on the first visible block (m = −inf) */
+    vf sum = {0};
+    for (int j = 0; j < np; j += VW) {
+      vf pj = exp2_le0(*(vfu *)(sr + j) - mNew);
+      *(vfu *)(sr + j) = pj;
+      sum += pj;
     }
-    l[r] = l[r] * corr + sum;
+    l[r] = l[r] * corr + hsum(sum);
     m[r] = mNew;
-    for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
+    if (corr != 1.0f) {
+      for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
+    }
   }
 }
 
-#define QB 4 /* quads per work item: each key/value block loaded from L2 feeds 16 query rows */
-
 /*
- * Causal GQA attention with online softmax, over a key cache (rk_store_keys) and a value cache
- * (rk_store_values) of `capacity` positions. Query row t (q/out [T][nHeads·hd]) is at position
- * qOffset + t and attends to keys first[t]..qOffset+t, where first[t] = firstKey ? firstKey[t] : 0
- * (packed documents):
+ * Causal GQA attention with online softmax (flash attention) over a key cache (rk_store_keys: keys
+ * packed in 16-key panels once, when stored) and a value cache (rk_store_values) of `capacity`
+ * positions. Query row t (q/out [T][nHeads·hd]) is at position qOffset + t and attends to keys
+ * first[t]..qOffset+t, where first[t] = firstKey ? firstKey[t] : 0 (documents and sliding windows are
+ * both expressed through firstKey):
  *   out[t][h] = Σ_s softmax_s(scale · q[t][h]·k[s][g]) v[s][g],  g = h / (nHeads/nKv).
- * A work item is 16 query rows (4 quads) of one head; it walks the keys in blocks small enough that a
- * block of keys and values (2 × 8 KB) stays in L1 while all four quads use it. Per block and row the
- * running max, sum and accumulator are rescaled (flash attention). Scratch is O(block), never T×T.
+ * A work item is AQT·AQR query rows of every head of one KV group: each block of keys and values
+ * (in L1) is used by all of them, the heads of the group included. Per micro-tile of AQR rows and
+ * block, QKᵀ and PV run as register-blocked micro-kernels and the softmax as vector code; blocks a
+ * micro-tile cannot see are skipped, partly visible ones masked. Scratch is O(block), never T×T.
  */
 void rk_attention(float *out, const float *q, const float *kp, const float *vc, int T, int qOffset,
                   int capacity, int nHeads, int nKv, int hd, float scale, const int32_t *firstKey) {
-  int group = nHeads / nKv, qStride = nHeads * hd, rowsPerItem = QB * QR;
-  int bk = 2048 / hd; /* keys per block: K and V blocks of 8 KB each stay in L1 (measured best) */
-  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk & ~15; /* a multiple of scores_tile's 16 */
-  int items = (T + rowsPerItem - 1) / rowsPerItem;
+  int group = nHeads / nKv, qStride = nHeads * hd, R = AQT * AQR;
+  int bk = BKF / hd; /* keys per block: a K and a V block of 16 KB each stay in L1 */
+  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk & ~15;
+  int tiles = (T + R - 1) / R;
   int64_t keyHead = (int64_t)((capacity + KP - 1) / KP) * KP * hd, valueHead = (int64_t)capacity * hd;
+  double qscale = scale * 1.4426950408889634; /* scores in log2 units, so the softmax uses 2^x */
 #pragma omp parallel
   {
-    float *s = malloc(sizeof(float) * rowsPerItem * bk);
-    float *acc = malloc(sizeof(float) * rowsPerItem * hd);
-    float *qs = malloc(sizeof(float) * rowsPerItem * hd);
-    /* Work items (rows, head), the late (long) row blocks first so dynamic scheduling balances the triangle. */
+    int gr = group * R; /* rows of a work item over the group's heads */
+    float *s = malloc(sizeof(float) * AQR * bk);
+    float *acc = malloc(sizeof(float) * (size_t)gr * hd);
+    float *qp = malloc(sizeof(float) * (size_t)gr * hd);
+    float *m = malloc(sizeof(float) * gr);
+    double *l = malloc(sizeof(double) * gr);
+    /* Work items (row tile, KV group), the late (long) row tiles first so dynamic scheduling balances the triangle. */
 #pragma omp for schedule(dynamic, 1)
-    for (int item = 0; item < items * nHeads; item++) {
-      int t0 = (items - 1 - item / nHeads) * rowsPerItem, h = item % nHeads, g = h / group;
-      int rows = T - t0 < rowsPerItem ? T - t0 : rowsPerItem, quads = (rows + QR - 1) / QR;
-      int first[QB * QR], last[QB * QR];
-      float m[QB * QR];
-      double l[QB * QR];
-      int lo = INT32_MAX, hi = 0;
-      for (int r = 0; r < quads * QR; r++) {
-        int t = t0 + (r < rows ? r : rows - 1);
-        first[r] = firstKey ? firstKey[t] : 0;
-        last[r] = r < rows ? qOffset + t : -1; /* a padding row attends to nothing */
-        m[r] = -INFINITY, l[r] = 0;
-        lo = first[r] < lo ? first[r] : lo;
-        hi = last[r] > hi ? last[r] : hi;
-        const float *qr = q + (int64_t)t * qStride + h * hd;
-        for (int d = 0; d < hd; d++) qs[r * hd + d] = qr[d] * scale;
+    for (int item = 0; item < tiles * nKv; item++) {
+      int t0 = (tiles - 1 - item / nKv) * R, g = item % nKv;
+      int rows = T - t0 < R ? T - t0 : R, units = (rows + AQR - 1) / AQR;
+      int first[AQT * AQR], last[AQT * AQR], uLo[AQT], uHi[AQT], uMaxFirst[AQT], uMinLast[AQT];
+      int lo = INT32_MAX, hi = -1;
+      for (int u = 0; u < units; u++) {
+        uLo[u] = INT32_MAX, uHi[u] = -1, uMaxFirst[u] = 0, uMinLast[u] = INT32_MAX;
+        for (int r = u * AQR; r < (u + 1) * AQR; r++) {
+          int t = t0 + r;
+          first[r] = r < rows ? (firstKey ? firstKey[t] : 0) : INT32_MAX;
+          last[r] = r < rows ? qOffset + t : -1; /* a padding row attends to nothing */
+          if (r < rows) {
+            uLo[u] = first[r] < uLo[u] ? first[r] : uLo[u];
+            uHi[u] = last[r] > uHi[u] ? last[r] : uHi[u];
+          }
+          uMaxFirst[u] = first[r] > uMaxFirst[u] ? first[r] : uMaxFirst[u];
+          uMinLast[u] = last[r] < uMinLast[u] ? last[r] : uMinLast[u];
+        }
+        lo = uLo[u] < lo ? uLo[u] : lo;
+        hi = uHi[u] > hi ? uHi[u] : hi;
       }
-      lo -= lo % KP; /* start on a key panel; keys before first[r] are masked */
-      memset(acc, 0, sizeof(float) * rowsPerItem * hd);
+      /* q rows of each head, scaled and packed [hd][AQR] per micro-tile (the broadcasts of qk_panel). */
+      for (int hl = 0; hl < group; hl++) {
+        int h = g * group + hl;
+        for (int r = 0; r < units * AQR; r++) {
+          const float *qr = q + (int64_t)(t0 + (r < rows ? r : rows - 1)) * qStride + h * hd;
+          float *dst = qp + ((int64_t)hl * R + (r / AQR) * AQR) * hd + r % AQR;
+          for (int d = 0; d < hd; d++) dst[d * AQR] = (float)(qr[d] * qscale); /* one rounding */
+          m[hl * R + r] = -INFINITY, l[hl * R + r] = 0;
+        }
+      }
+      memset(acc, 0, sizeof(float) * (size_t)gr * hd);
+      lo -= lo % KP; /* start on a key panel */
       for (int j0 = lo; j0 <= hi; j0 += bk) {
         int n = hi + 1 - j0 < bk ? hi + 1 - j0 : bk;
         const float *kb = kp + g * keyHead + (int64_t)j0 * hd; /* j0 is a multiple of 16 */
         const float *vb = vc + g * valueHead + (int64_t)j0 * hd;
-        for (int qd = 0; qd < quads; qd++) {
-          int r0 = qd * QR;
-          /* Keys past the quad's last row are all masked: shorten the block for early quads. */
-          int e = -1;
-          for (int r = r0; r < r0 + QR; r++) e = last[r] > e ? last[r] : e;
-          int nq = e + 1 - j0 < n ? e + 1 - j0 : n;
-          if (nq <= 0) continue;
-          float *sq = s + (int64_t)r0 * bk, *aq = acc + (int64_t)r0 * hd;
-          scores_tile(sq, bk, qs + (int64_t)r0 * hd, hd, kb, nq);
-          softmax_block(sq, bk, nq, j0, first + r0, last + r0, m + r0, l + r0, aq, hd);
-          pv_tile(aq, sq, bk, vb, hd, nq);
+        for (int u = 0; u < units; u++) {
+          if (uHi[u] < j0 || uLo[u] >= j0 + n) continue; /* the micro-tile sees nothing of this block */
+          int js = uLo[u] > j0 ? (uLo[u] - j0) & ~(KP - 1) : 0; /* its first visible panel */
+          int nu = uHi[u] + 1 - j0 < n ? uHi[u] + 1 - j0 : n;  /* keys up to its last row */
+          int np = (nu + KP - 1) & ~(KP - 1);
+          int masked = !(j0 + js >= uMaxFirst[u] && j0 + np - 1 <= uMinLast[u]);
+          for (int hl = 0; hl < group; hl++) {
+            int r0 = hl * R + u * AQR;
+            const float *qu = qp + (int64_t)r0 * hd;
+            for (int j = js; j < np; j += KP) qk_panel(s + j - js, bk, qu, kb + (int64_t)j * hd, hd);
+            softmax_tile(s, bk, np - js, j0 + js, masked, first + u * AQR, last + u * AQR, m + r0, l + r0,
+                         acc + (int64_t)r0 * hd, hd);
+            pv_tile(acc + (int64_t)r0 * hd, s, bk, vb + (int64_t)js * hd, hd, nu - js);
+          }
         }
       }
-      for (int r = 0; r < rows; r++) {
-        float *o = out + (int64_t)(t0 + r) * qStride + h * hd;
-        for (int d = 0; d < hd; d++) o[d] = (float)(acc[r * hd + d] / l[r]);
+      for (int hl = 0; hl < group; hl++) {
+        int h = g * group + hl;
+        for (int r = 0; r < rows; r++) {
+          float *o = out + (int64_t)(t0 + r) * qStride + h * hd;
+          const float *a = acc + ((int64_t)hl * R + r) * hd;
+          double inv = 1.0 / l[hl * R + r];
+          for (int d = 0; d < hd; d++) o[d] = (float)(a[d] * inv);
+        }
       }
     }
-    free(s);
-    free(acc);
-    free(qs);
+    free(s), free(acc), free(qp), free(m), free(l);
   }
 }
 

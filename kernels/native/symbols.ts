@@ -6,13 +6,14 @@
  */
 
 /** Bumped with `rk_abi_version` in ropekit.c whenever a signature changes. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Each exported function of ropekit.c and its FFI parameter and result types. */
 export const SYMBOLS = {
   rk_abi_version: { parameters: [], result: "i32" },
   rk_threads: { parameters: [], result: "i32" },
   rk_exp_array: { parameters: ["buffer", "buffer", "i32"], result: "void" },
+  rk_fma_flops: { parameters: ["i32"], result: "f64" },
   rk_packed_floats: { parameters: ["i32", "i32"], result: "i64" },
   rk_pack_weights: { parameters: ["buffer", "buffer", "i32", "i32"], result: "void" },
   rk_matmul: {

@@ -23,6 +23,7 @@ const WRITES: Record<Name, number[]> = {
   rk_abi_version: [],
   rk_threads: [],
   rk_exp_array: [0],
+  rk_fma_flops: [],
   rk_packed_floats: [],
   rk_pack_weights: [0],
   rk_matmul: [0],

@@ -9,10 +9,17 @@ import {
   benchCpuKernels,
   type CpuKernelCase,
   matmulCase,
+  measurePeakGflops,
   type Path,
   pathAvailable,
 } from "../../bench/cpu_kernels.ts";
-import { BenchValidationError, KERNEL_TOLERANCE, matmulReference } from "../../bench/validate.ts";
+import {
+  BenchValidationError,
+  FULL_CHECK_MAX_T,
+  KERNEL_TOLERANCE,
+  matmulReference,
+  sampledRows,
+} from "../../bench/validate.ts";
 import { nativeStatus } from "../../model/native_backend.ts";
 import { wasmKernels, wasmReady, wasmStatus } from "../../kernels/wasm/lib.ts";
 
@@ -80,4 +87,36 @@ Deno.test("cpu kernel bench: an output left at zeros (a kernel that did nothing)
     () => benchCpuKernels(100, { reps: 1, cases: [idle] }),
     /js matmul 8×16×8: output does not match matmulRef: max rel error /,
   );
+});
+
+Deno.test({
+  name:
+    "cpu kernel bench: past 2048 tokens attention is checked on sampled rows, and a wrong sampled row fails",
+  ignore: !paths.includes("native"),
+  fn: () => {
+    const T = FULL_CHECK_MAX_T + 77, c = attentionCase("native", T, 2, 1, 8), rows = sampledRows(T);
+    assert.ok(rows.includes(0) && rows.includes(T - 1) && rows.length < T / 10, "first, last, a sample");
+    const [r] = benchCpuKernels(100, { reps: 1, cases: [c] });
+    assert.match(r.validation!.reference, /causalAttentionRef \(\d+ sampled rows\)/);
+    assert.ok(r.validation!.maxRelError <= r.validation!.tolerance);
+    const middle = rows[rows.length >> 1], rowSize = 2 * 8;
+    const corrupted = { ...c, run: () => (c.run(), c.out[middle * rowSize + 3] += 0.05) };
+    assert.throws(() => benchCpuKernels(100, { reps: 1, cases: [corrupted] }), BenchValidationError);
+  },
+});
+
+Deno.test({
+  name: "cpu kernel bench: the measured peak is positive and each row records the peak it was compared with",
+  ignore: !paths.includes("native"),
+  fn: () => {
+    const peak = measurePeakGflops(1)!;
+    assert.ok(peak > 0 && Number.isFinite(peak), `peak ${peak}`);
+    const [r] = benchCpuKernels(1, {
+      reps: 1,
+      cases: [attentionCase("native", 33, 2, 2, 8)],
+      peak: () => peak,
+    });
+    assert.equal(r.peakGflops, peak); // the larger of before and after: both return `peak` here
+    assert.ok(Math.abs(r.pctPeak - 100 * r.gflops / peak) < 1e-9);
+  },
 });

@@ -4,11 +4,18 @@ import { benchKernels } from "../../bench/kernels.ts";
 import { gpuTest } from "../kernels/_gpu.ts";
 
 Deno.test({
-  name: "webgpu kernel bench: matmul and attention outputs are read back and checked on small shapes",
+  name: "webgpu kernel bench: both kernel families' matmul and attention outputs are read back and checked",
   ...gpuTest,
   fn: async () => {
     const rows = await benchKernels({ small: true, reps: 1 });
-    assert.deepEqual(rows.map((r) => r.name), ["matmul", "attention"]);
+    assert.deepEqual(rows.map((r) => r.name), [
+      "matmul registers",
+      "attention registers",
+      "matmul tiled",
+      "attention tiled",
+    ]);
+    // The adapter gets one family of each kernel: kernels/gpu/variant.ts's choice.
+    assert.equal(rows.filter((r) => r.chosen).length, 2);
     for (const r of rows) {
       assert.ok(r.validation, `${r.name} ${r.shape}: validated`);
       console.log(`${r.name} ${r.shape}: max rel ${r.validation.maxRelError.toExponential(2)}`);

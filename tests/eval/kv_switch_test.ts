@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { loadModel } from "../../model/load_model.ts";
 import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
-import { measureSwitch, rerotateKeys } from "../../eval/kv_switch.ts";
+import { KvSwitchError, measureSwitch, rerotateKeys } from "../../eval/kv_switch.ts";
 import type { RopeApply } from "../../kernels/rope_apply.ts";
 import { DEFAULT_MODEL, evalTextBeside } from "../../compare/defaults.ts";
 
@@ -53,5 +53,11 @@ Deno.test("rerotateKeys: short → long → short gives the keys back (both pair
 
 Deno.test("switch: a strategy without short and long sets is refused", async () => {
   const table = await buildTable(builtinRegistry().get("yarn"), model.spec, { targetLength: 2048 });
-  await assert.rejects(measureSwitch(model, table, ids), /no short and long sets/);
+  await assert.rejects(measureSwitch(model, table, ids), (e) => {
+    // The user's choice of strategy, not a bug: a RopekitError naming the field.
+    assert.ok(e instanceof KvSwitchError, String(e));
+    assert.equal(e.field, "strategy");
+    assert.match(e.message, /no short and long sets/);
+    return true;
+  });
 });

@@ -30,6 +30,8 @@ import {
 import { encodeLogitsNll } from "../../kernels/gpu/logits.ts";
 import { checkRopeApply, ropeCosSinTable } from "../../kernels/rope_apply.ts";
 
+import type { GpuKernelVariant } from "../../kernels/gpu/variant.ts";
+
 type F32 = Float32Array<ArrayBuffer>;
 
 /** Uploads `inputs`, lets `encode` record work writing an output of `outFloats` floats, returns it. */
@@ -60,13 +62,15 @@ export function runMatmul(
   ctx: GpuContext,
   { x, w, bias, T, K, N }: Omit<MatmulArgs<F32>, "out">,
   wF16 = false,
+  variant?: GpuKernelVariant,
 ): Promise<Float32Array> {
   const wHost = wF16 ? toF16Bits(w) : w;
   return runKernel(
     ctx,
     [x, wHost, bias],
     T * N,
-    (enc, [bx, bw, bb], out) => encodeMatmul(ctx, enc, { x: bx!, w: bw!, out, bias: bb, T, K, N, wF16 }),
+    (enc, [bx, bw, bb], out) =>
+      encodeMatmul(ctx, enc, { x: bx!, w: bw!, out, bias: bb, T, K, N, wF16 }, variant),
   );
 }
 
@@ -75,8 +79,12 @@ export function toF16Bits(a: Float32Array): Uint16Array<ArrayBuffer> {
   return new Uint16Array(new Float16Array(a).buffer);
 }
 
-/** GPU causal attention of host arrays (see {@linkcode encodeAttention}). */
-export function runAttention(ctx: GpuContext, a: Omit<AttentionArgs<F32>, "out">): Promise<Float32Array> {
+/** GPU causal attention of host arrays (see {@linkcode encodeAttention}); `variant` forces a kernel. */
+export function runAttention(
+  ctx: GpuContext,
+  a: Omit<AttentionArgs<F32>, "out">,
+  variant?: GpuKernelVariant,
+): Promise<Float32Array> {
   const { q, k, v, T, nHeads, nKvHeads, headDim } = a;
   const starts = a.docStarts && documentStarts(T, a.docStarts) as Int32Array<ArrayBuffer>;
   return runKernel(
@@ -96,7 +104,7 @@ export function runAttention(ctx: GpuContext, a: Omit<AttentionArgs<F32>, "out">
         softmaxScale: a.softmaxScale,
         window: a.window,
         rowStart: bs,
-      }),
+      }, variant),
   );
 }
 

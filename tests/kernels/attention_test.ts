@@ -85,3 +85,30 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "GPU attention, both kernel families, matches causalAttentionRef (GQA, odd T, documents, windows)",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU attention variants", async (ctx) => {
+      // T = 75 spans two 64-row workgroups of the tiled kernel and a partial key tile. Few shapes: each
+      // one compiles 4 pipelines, seconds each on a software adapter.
+      for (const [T, H, KV, hd] of [[75, 4, 2, 8], [70, 2, 1, 64]]) {
+        const q = random(T * H * hd, 31), k = random(T * KV * hd, 32), v = random(T * KV * hd, 33);
+        for (const masks of [{ window: 5 }, { docStarts: new Int32Array([0, 20, 41]), window: 9 }]) {
+          const want = new Float32Array(T * H * hd);
+          const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, ...masks };
+          causalAttentionRef({ ...args, out: want });
+          for (const variant of ["registers", "tiled"] as const) {
+            const got = await runAttention(ctx, args, variant);
+            assertClose(
+              `GPU ${variant} attention T${T} H${H}/${KV} hd${hd} ${JSON.stringify(masks)}`,
+              got,
+              want,
+              2e-4,
+            );
+          }
+        }
+      }
+    }),
+});

@@ -1,129 +1,92 @@
 /**
- * Sliding-window attention (`AttentionArgs.window`: row i sees keys j with i − window < j ≤ i, in its
- * document): the reference against an obvious masked softmax, and every other implementation — the
- * fast TypeScript kernel, native C, WebAssembly, the KV-cache path of generation and WGSL — against the
- * reference.
+ * The sliding window of `AttentionArgs.window` against transformers itself: the mask is built by
+ * transformers' `sliding_window_causal_mask_function` (row i sees keys j with i − window < j ≤ i) and
+ * the attention computed in float64 by torch inside the test, then compared with causalAttentionRef,
+ * causalAttentionFast, the native kernels and their WebAssembly build (with and without documents for
+ * the native ones, whose masks are the reference's). Ignored, with the reason, without python3 + torch
+ * + transformers (ROPEKIT_PEER_PYTHON names another python).
  */
+import { causalAttentionRef } from "../../kernels/cpu/attention.ts";
 import { causalAttentionFast } from "../../kernels/cpu/attention_fast.ts";
-import { type AttentionArgs, causalAttentionRef } from "../../kernels/cpu/mod.ts";
-import { nativeKernels } from "../../kernels/native/lib.ts";
-import { causalAttentionNative } from "../../kernels/native/mod.ts";
+import { causalAttentionNative, nativeKernels } from "../../kernels/native/mod.ts";
 import { wasmKernels } from "../../kernels/wasm/lib.ts";
-import { attendToCache } from "../../model/cached_attention.ts";
 import { assertClose, random } from "./_util.ts";
-import { gpuTest, withGpu } from "./_gpu.ts";
-import { runAttention } from "./_gpu_run.ts";
 
-/**
- * Float32 kernels against the float64-accumulating reference: a window of 5 averages few values, some
- * outputs cancel to ~4e-4, and there one float32 ulp of the terms (~1e-7) is ~1e-4 of assertClose's
- * floor (1e-3 of the largest output); 5e-4 allows a few ulps.
- */
-const TOL = 5e-4;
+const PYTHON = Deno.env.get("ROPEKIT_PEER_PYTHON") ?? "python3";
 
-type Case = Omit<AttentionArgs<Float32Array<ArrayBuffer>>, "out">;
+const SCRIPT = `
+import json, sys, torch
+from transformers.masking_utils import sliding_window_causal_mask_function
+a = json.load(sys.stdin)
+T, H, KV, hd = a["T"], a["H"], a["KV"], a["hd"]
+q = torch.tensor(a["q"], dtype=torch.float64).view(T, H, hd).transpose(0, 1)
+k = torch.tensor(a["k"], dtype=torch.float64).view(T, KV, hd).transpose(0, 1).repeat_interleave(H // KV, 0)
+v = torch.tensor(a["v"], dtype=torch.float64).view(T, KV, hd).transpose(0, 1).repeat_interleave(H // KV, 0)
+out = {}
+for w in a["windows"]:
+    visible = sliding_window_causal_mask_function(w)
+    i, j = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
+    mask = visible(torch.tensor(0), torch.tensor(0), i, j)
+    s = (q @ k.transpose(1, 2)) / hd ** 0.5
+    p = torch.softmax(s.masked_fill(~mask, float("-inf")), dim=-1)
+    out[str(w)] = (p @ v).transpose(0, 1).reshape(-1).tolist()
+print(json.dumps(out))
+`;
 
-/** T = 37 rows, GQA 4/2, windows shorter than T, one with documents and a softmax scale. */
-function cases(hd: number): Case[] {
-  const T = 37, H = 4, KV = 2;
-  const q = random(T * H * hd, 31, -2, 2), k = random(T * KV * hd, 32, -2, 2), v = random(T * KV * hd, 33);
-  const base = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd };
-  return [
-    { ...base, window: 1 },
-    { ...base, window: 5 },
-    { ...base, window: 16 },
-    { ...base, window: 24, docStarts: new Int32Array([0, 10, 30]), softmaxScale: 0.3 },
-  ];
+/** Why the transformers check cannot run here, or null when it can. */
+function missingPython(): string | null {
+  try {
+    const r = new Deno.Command(PYTHON, {
+      args: ["-c", "import torch, transformers.masking_utils"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    return r.success ? null : `${PYTHON} lacks torch or transformers`;
+  } catch (e) {
+    return `${PYTHON} cannot run: ${(e as Error).message}`;
+  }
 }
 
-const label = (c: Case) => `T${c.T} hd${c.headDim} window ${c.window}${c.docStarts ? " docs" : ""}`;
-
-function reference(c: Case): Float32Array {
-  const out = new Float32Array(c.T * c.nHeads * c.headDim);
-  causalAttentionRef({ ...c, out });
-  return out;
-}
-
-/** Full T×T masked softmax in float64 (tests only). */
-function obvious(c: Case): Float64Array {
-  const { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd } = c;
-  const docs = [...(c.docStarts ?? [0])];
-  const docOf = (t: number) => docs.filter((s) => s <= t).length;
-  const scale = c.softmaxScale ?? 1 / Math.sqrt(hd);
-  const out = new Float64Array(T * H * hd);
-  for (let h = 0; h < H; h++) {
-    const g = Math.floor(h / (H / KV));
-    for (let i = 0; i < T; i++) {
-      const s = Array.from({ length: T }, (_, j) => {
-        if (j > i || j <= i - c.window! || docOf(j) !== docOf(i)) return -Infinity;
-        let d = 0;
-        for (let x = 0; x < hd; x++) d += q[(i * H + h) * hd + x] * k[(j * KV + g) * hd + x];
-        return d * scale;
-      });
-      const max = Math.max(...s), e = s.map((x) => Math.exp(x - max)), z = e.reduce((a, b) => a + b);
-      for (let j = 0; j < T; j++) {
-        for (let x = 0; x < hd; x++) out[(i * H + h) * hd + x] += (e[j] / z) * v[(j * KV + g) * hd + x];
-      }
-    }
-  }
-  return out;
-}
-
-Deno.test("attention window: the reference equals a masked softmax (j > i − window), and window 1 copies v", () => {
-  for (const c of cases(8)) assertClose(`ref ${label(c)}`, reference(c), obvious(c), 1e-5);
-  const c = cases(8)[0], out = reference(c);
-  // Each head of row t sees only key t: out = v of its KV head.
-  for (let t = 0; t < c.T; t++) {
-    for (let h = 0; h < c.nHeads; h++) {
-      const g = Math.floor(h / 2), o = (t * c.nHeads + h) * 8, vo = (t * c.nKvHeads + g) * 8;
-      assertClose(`window 1 row ${t} head ${h}`, out.subarray(o, o + 8), c.v.subarray(vo, vo + 8), 1e-6);
-    }
-  }
-});
-
-Deno.test("attention window: the fast TypeScript kernel equals the reference", () => {
-  for (const c of cases(8)) {
-    const out = new Float32Array(c.T * c.nHeads * c.headDim);
-    causalAttentionFast({ ...c, out });
-    assertClose(`fast ${label(c)}`, out, reference(c), 1e-5);
-  }
-});
-
-for (const [name, nk] of [["native", nativeKernels()], ["wasm", wasmKernels()]] as const) {
-  Deno.test({
-    name: `attention window: the ${name} kernel equals the reference`,
-    ignore: nk === null,
-    fn() {
-      for (const hd of [8, 64]) {
-        for (const c of cases(hd)) {
-          const out = new Float32Array(c.T * c.nHeads * c.headDim);
-          causalAttentionNative({ ...c, out }, nk!);
-          assertClose(`${name} ${label(c)}`, out, reference(c), TOL);
-        }
-      }
-    },
-  });
-}
-
-Deno.test("attention window: cached rows (generation) equal the reference's rows at their positions", () => {
-  for (const c of cases(8).filter((c) => !c.docStarts)) {
-    const { T, nHeads, nKvHeads, headDim } = c, start = 20, rows = T - start;
-    const out = new Float32Array(rows * nHeads * headDim);
-    const q = c.q.subarray(start * nHeads * headDim);
-    attendToCache(out, q, c.k, c.v, start, rows, nHeads, nKvHeads, headDim, c.window);
-    assertClose(`cached ${label(c)}`, out, reference(c).subarray(start * nHeads * headDim), 1e-5);
-  }
-});
+const missing = missingPython();
+if (missing) console.log(`SKIP sliding-window attention vs transformers: ${missing}`);
 
 Deno.test({
-  name: "attention window: the WGSL kernel equals the reference (both row blockings)",
-  ...gpuTest,
-  fn: () =>
-    withGpu("GPU attention window", async (ctx) => {
-      for (const hd of [8, 68]) {
-        for (const c of cases(hd)) {
-          assertClose(`GPU ${label(c)}`, await runAttention(ctx, c), reference(c), TOL);
-        }
+  name:
+    "attention window matches transformers' sliding_window_causal_mask_function (ref, fast, native, wasm)",
+  ignore: missing !== null,
+  fn: async () => {
+    const T = 45, H = 4, KV = 2, hd = 8, windows = [1, 4, 17, 64];
+    const q = random(T * H * hd, 11), k = random(T * KV * hd, 12), v = random(T * KV * hd, 13);
+    const child = new Deno.Command(PYTHON, { args: ["-c", SCRIPT], stdin: "piped", stdout: "piped" }).spawn();
+    const writer = child.stdin.getWriter();
+    const input = { T, H, KV, hd, windows, q: [...q], k: [...k], v: [...v] };
+    await writer.write(new TextEncoder().encode(JSON.stringify(input)));
+    await writer.close();
+    const result = await child.output();
+    if (!result.success) throw new Error(`${PYTHON} failed`);
+    const want: Record<string, number[]> = JSON.parse(new TextDecoder().decode(result.stdout));
+    const kernels = [
+      ["causalAttentionRef", causalAttentionRef],
+      ["causalAttentionFast", causalAttentionFast],
+      ...(nativeKernels() ? [["native", causalAttentionNative] as const] : []),
+      ...(wasmKernels()
+        ? [
+          ["wasm", (a: Parameters<typeof causalAttentionRef>[0]) =>
+            causalAttentionNative(a, wasmKernels()!)] as const,
+        ]
+        : []),
+    ] as const;
+    for (const window of windows) {
+      for (const [name, run] of kernels) {
+        const out = new Float32Array(T * H * hd).fill(NaN);
+        run({ out, q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, window });
+        assertClose(
+          `${name} window ${window} vs transformers`,
+          out,
+          want[String(window)],
+          name.startsWith("causal") ? 1e-5 : 1e-4,
+        );
       }
-    }),
+    }
+  },
 });

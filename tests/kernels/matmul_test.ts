@@ -75,3 +75,33 @@ Deno.test({
       );
     }),
 });
+
+Deno.test({
+  name:
+    "GPU tiled matmul (the kernel for GPUs) matches matmulRef: tails in rows, columns and K, bias, f16 weights",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU tiled matmul", async (ctx) => {
+      for (const [T, K, N, withBias] of [[13, 68, 77, 0], [70, 30, 131, 1], [1, 5, 3, 1]]) {
+        const x = random(T * K, 41), w = random(N * K, 42), bias = withBias ? random(N, 43) : undefined;
+        const want = new Float32Array(T * N);
+        const args = { x, w, T, K, N, bias };
+        matmulRef({ ...args, out: want });
+        assertClose(
+          `GPU tiled matmul ${T}×${K}×${N}`,
+          await runMatmul(ctx, args, false, "tiled"),
+          want,
+          1e-4,
+        );
+        if (ctx.f16 && K % 4 === 0) {
+          matmulRef({ ...args, w: Float32Array.from(new Float16Array(w)), out: want });
+          assertClose(
+            `GPU tiled matmul f16 ${T}×${K}×${N}`,
+            await runMatmul(ctx, args, true, "tiled"),
+            want,
+            1e-4,
+          );
+        }
+      }
+    }),
+});

@@ -6,6 +6,9 @@ import { named } from "../../server/compare_job.ts";
 import { ValidationError } from "../../server/schema.ts";
 import { ConfigError, ParamError } from "../../strategies/mod.ts";
 import { ModelFormatError } from "../../model/config.ts";
+import { NoPluginLoaderError } from "../../server/plugins.ts";
+import { QueueFullError } from "../../server/job_queue.ts";
+import { ExportError } from "../../export/export_model.ts";
 
 function app(): Hono {
   const a = new Hono();
@@ -62,5 +65,42 @@ Deno.test("unexpected errors: 500 with an id that the log line repeats, never a 
     }
   } finally {
     console.error = original;
+  }
+});
+
+Deno.test("the one status table: 501 without a plugin loader, 429 with Retry-After, 400 for a refused export", async () => {
+  const a = new Hono();
+  a.onError(errorResponse);
+  a.get("/no-loader", () => {
+    throw new NoPluginLoaderError();
+  });
+  a.get("/full", () => {
+    throw new QueueFullError(7);
+  });
+  a.get("/export", () => {
+    throw new ExportError("yarn cannot be written as llama.cpp metadata");
+  });
+  const noLoader = await a.request("/no-loader");
+  assert.equal(noLoader.status, 501);
+  assert.deepEqual(await noLoader.json(), { error: "this server has no plugin loader" });
+  const full = await a.request("/full");
+  assert.equal(full.status, 429);
+  assert.equal(full.headers.get("Retry-After"), "7");
+  assert.deepEqual(await full.json(), { error: "the job queue is full; retry in about 7 s" });
+  const refused = await a.request("/export");
+  assert.equal(refused.status, 400);
+  assert.deepEqual(await refused.json(), {
+    error: "yarn cannot be written as llama.cpp metadata",
+    field: "strategy",
+  });
+});
+
+Deno.test("routes pick no status by hand: no route module catches an error class to answer it", async () => {
+  // The table in server/http.ts is the one place; a route that catches NoPluginLoaderError or
+  // QueueFullError to choose 501/429 itself would be a second one.
+  for (const file of ["app.ts", "job_routes.ts", "workbench_routes.ts", "search_jobs.ts"]) {
+    const src = await Deno.readTextFile(new URL(`../../server/${file}`, import.meta.url));
+    assert.doesNotMatch(src, /instanceof (NoPluginLoaderError|QueueFullError|ExportError)/, file);
+    assert.doesNotMatch(src, /\b(501|429)\)/, file);
   }
 });
