@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadModel } from "../model/load_model.ts";
 import { BACKENDS, selectBackend } from "../model/select_backend.ts";
+import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
@@ -61,7 +62,7 @@ export const STRATEGY_OPTIONS = {
 
 /** Help text for {@linkcode STRATEGY_OPTIONS}. */
 export const STRATEGY_USAGE =
-  `  --strategy S           RoPE strategy (default: "default", the model's own RoPE)
+  `  --strategy S           RoPE strategy (default: "config", the scaling the model's files declare, else "default")
   --param k=v            a strategy parameter, repeatable (e.g. --param factor=4)
   --target N             the length the strategy extends to (default: the sequence length)`;
 
@@ -161,30 +162,34 @@ export function modelOptionsFromFlags(values: Flags<typeof MODEL_OPTIONS>): {
 }
 
 /**
- * The table for `--strategy`/`--param` (default strategy: the model's own RoPE) for sequences of
- * `seqLen` positions; `--target` defaults to `seqLen`. `--strategy` takes compare's entry forms too
+ * The table for `--strategy`/`--param` for sequences of `seqLen` positions. Default strategy: `config`
+ * (the model's declared scaling, `configRope`) when it declares one, else `default`. `--target`
+ * defaults to the entry's own target (config: HF's max_position_embeddings), else `seqLen`. `--strategy` takes compare's entry forms too
  * (`yarn:factor=8`, `longrope2@result.json`); `--param` values override the entry's.
  */
 export async function tableFromFlags(
   values: Flags<typeof STRATEGY_OPTIONS>,
   spec: RopeSpec,
   seqLen: number,
+  configRope?: ConfiguredRope,
 ): Promise<RopeTable> {
   const registry = builtinRegistry();
   // A plugin entry (URL or path) runs sandboxed for this one table, then its sandbox stops.
   const plugins = commandPlugins(registry);
   try {
     const entry = await resolveEntry(
-      values.strategy ?? "default",
+      values.strategy ?? (configRope ? CONFIG_ENTRY : "default"),
       registry,
       plugins.resolve,
+      configRope,
     );
     const strategy = entry.strategy;
     const params = {
       ...entry.params,
       ...parseParamArgs(strategy.name, strategy.params, values.param ?? []),
     };
-    const ctx: RopeContext = { targetLength: positiveInt("--target", values.target) ?? seqLen, seqLen };
+    const target = positiveInt("--target", values.target) ?? entry.targetLength ?? seqLen;
+    const ctx: RopeContext = { targetLength: target, seqLen };
     return await buildTable(strategy, spec, ctx, params);
   } finally {
     await plugins.close();

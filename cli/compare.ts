@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { compare, type CompareReport } from "../compare/compare.ts";
 import { resolveStrategyList } from "./strategy_list.ts";
 import { textReport, writeReport } from "../compare/report.ts";
@@ -140,7 +141,7 @@ async function main() {
     throw new CliError(`--text-range: ${(e as Error).message}`);
   }
 
-  const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry());
+  const { entries, close } = await resolveStrategyList(v.strategies, builtinRegistry(), model.configRope);
   const queue = v.queue === undefined
     ? undefined
     : await openQueueScorer(v.queue, model, secretFromFlags(v)).catch(
@@ -157,6 +158,9 @@ async function main() {
     lengths,
     target,
     template,
+    // The model's own RoPE is the natural reference when it is one of the rows.
+    reference: declared.reference ??
+      (entries.some((e) => e.label === CONFIG_ENTRY) ? CONFIG_ENTRY : undefined),
     margins,
     onProgress: stderrProgress(),
   };

@@ -1,7 +1,7 @@
 /**
  * `deno task export`: a model with a RoPE strategy applied, as a Hugging Face folder or a GGUF.
  *
- *   deno task export --model M --strategy ENTRY [--target N] --to hf|gguf --out PATH [--hf-format v4|v5]
+ *   deno task export --model M [--strategy ENTRY] [--target N] --to hf|gguf --out PATH [--hf-format v4|v5]
  *                    [--quant q8_0|q4_k|q6_k] [--json]
  *
  * @module
@@ -12,10 +12,11 @@ import type { HfFormat } from "../strategies/export.ts";
 import { CliError, parseFlags, positiveInt, required, runCommand } from "./args.ts";
 import { DEFAULT_MODEL } from "../compare/defaults.ts";
 
-const USAGE = `Usage: deno task export --strategy ENTRY --to hf|gguf --out PATH [options]
+const USAGE = `Usage: deno task export [--strategy ENTRY] --to hf|gguf --out PATH [options]
 
   --model M            model to export (default: ${DEFAULT_MODEL})
-  --strategy ENTRY     yarn | yarn:factor=8 | longrope2@result.json | … (as in compare)
+  --strategy ENTRY     yarn | yarn:factor=8 | longrope2@result.json | config | … (as in compare; default:
+                       config, the scaling the model's files declare — required when they declare none)
   --target N           the extended context (default: the model's max positions)
   --to hf|gguf         a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or a GGUF file
   --out PATH           output folder (hf) or file (gguf)
@@ -53,7 +54,7 @@ await runCommand(async () => {
   }
   const result = await exportModel({
     model: values.model ?? DEFAULT_MODEL,
-    strategy: required(values, "strategy"),
+    strategy: values.strategy,
     targetLength: positiveInt("--target", values.target),
     to: to as ExportTarget,
     out: required(values, "out"),

@@ -38,7 +38,7 @@ await runCommand(async () => {
   const model = await loadModelFromFlags(values);
   const ids = model.tokenizer.encode(prompt);
   // Length-dependent strategies see the longest sequence this run can reach.
-  const table = await tableFromFlags(values, model.spec, ids.length + maxTokens);
+  const table = await tableFromFlags(values, model.spec, ids.length + maxTokens, model.configRope);
   const out = new TextEncoder();
   const write = (s: string) => Deno.stdout.writeSync(out.encode(s));
   const decode = model.tokenizer.streamDecoder();

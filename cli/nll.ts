@@ -94,7 +94,7 @@ await runCommand(async () => {
   const results: { nll: Float32Array; rope: ResolvedRope }[] = [];
   let seconds = 0;
   for (const length of new Set(windows.map((w) => w.length))) {
-    const table = await tableFromFlags(values, model.spec, length);
+    const table = await tableFromFlags(values, model.spec, length, model.configRope);
     const group = windows.map((w, i) => ({ w, i })).filter(({ w }) => w.length === length);
     const r = await model.nll(group.map(({ w }) => w), table);
     seconds += r.seconds;
@@ -106,7 +106,8 @@ await runCommand(async () => {
     model: model.source,
     backend: model.backend.name,
     spec: model.spec,
-    strategy: values.strategy ?? "default",
+    strategy: values.strategy ?? (model.configRope ? "config" : "default"),
+    config_rope: model.configRope,
     params: values.param ?? [],
     windows: results.map((r) => ({
       tokens: r.nll.length,

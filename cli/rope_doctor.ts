@@ -21,6 +21,13 @@ export function doctorText(r: DoctorReport): string {
     `rotary_dim ${r.rotaryDim}, L0 ${r.originalContext}, max_position_embeddings ${r.maxPositions}`,
   ];
   if (r.layerTypes.length) lines.push(`  rope_parameters per layer type: ${r.layerTypes.join(", ")}`);
+  if (r.configEntry) {
+    const e = r.configEntry;
+    lines.push(
+      `  ropekit's "config" entry (its default strategy for a model with this config): ${e.strategy} ` +
+        `${JSON.stringify(e.params)}, target ${e.targetLength}`,
+    );
+  }
   for (const c of r.columns) {
     lines.push(``, `${c.engine}${c.supported ? "" : " (NOT SUPPORTED)"} — ${c.source}`);
     for (const s of c.sets) {

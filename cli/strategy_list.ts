@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ConfiguredRope } from "../strategies/config_rope.ts";
 import {
   duplicateLabel,
   type PluginResolver,
@@ -50,8 +51,12 @@ export function commandPlugins(registry: StrategyRegistry): CommandPlugins {
   };
 }
 
-/** Resolves every entry of `list`; plugin errors become one-line {@linkcode CliError}s. */
-export async function resolveStrategyList(list: string, registry: StrategyRegistry): Promise<StrategyList> {
+/** Resolves every entry of `list` (`config`: the model's `configRope`); plugin errors become one-line {@linkcode CliError}s. */
+export async function resolveStrategyList(
+  list: string,
+  registry: StrategyRegistry,
+  configRope?: ConfiguredRope,
+): Promise<StrategyList> {
   const plugins = commandPlugins(registry);
   try {
     const entries: ResolvedEntry[] = [];
@@ -64,7 +69,7 @@ export async function resolveStrategyList(list: string, registry: StrategyRegist
       );
     }
     for (const entry of written) {
-      entries.push(await resolveEntry(entry, registry, plugins.resolve));
+      entries.push(await resolveEntry(entry, registry, plugins.resolve, configRope));
     }
     return { entries, close: plugins.close };
   } catch (e) {

@@ -81,7 +81,12 @@ function tableFor(entry: ResolvedEntry, model: LanguageModel, target: number): T
   return (seqLen) => {
     let t = cache.get(seqLen);
     if (!t) {
-      t = buildTable(entry.strategy, model.spec, { targetLength: target, seqLen }, entry.params);
+      t = buildTable(
+        entry.strategy,
+        model.spec,
+        { targetLength: entry.targetLength ?? target, seqLen },
+        entry.params,
+      );
       cache.set(seqLen, t);
     }
     return t;

@@ -140,7 +140,7 @@ export const COMPARE_OPTIONS = {
     arg: "LABEL",
     help: "compare every strategy against the strategy with this label",
     maxLength: 500,
-    defaultText: "the best per column",
+    defaultText: "config when listed (the model's own RoPE), else the best per column",
   },
   primary: {
     kind: "text",

@@ -8,6 +8,7 @@
  *   plugin                    https://example.org/my_rope.ts, http://127.0.0.1:8931/x.ts, ./my_rope.ts
  *   plugin#k=v[,k=v]...       https://example.org/my_rope.ts#factor=4,exponent=2
  *   plugin#sha256=hex,k=v     the same, pinned to the bytes whose sha256 is hex
+ *   config[:k=v,...]          the model's own RoPE as its files declare it (strategies/config_rope.ts)
  *
  * A plugin's parameters follow `#` exactly as a built-in's follow `:`: a URL holds `:` (scheme,
  * port) and may hold `=` and `?` (query), but its fragment is never sent to the server, so
@@ -21,6 +22,7 @@
 import type { Params, Strategy } from "../strategies/types.ts";
 import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
+import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import { readSearchResult, SearchResultError } from "../search/result.ts";
 import { isPluginSpecifier } from "../plugins/load_plugin.ts";
 import { RopekitError } from "../util/errors.ts";
@@ -35,6 +37,8 @@ export interface ResolvedEntry {
   params: Params;
   /** The result file it came from, if any. */
   resultFile?: string;
+  /** The target its table is built for whatever the run's (the `config` entry: HF's max_position_embeddings). */
+  targetLength?: number;
 }
 
 /** Thrown for an entry that cannot be used; the message quotes it. */
@@ -173,14 +177,24 @@ export async function readResultFile(path: string, expected: string): Promise<Pa
 
 /**
  * Resolves an entry against a registry: the strategy, the result file's params, inline overrides.
- * A plugin entry is loaded through `plugins`; without one, plugin entries are refused.
+ * A plugin entry is loaded through `plugins`; without one, plugin entries are refused. `config` is the
+ * model's declared scaling (`configRope`; plain RoPE when the model declares none) with any inline
+ * overrides.
  */
 export async function resolveEntry(
   entry: string,
   registry: StrategyRegistry,
   plugins?: PluginResolver,
+  configRope?: ConfiguredRope,
 ): Promise<ResolvedEntry> {
   const parts = parseEntry(entry);
+  if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
+    if (parts.resultFile) throw new EntryError(`"${entry.trim()}": config takes no result file`);
+    const strategy = registry.get(configRope?.strategy ?? "default");
+    const inline = parseParamArgs(strategy.name, strategy.params, parts.paramArgs);
+    const params = resolveParams(strategy.name, strategy.params, { ...configRope?.params, ...inline });
+    return { label: entry.trim(), strategy, params, targetLength: configRope?.targetLength };
+  }
   let strategy: Strategy;
   if (parts.plugin !== undefined) {
     if (!plugins) throw new EntryError(`"${entry.trim()}" names a plugin, which this command does not load`);

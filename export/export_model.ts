@@ -11,6 +11,7 @@ import type { Model } from "../model/model.ts";
 import type { LlamaWeights } from "../model/config.ts";
 import { denseWeights } from "../model/quant_matrix.ts";
 import { resolveEntry } from "../compare/strategy_entry.ts";
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { buildTable, builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
 import {
   ExportError,
@@ -35,8 +36,11 @@ export type ExportTarget = "hf" | "gguf";
 export interface ExportOptions {
   /** A model path (llama2.c .bin, GGUF, HF folder). */
   model: string;
-  /** A strategy entry (`yarn`, `yarn:factor=8`, `longrope2@result.json`). */
-  strategy: string;
+  /**
+   * A strategy entry (`yarn`, `yarn:factor=8`, `longrope2@result.json`, `config`). Default: `config`, the
+   * scaling the model's files declare; required when they declare none.
+   */
+  strategy?: string;
   /** The extended context; default: the model's max positions (its L0 for llama2.c files). */
   targetLength?: number;
   to: ExportTarget;
@@ -368,8 +372,17 @@ async function writeGguf(
 export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const registry = opts.registry ?? builtinRegistry();
   const model = opts.loaded ?? await loadModel(opts.model);
-  const entry = await resolveEntry(opts.strategy, registry);
-  const targetLength = opts.targetLength ?? model.spec.maxPositions;
+  const block = model.config.block ?? {};
+  if (Object.values(block).some((v) => v !== undefined)) {
+    // The writers lay weights out as Llama; a q/k norm, post-norm, GELU or window would be dropped.
+    throw new ExportError(`${model.config.architecture} models are not exported (only the Llama block is)`);
+  }
+  const name = opts.strategy ?? (model.configRope ? CONFIG_ENTRY : undefined);
+  if (name === undefined) {
+    throw new ExportError("a strategy is required: the model's files declare no RoPE scaling to export");
+  }
+  const entry = await resolveEntry(name, registry, undefined, model.configRope);
+  const targetLength = opts.targetLength ?? entry.targetLength ?? model.spec.maxPositions;
   // maxPositions stays the model's: dynamic NTK reads it as the trained length, as HF does.
   const spec = model.spec;
   const table = await buildTable(entry.strategy, spec, { targetLength }, entry.params);

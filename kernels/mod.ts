@@ -31,6 +31,7 @@ export { encodeAttention, type GpuAttentionArgs } from "./gpu/attention.ts";
 export {
   encodeAdd,
   encodeEmbed,
+  encodeGegluTanh,
   encodeRmsnorm,
   encodeRope,
   encodeSwiglu,

@@ -16,11 +16,20 @@ export interface KvCache {
   readonly capacity: number;
 }
 
-/** Runs the llama forward pass. `rope` gives frequencies and scale; positions start at its offset. */
+/**
+ * Runs the llama forward pass. `rope` gives frequencies and scale; positions start at its offset.
+ * `localRope`, when given, is the RoPE of the sliding-window layers (Gemma 3's local base); it has the
+ * same positions as `rope`.
+ */
 export interface Backend {
   readonly name: string;
   /** Per-token NLL of tokens[1..n−1], each predicted from the tokens before it (positions 0..n−2). */
-  forwardNll(weights: ModelWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array>;
+  forwardNll(
+    weights: ModelWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array>;
   /** An empty cache for up to `capacity` positions. */
   createCache(weights: ModelWeights, capacity: number): KvCache;
   /**
@@ -32,6 +41,7 @@ export interface Backend {
     cache: KvCache,
     tokens: Int32Array,
     rope: RopeApply,
+    localRope?: RopeApply,
   ): Promise<Float32Array>;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { RopekitError } from "../util/errors.ts";
+import type { BlockShape } from "./architecture.ts";
 import type { EncodedMatrix } from "../kernels/cpu/matmul_encoded.ts";
 
 /** A weight matrix: f32, or kept in its file's encoding (GGUF f16/bf16/Q8_0/Q4_K/…: model/quant_matrix.ts). */
@@ -28,6 +29,8 @@ export interface LlamaConfig {
   /** Special token ids the tokenizer and generation use. */
   bosId: number;
   eosId: number;
+  /** What the architecture changes in the llama block (norm placement, q/k norms, ...); absent = llama. */
+  block?: BlockShape;
 }
 
 /**
@@ -51,6 +54,12 @@ export interface LayerWeights<M extends WeightMatrix = Float32Array> {
   wUp: M;
   /** SwiGLU down (llama2.c w2). */
   wDown: M;
+  /** q and k RMSNorm weights: [headDim] (per-head norm) or [nHeads·headDim] / [nKvHeads·headDim]. */
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
+  /** Output norms of the attention and MLP sublayers when the block has both pre and post norms [dim]. */
+  postAttnNorm?: Float32Array;
+  postFfnNorm?: Float32Array;
 }
 
 /** A whole model's weights (matrices of type `M`, as {@linkcode LayerWeights}). */
@@ -107,5 +116,15 @@ export function checkWeightShapes(w: ModelWeights, source: string): void {
     want(`layer ${i} gate`, l.wGate, c.hiddenDim * c.dim);
     want(`layer ${i} up`, l.wUp, c.hiddenDim * c.dim);
     want(`layer ${i} down`, l.wDown, c.dim * c.hiddenDim);
+    const b = c.block ?? {};
+    if (b.qkNorm) {
+      const perHead = b.qkNorm === "head";
+      want(`layer ${i} q_norm`, l.qNorm, perHead ? c.headDim : qDim);
+      want(`layer ${i} k_norm`, l.kNorm, perHead ? c.headDim : kvDim);
+    }
+    if (b.norms === "pre+post") {
+      want(`layer ${i} post-attention norm`, l.postAttnNorm, c.dim);
+      want(`layer ${i} post-MLP norm`, l.postFfnNorm, c.dim);
+    }
   });
 }

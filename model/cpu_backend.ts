@@ -6,6 +6,7 @@
  * @module
  */
 import { causalAttentionFast } from "../kernels/cpu/attention_fast.ts";
+import { gegluTanhRef } from "../kernels/cpu/geglu_tanh.ts";
 import {
   addRef,
   embedRef,
@@ -18,9 +19,9 @@ import {
   swigluRef,
 } from "../kernels/cpu/mod.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
-import type { ModelWeights, WeightMatrix } from "./config.ts";
+import type { LlamaConfig, ModelWeights, WeightMatrix } from "./config.ts";
 import { attendToCache } from "./cached_attention.ts";
-import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
+import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 
 /** Rotated keys and values per layer, [capacity][nKvHeads·headDim] each. */
 class CpuKvCache implements KvCache {
@@ -38,7 +39,12 @@ class CpuKvCache implements KvCache {
 const f32 = (n: number) => new Float32Array(n);
 
 /** The reference kernels as block ops for one pass; with a cache, attention appends to it. */
-function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array, WeightMatrix> {
+function cpuOps(
+  c: LlamaConfig,
+  rope: RopeApply,
+  localRope?: RopeApply,
+  cache?: CpuKvCache,
+): BlockOps<Float32Array, WeightMatrix> {
   return {
     rmsnorm: rmsnormRef,
     matmul: matmulAnyRef,
@@ -46,7 +52,7 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array, Wei
       matmulAnyRef({ ...a, out: tmp });
       addRef({ out: a.out, a: a.out, b: tmp, n: a.T * a.N });
     },
-    rope: (a) => ropeRef({ ...a, rope }),
+    rope: (a, layer) => ropeRef({ ...a, rope: layerRope(c, layer, rope, localRope) }),
     attention(a, layer) {
       const start = cache?.length ?? 0;
       if (cache) {
@@ -57,17 +63,26 @@ function cpuOps(rope: RopeApply, cache?: CpuKvCache): BlockOps<Float32Array, Wei
       if (start === 0) causalAttentionFast(a);
       else {
         const keys = cache!.keys[layer], values = cache!.values[layer];
-        attendToCache(a.out, a.q, keys, values, start, a.T, a.nHeads, a.nKvHeads, a.headDim);
+        const { T, nHeads, nKvHeads, headDim, window, softmaxScale } = a;
+        attendToCache(a.out, a.q, keys, values, start, T, nHeads, nKvHeads, headDim, window, softmaxScale);
       }
     },
     swiglu: swigluRef,
+    gegluTanh: gegluTanhRef,
+    add: addRef,
   };
 }
 
 /** Embedding and every block over `tokens`; returns the residual stream [T][dim] before the final norm. */
-function hidden(w: ModelWeights, tokens: Int32Array, rope: RopeApply, cache?: CpuKvCache): Float32Array {
+function hidden(
+  w: ModelWeights,
+  tokens: Int32Array,
+  rope: RopeApply,
+  localRope?: RopeApply,
+  cache?: CpuKvCache,
+): Float32Array {
   const c = w.config, T = tokens.length;
-  const ops = cpuOps(rope, cache), s = sharedBlockBuffers(c, T, f32);
+  const ops = cpuOps(c, rope, localRope, cache), s = sharedBlockBuffers(c, T, f32);
   const x = f32(T * c.dim);
   embedRef({ out: x, table: w.embedding, tokens, D: c.dim });
   w.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
@@ -78,11 +93,16 @@ function hidden(w: ModelWeights, tokens: Int32Array, rope: RopeApply, cache?: Cp
 export class CpuBackend implements Backend {
   readonly name = "cpu";
 
-  forwardNll(w: ModelWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardNll(
+    w: ModelWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const c = w.config;
     const T = tokens.length - 1;
     if (T < 1) return Promise.resolve(new Float32Array(0));
-    const x = hidden(w, tokens.subarray(0, T), rope);
+    const x = hidden(w, tokens.subarray(0, T), rope, localRope);
     const h = f32(T * c.dim);
     rmsnormRef({ out: h, x, weight: w.finalNorm, T, D: c.dim, eps: c.normEps });
     const targets = tokens.subarray(1);
@@ -95,11 +115,17 @@ export class CpuBackend implements Backend {
     return new CpuKvCache(w, capacity);
   }
 
-  forwardStep(w: ModelWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardStep(
+    w: ModelWeights,
+    kv: KvCache,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const cache = kv as CpuKvCache;
     const c = w.config, T = tokens.length;
     checkCacheStep(cache, T, rope);
-    const x = hidden(w, tokens, rope, cache);
+    const x = hidden(w, tokens, rope, localRope, cache);
     cache.length += T;
     const last = x.subarray((T - 1) * c.dim, T * c.dim);
     rmsnormRef({ out: last, x: last, weight: w.finalNorm, T: 1, D: c.dim, eps: c.normEps });

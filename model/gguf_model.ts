@@ -6,7 +6,8 @@
  * @module
  */
 import { gguf } from "@huggingface/gguf";
-import type { Pairing, RopeSpec } from "../strategies/types.ts";
+import type { Pairing, RopeSpec, RopeTable } from "../strategies/types.ts";
+import { type ConfiguredRope, configuredRopeFromGguf } from "../strategies/config_rope.ts";
 import {
   checkWeightShapes,
   type LayerWeights,
@@ -17,6 +18,7 @@ import {
 } from "./config.ts";
 import { dequantize, ggmlByteSize, GgmlType } from "./dequantize.ts";
 import { QuantMatrix, sliceRows } from "./quant_matrix.ts";
+import { type BlockShape, FAMILIES } from "./architecture.ts";
 import { SentencePieceBpe } from "./sentencepiece_bpe.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
@@ -25,13 +27,30 @@ import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
  * Channel pairing per GGUF architecture. llama.cpp's converter un-permutes HF's q/k for "llama", so
  * those weights rotate adjacent pairs; the others keep HF's layout and run ggml's NEOX rope.
  */
-const PAIRING: Record<string, Pairing> = { llama: "interleaved", qwen2: "half", phi3: "half" };
+const PAIRING: Record<string, Pairing> = {
+  llama: "interleaved",
+  qwen2: "half",
+  phi3: "half",
+  qwen3: "half",
+  olmo2: "half",
+};
+
+/** The block shape of each GGUF architecture (the family rows of `architecture.ts`) and its norm tensors. */
+const GGUF_BLOCKS: Record<string, { shape: BlockShape; attnNorm: string; ffnNorm: string }> = {
+  qwen3: { shape: FAMILIES.qwen3.shape, attnNorm: "attn_norm", ffnNorm: "ffn_norm" },
+  // OLMo 2's only norms are on the sublayers' outputs (llama.cpp's post_attention_norm / post_ffw_norm).
+  olmo2: { shape: FAMILIES.olmo2.shape, attnNorm: "post_attention_norm", ffnNorm: "post_ffw_norm" },
+};
 
 /** What a model file yields before a backend is attached. */
 export interface LoadedFiles {
   weights: ModelWeights;
   spec: RopeSpec;
   tokenizer: Tokenizer;
+  /** The RoPE scaling the files declare (the `config` strategy entry); absent when they declare none. */
+  configRope?: ConfiguredRope;
+  /** The sliding-window layers' own RoPE (Gemma 3's local base), applied as is whatever the strategy. */
+  localRope?: { spec: RopeSpec; table: RopeTable };
 }
 
 type Metadata = Record<string, unknown>;
@@ -97,6 +116,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     if (!t) throw new ModelFormatError(`${path}: tensor ${name} is missing`);
     return t;
   };
+  const block = GGUF_BLOCKS[arch];
   const vector = (name: string) => {
     const t = get(name);
     if (!(t instanceof Float32Array)) {
@@ -124,6 +144,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     normEps: num(md, `${arch}.attention.layer_norm_rms_epsilon`, path, 1e-5),
     bosId: num(md, "tokenizer.ggml.bos_token_id", path, 1),
     eosId: num(md, "tokenizer.ggml.eos_token_id", path, 2),
+    block: block && { ...block.shape },
   };
   const qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
   const layers: LayerWeights<WeightMatrix>[] = [];
@@ -135,7 +156,7 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     const up = get(p + "ffn_up.weight");
     const rows = (m: WeightMatrix, start: number, end: number) => sliceRows(m, dim, start, end);
     layers.push({
-      attnNorm: vector(p + "attn_norm.weight"),
+      attnNorm: vector(p + (block?.attnNorm ?? "attn_norm") + ".weight"),
       wq: qkv ? rows(qkv, 0, qDim) : get(p + "attn_q.weight"),
       wk: qkv ? rows(qkv, qDim, qDim + kvDim) : get(p + "attn_k.weight"),
       wv: qkv ? rows(qkv, qDim + kvDim, qDim + 2 * kvDim) : get(p + "attn_v.weight"),
@@ -143,10 +164,12 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
       bq: bias(p + "attn_q.bias"),
       bk: bias(p + "attn_k.bias"),
       bv: bias(p + "attn_v.bias"),
-      ffnNorm: vector(p + "ffn_norm.weight"),
+      ffnNorm: vector(p + (block?.ffnNorm ?? "ffn_norm") + ".weight"),
       wGate: gate ?? rows(up, 0, hiddenDim),
       wUp: gate ? up : rows(up, hiddenDim, 2 * hiddenDim),
       wDown: get(p + "ffn_down.weight"),
+      qNorm: block?.shape.qkNorm ? vector(p + "attn_q_norm.weight") : undefined,
+      kNorm: block?.shape.qkNorm ? vector(p + "attn_k_norm.weight") : undefined,
     });
   }
   const weights: ModelWeights = {
@@ -167,7 +190,17 @@ export async function loadGguf(path: string): Promise<LoadedFiles> {
     maxPositions: contextLength,
     pairing,
   };
-  return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path) };
+  let configRope;
+  try {
+    configRope = configuredRopeFromGguf(md, arch, contextLength, path, {
+      freqs: tensors.has("rope_freqs.weight") ? vector("rope_freqs.weight") : undefined,
+      long: tensors.has("rope_factors_long.weight") ? vector("rope_factors_long.weight") : undefined,
+      short: tensors.has("rope_factors_short.weight") ? vector("rope_factors_short.weight") : undefined,
+    });
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
+  return { weights, spec, tokenizer: ggufTokenizer(md, config, tokens, path), configRope };
 }
 
 function ggufTokenizer(

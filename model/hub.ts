@@ -6,12 +6,24 @@
  *   `tokenizer.bin` beside it).
  * - `hf:owner/repo` or `hf:owner/repo/dir`: an HF model folder (config, tokenizer, safetensors).
  *
+ * Downloads show progress, resume when cut, and are checked against the size and hash the Hub states
+ * (`hub_download.ts`). `HF_ENDPOINT` replaces https://huggingface.co (a mirror, or a test server).
+ *
  * @module
  */
 import { dirname, join } from "node:path";
 import { ModelFormatError } from "./config.ts";
+import { downloadFile } from "./hub_download.ts";
 
-const HUB = "https://huggingface.co";
+/** The Hub's base URL: `HF_ENDPOINT` (as huggingface_hub reads it), else huggingface.co. */
+function hub(): string {
+  return (Deno.env.get("HF_ENDPOINT") ?? "https://huggingface.co").replace(/\/+$/, "");
+}
+
+function authHeaders(): Record<string, string> {
+  const token = Deno.env.get("HF_TOKEN");
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
 
 /** Where downloads are kept. */
 export function cacheDir(): string {
@@ -38,10 +50,9 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function hubFetch(url: string, name: string): Promise<Response> {
-  const token = Deno.env.get("HF_TOKEN");
   let res: Response;
   try {
-    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await fetch(url, { headers: authHeaders() });
   } catch (e) {
     throw new ModelFormatError(
       `${name}: cannot download ${url} (${(e as Error).message}). Offline? Put the files under ` +
@@ -64,21 +75,21 @@ async function download(
 ): Promise<string> {
   const local = join(cacheDir(), kind === "model" ? "hf" : "hf-datasets", repo, file);
   if (await exists(local)) return local;
-  const res = await hubFetch(
-    `${HUB}/${kind === "model" ? "" : "datasets/"}${repo}/resolve/main/${file}`,
-    name,
-  );
+  const url = `${hub()}/${kind === "model" ? "" : "datasets/"}${repo}/resolve/main/${file}`;
   await Deno.mkdir(dirname(local), { recursive: true });
-  // Write beside the target and rename, so an interrupted download never looks complete.
-  const partial = `${local}.partial`;
-  await Deno.writeFile(partial, res.body!);
-  await Deno.rename(partial, local);
+  // Written beside the target and renamed once verified, so a cut download never looks complete.
+  await downloadFile(url, local, `${name} ${file}`, { headers: authHeaders() }).catch((e) => {
+    if (e instanceof ModelFormatError && !/HTTP|cannot reach/.test(e.message)) throw e;
+    throw new ModelFormatError(
+      `${e.message}. Offline? Put the files under ${cacheDir()}/hf/ or pass a local path instead.`,
+    );
+  });
   return local;
 }
 
 /** Files of a repo, from the Hub API. */
 async function listFiles(repo: string, name: string): Promise<string[]> {
-  const res = await hubFetch(`${HUB}/api/models/${repo}`, name);
+  const res = await hubFetch(`${hub()}/api/models/${repo}`, name);
   const info = await res.json() as { siblings?: { rfilename: string }[] };
   return (info.siblings ?? []).map((s) => s.rfilename);
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { AddArgs } from "../kernels/cpu/add.ts";
 import type { AttentionArgs } from "../kernels/cpu/attention.ts";
 import type { MatmulArgs } from "../kernels/cpu/matmul.ts";
 import type { RmsnormArgs } from "../kernels/cpu/rmsnorm.ts";
@@ -22,7 +23,7 @@ import type { LayerWeights, LlamaConfig } from "./config.ts";
  */
 export type BlockWeights<B, W = B> = {
   [K in keyof LayerWeights]: K extends "attnNorm" | "ffnNorm" ? B
-    : K extends "bq" | "bk" | "bv" ? B | undefined
+    : K extends "bq" | "bk" | "bv" | "qNorm" | "kNorm" | "postAttnNorm" | "postFfnNorm" ? B | undefined
     : W;
 };
 
@@ -34,12 +35,31 @@ export interface BlockOps<B, W = B> {
   matmul(a: MatmulArgs<B, W>): void;
   /** The residual: out[T][N] += x[T][K] · wᵀ; `tmp` ([T][N], free to clobber) for engines that do not fuse. */
   matmulAdd(a: MatmulArgs<B, W>, tmp: B): void;
-  /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE. */
-  rope(a: RopeRows<B>): void;
+  /** Rotates `heads` heads of each of the T rows of x in place with the pass's RoPE for layer `layer`. */
+  rope(a: RopeRows<B>, layer: number): void;
   /** Causal (or cached, or per-document) attention of the rotated q to k, v for layer `layer`. */
   attention(a: AttentionArgs<B>, layer: number): void;
   /** out[i] = silu(gate[i]) · up[i]. */
   swiglu(a: SwigluArgs<B>): void;
+  /** out[i] = gelu_tanh(gate[i]) · up[i] (Gemma); only engines that run such a model implement it. */
+  gegluTanh?(a: SwigluArgs<B>): void;
+  /** out[i] = a[i] + b[i]: the residual add after a post-norm; only engines that run post-norm models implement it. */
+  add?(a: AddArgs<B>): void;
+}
+
+/** Thrown when an engine lacks an op the model's architecture needs. */
+function missingOp(op: string, c: LlamaConfig): Error {
+  return new RangeError(`this engine has no ${op} op, which ${c.architecture} models need`);
+}
+
+/** True when layer `layer` is a sliding-window layer (its own window and RoPE table). */
+export function isSlidingLayer(c: LlamaConfig, layer: number): boolean {
+  return c.block?.layerTypes?.[layer] === "sliding";
+}
+
+/** The RoPE of layer `layer`: the local one on a sliding layer when the pass has one, else the model's. */
+export function layerRope<R>(c: LlamaConfig, layer: number, rope: R, localRope?: R): R {
+  return localRope !== undefined && isSlidingLayer(c, layer) ? localRope : rope;
 }
 
 /**
@@ -79,15 +99,40 @@ export function llamaBlock<B, W = B>(
   s: BlockBuffers<B>,
   tap?: ResidualTap<B>,
 ): void {
-  const D = c.dim, H = c.hiddenDim, hd = c.headDim;
+  const D = c.dim, H = c.hiddenDim, hd = c.headDim, b = c.block ?? {};
   const qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
+  const pre = b.norms !== "post", post = b.norms === "post" || b.norms === "pre+post";
+  // With a post-norm the sublayer's output is normed before the residual add, so it cannot be fused.
+  const residual = (out: B, xIn: B, w: W, K: number, norm: B | undefined) => {
+    if (!post) return ops.matmulAdd({ out, x: xIn, w, T, K, N: D }, s.tmp);
+    if (!ops.add) throw missingOp("add", c);
+    ops.matmul({ out: s.tmp, x: xIn, w, T, K, N: D });
+    ops.rmsnorm({ out: s.tmp, x: s.tmp, weight: norm!, T, D, eps: c.normEps });
+    ops.add({ out, a: out, b: s.tmp, n: T * D });
+  };
   tap?.("attn", x);
-  ops.rmsnorm({ out: s.h1, x, weight: l.attnNorm, T, D, eps: c.normEps });
-  ops.matmul({ out: s.q, x: s.h1, w: l.wq, bias: l.bq, T, K: D, N: qDim });
-  ops.matmul({ out: s.k, x: s.h1, w: l.wk, bias: l.bk, T, K: D, N: kvDim });
-  ops.matmul({ out: s.v, x: s.h1, w: l.wv, bias: l.bv, T, K: D, N: kvDim });
-  ops.rope({ x: s.q, T, nHeads: c.nHeads, headDim: hd });
-  ops.rope({ x: s.k, T, nHeads: c.nKvHeads, headDim: hd });
+  if (pre) ops.rmsnorm({ out: s.h1, x, weight: l.attnNorm, T, D, eps: c.normEps });
+  const h1 = pre ? s.h1 : x;
+  ops.matmul({ out: s.q, x: h1, w: l.wq, bias: l.bq, T, K: D, N: qDim });
+  ops.matmul({ out: s.k, x: h1, w: l.wk, bias: l.bk, T, K: D, N: kvDim });
+  ops.matmul({ out: s.v, x: h1, w: l.wv, bias: l.bv, T, K: D, N: kvDim });
+  if (b.qkNorm) {
+    // Per head: T·heads rows of headDim channels; over the projection: T rows of heads·headDim.
+    const perHead = b.qkNorm === "head";
+    const norm = (x: B, weight: B | undefined, heads: number) =>
+      ops.rmsnorm({
+        out: x,
+        x,
+        weight: weight!,
+        T: perHead ? T * heads : T,
+        D: perHead ? hd : heads * hd,
+        eps: c.normEps,
+      });
+    norm(s.q, l.qNorm, c.nHeads);
+    norm(s.k, l.kNorm, c.nKvHeads);
+  }
+  ops.rope({ x: s.q, T, nHeads: c.nHeads, headDim: hd }, layer);
+  ops.rope({ x: s.k, T, nHeads: c.nKvHeads, headDim: hd }, layer);
   ops.attention({
     out: s.att,
     q: s.q,
@@ -97,14 +142,21 @@ export function llamaBlock<B, W = B>(
     nHeads: c.nHeads,
     nKvHeads: c.nKvHeads,
     headDim: hd,
+    softmaxScale: b.softmaxScale,
+    window: isSlidingLayer(c, layer) ? b.slidingWindow : undefined,
   }, layer);
-  ops.matmulAdd({ out: x, x: s.att, w: l.wo, T, K: qDim, N: D }, s.tmp);
+  const postNorm = (pre ? l.postAttnNorm : l.attnNorm)!;
+  residual(x, s.att, l.wo, qDim, post ? postNorm : undefined);
   tap?.("ffn", x);
-  ops.rmsnorm({ out: s.h2, x, weight: l.ffnNorm, T, D, eps: c.normEps });
-  ops.matmul({ out: s.gate, x: s.h2, w: l.wGate, T, K: D, N: H });
-  ops.matmul({ out: s.up, x: s.h2, w: l.wUp, T, K: D, N: H });
-  ops.swiglu({ out: s.act, gate: s.gate, up: s.up, n: T * H });
-  ops.matmulAdd({ out: x, x: s.act, w: l.wDown, T, K: H, N: D }, s.tmp);
+  if (pre) ops.rmsnorm({ out: s.h2, x, weight: l.ffnNorm, T, D, eps: c.normEps });
+  const h2 = pre ? s.h2 : x;
+  ops.matmul({ out: s.gate, x: h2, w: l.wGate, T, K: D, N: H });
+  ops.matmul({ out: s.up, x: h2, w: l.wUp, T, K: D, N: H });
+  if (b.activation === "gelu-tanh") {
+    if (!ops.gegluTanh) throw missingOp("gelu-tanh", c);
+    ops.gegluTanh({ out: s.act, gate: s.gate, up: s.up, n: T * H });
+  } else ops.swiglu({ out: s.act, gate: s.gate, up: s.up, n: T * H });
+  residual(x, s.act, l.wDown, H, post ? (pre ? l.postFfnNorm : l.ffnNorm) : undefined);
 }
 
 /** One set of {@linkcode BlockBuffers} reused by every layer (inference), from the engine's allocator. */

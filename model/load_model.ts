@@ -128,7 +128,8 @@ export async function loadModel(name: string, options: LoadOptions = {}): Promis
     files = await loadLlama2c(path, options.tokenizer);
   }
   const spec = overrideSpec(files.spec, options.spec ?? {}, path);
-  return new Model(files.weights, spec, files.tokenizer, options.backend ?? defaultBackend(), path);
+  const own = { configRope: files.configRope, localRope: files.localRope };
+  return new Model(files.weights, spec, files.tokenizer, options.backend ?? defaultBackend(), path, own);
 }
 
 async function hasGgufMagic(path: string): Promise<boolean> {

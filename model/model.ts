@@ -7,6 +7,7 @@
 import type { RopeApply } from "../kernels/rope_apply.ts";
 import { type ResolvedRope, resolveFrequencies, validateTable } from "../strategies/table.ts";
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
+import type { ConfiguredRope } from "../strategies/config_rope.ts";
 import type { Backend, KvCache } from "./backend.ts";
 import type { LlamaConfig, ModelWeights } from "./config.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -42,6 +43,14 @@ export function ropeApplyFor(spec: RopeSpec, table: RopeTable, seqLen: number, p
   return { resolved, apply };
 }
 
+/** What a model's files say about its RoPE beyond the spec. */
+export interface OwnRope {
+  /** The scaling the files declare: the `config` strategy entry (absent: none declared). */
+  configRope?: ConfiguredRope;
+  /** The sliding-window layers' own RoPE (Gemma 3), applied as declared whatever table a pass is given. */
+  localRope?: { spec: RopeSpec; table: RopeTable };
+}
+
 /** A loaded model ready to score and generate. */
 export class Model {
   constructor(
@@ -51,7 +60,19 @@ export class Model {
     readonly backend: Backend,
     /** The file or folder it was loaded from. */
     readonly source: string,
+    readonly own: OwnRope = {},
   ) {}
+
+  /** The scaling the model's files declare (the `config` entry), or undefined. */
+  get configRope(): ConfiguredRope | undefined {
+    return this.own.configRope;
+  }
+
+  /** The sliding layers' RoPE for a pass over `seqLen` positions from `positionOffset`, if the model has one. */
+  private localApply(seqLen: number, positionOffset = 0) {
+    const local = this.own.localRope;
+    return local && ropeApplyFor(local.spec, local.table, seqLen, positionOffset).apply;
+  }
 
   get config(): LlamaConfig {
     return this.weights.config;
@@ -81,7 +102,7 @@ export class Model {
     for (const [i, w] of windows.entries()) {
       const tokens = this.checkIds(w, `window ${i}`);
       const { resolved, apply } = ropeApplyFor(this.spec, checked, tokens.length);
-      nll.push(await this.backend.forwardNll(this.weights, tokens, apply));
+      nll.push(await this.backend.forwardNll(this.weights, tokens, apply, this.localApply(tokens.length)));
       rope.push(resolved);
     }
     return { nll, rope, seconds: (performance.now() - t0) / 1000 };
@@ -115,7 +136,14 @@ export class Model {
         continue;
       }
       choice = resolved.choice;
-      const logits = await this.backend.forwardStep(this.weights, cache, Int32Array.from(pending), apply);
+      const local = this.localApply(seqLen, cache.length);
+      const logits = await this.backend.forwardStep(
+        this.weights,
+        cache,
+        Int32Array.from(pending),
+        apply,
+        local,
+      );
       let next = 0;
       for (let i = 1; i < logits.length; i++) if (logits[i] > logits[next]) next = i;
       if (next === this.config.eosId || next === this.config.bosId) break;

@@ -9,7 +9,9 @@
  *
  * @module
  */
-import { embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
+import { addRef, embedRef, type RopeApply } from "../kernels/cpu/mod.ts";
+import { attentionFirstKeys } from "../kernels/cpu/attention.ts";
+import { gegluTanhRef } from "../kernels/cpu/geglu_tanh.ts";
 import { checkRopeApply, ropeCosSinTable } from "../kernels/rope_apply.ts";
 import {
   kernelFloats,
@@ -25,7 +27,7 @@ import { swigluNative } from "../kernels/native/backward.ts";
 import { matmulNative, rmsnormNative } from "../kernels/native/mod.ts";
 import { wasmKernels, wasmStatus } from "../kernels/wasm/lib.ts";
 import { type Backend, checkCacheStep, type KvCache } from "./backend.ts";
-import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
+import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import type { ModelWeights, WeightMatrix } from "./config.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
@@ -50,22 +52,34 @@ export class NativeBackend implements Backend {
    * Runs every layer over T = tokens.length rows at positions start.., appending their keys/values
    * to `cache`; returns the residual stream x [T][dim] (before the final norm).
    */
-  private forward(w: ModelWeights, tokens: Int32Array, rope: RopeApply, cache: NativeKvCache): Float32Array {
+  private forward(
+    w: ModelWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    cache: NativeKvCache,
+    localRope?: RopeApply,
+  ): Float32Array {
     const nk = this.nk, c = w.config, T = tokens.length, start = cache.length;
-    checkRopeApply(rope, c.headDim, T);
-    const table = ropeCosSinTable(rope, T); // shared by all layers
-    const interleaved = rope.pairing === "interleaved" ? 1 : 0;
+    const ropes = [rope, ...(localRope ? [localRope] : [])];
+    for (const r of ropes) checkRopeApply(r, c.headDim, T);
+    // One cos/sin table per RoPE, shared by all the layers that use it.
+    const tables = new Map(ropes.map((r) => [r, ropeCosSinTable(r, T)]));
     const f32 = (n: number) => kernelFloats(nk, n); // in the kernels' memory: no copies per call
     const ops: BlockOps<Float32Array, WeightMatrix> = {
       rmsnorm: (a) => rmsnormNative(a, nk),
       matmul: (a) => matmulNative(a, nk),
       matmulAdd: (a) => matmulNative(a, nk, true), // residual fused into the matmul
-      rope: ({ x, T, nHeads, headDim }) =>
-        nk.rk_rope(x, table, T, nHeads, headDim, rope.rotaryDim, interleaved),
-      attention({ out, q, k, v, T, nHeads, nKvHeads, headDim, softmaxScale }, layer) {
+      rope: ({ x, T, nHeads, headDim }, layer) => {
+        const r = layerRope(c, layer, rope, localRope);
+        const interleaved = r.pairing === "interleaved" ? 1 : 0;
+        nk.rk_rope(x, tables.get(r)!, T, nHeads, headDim, r.rotaryDim, interleaved);
+      },
+      attention({ out, q, k, v, T, nHeads, nKvHeads, headDim, softmaxScale, window }, layer) {
         const kv = cache.layers[layer];
         storeKv(nk, kv, k, v, T, start, nKvHeads, headDim);
         const scale = softmaxScale ?? 1 / Math.sqrt(headDim);
+        // A sliding window is each row's first visible key, which the kernel already takes per row.
+        const first = attentionFirstKeys(T, { window }, start);
         nk.rk_attention(
           out,
           q,
@@ -78,10 +92,13 @@ export class NativeBackend implements Backend {
           nKvHeads,
           headDim,
           scale,
-          null,
+          first,
         );
       },
       swiglu: (a) => swigluNative(a, nk),
+      // Gemma's activation and the post-norm residual add run in TypeScript on the kernels' memory.
+      gegluTanh: gegluTanhRef,
+      add: addRef,
     };
     const x = f32(T * c.dim);
     const s = sharedBlockBuffers(c, T, f32);
@@ -93,7 +110,12 @@ export class NativeBackend implements Backend {
     return x;
   }
 
-  forwardNll(w: ModelWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardNll(
+    w: ModelWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const nk = this.nk, c = w.config, T = tokens.length - 1, V = c.vocabSize;
     if (T < 1) return Promise.resolve(new Float32Array(0));
     const targets = tokens.subarray(1);
@@ -101,7 +123,7 @@ export class NativeBackend implements Backend {
       if (!(id >= 0 && id < V)) throw new RangeError(`target ${id} at ${t} is outside [0, ${V})`);
     });
     const cache = new NativeKvCache(nk, w, T);
-    const x = this.forward(w, tokens.subarray(0, T), rope, cache);
+    const x = this.forward(w, tokens.subarray(0, T), rope, cache, localRope);
     rmsnormNative({ out: x, x, weight: w.finalNorm, T, D: c.dim, eps: c.normEps }, nk);
     const nll = new Float32Array(T), logits = kernelFloats(nk, Math.min(T, LOGIT_ROWS) * V);
     for (let t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
@@ -117,10 +139,16 @@ export class NativeBackend implements Backend {
     return new NativeKvCache(this.nk, w, capacity);
   }
 
-  forwardStep(w: ModelWeights, kv: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  forwardStep(
+    w: ModelWeights,
+    kv: KvCache,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const cache = kv as NativeKvCache, c = w.config;
     checkCacheStep(cache, tokens.length, rope);
-    const x = this.forward(w, tokens, rope, cache);
+    const x = this.forward(w, tokens, rope, cache, localRope);
     const last = x.subarray((tokens.length - 1) * c.dim);
     rmsnormNative({ out: last, x: last, weight: w.finalNorm, T: 1, D: c.dim, eps: c.normEps }, this.nk);
     const logits = new Float32Array(c.vocabSize);

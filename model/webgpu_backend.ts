@@ -12,6 +12,7 @@ import {
   encodeAdd,
   encodeAttention,
   encodeEmbed,
+  encodeGegluTanh,
   encodeLogitsNll,
   encodeMatmul,
   encodeRmsnorm,
@@ -26,7 +27,7 @@ import { checkRopeApply, type RopeApply, ropeCosSinTable } from "../kernels/rope
 import type { Backend, KvCache } from "./backend.ts";
 import type { LayerWeights, ModelWeights } from "./config.ts";
 import { denseWeights } from "./quant_matrix.ts";
-import { type BlockOps, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
+import { type BlockOps, layerRope, llamaBlock, sharedBlockBuffers } from "./llama_block.ts";
 import { CpuBackend } from "./cpu_backend.ts";
 
 /** Largest storage binding WebGPU guarantees here (128 MiB). */
@@ -89,11 +90,17 @@ export class WebGpuBackend implements Backend {
     return g;
   }
 
-  async forwardNll(w: ModelWeights, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
+  async forwardNll(
+    w: ModelWeights,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
     const c = w.config;
     const T = tokens.length - 1;
     if (T < 1) return new Float32Array(0);
-    checkRopeApply(rope, c.headDim, T);
+    const ropes = [rope, ...(localRope ? [localRope] : [])];
+    for (const r of ropes) checkRopeApply(r, c.headDim, T);
     const ctx = this.ctx;
     const g = this.#weights(w);
     const scratch: GPUBuffer[] = [];
@@ -106,7 +113,7 @@ export class WebGpuBackend implements Backend {
     const nll = buf(T);
     const ids = upload(ctx, tokens.slice(0, T));
     const targets = upload(ctx, tokens.slice(1));
-    const cosSin = upload(ctx, ropeCosSinTable(rope, T));
+    const cosSin = new Map(ropes.map((r) => [r, upload(ctx, ropeCosSinTable(r, T))]));
 
     const enc = ctx.device.createCommandEncoder({ label: "llama forward NLL" });
     const ops: BlockOps<GPUBuffer> = {
@@ -116,10 +123,15 @@ export class WebGpuBackend implements Backend {
         encodeMatmul(ctx, enc, { ...a, out: tmp });
         encodeAdd(ctx, enc, { out: a.out, a: a.out, b: tmp, n: a.T * a.N });
       },
-      rope: (a) => encodeRope(ctx, enc, { ...a, cosSin, rotaryDim: rope.rotaryDim, pairing: rope.pairing }),
+      rope: (a, layer) => {
+        const r = layerRope(c, layer, rope, localRope);
+        encodeRope(ctx, enc, { ...a, cosSin: cosSin.get(r)!, rotaryDim: r.rotaryDim, pairing: r.pairing });
+      },
       // Inference passes no document mask (docStarts), the one field the GPU takes as rows instead.
       attention: ({ docStarts: _, ...a }) => encodeAttention(ctx, enc, a),
       swiglu: (a) => encodeSwiglu(ctx, enc, a),
+      gegluTanh: (a) => encodeGegluTanh(ctx, enc, a),
+      add: (a) => encodeAdd(ctx, enc, a),
     };
     encodeEmbed(ctx, enc, { out: x, table: g.embedding, tokens: ids, T, D: c.dim });
     g.layers.forEach((l, i) => llamaBlock(ops, c, l, i, T, x, s));
@@ -140,7 +152,7 @@ export class WebGpuBackend implements Backend {
     } finally {
       logits.done();
       for (const b of scratch) ctx.release(b);
-      for (const b of [ids, targets, cosSin]) b.destroy();
+      for (const b of [ids, targets, ...cosSin.values()]) b.destroy();
     }
   }
 
@@ -148,7 +160,13 @@ export class WebGpuBackend implements Backend {
     return this.#cpu.createCache(w, capacity);
   }
 
-  forwardStep(w: ModelWeights, cache: KvCache, tokens: Int32Array, rope: RopeApply): Promise<Float32Array> {
-    return this.#cpu.forwardStep(w, cache, tokens, rope);
+  forwardStep(
+    w: ModelWeights,
+    cache: KvCache,
+    tokens: Int32Array,
+    rope: RopeApply,
+    localRope?: RopeApply,
+  ): Promise<Float32Array> {
+    return this.#cpu.forwardStep(w, cache, tokens, rope, localRope);
   }
 }

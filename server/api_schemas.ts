@@ -94,7 +94,9 @@ export const strategyEntry: Schema = {
     {
       type: "string",
       maxLength: 2000,
-      description: 'CLI syntax: "yarn", "yarn:beta_fast=16,beta_slow=2", or an allowlisted plugin URL ' +
+      description:
+        'CLI syntax: "yarn", "yarn:beta_fast=16,beta_slow=2", "config" (the scaling the model\'s ' +
+        "files declare; the default reference when listed), or an allowlisted plugin URL " +
         '"https://host/x.ts#k=v,…" (no @result.json: clients name no files).',
     },
     {

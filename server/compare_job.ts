@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import type { MetricId } from "../compare/compare.ts";
 import { duplicateLabel, EntryError, parseEntry } from "../compare/strategy_entry.ts";
 import { COMPARE_DEFAULTS } from "../compare/defaults.ts";
@@ -103,6 +104,9 @@ function resolveStrategy(
 ): JobStrategy {
   if (typeof entry === "string") {
     const parts = named(field, () => parseEntry(entry));
+    if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
+      return configStrategy(entry.trim(), parts, field);
+    }
     if (parts.resultFile !== undefined) {
       throw new ValidationError(field, "name@result.json is not accepted over HTTP; send the params instead");
     }
@@ -118,6 +122,9 @@ function resolveStrategy(
       params,
     };
   }
+  if (entry.name === CONFIG_ENTRY) {
+    return { label: entry.label ?? CONFIG_ENTRY, name: CONFIG_ENTRY, params: entry.params ?? {} };
+  }
   const strategy = named(`${field}.name`, () => registry.get(entry.name));
   const params = named(
     `${field}.params`,
@@ -126,6 +133,20 @@ function resolveStrategy(
   const given = Object.entries(entry.params ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   const label = entry.label ?? (given.length ? `${entry.name}:${given.join(",")}` : entry.name);
   return { label, ...described(strategy), params };
+}
+
+/**
+ * The model's own RoPE (`config`): which strategy it is is known once the worker has loaded the model
+ * (strategies/config_rope.ts), so here only its syntax is checked; parameters come as the object form.
+ */
+function configStrategy(label: string, parts: ReturnType<typeof parseEntry>, field: string): JobStrategy {
+  if (parts.resultFile !== undefined || parts.paramArgs.length > 0) {
+    throw new ValidationError(
+      field,
+      'config takes no parameters in a string entry; send {"name": "config", "params": {...}}',
+    );
+  }
+  return { label, name: CONFIG_ENTRY, params: {} };
 }
 
 /**
@@ -173,6 +194,7 @@ export function resolveCompareBody(
     template: body.template,
     digits: body.digits,
     depths: body.depths,
-    reference: body.reference,
+    // The model's own RoPE is the natural reference when it is one of the rows.
+    reference: body.reference ?? (labels.has(CONFIG_ENTRY) ? CONFIG_ENTRY : undefined),
   };
 }

@@ -9,6 +9,9 @@
  *
  * @module
  */
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
+import { resolveEntry } from "../compare/strategy_entry.ts";
+import { resolveParams } from "../strategies/params.ts";
 import { compare, type CompareOptions } from "../compare/compare.ts";
 import { defaultLengths } from "../compare/defaults.ts";
 import { modelHash } from "../queue/model_hash.ts";
@@ -110,10 +113,18 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
     const model = await modelFor(spec.modelSource);
     const corpus = await corpusFor(model, spec.modelSource, spec.textSource);
     const L0 = model.spec.originalContext;
-    const entries: ResolvedEntry[] = spec.strategies.map((s) => ({
-      label: s.label,
-      strategy: registry.has(s.name) ? registry.get(s.name) : pluginProxy(s),
-      params: s.params,
+    const entries: ResolvedEntry[] = await Promise.all(spec.strategies.map(async (s) => {
+      if (s.name === CONFIG_ENTRY) {
+        // The model's declared scaling, with the request's parameters over its own.
+        const own = await resolveEntry(CONFIG_ENTRY, registry, undefined, model.configRope);
+        const params = resolveParams(own.strategy.name, own.strategy.params, { ...own.params, ...s.params });
+        return { ...own, label: s.label, params };
+      }
+      return {
+        label: s.label,
+        strategy: registry.has(s.name) ? registry.get(s.name) : pluginProxy(s),
+        params: s.params,
+      };
     }));
     const options: CompareOptions = {
       model,

@@ -14,6 +14,7 @@
 import type { HfConfig } from "./hf_config.ts";
 import { hfLayerTypes, hfRopeBlock, readHfConfig, ropeFromHfConfig } from "./hf_config.ts";
 import { builtinRegistry } from "./registry.ts";
+import { type ConfiguredRope, configuredRopeFromHf } from "./config_rope.ts";
 import { baseInvFreq } from "./float32.ts";
 import { yarnMscale } from "./yarn.ts";
 import { longropeAttentionFactor } from "./common.ts";
@@ -82,6 +83,12 @@ export interface DoctorReport {
   columns: EngineColumn[];
   /** The known pitfalls this config triggers (empty when none). */
   pitfalls: Pitfall[];
+  /**
+   * What ropekit's `config` strategy entry runs for this config (the default of nll/generate/export for
+   * a model with these files): absent when the config declares no scaling or `layerType` is not the one
+   * the entry reads (the full-attention layers).
+   */
+  configEntry?: ConfiguredRope;
 }
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
@@ -304,6 +311,9 @@ export async function ropeDoctor(config: HfConfig, layerType?: string): Promise<
     maxPositions: m,
     columns,
     pitfalls,
+    configEntry: layerType === undefined || layerType === "full_attention"
+      ? configuredRopeFromHf(config)
+      : undefined,
   };
 }
 

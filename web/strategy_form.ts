@@ -1,7 +1,7 @@
 /**
  * Strategy rows of the form: a strategy picker and one input per declared parameter, so the page
- * offers exactly what the server will accept (GET /api/strategies). The picker's last choice, "plugin
- * URL…", takes a plugin's URL instead (`https://host/x.ts#k=v,…`), which the server loads on demand
+ * offers exactly what the server will accept (GET /api/strategies). "config (the model's own)" is the
+ * scaling the model's files declare. The picker's last choice, "plugin URL…", takes a plugin's URL instead (`https://host/x.ts#k=v,…`), which the server loads on demand
  * from its allowlisted hosts.
  *
  * @module
@@ -15,6 +15,8 @@ export type StrategyChoice =
 
 /** The picker's value for a plugin URL row. */
 const PLUGIN_URL = "(plugin URL)"; // not kebab-case: no strategy can be called this
+/** The picker's value for the model's own RoPE (the `config` strategy entry). */
+const CONFIG = "config";
 
 function urlInput(): HTMLElement {
   const label = document.createElement("label");
@@ -93,6 +95,11 @@ export function addStrategyRow(
   row.className = "strategy-row";
   const select = document.createElement("select");
   select.className = "strategy-name";
+  // The model's own declared scaling: which strategy that is, the server knows once it has loaded the model.
+  // Offered where the model's original RoPE is (a comparison), not where it is not (the export view).
+  if (strategies.some((s) => s.name === "default")) {
+    select.append(new Option("config (the model's own)", CONFIG, initial === CONFIG, initial === CONFIG));
+  }
   for (const s of strategies) {
     select.append(new Option(s.name, s.name, s.name === initial, s.name === initial));
   }
@@ -111,6 +118,11 @@ export function addStrategyRow(
     if (select.value === PLUGIN_URL) {
       select.title = "a third-party strategy, loaded sandboxed by the server";
       params.replaceChildren(urlInput());
+      return;
+    }
+    if (select.value === CONFIG) {
+      select.title = "the RoPE scaling the model's files declare (plain RoPE if none); the default reference";
+      params.replaceChildren();
       return;
     }
     const s = strategies.find((x) => x.name === select.value)!;

@@ -18,6 +18,7 @@ export {
   documentStarts,
 } from "./attention.ts";
 export { type SwigluArgs, swigluRef } from "./swiglu.ts";
+export { gegluTanhRef } from "./geglu_tanh.ts";
 export { type LogitsArgs, type LogitsNllArgs, logitsNllRef, logitsRef } from "./logits.ts";
 export { type AddArgs, addRef } from "./add.ts";
 export {

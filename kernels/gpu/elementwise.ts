@@ -1,5 +1,5 @@
 /**
- * Row- and element-wise kernels: residual add, SwiGLU, embedding gather, RMSNorm, RoPE. Inputs that
+ * Row- and element-wise kernels: residual add, SwiGLU, gated GELU, embedding gather, RMSNorm, RoPE. Inputs that
  * may be the output too are bound read_write (WebGPU allows one buffer in several writable storage
  * bindings, not a read-only plus a writable one), so in-place use works. They are
  * memory-bound and cheap next to matmul/attention, so they stay simple: one invocation per element
@@ -80,6 +80,22 @@ export function encodeSwiglu(
     HEAD(`${rw(0, "gate")}\n${rw(1, "up")}\n${rw(2, "out")}\n${uni(3)}`) +
     `\n  let g = gate[i];\n  out[i] = g / (1.0 + exp(-g)) * up[i];\n}`;
   dispatch(ctx, enc, "swiglu", code, [gate, up, out, ctx.uniform([n, 0, 0, 0])], n);
+}
+
+/**
+ * out[i] = gelu_tanh(gate[i]) · up[i] for n elements (Gemma's MLP; see `gegluTanhRef`). tanh's argument
+ * is clamped to ±10, where tanh is ±1 in float32, so drivers that compute it from exp never overflow.
+ */
+export function encodeGegluTanh(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  { out, gate, up, n }: SwigluArgs<GPUBuffer>,
+) {
+  const code = () =>
+    HEAD(`${rw(0, "gate")}\n${rw(1, "up")}\n${rw(2, "out")}\n${uni(3)}`) +
+    `\n  let g = gate[i];\n  let z = clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -10.0, 10.0);` +
+    `\n  out[i] = 0.5 * g * (1.0 + tanh(z)) * up[i];\n}`;
+  dispatch(ctx, enc, "geglu_tanh", code, [gate, up, out, ctx.uniform([n, 0, 0, 0])], n);
 }
 
 /** The shared {@linkcode EmbedArgs} on GPU buffers: the ids are an i32 buffer of T (assumed valid). */
