@@ -187,7 +187,11 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     },
     metrics: infos,
     strategies,
-    ...pairedComparisons(infos, strategies, { seed: opts.seed, reference: opts.reference }),
+    // A metric that cannot rank (a needle template failing its validity check) gets no verdict.
+    ...pairedComparisons(infos.filter((i) => !i.invalid), strategies, {
+      seed: opts.seed,
+      reference: opts.reference,
+    }),
     seconds: (performance.now() - t0) / 1000,
   };
 }
