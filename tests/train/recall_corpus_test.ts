@@ -110,7 +110,12 @@ Deno.test("recall corpus: a copy-drill curriculum first; the haystack has no dig
       .length;
   const early = drills(0), late = drills(20_000);
   console.log(`drills: ${early}/500 of the first documents, ${late}/500 after the curriculum`);
-  assert.ok(early > 360 && late > 60 && late < 150);
+  assert.ok(early > 450 && late > 60 && late < 150);
+  // The curriculum's drills repeat back to back.
+  assert.match(
+    recallDocument(1, 0, { curriculumChance: 1 }),
+    /^\w+ read out a line: ([^.]+)\. Then \w+ read it again: \1\. One more time: \1\.$/,
+  );
   const hay = recallHaystack(2026, 50);
   assert.equal(hay, recallHaystack(2026, 50));
   assert.doesNotMatch(hay, /\d/);
