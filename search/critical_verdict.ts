@@ -136,16 +136,23 @@ export function criticalVerdict(o: {
     .join("; ");
   const theoryNote =
     `theory: the critical pair ⌈x⌉ = ${o.theoreticalK}, official default ⌈x⌉ − 1 = ${o.officialDefaultK}`;
+  const reasons: string[] = [];
+  if (best.k !== o.selectedK) reasons.push(`the best re-scored k is ${best.k}`);
+  if (neighbours.length === 0) reasons.push("it has no neighbour in the range");
+  const notBeaten = neighbours.filter((d) => !(d.difference < 0 && d.p_holm < alpha)).map((d) =>
+    `k = ${d.k}`
+  );
+  if (notBeaten.length) {
+    reasons.push(`it does not beat ${notBeaten.join(" or ")} significantly (Holm-adjusted p < ${alpha})`);
+  }
   const statement = identified
     ? `found k = ${o.selectedK}${edge}: on ${n} fresh documents it beats its neighbours (selected − neighbour, ` +
       `answer NLL: ${against}); ${theoryNote}`
-    : `k is not identifiable at this budget: the search selected k = ${o.selectedK}, the best re-scored k is ` +
-      `${best.k}, and ${
-        neighbours.length
-          ? `against its neighbours on ${n} fresh documents (${against})`
-          : "it has no neighbour"
-      } the difference is not significant at ${alpha} after Holm's adjustment${
-        best.k !== o.selectedK ? " or it is not the best re-scored k" : ""
+    : `k is not identifiable at this budget: the search selected k = ${o.selectedK}, but ${
+      reasons.join(", and ")
+    }` +
+      `${
+        neighbours.length ? ` (selected − neighbour on ${n} fresh documents, answer NLL: ${against})` : ""
       }; ${theoryNote}`;
   return {
     theoretical_k: o.theoreticalK,
