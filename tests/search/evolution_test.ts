@@ -42,7 +42,7 @@ Deno.test("every evaluated candidate is valid and distinct; the evaluator is cal
     const g = t.genome as Longrope2Genome;
     assert.equal(sp.violation(g), null);
     assert.equal(t.key, sp.key(g));
-    assert.ok(g.critical_index >= 24 && g.critical_index <= 38);
+    assert.ok(g.critical_index >= 23 && g.critical_index <= 34);
     const f = t.params.long_factor as number[];
     for (let i = 1; i < f.length; i++) assert.ok(f[i] > f[i - 1], `factors not strictly increasing at ${i}`);
   }

@@ -125,7 +125,7 @@ Deno.test("LongRoPE2 params build the longrope2 strategy's table exactly (it re-
   );
   assert.throws(
     () => longrope2Space({ spec: LLAMA3_SPEC, targetLength: TARGET, maxFactor: 16.2 }),
-    /cannot hold 41 strictly increasing/,
+    /cannot hold 40 strictly increasing/,
   );
 });
 
