@@ -49,8 +49,8 @@ Deno.test("recall corpus: no document a training run reads contains any three co
   ) {
     assert.ok(grams.has(g), g);
   }
-  // models/recall-needle's run (seed 1): 4,500 steps × 2,048 tokens reads fewer than 110,000 documents
-  // (measured: about 100 tokens each); its BPE is trained on documents 100,000–102,999 (data_source.ts).
+  // models/recall-needle's run (seed 1): 1,800 steps × 2,048 tokens read about 40,000 documents (about 90
+  // tokens each); 110,000 cover a run well past it, and the BPE's documents 100,000–102,999 (data_source.ts).
   const t0 = performance.now();
   for (let i = 0; i < 110_000; i++) assertHeldOut(recallDocument(1, i), grams, `document ${i} (seed 1)`);
   // Other seeds too: the generator, not one draw of it, never writes the templates.
