@@ -121,3 +121,35 @@ Deno.test("recall corpus: a copy-drill curriculum first; the haystack has no dig
   assert.doesNotMatch(hay, /\d/);
   assert.equal(hay.split("\n\n").length, 50);
 });
+
+Deno.test("deno task train --corpus recall: a tiny run trains on the recall corpus and resumes from its checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  const root = new URL("../../", import.meta.url).pathname;
+  const train = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi=.build",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "cli/train.ts",
+        ...args,
+      ],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const out = `${dir}/model.bin`;
+  const base = ["--config", "tiny", "--corpus", "recall", "--seq", "64", "--batch", "2", "--out", out];
+  const first = await train(...base, "--steps", "4", "--checkpoint-every", "2");
+  assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
+  assert.match(new TextDecoder().decode(first.stderr), /generated recall \(seed 1, 0–20 filler sentences\)/);
+  const resumed = await train("--out", out, "--resume", "--steps", "6");
+  assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+  const { decodeCheckpoint } = await import("../../train/checkpoint.ts");
+  const ck = decodeCheckpoint(await Deno.readFile(`${out}.ckpt`), "ckpt");
+  assert.equal(ck.header.meta.corpus, "recall");
+  assert.equal(ck.header.step, 6);
+  assert.ok((await Deno.stat(out)).size > 0);
+});
