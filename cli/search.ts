@@ -49,8 +49,10 @@ const USAGE = `Usage: deno task search --strategy S --model M --target N --text 
   --text FILE            text the fitness documents are cut from
   --fitness needle|ppl   needle-driven perplexity (default for longrope2) or perplexity (default otherwise)
   --template NAME        needle template: magic-number or story-pet; default: magic-number (the paper's
-                         7-digit number) where the model passes the validity check at L0, else story-pet
-  --samples N            needle documents per depth, or perplexity windows (default 16)
+                         7-digit number) where the model passes the validity check at L0, else story-pet.
+                         A template that fails the check is refused (it would rank noise)
+  --allow-invalid-needle search on a needle template that fails the validity check anyway
+  --samples N            needle documents per depth, or perplexity windows (default 32)
   --depths LIST          needle depths, comma list of fractions (default 0: the needle at the start)
   --text-range A:B       fraction of the text the documents come from (default 0.5:1; evaluate on 0:0.5)
   --finalists K          re-score the K best candidates on fresh documents; the best re-scored one is
@@ -77,7 +79,8 @@ ${QUEUE_USAGE}
   --min-factor X         longrope2: lower bound of the searched factors (default s)
   --max-factor X         longrope: upper bound (default 1 + s); longrope2: upper bound (default 2s)
   --start-tokens LIST    longrope: search n̂ over a comma list, or "paper" for ${PAPER_START_TOKENS.join(",")}
-  --critical-range A:B   longrope2: candidate critical indices (default [d10_tcd, d_tcd])
+  --critical-range A:B   longrope2: candidate critical indices, 0-based (default [d10_tcd, d_tcd + 3]:
+                         the paper's [⌈x₁₀⌉, ⌈x⌉] and 3 pairs above the critical pair ⌈x⌉)
   --param k=v            hold a strategy parameter fixed (repeatable)
   --tune a,b             parameter search: which parameters (default: every one with a default)
   --range name=LO:HI     parameter search: range of a number (repeatable)
@@ -92,6 +95,7 @@ const OPTIONS = {
   text: { type: "string" },
   fitness: { type: "string" },
   template: { type: "string" },
+  "allow-invalid-needle": { type: "boolean" },
   samples: { type: "string" },
   depths: { type: "string" },
   "text-range": { type: "string" },
@@ -256,16 +260,25 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
 
   const model = await loadModelFromFlags(v);
   const corpus = await loadCorpus(textPath, model.tokenizer);
-  const samples = integer("--samples", v.samples, 1) ?? 16;
+  const samples = integer("--samples", v.samples, 1) ?? 32;
   const dataSeed = integer("--data-seed", v["data-seed"], 0) ?? 0;
+  if (kind !== "needle" && (v.template !== undefined || v["allow-invalid-needle"])) {
+    throw new CliError("--template and --allow-invalid-needle apply to --fitness needle");
+  }
   let template = (v.template as string | undefined) ?? "magic-number";
-  if (kind === "needle" && v.template === undefined) {
+  if (kind === "needle") {
     const part = corpusSlice(
       corpus,
       splitTextRange(textRange, share ?? DEFAULT_FINALISTS.share).search,
       model.tokenizer,
     );
-    const choice = await chooseTemplate(model, part, { samples, seed: dataSeed });
+    // Refuses (InvalidNeedleError) a template the model cannot use within L0, unless allowed.
+    const choice = await chooseTemplate(model, part, {
+      requested: v.template as string | undefined,
+      samples,
+      seed: dataSeed,
+      allowInvalid: v["allow-invalid-needle"] === true,
+    });
     template = choice.template;
     console.log(`needle template: ${choice.reason}`);
   }
@@ -361,14 +374,33 @@ function report(result: SearchResultFile, out: string, journalPath: string, seed
     `${tag}result: the best re-scored finalist, fitness ${fmt(result.fitness)} on fresh documents ` +
       `(${fmt(result.search_fitness)} during the search)`,
   );
-  if (result.found_critical_index !== undefined) {
+  const verdict = result.critical_index_verdict;
+  if (verdict) {
     console.log(
-      `${tag}critical index found: k = ${result.found_critical_index} (0-based; official default ⌈x⌉ − 1 = ` +
-        `${result.default_critical_index}, paper's d_tcd = ${result.theoretical_critical_dim}, searched range ${
-          JSON.stringify(result.settings.space.critical_range)
-        })`,
+      `${tag}critical index k (0-based) by k, each k's best genome re-scored on the same fresh documents; ` +
+        `difference of answer NLL against the critical pair ⌈x⌉ = ${verdict.theoretical_k} (paired t, 95%, Holm):`,
     );
+    for (const row of verdict.rows) {
+      const d = row.vs_theory;
+      const vs = d
+        ? `${d.difference >= 0 ? "+" : ""}${d.difference.toFixed(3)} [${d.ci95[0].toFixed(3)}, ${
+          d.ci95[1].toFixed(3)
+        }] Holm p ${d.p_holm.toPrecision(2)}`
+        : "(reference)";
+      const tags = [
+        row.k === verdict.theoretical_k ? "⌈x⌉" : "",
+        row.k === verdict.official_default_k ? "official ⌈x⌉−1" : "",
+        row.k === verdict.selected_k ? "search's best" : "",
+      ].filter((t) => t).join(", ");
+      console.log(
+        `  k = ${String(row.k).padStart(2)}  re-scored ${fmt(row.rescored_fitness)} (nll ${
+          fmt(row.rescored_nll)
+        } ± ${fmt(row.stderr)})  vs ⌈x⌉: ${vs}${tags ? `  [${tags}]` : ""}`,
+      );
+    }
+    console.log(`${tag}${verdict.statement}`);
   }
+  if (result.budget_vs_paper) console.log(`${tag}budget: ${result.budget_vs_paper.summary}`);
   console.log(`${tag}result: ${out}  (compare: ${result.strategy}@${out})  journal: ${journalPath}`);
 }
 

@@ -35,8 +35,10 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --data FILE            train on a text file (documents separated by blank lines)
                          instead of a generated corpus
   --corpus C             generated corpus: facts (pets' names and magic numbers stated early,
-                         asked for at the end) | stories (default stories)
-  --filler A,B           filler sentences per generated document (default 0,14 facts; 2,20 stories)
+                         asked for at the end) | stories | recall (arbitrary keys and
+                         values in varied wording, never the eval templates) (default stories)
+  --filler A,B           filler sentences per generated document (default 0,14 facts; 0,20 recall;
+                         2,20 stories)
   --first-doc N          start the data at document N (default 0)
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); default: bytes
@@ -110,7 +112,11 @@ function dataSource(values: Record<string, unknown>): DataSource {
     data: (values.data as string | undefined) ?? null,
     corpus,
     seed: positiveInt("--seed", values.seed) ?? 1,
-    filler: rangeFlag("--filler", values.filler, corpus === "facts" ? [0, 14] : [2, 20]),
+    filler: rangeFlag(
+      "--filler",
+      values.filler,
+      corpus === "facts" ? [0, 14] : corpus === "recall" ? [0, 20] : [2, 20],
+    ),
     longFiller: generatedLong
       ? rangeFlag("--long-filler", values["long-filler"], [
         sentences(seqLen),

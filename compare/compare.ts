@@ -222,7 +222,8 @@ export async function compare(opts: CompareOptions): Promise<CompareReport> {
     },
     metrics: infos,
     strategies,
-    ...pairedComparisons(infos, strategies, statisticsOptions(opts)),
+    // A metric that cannot rank (a needle template failing its validity check) gets no verdict.
+    ...pairedComparisons(infos.filter((i) => !i.invalid), strategies, statisticsOptions(opts)),
     seconds: (performance.now() - t0) / 1000,
   };
 }

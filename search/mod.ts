@@ -93,4 +93,18 @@ export {
 } from "./spaces/longrope2_space.ts";
 export { paramSpace, type ParamSpaceOptions } from "./spaces/param_space.ts";
 export { seedSpread, type SeedSpreadFile, type Spread, SPREAD_FORMAT } from "./seed_spread.ts";
-export { chooseTemplate, MAGIC_NUMBER_DIGITS, type TemplateChoice } from "./template_choice.ts";
+export {
+  chooseTemplate,
+  InvalidNeedleError,
+  MAGIC_NUMBER_DIGITS,
+  type TemplateChoice,
+} from "./template_choice.ts";
+export {
+  type CriticalVerdict,
+  criticalVerdict,
+  type KCandidate,
+  type KDifference,
+  type KRow,
+} from "./critical_verdict.ts";
+export { holm, type PairedComparison, pairedComparison } from "./paired_tests.ts";
+export { type BudgetLine, PAPER_SEARCH, type PaperBudget, paperBudget } from "./paper_budget.ts";

@@ -12,6 +12,8 @@ import type { Budget } from "./budget.ts";
 import type { EvolutionSettings, GenerationStats, StopReason } from "./evolution.ts";
 import type { FitnessSettings } from "./strategy_fitness.ts";
 import { RopekitError } from "../util/errors.ts";
+import type { CriticalVerdict } from "./critical_verdict.ts";
+import type { PaperBudget } from "./paper_budget.ts";
 
 /** Format marker of result files. */
 export const RESULT_FORMAT = "ropekit-search-result";
@@ -36,6 +38,10 @@ export interface Finalist {
   params: Params;
   search: ScoreWithError;
   rescored: ScoreWithError;
+  /** Set when the candidate is re-scored as the best of its niche (LongRoPE2: "k=N"), not for its rank. */
+  niche_best?: string;
+  /** Each fresh document's answer NLL (the same documents for every finalist, so they compare paired). */
+  rescored_scores?: number[];
 }
 
 /** A search result file. */
@@ -78,12 +84,21 @@ export interface SearchResultFile {
     journal?: string;
   };
   model: { source: string; spec: RopeSpec };
-  /** d_tcd = ⌈x⌉ and d¹⁰_tcd (LongRoPE2 §2.1, 1-based), and the official code's default k = d_tcd − 1 (0-based). */
+  /**
+   * The critical pair d_tcd = ⌈x⌉ (0-based: the first pair whose period exceeds L0) and d¹⁰_tcd = ⌈x₁₀⌉
+   * (LongRoPE2 §2.1, `strategies/critical.ts`), and the official code's default k = ⌈x⌉ − 1.
+   */
   theoretical_critical_dim: number;
   ten_period_critical_dim: number;
   default_critical_index: number;
-  /** longrope2: the critical index k of the result (0-based first searched pair). */
+  /** longrope2: the critical index k of the result's parameters (0-based first searched pair) — not a claim. */
+  result_critical_index?: number;
+  /** longrope2: the k the search found, present only when the verdict identifies it (see `critical_index_verdict`). */
   found_critical_index?: number;
+  /** longrope2: every k's best genome re-scored on fresh documents, paired intervals, and the verdict on k. */
+  critical_index_verdict?: CriticalVerdict;
+  /** The search's budgets beside the paper's (LongRoPE2 App. B and §3.2). */
+  budget_vs_paper?: PaperBudget;
   /** The HF `rope_scaling` block to paste into config.json, with notes. */
   hf: HfExport;
 }

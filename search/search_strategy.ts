@@ -14,12 +14,15 @@ import {
   defaultCriticalIndex,
   tenPeriodCriticalDim,
   theoreticalCriticalDim,
+  theoreticalCriticalIndex,
 } from "../strategies/critical.ts";
+import { criticalVerdict } from "./critical_verdict.ts";
+import { paperBudget } from "./paper_budget.ts";
 import { toHfRopeScaling } from "../strategies/export.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import type { Budget } from "./budget.ts";
 import { type DocumentScorer, type Evaluator, LocalPool, toOutcome } from "./evaluator.ts";
-import { DEFAULT_EVOLUTION, type EvolutionSettings, runEvolution } from "./evolution.ts";
+import { DEFAULT_EVOLUTION, type Evaluated, type EvolutionSettings, runEvolution } from "./evolution.ts";
 import { Journal, type RescoreEntry } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
 import { type FitnessDetail, type FitnessSettings, strategyFitness } from "./strategy_fitness.ts";
@@ -45,9 +48,12 @@ export interface SpaceSettings {
   ranges?: Record<string, [number, number]>;
 }
 
-/** Finalist re-scoring: the top candidates scored again on documents no search evaluation used. */
+/**
+ * Finalist re-scoring: the top candidates — and the best candidate of every niche (LongRoPE2: of every
+ * critical index k) — scored again on documents no search evaluation used.
+ */
 export interface FinalistSettings {
-  /** How many of the best candidates are re-scored (5); the result is the best re-scored one. */
+  /** How many of the best candidates are re-scored (5), besides each niche's best; the result is the best re-scored one. */
   count: number;
   /**
    * The share of the text range kept for re-scoring (its end, 0.25): search documents come from the
@@ -152,6 +158,57 @@ function scored(fitness: number, detail: unknown): Finalist["search"] {
   return { fitness, nll: d.nll ?? NaN, stderr: d.stderr ?? NaN, n: d.n ?? 0 };
 }
 
+/**
+ * The candidates to re-score: the `count` best by search fitness, then the best of every niche not among
+ * them (LongRoPE2: every k gets its best genome re-scored, so k values compare on fresh documents).
+ */
+function finalistCandidates<G>(
+  ranked: readonly Evaluated<G>[],
+  count: number,
+  niche?: (g: G) => string,
+): Evaluated<G>[] {
+  const finite = ranked.filter((c) => Number.isFinite(c.fitness));
+  const top = finite.slice(0, count);
+  if (!niche) return top;
+  // `ranked` is best first, so the first candidate of each niche is that niche's best.
+  const inTop = new Set(top), niches = new Set<string>(), extra: Evaluated<G>[] = [];
+  for (const c of finite) {
+    const n = niche(c.genome);
+    if (niches.has(n)) continue;
+    niches.add(n);
+    if (!inTop.has(c)) extra.push(c);
+  }
+  return [...top, ...extra];
+}
+
+/** The per-k table and verdict of a LongRoPE2 search from its re-scored finalists (one per k at least). */
+function kVerdict(
+  finalists: Finalist[],
+  best: { critical_index: number },
+  spec: RopeSpec,
+  space: SearchSpace<unknown>,
+) {
+  const byK = new Map<number, Finalist>();
+  for (const f of finalists) {
+    const k = f.params.critical_index as number;
+    const have = byK.get(k);
+    if (f.rescored_scores && (!have || f.search_rank < have.search_rank)) byK.set(k, f);
+  }
+  if (byK.size === 0) return undefined;
+  return criticalVerdict({
+    candidates: [...byK.values()].map((f) => ({
+      k: f.params.critical_index as number,
+      key: f.key,
+      search_fitness: f.search.fitness,
+      scores: f.rescored_scores!,
+    })),
+    selectedK: best.critical_index,
+    theoreticalK: theoreticalCriticalIndex(spec),
+    officialDefaultK: defaultCriticalIndex(spec),
+    range: space.description.critical_range as [number, number],
+  });
+}
+
 /** Runs the search and returns the result file's content (the caller writes it). */
 export async function searchStrategy(o: StrategySearchOptions): Promise<SearchResultFile> {
   const { strategy, model, targetLength } = o;
@@ -199,9 +256,13 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     // Finalists: the best candidates by search fitness, scored again on documents no evaluation of the
     // search used. Selection inflates the winner's search score (it won partly on its documents' noise);
     // the fresh score does not carry that bias, so it decides the result.
-    const top = run.ranked.filter((c) => Number.isFinite(c.fitness)).slice(0, finalistSettings.count);
+    const top = finalistCandidates(run.ranked, finalistSettings.count, space.niche?.bind(space));
+    const topCount = Math.min(
+      finalistSettings.count,
+      run.ranked.filter((c) => Number.isFinite(c.fitness)).length,
+    );
     const recorded = new Map((opened?.rescores ?? []).map((e) => [e.key, e]));
-    const rescore = strategyFitness(model, strategy, o.corpus, rescoreSettings, o.scorer);
+    const rescore = strategyFitness(model, strategy, o.corpus, rescoreSettings, o.scorer, true);
     for (const [i, c] of top.entries()) {
       let entry = recorded.get(c.key);
       if (!entry) {
@@ -221,10 +282,14 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
       o.onProgress?.({ task: `re-score finalists of ${strategy.name}`, done: i + 1, total: top.length });
       finalists.push({
         key: c.key,
-        search_rank: i + 1,
+        search_rank: run.ranked.indexOf(c) + 1,
         params: space.toParams(c.genome),
         search: scored(c.fitness, c.detail),
         rescored: scored(entry.fitness ?? Infinity, entry.detail),
+        ...(i >= topCount && space.niche ? { niche_best: space.niche(c.genome) } : {}),
+        ...((entry.detail as FitnessDetail | undefined)?.scores
+          ? { rescored_scores: (entry.detail as FitnessDetail).scores }
+          : {}),
       });
     }
   } finally {
@@ -239,6 +304,9 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
   const params = resolveParams(strategy.name, strategy.params, chosen.params, spec);
   const table = await buildTable(strategy, spec, { targetLength }, params);
   const isV2 = strategy.name === "longrope2";
+  const verdict = isV2
+    ? kVerdict(finalists, run.best.genome as { critical_index: number }, spec, space)
+    : undefined;
   return {
     format: RESULT_FORMAT,
     version: RESULT_VERSION,
@@ -270,7 +338,10 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     theoretical_critical_dim: theoreticalCriticalDim(spec),
     ten_period_critical_dim: tenPeriodCriticalDim(spec),
     default_critical_index: defaultCriticalIndex(spec),
-    ...(isV2 ? { found_critical_index: params.critical_index as number } : {}),
+    ...(isV2 ? { result_critical_index: params.critical_index as number } : {}),
+    ...(verdict?.found_k !== undefined ? { found_critical_index: verdict.found_k } : {}),
+    ...(verdict ? { critical_index_verdict: verdict } : {}),
+    budget_vs_paper: paperBudget(run.evaluated, fitnessSettings, evolution, finalists.length),
     hf: toHfRopeScaling({ strategy: strategy.name, spec, params, table, targetLength }),
   };
 }

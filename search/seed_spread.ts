@@ -77,7 +77,10 @@ export function seedSpread(runs: { seed: number; file: string; result: SearchRes
     fitness: r.fitness,
     ...(r.fitness_stderr !== undefined ? { fitness_stderr: r.fitness_stderr } : {}),
     ...(r.search_fitness !== undefined ? { search_fitness: r.search_fitness } : {}),
-    ...(r.found_critical_index !== undefined ? { critical_index: r.found_critical_index } : {}),
+    // The k of each seed's result (files before result_critical_index called it found_critical_index).
+    ...((r.result_critical_index ?? r.found_critical_index) !== undefined
+      ? { critical_index: r.result_critical_index ?? r.found_critical_index }
+      : {}),
   }));
   const best = [...rows].sort((a, b) => a.fitness - b.fitness || a.seed - b.seed)[0];
   const ks = rows.map((r) => r.critical_index).filter((k): k is number => k !== undefined);

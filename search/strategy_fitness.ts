@@ -76,6 +76,8 @@ export interface FitnessDetail {
   nll: number;
   stderr: number;
   n: number;
+  /** Each document's NLL, in document order (re-scoring keeps them, so candidates compare paired). */
+  scores?: number[];
 }
 
 /**
@@ -96,6 +98,7 @@ export function fitnessDocs(model: LanguageModel, part: Corpus, settings: Fitnes
  * the needle documents, or exp(mean NLL) over `samples` windows (perplexity). `corpus` is the full
  * text; the slice is taken here. `scorer` runs the model (default: in this process; a queue scorer
  * sends the same documents and tables to workers, and the fitness is computed here either way).
+ * `keepScores` puts each document's NLL in the detail (finalist re-scoring: paired comparisons).
  */
 export function strategyFitness(
   model: LanguageModel,
@@ -103,6 +106,7 @@ export function strategyFitness(
   corpus: Corpus,
   settings: FitnessSettings,
   scorer: DocumentScorer = localScorer(model),
+  keepScores = false,
 ): Fitness {
   const part = corpusSlice(corpus, settings.textRange, model.tokenizer);
   const docs = fitnessDocs(model, part, settings);
@@ -115,8 +119,14 @@ export function strategyFitness(
       if (isTableError(e)) return { fitness: Infinity, detail: { error: (e as Error).message } };
       throw e;
     }
-    const nll = estimate(await scorer(tableFor, docs));
-    const detail: FitnessDetail = { nll: nll.mean, stderr: nll.stderr, n: nll.n };
+    const scores = await scorer(tableFor, docs);
+    const nll = estimate(scores);
+    const detail: FitnessDetail = {
+      nll: nll.mean,
+      stderr: nll.stderr,
+      n: nll.n,
+      ...(keepScores ? { scores } : {}),
+    };
     return { fitness: Math.exp(nll.mean), detail };
   };
 }

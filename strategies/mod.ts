@@ -60,11 +60,13 @@ export {
 } from "./export.ts";
 export { analyzeTable, type CriticalAnalysis, type PairAnalysis } from "./analysis.ts";
 export {
+  CRITICAL_RANGE_ABOVE,
   criticalIndexRange,
   criticalPosition,
   defaultCriticalIndex,
   tenPeriodCriticalDim,
   theoreticalCriticalDim,
+  theoreticalCriticalIndex,
 } from "./critical.ts";
 export { baseInvFreq } from "./float32.ts";
 export { longrope2Factors } from "./longrope2.ts";

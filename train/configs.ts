@@ -34,6 +34,9 @@ export const MODEL_CONFIGS: Record<string, LlamaConfig> = {
   tiny: config(64, 2, 4, 2),
   small: config(128, 4, 8, 4),
   default: config(128, 4, 4, 2),
+  // head_dim 64 (32 RoPE pairs, so LongRoPE2's critical index has many candidates), 2 heads, no GQA:
+  // models/recall-needle's size, trainable on one CPU core in about an hour.
+  needle: config(128, 3, 2, 2),
 };
 
 /**

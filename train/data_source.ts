@@ -9,11 +9,16 @@
 import { trainBpe } from "./bpe.ts";
 import { tokenizedDocuments } from "./data.ts";
 import { factDocument } from "./fact_corpus.ts";
+import { recallDocument } from "./recall_corpus.ts";
 import { story } from "./story_corpus.ts";
 import { type TrainingTokenizer, trainingTokenizer } from "./tokenizer_file.ts";
 
-/** The generated corpora: `stories` (one fact triple per story), `facts` (pets and magic numbers). */
-export const CORPORA = ["facts", "stories"] as const;
+/**
+ * The generated corpora: `stories` (one fact triple per story), `facts` (pets and magic numbers, in the
+ * needle templates' own sentences), `recall` (arbitrary keys and values in varied wording, never the
+ * evaluation templates).
+ */
+export const CORPORA = ["facts", "stories", "recall"] as const;
 export type CorpusName = typeof CORPORA[number];
 
 /** A run's data. */
@@ -40,9 +45,9 @@ const LONG_SEED = 0x10f9;
 
 /** Generated document `i` of the corpus with `filler` sentences. */
 function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
-  return src.corpus === "facts"
-    ? (i) => factDocument(seed, i, { filler })
-    : (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
+  if (src.corpus === "facts") return (i) => factDocument(seed, i, { filler });
+  if (src.corpus === "recall") return (i) => recallDocument(seed, i, { filler });
+  return (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
 }
 
 /** The run's tokenizer. */

@@ -108,6 +108,11 @@ export interface MetricInfo {
   baseline?: { label: string; values: Record<string, number> };
   /** Settings the metric chose and why (template, validity): shown under the table. */
   note?: string;
+  /**
+   * Why this metric's values cannot rank strategies (a needle template that fails the validity check):
+   * its columns are labelled "not valid" and get no comparisons and no verdict.
+   */
+  invalid?: string;
   /** The charts the metric draws in the HTML report, when any. */
   charts?: MetricChart[];
   /** Metric-specific shared results (the validity check, baselines), for readers of report.json. */

@@ -3,8 +3,10 @@
  * `digits` says otherwise) stated in long filler and asked for at the end; the loss is taken on the
  * answer's digits only, located by character offsets. A model that cannot use that template even within
  * its trained window (the validity check) falls back to the `story-pet` template, and the report says so.
- * A template the user names is used as given (its validity still reported). Score: each document's
- * mean answer NLL (nats/token); the column shows exp(mean), the needle-driven perplexity.
+ * A template the user names is used as given (its validity still reported). Every column names its
+ * template ("needle@512 (magic-number)"); a template that fails the validity check is labelled
+ * "not valid" and gets no verdict (`MetricInfo.invalid`). Score: each document's mean answer NLL
+ * (nats/token); the column shows exp(mean), the needle-driven perplexity.
  *
  * @module
  */
@@ -42,8 +44,12 @@ export const needleMetric: Metric = {
         scale: "exp",
         percent: false,
         scoreUnit: "mean answer NLL per document, nats/token",
-        columns: lengthColumns("needle", lengths),
-        note,
+        columns: lengthColumns("needle", lengths).map((c) => ({
+          ...c,
+          header: `${c.header} (${template.name}${validity.valid ? "" : ", not valid"})`,
+        })),
+        note: validity.valid ? note : `${note}; no verdict`,
+        ...(validity.valid ? {} : { invalid: validity.message }),
         charts: lengths.map((L) => ({
           id: `needle_by_depth_${L}`,
           title: `Needle answer NLL by depth, documents of ${L} tokens (± standard error)`,

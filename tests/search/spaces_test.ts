@@ -7,7 +7,12 @@ import type { SearchSpace } from "../../search/space.ts";
 import { longropeSpace, PAPER_START_TOKENS } from "../../search/spaces/longrope_space.ts";
 import { criticalRange, expandFactors, longrope2Space } from "../../search/spaces/longrope2_space.ts";
 import { paramSpace } from "../../search/spaces/param_space.ts";
-import { criticalIndexRange, criticalPosition, defaultCriticalIndex } from "../../strategies/critical.ts";
+import {
+  criticalIndexRange,
+  criticalPosition,
+  defaultCriticalIndex,
+  theoreticalCriticalIndex,
+} from "../../strategies/critical.ts";
 import { LLAMA3_SPEC, TARGET } from "./_synthetic.ts";
 
 const STORIES = makeSpec({ theta: 10000, headDim: 8, originalContext: 512, pairing: "interleaved" });
@@ -28,17 +33,24 @@ function walk<G>(space: SearchSpace<G>, steps: number, seed = 1): G[] {
   return pool;
 }
 
-Deno.test("LongRoPE2 k range is the paper's [d10_tcd, d_tcd] counted from 0: LLaMA3-8B [23, 34], Phi3-mini@2k [18, 30]", () => {
-  // d_tcd = ⌈x⌉ is 1-based (LLaMA3-8B 35, Phi3-mini@2k 31); the official default k = ⌈x⌉ − 1 is the top.
-  assert.deepEqual(criticalRange(LLAMA3_SPEC), [23, 34]);
-  assert.equal(criticalRange(LLAMA3_SPEC)[1], defaultCriticalIndex(LLAMA3_SPEC));
-  assert.deepEqual(criticalRange(PHI3_2K), [18, 30]);
-  assert.equal(criticalRange(PHI3_2K)[1], defaultCriticalIndex(PHI3_2K));
-  // The default model (16 pairs, θ 1e4, L0 256): x = 6.44, x₁₀ = 2.44 → [2, 6].
-  assert.deepEqual(criticalRange(FACTS), [2, 6]);
+Deno.test("LongRoPE2 k range is the paper's [d10_tcd, d_tcd] = [⌈x₁₀⌉, ⌈x⌉] and 3 pairs above: LLaMA3-8B [24, 38], Phi3-mini@2k [19, 34]", () => {
+  // The critical pair ⌈x⌉ (the first pair whose period exceeds L0) is the paper's d_tcd (LLaMA3-8B 35,
+  // Phi3-mini@2k 31); the official code's default k = ⌈x⌉ − 1 sits inside the range, one below it.
+  assert.deepEqual(criticalRange(LLAMA3_SPEC), [24, 38]);
+  assert.equal(theoreticalCriticalIndex(LLAMA3_SPEC), 35);
+  assert.equal(defaultCriticalIndex(LLAMA3_SPEC), 34);
+  assert.deepEqual(criticalRange(PHI3_2K), [19, 34]);
+  assert.equal(defaultCriticalIndex(PHI3_2K), 30);
+  // The facts model (16 pairs, θ 1e4, L0 256): x = 6.44, x₁₀ = 2.44 → [3, 7] and above to 10. Pair 6 has
+  // period 198.7 < 256 (it turns within L0), pair 7 has 354.0: the critical pair is 7, the official k 6.
+  assert.deepEqual(criticalRange(FACTS), [3, 10]);
+  assert.equal(theoreticalCriticalIndex(FACTS), 7);
   assert.equal(defaultCriticalIndex(FACTS), 6);
-  // stories260K (4 pairs): x = 1.91 → ⌈x⌉ − 1 = 1; x₁₀ = 0.91 → 0, clamped up to 1: k is fixed at 1.
-  assert.deepEqual(criticalRange(STORIES), [1, 1]);
+  const period = (i: number) => 2 * Math.PI * Math.pow(10000, (2 * i) / 32);
+  assert.ok(period(6) < 256 && period(7) > 256);
+  // stories260K (4 pairs): x = 1.91 → 2; x₁₀ = 0.91 → 1; the top is clamped to D − 1 = 3.
+  assert.deepEqual(criticalRange(STORIES), [1, 3]);
+  assert.deepEqual(criticalIndexRange(FACTS, 0), [3, 7]);
 });
 
 Deno.test("critical index boundaries: integer x, and clamping to [1, D − 1] at both ends", () => {
@@ -56,23 +68,24 @@ Deno.test("critical index boundaries: integer x, and clamping to [1, D − 1] at
   const long = makeSpec({ theta: 10000, headDim: 32, originalContext: 1e9 });
   assert.equal(defaultCriticalIndex(long), 15);
   assert.deepEqual(criticalIndexRange(long), [15, 15]);
-  // So short nothing turns less than ten times: k starts at 1, pair 0 stays NTK-left of pair 1.
+  // So short nothing turns less than ten times: k starts at 1, pair 0 stays NTK-left of pair 1
+  // (x = 0.42: the critical pair is 1, and the range reaches 3 pairs above it).
   const short = makeSpec({ theta: 10000, headDim: 32, originalContext: 8 });
-  assert.deepEqual(criticalIndexRange(short), [1, 1]);
+  assert.deepEqual(criticalIndexRange(short), [1, 4]);
   // The space accepts exactly its range: its ends, never one beyond.
   const sp = longrope2Space({ spec: FACTS, targetLength: 2048 });
   const at = (k: number) => ({ critical_index: k, upper: Array.from({ length: 16 - k }, (_, i) => 800 + i) });
-  assert.equal(sp.violation(at(2)), null);
-  assert.equal(sp.violation(at(6)), null);
-  assert.match(sp.violation(at(1))!, /outside \[2, 6\]/);
-  assert.match(sp.violation(at(7))!, /outside \[2, 6\]/);
-  assert.deepEqual(sp.seeds(createRng(0)).map((s) => s.genome.critical_index), [2, 3, 4, 5, 6]);
+  assert.equal(sp.violation(at(3)), null);
+  assert.equal(sp.violation(at(10)), null);
+  assert.match(sp.violation(at(2))!, /outside \[3, 10\]/);
+  assert.match(sp.violation(at(11))!, /outside \[3, 10\]/);
+  assert.deepEqual(sp.seeds(createRng(0)).map((s) => s.genome.critical_index), [3, 4, 5, 6, 7, 8, 9, 10]);
 });
 
 Deno.test("LongRoPE2 genomes: one seed per k in [s, 2s], strictly increasing, NTK-left below k", () => {
   const sp = longrope2Space({ spec: LLAMA3_SPEC, targetLength: TARGET });
   const seeds = sp.seeds(createRng(0));
-  assert.deepEqual(seeds.map((s) => s.genome.critical_index), Array.from({ length: 12 }, (_, i) => 23 + i));
+  assert.deepEqual(seeds.map((s) => s.genome.critical_index), Array.from({ length: 15 }, (_, i) => 24 + i));
   const all = walk(sp, 3000);
   assert.ok(all.length > 500, `only ${all.length} valid genomes`);
   for (const g of all) {
@@ -88,7 +101,7 @@ Deno.test("LongRoPE2 genomes: one seed per k in [s, 2s], strictly increasing, NT
   }
   // Mutation explores: the walk reaches many values of the last factor.
   assert.ok(new Set(all.map((g) => g.upper.at(-1))).size > 50);
-  assert.match(sp.violation({ critical_index: 22, upper: new Array(42).fill(1600) })!, /outside \[23, 34\]/);
+  assert.match(sp.violation({ critical_index: 23, upper: new Array(41).fill(1600) })!, /outside \[24, 38\]/);
   assert.match(sp.violation({ critical_index: 30, upper: new Array(34).fill(1600) })!, /does not increase/);
   assert.match(
     sp.violation({ critical_index: 30, upper: Array.from({ length: 34 }, (_, i) => 3190 + i) })!,
@@ -112,7 +125,7 @@ Deno.test("LongRoPE2 params build the longrope2 strategy's table exactly (it re-
   );
   assert.throws(
     () => longrope2Space({ spec: LLAMA3_SPEC, targetLength: TARGET, maxFactor: 16.2 }),
-    /cannot hold 41 strictly increasing/,
+    /cannot hold 40 strictly increasing/,
   );
 });
 

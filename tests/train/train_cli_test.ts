@@ -130,7 +130,7 @@ Deno.test("train: bad flags are usage errors", async () => {
   assert.equal(t.code, 1);
   assert.match(t.stderr, /--init needs --tokenizer/);
   const cases: [string[], RegExp][] = [
-    [["--corpus", "novels"], /--corpus must be one of facts, stories, got novels/],
+    [["--corpus", "novels"], /--corpus must be one of facts, stories, recall, got novels/],
     [["--filler", "9,3"], /--filler must look like A,B with A ≤ B, got 9,3/],
     [["--data", "t.txt", "--corpus", "facts"], /give --data or --corpus, not both/],
     [["--first-doc", "first"], /--first-doc must be a positive integer/],

@@ -1,0 +1,170 @@
+/**
+ * The verdict on LongRoPE2's critical index: paired comparisons and Holm's adjustment against SciPy and
+ * statsmodels (run inside the test), and the verdict's logic on documents where the answer is known.
+ */
+import assert from "node:assert/strict";
+import { holm, pairedComparison } from "../../search/paired_tests.ts";
+import { criticalVerdict, type KCandidate } from "../../search/critical_verdict.ts";
+import { createRng } from "../../util/random.ts";
+
+/** Whether python3 can import scipy and statsmodels; prints why not. */
+async function hasPythonStats(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("python3", {
+      args: ["-c", "import scipy, statsmodels"],
+      stderr: "null",
+    })
+      .output();
+    if (out.success) return true;
+  } catch { /* no python3 */ }
+  console.log("python3 with scipy and statsmodels not found: the independent check is skipped");
+  return false;
+}
+const python = await hasPythonStats();
+
+/** Runs a Python snippet that reads JSON on stdin and prints JSON. */
+async function py(code: string, input: unknown): Promise<unknown> {
+  const child = new Deno.Command("python3", { args: ["-c", code], stdin: "piped", stdout: "piped" }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(JSON.stringify(input)));
+  await w.close();
+  const out = await child.output();
+  assert.ok(out.success, "python failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+const noisy = (seed: number, n: number, shift: number, sd: number) => {
+  const r = createRng(seed);
+  return Array.from({ length: n }, () => shift + sd * (r.next() + r.next() + r.next() - 1.5));
+};
+
+Deno.test({
+  name:
+    "pairedComparison equals scipy.stats.ttest_rel (difference, 95% interval, p); holm equals statsmodels",
+  ignore: !python,
+  async fn() {
+    const cases = [
+      [noisy(1, 32, 0.1, 1), noisy(2, 32, 0, 1)],
+      [noisy(3, 8, 0.5, 0.3), noisy(4, 8, 0, 0.3)],
+      [noisy(5, 40, 0, 2), noisy(5, 40, 0.01, 2)],
+    ];
+    const ps = [0.01, 0.04, 0.03, 0.2, 0.005];
+    const ref = await py(
+      `import json, sys
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+d = json.load(sys.stdin)
+out = []
+for a, b in d["cases"]:
+    r = stats.ttest_rel(a, b)
+    ci = r.confidence_interval(0.95)
+    out.append([float(sum(x - y for x, y in zip(a, b)) / len(a)), float(ci.low), float(ci.high), float(r.pvalue)])
+print(json.dumps({"t": out, "holm": [float(x) for x in multipletests(d["ps"], method="holm")[1]]}))`,
+      { cases, ps },
+    ) as { t: number[][]; holm: number[] };
+    cases.forEach(([a, b], i) => {
+      const c = pairedComparison(a, b);
+      const [diff, lo, hi, p] = ref.t[i];
+      assert.ok(Math.abs(c.difference - diff) < 1e-12, `difference ${c.difference} vs ${diff}`);
+      assert.ok(
+        Math.abs(c.ci95[0] - lo) < 1e-9 && Math.abs(c.ci95[1] - hi) < 1e-9,
+        `${c.ci95} vs ${lo}, ${hi}`,
+      );
+      assert.ok(Math.abs(c.p - p) < 1e-9 * Math.max(1, 1 / p), `p ${c.p} vs ${p}`);
+    });
+    holm(ps).forEach((p, i) => assert.ok(Math.abs(p - ref.holm[i]) < 1e-12, `holm ${p} vs ${ref.holm[i]}`));
+  },
+});
+
+Deno.test("pairedComparison and holm: edge cases", () => {
+  assert.deepEqual(pairedComparison([1, 2, 3], [1, 2, 3]).p, 1);
+  assert.equal(pairedComparison([2, 3, 4], [1, 2, 3]).p, 0); // a constant non-zero difference
+  assert.equal(pairedComparison([1], [0]).p, 1);
+  assert.deepEqual(holm([]), []);
+  assert.deepEqual(holm([0.5, 0.9]), [1, 1]);
+});
+
+/** Scores of k = 5…10 on the same 32 documents: a document effect shared by every k, plus k's own effect and noise. */
+function candidates(effect: (k: number) => number, noise: number, seed = 1): KCandidate[] {
+  const doc = noisy(seed, 32, 2, 2);
+  return [5, 6, 7, 8, 9, 10].map((k) => {
+    const own = noisy(seed * 100 + k, 32, 0, noise);
+    return {
+      k,
+      key: `k${k}`,
+      search_fitness: Math.exp(2 + effect(k)),
+      scores: doc.map((d, i) => d + effect(k) + own[i]),
+    };
+  });
+}
+const settings = { theoreticalK: 8, officialDefaultK: 7, range: [5, 10] as [number, number] };
+
+Deno.test("criticalVerdict: a k clearly better than both neighbours is found; every other k has an interval against ⌈x⌉", () => {
+  const v = criticalVerdict({
+    ...settings,
+    candidates: candidates((k) => 0.05 * (k - 6) ** 2, 0.05),
+    selectedK: 6,
+  });
+  assert.equal(v.identified, true);
+  assert.equal(v.found_k, 6);
+  assert.equal(v.best_rescored_k, 6);
+  assert.deepEqual(v.rows.map((r) => r.k), [5, 6, 7, 8, 9, 10]);
+  for (const r of v.rows) {
+    assert.equal(r.n, 32);
+    assert.ok(Math.abs(Math.log(r.rescored_fitness) - r.rescored_nll) < 1e-12);
+    if (r.k === 8) assert.equal(r.vs_theory, null);
+    else {assert.ok(
+        r.vs_theory && r.vs_theory.ci95[0] <= r.vs_theory.difference && r.vs_theory.p_holm >= r.vs_theory.p,
+      );}
+  }
+  // k = 6 is 0.2 nats better than the theoretical 8: its interval lies below 0.
+  const six = v.rows.find((r) => r.k === 6)!.vs_theory!;
+  assert.ok(six.ci95[1] < 0 && Math.abs(six.difference + 0.2) < 0.05, JSON.stringify(six));
+  assert.deepEqual(v.neighbours.map((d) => d.k), [5, 7]);
+  assert.ok(v.neighbours.every((d) => d.difference < 0 && d.p_holm < 0.05));
+  assert.match(v.statement, /^found k = 6: on 32 fresh documents it beats its neighbours/);
+  assert.match(v.statement, /critical pair ⌈x⌉ = 8, official default ⌈x⌉ − 1 = 7/);
+});
+
+Deno.test("criticalVerdict: differences within the noise, or a selected k that is not the re-scored best, are not identifiable", () => {
+  const flat = criticalVerdict({
+    ...settings,
+    candidates: candidates((k) => 0.01 * (k - 6) ** 2, 0.5),
+    selectedK: 6,
+  });
+  assert.equal(flat.identified, false);
+  assert.equal(flat.found_k, undefined);
+  assert.match(flat.statement, /^k is not identifiable at this budget: the search selected k = 6/);
+  // The search selected 9, but on the fresh documents 6 is clearly best: no claim for 9.
+  const wrong = criticalVerdict({
+    ...settings,
+    candidates: candidates((k) => 0.05 * (k - 6) ** 2, 0.05),
+    selectedK: 9,
+  });
+  assert.equal(wrong.identified, false);
+  assert.equal(wrong.best_rescored_k, 6);
+  assert.match(wrong.statement, /the best re-scored k is 6/);
+  // At the end of the range: one neighbour, said so when found.
+  const edge = criticalVerdict({
+    ...settings,
+    candidates: candidates((k) => 0.1 * (k - 5), 0.05),
+    selectedK: 5,
+  });
+  assert.equal(edge.found_k, 5);
+  assert.deepEqual(edge.neighbours.map((d) => d.k), [6]);
+  assert.match(edge.statement, /at the end of the searched range \[5, 10\]/);
+  assert.throws(
+    () =>
+      criticalVerdict({
+        ...settings,
+        selectedK: 5,
+        candidates: [{ k: 5, key: "a", search_fitness: 1, scores: [1, 2] }, {
+          k: 6,
+          key: "b",
+          search_fitness: 1,
+          scores: [1],
+        }],
+      }),
+    /same documents/,
+  );
+});
