@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { holm, pairedComparison } from "./paired_tests.ts";
+import { pairedComparison } from "../util/paired_comparison.ts";
+import { holmAdjust } from "../util/holm.ts";
 
 /** One k: its best genome (by search fitness) and that genome's score on the fresh documents. */
 export interface KCandidate {
@@ -74,8 +75,9 @@ function mean(xs: readonly number[]): number {
 
 /** Differences of `a` against each of `others`, Holm-adjusted as one family. */
 function compareAll(a: KCandidate, others: KCandidate[]): KDifference[] {
-  const raw = others.map((o) => ({ k: o.k, ...pairedComparison(a.scores, o.scores) }));
-  const adjusted = holm(raw.map((r) => r.p));
+  // The report's own paired test (exact sign-flip p, paired t interval), Holm over the family.
+  const raw = others.map((o) => ({ k: o.k, ...pairedComparison(a.scores, o.scores, { seed: o.k }) }));
+  const adjusted = holmAdjust(raw.map((r) => r.p));
   return raw.map((r, i) => ({ k: r.k, difference: r.difference, ci95: r.ci95, p: r.p, p_holm: adjusted[i] }));
 }
 

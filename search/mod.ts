@@ -106,5 +106,4 @@ export {
   type KDifference,
   type KRow,
 } from "./critical_verdict.ts";
-export { holm, type PairedComparison, pairedComparison } from "./paired_tests.ts";
 export { type BudgetLine, PAPER_SEARCH, type PaperBudget, paperBudget } from "./paper_budget.ts";

@@ -1,88 +1,16 @@
 /**
- * The verdict on LongRoPE2's critical index: paired comparisons and Holm's adjustment against SciPy and
- * statsmodels (run inside the test), and the verdict's logic on documents where the answer is known.
+ * The verdict on LongRoPE2's critical index, on documents where the answer is known. Its paired test and
+ * Holm's adjustment are the report's own (util/paired_comparison.ts, util/holm.ts), checked against SciPy
+ * and statsmodels in tests/util/paired_comparison_test.ts.
  */
 import assert from "node:assert/strict";
-import { holm, pairedComparison } from "../../search/paired_tests.ts";
 import { criticalVerdict, type KCandidate } from "../../search/critical_verdict.ts";
 import { createRng } from "../../util/random.ts";
-
-/** Whether python3 can import scipy and statsmodels; prints why not. */
-async function hasPythonStats(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-c", "import scipy, statsmodels"],
-      stderr: "null",
-    })
-      .output();
-    if (out.success) return true;
-  } catch { /* no python3 */ }
-  console.log("python3 with scipy and statsmodels not found: the independent check is skipped");
-  return false;
-}
-const python = await hasPythonStats();
-
-/** Runs a Python snippet that reads JSON on stdin and prints JSON. */
-async function py(code: string, input: unknown): Promise<unknown> {
-  const child = new Deno.Command("python3", { args: ["-c", code], stdin: "piped", stdout: "piped" }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(input)));
-  await w.close();
-  const out = await child.output();
-  assert.ok(out.success, "python failed");
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
 
 const noisy = (seed: number, n: number, shift: number, sd: number) => {
   const r = createRng(seed);
   return Array.from({ length: n }, () => shift + sd * (r.next() + r.next() + r.next() - 1.5));
 };
-
-Deno.test({
-  name:
-    "pairedComparison equals scipy.stats.ttest_rel (difference, 95% interval, p); holm equals statsmodels",
-  ignore: !python,
-  async fn() {
-    const cases = [
-      [noisy(1, 32, 0.1, 1), noisy(2, 32, 0, 1)],
-      [noisy(3, 8, 0.5, 0.3), noisy(4, 8, 0, 0.3)],
-      [noisy(5, 40, 0, 2), noisy(5, 40, 0.01, 2)],
-    ];
-    const ps = [0.01, 0.04, 0.03, 0.2, 0.005];
-    const ref = await py(
-      `import json, sys
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
-d = json.load(sys.stdin)
-out = []
-for a, b in d["cases"]:
-    r = stats.ttest_rel(a, b)
-    ci = r.confidence_interval(0.95)
-    out.append([float(sum(x - y for x, y in zip(a, b)) / len(a)), float(ci.low), float(ci.high), float(r.pvalue)])
-print(json.dumps({"t": out, "holm": [float(x) for x in multipletests(d["ps"], method="holm")[1]]}))`,
-      { cases, ps },
-    ) as { t: number[][]; holm: number[] };
-    cases.forEach(([a, b], i) => {
-      const c = pairedComparison(a, b);
-      const [diff, lo, hi, p] = ref.t[i];
-      assert.ok(Math.abs(c.difference - diff) < 1e-12, `difference ${c.difference} vs ${diff}`);
-      assert.ok(
-        Math.abs(c.ci95[0] - lo) < 1e-9 && Math.abs(c.ci95[1] - hi) < 1e-9,
-        `${c.ci95} vs ${lo}, ${hi}`,
-      );
-      assert.ok(Math.abs(c.p - p) < 1e-9 * Math.max(1, 1 / p), `p ${c.p} vs ${p}`);
-    });
-    holm(ps).forEach((p, i) => assert.ok(Math.abs(p - ref.holm[i]) < 1e-12, `holm ${p} vs ${ref.holm[i]}`));
-  },
-});
-
-Deno.test("pairedComparison and holm: edge cases", () => {
-  assert.deepEqual(pairedComparison([1, 2, 3], [1, 2, 3]).p, 1);
-  assert.equal(pairedComparison([2, 3, 4], [1, 2, 3]).p, 0); // a constant non-zero difference
-  assert.equal(pairedComparison([1], [0]).p, 1);
-  assert.deepEqual(holm([]), []);
-  assert.deepEqual(holm([0.5, 0.9]), [1, 1]);
-});
 
 /** Scores of k = 5…10 on the same 32 documents: a document effect shared by every k, plus k's own effect and noise. */
 function candidates(effect: (k: number) => number, noise: number, seed = 1): KCandidate[] {
