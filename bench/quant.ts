@@ -9,7 +9,7 @@
  *   from the same decoded weights (a timed pass that computes something else ends the run);
  * - peak RSS of one NLL pass (512 tokens, each file in its own process: bench/quant_rss.ts), Q4_K beside
  *   its f32 twin;
- * - llama.cpp's per-token NLL on the Q4_K file against ropekit's (tools/engines/llama_cpp_nll.mjs), with
+ * - llama.cpp's per-token NLL on the Q4_K file against ropekit's (engines/peers/llama_cpp_nll.mjs), with
  *   the f32 twin as the baseline (docs/engines.md, "Quantized files").
  *
  * @module
@@ -271,7 +271,7 @@ async function agreement(
   log: (s: string) => void,
 ): Promise<QuantBench["llamaCppNll"]> {
   if (typeof llamaCpp === "string") return llamaCpp;
-  const script = fileURLToPath(new URL("../tools/engines/llama_cpp_nll.mjs", import.meta.url));
+  const script = fileURLToPath(new URL("../engines/peers/llama_cpp_nll.mjs", import.meta.url));
   const window = [QUANT_CONFIG.bosId, ...tokens(511, QUANT_CONFIG.vocabSize)];
   const out: Record<string, { maxAbs: number; meanAbs: number; tokens: number }> = {};
   for (const file of ["f32", "q4_k"]) {

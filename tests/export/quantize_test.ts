@@ -96,9 +96,9 @@ Deno.test("export tensor types: the q4_k mix, and fallbacks for rows that are no
   assert.equal(exportTensorType("output_norm.weight", [256], "q4_k", 8), GgmlType.F32);
 });
 
-/** Per-token NLL of `windows` in llama.cpp (tools/engines/llama_cpp_nll.mjs, node-llama-cpp). */
+/** Per-token NLL of `windows` in llama.cpp (engines/peers/llama_cpp_nll.mjs, node-llama-cpp). */
 async function llamaCppNll(path: string, windows: number[][]): Promise<number[]> {
-  const script = new URL("../../tools/engines/llama_cpp_nll.mjs", import.meta.url).pathname;
+  const script = new URL("../../engines/peers/llama_cpp_nll.mjs", import.meta.url).pathname;
   const nodePath = Deno.env.get("NODE_PATH") ??
     new URL("../../.engines/node_modules", import.meta.url).pathname;
   const p = new Deno.Command("node", {
