@@ -73,4 +73,11 @@ export async function openRun(id: string): Promise<void> {
     events?.close();
     showResult(id, JSON.parse((e as MessageEvent).data));
   });
+  // The server could not read the finished job's report: say so (with the id its log repeats) and stop,
+  // or the EventSource would reconnect and meet the same fault every second.
+  events.addEventListener("fault", (e) => {
+    events?.close();
+    const f = JSON.parse((e as MessageEvent).data) as { error: string };
+    showError("run-error", new Error(`the report could not be read: ${f.error}`));
+  });
 }
