@@ -22,6 +22,7 @@ export interface KvCache {
  * same positions as `rope`.
  */
 export interface Backend {
+  /** The backend's name as `--backend` spells it ("native", "wasm", "cpu", "webgpu"). */
   readonly name: string;
   /** Per-token NLL of tokens[1..n−1], each predicted from the tokens before it (positions 0..n−2). */
   forwardNll(

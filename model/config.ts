@@ -19,15 +19,21 @@ export interface LlamaConfig {
   dim: number;
   /** SwiGLU inner size. */
   hiddenDim: number;
+  /** Transformer blocks. */
   nLayers: number;
+  /** Query heads per block. */
   nHeads: number;
+  /** Key/value heads per block (fewer than nHeads under grouped-query attention). */
   nKvHeads: number;
+  /** Channels per attention head. */
   headDim: number;
+  /** Rows of the embedding and the classifier. */
   vocabSize: number;
   /** RMSNorm epsilon. */
   normEps: number;
   /** Special token ids the tokenizer and generation use. */
   bosId: number;
+  /** The end-of-sequence id: generation stops at it. */
   eosId: number;
   /** What the architecture changes in the llama block (norm placement, q/k norms, ...); absent = llama. */
   block?: BlockShape;
@@ -38,15 +44,23 @@ export interface LlamaConfig {
  * matrices (a GGUF file's, see {@linkcode WeightMatrix}); vectors are always f32.
  */
 export interface LayerWeights<M extends WeightMatrix = Float32Array> {
+  /** RMSNorm weight before attention [dim]. */
   attnNorm: Float32Array;
+  /** Query projection [nHeads·headDim][dim]. */
   wq: M;
+  /** Key projection [nKvHeads·headDim][dim]. */
   wk: M;
+  /** Value projection [nKvHeads·headDim][dim]. */
   wv: M;
+  /** Attention output projection [dim][nHeads·headDim]. */
   wo: M;
   /** Qwen2-style projection biases; absent for Llama. */
   bq?: Float32Array;
+  /** Key projection bias [nKvHeads·headDim]. */
   bk?: Float32Array;
+  /** Value projection bias [nKvHeads·headDim]. */
   bv?: Float32Array;
+  /** RMSNorm weight before the MLP [dim]. */
   ffnNorm: Float32Array;
   /** SwiGLU gate (llama2.c w1). */
   wGate: M;
@@ -56,18 +70,23 @@ export interface LayerWeights<M extends WeightMatrix = Float32Array> {
   wDown: M;
   /** q and k RMSNorm weights: [headDim] (per-head norm) or [nHeads·headDim] / [nKvHeads·headDim]. */
   qNorm?: Float32Array;
+  /** The k RMSNorm weight (shaped as `qNorm`). */
   kNorm?: Float32Array;
   /** Output norms of the attention and MLP sublayers when the block has both pre and post norms [dim]. */
   postAttnNorm?: Float32Array;
+  /** Output norm of the MLP sublayer [dim]. */
   postFfnNorm?: Float32Array;
 }
 
 /** A whole model's weights (matrices of type `M`, as {@linkcode LayerWeights}). */
 export interface LlamaWeights<M extends WeightMatrix = Float32Array> {
+  /** Shapes and special ids. */
   config: LlamaConfig;
   /** [vocab][dim]. */
   embedding: M;
+  /** One entry per block, in order. */
   layers: LayerWeights<M>[];
+  /** RMSNorm weight before the classifier [dim]. */
   finalNorm: Float32Array;
   /** [vocab][dim]; the same array as `embedding` when the classifier is tied. */
   classifier: M;
@@ -78,6 +97,7 @@ export type ModelWeights = LlamaWeights<WeightMatrix>;
 
 /** Thrown for files that cannot be read as a model; the message names the file and what is wrong. */
 export class ModelFormatError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "ModelFormatError";
 }
 

@@ -17,9 +17,18 @@
  * @module
  */
 export { loadModel, type LoadOptions } from "./load_model.ts";
-export { Model, type NllResult } from "./model.ts";
+export { Model, type NllResult, type OwnRope } from "./model.ts";
 export type { Backend, KvCache } from "./backend.ts";
 export { BACKENDS, selectBackend } from "./select_backend.ts";
-export { type LayerWeights, type LlamaConfig, type LlamaWeights, ModelFormatError } from "./config.ts";
+export {
+  type LayerWeights,
+  type LlamaConfig,
+  type LlamaWeights,
+  ModelFormatError,
+  type ModelWeights,
+  type WeightMatrix,
+} from "./config.ts";
+export type { BlockShape, NormPlacement } from "./architecture.ts";
+export type { EncodedMatrix } from "../kernels/cpu/matmul_encoded.ts";
 export type { Tokenizer } from "./tokenizer.ts";
 export type { RopeApply } from "../kernels/rope_apply.ts";

@@ -53,6 +53,7 @@ export interface OwnRope {
 
 /** A loaded model ready to score and generate. */
 export class Model {
+  /** Assembles a model from what a loader read (use `loadModel` to read one from files). */
   constructor(
     readonly weights: ModelWeights,
     readonly spec: RopeSpec,
@@ -69,16 +70,17 @@ export class Model {
   }
 
   /** The sliding layers' RoPE for a pass over `seqLen` positions from `positionOffset`, if the model has one. */
-  private localApply(seqLen: number, positionOffset = 0) {
+  #localApply(seqLen: number, positionOffset = 0) {
     const local = this.own.localRope;
     return local && ropeApplyFor(local.spec, local.table, seqLen, positionOffset).apply;
   }
 
+  /** Shapes and special ids (`weights.config`). */
   get config(): LlamaConfig {
     return this.weights.config;
   }
 
-  private checkIds(ids: readonly number[], what: string): Int32Array {
+  #checkIds(ids: readonly number[], what: string): Int32Array {
     const v = this.config.vocabSize;
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= v) {
@@ -100,9 +102,9 @@ export class Model {
     const rope: ResolvedRope[] = [];
     const t0 = performance.now();
     for (const [i, w] of windows.entries()) {
-      const tokens = this.checkIds(w, `window ${i}`);
+      const tokens = this.#checkIds(w, `window ${i}`);
       const { resolved, apply } = ropeApplyFor(this.spec, checked, tokens.length);
-      nll.push(await this.backend.forwardNll(this.weights, tokens, apply, this.localApply(tokens.length)));
+      nll.push(await this.backend.forwardNll(this.weights, tokens, apply, this.#localApply(tokens.length)));
       rope.push(resolved);
     }
     return { nll, rope, seconds: (performance.now() - t0) / 1000 };
@@ -120,7 +122,7 @@ export class Model {
     onToken?: (id: number) => void,
   ): Promise<number[]> {
     const checked = validateTable(table, this.spec);
-    const ids = [...this.checkIds(promptIds, "prompt")];
+    const ids = [...this.#checkIds(promptIds, "prompt")];
     if (ids.length === 0) throw new RangeError("prompt: at least one token (BOS) is needed");
     let cache: KvCache = this.backend.createCache(this.weights, ids.length + maxTokens);
     let choice = "";
@@ -136,7 +138,7 @@ export class Model {
         continue;
       }
       choice = resolved.choice;
-      const local = this.localApply(seqLen, cache.length);
+      const local = this.#localApply(seqLen, cache.length);
       const logits = await this.backend.forwardStep(
         this.weights,
         cache,

@@ -14,8 +14,11 @@ import { holmAdjust } from "../util/holm.ts";
 
 /** One k: its best genome (by search fitness) and that genome's score on the fresh documents. */
 export interface KCandidate {
+  /** The 0-based critical index: pairs below it take NTK's factors, from it on the searched ones. */
   k: number;
+  /** The genome's canonical key (as the journal has it). */
   key: string;
+  /** Its fitness on the search's documents (biased low by selection). */
   search_fitness: number;
   /** Answer NLL of each fresh document (the same documents, in the same order, for every k). */
   scores: number[];
@@ -23,22 +26,33 @@ export interface KCandidate {
 
 /** A paired difference of mean answer NLL (nats), its 95% interval, and raw and Holm-adjusted p-values. */
 export interface KDifference {
+  /** The k compared against the reference k. */
   k: number;
+  /** Mean answer NLL of this k minus the reference's, nats (negative: this k is better). */
   difference: number;
+  /** 95% paired t interval of the difference. */
   ci95: [number, number];
+  /** Two-sided exact sign-flip p-value of "no difference", unadjusted. */
   p: number;
+  /** The p-value after Holm's adjustment over its family. */
   p_holm: number;
 }
 
 /** One row of the per-k table. */
 export interface KRow {
+  /** The row's critical index. */
   k: number;
+  /** Key of the k's best genome. */
   key: string;
+  /** That genome's fitness on the search's documents. */
   search_fitness: number;
   /** exp(mean NLL) on the fresh documents, the mean NLL, its standard error, the documents. */
   rescored_fitness: number;
+  /** Mean answer NLL on the fresh documents. */
   rescored_nll: number;
+  /** Standard error of that mean. */
   stderr: number;
+  /** Fresh documents scored. */
   n: number;
   /** This k − the theoretical k (negative: this k is better); null on the theoretical k's own row. */
   vs_theory: KDifference | null;
@@ -50,7 +64,9 @@ export interface CriticalVerdict {
   theoretical_k: number;
   /** The official search code's default ⌈x⌉ − 1. */
   official_default_k: number;
+  /** The searched range of k, 0-based and inclusive. */
   range: [number, number];
+  /** One row per k that has a re-scored genome, k ascending. */
   rows: KRow[];
   /** The k of the search's best genome (by search fitness). */
   selected_k: number;
@@ -58,11 +74,13 @@ export interface CriticalVerdict {
   best_rescored_k: number;
   /** selected − each neighbour in the range (negative: the selected k is better), Holm over the neighbours. */
   neighbours: KDifference[];
+  /** True when the selected k is the best re-scored one and beats both neighbours after Holm. */
   identified: boolean;
   /** Present only when identified. */
   found_k?: number;
   /** Significance level of the tests. */
   alpha: number;
+  /** The verdict in words, with the numbers behind it. */
   statement: string;
 }
 
@@ -91,6 +109,7 @@ export function criticalVerdict(o: {
   selectedK: number;
   theoreticalK: number;
   officialDefaultK: number;
+  /** The searched range of k, 0-based and inclusive. */
   range: [number, number];
   alpha?: number;
 }): CriticalVerdict {

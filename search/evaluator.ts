@@ -67,7 +67,9 @@ export class LocalPool implements Evaluator {
  * travel to remote workers unchanged.
  */
 export interface ScoreDoc {
+  /** Token ids, BOS first. */
   ids: number[];
+  /** Indices into `ids` (each ≥ 1) whose NLL counts; absent: every token after the first. */
   targets?: number[];
 }
 

@@ -70,6 +70,7 @@ export interface Evaluated<G> {
 
 /** One generation's summary (no timing: a resumed run reproduces it exactly). */
 export interface GenerationStats {
+  /** The generation summarised (0 = initial population). */
   generation: number;
   /** Best fitness so far. */
   best: number;
@@ -128,9 +129,11 @@ export interface EvolutionOptions<G> {
 
 /** `detail` of the search's progress events. */
 export interface SearchProgress {
+  /** The generation being run. */
   generation: number;
   /** Generations planned. */
   generations: number;
+  /** Best fitness so far. */
   best: number;
   /** Candidates scored so far (fresh and replayed). */
   evaluated: number;

@@ -29,14 +29,17 @@ export interface JournalHeader {
 export interface JournalEntry {
   /** Marks an evaluation line. */
   type: "eval";
+  /** The candidate's canonical key. */
   key: string;
   /** The candidate as its space encodes it. */
   genome: unknown;
+  /** Its fitness; null for a failed evaluation (ranks last). */
   fitness: number | null;
   /** What the fitness function returned beside the value. */
   detail?: unknown;
   /** Generation (0 = initial population) and position in the search's deterministic order. */
   generation: number;
+  /** Position in the deterministic proposal order. */
   order: number;
   /** Seconds this evaluation took, and search time so far (summed over sessions). */
   seconds: number;
@@ -48,9 +51,13 @@ export interface JournalEntry {
 export interface RescoreEntry {
   /** Marks a finalist's re-score. */
   type: "rescore";
+  /** The finalist's canonical key. */
   key: string;
+  /** Its fitness on the fresh documents; null when scoring failed. */
   fitness: number | null;
+  /** What the fitness recorded beside the value (mean NLL, standard error, per-document scores). */
   detail?: unknown;
+  /** Seconds the re-score took. */
   seconds: number;
 }
 

@@ -27,6 +27,7 @@ export {
   type Evaluator,
   type Fitness,
   LocalPool,
+  type ScoreDoc,
   toOutcome,
 } from "./evaluator.ts";
 export {

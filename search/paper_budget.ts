@@ -18,19 +18,25 @@ export const PAPER_SEARCH = {
 
 /** One budget: this search's value and the paper's. */
 export interface BudgetLine {
+  /** This search's value. */
   this_search: number;
+  /** The LongRoPE2 paper's value. */
   paper: number;
 }
 
 /** The budgets a result states beside the paper's. */
 export interface PaperBudget {
+  /** Candidates scored. */
   evaluations: BudgetLine;
   /** Planned by the loop settings (population + generations × (mutations + crossovers)). */
   planned_evaluations: BudgetLine;
+  /** Needle documents per fitness evaluation. */
   fitness_documents: BudgetLine;
+  /** Length of each fitness document in tokens. */
   tokens_per_document: BudgetLine;
   /** Candidates re-scored on fresh documents (the paper re-scores none). */
   rescored_finalists: BudgetLine;
+  /** The budgets in one line. */
   summary: string;
 }
 

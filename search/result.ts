@@ -24,19 +24,27 @@ const READABLE_VERSIONS = [1, 2];
 
 /** A fitness with its spread: mean answer NLL (or token NLL) over `n` documents and its standard error. */
 export interface ScoreWithError {
+  /** exp(mean NLL): needle-driven perplexity, or perplexity. */
   fitness: number;
+  /** The mean NLL per document. */
   nll: number;
+  /** Standard error of the mean NLL across documents. */
   stderr: number;
+  /** Documents scored. */
   n: number;
 }
 
 /** One of the best candidates of a search, with its search-time score and its score on fresh documents. */
 export interface Finalist {
+  /** The candidate's canonical key. */
   key: string;
   /** 1 = the best by search fitness. */
   search_rank: number;
+  /** The strategy parameters the candidate stands for. */
   params: Params;
+  /** Its score on the search's documents (biased low by selection). */
   search: ScoreWithError;
+  /** Its score on fresh documents of the re-scoring text range. */
   rescored: ScoreWithError;
   /** Set when the candidate is re-scored as the best of its niche (LongRoPE2: "k=N"), not for its rank. */
   niche_best?: string;
@@ -46,9 +54,13 @@ export interface Finalist {
 
 /** A search result file. */
 export interface SearchResultFile {
+  /** Always {@linkcode RESULT_FORMAT}. */
   format: typeof RESULT_FORMAT;
+  /** Version of the result format ({@linkcode RESULT_VERSION} when written now). */
   version: number;
+  /** The searched strategy's name. */
   strategy: string;
+  /** The strategy's version when the result was written. */
   strategy_version: string;
   /** Parameters the strategy accepts, resolved (defaults filled): pass them as they are. */
   params: Params;
@@ -61,7 +73,9 @@ export interface SearchResultFile {
   fitness_stderr?: number;
   /** v2: the result's fitness during the search (biased low by selection). */
   search_fitness?: number;
+  /** What the fitness measured: needle-driven perplexity or perplexity. */
   fitness_kind: FitnessSettings["kind"];
+  /** The length the searched strategy extends to. */
   target_length: number;
   /** v2: the finalists in search order, each with both scores; the result is the best re-scored. */
   finalists?: Finalist[];
@@ -69,9 +83,13 @@ export interface SearchResultFile {
   history: GenerationStats[];
   /** Seeds of the initial population (PI/NTK/YaRN, one per k, defaults) with their fitness. */
   seeds: { name: string; key: string; fitness: number }[];
+  /** Candidates scored (fresh + replayed from the journal) and proposals dropped for want of a valid variant. */
   evaluations: { total: number; fresh: number; replayed: number; exhausted: number };
+  /** Why the search ended. */
   stopped: StopReason;
+  /** Search time, summed over resumed sessions. */
   elapsed_seconds: number;
+  /** Everything that determined the search: loop, budget, workers, space, fitness, finalists, text. */
   settings: {
     evolution: EvolutionSettings;
     budget: Budget;
@@ -83,13 +101,16 @@ export interface SearchResultFile {
     text: { name: string; chars: number; fnv1a: string };
     journal?: string;
   };
+  /** The model searched on and its RoPE. */
   model: { source: string; spec: RopeSpec };
   /**
    * The critical pair d_tcd = ⌈x⌉ (0-based: the first pair whose period exceeds L0) and d¹⁰_tcd = ⌈x₁₀⌉
    * (LongRoPE2 §2.1, `strategies/critical.ts`), and the official code's default k = ⌈x⌉ − 1.
    */
   theoretical_critical_dim: number;
+  /** d¹⁰_tcd = ⌈x₁₀⌉: pairs from here on complete fewer than 10 periods within L0. */
   ten_period_critical_dim: number;
+  /** The official code's default critical index ⌈x⌉ − 1. */
   default_critical_index: number;
   /** longrope2: the critical index k of the result's parameters (0-based first searched pair) — not a claim. */
   result_critical_index?: number;
@@ -105,6 +126,7 @@ export interface SearchResultFile {
 
 /** Thrown for a file that is not a readable search result. */
 export class SearchResultError extends RopekitError {
+  /** The class name, as `String(error)` shows it. */
   override name = "SearchResultError";
 }
 

@@ -33,9 +33,11 @@ import { type Finalist, RESULT_FORMAT, RESULT_VERSION, type SearchResultFile } f
 
 /** Space settings; each space reads the ones that apply to it. */
 export interface SpaceSettings {
+  /** Grid step of the searched values (default 0.01). */
   step?: number;
   /** longrope: upper bound (1 + s); longrope2: box [min, max] (default [s, 2s]). */
   minFactor?: number;
+  /** Upper end of the factor box. */
   maxFactor?: number;
   /** longrope: n̂ candidates to search. */
   startTokens?: number[];
@@ -45,6 +47,7 @@ export interface SpaceSettings {
   fixed?: Params;
   /** Parameter search: which parameters, and ranges completing the declared ones. */
   tune?: string[];
+  /** Ranges by parameter, overriding or completing the declared ones. */
   ranges?: Record<string, [number, number]>;
 }
 
@@ -67,15 +70,23 @@ export const DEFAULT_FINALISTS: FinalistSettings = { count: 5, share: 0.25 };
 
 /** Options of {@linkcode searchStrategy}. */
 export interface StrategySearchOptions {
+  /** The strategy searched (its factors or its declared parameters). */
   strategy: Strategy;
+  /** The model whose NLL is the fitness. */
   model: Model;
   /** The full text; the search uses `fitness.textRange` of it, split by `finalists.share`. */
   corpus: Corpus;
+  /** The length the searched strategy extends to. */
   targetLength: number;
+  /** What the fitness measures (needle or perplexity), on which documents; the length is the target. */
   fitness: Omit<FitnessSettings, "length">;
+  /** How many finalists are re-scored, and the share of the text kept for them. */
   finalists?: Partial<FinalistSettings>;
+  /** Loop sizes and seed ({@linkcode DEFAULT_EVOLUTION} where missing). */
   evolution?: Partial<EvolutionSettings>;
+  /** Settings of the search space (grid, bounds, critical range, tuned parameters). */
   space?: SpaceSettings;
+  /** Stops the search early after a number of evaluations or seconds. */
   budget?: Budget;
   /** Evaluations in flight at once (local pool capacity). */
   workers?: number;
@@ -85,7 +96,9 @@ export interface StrategySearchOptions {
   scorer?: DocumentScorer;
   /** Journal file; with `resume`, an existing journal of the same search is continued. */
   journalPath?: string;
+  /** Continue the journal of an earlier session of the same search instead of refusing it. */
   resume?: boolean;
+  /** Receives a progress event after every evaluation. */
   onProgress?: ProgressSink;
 }
 

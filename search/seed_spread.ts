@@ -13,18 +13,27 @@ export const SPREAD_FORMAT = "ropekit-search-seeds";
 
 /** Minimum, maximum, mean and sample standard deviation of one number across seeds. */
 export interface Spread {
+  /** Smallest value across seeds. */
   min: number;
+  /** Largest value across seeds. */
   max: number;
+  /** Mean across seeds. */
   mean: number;
+  /** Sample standard deviation across seeds. */
   sd: number;
 }
 
 /** The spread file: every seed's result and the spread of each numeric parameter. */
 export interface SeedSpreadFile {
+  /** Always {@linkcode SPREAD_FORMAT}. */
   format: typeof SPREAD_FORMAT;
+  /** Version of the spread format. */
   version: 1;
+  /** The searched strategy's name. */
   strategy: string;
+  /** The length every seed's search extended to. */
   target_length: number;
+  /** One entry per seed: its result file, fitness (re-scored, with its standard error), search fitness and k. */
   runs: {
     seed: number;
     file: string;

@@ -20,6 +20,7 @@ import { type DocumentScorer, type Fitness, localScorer, type ScoreDoc } from ".
 
 /** What a built-in fitness measures and on which text. Plain JSON: it goes into journals and results. */
 export interface FitnessSettings {
+  /** Needle-driven perplexity (answer tokens only) or perplexity of whole windows. */
   kind: "needle" | "ppl";
   /** Document / window length: the search's target length. */
   length: number;
@@ -73,8 +74,11 @@ export function searchNeedleDocs(
 
 /** What a built-in fitness records beside the score: mean NLL, its standard error and the documents. */
 export interface FitnessDetail {
+  /** Mean NLL over the documents. */
   nll: number;
+  /** Standard error of that mean. */
   stderr: number;
+  /** Documents scored. */
   n: number;
   /** Each document's NLL, in document order (re-scoring keeps them, so candidates compare paired). */
   scores?: number[];

@@ -15,13 +15,17 @@ import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 
 /** Which template, why (one line for the user and the result), and whether it passed the validity check. */
 export interface TemplateChoice {
+  /** The template's name. */
   template: string;
+  /** Why it was chosen, in one line. */
   reason: string;
+  /** Whether it passed the validity check within L0. */
   valid: boolean;
 }
 
 /** A needle template that fails the validity check, refused for search. */
 export class InvalidNeedleError extends NeedleError {
+  /** The class name, as `String(error)` shows it. */
   override name = "InvalidNeedleError";
 }
 

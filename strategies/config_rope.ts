@@ -45,6 +45,7 @@ export interface GgufRopeFactors {
   freqs?: ArrayLike<number>;
   /** `rope_factors_long.weight` / `rope_factors_short.weight`: LongRoPE's two sets (Phi-3). */
   long?: ArrayLike<number>;
+  /** `rope_factors_short.weight`: LongRoPE's set within the trained window. */
   short?: ArrayLike<number>;
 }
 

@@ -80,3 +80,10 @@ export {
 export { ropeJson, type RopeJsonOptions } from "./rope_report.ts";
 export { type DoctorReport, type DoctorSet, type EngineColumn, type Pitfall, ropeDoctor } from "./doctor.ts";
 export { getTorchCpu, setTorchCpu, type TorchCpu } from "./float32.ts";
+export {
+  CONFIG_ENTRY,
+  type ConfiguredRope,
+  configuredRopeFromGguf,
+  configuredRopeFromHf,
+  type GgufRopeFactors,
+} from "./config_rope.ts";

@@ -12,12 +12,15 @@ import { type MatmulArgs, matmulRef } from "./matmul.ts";
 export interface EncodedMatrix {
   /** ggml type id. */
   readonly type: number;
+  /** Output rows N of the [N][K] matrix. */
   readonly rows: number;
+  /** Input columns K (a whole number of the type's blocks). */
   readonly cols: number;
   /** rows·cols (a Float32Array's length for the same matrix). */
   readonly length: number;
   /** rows·rowBytes bytes, row after row. */
   readonly bytes: Uint8Array;
+  /** Bytes of one encoded row. */
   readonly rowBytes: number;
   /** Decodes row `r` into `out` (cols floats). */
   rowInto(r: number, out: Float32Array): void;

@@ -26,6 +26,7 @@ export interface Longrope2SpaceOptions {
   step?: number;
   /** Box of the searched factors (default [s, 2s], paper Alg. 2). */
   minFactor?: number;
+  /** Upper end of the searched factors' box (default 2s). */
   maxFactor?: number;
   /** Candidate critical indices [lo, hi], 0-based (default [⌈x₁₀⌉ − 1, ⌈x⌉ − 1], clamped to [1, D−1]). */
   criticalRange?: [number, number];
