@@ -8,6 +8,7 @@
 import type { LanguageModel, TableFor } from "../eval/language_model.ts";
 import type { Params } from "../strategies/types.ts";
 import { mean } from "../util/stats.ts";
+import { SearchSettingError } from "./search_setting_error.ts";
 
 /** One candidate to score. Plain JSON: it can be queued, sent to a worker and logged. */
 export interface EvalTask {
@@ -51,7 +52,7 @@ export class LocalPool implements Evaluator {
   /** A pool calling `fitness` with up to `capacity` calls overlapping. */
   constructor(private readonly fitness: Fitness, readonly capacity = 1) {
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`pool capacity must be a positive integer, got ${capacity}`);
+      throw new SearchSettingError(`pool capacity must be a positive integer, got ${capacity}`);
     }
   }
 

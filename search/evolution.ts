@@ -17,6 +17,7 @@ import type { Budget } from "./budget.ts";
 import type { Evaluator } from "./evaluator.ts";
 import type { Journal, JournalEntry } from "./journal.ts";
 import type { SearchSpace } from "./space.ts";
+import { SearchSettingError } from "./search_setting_error.ts";
 
 /** Loop hyper-parameters. Defaults are the official code's (`default_hyper_params/dim_mono.json`). */
 export interface EvolutionSettings {
@@ -154,15 +155,17 @@ export interface SearchProgress {
 function checkSettings(s: EvolutionSettings): void {
   for (const k of ["population", "parents", "crossoverTries", "mutationTries"] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 1) {
-      throw new RangeError(`search ${k} must be an integer ≥ 1, got ${s[k]}`);
+      throw new SearchSettingError(`search ${k} must be an integer ≥ 1, got ${s[k]}`);
     }
   }
   for (const k of ["generations", "mutations", "crossovers"] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 0) {
-      throw new RangeError(`search ${k} must be an integer ≥ 0, got ${s[k]}`);
+      throw new SearchSettingError(`search ${k} must be an integer ≥ 0, got ${s[k]}`);
     }
   }
-  if (!Number.isInteger(s.seed)) throw new RangeError(`search seed must be an integer, got ${s.seed}`);
+  if (!Number.isInteger(s.seed)) {
+    throw new SearchSettingError(`search seed must be an integer, got ${s.seed}`);
+  }
 }
 
 const rank = <G>(a: Evaluated<G>, b: Evaluated<G>) => a.fitness - b.fitness || a.order - b.order;
@@ -364,7 +367,7 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
     }
   }
   const seedCount = initial.length;
-  if (seedCount === 0) throw new RangeError("the search space produced no valid seed");
+  if (seedCount === 0) throw new SearchSettingError("the search space produced no valid seed");
   for (let i = 0, misses = 0; initial.length < s.population && misses < seedCount; i++) {
     const child = mutateFrom(initial[i % seedCount].genome);
     if (!child) {
@@ -412,7 +415,7 @@ export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<Evolut
     }
   }
 
-  if (!best) throw new RangeError("the budget ran out before any candidate was evaluated");
+  if (!best) throw new SearchSettingError("the budget ran out before any candidate was evaluated");
   return {
     best,
     ranked: [...all].sort(rank),

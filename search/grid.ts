@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { SearchSettingError } from "./search_setting_error.ts";
 
 /** A grid of step 1/perUnit. */
 export interface Grid {
@@ -16,7 +17,7 @@ export interface Grid {
 export function makeGrid(step = 0.01): Grid {
   const perUnit = Math.round(1 / step);
   if (!(step > 0) || perUnit < 1 || Math.abs(perUnit * step - 1) > 1e-9) {
-    throw new RangeError(`grid step must be 1/n for a whole number n (e.g. 0.01), got ${step}`);
+    throw new SearchSettingError(`grid step must be 1/n for a whole number n (e.g. 0.01), got ${step}`);
   }
   return { perUnit };
 }

@@ -108,3 +108,4 @@ export {
   type KRow,
 } from "./critical_verdict.ts";
 export { type BudgetLine, PAPER_SEARCH, type PaperBudget, paperBudget } from "./paper_budget.ts";
+export { SearchSettingError } from "./search_setting_error.ts";

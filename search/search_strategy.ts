@@ -30,6 +30,7 @@ import { longropeSpace } from "./spaces/longrope_space.ts";
 import { longrope2Space } from "./spaces/longrope2_space.ts";
 import { paramSpace } from "./spaces/param_space.ts";
 import { type Finalist, RESULT_FORMAT, RESULT_VERSION, type SearchResultFile } from "./result.ts";
+import { SearchSettingError } from "./search_setting_error.ts";
 
 /** Space settings; each space reads the ones that apply to it. */
 export interface SpaceSettings {
@@ -117,22 +118,24 @@ export async function spaceFor(
 ): Promise<SearchSpace<unknown>> {
   const setBySpace = SET_BY_SPACE[strategy.name];
   if (setBySpace && (o.tune || o.ranges)) {
-    throw new RangeError(
+    throw new SearchSettingError(
       `${strategy.name} searches its factors; --tune/--range apply to parameter search only`,
     );
   }
   if (strategy.name !== "longrope" && o.startTokens) {
-    throw new RangeError("start tokens are searched by longrope only");
+    throw new SearchSettingError("start tokens are searched by longrope only");
   }
   if (strategy.name !== "longrope2" && o.criticalRange) {
-    throw new RangeError("a critical index range applies to longrope2 only");
+    throw new SearchSettingError("a critical index range applies to longrope2 only");
   }
   if (!setBySpace) {
     return paramSpace({ strategy, spec, fixed: o.fixed, tune: o.tune, ranges: o.ranges, step: o.step });
   }
   const fixed = o.fixed ?? {};
   const clash = Object.keys(fixed).filter((k) => setBySpace.includes(k));
-  if (clash.length) throw new RangeError(`the search sets ${clash.join(", ")}: it cannot also be fixed`);
+  if (clash.length) {
+    throw new SearchSettingError(`the search sets ${clash.join(", ")}: it cannot also be fixed`);
+  }
   const { step, minFactor, maxFactor } = o;
   const space: SearchSpace<unknown> = strategy.name === "longrope"
     ? await longropeSpace({ spec, targetLength, step, maxFactor, startTokens: o.startTokens })
@@ -158,7 +161,7 @@ export function splitTextRange(range: [number, number], share: number): {
   rescore: [number, number];
 } {
   if (!(share > 0 && share < 1)) {
-    throw new RangeError(`the finalists' share of the text range must lie in (0, 1), got ${share}`);
+    throw new SearchSettingError(`the finalists' share of the text range must lie in (0, 1), got ${share}`);
   }
   const [a, b] = range;
   const m = Math.round((a + (b - a) * (1 - share)) * 1e6) / 1e6;
@@ -231,7 +234,9 @@ export async function searchStrategy(o: StrategySearchOptions): Promise<SearchRe
     share: o.finalists?.share ?? DEFAULT_FINALISTS.share,
   };
   if (!Number.isInteger(finalistSettings.count) || finalistSettings.count < 1) {
-    throw new RangeError(`the number of finalists must be an integer ≥ 1, got ${finalistSettings.count}`);
+    throw new SearchSettingError(
+      `the number of finalists must be an integer ≥ 1, got ${finalistSettings.count}`,
+    );
   }
   const ranges = splitTextRange(o.fitness.textRange, finalistSettings.share);
   const fitnessSettings: FitnessSettings = { ...o.fitness, length: targetLength, textRange: ranges.search };

@@ -15,6 +15,7 @@ import { criticalIndexRange } from "../../strategies/critical.ts";
 import { ceilUnits, floorUnits, fromUnits, makeGrid, toUnits } from "../grid.ts";
 import type { SearchSpace, Seed } from "../space.ts";
 import { crossoverPass, drawBetween, GENE_PROBABILITY } from "./gene_pass.ts";
+import { SearchSettingError } from "../search_setting_error.ts";
 
 /** Options of {@linkcode longrope2Space}. */
 export interface Longrope2SpaceOptions {
@@ -59,9 +60,11 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
   const pairs = spec.rotaryDim / 2;
   const s = targetLength / spec.originalContext;
   if (!(s > 1)) {
-    throw new RangeError(`longrope2 search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+    throw new SearchSettingError(
+      `longrope2 search: target ${targetLength} must exceed L0 = ${spec.originalContext}`,
+    );
   }
-  if (pairs < 2) throw new RangeError("longrope2 search needs at least 2 frequency pairs");
+  if (pairs < 2) throw new SearchSettingError("longrope2 search needs at least 2 frequency pairs");
   const grid = makeGrid(opts.step ?? 0.01);
   const lo = ceilUnits(grid, opts.minFactor ?? s);
   const hi = floorUnits(grid, opts.maxFactor ?? 2 * s);
@@ -69,13 +72,13 @@ export function longrope2Space(opts: Longrope2SpaceOptions): SearchSpace<Longrop
   const p = opts.geneProbability ?? GENE_PROBABILITY;
   const [kLo, kHi] = opts.criticalRange ?? criticalRange(spec);
   if (!Number.isInteger(kLo) || !Number.isInteger(kHi) || kLo < 1 || kHi > pairs - 1 || kLo > kHi) {
-    throw new RangeError(
+    throw new SearchSettingError(
       `longrope2 search: critical index range [${kLo}, ${kHi}] must lie within [1, ${pairs - 1}]`,
     );
   }
   // Strictly increasing needs one grid point per searched pair; the smallest k has the most pairs.
   if (hi - lo < pairs - kLo - 1 || lo < ceilUnits(grid, 1)) {
-    throw new RangeError(
+    throw new SearchSettingError(
       `longrope2 search: box [${fromUnits(grid, lo)}, ${fromUnits(grid, hi)}] cannot hold ${pairs - kLo} ` +
         `strictly increasing factors ≥ 1 on a ${1 / grid.perUnit} grid`,
     );

@@ -13,6 +13,7 @@ import { factorsOf } from "../../strategies/export.ts";
 import { ceilUnits, floorUnits, fromUnits, makeGrid, toUnits } from "../grid.ts";
 import type { SearchSpace, Seed } from "../space.ts";
 import { crossoverPass, drawBetween, GENE_PROBABILITY } from "./gene_pass.ts";
+import { SearchSettingError } from "../search_setting_error.ts";
 
 /** n̂ candidates of the LongRoPE paper (Table 4). */
 export const PAPER_START_TOKENS: readonly number[] = [0, 1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 64, 128, 256];
@@ -49,17 +50,21 @@ export async function longropeSpace(opts: LongropeSpaceOptions): Promise<SearchS
   const { spec, targetLength } = opts;
   const s = targetLength / spec.originalContext;
   if (!(s > 1)) {
-    throw new RangeError(`longrope search: target ${targetLength} must exceed L0 = ${spec.originalContext}`);
+    throw new SearchSettingError(
+      `longrope search: target ${targetLength} must exceed L0 = ${spec.originalContext}`,
+    );
   }
   const grid = makeGrid(opts.step ?? 0.01);
   const maxFactor = opts.maxFactor ?? 1 + s;
   const lo = ceilUnits(grid, 1);
   const hi = floorUnits(grid, maxFactor);
-  if (hi < lo) throw new RangeError(`longrope search: max factor ${maxFactor} is below 1`);
+  if (hi < lo) throw new SearchSettingError(`longrope search: max factor ${maxFactor} is below 1`);
   const p = opts.geneProbability ?? GENE_PROBABILITY;
   const starts = opts.startTokens ? [...new Set(opts.startTokens)].sort((a, b) => a - b) : [0];
   if (starts.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new RangeError(`longrope search: start tokens must be whole numbers ≥ 0, got ${starts.join(",")}`);
+    throw new SearchSettingError(
+      `longrope search: start tokens must be whole numbers ≥ 0, got ${starts.join(",")}`,
+    );
   }
   const pairs = spec.rotaryDim / 2;
 

@@ -13,6 +13,7 @@ import { resolveParams } from "../../strategies/params.ts";
 import { ceilUnits, floorUnits, fromUnits, makeGrid, toUnits } from "../grid.ts";
 import type { SearchSpace } from "../space.ts";
 import { crossoverPass, GENE_PROBABILITY } from "./gene_pass.ts";
+import { SearchSettingError } from "../search_setting_error.ts";
 
 /** Options of {@linkcode paramSpace}. */
 export interface ParamSpaceOptions {
@@ -54,11 +55,11 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
   const where = (k: string) => `search over "${strategy.name}" parameter "${k}"`;
   for (const k of [...(opts.tune ?? []), ...Object.keys(ranges)]) {
     if (!(k in strategy.params)) {
-      throw new RangeError(
+      throw new SearchSettingError(
         `${where(k)}: no such parameter (known: ${Object.keys(strategy.params).join(", ")})`,
       );
     }
-    if (k in fixed) throw new RangeError(`${where(k)}: it is both fixed (--param) and searched`);
+    if (k in fixed) throw new SearchSettingError(`${where(k)}: it is both fixed (--param) and searched`);
   }
   const names = opts.tune ??
     Object.entries(strategy.params)
@@ -79,7 +80,7 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
         const d = def.default;
         const derive = (side: "lower" | "upper") => {
           if (d === undefined || d <= 0) {
-            throw new RangeError(
+            throw new SearchSettingError(
               `${where(name)}: no declared ${side} bound; give one with --range ${name}=LO:HI`,
             );
           }
@@ -94,12 +95,12 @@ function genesOf(opts: ParamSpaceOptions): Gene[] {
         }
         const lo = ceilUnits(unit, a);
         const hi = floorUnits(unit, b);
-        if (hi < lo) throw new RangeError(`${where(name)}: empty range [${a}, ${b}]`);
+        if (hi < lo) throw new SearchSettingError(`${where(name)}: empty range [${a}, ${b}]`);
         const start = Math.min(hi, Math.max(lo, toUnits(unit, d ?? (a + b) / 2)));
         return { name, def, lo, hi, start };
       }
       case "factors":
-        throw new RangeError(
+        throw new SearchSettingError(
           `${where(name)}: per-pair factors are searched by the longrope/longrope2 spaces`,
         );
     }
@@ -118,7 +119,9 @@ export function paramSpace(opts: ParamSpaceOptions): SearchSpace<number[]> {
   const fixed = opts.fixed ?? {};
   const p = opts.geneProbability ?? GENE_PROBABILITY;
   const genes = genesOf(opts);
-  if (genes.length === 0) throw new RangeError(`search over "${strategy.name}": no parameter to search`);
+  if (genes.length === 0) {
+    throw new SearchSettingError(`search over "${strategy.name}": no parameter to search`);
+  }
   const valueOf = (gene: Gene, v: number) => {
     const def = gene.def;
     if (def.type === "boolean") return v === 1;

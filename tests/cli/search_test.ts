@@ -65,6 +65,13 @@ const tiny = (modelPath: string, textPath: string) => [
   "--crossovers",
   "1",
 ];
+
+/** `tiny` without the needle-only flags (--template, --allow-invalid-needle), which a perplexity search refuses. */
+const tinyPpl = (modelPath: string, textPath: string) => {
+  const args = tiny(modelPath, textPath).filter((a) => a !== "--allow-invalid-needle");
+  args.splice(args.indexOf("--template"), 2);
+  return args;
+};
 const TINY = tiny(model, text);
 
 Deno.test({
@@ -126,7 +133,7 @@ Deno.test({
     const res = await search(
       "--strategy",
       "yarn",
-      ...tiny(facts, factsText), // the default model and its search text
+      ...tinyPpl(facts, factsText), // the default model and its search text
       "--fitness",
       "ppl",
       "--budget",
