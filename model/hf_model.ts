@@ -17,6 +17,7 @@ import type { LoadedFiles } from "./gguf_model.ts";
 import { HfJsonTokenizer } from "./hf_tokenizer.ts";
 import { parseSafetensors } from "./safetensors.ts";
 import { UnsupportedTokenizer } from "./unsupported_tokenizer.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 type Json = Record<string, unknown>;
 
@@ -34,20 +35,11 @@ async function readJson(path: string): Promise<Json> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Loads every tensor of the folder's safetensors file(s). */
 async function loadTensors(dir: string): Promise<Map<string, Float32Array>> {
   const tensors = new Map<string, Float32Array>();
   const index = join(dir, "model.safetensors.index.json");
-  const files = await exists(index)
+  const files = await pathExists(index)
     ? [...new Set(Object.values((await readJson(index)).weight_map as Record<string, string>))]
     : ["model.safetensors"];
   for (const f of files) {
@@ -253,10 +245,10 @@ function ropeOf<T>(read: () => T, source: string): T {
 
 async function hfTokenizer(dir: string, config: LlamaConfig) {
   const path = join(dir, "tokenizer.json");
-  if (!(await exists(path))) {
+  if (!(await pathExists(path))) {
     return new UnsupportedTokenizer(`${dir}: no tokenizer.json; pass --tokens instead of text`, config);
   }
   const cfgPath = join(dir, "tokenizer_config.json");
-  const tokCfg = (await exists(cfgPath)) ? await readJson(cfgPath) : {};
+  const tokCfg = (await pathExists(cfgPath)) ? await readJson(cfgPath) : {};
   return new HfJsonTokenizer(await readJson(path), tokCfg, config.bosId, config.eosId);
 }

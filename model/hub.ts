@@ -14,6 +14,7 @@
 import { dirname, join } from "node:path";
 import { ModelFormatError } from "./config.ts";
 import { downloadFile } from "./hub_download.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** The Hub's base URL: `HF_ENDPOINT` (as huggingface_hub reads it), else huggingface.co. */
 function hub(): string {
@@ -38,15 +39,6 @@ export function parseHfName(name: string): { repo: string; path: string } {
   const parts = name.slice("hf:".length).split("/").filter((p) => p !== "");
   if (parts.length < 2) throw new ModelFormatError(`${name}: expected hf:owner/repo[/path]`);
   return { repo: `${parts[0]}/${parts[1]}`, path: parts.slice(2).join("/") };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function hubFetch(url: string, name: string): Promise<Response> {
@@ -74,7 +66,7 @@ async function download(
   kind: "model" | "dataset" = "model",
 ): Promise<string> {
   const local = join(cacheDir(), kind === "model" ? "hf" : "hf-datasets", repo, file);
-  if (await exists(local)) return local;
+  if (await pathExists(local)) return local;
   const url = `${hub()}/${kind === "model" ? "" : "datasets/"}${repo}/resolve/main/${file}`;
   await Deno.mkdir(dirname(local), { recursive: true });
   // Written beside the target and renamed once verified, so a cut download never looks complete.
@@ -103,7 +95,7 @@ export async function resolveHfName(name: string): Promise<string> {
   const local = join(cacheDir(), "hf", repo, path);
   const isFileName = /\.(bin|gguf)$/.test(path);
   // Already complete in the cache: no network needed.
-  if (isFileName ? await exists(local) : await exists(join(local, "config.json"))) return local;
+  if (isFileName ? await pathExists(local) : await pathExists(join(local, "config.json"))) return local;
   const files = await listFiles(repo, name);
   const folder = isFileName ? dirname(path) : path;
   const inFolder = files.filter((
