@@ -205,29 +205,11 @@ void rk_matmul_q(float *out, const float *x, const uint8_t *w, const float *bias
           for (int k = 0; k < K; k++) dst[k * NR + c] = n < N ? row[k] : 0.0f;
         }
       }
-      float tile[MR][NR];
       for (int t_begin = 0; t_begin < T; t_begin += MC) {
         int t_end = t_begin + MC < T ? t_begin + MC : T;
-        for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-          float *dst = xp + (int64_t)(t0 - t_begin) * K;
-          for (int r = 0; r < MR; r++) {
-            const float *src = x + (int64_t)(t0 + r < t_end ? t0 + r : t_end - 1) * K;
-            for (int k = 0; k < K; k++) dst[k * MR + r] = src[k];
-          }
-        }
+        pack_rows(xp, x, t_begin, t_end, K);
         for (int p = p_begin; p < p_end; p++) {
-          const float *panel = pp + (int64_t)(p - p_begin) * NR * K;
-          int n0 = p * NR, cols = N - n0 < NR ? N - n0 : NR;
-          for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-            int rows = t_end - t0 < MR ? t_end - t0 : MR;
-            micro_kernel(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
-            for (int r = 0; r < rows; r++) {
-              float *o = out + (int64_t)(t0 + r) * N + n0;
-              for (int c = 0; c < cols; c++) {
-                o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
-              }
-            }
-          }
+          panel_rows(out, xp, pp + (int64_t)(p - p_begin) * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
         }
       }
     }

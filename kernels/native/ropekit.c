@@ -189,6 +189,40 @@ static void micro_kernel(float tile[MR][NR], const float *xp, const float *panel
 #endif
 
 /*
+ * Packs rows [t_begin, t_end) of x [T][K] as the micro-kernel reads them, [tile][K][MR]; a short tail
+ * tile repeats its last row (its extra results are dropped by panel_rows).
+ */
+static inline void pack_rows(float *xp, const float *x, int t_begin, int t_end, int K) {
+  for (int t0 = t_begin; t0 < t_end; t0 += MR) {
+    float *dst = xp + (int64_t)(t0 - t_begin) * K;
+    for (int r = 0; r < MR; r++) {
+      const float *row = x + (int64_t)(t0 + r < t_end ? t0 + r : t_end - 1) * K;
+      for (int k = 0; k < K; k++) dst[k * MR + r] = row[k];
+    }
+  }
+}
+
+/*
+ * out[t][n0..n0+NR) for t in [t_begin, t_end): each MR-row tile of the packed rows times one panel of
+ * weights, plus the bias, written (or added to out when `accumulate`); columns past N are dropped.
+ */
+static inline void panel_rows(float *out, const float *xp, const float *panel, const float *bias, int t_begin,
+                              int t_end, int n0, int N, int K, int accumulate) {
+  float tile[MR][NR];
+  int cols = N - n0 < NR ? N - n0 : NR;
+  for (int t0 = t_begin; t0 < t_end; t0 += MR) {
+    int rows = t_end - t0 < MR ? t_end - t0 : MR;
+    micro_kernel(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
+    for (int r = 0; r < rows; r++) {
+      float *o = out + (int64_t)(t0 + r) * N + n0;
+      for (int c = 0; c < cols; c++) {
+        o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
+      }
+    }
+  }
+}
+
+/*
  * out[t][n] = (accumulate ? out[t][n] : 0) + Σ_k x[t][k]·w[n][k] + (bias ? bias[n] : 0), with w given
  * as rk_pack_weights' panels. `accumulate` fuses the residual add of the o and down projections.
  * Work items are (72 rows × 8 panels) blocks, so both a long prompt and a single decoding row keep
@@ -207,27 +241,9 @@ void rk_matmul(float *out, const float *x, const float *packed, const float *bia
       int t_begin = (item / col_blocks) * MC, t_end = t_begin + MC < T ? t_begin + MC : T;
       int p_begin = (item % col_blocks) * PANELS_PER_ITEM;
       int p_end = p_begin + PANELS_PER_ITEM < panels ? p_begin + PANELS_PER_ITEM : panels;
-      for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-        float *dst = xp + (int64_t)(t0 - t_begin) * K;
-        for (int r = 0; r < MR; r++) {
-          const float *row = x + (int64_t)(t0 + r < t_end ? t0 + r : t_end - 1) * K;
-          for (int k = 0; k < K; k++) dst[k * MR + r] = row[k];
-        }
-      }
-      float tile[MR][NR];
+      pack_rows(xp, x, t_begin, t_end, K);
       for (int p = p_begin; p < p_end; p++) {
-        const float *panel = packed + (int64_t)p * NR * K;
-        int n0 = p * NR, cols = N - n0 < NR ? N - n0 : NR;
-        for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-          int rows = t_end - t0 < MR ? t_end - t0 : MR;
-          micro_kernel(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
-          for (int r = 0; r < rows; r++) {
-            float *o = out + (int64_t)(t0 + r) * N + n0;
-            for (int c = 0; c < cols; c++) {
-              o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
-            }
-          }
-        }
+        panel_rows(out, xp, packed + (int64_t)p * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
       }
     }
     free(xp);
