@@ -18,7 +18,7 @@ import { f32Bits, type GpuAttentionArgs } from "./kernel_args.ts";
 
 export { f32Bits, type GpuAttentionArgs };
 import { type GpuContext, groups } from "./context.ts";
-import { encodeAttentionTiled } from "./attention_tiled.ts";
+import { attentionTiledWgsl, TILED_ATTENTION_ROWS } from "./attention_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Keys per online-softmax block. */
@@ -121,16 +121,17 @@ export function encodeAttention(
   if (headDim % 4 !== 0) throw new RangeError(`attention: headDim ${headDim} must be a multiple of 4`);
   if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: nHeads ${nHeads} % nKvHeads ${nKvHeads} ≠ 0`);
   checkWindow(a.window);
-  if (variant === "tiled") return encodeAttentionTiled(ctx, enc, a);
+  // The two families share bindings and uniforms; only the shader and the rows per workgroup differ.
+  const tiled = variant === "tiled", name = tiled ? "attention-tiled" : "attention";
   const docs = !!a.rowStart;
   const pipe = ctx.pipeline(
-    `attention H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
-    () => attentionWgsl(nHeads, nKvHeads, headDim, docs),
+    `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
+    () => (tiled ? attentionTiledWgsl : attentionWgsl)(nHeads, nKvHeads, headDim, docs),
   );
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0])];
   if (a.rowStart) buffers.push(a.rowStart);
-  const pass = enc.beginComputePass({ label: "attention" });
+  const pass = enc.beginComputePass({ label: name });
   pass.setPipeline(pipe);
   pass.setBindGroup(
     0,
@@ -139,6 +140,6 @@ export function encodeAttention(
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     }),
   );
-  pass.dispatchWorkgroups(groups(a.T, WG * rowsPer(headDim)), nHeads);
+  pass.dispatchWorkgroups(groups(a.T, tiled ? TILED_ATTENTION_ROWS : WG * rowsPer(headDim)), nHeads);
   pass.end();
 }

@@ -11,17 +11,19 @@
  *
  * @module
  */
-import { type GpuContext, groups } from "./context.ts";
-import { f32Bits, type GpuAttentionArgs } from "./kernel_args.ts";
 
 const WG = 64, B = 8;
+
+/** Query rows one workgroup of the tiled kernel owns (its dispatch covers T in steps of this). */
+export const TILED_ATTENTION_ROWS = WG;
 
 /** Keys per staged tile: a K and a V tile fit the guaranteed 16 KiB of workgroup memory. */
 function tileKeys(headDim: number): number {
   return Math.max(B, Math.min(64, Math.floor(2048 / headDim / B) * B));
 }
 
-function attentionTiledWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean): string {
+/** The tiled kernel's WGSL for one shape (bindings as kernels/gpu/attention.ts's). */
+export function attentionTiledWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean): string {
   const C = headDim / 4, BKV = tileKeys(headDim);
   const cs = [...Array(C).keys()], bs = [...Array(B).keys()];
   const each = <T>(a: number[], f: (i: number) => T, sep = "\n") => a.map(f).join(sep);
@@ -95,28 +97,4 @@ ${
 ${each(cs, (c) => `    out[t * ${qStride}u + h * ${C}u + ${c}u] = acc${c} / l;`)}
   }
 }`;
-}
-
-/** Records the tiled attention into `enc` (its own compute pass); nothing is submitted. */
-export function encodeAttentionTiled(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuAttentionArgs): void {
-  const { nHeads, nKvHeads, headDim } = a;
-  const docs = !!a.rowStart;
-  const pipe = ctx.pipeline(
-    `attention-tiled H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
-    () => attentionTiledWgsl(nHeads, nKvHeads, headDim, docs),
-  );
-  const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0])];
-  if (a.rowStart) buffers.push(a.rowStart);
-  const pass = enc.beginComputePass({ label: "attention-tiled" });
-  pass.setPipeline(pipe);
-  pass.setBindGroup(
-    0,
-    ctx.device.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    }),
-  );
-  pass.dispatchWorkgroups(groups(a.T, WG), nHeads);
-  pass.end();
 }

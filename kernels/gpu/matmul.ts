@@ -18,7 +18,7 @@ import type { GpuMatmulArgs } from "./kernel_args.ts";
 
 export type { GpuMatmulArgs };
 import { type GpuContext, groups } from "./context.ts";
-import { encodeMatmulTiled } from "./matmul_tiled.ts";
+import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Rows per invocation. */
@@ -93,14 +93,15 @@ export function encodeMatmul(
       }) and K % 4 = 0 (K = ${a.K})`,
     );
   }
-  if (variant === "tiled") return encodeMatmulTiled(ctx, enc, a);
+  // The two families share bindings and uniforms; only the shader and the block per workgroup differ.
+  const tiled = variant === "tiled", name = tiled ? "matmul-tiled" : "matmul";
   const pipe = ctx.pipeline(
-    `matmul K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
-    () => matmulWgsl(a.K, a.N, !!a.bias, f16),
+    `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
+    () => (tiled ? matmulTiledWgsl : matmulWgsl)(a.K, a.N, !!a.bias, f16),
   );
   const buffers = [a.x, a.w, a.out, ctx.uniform([a.T, 0, 0, 0])];
   if (a.bias) buffers.push(a.bias);
-  const pass = enc.beginComputePass({ label: "matmul" });
+  const pass = enc.beginComputePass({ label: name });
   pass.setPipeline(pipe);
   pass.setBindGroup(
     0,
@@ -114,6 +115,8 @@ export function encodeMatmul(
       })),
     }),
   );
-  pass.dispatchWorkgroups(groups(a.N, WG * TN), groups(a.T, TM));
+  if (tiled) {
+    pass.dispatchWorkgroups(groups(a.N, TILED_MATMUL_BLOCK.cols), groups(a.T, TILED_MATMUL_BLOCK.rows));
+  } else pass.dispatchWorkgroups(groups(a.N, WG * TN), groups(a.T, TM));
   pass.end();
 }

@@ -11,12 +11,14 @@
  *
  * @module
  */
-import { type GpuContext, groups } from "./context.ts";
-import type { GpuMatmulArgs } from "./kernel_args.ts";
 
 const BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, WG = 16;
 
-function matmulTiledWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
+/** The block of out one workgroup of the tiled kernel computes: rows of T, columns of N. */
+export const TILED_MATMUL_BLOCK = { rows: BM, cols: BN } as const;
+
+/** The tiled kernel's WGSL for one shape (bindings as kernels/gpu/matmul.ts's). */
+export function matmulTiledWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
   const idx = [...Array(TM).keys()];
   const loads = (BM * BK) / (WG * WG);
   return `${f16 ? "enable f16;" : ""}
@@ -70,31 +72,4 @@ ${
     ).join("\n")
   }
 }`;
-}
-
-/** Records the tiled matmul into `enc` (its own compute pass); nothing is submitted. */
-export function encodeMatmulTiled(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatmulArgs): void {
-  const f16 = a.wF16 === true;
-  const pipe = ctx.pipeline(
-    `matmul-tiled K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
-    () => matmulTiledWgsl(a.K, a.N, !!a.bias, f16),
-  );
-  const buffers = [a.x, a.w, a.out, ctx.uniform([a.T, 0, 0, 0])];
-  if (a.bias) buffers.push(a.bias);
-  const pass = enc.beginComputePass({ label: "matmul-tiled" });
-  pass.setPipeline(pipe);
-  pass.setBindGroup(
-    0,
-    ctx.device.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({
-        binding,
-        resource: binding === 1
-          ? { buffer, offset: a.wOffset ?? 0, size: a.N * a.K * (f16 ? 2 : 4) }
-          : { buffer },
-      })),
-    }),
-  );
-  pass.dispatchWorkgroups(groups(a.N, BN), groups(a.T, BM));
-  pass.end();
 }
