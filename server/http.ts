@@ -12,10 +12,9 @@ import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";
 import { ExportError } from "../export/export_model.ts";
 import { NoPluginLoaderError } from "./plugins.ts";
-import { QueueFullError } from "./job_queue.ts";
 import { RopekitError } from "../util/errors.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
-import { SearchesFullError } from "./search_jobs.ts";
+import { BusyError } from "./busy_error.ts";
 import { ZipTooLargeError } from "../util/zip_store.ts";
 
 /** Parses and validates the body; malformed JSON and schema breaches throw ValidationError. */
@@ -30,13 +29,6 @@ export async function readJson<T>(c: Context, schema: Schema): Promise<T> {
   }
   validate(schema, value, "");
   return value as T;
-}
-
-/** A request the server cannot take now (one of a kind already runs); the client retries after `retryAfter` s. */
-export class BusyError extends RopekitError {
-  constructor(message: string, readonly retryAfter: number) {
-    super(message);
-  }
 }
 
 /** One row of {@linkcode STATUS_BY_CLASS}. */
@@ -65,20 +57,11 @@ const STATUS_BY_CLASS: StatusRule[] = [
   rule({ error: ExportError, status: 400, field: "strategy" }),
   // The server was started without a plugin loader: the request is fine, this server cannot do it.
   rule({ error: NoPluginLoaderError, status: 501 }),
-  rule({
-    error: QueueFullError,
-    status: 429,
-    headers: (e: QueueFullError) => ({ "Retry-After": String(e.retryAfter) }),
-  }),
+  // The job queue full, the search slots taken, an export running: retry later.
   rule({
     error: BusyError,
     status: 429,
     headers: (e: BusyError) => ({ "Retry-After": String(e.retryAfter) }),
-  }),
-  rule({
-    error: SearchesFullError,
-    status: 429,
-    headers: (e: SearchesFullError) => ({ "Retry-After": String(e.retryAfter) }),
   }),
   // An HF folder too large for a zip: the request is fine, the format cannot hold it.
   rule({ error: ZipTooLargeError, status: 413, field: "to" }),

@@ -9,13 +9,13 @@ import type { ProgressEvent } from "../util/progress.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import { FINAL_STATUSES, type JobRecord, type JobStore } from "./job_store.ts";
 import { CancelledError, type JobRunner } from "./worker_runner.ts";
-import { RopekitError } from "../util/errors.ts";
+import { BusyError } from "./busy_error.ts";
 
 /** Refused because the wait list is full; `retryAfter` in seconds. */
-export class QueueFullError extends RopekitError {
+export class QueueFullError extends BusyError {
   override name = "QueueFullError";
-  constructor(readonly retryAfter: number) {
-    super(`the job queue is full; retry in about ${retryAfter} s`);
+  constructor(retryAfter: number) {
+    super(`the job queue is full; retry in about ${retryAfter} s`, retryAfter);
   }
 }
 

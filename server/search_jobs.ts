@@ -14,7 +14,7 @@ import { parseJournal } from "../search/journal.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { DEFAULT_EVOLUTION } from "../search/evolution.ts";
 import { parseBudget } from "../search/budget.ts";
-import { RopekitError } from "../util/errors.ts";
+import { BusyError } from "./busy_error.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { ValidationError } from "./schema.ts";
 import type { Schema } from "./schema.ts";
@@ -39,13 +39,13 @@ export const MAX_SEARCH_SECONDS = 24 * 3600;
 const SEARCH_RETRY_AFTER_S = 30;
 
 /** Every search slot and waiting place is taken: the route answers 429 with Retry-After. */
-export class SearchesFullError extends RopekitError {
+export class SearchesFullError extends BusyError {
   override name = "SearchesFullError";
-  readonly retryAfter = SEARCH_RETRY_AFTER_S;
   constructor() {
     super(
       `${MAX_RUNNING_SEARCHES} searches are running and ${MAX_WAITING_SEARCHES} waiting; ` +
         `retry in about ${SEARCH_RETRY_AFTER_S} s or cancel one`,
+      SEARCH_RETRY_AFTER_S,
     );
   }
 }
