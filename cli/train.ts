@@ -41,7 +41,8 @@ const USAGE = `Usage: deno task train --out model.bin [options]
                          2,20 stories)
   --first-doc N          start the data at document N (default 0)
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
-                         BPE on the corpus (written beside --out); default: bytes
+                         BPE on the corpus (written beside --out); bpe:N:digits3: plus every 2- and
+                         3-digit group (numbers split like Llama 3's); default: bytes
   --seed N               weights and story corpus seed (default 1)
   --checkpoint-every N   write FILE.ckpt every N steps (default 50)
   --no-doc-masks         let packed documents attend to each other (positions run on)

@@ -3,7 +3,10 @@
  * fallback, then the text's characters, then merges scored by rank), so the result is a `tokenizer.bin`
  * that run.c, `loadModel` and {@linkcode SentencePieceBpe} encode with. Text is split into words that
  * carry their leading space (" cat", ".", "\n"), and merges never cross words. Digits are never merged
- * (each digit is one token, as in LLaMA's tokenizers), so a number is a sequence a model must copy.
+ * from the text (each digit is one token, as in Llama 2's tokenizer); with `digitGroups` 3 the vocabulary
+ * also holds every string of 2 and 3 digits, so a number splits into groups of 1–3 digits as Llama 3's
+ * tokenizer splits it (7 digits: 3 tokens) — each group a rare token, which a small model learns to copy
+ * far sooner than a run of single digits that repeat within the number.
  *
  * @module
  */
@@ -22,7 +25,11 @@ const WORD = / ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+|\n| +/g;
  * A vocabulary of `vocabSize` pieces learned from `texts` (frequent pairs merged first). Throws when
  * the texts have too few distinct characters and pairs to fill it.
  */
-export function trainBpe(texts: Iterable<string>, vocabSize: number): TrainingTokenizer {
+export function trainBpe(
+  texts: Iterable<string>,
+  vocabSize: number,
+  digitGroups: 1 | 3 = 1,
+): TrainingTokenizer {
   const words = new Map<string, number>();
   for (const text of texts) {
     // The encoder puts a space before the text: train on what it will see.
@@ -62,6 +69,16 @@ export function trainBpe(texts: Iterable<string>, vocabSize: number): TrainingTo
         else out.push(s.syms[i]);
       }
       s.syms = out;
+    }
+  }
+  if (digitGroups === 3) {
+    // Scored below every text merge; the encoder merges digits until no 4-digit piece exists, so the
+    // groups are 1–3 digits long (where they split depends on the scores, deterministically).
+    for (const width of [2, 3]) {
+      for (let n = 0; n < 10 ** width; n++) {
+        pieces.push(String(n).padStart(width, "0"));
+        scores.push(-(pieces.length));
+      }
     }
   }
   const bytes = pieces.map((p) => utf8.encode(p));

@@ -31,7 +31,10 @@ export interface DataSource {
   filler: [number, number];
   /** Filler sentences per long document (the long stream of mixed training); absent: no long stream. */
   longFiller?: [number, number];
-  /** null: bytes; "bpe:N": an N-piece BPE trained on the corpus's first 3,000 documents; else a file. */
+  /**
+   * null: bytes; "bpe:N": an N-piece BPE trained on 3,000 of the corpus's documents ("bpe:N:digits3":
+   * plus every 2- and 3-digit group, as Llama 3 splits numbers); else a file.
+   */
   tokenizer: string | null;
   /** The document both streams start at (default 0). */
   firstDoc?: number;
@@ -52,12 +55,12 @@ function generated(src: DataSource, seed: number, filler: [number, number]): (i:
 
 /** The run's tokenizer. */
 export async function sourceTokenizer(src: DataSource): Promise<TrainingTokenizer> {
-  const bpe = src.tokenizer?.match(/^bpe:(\d+)$/);
+  const bpe = src.tokenizer?.match(/^bpe:(\d+)(:digits3)?$/);
   if (bpe) {
     const text = src.data === null
       ? Array.from({ length: BPE_DOCS }, (_, i) => generated(src, src.seed, src.filler)(BPE_FIRST_DOC + i))
       : [await Deno.readTextFile(src.data)];
-    return trainBpe(text, Number(bpe[1]));
+    return trainBpe(text, Number(bpe[1]), bpe[2] ? 3 : 1);
   }
   return await trainingTokenizer(src.tokenizer);
 }

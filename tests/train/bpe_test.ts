@@ -42,3 +42,33 @@ Deno.test("trainBpe: deterministic, and a clear error when the text cannot fill 
   assert.deepEqual(trainBpe(docs.slice(0, 50), 400).bin, trainBpe(docs.slice(0, 50), 400).bin);
   assert.throws(() => trainBpe(["a b a b"], 300), /supports only \d+ pieces, not 300/);
 });
+
+Deno.test("trainBpe digitGroups 3: numbers split into groups of 1–3 digits (Llama 3's way), through the written file too", () => {
+  const tok = trainBpe(docs, 600, 3);
+  assert.equal(tok.vocabSize, 600 + 100 + 1000, "every 2- and 3-digit string is a piece");
+  const fromFile = parseLlama2cTokenizer(tok.bin, tok.vocabSize, "bpe");
+  let sevenDigitTokens = 0;
+  for (let n = 0; n < 200; n++) {
+    const number = String(1_000_000 + ((n * 7_919_993) % 9_000_000));
+    const text = `One of the special magic numbers for lost-key is: ${number}.`;
+    const ids = tok.tokenizer.encode(text, { bos: false });
+    assert.deepEqual(fromFile.encode(text, { bos: false }), ids);
+    assert.equal(tok.tokenizer.decode(ids).trimStart(), text); // the encoder's leading space
+    const pieces = ids.map((i) => tok.tokenizer.decode([i]));
+    const digits = pieces.filter((p) => /[0-9]/.test(p));
+    for (const p of digits) assert.match(p, /^[0-9]{1,3}$/, `digit piece ${JSON.stringify(p)}`);
+    assert.equal(digits.join(""), number);
+    sevenDigitTokens += digits.length;
+  }
+  // 7 digits need at least 3 groups; greedy merging by score reaches 3 or 4.
+  assert.ok(
+    sevenDigitTokens / 200 >= 3 && sevenDigitTokens / 200 <= 4,
+    `${sevenDigitTokens / 200} tokens per number`,
+  );
+  // The text pieces are the same as without digit groups: groups are added after every merge.
+  const plain = trainBpe(docs, 600).tokenizer;
+  assert.deepEqual(
+    Array.from({ length: 600 }, (_, i) => tok.tokenizer.decode([i])),
+    Array.from({ length: 600 }, (_, i) => plain.decode([i])),
+  );
+});
