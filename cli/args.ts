@@ -11,8 +11,8 @@ import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts"
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { parseParamArgs } from "../strategies/params.ts";
-import { resolveEntry } from "../compare/strategy_entry.ts";
-import { commandPlugins } from "./strategy_list.ts";
+import { resolveEntry } from "../entries/mod.ts";
+import { commandPlugins } from "../entries/mod.ts";
 import type { Pairing, RopeContext, RopeSpec, RopeTable } from "../strategies/types.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -179,9 +179,7 @@ export async function tableFromFlags(
   try {
     const entry = await resolveEntry(
       values.strategy ?? (configRope ? CONFIG_ENTRY : "default"),
-      registry,
-      plugins.resolve,
-      configRope,
+      { registry, plugins: plugins.resolve, configRope },
     );
     const strategy = entry.strategy;
     const params = {

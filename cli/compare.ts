@@ -5,7 +5,7 @@
  */
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { compare, type CompareReport } from "../compare/compare.ts";
-import { resolveStrategyList } from "./strategy_list.ts";
+import { resolveStrategyList } from "../entries/mod.ts";
 import { textReport, writeReport } from "../compare/report.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";

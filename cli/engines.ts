@@ -9,7 +9,7 @@
  */
 import { loadModel } from "../model/load_model.ts";
 import { BUILTIN_STRATEGIES, builtinRegistry } from "../strategies/registry.ts";
-import { resolveEntry, splitEntries } from "../compare/strategy_entry.ts";
+import { resolveEntry, splitEntries } from "../entries/mod.ts";
 import { type EngineName, type EngineRow, runEngines, TOLERANCE } from "../engines/engines.ts";
 import { CliError, parseFlags, positiveInt, runCommand } from "./args.ts";
 import { DEFAULT_MODEL, evalTextBeside } from "../compare/defaults.ts";
@@ -96,7 +96,7 @@ await runCommand(async () => {
   const registry = builtinRegistry();
   for (const s of strategies) {
     try {
-      await resolveEntry(s, registry);
+      await resolveEntry(s, { registry });
     } catch (e) {
       throw new CliError(`--strategies: ${(e as Error).message}`);
     }

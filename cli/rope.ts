@@ -10,8 +10,8 @@
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
 import { isExplained, runCommand } from "./run_command.ts";
-import { parseEntry } from "../compare/strategy_entry.ts";
-import { commandPlugins } from "./strategy_list.ts";
+import { parseEntry } from "../entries/mod.ts";
+import { commandPlugins } from "../entries/mod.ts";
 import { doctorMain } from "./rope_doctor.ts";
 import {
   analyzeTable,

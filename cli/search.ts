@@ -9,8 +9,8 @@
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
-import { parseEntry } from "../compare/strategy_entry.ts";
-import { commandPlugins } from "./strategy_list.ts";
+import { parseEntry } from "../entries/mod.ts";
+import { commandPlugins } from "../entries/mod.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
 import { DEFAULT_EVOLUTION, type EvolutionSettings } from "../search/evolution.ts";

@@ -16,7 +16,7 @@ import type { NeedleTemplate } from "../eval/needle.ts";
 import type { Metric, MetricContext, PreparedMetric } from "../eval/metrics/metric.ts";
 import { METRIC_IDS, metricById } from "../eval/metrics/registry.ts";
 import type { ProgressSink } from "../util/progress.ts";
-import type { ResolvedEntry } from "./strategy_entry.ts";
+import type { ResolvedEntry } from "../entries/mod.ts";
 import type { CompareReport, StrategyReport } from "./report_types.ts";
 import { pairedComparisons, type StatisticsOptions } from "./statistics.ts";
 import { RopekitError } from "../util/errors.ts";

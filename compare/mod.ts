@@ -12,7 +12,7 @@
  * const model = await loadModel("models/facts837K/model.bin");
  * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
  * const registry = builtinRegistry();
- * const strategies = await Promise.all(["default", "yarn"].map((e) => resolveEntry(e, registry)));
+ * const strategies = await Promise.all(["default", "yarn"].map((e) => resolveEntry(e, { registry })));
  * const report = await compare({
  *   model, modelName: "facts837K", strategies, corpus, lengths: [512], metrics: ["ppl"], samples: 2, seed: 0,
  * });
@@ -30,5 +30,5 @@ export {
   type PluginResolver,
   type ResolvedEntry,
   resolveEntry,
-} from "./strategy_entry.ts";
+} from "../entries/mod.ts";
 export { charts, htmlReport, methodText, textReport, writeReport } from "./report.ts";

@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
-import { resolveEntry } from "../compare/strategy_entry.ts";
+import { resolveEntry } from "../entries/mod.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
 
 /** An engine the harness drives. */
@@ -173,7 +173,7 @@ export async function runEngines(opts: EnginesOptions): Promise<EngineRow[]> {
   const rows: EngineRow[] = [];
   for (const name of opts.strategies) {
     // An entry as compare takes it (`yarn`, `yarn:beta_fast=16`, `longrope2@result.json`).
-    const entry = await resolveEntry(name, registry);
+    const entry = await resolveEntry(name, { registry });
     // ropekit's NLL: the strategy's table for the target, resolved per window length.
     const mine = new Map<number, Float32Array[]>();
     // maxPositions stays the model's: dynamic NTK reads it as the trained length, as HF does.

@@ -10,7 +10,7 @@ import { loadModel } from "../model/load_model.ts";
 import type { Model } from "../model/model.ts";
 import type { LlamaWeights } from "../model/config.ts";
 import { denseWeights } from "../model/quant_matrix.ts";
-import { resolveEntry } from "../compare/strategy_entry.ts";
+import { resolveEntry } from "../entries/mod.ts";
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { buildTable, builtinRegistry, type StrategyRegistry } from "../strategies/registry.ts";
 import {
@@ -381,7 +381,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   if (name === undefined) {
     throw new ExportError("a strategy is required: the model's files declare no RoPE scaling to export");
   }
-  const entry = await resolveEntry(name, registry, undefined, model.configRope);
+  const entry = await resolveEntry(name, { registry, configRope: model.configRope });
   const targetLength = opts.targetLength ?? entry.targetLength ?? model.spec.maxPositions;
   // maxPositions stays the model's: dynamic NTK reads it as the trained length, as HF does.
   const spec = model.spec;

@@ -24,7 +24,7 @@ import { jobRoutes } from "./job_routes.ts";
 import { workbenchRoutes } from "./workbench_routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ensurePlugin, withCallSignal } from "./plugins.ts";
-import { isPluginEntry } from "../compare/strategy_entry.ts";
+import { isPluginEntry } from "../entries/mod.ts";
 import { type RopeRequest, ropeResponse } from "./rope_response.ts";
 
 /** Version reported by /api/health and the OpenAPI document. */

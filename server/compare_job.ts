@@ -7,7 +7,14 @@
  */
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import type { MetricId } from "../compare/compare.ts";
-import { duplicateLabel, EntryError, parseEntry } from "../compare/strategy_entry.ts";
+import {
+  duplicateLabel,
+  EntryError,
+  type EntryObject,
+  parseEntry,
+  type PluginResolver,
+  resolveEntry,
+} from "../entries/mod.ts";
 import { COMPARE_DEFAULTS } from "../compare/defaults.ts";
 import {
   BUILTIN_STRATEGIES,
@@ -17,7 +24,7 @@ import {
   StrategyError,
   type StrategyRegistry,
 } from "../strategies/mod.ts";
-import { ParamError, parseParamArgs, resolveParams } from "../strategies/params.ts";
+import { ParamError } from "../strategies/params.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { ValidationError } from "./schema.ts";
 
@@ -55,7 +62,7 @@ export interface CompareJobSpec {
 export interface CompareBody {
   model: string;
   text?: string;
-  strategies: (string | { name: string; params?: Params; label?: string })[];
+  strategies: (string | EntryObject)[];
   lengths?: number[];
   target?: number;
   metrics?: MetricId[];
@@ -67,19 +74,32 @@ export interface CompareBody {
   reference?: string;
 }
 
-/**
- * Re-throws an entry, strategy or param error as a ValidationError naming the request field; any
- * other exception is a bug and passes through (the server answers it with a 500, never a 400).
- */
-export function named<T>(field: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof EntryError || e instanceof StrategyError || e instanceof ParamError) {
-      throw new ValidationError(field, e.message);
-    }
-    throw e;
+/** An entry, strategy or param error as a ValidationError naming `field`; anything else unchanged. */
+function asValidation(field: string | ((e: Error) => string), e: unknown): unknown {
+  if (e instanceof EntryError || e instanceof StrategyError || e instanceof ParamError) {
+    return new ValidationError(typeof field === "string" ? field : field(e), e.message);
   }
+  return e;
+}
+
+/**
+ * Runs `f`, re-throwing an entry, strategy or param error (thrown, or a rejection of the promise `f`
+ * returns) as a ValidationError naming the request field (or the field `field(error)` picks); any other
+ * exception is a bug and passes through (the server answers it with a 500, never a 400).
+ */
+export function named<T>(field: string | ((e: Error) => string), f: () => T): T {
+  let out: T;
+  try {
+    out = f();
+  } catch (e) {
+    throw asValidation(field, e);
+  }
+  if (out instanceof Promise) {
+    return out.catch((e) => {
+      throw asValidation(field, e);
+    }) as T;
+  }
+  return out;
 }
 
 /**
@@ -96,43 +116,42 @@ function described(strategy: Strategy): Pick<JobStrategy, "name" | "paramSpace" 
   return { name: strategy.name, paramSpace: strategy.params, ...(plugin ? { plugin } : {}) };
 }
 
-function resolveStrategy(
+async function resolveStrategy(
   entry: CompareBody["strategies"][number],
   field: string,
   registry: StrategyRegistry,
   plugins: ReadonlyMap<string, Strategy>,
-): JobStrategy {
+): Promise<JobStrategy> {
+  let plugin: string | undefined;
   if (typeof entry === "string") {
     const parts = named(field, () => parseEntry(entry));
+    // Which strategy `config` is depends on the model, which the worker loads (it resolves it then).
     if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
       return configStrategy(entry.trim(), parts, field);
     }
-    if (parts.resultFile !== undefined) {
-      throw new ValidationError(field, "name@result.json is not accepted over HTTP; send the params instead");
-    }
-    const plugin = parts.plugin === undefined ? undefined : plugins.get(parts.plugin);
-    if (parts.plugin !== undefined && !plugin) throw new ValidationError(field, "the plugin was not loaded");
-    const strategy = plugin ?? named(field, () => registry.get(parts.name));
-    const inline = named(field, () => parseParamArgs(strategy.name, strategy.params, parts.paramArgs));
-    const params = named(field, () => resolveParams(strategy.name, strategy.params, inline));
-    return {
-      label: entry.trim(),
-      ...(parts.plugin ? { plugin: parts.plugin } : {}),
-      ...described(strategy),
-      params,
-    };
-  }
-  if (entry.name === CONFIG_ENTRY) {
+    plugin = parts.plugin;
+  } else if (entry.name === CONFIG_ENTRY) {
     return { label: entry.label ?? CONFIG_ENTRY, name: CONFIG_ENTRY, params: entry.params ?? {} };
   }
-  const strategy = named(`${field}.name`, () => registry.get(entry.name));
-  const params = named(
-    `${field}.params`,
-    () => resolveParams(strategy.name, strategy.params, entry.params ?? {}),
+  // Plugins named by entries were loaded before (server/plugins.ts entryPlugins); none is loaded here.
+  const loaded: PluginResolver = (specifier) => {
+    const strategy = plugins.get(specifier);
+    return strategy ? Promise.resolve(strategy) : Promise.reject(new EntryError("the plugin was not loaded"));
+  };
+  // The object form's errors name its field: an unknown strategy `.name`, bad parameters `.params`.
+  const fieldOf = typeof entry === "string"
+    ? field
+    : (e: Error) => e instanceof ParamError ? `${field}.params` : `${field}.name`;
+  const resolved = await named(
+    fieldOf,
+    () => resolveEntry(entry, { registry, plugins: loaded, resultFiles: false }),
   );
-  const given = Object.entries(entry.params ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  const label = entry.label ?? (given.length ? `${entry.name}:${given.join(",")}` : entry.name);
-  return { label, ...described(strategy), params };
+  return {
+    label: resolved.label,
+    ...(plugin ? { plugin } : {}),
+    ...described(resolved.strategy),
+    params: resolved.params,
+  };
 }
 
 /**
@@ -153,13 +172,13 @@ function configStrategy(label: string, parts: ReturnType<typeof parseEntry>, fie
  * Resolves a body against the catalogs and registry; throws ValidationError naming the field.
  * `plugins` holds the plugins string entries name by URL (server/plugins.ts `entryPlugins`).
  */
-export function resolveCompareBody(
+export async function resolveCompareBody(
   body: CompareBody,
   models: CatalogEntry[],
   texts: CatalogEntry[],
   registry: StrategyRegistry,
   plugins: ReadonlyMap<string, Strategy> = new Map(),
-): CompareJobSpec {
+): Promise<CompareJobSpec> {
   const model = models.find((m) => m.id === body.model);
   if (!model) {
     throw new ValidationError(
@@ -171,7 +190,11 @@ export function resolveCompareBody(
   if (!text) {
     throw new ValidationError("text", `unknown text id ${JSON.stringify(body.text)} (see GET /api/texts)`);
   }
-  const strategies = body.strategies.map((e, i) => resolveStrategy(e, `strategies[${i}]`, registry, plugins));
+  const strategies: JobStrategy[] = [];
+  for (const [i, e] of body.strategies.entries()) {
+    // One at a time, so the first bad entry is the one reported.
+    strategies.push(await resolveStrategy(e, `strategies[${i}]`, registry, plugins));
+  }
   const labels = new Set(strategies.map((s) => s.label));
   const twice = duplicateLabel(strategies.map((s) => s.label));
   if (twice !== undefined) {

@@ -10,14 +10,13 @@
  * @module
  */
 import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
-import { resolveEntry } from "../compare/strategy_entry.ts";
-import { resolveParams } from "../strategies/params.ts";
+import { resolveEntry } from "../entries/mod.ts";
 import { compare, type CompareOptions } from "../compare/compare.ts";
 import { defaultLengths } from "../compare/defaults.ts";
 import { modelHash } from "../queue/model_hash.ts";
 import { compareOnQueue } from "../queue/queue_compare.ts";
 import { QueueScorer } from "../queue/queue_scorer.ts";
-import type { ResolvedEntry } from "../compare/strategy_entry.ts";
+import type { ResolvedEntry } from "../entries/mod.ts";
 import { type Corpus, loadCorpus } from "../eval/corpus.ts";
 import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
 import { resolveHfDatasetFile } from "../model/hub.ts";
@@ -115,10 +114,11 @@ async function run(message: Extract<HostMessage, { type: "run" }>): Promise<void
     const L0 = model.spec.originalContext;
     const entries: ResolvedEntry[] = await Promise.all(spec.strategies.map(async (s) => {
       if (s.name === CONFIG_ENTRY) {
-        // The model's declared scaling, with the request's parameters over its own.
-        const own = await resolveEntry(CONFIG_ENTRY, registry, undefined, model.configRope);
-        const params = resolveParams(own.strategy.name, own.strategy.params, { ...own.params, ...s.params });
-        return { ...own, label: s.label, params };
+        // The model's declared scaling, with the request's parameters over its own: known only now.
+        return await resolveEntry(
+          { name: CONFIG_ENTRY, params: s.params, label: s.label },
+          { registry, configRope: model.configRope },
+        );
       }
       return {
         label: s.label,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { EntryError } from "../compare/strategy_entry.ts";
+import { EntryError } from "../entries/mod.ts";
 import { ConfigError, ParamError, StrategyError } from "../strategies/mod.ts";
 import { PluginError } from "../plugins/errors.ts";
 import { type Schema, validate, ValidationError } from "./schema.ts";

@@ -35,7 +35,7 @@ export function jobRoutes(ctx: ServerContext): Hono {
     const body = await readJson<CompareBody>(c, compareRequest);
     // Plugin URLs among the entries are loaded on demand (allowlisted hosts only), as /api/plugins does.
     const plugins = await entryPlugins(ctx, body.strategies, "strategies");
-    const spec = resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry, plugins);
+    const spec = await resolveCompareBody(body, await ctx.models(), ctx.texts, ctx.registry, plugins);
     const job = await ctx.queue.submit(spec);
     c.header("Location", `/api/jobs/${job.id}`);
     return c.json({ ...publicJob(job), position: ctx.queue.waiting }, 202);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseEntry } from "../compare/strategy_entry.ts";
+import { parseEntry } from "../entries/mod.ts";
 import type { Strategy } from "../strategies/types.ts";
 import type { PluginStrategy } from "../plugins/load_plugin.ts";
 import { StrategyRegistry } from "../strategies/registry.ts";

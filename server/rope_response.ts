@@ -17,8 +17,8 @@ import {
 import { LIMITS } from "./api_schemas.ts";
 import { ropeDoctor } from "../strategies/doctor.ts";
 import { named } from "./compare_job.ts";
-import { isPluginEntry, parseEntry, type PluginResolver } from "../compare/strategy_entry.ts";
-import { parseParamArgs } from "../strategies/params.ts";
+import { type PluginResolver, resolveEntry } from "../entries/mod.ts";
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { ValidationError } from "./schema.ts";
 
 /** A validated `/api/rope` body. */
@@ -39,19 +39,22 @@ export async function ropeResponse(
   plugins?: PluginResolver,
 ): Promise<Record<string, unknown>> {
   if (req.params && req.strategy === undefined) throw new ValidationError("params", "needs strategy");
-  const parts = req.strategy !== undefined && isPluginEntry(req.strategy)
-    ? named("strategy", () => parseEntry(req.strategy!))
-    : undefined;
-  if (parts?.plugin !== undefined) {
-    // A plugin URL (URL#k=v): its "#" parameters, then `params`, as the CLI's --strategy and --param.
-    if (!plugins) throw new ValidationError("strategy", "this server loads no plugins");
-    const plugin = await plugins(parts.plugin);
-    const inline = named("strategy", () => parseParamArgs(plugin.name, plugin.params, parts.paramArgs));
-    req = { ...req, strategy: plugin.name, params: { ...inline, ...req.params } };
-  }
   if (req.strategy !== undefined) {
-    const strategy = named("strategy", () => registry.get(req.strategy!));
-    named("params", () => resolveParams(strategy.name, strategy.params, req.params ?? {}));
+    // Left out, `strategy` means the config's own scaling; "config" is not a name here.
+    if (req.strategy.trim() === CONFIG_ENTRY) {
+      throw new ValidationError("strategy", "leave strategy out to use the config's own rope_scaling");
+    }
+    // A name, name:k=v or plugin URL#k=v, then `params` over its parameters (as the CLI's --param).
+    const entry = await named(
+      "strategy",
+      () => resolveEntry(req.strategy!, { registry, plugins, resultFiles: false }),
+    );
+    const { name, params } = entry.strategy;
+    req = {
+      ...req,
+      strategy: name,
+      params: named("params", () => resolveParams(name, params, { ...entry.params, ...req.params })),
+    };
   }
   // Tables and analyses are O(rotary_dim): refuse an absurd head_dim before building anything.
   const { spec } = readHfConfig(req.config, registry);

@@ -8,7 +8,7 @@
  * @module
  */
 const SHIPPED_DIRS =
-  /^(compare|engines|eval|export|kernels|model|plugins|queue|search|server|strategies|train|util|web)\//;
+  /^(compare|engines|entries|eval|export|kernels|model|plugins|queue|search|server|strategies|train|util|web)\//;
 const SHIPPED_FILES = new Set(["LICENSE", "README.md", "deno.json", "mod.ts"]);
 
 const out = await new Deno.Command(Deno.execPath(), {

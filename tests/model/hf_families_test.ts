@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { engineMissing } from "../../engines/engines.ts";
 import { nativeBackend, wasmBackend } from "../../model/native_backend.ts";
 import { loadModel } from "../../model/load_model.ts";
-import { resolveEntry } from "../../compare/strategy_entry.ts";
+import { resolveEntry } from "../../entries/mod.ts";
 import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -139,7 +139,7 @@ Deno.test({
     for (const family of FAMILIES) {
       const ref = reference[family];
       const model = await loadModel(join(dir, family), { backend: nativeBackend()! });
-      const entry = await resolveEntry("config", registry, undefined, model.configRope);
+      const entry = await resolveEntry("config", { registry, configRope: model.configRope });
       const seqLen = ref.prompt.length + 20;
       const ctx = { targetLength: entry.targetLength, seqLen };
       const table = await buildTable(entry.strategy, model.spec, ctx, entry.params);

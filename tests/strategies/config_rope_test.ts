@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configuredRopeFromGguf, configuredRopeFromHf } from "../../strategies/config_rope.ts";
-import { resolveEntry } from "../../compare/strategy_entry.ts";
+import { resolveEntry } from "../../entries/mod.ts";
 import { buildTable, builtinRegistry } from "../../strategies/registry.ts";
 import { ropeDoctor } from "../../strategies/doctor.ts";
 import { doctorText } from "../../cli/rope_doctor.ts";
@@ -94,14 +94,14 @@ Deno.test("config entry: GGUF rope.scaling keys (linear, yarn, none) and a refus
 Deno.test("config entry: resolves to the model's strategy with its parameters, inline overrides win", async () => {
   const registry = builtinRegistry();
   const own = { strategy: "yarn", params: { factor: 4 }, targetLength: 8192, source: "config.json" };
-  const e = await resolveEntry("config", registry, undefined, own);
+  const e = await resolveEntry("config", { registry, configRope: own });
   assert.equal(e.label, "config");
   assert.equal(e.strategy.name, "yarn");
   assert.equal(e.params.factor, 4);
   assert.equal(e.targetLength, 8192);
-  assert.equal((await resolveEntry("config:factor=8", registry, undefined, own)).params.factor, 8);
+  assert.equal((await resolveEntry("config:factor=8", { registry, configRope: own })).params.factor, 8);
   // A model that declares no scaling: its own RoPE is the original one.
-  assert.equal((await resolveEntry("config", registry)).strategy.name, "default");
+  assert.equal((await resolveEntry("config", { registry })).strategy.name, "default");
 });
 
 Deno.test("config entry: the doctor shows what ropekit's config entry runs", async () => {
@@ -249,7 +249,7 @@ Deno.test("config entry: a GGUF's factor tensors (llama3 exported to rope_freqs)
     assert.equal(own.params.attention_factor, 1);
     // The same frequencies as the llama3 table the file was exported from (float32 factors: ≤ 1 ulp).
     const registry = builtinRegistry();
-    const entry = await resolveEntry("config", registry, undefined, own);
+    const entry = await resolveEntry("config", { registry, configRope: own });
     const ctx = { targetLength: 1024, seqLen: 1024 };
     const fromFile = await buildTable(entry.strategy, model.spec, ctx, entry.params);
     const llama3 = await buildTable(registry.get("llama3"), model.spec, ctx, { factor: 4 });

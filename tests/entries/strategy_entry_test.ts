@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseEntry, resolveEntry, splitEntries } from "../../compare/strategy_entry.ts";
+import { parseEntry, resolveEntry, splitEntries } from "../../entries/mod.ts";
 import { builtinRegistry } from "../../mod.ts";
 
 Deno.test("strategy entries: lists split at entries, not inside parameter lists or arrays", () => {
@@ -30,16 +30,28 @@ Deno.test("strategy entries: a search result file supplies params; inline values
     }),
   );
   const reg = builtinRegistry();
-  const e = await resolveEntry(`longrope2@${file}:factor=8`, reg);
+  const e = await resolveEntry(`longrope2@${file}:factor=8`, { registry: reg });
   assert.equal(e.strategy.name, "longrope2");
   assert.deepEqual(e.params, { critical_index: 2, factor: 8, original_within_l0: true });
-  await assert.rejects(resolveEntry(`yarn@${file}`, reg), /is for strategy "longrope2", not "yarn"/);
-  await assert.rejects(resolveEntry(`yarn@${dir}/missing.json`, reg), /Cannot read result file/);
+  await assert.rejects(
+    resolveEntry(`yarn@${file}`, { registry: reg }),
+    /is for strategy "longrope2", not "yarn"/,
+  );
+  await assert.rejects(
+    resolveEntry(`yarn@${dir}/missing.json`, { registry: reg }),
+    /Cannot read result file/,
+  );
   // Every reader goes through search/result.ts: a file without the format marker or version is refused.
   await Deno.writeTextFile(`${dir}/bare.json`, JSON.stringify({ strategy: "longrope2", params: {} }));
-  await assert.rejects(resolveEntry(`longrope2@${dir}/bare.json`, reg), /not a ropekit-search-result file/);
-  await assert.rejects(resolveEntry("warp", reg), /Unknown strategy "warp"/);
-  await assert.rejects(resolveEntry("yarn:beta_fast=x", reg), /"beta_fast" must be a finite number/);
+  await assert.rejects(
+    resolveEntry(`longrope2@${dir}/bare.json`, { registry: reg }),
+    /not a ropekit-search-result file/,
+  );
+  await assert.rejects(resolveEntry("warp", { registry: reg }), /Unknown strategy "warp"/);
+  await assert.rejects(
+    resolveEntry("yarn:beta_fast=x", { registry: reg }),
+    /"beta_fast" must be a finite number/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -79,12 +91,12 @@ Deno.test("strategy entries: a plugin entry is resolved through the caller's loa
     loaded.push(specifier);
     return Promise.resolve(reg.get("pi"));
   };
-  const e = await resolveEntry("https://host.example/pi.ts#factor=3", reg, plugins);
+  const e = await resolveEntry("https://host.example/pi.ts#factor=3", { registry: reg, plugins });
   assert.deepEqual(loaded, ["https://host.example/pi.ts"]);
   assert.equal(e.label, "https://host.example/pi.ts#factor=3");
   assert.equal(e.params.factor, 3);
   await assert.rejects(
-    resolveEntry("https://host.example/pi.ts", reg),
+    resolveEntry("https://host.example/pi.ts", { registry: reg }),
     /names a plugin, which this command does not load/,
   );
 });

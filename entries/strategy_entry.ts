@@ -17,38 +17,19 @@
  *
  * Array values use JSON inside the entry: `longrope:long_factor=[1,1.5,2,2]`.
  *
+ * This file is the syntax (no file or network access); `resolve_entry.ts` turns an entry into a
+ * strategy and its parameters.
+ *
  * @module
  */
-import type { Params, Strategy } from "../strategies/types.ts";
-import { parseParamArgs, resolveParams } from "../strategies/params.ts";
-import type { StrategyRegistry } from "../strategies/registry.ts";
-import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
-import { readSearchResult, SearchResultError } from "../search/result.ts";
 import { isPluginSpecifier } from "../plugins/load_plugin.ts";
 import { RopekitError } from "../util/errors.ts";
-
-/** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
-export interface ResolvedEntry {
-  /** The entry as written (used as the row label). */
-  label: string;
-  /** The strategy (built-in, or a loaded plugin's proxy) whose tables the entry builds. */
-  strategy: Strategy;
-  /** Its parameters: the entry's `k=v` pieces over a result file's, checked against its ParamSpace. */
-  params: Params;
-  /** The result file it came from, if any. */
-  resultFile?: string;
-  /** The target its table is built for whatever the run's (the `config` entry: HF's max_position_embeddings). */
-  targetLength?: number;
-}
 
 /** Thrown for an entry that cannot be used; the message quotes it. */
 export class EntryError extends RopekitError {
   /** The class name, spelled out so that a bundler renaming classes cannot change what logs say. */
   override name = "EntryError";
 }
-
-/** Loads the plugin a plugin entry names (`parts.plugin`: its URL or path, with its pin if any). */
-export type PluginResolver = (specifier: string) => Promise<Strategy>;
 
 const BUILTIN_ENTRY = /^([a-z][a-z0-9-]*)(?:@([^:]+))?(?::(.*))?$/;
 const PARAM_PIECE = /^[A-Za-z_]\w*=/;
@@ -158,52 +139,6 @@ export function parseEntry(entry: string): EntryParts {
     );
   }
   return { name: m[1], resultFile: m[2], paramArgs: m[3] ? splitTopLevel(m[3]) : [] };
-}
-
-/** Reads a search result file through the one validated reader; returns its `params`. */
-export async function readResultFile(path: string, expected: string): Promise<Params> {
-  let doc;
-  try {
-    doc = await readSearchResult(path);
-  } catch (e) {
-    if (e instanceof SearchResultError) throw new EntryError(e.message);
-    throw e;
-  }
-  if (doc.strategy !== expected) {
-    throw new EntryError(`Result file ${path} is for strategy "${doc.strategy}", not "${expected}"`);
-  }
-  return doc.params;
-}
-
-/**
- * Resolves an entry against a registry: the strategy, the result file's params, inline overrides.
- * A plugin entry is loaded through `plugins`; without one, plugin entries are refused. `config` is the
- * model's declared scaling (`configRope`; plain RoPE when the model declares none) with any inline
- * overrides.
- */
-export async function resolveEntry(
-  entry: string,
-  registry: StrategyRegistry,
-  plugins?: PluginResolver,
-  configRope?: ConfiguredRope,
-): Promise<ResolvedEntry> {
-  const parts = parseEntry(entry);
-  if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
-    if (parts.resultFile) throw new EntryError(`"${entry.trim()}": config takes no result file`);
-    const strategy = registry.get(configRope?.strategy ?? "default");
-    const inline = parseParamArgs(strategy.name, strategy.params, parts.paramArgs);
-    const params = resolveParams(strategy.name, strategy.params, { ...configRope?.params, ...inline });
-    return { label: entry.trim(), strategy, params, targetLength: configRope?.targetLength };
-  }
-  let strategy: Strategy;
-  if (parts.plugin !== undefined) {
-    if (!plugins) throw new EntryError(`"${entry.trim()}" names a plugin, which this command does not load`);
-    strategy = await plugins(parts.plugin);
-  } else strategy = registry.get(parts.name);
-  const fromFile = parts.resultFile ? await readResultFile(parts.resultFile, strategy.name) : {};
-  const inline = parseParamArgs(strategy.name, strategy.params, parts.paramArgs);
-  const params = resolveParams(strategy.name, strategy.params, { ...fromFile, ...inline });
-  return { label: entry.trim(), strategy, params, resultFile: parts.resultFile };
 }
 
 /**

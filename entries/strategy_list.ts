@@ -7,16 +7,10 @@
  * @module
  */
 import type { ConfiguredRope } from "../strategies/config_rope.ts";
-import {
-  duplicateLabel,
-  type PluginResolver,
-  type ResolvedEntry,
-  resolveEntry,
-  splitEntries,
-} from "../compare/strategy_entry.ts";
+import { duplicateLabel, EntryError, splitEntries } from "./strategy_entry.ts";
+import { type PluginResolver, type ResolvedEntry, resolveEntry } from "./resolve_entry.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
-import { PluginError, type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
-import { CliError } from "./cli_error.ts";
+import { type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
 export interface StrategyList {
@@ -31,16 +25,14 @@ export interface CommandPlugins {
   close(): Promise<void>;
 }
 
-/** Loads plugins into `registry` on first use; plugin errors become one-line {@linkcode CliError}s. */
+/** Loads plugins into `registry` on first use (a failure is a one-line `PluginError`). */
 export function commandPlugins(registry: StrategyRegistry): CommandPlugins {
   const loaded = new Map<string, Promise<PluginStrategy>>();
   return {
     resolve(specifier) {
       let plugin = loaded.get(specifier);
       if (!plugin) {
-        plugin = registerPlugin(registry, specifier).catch((e) => {
-          throw e instanceof PluginError ? new CliError(e.message) : e;
-        });
+        plugin = registerPlugin(registry, specifier);
         loaded.set(specifier, plugin);
       }
       return plugin;
@@ -51,7 +43,7 @@ export function commandPlugins(registry: StrategyRegistry): CommandPlugins {
   };
 }
 
-/** Resolves every entry of `list` (`config`: the model's `configRope`); plugin errors become one-line {@linkcode CliError}s. */
+/** Resolves every entry of `list` (`config`: the model's `configRope`), refusing two entries with one label. */
 export async function resolveStrategyList(
   list: string,
   registry: StrategyRegistry,
@@ -64,12 +56,12 @@ export async function resolveStrategyList(
     // The same refusal as the server's, before any plugin loads.
     const twice = duplicateLabel(written.map((e) => e.trim()));
     if (twice !== undefined) {
-      throw new CliError(
+      throw new EntryError(
         `--strategies: two entries have the same label (${JSON.stringify(twice)}); each row needs its own`,
       );
     }
     for (const entry of written) {
-      entries.push(await resolveEntry(entry, registry, plugins.resolve, configRope));
+      entries.push(await resolveEntry(entry, { registry, plugins: plugins.resolve, configRope }));
     }
     return { entries, close: plugins.close };
   } catch (e) {
