@@ -40,6 +40,8 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --filler A,B           filler sentences per generated document (default 0,14 facts; 0,20 recall;
                          2,20 stories)
   --first-doc N          start the data at document N (default 0)
+  --drill-docs N         recall corpus: documents at the start that are 95% copy drills, back to back
+                         (default 8000, about 350 steps of 8 × 256 tokens)
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); bpe:N:digits3: plus every 2- and
                          3-digit group (numbers split like Llama 3's); default: bytes
@@ -87,6 +89,7 @@ const TRAIN_OPTIONS = {
   data: { type: "string" },
   corpus: { type: "string" },
   filler: { type: "string" },
+  "drill-docs": { type: "string" },
   seed: { type: "string" },
   "first-doc": { type: "string" },
   tokenizer: { type: "string" },
@@ -106,6 +109,9 @@ const TRAIN_OPTIONS = {
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: Record<string, unknown>): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
+  if (values["drill-docs"] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
+    throw new CliError("--drill-docs applies to the generated recall corpus (--corpus recall) only");
+  }
   const generatedLong = values.mixed && values.data === undefined;
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const sentences = (tokens: number) => Math.max(1, Math.round(tokens / 12));
@@ -126,6 +132,7 @@ function dataSource(values: Record<string, unknown>): DataSource {
       : undefined,
     tokenizer: (values.tokenizer as string | undefined) ?? null,
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
+    drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
   };
 }
 

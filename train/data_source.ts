@@ -38,6 +38,8 @@ export interface DataSource {
   tokenizer: string | null;
   /** The document both streams start at (default 0). */
   firstDoc?: number;
+  /** Recall corpus: documents at its start that are mostly copy drills (default: the corpus's, 8,000). */
+  drillDocs?: number;
 }
 
 /** Documents the BPE of a `bpe:N` tokenizer is trained on, from past the facts corpus's drill curriculum. */
@@ -49,7 +51,7 @@ const LONG_SEED = 0x10f9;
 /** Generated document `i` of the corpus with `filler` sentences. */
 function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
   if (src.corpus === "facts") return (i) => factDocument(seed, i, { filler });
-  if (src.corpus === "recall") return (i) => recallDocument(seed, i, { filler });
+  if (src.corpus === "recall") return (i) => recallDocument(seed, i, { filler, drillDocs: src.drillDocs });
   return (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
 }
 

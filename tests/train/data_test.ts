@@ -49,3 +49,25 @@ Deno.test("a mixed micro-batch: masked short windows under the original RoPE, th
   assert.equal(long.docStarts, undefined);
   assert.equal(long.rope, tinyLongRope);
 });
+
+Deno.test("recall corpus: --drill-docs sets how many documents at the start are mostly copy drills", async () => {
+  const { sourceDocuments } = await import("../../train/data_source.ts");
+  const tok = { tokenizer: byteTokenizer(), vocabSize: 259, bin: new Uint8Array() };
+  const drills = async (drillDocs: number | undefined) => {
+    const { docAt } = await sourceDocuments(
+      { data: null, corpus: "recall", seed: 3, filler: [0, 20], tokenizer: null, drillDocs },
+      tok as never,
+    );
+    let n = 0;
+    for (let i = 8000; i < 8100; i++) {
+      n += tok.tokenizer.decode([...docAt(i)]).includes("read out a line") ? 1 : 0;
+    }
+    return n;
+  };
+  // Past the default curriculum (8,000 documents) about 20% are drills; inside a longer one about 95%.
+  const [plain, longer] = [await drills(undefined), await drills(20_000)];
+  assert.ok(
+    plain < 40 && longer > 80,
+    `drills among documents 8000–8099: ${plain} by default, ${longer} with 20,000`,
+  );
+});
