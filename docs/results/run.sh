@@ -105,5 +105,33 @@ $DENO run -A tools/finetune_results.ts default --strategies pi,ntk,yarn,llama3,l
 #  per-document scores with `tools/restat_reports.ts DIR... finetune/default/seed*/eval/*.json` and step 5's
 #  merge rerun. A fresh run of steps 1-5 computes the same statistics directly.)
 
-# 6. README.md from the reports above (tables, seeds, paired comparisons, and the wording of every verdict).
+# 6. recall-needle (models/recall-needle, 256 -> 2048, 8x): the paper's own needle, the 7-digit magic number,
+#    on a model that retrieves it within L0 and never saw its sentence or question (issue 25).
+#    a. Within L0: the needle column uses the magic-number template (valid) and the numeric passkey.
+#    b. LongRoPE2 searched with needle-driven perplexity on 32 magic-number documents per evaluation, the
+#       candidate critical indices [d10_tcd, d_tcd + 3] = [5, 16] (0-based; the theoretical pair is 13), 3 seeds;
+#       every k's best genome re-scored on fresh documents, and the verdict on k worded from those intervals.
+#    c. Every strategy training-free at 2048 on eval.txt (held out from the search text).
+#    d. The table in miniature at the seed level: PI, NTK, YaRN, Llama 3, LongRoPE (unsearched) and the
+#       searched LongRoPE2, training-free and after equal fine-tunes without and with mixed context windows,
+#       5 seeds, 60 steps each.
+RN=models/recall-needle
+RECALL_BUDGET="--population 24 --generations 6 --parents 12 --mutations 6 --crossovers 6 --finalists 5 \
+  --seeds $SEEDS --seed 0 --quiet"
+$DENO task compare --model $RN/model.bin --text $RN/eval.txt --strategies default --metrics needle,passkey \
+  --lengths 256 --samples 32 --out $OUT/recall_l0
+rm -rf $OUT/search_recall && mkdir -p $OUT/search_recall
+$DENO task search --strategy longrope2 --model $RN/model.bin --text $RN/search.txt --text-range 0:1 \
+  --target 2048 --fitness needle --template magic-number --samples 32 $RECALL_BUDGET \
+  --out $OUT/search_recall/longrope2_2048.json
+keep_best $OUT/search_recall/longrope2_2048
+$DENO task compare \
+  --strategies "default,pi,ntk,yarn,llama3,longrope,longrope2,$(seed_entries longrope2 $OUT/search_recall/longrope2_2048)" \
+  --model $RN/model.bin --text $RN/eval.txt --lengths 2048 --target 2048 --samples 16 --seed 1 \
+  --metrics ppl,needle,passkey,short --template magic-number --reference yarn --out $OUT/recall_searched_2048
+rm -rf $OUT/finetune/recall .cache/finetune/recall
+$DENO run -A tools/finetune_results.ts recall --strategies pi,ntk,yarn,llama3,longrope,longrope2 --seeds 5 \
+  --steps 60
+
+# 7. README.md from the reports above (tables, seeds, paired comparisons, and the wording of every verdict).
 $DENO run --allow-read --allow-write tools/results_readme.ts
