@@ -14,12 +14,15 @@ import { type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
 export interface StrategyList {
+  /** The resolved entries, in the list's order. */
   entries: ResolvedEntry[];
+  /** Stops the plugin sandboxes the entries hold. */
   close(): Promise<void>;
 }
 
 /** A plugin resolver for a command: each specifier is loaded once and registered in `registry`. */
 export interface CommandPlugins {
+  /** Loads (once) and registers the plugin a specifier names. */
   resolve: PluginResolver;
   /** Stops every sandbox the resolver started. */
   close(): Promise<void>;
