@@ -14,12 +14,15 @@ import { type PluginStrategy, registerPlugin } from "../plugins/mod.ts";
 
 /** Entries plus the plugin sandboxes they hold open. */
 export interface StrategyList {
+  /** Each entry resolved, in the order given. */
   entries: ResolvedEntry[];
+  /** Stops the plugin sandboxes the entries hold open. */
   close(): Promise<void>;
 }
 
 /** A plugin resolver for a command: each specifier is loaded once and registered in `registry`. */
 export interface CommandPlugins {
+  /** Loads a plugin specifier (once) and registers it. */
   resolve: PluginResolver;
   /** Stops every sandbox the resolver started. */
   close(): Promise<void>;
