@@ -16,7 +16,8 @@ import { nativeBackend } from "../model/native_backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { DEFAULT_MODEL } from "../compare/defaults.ts";
-import { ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
+import { ggufOf } from "./llama_cpp.ts";
+import { type LlamaCppSetup, llamaCppTokensPerSecond } from "../engines/llama_cpp.ts";
 import type { Model } from "../model/model.ts";
 
 /** The lengths of the growth table. */
@@ -86,7 +87,7 @@ async function child(length: number): Promise<void> {
 export interface GrowthOptions {
   lengths?: number[];
   /** llama.cpp to compare with, or why not. */
-  llamaCpp: LlamaCpp | string;
+  llamaCpp: LlamaCppSetup | string;
   /** Where the default model's GGUF is written for llama.cpp. */
   ggufDir: string;
   log: (s: string) => void;

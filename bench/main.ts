@@ -49,7 +49,8 @@ import { findPeer, type Peer, peerNll, peerTokensPerSecond, randomModel } from "
 import { benchTraining, type TrainRow } from "./train.ts";
 import { benchGrowth, type GrowthRow } from "./growth.ts";
 import { benchGpu } from "./gpu.ts";
-import { findLlamaCpp, ggufOf, type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
+import { ggufOf } from "./llama_cpp.ts";
+import { ensureLlamaCpp, type LlamaCppSetup, llamaCppTokensPerSecond } from "../engines/llama_cpp.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { Backend } from "../model/backend.ts";
 import { CpuBackend } from "../model/cpu_backend.ts";
@@ -306,10 +307,19 @@ for (const r of gpuKernels) {
 const peer: Peer | string = args.noPeer || quantOnly ? "skipped (--no-peer)" : await findPeer();
 if (typeof peer === "string") log(`peer: ${peer}`);
 else log(`peer: ${peer.python} (torch ${peer.torch})`);
-const llamaCpp: LlamaCpp | string = args.noLlamaCpp || trainOnly
+const foundLlamaCpp = args.noLlamaCpp || trainOnly
   ? "skipped (--no-llama-cpp)"
-  : await findLlamaCpp(`${CACHE}../llama_cpp_peer`, log);
-log(`llama.cpp peer: ${typeof llamaCpp === "string" ? llamaCpp : `node-llama-cpp in ${llamaCpp.prefix}`}`);
+  : await ensureLlamaCpp({}, log);
+const llamaCpp: LlamaCppSetup | string = typeof foundLlamaCpp === "string"
+  ? foundLlamaCpp
+  : foundLlamaCpp.setup;
+log(
+  `llama.cpp peer: ${
+    typeof foundLlamaCpp === "string"
+      ? foundLlamaCpp
+      : `node-llama-cpp ${foundLlamaCpp.version} in ${foundLlamaCpp.setup.nodeModules}`
+  }`,
+);
 const stories = `${SHARED}models/stories260K/stories260K.bin`;
 const cases: { label: string; path: string | null; length: number; why?: string }[] = [
   { label: "stories260K", path: stories, length: 2048 },

@@ -4,12 +4,12 @@
  * with a seeded generator, then exported by ropekit (`export --quant q4_k` and `q8_0`). On each file:
  *
  * - NLL tokens/s of ropekit (kept quantized, native backend) and of llama.cpp (node-llama-cpp, 2 threads,
- *   bench/llama_cpp_peer.mjs) on the same file and the same token ids, at 2048 and 8192;
+ *   engines/llama_cpp.ts) on the same file and the same token ids, at 2048 and 8192;
  * - validation: at 2048 the quantized NLL must equal, to 1e-4 per token, the NLL of the f32 model made
  *   from the same decoded weights (a timed pass that computes something else ends the run);
  * - peak RSS of one NLL pass (512 tokens, each file in its own process: bench/quant_rss.ts), Q4_K beside
  *   its f32 twin;
- * - llama.cpp's per-token NLL on the Q4_K file against ropekit's (engines/peers/llama_cpp_nll.mjs), with
+ * - llama.cpp's per-token NLL on the Q4_K file against ropekit's (engines/llama_cpp.ts), with
  *   the f32 twin as the baseline (docs/engines.md, "Quantized files").
  *
  * @module
@@ -23,7 +23,7 @@ import { placeholderVocab, writeGguf } from "../model/gguf_writer.ts";
 import { loadModel } from "../model/load_model.ts";
 import { Model } from "../model/model.ts";
 import { denseWeights } from "../model/quant_matrix.ts";
-import { type LlamaCpp, llamaCppTokensPerSecond } from "./llama_cpp.ts";
+import { llamaCppNll, type LlamaCppSetup, llamaCppTokensPerSecond } from "../engines/llama_cpp.ts";
 import { output } from "./peer.ts";
 import { timeNll, tokens } from "./time_nll.ts";
 import { BenchValidationError } from "./validate.ts";
@@ -152,7 +152,7 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Runs the section; `lengths` [2048, 8192] (or fewer with --quick). */
 export async function benchQuantized(opts: {
   backend: Backend;
-  llamaCpp: LlamaCpp | string;
+  llamaCpp: LlamaCppSetup | string;
   repeats: number;
   lengths: number[];
   cacheDir: string;
@@ -267,40 +267,28 @@ async function memory(
 /** llama.cpp's per-token NLL against ropekit's on the Q4_K file and (baseline) the f32 twin, 512 tokens. */
 async function agreement(
   files: Record<string, string>,
-  llamaCpp: LlamaCpp | string,
+  llamaCpp: LlamaCppSetup | string,
   log: (s: string) => void,
 ): Promise<QuantBench["llamaCppNll"]> {
   if (typeof llamaCpp === "string") return llamaCpp;
-  const script = fileURLToPath(new URL("../engines/peers/llama_cpp_nll.mjs", import.meta.url));
   const window = [QUANT_CONFIG.bosId, ...tokens(511, QUANT_CONFIG.vocabSize)];
   const out: Record<string, { maxAbs: number; meanAbs: number; tokens: number }> = {};
   for (const file of ["f32", "q4_k"]) {
-    {
-      const child = new Deno.Command(llamaCpp.node, {
-        args: [script, files[file]],
-        env: { NODE_PATH: `${llamaCpp.prefix}/node_modules` },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(JSON.stringify([window])));
-      await w.close();
-      const p = await child.output();
-      if (!p.success) {
-        return `llama.cpp NLL failed: ${new TextDecoder().decode(p.stderr).trim().split("\n").at(-1)}`;
-      }
-      const theirs: number[] = JSON.parse(new TextDecoder().decode(p.stdout)).windows[0].nll;
-      const model = await loadModel(files[file]);
-      const mine = (await model.nll([window], {
-        rotaryDim: 64,
-        invFreq: baseInvFreq(10000, 64),
-        attentionScale: 1,
-      })).nll[0];
-      let max = 0, sum = 0;
-      theirs.forEach((v, i) => (max = Math.max(max, Math.abs(v - mine[i])), sum += Math.abs(v - mine[i])));
-      out[file] = { maxAbs: max, meanAbs: sum / theirs.length, tokens: theirs.length };
+    let theirs: number[];
+    try {
+      theirs = (await llamaCppNll(files[file], [window], llamaCpp)).nll[0];
+    } catch (e) {
+      return `llama.cpp NLL failed: ${(e as Error).message}`;
     }
+    const model = await loadModel(files[file]);
+    const mine = (await model.nll([window], {
+      rotaryDim: 64,
+      invFreq: baseInvFreq(10000, 64),
+      attentionScale: 1,
+    })).nll[0];
+    let max = 0, sum = 0;
+    theirs.forEach((v, i) => (max = Math.max(max, Math.abs(v - mine[i])), sum += Math.abs(v - mine[i])));
+    out[file] = { maxAbs: max, meanAbs: sum / theirs.length, tokens: theirs.length };
   }
   log(
     `random28M llama.cpp vs ropekit NLL (512 tokens): f32 max |Δ| ${out.f32.maxAbs.toExponential(2)} mean ${

@@ -25,7 +25,7 @@ const USAGE = `Usage: deno task engines [options]
   --out FILE.md             also write the report as Markdown
   --json                    print JSON
 Engines: transformers needs python3 with torch + transformers (ROPEKIT_PYTHON picks another python);
-llama.cpp needs node and node-llama-cpp (NODE_PATH pointing at the node_modules holding it).
+llama.cpp needs node and node-llama-cpp, in .engines (deno run -A engines/llama_cpp.ts) or NODE_PATH.
 An engine that is missing is reported as skipped, with the reason.`;
 
 const ENGINES: EngineName[] = ["transformers", "llama.cpp"];

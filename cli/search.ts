@@ -29,6 +29,7 @@ import { PAPER_START_TOKENS } from "../search/spaces/longrope_space.ts";
 import { openQueueScorer, QUEUE_OPTIONS, QUEUE_USAGE, secretFromFlags } from "./queue_option.ts";
 import {
   CliError,
+  type Flags,
   loadModelFromFlags,
   MODEL_OPTIONS,
   MODEL_USAGE,
@@ -126,6 +127,9 @@ const OPTIONS = {
   quiet: { type: "boolean" },
 } as const;
 
+/** The parsed flags of `search`, each typed by its declaration. */
+type SearchFlags = Flags<typeof OPTIONS>;
+
 function integer(flag: string, raw: unknown, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -144,9 +148,8 @@ function number(flag: string, raw: unknown): number | undefined {
   return n;
 }
 
-/** "A:B" → [A, B]. */
 /** Loop settings: explicit flags win; --population alone scales the rest in the official ratios. */
-function evolutionFrom(v: Record<string, unknown>): EvolutionSettings {
+function evolutionFrom(v: SearchFlags): EvolutionSettings {
   const population = integer("--population", v.population, 1) ?? DEFAULT_EVOLUTION.population;
   const scaled = v.population !== undefined;
   const part = (d: number) =>
@@ -165,19 +168,19 @@ function evolutionFrom(v: Record<string, unknown>): EvolutionSettings {
   };
 }
 
-function spaceFrom(v: Record<string, unknown>, strategy: Strategy): SpaceSettings {
-  const startRaw = v["start-tokens"] as string | undefined;
+function spaceFrom(v: SearchFlags, strategy: Strategy): SpaceSettings {
+  const startRaw = v["start-tokens"];
   const startTokens = startRaw === undefined
     ? undefined
     : startRaw === "paper"
     ? [...PAPER_START_TOKENS]
     : startRaw.split(",").map((x) => integer("--start-tokens", x.trim(), 0)!);
-  const ranges = Object.fromEntries(((v.range as string[] | undefined) ?? []).map((r) => {
+  const ranges = Object.fromEntries((v.range ?? []).map((r) => {
     const eq = r.indexOf("=");
     if (eq <= 0) throw new CliError(`--range must look like name=LO:HI, got "${r}"`);
     return [r.slice(0, eq), numberPair("--range", r.slice(eq + 1))];
   }));
-  const fixed = parseParamArgs(strategy.name, strategy.params, (v.param as string[] | undefined) ?? []);
+  const fixed = parseParamArgs(strategy.name, strategy.params, v.param ?? []);
   return {
     step: number("--step", v.step),
     minFactor: number("--min-factor", v["min-factor"]),
@@ -185,9 +188,9 @@ function spaceFrom(v: Record<string, unknown>, strategy: Strategy): SpaceSetting
     startTokens,
     criticalRange: v["critical-range"] === undefined
       ? undefined
-      : numberPair("--critical-range", v["critical-range"] as string),
+      : numberPair("--critical-range", v["critical-range"]),
     fixed: Object.keys(fixed).length ? fixed : undefined,
-    tune: (v.tune as string | undefined)?.split(",").map((x) => x.trim()),
+    tune: v.tune?.split(",").map((x) => x.trim()),
     ranges: Object.keys(ranges).length ? ranges : undefined,
   };
 }
@@ -206,7 +209,7 @@ async function main() {
   const plugins = commandPlugins(registry);
   try {
     if (parts.plugin !== undefined) {
-      v.param = [...parts.paramArgs, ...((v.param as string[] | undefined) ?? [])];
+      v.param = [...parts.paramArgs, ...(v.param ?? [])];
     }
     await runSearch(v, parts.plugin === undefined ? registry.get(name) : await plugins.resolve(parts.plugin));
   } finally {
@@ -214,7 +217,7 @@ async function main() {
   }
 }
 
-async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
+async function runSearch(v: SearchFlags, strategy: Strategy) {
   const target = positiveInt("--target", required(v, "target"))!;
   const textPath = required(v, "text");
   required(v, "model");
@@ -225,29 +228,29 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     }
     v["original-context"] = String(l0);
   }
-  const kind = (v.fitness as string | undefined) ?? (strategy.name === "longrope2" ? "needle" : "ppl");
+  const kind = v.fitness ?? (strategy.name === "longrope2" ? "needle" : "ppl");
   if (kind !== "needle" && kind !== "ppl") {
     throw new CliError(`--fitness must be needle or ppl, got "${kind}"`);
   }
-  const textRange = v["text-range"] === undefined
-    ? [0.5, 1] as [number, number]
-    : numberPair("--text-range", v["text-range"] as string);
+  const textRange: [number, number] = v["text-range"] === undefined
+    ? [0.5, 1]
+    : numberPair("--text-range", v["text-range"]);
   let budget: Budget | undefined;
   try {
-    budget = v.budget === undefined ? undefined : parseBudget(v.budget as string);
+    budget = v.budget === undefined ? undefined : parseBudget(v.budget);
   } catch (e) {
     throw new CliError(`--budget: ${(e as Error).message}`);
   }
   const evolution = evolutionFrom(v);
   const space = spaceFrom(v, strategy);
-  const out = (v.out as string | undefined) ?? `search_${strategy.name}_${target}.json`;
+  const out = v.out ?? `search_${strategy.name}_${target}.json`;
   const seeds = integer("--seeds", v.seeds, 1) ?? 1;
   if (seeds > 1 && v.journal !== undefined) {
     throw new CliError(
       "--journal names one journal; with --seeds each seed's journal sits beside its result",
     );
   }
-  const depths = v.depths === undefined ? [0] : (v.depths as string).split(",").map((x) => {
+  const depths = v.depths === undefined ? [0] : v.depths.split(",").map((x) => {
     const d = number("--depths", x.trim())!;
     if (!(d >= 0 && d < 1)) throw new CliError(`--depths: each depth must lie in [0, 1), got ${x.trim()}`);
     return d;
@@ -265,7 +268,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
   if (kind !== "needle" && (v.template !== undefined || v["allow-invalid-needle"])) {
     throw new CliError("--template and --allow-invalid-needle apply to --fitness needle");
   }
-  let template = (v.template as string | undefined) ?? "magic-number";
+  let template = v.template ?? "magic-number";
   if (kind === "needle") {
     const part = corpusSlice(
       corpus,
@@ -274,7 +277,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     );
     // Refuses (InvalidNeedleError) a template the model cannot use within L0, unless allowed.
     const choice = await chooseTemplate(model, part, {
-      requested: v.template as string | undefined,
+      requested: v.template,
       samples,
       seed: dataSeed,
       allowInvalid: v["allow-invalid-needle"] === true,
@@ -282,9 +285,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
     template = choice.template;
     console.log(`needle template: ${choice.reason}`);
   }
-  const queue = v.queue === undefined
-    ? undefined
-    : await openQueueScorer(v.queue as string, model, secretFromFlags(v));
+  const queue = v.queue === undefined ? undefined : await openQueueScorer(v.queue, model, secretFromFlags(v));
   let workers = integer("--workers", v.workers, 1);
   if (queue) workers ??= Math.max(2, 2 * await queue.workers());
   const base: Omit<StrategySearchOptions, "journalPath"> = {
@@ -317,7 +318,7 @@ async function runSearch(v: Record<string, unknown>, strategy: Strategy) {
       const file = seeds > 1 ? `${stem}_seed${seed}.json` : out;
       const journalPath = seeds > 1
         ? `${stem}_seed${seed}.journal.jsonl`
-        : (v.journal as string | undefined) ?? `${stem}.journal.jsonl`;
+        : v.journal ?? `${stem}.journal.jsonl`;
       // A --seeds run killed part-way resumes the seeds it reached; the ones it never started start now.
       const resume = base.resume === true && (seeds === 1 || await pathExists(journalPath));
       const result = await searchStrategy({

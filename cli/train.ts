@@ -11,6 +11,7 @@ import type { DataSource } from "../train/data_source.ts";
 import { DEFAULT_LR, resumeTraining, startTraining, type TrainRunOptions } from "../train/run.ts";
 import {
   CliError,
+  type Flags,
   parseFlags,
   positiveInt,
   required,
@@ -63,16 +64,16 @@ ${STRATEGY_USAGE}
   -h, --help             this text`;
 
 /** A flag of the form A,B with 0 ≤ A ≤ B integers. */
-function rangeFlag(flag: string, raw: unknown, fallback: [number, number]): [number, number] {
+function rangeFlag(flag: string, raw: string | undefined, fallback: [number, number]): [number, number] {
   if (raw === undefined) return fallback;
-  const m = typeof raw === "string" ? raw.match(/^(\d+),(\d+)$/) : null;
+  const m = raw.match(/^(\d+),(\d+)$/);
   if (!m || Number(m[1]) > Number(m[2])) {
     throw new CliError(`${flag} must look like A,B with A ≤ B, got ${raw}`);
   }
   return [Number(m[1]), Number(m[2])];
 }
 
-function longSeqFlag(values: Record<string, unknown>, seqLen: number): number {
+function longSeqFlag(values: TrainFlags, seqLen: number): number {
   return positiveInt("--long-seq", values["long-seq"]) ?? 4 * seqLen;
 }
 
@@ -106,8 +107,11 @@ const TRAIN_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The parsed flags of `train`, each typed by its declaration. */
+type TrainFlags = Flags<typeof TRAIN_OPTIONS>;
+
 /** The data flags as a {@linkcode DataSource}. */
-function dataSource(values: Record<string, unknown>): DataSource {
+function dataSource(values: TrainFlags): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
   if (values["drill-docs"] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
     throw new CliError("--drill-docs applies to the generated recall corpus (--corpus recall) only");
@@ -116,7 +120,7 @@ function dataSource(values: Record<string, unknown>): DataSource {
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const sentences = (tokens: number) => Math.max(1, Math.round(tokens / 12));
   return {
-    data: (values.data as string | undefined) ?? null,
+    data: values.data ?? null,
     corpus,
     seed: positiveInt("--seed", values.seed) ?? 1,
     filler: rangeFlag(
@@ -130,14 +134,14 @@ function dataSource(values: Record<string, unknown>): DataSource {
         sentences(longSeqFlag(values, seqLen)),
       ])
       : undefined,
-    tokenizer: (values.tokenizer as string | undefined) ?? null,
+    tokenizer: values.tokenizer ?? null,
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
     drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
   };
 }
 
 /** The flags of a new run as the training use case's options. */
-function runOptions(values: Record<string, unknown>, out: string, steps: number): TrainRunOptions {
+function runOptions(values: TrainFlags, out: string, steps: number): TrainRunOptions {
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const strategyFlags = values.strategy !== undefined || values.param !== undefined ||
     values.target !== undefined || values["rescale-short"] || values["long-filler"] !== undefined;
@@ -146,10 +150,10 @@ function runOptions(values: Record<string, unknown>, out: string, steps: number)
       "--strategy, --param, --target, --long-filler and --rescale-short set the long windows: add --mixed",
     );
   }
-  const init = values.init as string | undefined;
+  const init = values.init;
   return {
     out,
-    model: init !== undefined ? { init } : { config: (values.config as string | undefined) ?? "tiny" },
+    model: init !== undefined ? { init } : { config: values.config ?? "tiny" },
     data: dataSource(values),
     steps,
     seqLen,
@@ -170,7 +174,7 @@ function runOptions(values: Record<string, unknown>, out: string, steps: number)
 }
 
 /** Runs `deno task train` with parsed flags. */
-async function train(values: Record<string, unknown>): Promise<void> {
+async function train(values: TrainFlags): Promise<void> {
   if (values.help) return console.log(USAGE);
   const out = required(values, "out");
   const every = positiveInt("--checkpoint-every", values["checkpoint-every"]);

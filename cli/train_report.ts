@@ -11,24 +11,23 @@ import { checkpointPath, runTraining, type TrainingRun, type TrainingSummary } f
 import type { StepResult } from "../train/trainer.ts";
 
 /** `--lr`: a positive number, if given. */
-export function learningRateFlag(raw: unknown): number | undefined {
+export function learningRateFlag(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== "string" || !(n > 0) || !Number.isFinite(n)) {
+  if (!(n > 0) || !Number.isFinite(n)) {
     throw new CliError(`--lr must be a positive number, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
 
 /** `--corpus`: one of the generated corpora, if given (and then not beside `--data`). */
-export function corpusFlag(values: Record<string, unknown>): CorpusName | undefined {
-  const corpus = values.corpus as string | undefined;
+export function corpusFlag(values: { corpus?: string; data?: string }): CorpusName | undefined {
+  const corpus = values.corpus;
   if (corpus === undefined) return undefined;
-  if (!(CORPORA as readonly string[]).includes(corpus)) {
-    throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
-  }
+  const name = CORPORA.find((c) => c === corpus);
+  if (name === undefined) throw new CliError(`--corpus must be one of ${CORPORA.join(", ")}, got ${corpus}`);
   if (values.data !== undefined) throw new CliError("give --data or --corpus, not both");
-  return corpus as CorpusName;
+  return name;
 }
 
 /** 75 → "1m15s". */

@@ -7,23 +7,22 @@
  *
  * @module
  */
-import { EngineError } from "./engine_error.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model } from "../model/model.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { resolveEntry } from "../entries/mod.ts";
 import { ExportError, exportModel } from "../export/export_model.ts";
+import { llamaCppNll, type LlamaCppSetup, llamaCppVersion } from "./llama_cpp.ts";
+import { runProcess, stdoutOfTwoTries } from "./run_process.ts";
 
 /** An engine the harness drives. */
 export type EngineName = "transformers" | "llama.cpp";
 
-/** Where the engines live. */
-export interface EngineSetup {
+/** Where the engines live: a Python for transformers, Node and node-llama-cpp for llama.cpp. */
+export interface EngineSetup extends LlamaCppSetup {
   /** A Python with torch and transformers (default `python3`). */
   python?: string;
-  /** A node_modules folder holding node-llama-cpp (default: NODE_PATH, else `.engines/node_modules`). */
-  nodeModules?: string;
 }
 
 /** Per-token agreement of one engine with ropekit on the windows of one length. */
@@ -68,58 +67,33 @@ export const TOLERANCE: Record<EngineName, { max: number; mean: number }> = {
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const HF_SCRIPT = join(HERE, "peers", "hf_nll.py");
-const LLAMA_SCRIPT = join(HERE, "peers", "llama_cpp_nll.mjs");
-
-async function run(cmd: string, args: string[], input: string, env: Record<string, string> = {}) {
-  const p = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped", env }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const { code, stdout, stderr } = await p.output();
-  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
-}
 
 /** Why an engine cannot run here, or null when it can. */
 export async function engineMissing(engine: EngineName, setup: EngineSetup = {}): Promise<string | null> {
+  if (engine === "llama.cpp") {
+    const found = await llamaCppVersion(setup);
+    return "why" in found ? found.why : null;
+  }
+  const python = setup.python ?? "python3";
   try {
-    if (engine === "transformers") {
-      const r = await run(setup.python ?? "python3", ["-c", "import torch, transformers, safetensors"], "");
-      return r.code === 0 ? null : `${setup.python ?? "python3"} lacks torch/transformers/safetensors`;
-    }
-    const r = await run("node", ["-e", "require.resolve('node-llama-cpp')"], "", nodeEnv(setup));
-    return r.code === 0
-      ? null
-      : "node-llama-cpp is not installed (npm install node-llama-cpp@3.21.1; set NODE_PATH)";
+    const r = await runProcess(python, ["-c", "import torch, transformers, safetensors"], "");
+    return r.code === 0 ? null : `${python} lacks torch/transformers/safetensors`;
   } catch (e) {
-    return `${engine === "transformers" ? "python" : "node"} cannot start: ${(e as Error).message}`;
+    return `python cannot start: ${(e as Error).message}`;
   }
 }
 
-/** node-llama-cpp's install folder: the setup's, else NODE_PATH, else the repo's `.engines/node_modules`. */
-function nodeEnv(setup: EngineSetup): Record<string, string> {
-  const path = setup.nodeModules ?? Deno.env.get("NODE_PATH") ?? join(HERE, "..", ".engines", "node_modules");
-  return { NODE_PATH: path };
-}
-
-/** Per-window NLL from an engine's script. */
+/** Per-window NLL from an engine. */
 async function engineNll(engine: EngineName, path: string, windows: number[][], setup: EngineSetup) {
-  const once = () =>
-    engine === "transformers"
-      ? run(setup.python ?? "python3", [HF_SCRIPT, path], JSON.stringify(windows))
-      : run("node", [LLAMA_SCRIPT, path], JSON.stringify(windows), nodeEnv(setup));
-  // One retry: on a loaded machine a native engine process occasionally dies before it answers.
-  let r = await once();
-  if (r.code !== 0) r = await once();
-  if (r.code !== 0) {
-    const lines = r.stderr.trim().split("\n");
-    const error = lines.find((l) => /error/i.test(l)) ?? lines.slice(-3).join(" | ");
-    throw new EngineError(`${engine} exited ${r.code} twice: ${error.trim()}`, { field: engine });
-  }
-  const out = JSON.parse(r.stdout);
-  const version = engine === "transformers"
-    ? `transformers ${out.transformers}, torch ${out.torch}`
-    : `node-llama-cpp ${out.node_llama_cpp} (llama.cpp ${out.llama_cpp})`;
-  return { version, nll: (out.windows as { nll: number[] }[]).map((w) => w.nll) };
+  if (engine === "llama.cpp") return await llamaCppNll(path, windows, setup);
+  const python = setup.python ?? "python3";
+  const out = JSON.parse(
+    await stdoutOfTwoTries(engine, () => runProcess(python, [HF_SCRIPT, path], JSON.stringify(windows))),
+  );
+  return {
+    version: `transformers ${out.transformers}, torch ${out.torch}`,
+    nll: (out.windows as { nll: number[] }[]).map((w) => w.nll),
+  };
 }
 
 /** Options of {@linkcode runEngines}. */

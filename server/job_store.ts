@@ -11,27 +11,14 @@ import { join } from "node:path";
 import type { CompareReport } from "../compare/compare.ts";
 import type { CompareJobSpec } from "./compare_job.ts";
 import { StateFileError, writeStateFile } from "../util/state_file.ts";
-
-/** Where a job is in its life (`interrupted`: records of versions that did not resume jobs). */
-export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
+import type { JobState, JobStatus } from "../compare/api_records.ts";
 
 /** Statuses a job never leaves. */
 export const FINAL_STATUSES: readonly JobStatus[] = ["done", "failed", "cancelled", "interrupted"];
 
-/** What `GET /api/jobs/:id` shows (without the report). */
-export interface JobRecord {
-  id: string;
-  status: JobStatus;
+/** A compare job as the server keeps it; `GET /api/jobs/:id` shows it without the request's file paths. */
+export interface JobRecord extends JobState {
   request: CompareJobSpec;
-  created: string;
-  started?: string;
-  finished?: string;
-  /** Why it failed, was cancelled or interrupted. */
-  error?: string;
-  /** The latest progress event. */
-  progress?: { task: string; done: number; total: number };
-  /** Times the server stopped while running it and started it again (absent: never). */
-  restarts?: number;
 }
 
 /** Job ids are UUIDs: checked before any id reaches a path. */

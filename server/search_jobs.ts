@@ -14,6 +14,7 @@ import { parseJournal } from "../search/journal.ts";
 import type { SearchResultFile } from "../search/result.ts";
 import { DEFAULT_EVOLUTION } from "../search/evolution.ts";
 import { parseBudget } from "../search/budget.ts";
+import type { GenerationPoint, SearchOutcome, SearchRecord, SearchRequest } from "../compare/api_records.ts";
 import { BusyError } from "./busy_error.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { ValidationError } from "./schema.ts";
@@ -77,25 +78,6 @@ export function checkSearchBounds(req: SearchRequest): void {
   }
 }
 
-/** What `POST /api/searches` takes. */
-export interface SearchRequest {
-  model: string;
-  text?: string;
-  /** longrope2, longrope, or any strategy whose declared parameters are searched. */
-  strategy: string;
-  target: number;
-  /** Evaluations ("500") or a time ("30m"); absent: the loop's own end. */
-  budget?: string;
-  seeds?: number;
-  seed?: number;
-  population?: number;
-  generations?: number;
-  samples?: number;
-  /** Fraction of the text the search documents come from (the rest is held out). */
-  text_range?: [number, number];
-  finalists?: number;
-}
-
 /** The request body's schema (validated before a job exists). */
 export const searchRequestSchema: Schema = {
   type: "object",
@@ -121,52 +103,6 @@ export const searchRequestSchema: Schema = {
     finalists: { type: "integer", minimum: 1, maximum: 16 },
   },
 };
-
-/** One generation as the page draws it: the best fitness so far and that candidate's spread. */
-export interface GenerationPoint {
-  seed: number;
-  generation: number;
-  /** Best fitness so far (lower is better). */
-  best: number;
-  /** Standard error of the best candidate's mean NLL over its documents (the fitness is exp of it). */
-  nll_stderr?: number;
-  /** The best candidate's critical index (LongRoPE2). */
-  critical_index?: number;
-}
-
-/** Live state of a running search. */
-export interface SearchProgress {
-  generations: GenerationPoint[];
-  evaluated: number;
-  /** The child's last progress line (evaluations planned, rate, ETA in its words). */
-  line?: string;
-  eta?: string;
-}
-
-/** What a search's result offers a comparison. */
-export interface SearchOutcome {
-  strategy: string;
-  /** The result of the best seed: pass as the strategy entry's params. */
-  params: Record<string, unknown>;
-  fitness: number;
-  fitness_stderr?: number;
-  seeds: { seed: number; fitness: number; fitness_stderr?: number }[];
-}
-
-/** A search job as `GET /api/searches/:id` shows it. */
-export interface SearchRecord {
-  id: string;
-  kind: "search";
-  status: "queued" | "running" | "done" | "failed" | "cancelled";
-  request: SearchRequest;
-  created: string;
-  started?: string;
-  finished?: string;
-  error?: string;
-  restarts?: number;
-  progress?: SearchProgress;
-  result?: SearchOutcome;
-}
 
 /** Where the files of one search live, and what only the server sees. */
 interface Private {
@@ -521,7 +457,7 @@ async function readOutcome(dir: string, seeds: number, firstSeed: number): Promi
   const best = results.reduce((a, b) => (b.r.fitness < a.r.fitness ? b : a));
   return {
     strategy: best.r.strategy,
-    params: best.r.params as Record<string, unknown>,
+    params: best.r.params,
     fitness: best.r.fitness,
     fitness_stderr: best.r.fitness_stderr,
     seeds: results.map(({ seed, r }) => ({ seed, fitness: r.fitness, fitness_stderr: r.fitness_stderr })),

@@ -24,27 +24,10 @@ import { BusyError } from "./busy_error.ts";
 import { FINAL_STATUSES, JOB_ID, type JobRecord } from "./job_store.ts";
 import { allowedPluginUrl } from "./plugins.ts";
 import type { ServerContext } from "./context.ts";
-import { SearchJobs, type SearchRecord, type SearchRequest, searchRequestSchema } from "./search_jobs.ts";
+import { SearchJobs, searchRequestSchema } from "./search_jobs.ts";
+import type { RunSummary, SearchRecord, SearchRequest } from "../compare/api_records.ts";
 import { ValidationError } from "./schema.ts";
 import type { Schema } from "./schema.ts";
-
-/** One row of the runs list, whatever the kind of job. */
-export interface RunSummary {
-  id: string;
-  kind: "compare" | "search";
-  status: string;
-  model: string;
-  /** Labels as the user set them (compare), or the searched strategy. */
-  strategies: string[];
-  lengths: number[];
-  created: string;
-  started?: string;
-  finished?: string;
-  /** Seconds from start to end (or to now while running). */
-  seconds?: number;
-  restarts: number;
-  error?: string;
-}
 
 const seconds = (started?: string, finished?: string) =>
   started ? ((finished ? Date.parse(finished) : Date.now()) - Date.parse(started)) / 1000 : undefined;

@@ -37,12 +37,8 @@ import type { FormField } from "../compare/options.ts";
 /** compare's report, as the server sends it: the one definition in compare/report_types.ts. */
 export type { CompareReport as Report } from "../compare/report_types.ts";
 
-export interface Job {
-  id: string;
-  status: "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
-  error?: string;
-  progress?: { task: string; done: number; total: number };
-}
+/** The server's records of runs (a compare job, the runs list, search jobs): compare/api_records.ts. */
+export type { GenerationPoint, JobState as Job, RunSummary, SearchRecord } from "../compare/api_records.ts";
 
 /** An API error: the server's message (it names the field). */
 export class ApiError extends Error {
@@ -78,51 +74,6 @@ export async function serverUp(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A row of GET /api/runs (server/workbench_routes.ts RunSummary). */
-export interface RunSummary {
-  id: string;
-  kind: "compare" | "search";
-  status: string;
-  model: string;
-  strategies: string[];
-  lengths: number[];
-  created: string;
-  started?: string;
-  finished?: string;
-  seconds?: number;
-  restarts: number;
-  error?: string;
-}
-
-/** One generation of a search: best fitness so far, its NLL standard error, its critical index. */
-export interface GenerationPoint {
-  seed: number;
-  generation: number;
-  best: number;
-  nll_stderr?: number;
-  critical_index?: number;
-}
-
-/** A search job (server/search_jobs.ts SearchRecord). */
-export interface SearchRecord {
-  id: string;
-  status: "queued" | "running" | "done" | "failed" | "cancelled";
-  request: { model: string; strategy: string; target: number; seeds?: number; budget?: string };
-  created: string;
-  started?: string;
-  finished?: string;
-  error?: string;
-  restarts?: number;
-  progress?: { generations: GenerationPoint[]; evaluated: number; line?: string; eta?: string };
-  result?: {
-    strategy: string;
-    params: Record<string, number | boolean | string | number[]>;
-    fitness: number;
-    fitness_stderr?: number;
-    seeds: { seed: number; fitness: number; fitness_stderr?: number }[];
-  };
 }
 
 /** The doctor's answer (strategies/doctor.ts DoctorReport). */

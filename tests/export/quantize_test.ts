@@ -16,6 +16,7 @@ import { placeholderVocab, writeGguf } from "../../model/gguf_writer.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { QuantMatrix } from "../../model/quant_matrix.ts";
 import { engineMissing, TOLERANCE } from "../../engines/engines.ts";
+import { llamaCppNll } from "../../engines/llama_cpp.ts";
 import { Q8KActivationsBackend } from "./_q8k_activations.ts";
 import { plainRope, randomWeights, rng, smallConfig } from "../model/_fixtures.ts";
 import { ggufPythonMissing, K_QUANTIZERS, python } from "../model/_gguf_python.ts";
@@ -96,26 +97,6 @@ Deno.test("export tensor types: the q4_k mix, and fallbacks for rows that are no
   assert.equal(exportTensorType("output_norm.weight", [256], "q4_k", 8), GgmlType.F32);
 });
 
-/** Per-token NLL of `windows` in llama.cpp (engines/peers/llama_cpp_nll.mjs, node-llama-cpp). */
-async function llamaCppNll(path: string, windows: number[][]): Promise<number[]> {
-  const script = new URL("../../engines/peers/llama_cpp_nll.mjs", import.meta.url).pathname;
-  const nodePath = Deno.env.get("NODE_PATH") ??
-    new URL("../../.engines/node_modules", import.meta.url).pathname;
-  const p = new Deno.Command("node", {
-    args: [script, path],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NODE_PATH: nodePath },
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(windows)));
-  await w.close();
-  const res = await p.output();
-  assert.equal(res.code, 0, new TextDecoder().decode(res.stderr));
-  return JSON.parse(new TextDecoder().decode(res.stdout)).windows[0].nll;
-}
-
 /** Largest and mean |a − b| per token. */
 function diff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
   let max = 0, sum = 0;
@@ -192,8 +173,8 @@ Deno.test("deno task export --quant q4_k: a Q4_K_M-like GGUF that ropekit and ll
       ignore: llamaMissing !== null,
       async fn() {
         const f32Mine = ref;
-        const baseline = diff(await llamaCppNll(src, windows), f32Mine);
-        const llamaQuant = await llamaCppNll(out, windows);
+        const baseline = diff((await llamaCppNll(src, windows)).nll[0], f32Mine);
+        const llamaQuant = (await llamaCppNll(out, windows)).nll[0];
         const quant = diff(llamaQuant, mine);
         console.log(
           `llama.cpp vs ropekit: f32 file max |Δ| ${baseline.max.toExponential(2)} mean ${
