@@ -327,6 +327,118 @@ function searchedVsDefaults(r: CompareReport, metric: string, name = "longrope2"
   } (p ${formatP(t.p)}), ${t.p < 0.05 ? "**significant**" : "not significant"}`;
 }
 
+/** Whether a file under docs/results exists (parts of run.sh not yet run are said to be missing). */
+async function have(file: string): Promise<boolean> {
+  try {
+    await Deno.stat(join(DIR, file));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Each seed's per-k table of a LongRoPE2 search: every k's best genome re-scored, against the theoretical k. */
+async function criticalIndexTables(stem: string): Promise<string> {
+  const spread = await read<SeedSpreadFile>(`${stem}_seeds.json`);
+  const out: string[] = [];
+  for (const run of spread.runs) {
+    const r = await read<SearchResultFile>(run.file.replace(/^docs\/results\//, ""));
+    const v = r.critical_index_verdict;
+    if (!v) continue;
+    const f3 = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+    out.push(
+      `Seed ${run.seed}: candidates k = ${v.range[0]}–${
+        v.range[1]
+      } (0-based), theoretical k = ${v.theoretical_k} ` +
+        `(the official code's default ⌈x⌉ − 1 = ${v.official_default_k}); the search selected k = ${v.selected_k}, ` +
+        `the best re-scored k is ${v.best_rescored_k}.`,
+      "",
+      "| k | search fitness | re-scored fitness (exp mean NLL) ± SE (nats) | documents | k − theoretical k: Δ mean NLL [95% CI], p |",
+      "| --- | --- | --- | --- | --- |",
+      ...v.rows.map((row) =>
+        `| ${row.k}${row.k === v.theoretical_k ? " (theory)" : ""}${
+          row.k === v.selected_k ? " (selected)" : ""
+        } | ${row.search_fitness.toFixed(3)} | ${row.rescored_fitness.toFixed(3)} ± ${
+          row.stderr.toFixed(3)
+        } | ${row.n} | ${
+          row.vs_theory
+            ? `${f3(row.vs_theory.difference)} [${f3(row.vs_theory.ci95[0])}, ${
+              f3(row.vs_theory.ci95[1])
+            }], p ${formatP(row.vs_theory.p)}`
+            : "—"
+        } |`
+      ),
+      "",
+      `Verdict: ${v.statement}`,
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+/** Section 5: recall-needle and the paper's own needle (issue 25); a part run.sh has not run yet says so. */
+async function recallSection(): Promise<string> {
+  const out = [
+    "## 5. The paper's needle: recall-needle, 256 → 2048 (8×)",
+    "",
+    "`models/recall-needle` was trained on a corpus that never contains the evaluation's sentences (its card), so",
+    "the 7-digit magic number is retrieved by a skill, not recited. `run.sh` step 6.",
+    "",
+  ];
+  if (await have("recall_l0/report.json")) {
+    const r = await report("recall_l0");
+    out.push(
+      "### Within L0 (`recall_l0/`)",
+      "",
+      table(r),
+      "",
+      ...r.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`),
+      "",
+    );
+  } else out.push("Within L0: not run yet (`run.sh` step 6a).", "");
+  if (await have("search_recall/longrope2_2048_seeds.json")) {
+    out.push(
+      await searchSection(
+        "LongRoPE2 searched with the magic-number needle, 256 → 2048 (search.txt)",
+        "search_recall/longrope2_2048",
+      ),
+      "#### Every candidate k re-scored on fresh documents",
+      "",
+      await criticalIndexTables("search_recall/longrope2_2048"),
+    );
+  } else out.push("LongRoPE2 search: not run yet (`run.sh` step 6b).", "");
+  if (await have("recall_searched_2048/report.json")) {
+    const r = await report("recall_searched_2048");
+    out.push(
+      "### Every strategy training-free at 2048 on eval.txt (`recall_searched_2048/`)",
+      "",
+      table(r),
+      "",
+      verdicts(r),
+      "",
+      "Against YaRN:",
+      "",
+      againstReference(r),
+      "",
+    );
+  } else out.push("Training-free comparison at 2048: not run yet (`run.sh` step 6c).", "");
+  if (await have("finetune/recall/summary.json")) {
+    const table = (await Deno.readTextFile(join(DIR, "finetune/recall/table.md"))).split("\n").slice(2).join(
+      "\n",
+    )
+      .replace(/^## /gm, "#### ");
+    out.push("### The table in miniature at the seed level (`finetune/recall/`)", "", table, "");
+  } else {
+    out.push(
+      "The table in miniature at the seed level (`run.sh` step 6d: 6 strategies × 3 regimes × 5 seeds, 60 " +
+        "fine-tuning steps each): not run yet.",
+      "",
+    );
+  }
+  return out.join("\n");
+}
+const recall = await recallSection();
+
 const text = `# Results: context extension on stories260K and on ropekit's default model
 
 <!-- Written by tools/results_readme.ts from the reports in this folder (run.sh step 6): do not edit by hand. -->
@@ -473,6 +585,7 @@ ${ftTable}
 ![NLL by position, seed 1](finetune/default/ppl_by_position.svg)
 ![needle differences against YaRN with mixed windows, seed 1](finetune/default/seed1/regime_fine_tuned_mixed_windows/differences_needle.svg)
 
+${recall}
 ## What this shows — and what it does not
 
 Each statement quotes its paired difference and 95% interval; fine-tuning statements give each seed's interval
