@@ -262,7 +262,8 @@ export function answerNll(doc: NeedleDoc, nll: Float32Array): number {
  * const model = await loadModel("models/facts837K/model.bin");
  * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
  * const template = NEEDLE_TEMPLATES["story-pet"];
- * const docs = needleDocs(model.tokenizer, corpus, { template, lengths: [512], depths: [0], samples: 2, seed: 1 });
+ * const opts = { template, lengths: [512], depths: [0], samples: 2, seed: 1 };
+ * const docs = needleDocs(model.tokenizer, corpus, opts);
  * for (const doc of docs) {
  *   assert.ok(doc.ids.length <= 512);
  *   assert.ok(doc.text.endsWith(doc.answer)); // the question ends the document, then its answer
