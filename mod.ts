@@ -7,10 +7,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTable, builtinRegistry, makeSpec } from "./mod.ts";
  *
  * const spec = makeSpec({ theta: 10000, headDim: 8, originalContext: 512, pairing: "interleaved" });
  * const table = await buildTable(builtinRegistry().get("longrope2"), spec, { targetLength: 2048 });
+ * assert.equal(table.invFreq.length, 4); // one inverse frequency per rotated pair
  * console.log(Array.from(table.invFreq));
  * ```
  *

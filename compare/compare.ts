@@ -124,7 +124,36 @@ function checkDeclared(opts: CompareOptions): void {
   }
 }
 
-/** Runs the comparison. Deterministic given the options (seed included). */
+/**
+ * Runs the comparison. Deterministic given the options (seed included).
+ *
+ * @example The original RoPE against YaRN at 2× the trained context, with paired statistics
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compare } from "./compare.ts";
+ * import { resolveEntry } from "../entries/mod.ts";
+ * import { loadCorpus } from "../eval/corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const registry = builtinRegistry();
+ * const strategies = await Promise.all(["default", "yarn"].map((e) => resolveEntry(e, { registry })));
+ * const report = await compare({
+ *   model,
+ *   modelName: "facts837K",
+ *   strategies,
+ *   corpus,
+ *   lengths: [512],
+ *   metrics: ["ppl"],
+ *   samples: 2,
+ *   seed: 0,
+ * });
+ * assert.deepEqual(report.strategies.map((s) => s.label), ["default", "yarn"]);
+ * assert.ok(report.comparisons.length > 0); // each column's paired tests
+ * ```
+ */
 export async function compare(opts: CompareOptions): Promise<CompareReport> {
   const t0 = performance.now();
   const { model, corpus, lengths, samples } = opts;

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compare, resolveEntry, textReport } from "./mod.ts";
  * import { loadModel } from "../model/mod.ts";
  * import { loadCorpus } from "../eval/mod.ts";
@@ -16,7 +17,9 @@
  * const report = await compare({
  *   model, modelName: "facts837K", strategies, corpus, lengths: [512], metrics: ["ppl"], samples: 2, seed: 0,
  * });
- * console.log(textReport(report));
+ * const text = textReport(report);
+ * assert.ok(text.includes("ppl@512")); // one column per metric and length
+ * console.log(text);
  * ```
  *
  * @module

@@ -202,7 +202,40 @@ ${svgs.join("\n")}
 `;
 }
 
-/** Writes report.json, report.html and the SVG charts into `dir` (created if needed); returns the paths. */
+/**
+ * Writes report.json, report.html and the SVG charts into `dir` (created if needed); returns the paths.
+ *
+ * @example Write a comparison's report files into a temporary folder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeReport } from "./report.ts";
+ * import { compare } from "./compare.ts";
+ * import { resolveEntry } from "../entries/mod.ts";
+ * import { loadCorpus } from "../eval/corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const registry = builtinRegistry();
+ * const strategies = await Promise.all(["pi", "ntk"].map((e) => resolveEntry(e, { registry })));
+ * const report = await compare({
+ *   model,
+ *   modelName: "facts837K",
+ *   strategies,
+ *   corpus,
+ *   lengths: [512],
+ *   metrics: ["ppl"],
+ *   samples: 2,
+ *   seed: 0,
+ * });
+ * const dir = await Deno.makeTempDir();
+ * const written = await writeReport(report, dir);
+ * assert.ok(written.includes(`${dir}/report.html`) && written.includes(`${dir}/report.json`));
+ * assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/report.json`)).model.name, "facts837K");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function writeReport(r: CompareReport, dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const files: Record<string, string> = {

@@ -5,6 +5,7 @@
  *
  * @example Parsing and resolving a list
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveEntry, splitEntries } from "./mod.ts";
  * import { builtinRegistry } from "../strategies/mod.ts";
  *
@@ -12,7 +13,8 @@
  * const entries = await Promise.all(
  *   splitEntries("pi,yarn:beta_fast=16,beta_slow=2").map((e) => resolveEntry(e, { registry })),
  * );
- * console.assert(entries[1].label === "yarn:beta_fast=16,beta_slow=2");
+ * assert.equal(entries[1].label, "yarn:beta_fast=16,beta_slow=2");
+ * assert.deepEqual(entries[1].params, { ...entries[1].params, beta_fast: 16, beta_slow: 2 });
  * ```
  *
  * @module

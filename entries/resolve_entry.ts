@@ -101,11 +101,14 @@ function resolveObject(entry: EntryObject, sources: EntrySources): ResolvedEntry
  *
  * @example Resolving a built-in entry with an override
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveEntry } from "./resolve_entry.ts";
  * import { builtinRegistry } from "../strategies/mod.ts";
  *
  * const entry = await resolveEntry("yarn:beta_fast=16", { registry: builtinRegistry() });
- * console.assert(entry.strategy.name === "yarn" && entry.params.beta_fast === 16);
+ * assert.equal(entry.strategy.name, "yarn");
+ * assert.equal(entry.params.beta_fast, 16);
+ * assert.equal(entry.params.beta_slow, 1); // the declared default, filled in
  * ```
  */
 export async function resolveEntry(

@@ -67,6 +67,17 @@ export function isPluginEntry(entry: string): boolean {
  * Splits a `--strategies` list into entries: "yarn:beta_fast=16,beta_slow=2,pi" gives
  * ["yarn:beta_fast=16,beta_slow=2", "pi"] — a `k=v` piece continues the entry before it, which
  * must have a parameter part (`:` for a built-in, `#` for a plugin).
+ *
+ * @example A `--strategies` list with parameters and a plugin
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitEntries } from "./strategy_entry.ts";
+ *
+ * assert.deepEqual(
+ *   splitEntries("pi,yarn:beta_fast=16,beta_slow=2,https://example.org/my_rope.ts#factor=4,exponent=2"),
+ *   ["pi", "yarn:beta_fast=16,beta_slow=2", "https://example.org/my_rope.ts#factor=4,exponent=2"],
+ * );
+ * ```
  */
 export function splitEntries(list: string): string[] {
   const entries: string[] = [];
@@ -127,7 +138,24 @@ function parsePluginEntry(entry: string): EntryParts {
   return { name: plugin, plugin, paramArgs };
 }
 
-/** Parses one entry's syntax (no file or network access). */
+/**
+ * Parses one entry's syntax (no file or network access).
+ *
+ * @example A search result with an override, and a pinned plugin
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEntry } from "./strategy_entry.ts";
+ *
+ * assert.deepEqual(parseEntry("longrope2@runs/lr2.json:factor=8"), {
+ *   name: "longrope2",
+ *   resultFile: "runs/lr2.json",
+ *   paramArgs: ["factor=8"],
+ * });
+ * const plugin = parseEntry("https://example.org/my_rope.ts#sha256=ab12,factor=4");
+ * assert.equal(plugin.plugin, "https://example.org/my_rope.ts#sha256=ab12");
+ * assert.deepEqual(plugin.paramArgs, ["factor=4"]);
+ * ```
+ */
 export function parseEntry(entry: string): EntryParts {
   const s = entry.trim();
   if (isPluginEntry(s)) return parsePluginEntry(s);

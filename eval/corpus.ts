@@ -38,7 +38,22 @@ export function makeCorpus(name: string, text: string, tokenizer: Tokenizer): Co
   return { name, text: normalized, ids: Int32Array.from(tokenizer.encode(normalized, { bos: false })) };
 }
 
-/** Reads and tokenises a text file; a clear error when it cannot be read. */
+/**
+ * Reads and tokenises a text file; a clear error when it cannot be read.
+ *
+ * @example The in-repo evaluation text, in the model's own tokens
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadCorpus } from "./corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * assert.ok(corpus.ids.length > 10_000);
+ * assert.notEqual(corpus.ids[0], model.tokenizer.bosId); // windows add their own BOS
+ * await assert.rejects(loadCorpus("no/such/file.txt", model.tokenizer), /cannot read text/);
+ * ```
+ */
 export async function loadCorpus(path: string, tokenizer: Tokenizer): Promise<Corpus> {
   let text: string;
   try {

@@ -4,18 +4,20 @@
  * `metrics/` that `compare` loops over. Every metric is deterministic given a seed and reports
  * standard errors beside its means.
  *
- * @example
+ * @example Perplexity by position of YaRN at 4× the trained context
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModel } from "../model/load_model.ts";
  * import { loadCorpus, perplexityByPosition } from "./mod.ts";
  * import { buildTable, builtinRegistry } from "../mod.ts";
  *
- * const model = await loadModel("stories260K.bin");
- * const corpus = await loadCorpus("tinystories.txt", model.tokenizer);
+ * const model = await loadModel("models/facts837K/model.bin"); // trained at L0 = 256
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
  * const yarn = builtinRegistry().get("yarn");
- * const tableFor = (seqLen: number) => buildTable(yarn, model.spec, { targetLength: 2048, seqLen });
- * const r = await perplexityByPosition(model, tableFor, corpus, { length: 2048, samples: 8, seed: 0 });
- * console.log(r.ppl, r.buckets);
+ * const tableFor = (seqLen: number) => buildTable(yarn, model.spec, { targetLength: 1024, seqLen });
+ * const r = await perplexityByPosition(model, tableFor, corpus, { length: 1024, samples: 2, seed: 0 });
+ * assert.equal(r.buckets.length, 4); // one bucket per L0 of the window
+ * console.log(r.ppl, r.buckets.map((b) => b.ppl));
  * ```
  *
  * @module

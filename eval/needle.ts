@@ -249,7 +249,28 @@ export function answerNll(doc: NeedleDoc, nll: Float32Array): number {
   return s / doc.answerTokens.length;
 }
 
-/** The documents {@linkcode needlePerplexity} scores — deterministic given the seed. */
+/**
+ * The documents {@linkcode needlePerplexity} scores — deterministic given the seed.
+ *
+ * @example Two story-pet documents of at most 512 tokens, the needle at the start
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NEEDLE_TEMPLATES, needleDocs } from "./needle.ts";
+ * import { loadCorpus } from "./corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const template = NEEDLE_TEMPLATES["story-pet"];
+ * const opts = { template, lengths: [512], depths: [0], samples: 2, seed: 1 };
+ * const docs = needleDocs(model.tokenizer, corpus, opts);
+ * for (const doc of docs) {
+ *   assert.ok(doc.ids.length <= 512);
+ *   assert.ok(doc.text.endsWith(doc.answer)); // the question ends the document, then its answer
+ *   assert.equal(model.tokenizer.decode(doc.ids.slice(doc.answerTokens[0])).trim(), doc.answer.trim());
+ * }
+ * ```
+ */
 export function needleDocs(
   tokenizer: LanguageModel["tokenizer"],
   corpus: Corpus,
@@ -273,6 +294,31 @@ export function needleDocs(
 /**
  * Needle-driven perplexity over lengths × depths: loss only on the answer tokens. Returns one cell
  * per (length, depth) and the overall exp(mean).
+ *
+ * @example Needle-driven perplexity of YaRN at 2× the trained context
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NEEDLE_TEMPLATES, needlePerplexity } from "./needle.ts";
+ * import { loadCorpus } from "./corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { buildTable, builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const yarn = builtinRegistry().get("yarn");
+ * const tableFor = (seqLen: number) => buildTable(yarn, model.spec, { targetLength: 512, seqLen });
+ * const template = NEEDLE_TEMPLATES["story-pet"];
+ * const r = await needlePerplexity(model, tableFor, corpus, {
+ *   template,
+ *   lengths: [512],
+ *   depths: [0, 0.5],
+ *   samples: 2,
+ *   seed: 0,
+ * });
+ * assert.equal(r.cells.length, 2); // one per (length, depth)
+ * assert.equal(r.scores.length, 4); // one answer NLL per document
+ * console.log(r.cells.map((c) => `depth ${c.depth}: ${c.ppl.toFixed(2)}`));
+ * ```
  */
 export async function needlePerplexity(
   model: LanguageModel,

@@ -48,6 +48,30 @@ export function answerMatches(expected: string, generated: string, numeric: bool
 /**
  * Runs passkey retrieval: for each needle document, greedy-decode as many tokens as the answer
  * has (plus one) and compare the text with the answer (surrounding spaces ignored).
+ *
+ * @example Can the model say the pet's name, within its trained context?
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { passkeyRetrieval } from "./passkey.ts";
+ * import { NEEDLE_TEMPLATES } from "./needle.ts";
+ * import { loadCorpus } from "./corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { buildTable, builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const table = await buildTable(builtinRegistry().get("default"), model.spec);
+ * const r = await passkeyRetrieval(model, () => Promise.resolve(table), corpus, {
+ *   template: NEEDLE_TEMPLATES["story-pet"],
+ *   lengths: [256],
+ *   depths: [0],
+ *   samples: 3,
+ *   seed: 0,
+ * });
+ * assert.equal(r.trials.length, 3);
+ * assert.ok(r.accuracy.mean > 0); // within L0 this model does retrieve names
+ * console.log(r.trials.map((t) => `${t.expected} → ${JSON.stringify(t.generated)}`));
+ * ```
  */
 export async function passkeyRetrieval(
   model: LanguageModel,

@@ -82,6 +82,29 @@ function curveOf(sum: Float64Array, count: number, points: number): [number, num
 /**
  * Scores `samples` windows of `length` tokens (BOS + length−1 corpus tokens) from `corpus` with
  * `tableFor(length)`; deterministic given the seed.
+ *
+ * @example YaRN's 512-token windows against the same tokens scored in L0-sized chunks
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { perplexityByPosition } from "./perplexity.ts";
+ * import { loadCorpus } from "./corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { buildTable, builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/eval.txt", model.tokenizer);
+ * const registry = builtinRegistry();
+ * const original = await buildTable(registry.get("default"), model.spec);
+ * const yarn = await buildTable(registry.get("yarn"), model.spec, { targetLength: 512 });
+ * const opts = { length: 512, samples: 2, seed: 7 };
+ * const long = await perplexityByPosition(model, () => Promise.resolve(yarn), corpus, opts);
+ * const chunked = await perplexityByPosition(model, () => Promise.resolve(original), corpus, {
+ *   ...opts,
+ *   chunk: model.spec.originalContext,
+ * });
+ * assert.deepEqual(long.offsets, chunked.offsets); // the same seed scores the same tokens
+ * console.log(`yarn ${long.ppl.toFixed(3)}, L0 chunks ${chunked.ppl.toFixed(3)}`);
+ * ```
  */
 export async function perplexityByPosition(
   model: LanguageModel,

@@ -107,7 +107,22 @@ export function overrideSpec(spec: RopeSpec, overrides: Partial<RopeSpec>, sourc
   return out;
 }
 
-/** Loads a model by path or `hf:` name. */
+/**
+ * Loads a model by path or `hf:` name.
+ *
+ * @example The in-repo model: its RoPE and its tokenizer (`tok768.bin`, found beside it)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadModel } from "./load_model.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * assert.equal(model.spec.originalContext, 256); // trained at 256 tokens
+ * assert.equal(model.spec.pairing, "interleaved"); // llama2.c's run.c layout
+ * const ids = model.tokenizer.encode("Tom had a pet dog.");
+ * assert.equal(ids[0], model.tokenizer.bosId);
+ * assert.equal(model.tokenizer.decode(ids), "Tom had a pet dog.");
+ * ```
+ */
 export async function loadModel(name: string, options: LoadOptions = {}): Promise<Model> {
   const path = name.startsWith("hf:") ? await resolveHfName(name) : name;
   let stat: Deno.FileInfo;

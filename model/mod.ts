@@ -4,6 +4,7 @@
  *
  * @example Score a token sequence under YaRN
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModel } from "./mod.ts";
  * import { buildTable, builtinRegistry } from "../mod.ts";
  *
@@ -11,7 +12,7 @@
  * const ids = model.tokenizer.encode("Once upon a time there was a cat.", { bos: true });
  * const table = await buildTable(builtinRegistry().get("yarn"), model.spec, { targetLength: 1024 });
  * const { nll } = await model.nll([ids], table);
- * console.log(nll[0].length === ids.length - 1); // true: one NLL per predicted token
+ * assert.equal(nll[0].length, ids.length - 1); // one NLL per predicted token
  * ```
  *
  * @module

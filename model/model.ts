@@ -114,6 +114,22 @@ export class Model {
    * Greedy decoding with a KV cache. Returns the new ids (the prompt excluded); stops after
    * `maxTokens` or at EOS/BOS. When the table's short/long choice changes as the sequence grows past
    * `switchLength`, the cache was built with the other frequencies and is recomputed.
+   *
+   * @example Recall a pet's name stated earlier in the prompt
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { loadModel } from "./load_model.ts";
+   * import { buildTable, builtinRegistry } from "../strategies/mod.ts";
+   *
+   * const model = await loadModel("models/facts837K/model.bin");
+   * const table = await buildTable(builtinRegistry().get("default"), model.spec);
+   * const text = "Tom had a pet dog. The dog was named Bella. The sun was warm over the farm.\n" +
+   *   "Tom loved the pet dog very much. The name of the dog was";
+   * const prompt = model.tokenizer.encode(text);
+   * const out = await model.generate(prompt, table, 3);
+   * assert.ok(out.length <= 3);
+   * assert.ok(model.tokenizer.decode([...prompt, ...out]).slice(text.length).startsWith(" Bella"));
+   * ```
    */
   async generate(
     promptIds: number[],

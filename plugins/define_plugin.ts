@@ -41,6 +41,7 @@ export interface PluginDefinition extends Omit<Strategy, "table"> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { definePlugin } from "./define_plugin.ts";
  *
  * export const strategy = definePlugin({
@@ -58,7 +59,8 @@ export interface PluginDefinition extends Omit<Strategy, "table"> {
  *     attentionScale: 1,
  *   }),
  * });
- * console.log(strategy.name); // half-speed
+ * assert.equal(strategy.name, "half-speed");
+ * assert.throws(() => definePlugin({ ...strategy, name: "Half Speed" }), /not a ropekit strategy/);
  * ```
  */
 export function definePlugin<S extends PluginDefinition>(strategy: S): S {
@@ -80,12 +82,22 @@ export interface AssertConformanceOptions {
  * model shapes and extension ratios) and throws one {@linkcode PluginContractError} listing every
  * failure; resolves when the strategy conforms.
  *
- * @example
+ * @example A built-in conforms; a strategy whose table ignores the spec does not
  * ```ts
- * import { assertConformance } from "./define_plugin.ts";
+ * import assert from "node:assert/strict";
+ * import { assertConformance, PluginContractError, type PluginDefinition } from "./define_plugin.ts";
  * import { builtinRegistry } from "../strategies/registry.ts";
  *
  * await assertConformance(builtinRegistry().get("yarn"));
+ * const fixedSize = {
+ *   apiVersion: 2,
+ *   name: "fixed-size",
+ *   version: "0.1.0",
+ *   description: "Always four pairs, whatever the model.",
+ *   params: {},
+ *   table: () => ({ rotaryDim: 8, invFreq: [1, 0.1, 0.01, 0.001], attentionScale: 1 }),
+ * } satisfies PluginDefinition;
+ * await assert.rejects(assertConformance(fixedSize), PluginContractError);
  * ```
  */
 export async function assertConformance(

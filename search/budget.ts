@@ -14,7 +14,19 @@ export class BudgetError extends RopekitError {}
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
-/** Parses "500" (evaluations) or "30m" / "1.5h" / "45s" (time); throws a {@linkcode BudgetError} otherwise. */
+/**
+ * Parses "500" (evaluations) or "30m" / "1.5h" / "45s" (time); throws a {@linkcode BudgetError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseBudget } from "./budget.ts";
+ *
+ * assert.deepEqual(parseBudget("500"), { evaluations: 500 });
+ * assert.deepEqual(parseBudget("1.5h"), { seconds: 5400 });
+ * assert.throws(() => parseBudget("12.5"), /whole number/);
+ * ```
+ */
 export function parseBudget(raw: string): Budget {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$/.exec(raw);
   const n = m ? Number(m[1]) : NaN;

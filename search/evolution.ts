@@ -199,7 +199,31 @@ export function selectParents<G>(
   return [...chosen].sort(rank);
 }
 
-/** Runs the search; see the module comment for the determinism and resume guarantees. */
+/**
+ * Runs the search; see the module comment for the determinism and resume guarantees.
+ *
+ * @example Minimise a cheap fitness over YaRN's beta_fast and beta_slow; the same seed gives the same search
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runEvolution } from "./evolution.ts";
+ * import { type Fitness, LocalPool } from "./evaluator.ts";
+ * import { paramSpace } from "./spaces/param_space.ts";
+ * import { builtinRegistry, makeSpec } from "../strategies/mod.ts";
+ *
+ * const spec = makeSpec({ headDim: 64, originalContext: 512 });
+ * const yarn = builtinRegistry().get("yarn");
+ * const space = paramSpace({ strategy: yarn, spec, tune: ["beta_fast", "beta_slow"] });
+ * const distance = (p: Record<string, unknown>) =>
+ *   Math.abs((p.beta_fast as number) - 20) + Math.abs((p.beta_slow as number) - 2);
+ * const fitness: Fitness = ({ params }) => Promise.resolve(distance(params));
+ * const settings = { population: 8, generations: 4, parents: 4, mutations: 4, crossovers: 2, seed: 3 };
+ * const a = await runEvolution({ space, evaluator: new LocalPool(fitness), settings });
+ * const b = await runEvolution({ space, evaluator: new LocalPool(fitness), settings });
+ * assert.equal(a.best.key, b.best.key);
+ * assert.equal(a.ranked[0], a.best);
+ * assert.equal(a.history.length, 5); // the initial population, then 4 generations
+ * ```
+ */
 export async function runEvolution<G>(opts: EvolutionOptions<G>): Promise<EvolutionResult<G>> {
   const s = { ...DEFAULT_EVOLUTION, ...opts.settings };
   checkSettings(s);

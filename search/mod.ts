@@ -5,6 +5,7 @@
  *
  * @example Tune YaRN's beta_fast/beta_slow against a cheap synthetic fitness
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtinRegistry, makeSpec } from "../mod.ts";
  * import { type Fitness, LocalPool, paramSpace, runEvolution } from "./mod.ts";
  *
@@ -14,6 +15,7 @@
  * const fitness: Fitness = ({ params }) => Promise.resolve(Math.abs((params.beta_fast as number) - 20));
  * const settings = { population: 8, generations: 5, parents: 4, mutations: 2, crossovers: 2 };
  * const r = await runEvolution({ space, evaluator: new LocalPool(fitness), settings });
+ * assert.ok(r.best.fitness <= Math.min(...r.seeds.map((s) => s.fitness))); // never worse than a seed
  * console.log(space.toParams(r.best.genome), r.best.fitness);
  * ```
  *

@@ -225,7 +225,40 @@ function kVerdict(
   });
 }
 
-/** Runs the search and returns the result file's content (the caller writes it). */
+/**
+ * Runs the search and returns the result file's content (the caller writes it).
+ *
+ * @example A tiny search of YaRN's beta_fast by perplexity at 2× L0, its result used as an entry
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { searchStrategy } from "./search_strategy.ts";
+ * import { loadCorpus } from "../eval/corpus.ts";
+ * import { loadModel } from "../model/load_model.ts";
+ * import { resolveEntry } from "../entries/mod.ts";
+ * import { builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const model = await loadModel("models/facts837K/model.bin");
+ * const corpus = await loadCorpus("models/facts837K/search.txt", model.tokenizer);
+ * const registry = builtinRegistry();
+ * const result = await searchStrategy({
+ *   strategy: registry.get("yarn"),
+ *   model,
+ *   corpus,
+ *   targetLength: 512,
+ *   fitness: { kind: "ppl", samples: 2, depths: [0], dataSeed: 0, template: "story-pet", textRange: [0, 1] },
+ *   evolution: { population: 3, generations: 1, parents: 2, mutations: 2, crossovers: 0 },
+ *   finalists: { count: 2 },
+ *   space: { tune: ["beta_fast"] },
+ * });
+ * assert.equal(result.strategy, "yarn");
+ * assert.equal(result.evaluations.total, 5); // 3 initial candidates, then 2 mutations
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(path, JSON.stringify(result));
+ * const entry = await resolveEntry(`yarn@${path}`, { registry });
+ * assert.equal(entry.params.beta_fast, result.params.beta_fast);
+ * await Deno.remove(path);
+ * ```
+ */
 export async function searchStrategy(o: StrategySearchOptions): Promise<SearchResultFile> {
   const { strategy, model, targetLength } = o;
   const spec = model.spec;

@@ -60,7 +60,26 @@ export interface CriticalAnalysis {
   pairs: PairAnalysis[];
 }
 
-/** Analyses `table` (its long set) for a model with `spec` extended to `targetLength`. */
+/**
+ * Analyses `table` (its long set) for a model with `spec` extended to `targetLength`.
+ *
+ * @example Which pairs meet unseen angles at 4× the trained context
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { analyzeTable } from "./analysis.ts";
+ * import { buildTable, builtinRegistry } from "./registry.ts";
+ * import { makeSpec } from "./spec.ts";
+ *
+ * const spec = makeSpec({ headDim: 64, originalContext: 512 });
+ * const registry = builtinRegistry();
+ * const unscaled = analyzeTable(spec, await buildTable(registry.get("default"), spec), 2048);
+ * const pi = analyzeTable(spec, await buildTable(registry.get("pi"), spec, { targetLength: 2048 }), 2048);
+ * // Unscaled, the pairs that never turned once within L0 extrapolate; interpolated by 4, none does.
+ * const slow = unscaled.pairs.filter((p) => !p.completesWithinL0);
+ * assert.ok(slow.length > 0 && slow.every((p) => p.outOfDistribution));
+ * assert.ok(pi.pairs.every((p) => !p.outOfDistribution));
+ * ```
+ */
 export function analyzeTable(spec: RopeSpec, table: RopeTable, targetLength: number): CriticalAnalysis {
   const original = baseInvFreq(spec.theta, spec.rotaryDim);
   const l0 = spec.originalContext;

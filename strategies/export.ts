@@ -71,7 +71,27 @@ function longropeBlock(x: ExportInput, long: number[], short: number[]): Record<
   return block;
 }
 
-/** The HF/vLLM `rope_scaling` block for a strategy's result. */
+/**
+ * The HF/vLLM `rope_scaling` block for a strategy's result.
+ *
+ * @example YaRN from 4096 to 16384 tokens as a config.json block
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toHfRopeScaling } from "./export.ts";
+ * import { buildTable, builtinRegistry } from "./registry.ts";
+ * import { resolveParams } from "./params.ts";
+ * import { makeSpec } from "./spec.ts";
+ *
+ * const spec = makeSpec({ headDim: 128, originalContext: 4096 });
+ * const yarn = builtinRegistry().get("yarn");
+ * const params = resolveParams("yarn", yarn.params, {}, spec);
+ * const table = await buildTable(yarn, spec, { targetLength: 16384 }, params);
+ * const hf = toHfRopeScaling({ strategy: "yarn", spec, params, table, targetLength: 16384 });
+ * assert.equal(hf.rope_scaling?.rope_type, "yarn");
+ * assert.equal(hf.rope_scaling?.factor, 4);
+ * assert.equal(hf.max_position_embeddings, 16384);
+ * ```
+ */
 export function toHfRopeScaling(x: ExportInput): HfExport {
   const notes: string[] = [];
   const p = x.params;

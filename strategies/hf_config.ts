@@ -316,6 +316,33 @@ export interface RopeFromConfigOptions {
  * Builds the table a config describes — or, with `strategy`, the table that strategy gives for the
  * config's model. Absent `seqLen`, HF's init-time behaviour applies (LongRoPE: short set) — except with
  * `strategy`, which builds for sequences of the target length.
+ *
+ * @example The frequencies transformers builds for a Llama 3.1 config
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ropeFromHfConfig } from "./hf_config.ts";
+ * import { factorsOf } from "./export.ts";
+ *
+ * const config = {
+ *   hidden_size: 4096,
+ *   num_attention_heads: 32,
+ *   max_position_embeddings: 131072,
+ *   rope_theta: 500000,
+ *   rope_scaling: {
+ *     rope_type: "llama3",
+ *     factor: 8,
+ *     low_freq_factor: 1,
+ *     high_freq_factor: 4,
+ *     original_max_position_embeddings: 8192,
+ *   },
+ * };
+ * const rope = await ropeFromHfConfig(config);
+ * assert.equal(rope.ropeType, "llama3");
+ * assert.equal(rope.spec.originalContext, 8192);
+ * const factors = factorsOf(rope.spec, rope.chosen.invFreq);
+ * assert.ok(Math.abs(factors[0] - 1) < 1e-6); // fast pairs keep their frequency
+ * assert.ok(Math.abs(factors[63] - 8) < 1e-6); // slow pairs are interpolated by the factor
+ * ```
  */
 export async function ropeFromHfConfig(
   config: HfConfig,

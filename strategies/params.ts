@@ -105,6 +105,18 @@ export function resolveParams(
 /**
  * Parses `k=v` strings (CLI `--param`) into typed values using the declared types:
  * numbers, `true`/`false`, enum strings, and JSON arrays (`long_factor=[1,1.5,2]`).
+ *
+ * @example Typed values from `--param` strings
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseParamArgs } from "./params.ts";
+ * import { builtinRegistry } from "./registry.ts";
+ *
+ * const yarn = builtinRegistry().get("yarn");
+ * const params = parseParamArgs("yarn", yarn.params, ["beta_fast=16", "truncate=false"]);
+ * assert.deepEqual(params, { beta_fast: 16, truncate: false });
+ * assert.throws(() => parseParamArgs("yarn", yarn.params, ["beta=16"]), /unknown parameter "beta"/);
+ * ```
  */
 export function parseParamArgs(strategy: string, space: ParamSpace, args: string[]): Params {
   const out: Params = {};

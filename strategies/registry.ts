@@ -114,7 +114,20 @@ export const BUILTIN_STRATEGIES: readonly Strategy[] = [
   proportionalStrategy,
 ];
 
-/** A fresh registry holding the built-ins. */
+/**
+ * A fresh registry holding the built-ins.
+ *
+ * @example Look strategies up by ropekit name or HF `rope_type`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtinRegistry } from "./registry.ts";
+ *
+ * const registry = builtinRegistry();
+ * assert.equal(registry.get("linear").name, "pi"); // HF's name for Position Interpolation
+ * assert.ok(registry.list().some((s) => s.name === "longrope2"));
+ * assert.throws(() => registry.get("no-such-rope"), /Unknown strategy/);
+ * ```
+ */
 export function builtinRegistry(): StrategyRegistry {
   const r = new StrategyRegistry();
   for (const s of BUILTIN_STRATEGIES) r.register(s);
@@ -125,6 +138,21 @@ export function builtinRegistry(): StrategyRegistry {
  * Builds a validated table: parameters are checked against the strategy's declared space (unknown
  * names and out-of-range values throw), the strategy runs, and its result is validated before any
  * kernel can see it.
+ *
+ * @example PI at 4× divides every frequency by 4
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildTable, builtinRegistry } from "./registry.ts";
+ * import { makeSpec } from "./spec.ts";
+ *
+ * const spec = makeSpec({ headDim: 64, originalContext: 512 });
+ * const registry = builtinRegistry();
+ * const original = await buildTable(registry.get("default"), spec);
+ * const pi = await buildTable(registry.get("pi"), spec, { targetLength: 2048 });
+ * assert.equal(pi.invFreq.length, 32); // one inverse frequency per rotated pair
+ * assert.ok(Math.abs(pi.invFreq[5] - original.invFreq[5] / 4) < 1e-12);
+ * await assert.rejects(buildTable(registry.get("pi"), spec, {}, { factor: 0 }), /factor/);
+ * ```
  */
 export async function buildTable(
   strategy: Strategy,

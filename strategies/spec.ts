@@ -18,7 +18,20 @@ export interface RopeSpecInit {
   pairing?: Pairing;
 }
 
-/** Builds a spec with defaults (θ = 10000) and checks it; errors name the field. */
+/**
+ * Builds a spec with defaults (θ = 10000) and checks it; errors name the field.
+ *
+ * @example A Llama-style head: 128 channels, trained at 4096 tokens
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeSpec } from "./spec.ts";
+ *
+ * const spec = makeSpec({ theta: 500000, headDim: 128, originalContext: 4096 });
+ * assert.equal(spec.rotaryDim, 128); // every channel rotates unless rotaryDim says otherwise
+ * assert.equal(spec.pairing, "half"); // HF's rotate_half layout
+ * assert.throws(() => makeSpec({ headDim: 7, originalContext: 4096 }), /rotary_dim must be even/);
+ * ```
+ */
 export function makeSpec(init: RopeSpecInit): RopeSpec {
   const spec: RopeSpec = {
     theta: init.theta ?? 10000,

@@ -112,7 +112,24 @@ function normal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 
-/** Builds the space. */
+/**
+ * Builds the space.
+ *
+ * @example Genomes are integers; the first seed is the strategy's declared defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { paramSpace } from "./param_space.ts";
+ * import { builtinRegistry, makeSpec } from "../../strategies/mod.ts";
+ * import { createRng } from "../../util/random.ts";
+ *
+ * const spec = makeSpec({ headDim: 64, originalContext: 512 });
+ * const yarn = builtinRegistry().get("yarn");
+ * const space = paramSpace({ strategy: yarn, spec, tune: ["beta_fast"], fixed: { factor: 4 } });
+ * const [seed] = space.seeds(createRng(0));
+ * assert.deepEqual(space.toParams(seed.genome), { factor: 4, beta_fast: 32 });
+ * assert.equal(space.violation(seed.genome), null);
+ * ```
+ */
 export function paramSpace(opts: ParamSpaceOptions): SearchSpace<number[]> {
   const { strategy, spec } = opts;
   const grid = makeGrid(opts.step ?? 0.01);
