@@ -5,6 +5,11 @@
 import assert from "node:assert/strict";
 import { recallDocument, recallHaystack } from "../../train/recall_corpus.ts";
 import { NEEDLE_TEMPLATES } from "../../eval/needle.ts";
+import { decodeCheckpoint } from "../../train/checkpoint.ts";
+import type { DataSource } from "../../train/data_source.ts";
+
+/** The committed training state of models/recall-needle: what its run read. */
+const CHECKPOINT = new URL("../../models/recall-needle/model.bin.ckpt", import.meta.url);
 
 /** Words of a text, lower-cased, punctuation dropped ("wandering-age" and "Tom's" stay one word). */
 const words = (text: string) => text.toLowerCase().match(/[a-z0-9][a-z0-9'-]*/g) ?? [];
@@ -49,17 +54,27 @@ Deno.test("recall corpus: no document a training run reads contains any three co
   ) {
     assert.ok(grams.has(g), g);
   }
-  // models/recall-needle's run (seed 1): 1,800 steps × 2,048 tokens read about 40,000 documents (about 90
-  // tokens each); 110,000 cover a run well past it, and the BPE's documents 100,000–102,999 (data_source.ts).
+  // models/recall-needle's run: every document it read, from its committed checkpoint (its corpus options
+  // and how far its data stream got), and the documents its BPE was trained on (data_source.ts).
+  const ck = decodeCheckpoint(Deno.readFileSync(CHECKPOINT), CHECKPOINT.pathname);
+  const meta = ck.header.meta as unknown as DataSource;
+  assert.equal(meta.corpus, "recall");
+  const opts = { filler: meta.filler, drillDocs: meta.drillDocs };
+  const read = ck.header.position.doc + 1;
   const t0 = performance.now();
-  for (let i = 0; i < 110_000; i++) assertHeldOut(recallDocument(1, i), grams, `document ${i} (seed 1)`);
+  for (let i = 0; i < read; i++) assertHeldOut(recallDocument(meta.seed, i, opts), grams, `document ${i}`);
+  for (let i = 100_000; i < 103_000; i++) {
+    assertHeldOut(recallDocument(meta.seed, i, opts), grams, `BPE document ${i}`);
+  }
   // Other seeds too: the generator, not one draw of it, never writes the templates.
   for (let i = 0; i < 5_000; i++) {
     assertHeldOut(recallDocument(7, 20_000 + i), grams, `document ${i} (seed 7)`);
   }
   // And the haystack the needle documents are built from.
   assertHeldOut(recallHaystack(2026, 600), grams, "the haystack");
-  console.log(`115,000 documents checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `the run's ${read} documents and 8,000 more checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   // The check would catch the template: a document with the needle sentence fails.
   const needle = NEEDLE_TEMPLATES["magic-number"].needle.replace("{key}", "copper-lake").replace(
     "{number}",
