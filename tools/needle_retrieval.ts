@@ -7,7 +7,7 @@
  *
  *   deno run --allow-read --allow-env --allow-ffi=.build tools/needle_retrieval.ts MODEL TEXT \
  *     [--lengths 256,1024] [--depths 0,0.25,0.5,0.75,1] [--samples 20] [--strategies default,yarn] \
- *     [--template magic-number] [--seed 0]
+ *     [--template magic-number] [--seed 0] [--trials]
  *
  * @module
  */
@@ -27,6 +27,8 @@ const { values, positionals } = parseArgs({
     strategies: { type: "string" },
     template: { type: "string" },
     seed: { type: "string" },
+    // Print every trial's expected and generated answer (what a failure looks like).
+    trials: { type: "boolean" },
   },
   allowPositionals: true,
 });
@@ -65,6 +67,13 @@ for (const name of (values.strategies ?? "default").split(",")) {
       samples,
       seed: seed + L,
     });
+    if (values.trials) {
+      for (const t of r.trials) {
+        console.log(
+          `  depth ${t.depth}: ${t.expected} → ${JSON.stringify(t.generated)}${t.correct ? " ✓" : ""}`,
+        );
+      }
+    }
     const cells = r.cells.map((c) => pct(c.accuracy.mean).padStart(10)).join(" ");
     console.log(
       `${name.padEnd(10)} ${String(L).padStart(6)}  ${cells} ${pct(r.accuracy.mean).padStart(9)} ± ${
