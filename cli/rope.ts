@@ -10,8 +10,8 @@
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
 import { isExplained, runCommand } from "./run_command.ts";
-import { parseEntry } from "../entries/mod.ts";
-import { commandPlugins } from "../entries/mod.ts";
+import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
+import { commandPlugins, resolveEntry } from "../entries/mod.ts";
 import { doctorMain } from "./rope_doctor.ts";
 import {
   analyzeTable,
@@ -21,6 +21,7 @@ import {
   HF_ALIASES,
   type HfConfig,
   type HfRopeTable,
+  type Params,
   parseParamArgs,
   ropeFromHfConfig,
   ropeJson,
@@ -54,6 +55,8 @@ interface Options {
   seqLen?: number;
   strategy?: string;
   params: string[];
+  /** The resolved entry's parameters (declared defaults filled in), under `params`. */
+  entryParams?: Params;
   target?: number;
   analysis: boolean;
   exports: boolean;
@@ -73,8 +76,9 @@ async function buildReport(
 ): Promise<Report> {
   const where = `config[${index}]`;
   const seqLen = seqLenField(`${where}.seq_len`, config.seq_len) ?? opt.seqLen;
+  // The entry's parameters (its k=v pieces, a result file's), then --param over them.
   const params = opt.strategy
-    ? parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params)
+    ? { ...opt.entryParams, ...parseParamArgs(opt.strategy, registry.get(opt.strategy).params, opt.params) }
     : undefined;
   const { seq_len: _ignored, ...hf } = config;
   const result = await ropeFromHfConfig(hf, {
@@ -222,12 +226,16 @@ export async function main(args: string[]): Promise<number> {
     const registry = builtinRegistry();
     // A plugin entry (URL or path, URL#k=v) is loaded once, sandboxed, then used by its declared name.
     const plugins = commandPlugins(registry);
-    const parts = opt.strategy === undefined ? undefined : parseEntry(opt.strategy);
-    if (parts?.plugin !== undefined) {
-      opt.strategy = (await plugins.resolve(parts.plugin)).name;
-      opt.params = [...parts.paramArgs, ...opt.params];
-    }
     try {
+      if (opt.strategy !== undefined) {
+        // Left out, --strategy means each config's own rope_scaling; "config" is not a name here.
+        if (opt.strategy.trim() === CONFIG_ENTRY) {
+          throw new CliError("--strategy config: leave --strategy out to use each config's own rope_scaling");
+        }
+        const entry = await resolveEntry(opt.strategy, { registry, plugins: plugins.resolve });
+        opt.strategy = entry.strategy.name;
+        opt.entryParams = entry.params;
+      }
       for (const [i, c] of configs.entries()) {
         if (c === null || typeof c !== "object" || Array.isArray(c)) {
           throw new CliError(`config[${i}] must be an object`);

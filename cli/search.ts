@@ -9,7 +9,7 @@
 import { corpusSlice, loadCorpus } from "../eval/corpus.ts";
 import { builtinRegistry } from "../strategies/registry.ts";
 import type { Strategy } from "../strategies/types.ts";
-import { parseEntry } from "../entries/mod.ts";
+import { entryStrategy } from "../entries/mod.ts";
 import { commandPlugins } from "../entries/mod.ts";
 import { parseParamArgs } from "../strategies/params.ts";
 import { type Budget, parseBudget } from "../search/budget.ts";
@@ -205,13 +205,15 @@ async function main() {
   // and those after its "#" are held fixed, as --param holds them.
   const registry = builtinRegistry();
   const name = required(v, "strategy");
-  const parts = parseEntry(name);
   const plugins = commandPlugins(registry);
   try {
-    if (parts.plugin !== undefined) {
-      v.param = [...parts.paramArgs, ...(v.param ?? [])];
+    // The entry's own k=v pieces (after ":" or a plugin's "#") are held fixed, as --param holds them.
+    const { strategy, parts } = await entryStrategy(name, { registry, plugins: plugins.resolve });
+    if (parts.resultFile !== undefined) {
+      throw new CliError(`--strategy ${name}: a search starts from the declared space, not a result file`);
     }
-    await runSearch(v, parts.plugin === undefined ? registry.get(name) : await plugins.resolve(parts.plugin));
+    v.param = [...parts.paramArgs, ...(v.param ?? [])];
+    await runSearch(v, strategy);
   } finally {
     await plugins.close();
   }

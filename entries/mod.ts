@@ -30,6 +30,7 @@ export {
 export {
   type EntryObject,
   type EntrySources,
+  entryStrategy,
   type PluginResolver,
   readResultFile,
   type ResolvedEntry,

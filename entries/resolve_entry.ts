@@ -11,7 +11,7 @@ import { parseParamArgs, resolveParams } from "../strategies/params.ts";
 import type { StrategyRegistry } from "../strategies/registry.ts";
 import { CONFIG_ENTRY, type ConfiguredRope } from "../strategies/config_rope.ts";
 import { readSearchResult, SearchResultError } from "../search/result.ts";
-import { EntryError, parseEntry } from "./strategy_entry.ts";
+import { EntryError, type EntryParts, parseEntry } from "./strategy_entry.ts";
 
 /** A strategy ready to compare: what to call it, the strategy and its resolved parameters. */
 export interface ResolvedEntry {
@@ -94,6 +94,37 @@ function resolveObject(entry: EntryObject, sources: EntrySources): ResolvedEntry
 }
 
 /**
+ * The strategy a string entry names — a built-in from the registry, a plugin loaded through `plugins`, or
+ * for `config` the model's declared one — with the entry's parsed parts (its `k=v` pieces not yet applied),
+ * for callers that take the parameters elsewhere (`search` searches them, holding the entry's own fixed).
+ *
+ * @example The strategy of an entry, and the parameters it fixes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { entryStrategy } from "./resolve_entry.ts";
+ * import { builtinRegistry } from "../strategies/mod.ts";
+ *
+ * const { strategy, parts } = await entryStrategy("yarn:beta_fast=16", { registry: builtinRegistry() });
+ * assert.equal(strategy.name, "yarn");
+ * assert.deepEqual(parts.paramArgs, ["beta_fast=16"]);
+ * ```
+ */
+export async function entryStrategy(
+  entry: string,
+  sources: EntrySources,
+): Promise<{ strategy: Strategy; parts: EntryParts }> {
+  const parts = parseEntry(entry);
+  const label = entry.trim();
+  if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
+    if (parts.resultFile) throw new EntryError(`"${label}": config takes no result file`);
+    return { strategy: sources.registry.get(sources.configRope?.strategy ?? "default"), parts };
+  }
+  if (parts.plugin === undefined) return { strategy: sources.registry.get(parts.name), parts };
+  if (!sources.plugins) throw new EntryError(`"${label}" names a plugin, which this command does not load`);
+  return { strategy: await sources.plugins(parts.plugin), parts };
+}
+
+/**
  * Resolves an entry: the strategy (a built-in from the registry, or a plugin through `plugins`), then
  * its parameters — a result file's, under the entry's own `k=v` pieces — checked against the
  * strategy's ParamSpace. `config` is the model's declared scaling with any overrides. Throws
@@ -116,17 +147,11 @@ export async function resolveEntry(
   sources: EntrySources,
 ): Promise<ResolvedEntry> {
   if (typeof entry !== "string") return resolveObject(entry, sources);
-  const parts = parseEntry(entry);
   const label = entry.trim();
+  const { strategy, parts } = await entryStrategy(entry, sources);
   if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
-    if (parts.resultFile) throw new EntryError(`"${label}": config takes no result file`);
     return configEntry(label, sources, (s) => parseParamArgs(s.name, s.params, parts.paramArgs));
   }
-  let strategy: Strategy;
-  if (parts.plugin !== undefined) {
-    if (!sources.plugins) throw new EntryError(`"${label}" names a plugin, which this command does not load`);
-    strategy = await sources.plugins(parts.plugin);
-  } else strategy = sources.registry.get(parts.name);
   if (parts.resultFile !== undefined && sources.resultFiles === false) {
     throw new EntryError(
       `"${label}": name@result.json is not accepted here (it would read a file); send the params instead`,
