@@ -59,6 +59,8 @@ interface Setup {
   target: number;
   /** Fine-tuning data flags (default: the generated facts corpus). */
   data: string[];
+  /** The fine-tuning data's corpus seed for seed s (default s), when s would repeat pre-training's documents. */
+  dataSeed?: (seed: number) => number;
   /** The needle template every model is scored with, and the retrieval metric beside it at the target. */
   template: "story-pet" | "magic-number";
   retrieval: "pet-choice" | "passkey";
@@ -73,20 +75,26 @@ const root = new URL("../", import.meta.url).pathname;
 // Paths are relative to the repository root (the commands run there), so reports name them portably.
 const SHARED = "../shared";
 
+/**
+ * Writes 60 held-out documents of a generated corpus for short-context perplexity and returns the file.
+ * Long documents, so an L0 window almost always lies inside one: the models were trained with per-document
+ * masks and never attended across a document boundary, so windows spanning short documents would measure
+ * that, not their short-context quality.
+ */
+async function heldOutText(setup: string, doc: (i: number) => string): Promise<string> {
+  const out = join(".cache/finetune", setup);
+  await Deno.mkdir(out, { recursive: true });
+  const file = join(out, "short.txt");
+  await Deno.writeTextFile(file, Array.from({ length: 60 }, (_, i) => doc(i)).join("\n\n"));
+  return file;
+}
+
 const SETUPS: Record<string, () => Promise<Setup>> = {
   default: async () => {
-    const out = ".cache/finetune/default";
-    await Deno.mkdir(out, { recursive: true });
-    const shortText = join(out, "short.txt");
-    // Held-out fact documents (a seed training never used, past the drill curriculum) for short-context
-    // perplexity. Long ones (1,200–2,000 tokens), so an L0 window almost always lies inside one document:
-    // the model was trained with per-document masks and never attended across a document boundary, so
-    // windows spanning short documents would measure that, not its short-context quality.
-    await Deno.writeTextFile(
-      shortText,
-      Array.from({ length: 60 }, (_, i) => factDocument(9001, 100_000 + i, { filler: [100, 170] })).join(
-        "\n\n",
-      ),
+    // Held-out fact documents (a seed training never used, past the drill curriculum), 1,200–2,000 tokens.
+    const shortText = await heldOutText(
+      "default",
+      (i) => factDocument(9001, 100_000 + i, { filler: [100, 170] }),
     );
     return {
       model: "models/facts837K/model.bin",
@@ -105,16 +113,10 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
     };
   },
   recall: async () => {
-    const out = ".cache/finetune/recall";
-    await Deno.mkdir(out, { recursive: true });
-    const shortText = join(out, "short.txt");
-    // Held-out recall documents (a corpus seed training never used), long enough (about 1,000–1,600
-    // tokens) that an L0 window lies inside one document, as the model was trained (per-document masks).
-    await Deno.writeTextFile(
-      shortText,
-      Array.from({ length: 60 }, (_, i) => recallDocument(9001, 100_000 + i, { filler: [80, 130] })).join(
-        "\n\n",
-      ),
+    // Held-out recall documents (a corpus seed training never used), about 1,000–1,600 tokens.
+    const shortText = await heldOutText(
+      "recall",
+      (i) => recallDocument(9001, 100_000 + i, { filler: [80, 130] }),
     );
     return {
       model: "models/recall-needle/model.bin",
@@ -123,13 +125,15 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       l0: 256,
       target: 2048,
       data: ["--corpus", "recall"],
+      // Pre-training read seed 1's documents 0 to about 130,000, past fine-tuning's first document (100,000).
+      dataSeed: (s) => 1000 + s,
       template: "magic-number",
       retrieval: "passkey",
       batch: 4,
       searched: "docs/results/search_recall/longrope2_2048.json",
       disjoint: "search on models/recall-needle/search.txt, evaluation on models/recall-needle/eval.txt " +
-        "(another generator seed, no paragraph in common); fine-tuning on the generated recall corpus from " +
-        "document 100,000 on (held out from pre-training); short-context text from corpus seed 9001",
+        "(another generator seed, no paragraph in common); fine-tuning on the generated recall corpus of seeds " +
+        "1001–1005 (pre-training read seed 1); short-context text from corpus seed 9001",
     };
   },
   stories260K: async () => {
@@ -277,7 +281,8 @@ for (let seed = 1; seed <= seeds; seed++) {
         await step(join(dir, "loss", `${id}.svg`), async () => {
           await ropekit("finetune", [
             ...["--model", setup.model, "--strategy", s.entry, "--target", T, "--out", model],
-            ...["--steps", `${steps}`, "--batch", `${setup.batch}`, "--lr", flags.lr, "--seed", `${seed}`],
+            ...["--steps", `${steps}`, "--batch", `${setup.batch}`, "--lr", flags.lr],
+            ...["--seed", `${setup.dataSeed?.(seed) ?? seed}`],
             ...setup.data,
             ...(regime === "plain" ? ["--no-mixed"] : []),
           ]);
