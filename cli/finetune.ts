@@ -37,7 +37,7 @@ const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N -
   --long-windows N       long windows per micro-batch (default 1)
   --accum N              micro-batches per step (default 1)
   --lr X                 peak learning rate (default 5e-4), warm-up then cosine
-  --corpus C / --data F  generated corpus (facts | stories; default facts, from document 100,000 on:
+  --corpus C / --data F  generated corpus (facts | stories | recall; default facts, from document 100,000 on:
                          past the drill curriculum) or a text file
   --seed N               corpus seed (default 1)
   --resume               continue from OUT.ckpt
