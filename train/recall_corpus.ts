@@ -141,9 +141,9 @@ function number(r: Rng, digits: number): string {
 /** A value to remember: a number (mostly 7 digits), a code, or a made-up name. */
 function value(r: Rng): string {
   const u = r.next();
-  if (u < 0.5) return number(r, 7);
-  if (u < 0.75) return number(r, 3 + r.int(7));
-  if (u < 0.88) {
+  if (u < 0.6) return number(r, 7);
+  if (u < 0.8) return number(r, 3 + r.int(7));
+  if (u < 0.9) {
     return `${LETTERS[r.int(LETTERS.length)]}${LETTERS[r.int(LETTERS.length)]}-${number(r, 2 + r.int(4))}`;
   }
   return cap(nonsenseWord(r));
@@ -173,6 +173,32 @@ const STATEMENTS: ((k: string, v: string) => string)[] = [
   (k, v) => `In the old book, ${k} was given the number ${v}.`,
 ];
 
+/** Words the composed statements and questions draw from (none forms a template trigram: the test checks). */
+const KINDS = ["number", "code", "value", "figure", "entry", "key"];
+const ADJECTIVES = ["secret", "hidden", "special", "lucky", "private", "old", "true", "first"];
+const SOURCES = ["the notes", "the story", "the passage", "the lines above", "the old book", "the letter"];
+const VERBS = ["given", "written", "named", "noted", "listed", "recorded", "kept"];
+
+/**
+ * A statement composed from parts ("The hidden code for K is: V."): thousands of wordings, so the model
+ * learns to find the key and the value after it, not a dozen fixed sentences.
+ */
+function composedStatement(r: Rng, k: string, v: string): string {
+  const noun = `${r.pick(ADJECTIVES)} ${r.pick(KINDS)}`;
+  return r.chance(0.5) ? `The ${noun} for ${k} is: ${v}.` : `${cap(k)} has a ${noun}, and it is ${v}.`;
+}
+
+/**
+ * A question composed from parts, whose answer sentence repeats the question's words and ends in the value
+ * ("Which hidden code for K was noted in the letter? The hidden code for K noted in the letter is V.").
+ */
+function composedQuestion(r: Rng, k: string, v: string): string {
+  const noun = `${r.pick(ADJECTIVES)} ${r.pick(KINDS)}`, verb = r.pick(VERBS), src = r.pick(SOURCES);
+  return r.chance(0.5)
+    ? `Which ${noun} for ${k} was ${verb} in ${src}? The ${noun} for ${k} ${verb} in ${src} is ${v}.`
+    : `Tell me the ${noun} for ${k} from ${src}. The ${noun} for ${k} from ${src} is ${v}.`;
+}
+
 /** Ways to ask for K's value later, each followed by its answer ` V` (mostly right after "is"). */
 const QUESTIONS: ((k: string, v: string) => string)[] = [
   (k, v) => `What was the number for ${k}? It was ${v}.`,
@@ -201,7 +227,7 @@ export interface RecallCorpusOptions {
   filler?: [number, number];
   /** Key–value facts per document: uniform in [min, max]. Default [1, 4]. */
   facts?: [number, number];
-  /** Probability that a document is a copy drill. Default 0.2, and `curriculumChance` for the first `drillDocs`. */
+  /** Probability that a document is a copy drill. Default 0.4, and `curriculumChance` for the first `drillDocs`. */
   drillChance?: number;
   /**
    * Documents at the start that are mostly drills, back to back without filler (a curriculum: copying
@@ -249,12 +275,17 @@ function drill(r: Rng, gaps: boolean): string {
 export function recallDocument(seed: number, index: number, opts: RecallCorpusOptions = {}): string {
   const r = createRng((seed ^ Math.imul(index + 1, 0x2c1b3c6d)) | 0);
   const early = index < (opts.drillDocs ?? 8000);
-  if (r.chance(early ? opts.curriculumChance ?? 0.95 : opts.drillChance ?? 0.2)) return drill(r, !early);
+  // Drills stay frequent after the curriculum: a first run with 20% lost the paper's needle as it learned
+  // the corpus's own questions (greedy magic-number retrieval 28% at step 2,800, 0% at 4,900).
+  if (r.chance(early ? opts.curriculumChance ?? 0.95 : opts.drillChance ?? 0.4)) return drill(r, !early);
   const [fLo, fHi] = opts.filler ?? [0, 20], [kLo, kHi] = opts.facts ?? [1, 4];
   const keys = distinct(r, kLo + r.int(kHi - kLo + 1), key);
   const facts = keys.map((k) => ({ k, v: value(r) }));
   const body = fillers(r, fLo + r.int(fHi - fLo + 1));
-  for (const f of facts) body.splice(r.int(body.length + 1), 0, r.pick(STATEMENTS)(f.k, f.v));
+  for (const f of facts) {
+    const statement = r.chance(0.5) ? composedStatement(r, f.k, f.v) : r.pick(STATEMENTS)(f.k, f.v);
+    body.splice(r.int(body.length + 1), 0, statement);
+  }
   // Ask for a random non-empty subset, so the last fact is not always the one asked for.
   const asked = facts.filter(() => r.chance(0.7));
   if (asked.length === 0) asked.push(r.pick(facts));
@@ -263,7 +294,9 @@ export function recallDocument(seed: number, index: number, opts: RecallCorpusOp
     [asked[i], asked[j]] = [asked[j], asked[i]];
   }
   const intro = r.chance(0.3) ? r.pick(INTROS) : "";
-  return `${intro}${body.join(" ")}\n${asked.map((f) => r.pick(QUESTIONS)(f.k, f.v)).join("\n")}`;
+  const ask = (f: { k: string; v: string }) =>
+    r.chance(0.5) ? composedQuestion(r, f.k, f.v) : r.pick(QUESTIONS)(f.k, f.v);
+  return `${intro}${body.join(" ")}\n${asked.map(ask).join("\n")}`;
 }
 
 /**
