@@ -90,7 +90,8 @@ for (let i = 0, used = 0; used < docs && i < 5 * docs; i++) {
   });
 }
 console.log(
-  `7-digit values: nats per digit where stated ${fmt(stated)} (${stated.n} digits), where asked for ${
+  // Per token of the value: one digit each with single-digit tokens, a group of 1–3 with bpe:N:digits3.
+  `7-digit values: nats per token where stated ${fmt(stated)} (${stated.n} tokens), where asked for ${
     fmt(asked)
-  } (${asked.n} digits)`,
+  } (${asked.n} tokens)`,
 );
