@@ -248,20 +248,27 @@ const factsBest = (await read<SeedSpreadFile>("search_facts837K/longrope2_2048_s
 const metricOf = (id: string) => facts.metrics.find((m) => m.id === id)!;
 
 /** The fine-tuning comparisons of one view and metric column, in words with per-seed intervals. */
-function ftSaid(view: string, a: string, metric: string, length: number): string {
-  const e = ft.comparisons.find((x) =>
+function ftSaid(
+  view: string,
+  a: string,
+  metric: string,
+  length: number,
+  summary = ft,
+  infoOf = metricOf,
+): string {
+  const e = summary.comparisons.find((x) =>
     x.view === view && x.a === a && x.metric === metric && x.length === length
   );
   if (!e) return `(${a} on ${metric}@${length}: not measured)`;
-  const info = metricOf(metric);
+  const info = infoOf(metric);
   return `${metric}@${length} (${info.better} is better) ${e.a} − ${e.b}: ${acrossSeeds(info, e)}; per seed ${
     e.perSeed.map((c) => fmtCi(info, c)).join("; ")
   }`;
 }
 const T = 2048, L = 256;
 /** Per seed, who leads a column within a regime (a best only when significantly ahead of every other). */
-function leaders(regime: string, metric: string, length: number): string {
-  const list = ft.verdicts.filter((v) =>
+function leaders(regime: string, metric: string, length: number, summary = ft): string {
+  const list = summary.verdicts.filter((v) =>
     v.view === `regime: ${regime}` && v.metric === metric && v.length === length
   );
   return `${metric}@${length}: ${
@@ -427,7 +434,42 @@ async function recallSection(): Promise<string> {
       "\n",
     )
       .replace(/^## /gm, "#### ");
-    out.push("### The table in miniature at the seed level (`finetune/recall/`)", "", table, "");
+    const rs = await read<FinetuneSummary>("finetune/recall/summary.json");
+    const infos = (await report("recall_searched_2048")).metrics;
+    const infoOf = (id: string) => infos.find((m) => m.id === id)!;
+    const said = (view: string, a: string, metric: string, length: number) =>
+      ftSaid(view, a, metric, length, rs, infoOf);
+    const lr2 = "LongRoPE2 (searched)", mixed = "fine-tuned, mixed windows", plain = "fine-tuned, no mixing";
+    out.push(
+      "### The table in miniature at the seed level (`finetune/recall/`)",
+      "",
+      `\`deno run -A tools/finetune_results.ts recall --strategies ${
+        rs.strategies.join(",")
+      } --seeds ${rs.seeds} ` +
+        `--steps ${rs.steps}\` (\`run.sh\` step 6d), as section 4 but on recall-needle with the magic-number needle ` +
+        "and the numeric passkey; LongRoPE2 is the searched one above (its best re-scored seed).",
+      "",
+      table,
+      "",
+      "#### What the seed level says",
+      "",
+      `- LongRoPE2 against YaRN with mixed windows: ${said(`regime: ${mixed}`, lr2, "needle", T)}; ${
+        said(`regime: ${mixed}`, lr2, "passkey", T)
+      }; ${said(`regime: ${mixed}`, lr2, "ppl", T)}.`,
+      `- LongRoPE2 against YaRN without mixing: ${said(`regime: ${plain}`, lr2, "needle", T)}; ${
+        said(`regime: ${plain}`, lr2, "passkey", T)
+      }.`,
+      `- Training-free, LongRoPE2 against YaRN: ${said("regime: training-free", lr2, "needle", T)}; ${
+        said("regime: training-free", lr2, "passkey", T)
+      }.`,
+      `- Mixed windows against none, LongRoPE2: ${said(`strategy: ${lr2}`, mixed, "ppl", L)}; ${
+        said(`strategy: ${lr2}`, mixed, "needle", T)
+      }. YaRN: ${said("strategy: YaRN", mixed, "ppl", L)}; ${said("strategy: YaRN", mixed, "needle", T)}.`,
+      `- Who leads with mixed windows, per seed: ${leaders(mixed, "needle", T, rs)}; ${
+        leaders(mixed, "passkey", T, rs)
+      }.`,
+      "",
+    );
   } else {
     out.push(
       "The table in miniature at the seed level (`run.sh` step 6d: 6 strategies × 3 regimes × 5 seeds, 60 " +
