@@ -430,7 +430,7 @@ async function recallSection(): Promise<string> {
     );
   } else out.push("Training-free comparison at 2048: not run yet (`run.sh` step 6c).", "");
   if (await have("finetune/recall/summary.json")) {
-    const table = (await Deno.readTextFile(join(DIR, "finetune/recall/table.md"))).split("\n").slice(2).join(
+    const ftText = (await Deno.readTextFile(join(DIR, "finetune/recall/table.md"))).split("\n").slice(2).join(
       "\n",
     )
       .replace(/^## /gm, "#### ");
@@ -449,7 +449,7 @@ async function recallSection(): Promise<string> {
         `--steps ${rs.steps}\` (\`run.sh\` step 6d), as section 4 but on recall-needle with the magic-number needle ` +
         "and the numeric passkey; LongRoPE2 is the searched one above (its best re-scored seed).",
       "",
-      table,
+      ftText,
       "",
       "#### What the seed level says",
       "",
