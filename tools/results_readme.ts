@@ -181,10 +181,16 @@ async function searchSection(title: string, stem: string): Promise<string> {
     );
     const ks = spread.runs.map((r) => r.critical_index!);
     const space = first.settings.space as { critical_range?: [number, number]; box?: [number, number] };
+    // One definition of the theoretical k (search/critical_verdict.ts); older results without a verdict give
+    // the official code's default only.
+    const theory = first.critical_index_verdict?.theoretical_k;
+    const said = theory === undefined
+      ? `Theoretical (0-based, the official default ⌈x⌉ − 1): **${spread.critical_index.default_critical_index}**`
+      : `Theoretical: the critical pair ⌈x⌉ = **${theory}** (0-based, \`strategies/critical.ts\`); the official ` +
+        `code's default ⌈x⌉ − 1 = ${spread.critical_index.default_critical_index}`;
     out.push(
-      `Found critical index: ${counts} of ${spread.runs.length} seeds. Theoretical (0-based, the official default ` +
-        `⌈x⌉ − 1): **${spread.critical_index.default_critical_index}** (the paper's 1-based d_tcd = ${first.theoretical_critical_dim}, ` +
-        `d¹⁰_tcd = ${first.ten_period_critical_dim}${
+      `Found critical index: ${counts} of ${spread.runs.length} seeds. ${said} (d_tcd = ⌈x⌉ = ${first.theoretical_critical_dim}, ` +
+        `d¹⁰_tcd = ⌈x₁₀⌉ = ${first.ten_period_critical_dim}, both 0-based pairs${
           space.critical_range ? `; candidates searched: ${space.critical_range.join("–")}` : ""
         }${space.box ? `; factors above k in [${space.box.join(", ")}]` : ""}).${
           boundary(space.critical_range, ks)
@@ -427,6 +433,9 @@ async function recallSection(): Promise<string> {
       "",
       againstReference(r),
       "",
+      `Does the search help on held-out text? Each searched seed against LongRoPE2's unsearched defaults, ` +
+        `needle@${T}: ${searchedVsDefaults(r, "needle")}; passkey@${T}: ${searchedVsDefaults(r, "passkey")}.`,
+      "",
     );
   } else out.push("Training-free comparison at 2048: not run yet (`run.sh` step 6c).", "");
   if (await have("finetune/recall/summary.json")) {
@@ -547,8 +556,11 @@ ${builtin.metrics.filter((m) => m.note).map((m) => `- ${m.id}: ${m.note}`).join(
 
 ## 2. Searches, 3 seeds each: the found critical index against the theoretical one
 
-The critical index k is 0-based (pairs 0..k−1 follow NTK-left; [\`docs/search.md\`](../search.md)); the theoretical
-value is the official default ⌈x⌉ − 1, where the paper's 1-based d_tcd is ⌈x⌉. Every seed of a search re-scores
+The critical index k is 0-based (pairs 0..k−1 follow NTK-left; [\`docs/search.md\`](../search.md)). One definition
+(\`strategies/critical.ts\`): the critical pair is ⌈x⌉, the first pair whose period exceeds L0 (the paper's d_tcd
+read as a 0-based pair); the official search code's default k is one lower, ⌈x⌉ − 1. The searches of facts837K and
+stories260K below predate the per-k verdict and compare against the official default; recall-needle's (section 5)
+tests every k against ⌈x⌉. Every seed of a search re-scores
 its finalists on the same fresh documents, so re-scored fitness compares across seeds. A lower fitness
 (exp of the needle answer NLL) is better; its ± is fitness × the standard error of the mean answer NLL. Times
 are wall-clock on the shared machine.
