@@ -20,6 +20,7 @@ import { oneSampleT } from "../util/stats.ts";
 import { formatP } from "../compare/report_view.ts";
 import type { SeedSpreadFile, Spread } from "../search/seed_spread.ts";
 import type { SearchResultFile } from "../search/result.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 const DIR = new URL("../docs/results/", import.meta.url).pathname;
 const read = async <T>(file: string): Promise<T> => JSON.parse(await Deno.readTextFile(join(DIR, file))) as T;
@@ -341,14 +342,7 @@ function searchedVsDefaults(r: CompareReport, metric: string, name = "longrope2"
 }
 
 /** Whether a file under docs/results exists (parts of run.sh not yet run are said to be missing). */
-async function have(file: string): Promise<boolean> {
-  try {
-    await Deno.stat(join(DIR, file));
-    return true;
-  } catch {
-    return false;
-  }
-}
+const have = (file: string): Promise<boolean> => pathExists(join(DIR, file));
 
 /** Each seed's per-k table of a LongRoPE2 search: every k's best genome re-scored, against the theoretical k. */
 async function criticalIndexTables(stem: string): Promise<string> {
