@@ -49,6 +49,8 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --seed N               weights and story corpus seed (default 1)
   --checkpoint-every N   write FILE.ckpt every N steps (default 50)
   --no-doc-masks         let packed documents attend to each other (positions run on)
+  --whole-docs           start every window at a document: drop the tail of a document cut at a
+                         window's end (else its questions open the next window without their facts)
   --resume               continue from FILE.ckpt (its options win; --steps may extend the run)
 
 Fine-tuning and LongRoPE2's mixed context window training:
@@ -103,6 +105,7 @@ const TRAIN_OPTIONS = {
   ...STRATEGY_OPTIONS,
   "checkpoint-every": { type: "string" },
   "no-doc-masks": { type: "boolean" },
+  "whole-docs": { type: "boolean" },
   resume: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -137,6 +140,7 @@ function dataSource(values: TrainFlags): DataSource {
     tokenizer: values.tokenizer ?? null,
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
     drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
+    wholeDocs: values["whole-docs"] || undefined,
   };
 }
 

@@ -16,12 +16,27 @@ export interface StreamPosition {
   offset: number;
 }
 
+/** Options of {@linkcode DocumentStream}. */
+export interface DocumentStreamOptions {
+  /**
+   * Start every window at a document's BOS: the tail of a document cut at a window's end is dropped
+   * instead of opening the next window. Why: packed question–answer documents (the recall corpus) cut
+   * at a window's end would otherwise put their questions at the top of the next window without the facts
+   * they ask for (restarted positions, masked from the previous window), teaching the model that answers
+   * are guesses. Costs the dropped tails' tokens.
+   */
+  wholeDocs?: boolean;
+}
+
 /** Consecutive windows over documents `docAt(0), docAt(1), …` (token ids, BOS first). */
 export class DocumentStream {
   position: StreamPosition = { doc: 0, offset: 0 };
   private cached: { doc: number; tokens: Int32Array } | undefined;
 
-  constructor(private readonly docAt: (i: number) => Int32Array) {}
+  constructor(
+    private readonly docAt: (i: number) => Int32Array,
+    private readonly opts: DocumentStreamOptions = {},
+  ) {}
 
   private tokensOf(doc: number): Int32Array {
     if (this.cached?.doc !== doc) this.cached = { doc, tokens: this.docAt(doc) };
@@ -36,8 +51,15 @@ export class DocumentStream {
       const tokens = this.tokensOf(doc);
       const n = Math.min(tokens.length - offset, T + 1 - filled);
       out.set(tokens.subarray(offset, offset + n), filled);
-      // The last chunk ends at token T; the next window starts on it.
-      if (filled + n === T + 1) this.position = { doc, offset: offset + n - 1 };
+      // The last chunk ends at token T; the next window starts on it (or, with whole documents, on the
+      // next BOS: this document's own, when only that BOS fit, else the next document's).
+      if (filled + n === T + 1) {
+        this.position = !this.opts.wholeDocs
+          ? { doc, offset: offset + n - 1 }
+          : offset === 0 && n === 1
+          ? { doc, offset: 0 }
+          : { doc: doc + 1, offset: 0 };
+      }
       filled += n;
       offset += n;
       if (offset === tokens.length) [doc, offset] = [doc + 1, 0];

@@ -7,7 +7,7 @@
  * @module
  */
 import { trainBpe } from "./bpe.ts";
-import { tokenizedDocuments } from "./data.ts";
+import { type DocumentStreamOptions, tokenizedDocuments } from "./data.ts";
 import { factDocument } from "./fact_corpus.ts";
 import { recallDocument } from "./recall_corpus.ts";
 import { story } from "./story_corpus.ts";
@@ -40,6 +40,8 @@ export interface DataSource {
   firstDoc?: number;
   /** Recall corpus: documents at its start that are mostly copy drills (default: the corpus's, 8,000). */
   drillDocs?: number;
+  /** Every short window starts at a document's BOS; cut tails are dropped (see {@linkcode DocumentStreamOptions}). */
+  wholeDocs?: boolean;
 }
 
 /** Documents the BPE of a `bpe:N` tokenizer is trained on, from past the facts corpus's drill curriculum. */
@@ -84,10 +86,18 @@ export async function sourceDocuments(
   return { docAt, longDocAt };
 }
 
+/** How the short stream of `src` cuts windows. */
+export function streamOptions(src: DataSource): DocumentStreamOptions {
+  return { wholeDocs: src.wholeDocs ?? false };
+}
+
 /** A one-line description for progress output. */
 export function describeSource(src: DataSource): string {
   if (src.data !== null) return src.data;
   const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
   const from = src.firstDoc ? `, from document ${src.firstDoc}` : "";
-  return `generated ${src.corpus} (seed ${src.seed}${from}, ${src.filler.join("–")} filler sentences${long})`;
+  const whole = src.wholeDocs ? ", windows start at documents" : "";
+  return `generated ${src.corpus} (seed ${src.seed}${from}, ${
+    src.filler.join("–")
+  } filler sentences${long}${whole})`;
 }

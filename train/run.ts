@@ -24,7 +24,7 @@ import type { RopeSpec, RopeTable } from "../strategies/types.ts";
 import { decodeCheckpoint, encodeCheckpoint, writeAtomic } from "./checkpoint.ts";
 import { llama2cSpec, MODEL_CONFIGS } from "./configs.ts";
 import { DocumentStream } from "./data.ts";
-import { type DataSource, sourceDocuments, sourceTokenizer } from "./data_source.ts";
+import { type DataSource, sourceDocuments, sourceTokenizer, streamOptions } from "./data_source.ts";
 import { initWeights } from "./init.ts";
 import { checkLlama2cWritable, llama2cBytes } from "./llama2c_writer.ts";
 import { lossChartSvg } from "./loss_chart.ts";
@@ -167,7 +167,7 @@ export async function startTraining(o: TrainRunOptions): Promise<TrainingRun> {
     longRope = ropeFor(spec, await o.long.table(spec, o.long.seqLen), o.long.seqLen);
   }
   const { docAt, longDocAt } = await sourceDocuments(o.data, tok);
-  const data = new DocumentStream(docAt);
+  const data = new DocumentStream(docAt, streamOptions(o.data));
   const longData = longDocAt && new DocumentStream(longDocAt);
   data.position = { doc: o.data.firstDoc ?? 0, offset: 0 };
   if (longData) longData.position = { doc: o.data.firstDoc ?? 0, offset: 0 };
@@ -184,7 +184,7 @@ export async function resumeTraining(out: string): Promise<TrainingRun> {
   meta.filler ??= [2, 20];
   const tok = await sourceTokenizer(meta);
   const { docAt, longDocAt } = await sourceDocuments(meta, tok);
-  return { out, trainer: Trainer.resume(ck, docAt, longDocAt), tokenizer: tok, meta };
+  return { out, trainer: Trainer.resume(ck, docAt, longDocAt, streamOptions(meta)), tokenizer: tok, meta };
 }
 
 /** How {@linkcode runTraining} trains and reports. */

@@ -14,7 +14,7 @@ import type { RopeApply } from "../kernels/rope_apply.ts";
 import type { LlamaWeights } from "../model/config.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { ropeFromJson, ropeToJson } from "./checkpoint.ts";
-import { DocumentStream, makeWindow } from "./data.ts";
+import { DocumentStream, type DocumentStreamOptions, makeWindow } from "./data.ts";
 import { initWeights } from "./init.ts";
 import { forwardBackward, type TrainWindow } from "./model_grad.ts";
 import { AdamW, learningRate } from "./optimizer.ts";
@@ -115,11 +115,12 @@ export class Trainer {
     ck: Checkpoint,
     docAt: (i: number) => Int32Array,
     longDocAt?: (i: number) => Int32Array,
+    stream: DocumentStreamOptions = {},
   ): Trainer {
     const h = ck.header;
     const weights = initWeights(h.config, { seed: 0, tied: h.tied, std: 0 });
     parameterList(weights).forEach((p, i) => p.set(ck.params[i]));
-    const data = new DocumentStream(docAt);
+    const data = new DocumentStream(docAt, stream);
     data.position = { ...h.position };
     const longRope = h.longRope && ropeFromJson(h.longRope);
     let longData: DocumentStream | undefined;

@@ -16,6 +16,27 @@ Deno.test("windows are consecutive, overlap by one token, cross documents, and r
   assert.deepEqual(Array.from(resumed.next(5)), Array.from(s.next(5)));
 });
 
+Deno.test("whole documents: every window starts at a BOS, a cut tail is dropped, and it resumes", () => {
+  const s = new DocumentStream((i) => docs[i % docs.length], { wholeDocs: true });
+  // [1 10 11 12] + the BOS of [1 20]: that BOS alone fit, so the next window starts on it.
+  assert.deepEqual(Array.from(s.next(4)), [1, 10, 11, 12, 1]);
+  assert.deepEqual(s.position, { doc: 1, offset: 0 });
+  // [1 20] + [1 30 31] cut: the tail [32 33 34] is dropped, the next window opens document 3.
+  assert.deepEqual(Array.from(s.next(4)), [1, 20, 1, 30, 31]);
+  assert.deepEqual(s.position, { doc: 3, offset: 0 });
+  const resumed = new DocumentStream((i) => docs[i % docs.length], { wholeDocs: true });
+  resumed.position = { ...s.position };
+  const a = Array.from(s.next(3)), b = Array.from(resumed.next(3));
+  assert.deepEqual(a, b);
+  assert.deepEqual(a, [1, 10, 11, 12]);
+  // A document longer than a window: its first T + 1 tokens, then the next document.
+  const long = new DocumentStream((i) => i === 0 ? Int32Array.from([1, 2, 3, 4, 5, 6, 7]) : docs[1], {
+    wholeDocs: true,
+  });
+  assert.deepEqual(Array.from(long.next(3)), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(long.next(3)), [1, 20, 1, 20]);
+});
+
 Deno.test("document masks: starts at each BOS, positions restart", () => {
   const w = makeWindow(Int32Array.from([7, 8, 1, 5, 6, 1, 9]), tinyRope, 1, true);
   assert.deepEqual(Array.from(w.docStarts!), [0, 2, 5]);
