@@ -43,6 +43,8 @@ const USAGE = `Usage: deno task train --out model.bin [options]
   --first-doc N          start the data at document N (default 0)
   --drill-docs N         recall corpus: documents at the start that are 95% copy drills, back to back
                          (default 8000, about 350 steps of 8 × 256 tokens)
+  --paragraphs           recall corpus: document bodies in paragraphs with blank lines between, as the
+                         needle haystacks are written
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); bpe:N:digits3: plus every 2- and
                          3-digit group (numbers split like Llama 3's); default: bytes
@@ -93,6 +95,7 @@ const TRAIN_OPTIONS = {
   corpus: { type: "string" },
   filler: { type: "string" },
   "drill-docs": { type: "string" },
+  paragraphs: { type: "boolean" },
   seed: { type: "string" },
   "first-doc": { type: "string" },
   tokenizer: { type: "string" },
@@ -116,8 +119,10 @@ type TrainFlags = Flags<typeof TRAIN_OPTIONS>;
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: TrainFlags): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
-  if (values["drill-docs"] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
-    throw new CliError("--drill-docs applies to the generated recall corpus (--corpus recall) only");
+  for (const flag of ["drill-docs", "paragraphs"] as const) {
+    if (values[flag] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
+      throw new CliError(`--${flag} applies to the generated recall corpus (--corpus recall) only`);
+    }
   }
   const generatedLong = values.mixed && values.data === undefined;
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
@@ -140,6 +145,7 @@ function dataSource(values: TrainFlags): DataSource {
     tokenizer: values.tokenizer ?? null,
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
     drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
+    paragraphs: values.paragraphs || undefined,
     wholeDocs: values["whole-docs"] || undefined,
   };
 }

@@ -40,6 +40,8 @@ export interface DataSource {
   firstDoc?: number;
   /** Recall corpus: documents at its start that are mostly copy drills (default: the corpus's, 8,000). */
   drillDocs?: number;
+  /** Recall corpus: bodies in paragraphs, blank lines between (default false: one paragraph). */
+  paragraphs?: boolean;
   /** Every short window starts at a document's BOS; cut tails are dropped (see {@linkcode DocumentStreamOptions}). */
   wholeDocs?: boolean;
 }
@@ -53,7 +55,9 @@ const LONG_SEED = 0x10f9;
 /** Generated document `i` of the corpus with `filler` sentences. */
 function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
   if (src.corpus === "facts") return (i) => factDocument(seed, i, { filler });
-  if (src.corpus === "recall") return (i) => recallDocument(seed, i, { filler, drillDocs: src.drillDocs });
+  if (src.corpus === "recall") {
+    return (i) => recallDocument(seed, i, { filler, drillDocs: src.drillDocs, paragraphs: src.paragraphs });
+  }
   return (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
 }
 
@@ -96,8 +100,9 @@ export function describeSource(src: DataSource): string {
   if (src.data !== null) return src.data;
   const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
   const from = src.firstDoc ? `, from document ${src.firstDoc}` : "";
+  const paragraphs = src.paragraphs ? ", in paragraphs" : "";
   const whole = src.wholeDocs ? ", windows start at documents" : "";
   return `generated ${src.corpus} (seed ${src.seed}${from}, ${
     src.filler.join("–")
-  } filler sentences${long}${whole})`;
+  } filler sentences${paragraphs}${long}${whole})`;
 }

@@ -137,6 +137,29 @@ Deno.test("recall corpus: a copy-drill curriculum first; the haystack has no dig
   assert.equal(hay.split("\n\n").length, 50);
 });
 
+Deno.test("recall corpus: --paragraphs writes the body in paragraphs like the haystack, and changes nothing else when off", () => {
+  let broken = 0;
+  for (let i = 0; i < 200; i++) {
+    const plain = recallDocument(5, 30_000 + i), split = recallDocument(5, 30_000 + i, { paragraphs: true });
+    assert.equal(recallDocument(5, 30_000 + i, { paragraphs: false }), plain);
+    assert.doesNotMatch(plain, /\n\n/);
+    if (plain.includes("One more time:")) {
+      assert.equal(split, plain, "drills have no body to break");
+      continue;
+    }
+    // Same sentences and questions; only the whitespace between body sentences may differ.
+    assert.equal(split.replace(/\n\n/g, " "), plain);
+    const body = split.split("\n\n");
+    if (body.length > 1) broken++;
+    // Paragraphs hold 4–11 sentences (the last may be shorter).
+    for (const p of body.slice(0, -1)) {
+      const n = p.split(/(?<=[.?!]) (?=[A-Z])/).length;
+      assert.ok(n >= 4 && n <= 11 + 2, `${n} sentences: ${p}`);
+    }
+  }
+  assert.ok(broken > 60, `${broken} documents in paragraphs`);
+});
+
 Deno.test("deno task train --corpus recall: a tiny run trains on the recall corpus and resumes from its checkpoint", async () => {
   const dir = await Deno.makeTempDir();
   const root = new URL("../../", import.meta.url).pathname;
