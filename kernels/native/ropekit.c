@@ -447,6 +447,8 @@ static inline vf vsel(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)
 static inline vf vmax(vf a, vf b) {
 #if VW == 8 && defined(__AVX__)
   return __builtin_ia32_maxps256(a, b);
+#elif defined(__wasm__)
+  return __builtin_wasm_pmax_f32x4(b, a); /* f32x4.pmax(b, a) = b < a ? a : b */
 #else
   return vsel(a > b, a, b);
 #endif
@@ -474,17 +476,22 @@ static inline float hmax(vf x) {
  * evaluated in float, as the Taylor degree-7 one it replaces). x is first raised to −127, where the
  * exponent field is 0 and the result exactly 0 (also −inf, a masked score); NaN stays NaN.
  */
+#ifdef __wasm_relaxed_simd__ /* p·f + c: an FMA where relaxed SIMD has one (clang does not contract wasm vectors) */
+#define POLY_STEP(p, f, c) ((p) = __builtin_wasm_relaxed_madd_f32x4((p), (f), (vf){0} + (c)))
+#else
+#define POLY_STEP(p, f, c) ((p) = (p) * (f) + (c))
+#endif
 static inline vf exp2_v(vf x) {
   const float magic = 12582912.0f + 127.0f;
   x = vmax((vf){0} - 127.0f, x);
   vf t = x + magic, f = x - (t - magic);
   vf p = (vf){0} + 1.5346250e-4f;
-  p = p * f + 1.3399936e-3f;
-  p = p * f + 9.6184872e-3f;
-  p = p * f + 5.5503286e-2f;
-  p = p * f + 0.24022646f;
-  p = p * f + 0.69314718f;
-  p = p * f + 1.0f;
+  POLY_STEP(p, f, 1.3399936e-3f);
+  POLY_STEP(p, f, 9.6184872e-3f);
+  POLY_STEP(p, f, 5.5503286e-2f);
+  POLY_STEP(p, f, 0.24022646f);
+  POLY_STEP(p, f, 0.69314718f);
+  POLY_STEP(p, f, 1.0f);
   return p * (vf)((vi)t << 23);
 }
 
