@@ -423,6 +423,11 @@ typedef v4 vf;
 typedef v4u vfu;
 typedef int32_t vi __attribute__((vector_size(16)));
 #define VMADD(acc, a, s) MADD4(acc, a, s)
+#ifdef __wasm_relaxed_simd__ /* acc += a·w, w a vector */
+#define VMADDV(acc, a, w) ((acc) = __builtin_wasm_relaxed_madd_f32x4((a), (w), (acc)))
+#else
+#define VMADDV(acc, a, w) ((acc) += (a) * (w))
+#endif
 #else
 #define VW 8
 #define AQR 6
@@ -433,6 +438,7 @@ typedef int32_t vi __attribute__((vector_size(32)));
 #endif
 /* Tuning knobs (-D to try others): BKF/hd keys per block (4096: a K and a V block of 16 KB each in L1),
    AQT micro-tiles per work item (a key/value block in L1 feeds AQT·AQR rows of every head of a group). */
+#define BK_MAX 512 /* the most keys per block */
 #ifndef BKF
 #define BKF 4096
 #endif
@@ -544,6 +550,51 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
  */
 static void pv_tile(float *acc, const float *p, int ss, const float *v, int hd, int n) {
   int d = 0;
+#if defined(__wasm__) && AQR == 4
+  /*
+   * V8 checks every memory access against the memory's size (lea, cmp, jae; seen with perf and
+   * --perf-prof), so the 4 broadcast loads of a key's weights cost more than the 8 FMAs they feed. The
+   * weights are transposed once to [key][row] (4×4 shuffles), then each key's 4 weights are one load
+   * and 4 lane shuffles, for every pair of channel vectors below. Same sums in the same order.
+   */
+  float pt[BK_MAX * AQR];
+  int n4 = n & ~3;
+  for (int j = 0; j < n4; j += 4) {
+    vf a = *(const vfu *)(p + j), b = *(const vfu *)(p + ss + j), c = *(const vfu *)(p + 2 * ss + j);
+    vf e = *(const vfu *)(p + 3 * ss + j);
+    vf ab0 = __builtin_shufflevector(a, b, 0, 4, 1, 5), ab1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+    vf ce0 = __builtin_shufflevector(c, e, 0, 4, 1, 5), ce1 = __builtin_shufflevector(c, e, 2, 6, 3, 7);
+    *(vfu *)(pt + 4 * j) = __builtin_shufflevector(ab0, ce0, 0, 1, 4, 5);
+    *(vfu *)(pt + 4 * j + 4) = __builtin_shufflevector(ab0, ce0, 2, 3, 6, 7);
+    *(vfu *)(pt + 4 * j + 8) = __builtin_shufflevector(ab1, ce1, 0, 1, 4, 5);
+    *(vfu *)(pt + 4 * j + 12) = __builtin_shufflevector(ab1, ce1, 2, 3, 6, 7);
+  }
+  for (; d + 2 * VW <= hd && n4 > 0; d += 2 * VW) {
+    float *o = acc + d;
+    vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
+    const float *vj = v + d;
+    for (int j = 0; j < n4; j++, vj += hd) {
+      vf x0 = *(const vfu *)vj, x1 = *(const vfu *)(vj + VW), w = *(const vfu *)(pt + 4 * j);
+      vf wr = __builtin_shufflevector(w, w, 0, 0, 0, 0);
+      VMADDV(a0, x0, wr), VMADDV(a1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 1, 1, 1, 1);
+      VMADDV(b0, x0, wr), VMADDV(b1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 2, 2, 2, 2);
+      VMADDV(c0, x0, wr), VMADDV(c1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 3, 3, 3, 3);
+      VMADDV(e0, x0, wr), VMADDV(e1, x1, wr);
+    }
+    for (int j = n4; j < n; j++, vj += hd) { /* the last n % 4 keys */
+      vf x0 = *(const vfu *)vj, x1 = *(const vfu *)(vj + VW);
+      const float *pj = p + j;
+      VMADD(a0, x0, pj[0]), VMADD(a1, x1, pj[0]), VMADD(b0, x0, pj[ss]), VMADD(b1, x1, pj[ss]);
+      VMADD(c0, x0, pj[2 * ss]), VMADD(c1, x1, pj[2 * ss]), VMADD(e0, x0, pj[3 * ss]), VMADD(e1, x1, pj[3 * ss]);
+    }
+    *(vfu *)o += a0, *(vfu *)(o + VW) += a1, *(vfu *)(o + hd) += b0, *(vfu *)(o + hd + VW) += b1;
+    *(vfu *)(o + 2 * hd) += c0, *(vfu *)(o + 2 * hd + VW) += c1;
+    *(vfu *)(o + 3 * hd) += e0, *(vfu *)(o + 3 * hd + VW) += e1;
+  }
+#endif
   for (; d + 2 * VW <= hd; d += 2 * VW) {
     float *o = acc + d;
     vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
@@ -662,7 +713,7 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
                   int capacity, int nHeads, int nKv, int hd, float scale, const int32_t *firstKey) {
   int group = nHeads / nKv, qStride = nHeads * hd, R = AQT * AQR;
   int bk = BKF / hd; /* keys per block: a K and a V block of 16 KB each stay in L1 */
-  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk & ~15;
+  bk = bk < 32 ? 32 : bk > BK_MAX ? BK_MAX : bk & ~15;
   int tiles = (T + R - 1) / R;
   int64_t keyHead = (int64_t)((capacity + KP - 1) / KP) * KP * hd, valueHead = (int64_t)capacity * hd;
   double qscale = scale * 1.4426950408889634; /* scores in log2 units, so the softmax uses 2^x */
