@@ -147,6 +147,32 @@ export function nativeKv(nk: NativeSymbols, capacity: number, nKvHeads: number, 
   };
 }
 
+/** The arrays behind {@linkcode scratchKv}, per kernel set. */
+const scratchKvs = new WeakMap<NativeSymbols, { keys: Float32Array; values: Float32Array }>();
+
+/**
+ * A KV buffer for `capacity` positions for one call (causalAttentionNative's copy of its keys and values),
+ * reused from call to call: views on one pair of arrays per kernel set, grown to the largest size asked
+ * for and kept. A fresh buffer per call would be written into pages the OS has not mapped yet: on the
+ * 2-core machine of docs/performance.md that page-faulting cost ~11 µs per 4 KB page, 24 ms of CPU
+ * time per call at 2048 tokens × 8 heads × head size 64, against 57 ms for the attention itself.
+ * Callers are synchronous, so one buffer per kernel set is never in use twice at once.
+ */
+export function scratchKv(nk: NativeSymbols, capacity: number, nKvHeads: number, headDim: number): NativeKv {
+  const keyFloats = Number(nk.rk_key_cache_floats(capacity, nKvHeads, headDim));
+  const valueFloats = capacity * nKvHeads * headDim;
+  let s = scratchKvs.get(nk);
+  if (!s || s.keys.length < keyFloats || s.values.length < valueFloats) {
+    if (s) releaseFloats(nk, s.keys, s.values);
+    s = {
+      keys: kernelFloats(nk, Math.max(keyFloats, s?.keys.length ?? 0)),
+      values: kernelFloats(nk, Math.max(valueFloats, s?.values.length ?? 0)),
+    };
+    scratchKvs.set(nk, s);
+  }
+  return { capacity, keys: s.keys.subarray(0, keyFloats), values: s.values.subarray(0, valueFloats) };
+}
+
 /** Writes rows k, v ([T][nKv·hd]) at positions start..start+T−1 of `kv`. */
 export function storeKv(
   nk: NativeSymbols,

@@ -11,7 +11,7 @@ import type { MatmulArgs } from "../cpu/matmul.ts";
 import type { AnyMatrix } from "../cpu/matmul_encoded.ts";
 import type { RmsnormArgs } from "../cpu/rmsnorm.ts";
 import { requireFastKernels } from "../fast_kernels.ts";
-import { nativeKv, type NativeSymbols, packedWeights, residentBytes, storeKv } from "./lib.ts";
+import { type NativeSymbols, packedWeights, residentBytes, scratchKv, storeKv } from "./lib.ts";
 
 export { LIBRARY_PATH, nativeKernels, nativeStatus, type NativeSymbols, packedWeights } from "./lib.ts";
 
@@ -35,11 +35,14 @@ export function matmulNative(
   nk.rk_matmul_q(out, x, residentBytes(nk, w.bytes), bias ?? null, T, K, N, w.type, accumulate ? 1 : 0);
 }
 
-/** As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); copies them to the native layout first. */
+/**
+ * As causalAttentionRef (keys/values row-major [T][nKvHeads·headDim]); copies them to the native layout
+ * first, into a buffer reused across calls ({@linkcode scratchKv}).
+ */
 export function causalAttentionNative(a: AttentionArgs, nk: NativeSymbols = requireFastKernels()): void {
   const { out, q, k, v, T, nHeads, nKvHeads, headDim } = a;
   gqaGroupSize(nHeads, nKvHeads); // validates the head layout before the C code trusts it
-  const kv = nativeKv(nk, T, nKvHeads, headDim);
+  const kv = scratchKv(nk, T, nKvHeads, headDim);
   storeKv(nk, kv, k, v, T, 0, nKvHeads, headDim);
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const first = attentionFirstKeys(T, a);

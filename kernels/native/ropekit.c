@@ -423,6 +423,11 @@ typedef v4 vf;
 typedef v4u vfu;
 typedef int32_t vi __attribute__((vector_size(16)));
 #define VMADD(acc, a, s) MADD4(acc, a, s)
+#ifdef __wasm_relaxed_simd__ /* acc += a·w, w a vector */
+#define VMADDV(acc, a, w) ((acc) = __builtin_wasm_relaxed_madd_f32x4((a), (w), (acc)))
+#else
+#define VMADDV(acc, a, w) ((acc) += (a) * (w))
+#endif
 #else
 #define VW 8
 #define AQR 6
@@ -433,6 +438,7 @@ typedef int32_t vi __attribute__((vector_size(32)));
 #endif
 /* Tuning knobs (-D to try others): BKF/hd keys per block (4096: a K and a V block of 16 KB each in L1),
    AQT micro-tiles per work item (a key/value block in L1 feeds AQT·AQR rows of every head of a group). */
+#define BK_MAX 512 /* the most keys per block */
 #ifndef BKF
 #define BKF 4096
 #endif
@@ -443,40 +449,56 @@ typedef int32_t vi __attribute__((vector_size(32)));
 /* Per lane: m ? a : b (m all ones or all zeros, as vector comparisons give). */
 static inline vf vsel(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
 
-static inline float hmax(vf x) {
-  float m = x[0];
-  for (int i = 1; i < VW; i++) m = x[i] > m ? x[i] : m;
-  return m;
+/* Per lane: a > b ? a : b (b when either is NaN): one instruction where there is one for it. */
+static inline vf vmax(vf a, vf b) {
+#if VW == 8 && defined(__AVX__)
+  return __builtin_ia32_maxps256(a, b);
+#elif defined(__wasm__)
+  return __builtin_wasm_pmax_f32x4(b, a); /* f32x4.pmax(b, a) = b < a ? a : b */
+#else
+  return vsel(a > b, a, b);
+#endif
 }
 
-static inline float hsum(vf x) {
-  float s = 0;
-  for (int i = 0; i < VW; i++) s += x[i];
-  return s;
+/* The largest lane, by a shuffle tree (3 steps natively, 2 in WebAssembly) instead of a serial lane walk. */
+static inline float hmax(vf x) {
+#if VW == 8
+  x = vmax(x, __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3));
+  x = vmax(x, __builtin_shufflevector(x, x, 2, 3, 0, 1, 6, 7, 4, 5));
+  x = vmax(x, __builtin_shufflevector(x, x, 1, 0, 3, 2, 5, 4, 7, 6));
+#else
+  x = vmax(x, __builtin_shufflevector(x, x, 2, 3, 0, 1));
+  x = vmax(x, __builtin_shufflevector(x, x, 1, 0, 3, 2));
+#endif
+  return x[0];
 }
 
 /*
- * 2^x per lane for the softmax's x ≤ 0, written with vector types so it vectorises in both builds (the
- * `omp simd` loop over rk_exp stays scalar in WebAssembly). x = n + f, n = round(x) by the 1.5·2^23
- * trick, |f| ≤ 1/2; 2^f = e^(f·ln2) by its degree-7 Taylor polynomial (truncation < 6e-9 relative);
- * 2^n in the exponent bits. x < −126 (incl. −inf, a masked score) gives exactly 0; NaN stays NaN.
+ * 2^x per lane for the softmax's x ≤ MAX_SLACK (any x < 128), written with vector types so it vectorises
+ * in both builds (the `omp simd` loop over rk_exp stays scalar in WebAssembly). x = n + f with n an
+ * integer, |f| ≤ 1/2: adding 1.5·2^23 + 127 rounds x to n in the low mantissa bits of t, whose bits
+ * shifted left by 23 are the exponent field of 2^n (the constant's own bits shift out); 2^f by a
+ * degree-6 polynomial fitted for relative error on [−1/2, 1/2] (8.4e-9 in exact arithmetic; 9.6e-8
+ * evaluated in float, as the Taylor degree-7 one it replaces). x is first raised to −127, where the
+ * exponent field is 0 and the result exactly 0 (also −inf, a masked score); NaN stays NaN.
  */
-static inline vf exp2_le0(vf x) {
-  vf zero = {0}, lo = zero - 126.0f;
-  vi under = x < lo;
-  vf xc = vsel(under, lo, x);
-  vf n = (xc + 12582912.0f) - 12582912.0f;
-  vf f = xc - n;
-  vf p = zero + 1.5252734e-5f;
-  p = p * f + 1.5403530e-4f;
-  p = p * f + 1.3333558e-3f;
-  p = p * f + 9.6181291e-3f;
-  p = p * f + 5.5504109e-2f;
-  p = p * f + 0.24022651f;
-  p = p * f + 0.69314718f;
-  p = p * f + 1.0f;
-  vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
-  return vsel(under, zero, p * (vf)bits);
+#ifdef __wasm_relaxed_simd__ /* p·f + c: an FMA where relaxed SIMD has one (clang does not contract wasm vectors) */
+#define POLY_STEP(p, f, c) ((p) = __builtin_wasm_relaxed_madd_f32x4((p), (f), (vf){0} + (c)))
+#else
+#define POLY_STEP(p, f, c) ((p) = (p) * (f) + (c))
+#endif
+static inline vf exp2_v(vf x) {
+  const float magic = 12582912.0f + 127.0f;
+  x = vmax((vf){0} - 127.0f, x);
+  vf t = x + magic, f = x - (t - magic);
+  vf p = (vf){0} + 1.5346250e-4f;
+  POLY_STEP(p, f, 1.3399936e-3f);
+  POLY_STEP(p, f, 9.6184872e-3f);
+  POLY_STEP(p, f, 5.5503286e-2f);
+  POLY_STEP(p, f, 0.24022646f);
+  POLY_STEP(p, f, 0.69314718f);
+  POLY_STEP(p, f, 1.0f);
+  return p * (vf)((vi)t << 23);
 }
 
 /*
@@ -528,6 +550,51 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
  */
 static void pv_tile(float *acc, const float *p, int ss, const float *v, int hd, int n) {
   int d = 0;
+#if defined(__wasm__) && AQR == 4
+  /*
+   * V8 checks every memory access against the memory's size (lea, cmp, jae; seen with perf and
+   * --perf-prof), so the 4 broadcast loads of a key's weights cost more than the 8 FMAs they feed. The
+   * weights are transposed once to [key][row] (4×4 shuffles), then each key's 4 weights are one load
+   * and 4 lane shuffles, for every pair of channel vectors below. Same sums in the same order.
+   */
+  float pt[BK_MAX * AQR];
+  int n4 = n & ~3;
+  for (int j = 0; j < n4; j += 4) {
+    vf a = *(const vfu *)(p + j), b = *(const vfu *)(p + ss + j), c = *(const vfu *)(p + 2 * ss + j);
+    vf e = *(const vfu *)(p + 3 * ss + j);
+    vf ab0 = __builtin_shufflevector(a, b, 0, 4, 1, 5), ab1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+    vf ce0 = __builtin_shufflevector(c, e, 0, 4, 1, 5), ce1 = __builtin_shufflevector(c, e, 2, 6, 3, 7);
+    *(vfu *)(pt + 4 * j) = __builtin_shufflevector(ab0, ce0, 0, 1, 4, 5);
+    *(vfu *)(pt + 4 * j + 4) = __builtin_shufflevector(ab0, ce0, 2, 3, 6, 7);
+    *(vfu *)(pt + 4 * j + 8) = __builtin_shufflevector(ab1, ce1, 0, 1, 4, 5);
+    *(vfu *)(pt + 4 * j + 12) = __builtin_shufflevector(ab1, ce1, 2, 3, 6, 7);
+  }
+  for (; d + 2 * VW <= hd && n4 > 0; d += 2 * VW) {
+    float *o = acc + d;
+    vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
+    const float *vj = v + d;
+    for (int j = 0; j < n4; j++, vj += hd) {
+      vf x0 = *(const vfu *)vj, x1 = *(const vfu *)(vj + VW), w = *(const vfu *)(pt + 4 * j);
+      vf wr = __builtin_shufflevector(w, w, 0, 0, 0, 0);
+      VMADDV(a0, x0, wr), VMADDV(a1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 1, 1, 1, 1);
+      VMADDV(b0, x0, wr), VMADDV(b1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 2, 2, 2, 2);
+      VMADDV(c0, x0, wr), VMADDV(c1, x1, wr);
+      wr = __builtin_shufflevector(w, w, 3, 3, 3, 3);
+      VMADDV(e0, x0, wr), VMADDV(e1, x1, wr);
+    }
+    for (int j = n4; j < n; j++, vj += hd) { /* the last n % 4 keys */
+      vf x0 = *(const vfu *)vj, x1 = *(const vfu *)(vj + VW);
+      const float *pj = p + j;
+      VMADD(a0, x0, pj[0]), VMADD(a1, x1, pj[0]), VMADD(b0, x0, pj[ss]), VMADD(b1, x1, pj[ss]);
+      VMADD(c0, x0, pj[2 * ss]), VMADD(c1, x1, pj[2 * ss]), VMADD(e0, x0, pj[3 * ss]), VMADD(e1, x1, pj[3 * ss]);
+    }
+    *(vfu *)o += a0, *(vfu *)(o + VW) += a1, *(vfu *)(o + hd) += b0, *(vfu *)(o + hd + VW) += b1;
+    *(vfu *)(o + 2 * hd) += c0, *(vfu *)(o + 2 * hd + VW) += c1;
+    *(vfu *)(o + 3 * hd) += e0, *(vfu *)(o + 3 * hd + VW) += e1;
+  }
+#endif
   for (; d + 2 * VW <= hd; d += 2 * VW) {
     float *o = acc + d;
     vf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0}, e0 = {0}, e1 = {0};
@@ -575,51 +642,58 @@ static void pv_tile(float *acc, const float *p, int ss, const float *v, int hd, 
 }
 
 /*
+ * How far (log2 units) a block's max may exceed a row's running max m before m is raised: below it the
+ * block's p = 2^(s − m) ≤ 2^8 are used as they are (exact either way: out = acc / l, both scaled alike),
+ * so after the first blocks most skip the rescaling of acc and l and its 2^(m_old − m_new).
+ */
+#define MAX_SLACK 8.0f
+
+/*
  * Online-softmax step of one micro-tile over scores s[r][0..np) (rows ss apart; np a multiple of 16)
  * of keys j0.. : when `masked` (a block on a causal, window or document edge, or past the last key),
- * keys outside [first[r], last[r]] become −inf by a per-lane select, not a branch; then per row the
- * running max m rises, the running sum l and accumulator acc are rescaled by 2^(m_old − m_new), and
- * the scores become p = 2^(s − m_new) (scores are in log2 units: q was scaled by log2 e).
+ * keys outside [first[r], last[r]] become −inf by a per-lane select, not a branch; then per row, when
+ * the block's max exceeds the running max m by more than MAX_SLACK, m rises to it and the running sums
+ * l (VW lanes per row, added up at the end) and accumulator acc are rescaled by 2^(m_old − m_new); the
+ * scores become p = 2^(s − m) (scores are in log2 units: q was scaled by log2 e).
  */
 static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int *first, const int *last,
-                         float *m, double *l, float *acc, int hd) {
+                         float *m, float *l, float *acc, int hd) {
   vi iota;
   for (int i = 0; i < VW; i++) iota[i] = i;
   vf ninf = (vf){0} - INFINITY;
   for (int r = 0; r < AQR; r++) {
     float *sr = s + r * ss;
-    vf mx = ninf;
+    vf mx = ninf, mx1 = ninf; /* two chains of maxima */
     if (masked) {
       vi f = (vi){0} + (first[r] - j0), e = (vi){0} + (last[r] - j0);
       for (int j = 0; j < np; j += VW) {
         vi idx = iota + j;
         vf x = vsel((idx >= f) & (idx <= e), *(vfu *)(sr + j), ninf);
         *(vfu *)(sr + j) = x;
-        mx = vsel(x > mx, x, mx);
+        mx = vmax(x, mx);
       }
     } else {
-      for (int j = 0; j < np; j += VW) {
-        vf x = *(vfu *)(sr + j);
-        mx = vsel(x > mx, x, mx);
-      }
+      for (int j = 0; j < np; j += 2 * VW) mx = vmax(*(vfu *)(sr + j), mx), mx1 = vmax(*(vfu *)(sr + j + VW), mx1);
     }
-    float bmax = hmax(mx), mNew = bmax > m[r] ? bmax : m[r];
-    if (mNew == -INFINITY) { /* nothing visible to this row yet: p = 0, state unchanged */
+    float bmax = hmax(vmax(mx, mx1));
+    if (bmax > m[r] + MAX_SLACK) { /* also the first visible block: m = −inf */
+      if (m[r] != -INFINITY) {
+        float corr = exp2_v((vf){0} + (m[r] - bmax))[0];
+        *(vfu *)(l + r * VW) *= corr;
+        for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
+      }
+      m[r] = bmax;
+    } else if (m[r] == -INFINITY) { /* nothing visible to this row yet: p = 0, state unchanged */
       memset(sr, 0, sizeof(float) * np);
       continue;
     }
-    float corr = exp2_le0((vf){0} + (m[r] - mNew))[0]; /* 0 on the first visible block (m = −inf) */
-    vf sum = {0};
-    for (int j = 0; j < np; j += VW) {
-      vf pj = exp2_le0(*(vfu *)(sr + j) - mNew);
-      *(vfu *)(sr + j) = pj;
-      sum += pj;
+    vf mr = (vf){0} + m[r], sum = {0}, sum1 = {0};
+    for (int j = 0; j < np; j += 2 * VW) {
+      vf p0 = exp2_v(*(vfu *)(sr + j) - mr), p1 = exp2_v(*(vfu *)(sr + j + VW) - mr);
+      *(vfu *)(sr + j) = p0, *(vfu *)(sr + j + VW) = p1;
+      sum += p0, sum1 += p1;
     }
-    l[r] = l[r] * corr + hsum(sum);
-    m[r] = mNew;
-    if (corr != 1.0f) {
-      for (int d = 0; d < hd; d++) acc[r * hd + d] *= corr;
-    }
+    *(vfu *)(l + r * VW) += sum + sum1;
   }
 }
 
@@ -639,7 +713,7 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
                   int capacity, int nHeads, int nKv, int hd, float scale, const int32_t *firstKey) {
   int group = nHeads / nKv, qStride = nHeads * hd, R = AQT * AQR;
   int bk = BKF / hd; /* keys per block: a K and a V block of 16 KB each stay in L1 */
-  bk = bk < 32 ? 32 : bk > 512 ? 512 : bk & ~15;
+  bk = bk < 32 ? 32 : bk > BK_MAX ? BK_MAX : bk & ~15;
   int tiles = (T + R - 1) / R;
   int64_t keyHead = (int64_t)((capacity + KP - 1) / KP) * KP * hd, valueHead = (int64_t)capacity * hd;
   double qscale = scale * 1.4426950408889634; /* scores in log2 units, so the softmax uses 2^x */
@@ -650,7 +724,7 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
     float *acc = malloc(sizeof(float) * (size_t)gr * hd);
     float *qp = malloc(sizeof(float) * (size_t)gr * hd);
     float *m = malloc(sizeof(float) * gr);
-    double *l = malloc(sizeof(double) * gr);
+    float *l = malloc(sizeof(float) * (size_t)gr * VW); /* VW running sums per row */
     /* Work items (row tile, KV group), the late (long) row tiles first so dynamic scheduling balances the triangle. */
 #pragma omp for schedule(dynamic, 1)
     for (int item = 0; item < tiles * nKv; item++) {
@@ -681,10 +755,11 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
           const float *qr = q + (int64_t)(t0 + (r < rows ? r : rows - 1)) * qStride + h * hd;
           float *dst = qp + ((int64_t)hl * R + (r / AQR) * AQR) * hd + r % AQR;
           for (int d = 0; d < hd; d++) dst[d * AQR] = (float)(qr[d] * qscale); /* one rounding */
-          m[hl * R + r] = -INFINITY, l[hl * R + r] = 0;
+          m[hl * R + r] = -INFINITY;
         }
       }
       memset(acc, 0, sizeof(float) * (size_t)gr * hd);
+      memset(l, 0, sizeof(float) * (size_t)gr * VW);
       lo -= lo % KP; /* start on a key panel */
       for (int j0 = lo; j0 <= hi; j0 += bk) {
         int n = hi + 1 - j0 < bk ? hi + 1 - j0 : bk;
@@ -700,7 +775,7 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
             int r0 = hl * R + u * AQR;
             const float *qu = qp + (int64_t)r0 * hd;
             for (int j = js; j < np; j += KP) qk_panel(s + j - js, bk, qu, kb + (int64_t)j * hd, hd);
-            softmax_tile(s, bk, np - js, j0 + js, masked, first + u * AQR, last + u * AQR, m + r0, l + r0,
+            softmax_tile(s, bk, np - js, j0 + js, masked, first + u * AQR, last + u * AQR, m + r0, l + r0 * VW,
                          acc + (int64_t)r0 * hd, hd);
             pv_tile(acc + (int64_t)r0 * hd, s, bk, vb + (int64_t)js * hd, hd, nu - js);
           }
@@ -711,7 +786,9 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
         for (int r = 0; r < rows; r++) {
           float *o = out + (int64_t)(t0 + r) * qStride + h * hd;
           const float *a = acc + ((int64_t)hl * R + r) * hd;
-          double inv = 1.0 / l[hl * R + r];
+          double sum = 0;
+          for (int i = 0; i < VW; i++) sum += l[(hl * R + r) * VW + i];
+          double inv = 1.0 / sum;
           for (int d = 0; d < hd; d++) o[d] = (float)(a[d] * inv);
         }
       }

@@ -108,6 +108,37 @@ export function forwardKernelTests(label: string, nk: NativeSymbols | null): voi
   });
 
   Deno.test({
+    name: `${label} attention's reused KV buffer: NaN keys and values of a larger call do not reach the next`,
+    ignore: !nk,
+    fn: () => {
+      // causalAttentionNative copies k and v into one buffer per kernel set, reused: the second call's key
+      // panel past T (T = 37 ends mid-panel) still holds the first call's NaN keys, which must stay masked.
+      const poisoned = (n: number) => new Float32Array(n).fill(NaN);
+      const first = { T: 100, nHeads: 4, nKvHeads: 2, headDim: 32 };
+      const n1 = first.T * first.nKvHeads * first.headDim;
+      causalAttentionNative({
+        ...first,
+        q: random(first.T * first.nHeads * first.headDim, 1),
+        k: poisoned(n1),
+        v: poisoned(n1),
+        out: new Float32Array(first.T * first.nHeads * first.headDim),
+      }, nk!);
+      const [T, H, KV, hd] = [37, 2, 1, 32];
+      const args = { q: random(T * H * hd, 2), k: random(T * KV * hd, 3), v: random(T * KV * hd, 4), T };
+      const shape = { nHeads: H, nKvHeads: KV, headDim: hd };
+      const want = new Float32Array(T * H * hd), got = new Float32Array(T * H * hd);
+      causalAttentionRef({ ...args, ...shape, out: want });
+      causalAttentionNative({ ...args, ...shape, out: got }, nk!);
+      assertClose(
+        `attention after a poisoned call T${T} H${H} KV${KV} hd${hd}`,
+        got,
+        want,
+        attentionTolerance(hd),
+      );
+    },
+  });
+
+  Deno.test({
     name: `${label} exp is accurate over the softmax range and saturates to 0 / inf`,
     ignore: !nk,
     fn: () => {
