@@ -9,13 +9,10 @@ import { decodeCheckpoint } from "../../train/checkpoint.ts";
 import type { DataSource } from "../../train/data_source.ts";
 
 /**
- * The committed training states of models/recall-needle, one per stage (the second starts from the first's
- * weights): what each stage's run read.
+ * The committed training state of models/recall-needle: what its run read. (A list: a model trained in
+ * stages, each starting from the last one's weights, lists every stage's checkpoint.)
  */
-const CHECKPOINTS = [
-  new URL("../../models/recall-needle/stage1/model.bin.ckpt", import.meta.url),
-  new URL("../../models/recall-needle/model.bin.ckpt", import.meta.url),
-];
+const CHECKPOINTS = [new URL("../../models/recall-needle/model.bin.ckpt", import.meta.url)];
 
 /** Words of a text, lower-cased, punctuation dropped ("wandering-age" and "Tom's" stay one word). */
 const words = (text: string) => text.toLowerCase().match(/[a-z0-9][a-z0-9'-]*/g) ?? [];
