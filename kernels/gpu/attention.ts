@@ -9,6 +9,15 @@
  * (future rows, other documents, outside the sliding `window`, the block tail past the last row) get
  * p = 0 via select, not branches.
  *
+ * Why R is large (R·headDim ≈ 1024, up to 16 rows): llvmpipe runs 8 invocations in the lanes of one
+ * AVX2 register and turns every storage load into a loop over the lanes, each a guarded scalar load
+ * (~2 ns per lane per vec4 here, ~40 FMAs' worth), while values that do not fit in registers spill to
+ * the stack, which costs one vector load for all 8 lanes. So the kernel amortises each key's and
+ * value's loads over as many rows as it can and lets q and the accumulators spill. Measured on
+ * lavapipe (docs/performance.md): R = 2 → 16 took attention from ~10% to ~35% of the adapter's FMA
+ * ceiling at hd64; the price is compile time (R·headDim = 1024: ~15 s for one hd64 pipeline,
+ * once per shape and process; Mesa's shader cache keeps it across runs).
+ *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
  *
  * @module
@@ -23,12 +32,14 @@ import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Keys per online-softmax block. */
 const B = 4;
-/** Invocations per workgroup (along query rows). */
-const WG = 64;
+/** Invocations per workgroup (along query rows): one AVX2 register of lanes, so T/(8·R) workgroups per head. */
+const WG = 8;
+/** Floats of q (and of accumulators) one invocation keeps: R·headDim (see the module comment). */
+const ROW_FLOATS = 1024;
 
-/** Rows per invocation: two when the registers allow it (headDim ≤ 64), else one. */
+/** Rows per invocation: R·headDim ≤ ROW_FLOATS, at most 16, at least 1. */
 function rowsPer(headDim: number): number {
-  return headDim <= 64 ? 2 : 1;
+  return Math.max(1, Math.min(16, Math.floor(ROW_FLOATS / headDim)));
 }
 
 function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean): string {

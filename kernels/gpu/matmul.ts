@@ -1,14 +1,16 @@
 /**
  * Register-blocked matmul: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias[N]), f32, generated WGSL.
  *
- * Why it looks like this: on software adapters (lavapipe/llvmpipe) a storage load costs far more than
- * an FMA (~20 ns per invocation here, whatever its width), and runtime-indexed private arrays spill
- * to memory. So each invocation keeps a TM×TN block of accumulators in named scalars (code is
+ * Why it looks like this: on software adapters (lavapipe/llvmpipe) 8 invocations share the lanes of
+ * one AVX2 register and every storage load becomes a loop over the lanes, each a guarded scalar load
+ * (~2 ns per lane per load here, whatever its width, ~40 FMAs' worth); runtime-indexed private arrays
+ * spill to memory. So each invocation keeps a TM×TN block of accumulators in named scalars (code is
  * generated and fully unrolled over the block), loads whole vec4s along K, and performs 4·TM·TN
  * FMAs per TM+TN loads. All invocations of a workgroup share the same TM rows of x. K and N are
  * compile-time constants (a model has few weight shapes); T is a uniform, so every sequence length
  * reuses one pipeline. Edges are handled by clamping load indices and masking stores, keeping the
- * inner loop branch-free.
+ * inner loop branch-free. 16×8 beat 8×8 by ~25% on lavapipe; larger blocks (16×16, 32×8) and
+ * unrolling K were slower (the accumulators spill and are reloaded every step; docs/performance.md).
  *
  * Benchmark: `deno run -A bench/kernels.ts --only matmul`.
  *
@@ -22,11 +24,11 @@ import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Rows per invocation. */
-const TM = 8;
+const TM = 16;
 /** Columns per invocation. */
 const TN = 8;
-/** Invocations per workgroup, laid out along N. */
-const WG = 64;
+/** Invocations per workgroup, laid out along N: 128 columns, so few are wasted past N. */
+const WG = 16;
 
 function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
   const vec = K % 4 === 0;

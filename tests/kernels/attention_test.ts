@@ -70,7 +70,7 @@ Deno.test({
   ...gpuTest,
   fn: () =>
     withGpu("GPU attention", async (ctx) => {
-      // headDim 8 runs 2 rows per invocation, 68 runs 1; T = 11 is not a multiple of rows or key blocks.
+      // headDim 8 runs 16 rows per invocation, 68 runs 15; T = 11 is not a multiple of rows or key blocks.
       for (const [T, H, KV, hd] of [[11, 4, 2, 8], [7, 2, 1, 68]]) {
         const q = random(T * H * hd, 21, -2, 2),
           k = random(T * KV * hd, 22, -2, 2),
