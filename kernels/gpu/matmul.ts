@@ -3,14 +3,20 @@
  *
  * Why it looks like this: on software adapters (lavapipe/llvmpipe) 8 invocations share the lanes of
  * one AVX2 register and every storage load becomes a loop over the lanes, each a guarded scalar load
- * (~2 ns per lane per load here, whatever its width, ~40 FMAs' worth); runtime-indexed private arrays
- * spill to memory. So each invocation keeps a TM×TN block of accumulators in named scalars (code is
- * generated and fully unrolled over the block), loads whole vec4s along K, and performs 4·TM·TN
- * FMAs per TM+TN loads. All invocations of a workgroup share the same TM rows of x. K and N are
+ * (~2 ns per lane per load here, whatever its width, ~40 FMAs' worth), while a value that does not
+ * fit in the 16 registers spills to the stack, where one vector load serves all 8 lanes. So each
+ * invocation keeps a large TM×TN block of accumulators in named scalars (code is generated and fully
+ * unrolled over the block; most of them spill, which is cheap by comparison), loads whole vec4s along
+ * K, and performs 4·TM·TN FMAs per TM+TN loads; each w vec4 is used by its column's TM dot products
+ * right after it is loaded. All invocations of a workgroup share the same TM rows of x. K and N are
  * compile-time constants (a model has few weight shapes); T is a uniform, so every sequence length
  * reuses one pipeline. Edges are handled by clamping load indices and masking stores, keeping the
- * inner loop branch-free. 16×8 beat 8×8 by ~25% on lavapipe; larger blocks (16×16, 32×8) and
- * unrolling K were slower (the accumulators spill and are reloaded every step; docs/performance.md).
+ * inner loop branch-free.
+ *
+ * The block size trades speed for compile time (measured on lavapipe, docs/performance.md): blocks of
+ * 8×8, 16×8, 24×24, 32×32 and 64×32 ran the 2048×512×1376 matmul at ~19%, ~28%, ~36%, ~40% and ~50%
+ * (one run) of the adapter's FMA ceiling, and compiled one pipeline in ~0.4, ~0.5, ~4, ~12 and ~57 s.
+ * 24×24 is the one chosen: every weight shape compiles its own pipeline.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only matmul`.
  *
@@ -24,11 +30,11 @@ import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Rows per invocation. */
-const TM = 16;
+const TM = 24;
 /** Columns per invocation. */
-const TN = 8;
-/** Invocations per workgroup, laid out along N: 128 columns, so few are wasted past N. */
-const WG = 16;
+const TN = 24;
+/** Invocations per workgroup, laid out along N: one AVX2 register of lanes, 192 columns. */
+const WG = 8;
 
 function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
   const vec = K % 4 === 0;
@@ -59,14 +65,23 @@ ${cols.map((j) => `  let wr${j} = min(c0 + ${j}u, ${N - 1}u) * ${stride}u;`).joi
 ${pairs.map(([i, j]) => `  var a${i}_${j} = 0.0;`).join("\n")}
   for (var k = 0u; k < ${vec ? stride : K - (K % 4)}u; k += ${vec ? 1 : 4}u) {
 ${rows.map((i) => `    let x${i} = ${load("x", `xr${i}`, "k")};`).join("\n")}
-${cols.map((j) => `    let w${j} = ${load("w", `wr${j}`, "k")};`).join("\n")}
-${pairs.map(([i, j]) => `    a${i}_${j} += dot(x${i}, w${j});`).join("\n")}
+${
+    cols.map((j) =>
+      `    { let w${j} = ${load("w", `wr${j}`, "k")};\n${
+        rows.map((i) => `      a${i}_${j} += dot(x${i}, w${j});`).join("\n")
+      } }`
+    ).join("\n")
+  }
   }
 ${
-    tail.flatMap((k) => pairs.map(([i, j]) => `  a${i}_${j} += x[xr${i} + ${k}u] * w[wr${j} + ${k}u];`)).join(
-      "\n",
-    )
-  }
+    // The last K % 4 columns: each x and w value loaded once, then used by its row's or column's pairs.
+    tail.map((k) =>
+      `  {\n${rows.map((i) => `    let xt${i} = x[xr${i} + ${k}u];`).join("\n")}\n${
+        cols.map((j) =>
+          `    { let wt = w[wr${j} + ${k}u];${rows.map((i) => ` a${i}_${j} += xt${i} * wt;`).join("")} }`
+        ).join("\n")
+      }\n  }`
+    ).join("\n")}
 ${
     pairs.map(([i, j]) =>
       `  if (r0 + ${i}u < T && c0 + ${j}u < ${N}u) { out[(r0 + ${i}u) * ${N}u + c0 + ${j}u] = a${i}_${j}${
