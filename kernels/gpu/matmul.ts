@@ -16,7 +16,8 @@
  * The block size trades speed for compile time (measured on lavapipe, docs/performance.md): blocks of
  * 8×8, 16×8, 24×24, 32×32 and 64×32 ran the 2048×512×1376 matmul at ~19%, ~28%, ~36%, ~40% and ~50%
  * (one run) of the adapter's FMA ceiling, and compiled one pipeline in ~0.4, ~0.5, ~4, ~12 and ~57 s.
- * 24×24 is the one chosen: every weight shape compiles its own pipeline.
+ * 24×24 is the one chosen, as every weight shape compiles its own pipeline; calls of fewer than
+ * LARGE_BLOCK_MIN_ROWS rows take 16×8, which compiles in well under a second.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only matmul`.
  *
@@ -29,14 +30,20 @@ import { type GpuContext, groups } from "./context.ts";
 import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
-/** Rows per invocation. */
-const TM = 24;
-/** Columns per invocation. */
-const TN = 24;
-/** Invocations per workgroup, laid out along N: one AVX2 register of lanes, 192 columns. */
-const WG = 8;
+/** Rows (TM) × columns (TN) of out per invocation, invocations per workgroup (WG, laid out along N). */
+interface Block {
+  TM: number;
+  TN: number;
+  WG: number;
+}
+/** The block of calls of LARGE_BLOCK_MIN_ROWS rows or more; WG: one AVX2 register of lanes. */
+const LARGE: Block = { TM: 24, TN: 24, WG: 8 };
+/** The block of shorter calls, where the large block's compile (~4 s per shape) would outweigh the run. */
+const SMALL: Block = { TM: 16, TN: 8, WG: 16 };
+/** Calls with at least this many rows (T) take the large block. */
+export const LARGE_BLOCK_MIN_ROWS = 512;
 
-function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
+function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean, { TM, TN, WG }: Block): string {
   const vec = K % 4 === 0;
   const stride = vec ? K / 4 : K;
   const elem = vec ? "vec4<f32>" : "f32";
@@ -112,9 +119,12 @@ export function encodeMatmul(
   }
   // The two families share bindings and uniforms; only the shader and the block per workgroup differ.
   const tiled = variant === "tiled", name = tiled ? "matmul-tiled" : "matmul";
+  const block = a.T >= LARGE_BLOCK_MIN_ROWS ? LARGE : SMALL;
   const pipe = ctx.pipeline(
-    `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
-    () => (tiled ? matmulTiledWgsl : matmulWgsl)(a.K, a.N, !!a.bias, f16),
+    `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}${
+      tiled ? "" : ` ${block.TM}×${block.TN}`
+    }`,
+    () => tiled ? matmulTiledWgsl(a.K, a.N, !!a.bias, f16) : matmulWgsl(a.K, a.N, !!a.bias, f16, block),
   );
   const buffers = [a.x, a.w, a.out, ctx.uniform([a.T, 0, 0, 0])];
   if (a.bias) buffers.push(a.bias);
@@ -134,6 +144,6 @@ export function encodeMatmul(
   );
   if (tiled) {
     pass.dispatchWorkgroups(groups(a.N, TILED_MATMUL_BLOCK.cols), groups(a.T, TILED_MATMUL_BLOCK.rows));
-  } else pass.dispatchWorkgroups(groups(a.N, WG * TN), groups(a.T, TM));
+  } else pass.dispatchWorkgroups(groups(a.N, block.WG * block.TN), groups(a.T, block.TM));
   pass.end();
 }
