@@ -9,6 +9,16 @@
  * (future rows, other documents, outside the sliding `window`, the block tail past the last row) get
  * p = 0 via select, not branches.
  *
+ * Why R is large (R·headDim ≈ 1024, up to 16 rows): llvmpipe runs 8 invocations in the lanes of one
+ * AVX2 register and turns every storage load into a loop over the lanes, each a guarded scalar load
+ * (~2 ns per lane per vec4 here, ~40 FMAs' worth), while values that do not fit in registers spill to
+ * the stack, which costs one vector load for all 8 lanes. So the kernel amortises each key's and
+ * value's loads over as many rows as it can and lets q and the accumulators spill. Measured on
+ * lavapipe (docs/performance.md): R = 2 → 16 took attention from ~10% to ~35% of the adapter's FMA
+ * ceiling at hd64; the price is compile time (R·headDim = 1024: ~15 s for one hd64 pipeline,
+ * once per shape and process; Mesa's shader cache keeps it across runs), so calls of fewer than
+ * LARGE_BLOCK_MIN_ROWS query rows, where that would outweigh the run, keep the small block.
+ *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
  *
  * @module
@@ -23,16 +33,24 @@ import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
 /** Keys per online-softmax block. */
 const B = 4;
-/** Invocations per workgroup (along query rows). */
-const WG = 64;
+/** Invocations per workgroup (along query rows): one AVX2 register of lanes, so T/(8·R) workgroups per head. */
+const WG = 8;
+/** Floats of q (and of accumulators) one invocation keeps: R·headDim (see the module comment). */
+const ROW_FLOATS = 1024;
+/**
+ * Calls with fewer query rows take the small block (R = 2, or 1 above hd64): there a block of R·hd ≈ 1024
+ * would compile for longer (seconds) than the whole call runs.
+ */
+export const LARGE_BLOCK_MIN_ROWS = 512;
 
-/** Rows per invocation: two when the registers allow it (headDim ≤ 64), else one. */
-function rowsPer(headDim: number): number {
-  return headDim <= 64 ? 2 : 1;
+/** Rows per invocation for a call of T query rows (see {@linkcode LARGE_BLOCK_MIN_ROWS}). */
+function rowsPer(headDim: number, T: number): number {
+  if (T < LARGE_BLOCK_MIN_ROWS) return headDim <= 64 ? 2 : 1;
+  return Math.max(1, Math.min(16, Math.floor(ROW_FLOATS / headDim)));
 }
 
-function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean): string {
-  const R = rowsPer(headDim), C = headDim / 4;
+function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean, R: number): string {
+  const C = headDim / 4;
   const rs = [...Array(R).keys()], cs = [...Array(C).keys()], bs = [...Array(B).keys()];
   const each = <T>(a: number[], f: (i: number) => T) => a.map(f).join("\n");
   const qStride = nHeads * C, kvStride = nKvHeads * C;
@@ -124,9 +142,13 @@ export function encodeAttention(
   // The two families share bindings and uniforms; only the shader and the rows per workgroup differ.
   const tiled = variant === "tiled", name = tiled ? "attention-tiled" : "attention";
   const docs = !!a.rowStart;
+  const R = rowsPer(headDim, a.T);
   const pipe = ctx.pipeline(
-    `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}`,
-    () => (tiled ? attentionTiledWgsl : attentionWgsl)(nHeads, nKvHeads, headDim, docs),
+    `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}${tiled ? "" : ` R${R}`}`,
+    () =>
+      tiled
+        ? attentionTiledWgsl(nHeads, nKvHeads, headDim, docs)
+        : attentionWgsl(nHeads, nKvHeads, headDim, docs, R),
   );
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
   const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0])];
@@ -140,6 +162,6 @@ export function encodeAttention(
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     }),
   );
-  pass.dispatchWorkgroups(groups(a.T, tiled ? TILED_ATTENTION_ROWS : WG * rowsPer(headDim)), nHeads);
+  pass.dispatchWorkgroups(groups(a.T, tiled ? TILED_ATTENTION_ROWS : WG * R), nHeads);
   pass.end();
 }

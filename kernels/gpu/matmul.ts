@@ -1,14 +1,23 @@
 /**
  * Register-blocked matmul: out[T×N] = x[T×K] · w[N×K]ᵀ (+ bias[N]), f32, generated WGSL.
  *
- * Why it looks like this: on software adapters (lavapipe/llvmpipe) a storage load costs far more than
- * an FMA (~20 ns per invocation here, whatever its width), and runtime-indexed private arrays spill
- * to memory. So each invocation keeps a TM×TN block of accumulators in named scalars (code is
- * generated and fully unrolled over the block), loads whole vec4s along K, and performs 4·TM·TN
- * FMAs per TM+TN loads. All invocations of a workgroup share the same TM rows of x. K and N are
+ * Why it looks like this: on software adapters (lavapipe/llvmpipe) 8 invocations share the lanes of
+ * one AVX2 register and every storage load becomes a loop over the lanes, each a guarded scalar load
+ * (~2 ns per lane per load here, whatever its width, ~40 FMAs' worth), while a value that does not
+ * fit in the 16 registers spills to the stack, where one vector load serves all 8 lanes. So each
+ * invocation keeps a large TM×TN block of accumulators in named scalars (code is generated and fully
+ * unrolled over the block; most of them spill, which is cheap by comparison), loads whole vec4s along
+ * K, and performs 4·TM·TN FMAs per TM+TN loads; each w vec4 is used by its column's TM dot products
+ * right after it is loaded. All invocations of a workgroup share the same TM rows of x. K and N are
  * compile-time constants (a model has few weight shapes); T is a uniform, so every sequence length
  * reuses one pipeline. Edges are handled by clamping load indices and masking stores, keeping the
  * inner loop branch-free.
+ *
+ * The block size trades speed for compile time (measured on lavapipe, docs/performance.md): blocks of
+ * 8×8, 16×8, 24×24, 32×32 and 64×32 ran the 2048×512×1376 matmul at ~19%, ~28%, ~36%, ~40% and ~50%
+ * (one run) of the adapter's FMA ceiling, and compiled one pipeline in ~0.4, ~0.5, ~4, ~12 and ~57 s.
+ * 24×24 is the one chosen, as every weight shape compiles its own pipeline; calls of fewer than
+ * LARGE_BLOCK_MIN_ROWS rows take 16×8, which compiles in well under a second.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only matmul`.
  *
@@ -21,14 +30,20 @@ import { type GpuContext, groups } from "./context.ts";
 import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
 
-/** Rows per invocation. */
-const TM = 8;
-/** Columns per invocation. */
-const TN = 8;
-/** Invocations per workgroup, laid out along N. */
-const WG = 64;
+/** Rows (TM) × columns (TN) of out per invocation, invocations per workgroup (WG, laid out along N). */
+interface Block {
+  TM: number;
+  TN: number;
+  WG: number;
+}
+/** The block of calls of LARGE_BLOCK_MIN_ROWS rows or more; WG: one AVX2 register of lanes. */
+const LARGE: Block = { TM: 24, TN: 24, WG: 8 };
+/** The block of shorter calls, where the large block's compile (~4 s per shape) would outweigh the run. */
+const SMALL: Block = { TM: 16, TN: 8, WG: 16 };
+/** Calls with at least this many rows (T) take the large block. */
+export const LARGE_BLOCK_MIN_ROWS = 512;
 
-function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean): string {
+function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean, { TM, TN, WG }: Block): string {
   const vec = K % 4 === 0;
   const stride = vec ? K / 4 : K;
   const elem = vec ? "vec4<f32>" : "f32";
@@ -57,14 +72,23 @@ ${cols.map((j) => `  let wr${j} = min(c0 + ${j}u, ${N - 1}u) * ${stride}u;`).joi
 ${pairs.map(([i, j]) => `  var a${i}_${j} = 0.0;`).join("\n")}
   for (var k = 0u; k < ${vec ? stride : K - (K % 4)}u; k += ${vec ? 1 : 4}u) {
 ${rows.map((i) => `    let x${i} = ${load("x", `xr${i}`, "k")};`).join("\n")}
-${cols.map((j) => `    let w${j} = ${load("w", `wr${j}`, "k")};`).join("\n")}
-${pairs.map(([i, j]) => `    a${i}_${j} += dot(x${i}, w${j});`).join("\n")}
+${
+    cols.map((j) =>
+      `    { let w${j} = ${load("w", `wr${j}`, "k")};\n${
+        rows.map((i) => `      a${i}_${j} += dot(x${i}, w${j});`).join("\n")
+      } }`
+    ).join("\n")
+  }
   }
 ${
-    tail.flatMap((k) => pairs.map(([i, j]) => `  a${i}_${j} += x[xr${i} + ${k}u] * w[wr${j} + ${k}u];`)).join(
-      "\n",
-    )
-  }
+    // The last K % 4 columns: each x and w value loaded once, then used by its row's or column's pairs.
+    tail.map((k) =>
+      `  {\n${rows.map((i) => `    let xt${i} = x[xr${i} + ${k}u];`).join("\n")}\n${
+        cols.map((j) =>
+          `    { let wt = w[wr${j} + ${k}u];${rows.map((i) => ` a${i}_${j} += xt${i} * wt;`).join("")} }`
+        ).join("\n")
+      }\n  }`
+    ).join("\n")}
 ${
     pairs.map(([i, j]) =>
       `  if (r0 + ${i}u < T && c0 + ${j}u < ${N}u) { out[(r0 + ${i}u) * ${N}u + c0 + ${j}u] = a${i}_${j}${
@@ -95,9 +119,12 @@ export function encodeMatmul(
   }
   // The two families share bindings and uniforms; only the shader and the block per workgroup differ.
   const tiled = variant === "tiled", name = tiled ? "matmul-tiled" : "matmul";
+  const block = a.T >= LARGE_BLOCK_MIN_ROWS ? LARGE : SMALL;
   const pipe = ctx.pipeline(
-    `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}`,
-    () => (tiled ? matmulTiledWgsl : matmulWgsl)(a.K, a.N, !!a.bias, f16),
+    `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}${
+      tiled ? "" : ` ${block.TM}×${block.TN}`
+    }`,
+    () => tiled ? matmulTiledWgsl(a.K, a.N, !!a.bias, f16) : matmulWgsl(a.K, a.N, !!a.bias, f16, block),
   );
   const buffers = [a.x, a.w, a.out, ctx.uniform([a.T, 0, 0, 0])];
   if (a.bias) buffers.push(a.bias);
@@ -117,6 +144,6 @@ export function encodeMatmul(
   );
   if (tiled) {
     pass.dispatchWorkgroups(groups(a.N, TILED_MATMUL_BLOCK.cols), groups(a.T, TILED_MATMUL_BLOCK.rows));
-  } else pass.dispatchWorkgroups(groups(a.N, WG * TN), groups(a.T, TM));
+  } else pass.dispatchWorkgroups(groups(a.N, block.WG * block.TN), groups(a.T, block.TM));
   pass.end();
 }

@@ -3,6 +3,8 @@ import { causalAttentionRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, random } from "./_util.ts";
 import { gpuTest, withGpu } from "./_gpu.ts";
 import { runAttention } from "./_gpu_run.ts";
+import type { AttentionArgs } from "../../kernels/cpu/attention.ts";
+import { LARGE_BLOCK_MIN_ROWS } from "../../kernels/gpu/attention.ts";
 
 /** Obvious attention: full T×T scores, masked, softmaxed, times V (tests only). */
 function naiveAttention(
@@ -66,21 +68,30 @@ Deno.test("causalAttentionRef honours softmaxScale (0 gives a running mean of v)
 });
 
 Deno.test({
-  name: "GPU attention matches causalAttentionRef (GQA, odd T, documents, both row blockings)",
+  name:
+    "GPU attention matches causalAttentionRef (GQA, odd T, documents, windows, small and large row blocks)",
   ...gpuTest,
   fn: () =>
     withGpu("GPU attention", async (ctx) => {
-      // headDim 8 runs 2 rows per invocation, 68 runs 1; T = 11 is not a multiple of rows or key blocks.
-      for (const [T, H, KV, hd] of [[11, 4, 2, 8], [7, 2, 1, 68]]) {
+      // Short calls take the small block: headDim 8 runs 2 rows per invocation, 68 runs 1; T = 11 is not a
+      // multiple of rows or key blocks. From LARGE_BLOCK_MIN_ROWS rows on, headDim 16 runs 16 rows per
+      // invocation (128 per workgroup; T = 530 is not a multiple). hd 16 keeps that pipeline's compile short.
+      const L = LARGE_BLOCK_MIN_ROWS + 18;
+      const cases: [number, number, number, number, Pick<AttentionArgs, "docStarts" | "window">[]][] = [
+        [11, 4, 2, 8, [{}, { docStarts: new Int32Array([0, 3, 5]) }]],
+        [7, 2, 1, 68, [{}, { docStarts: new Int32Array([0, 3, 5]) }]],
+        [L, 4, 2, 16, [{}, { docStarts: new Int32Array([0, 130, 301]), window: 97 }]],
+      ];
+      for (const [T, H, KV, hd, maskSets] of cases) {
         const q = random(T * H * hd, 21, -2, 2),
           k = random(T * KV * hd, 22, -2, 2),
           v = random(T * KV * hd, 23);
-        for (const docStarts of [undefined, new Int32Array([0, 3, 5])]) {
+        for (const masks of maskSets) {
           const want = new Float32Array(T * H * hd);
-          const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, docStarts };
+          const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, ...masks };
           causalAttentionRef({ ...args, out: want });
           const got = await runAttention(ctx, args);
-          assertClose(`GPU attention T${T} H${H}/${KV} hd${hd}${docStarts ? " docs" : ""}`, got, want, 1e-4);
+          assertClose(`GPU attention T${T} H${H}/${KV} hd${hd} ${JSON.stringify(masks)}`, got, want, 1e-4);
         }
       }
     }),

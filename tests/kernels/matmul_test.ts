@@ -3,6 +3,7 @@ import { matmulRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, random } from "./_util.ts";
 import { gpuF16Test, gpuTest, withGpu } from "./_gpu.ts";
 import { runMatmul } from "./_gpu_run.ts";
+import { LARGE_BLOCK_MIN_ROWS } from "../../kernels/gpu/matmul.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
   const out = new Float64Array(T * N);
@@ -45,9 +46,12 @@ Deno.test({
   ...gpuTest,
   fn: () =>
     withGpu("GPU matmul", async (ctx) => {
-      // 13×68×77: rows and columns not multiples of the 8×8 block; K % 4 = 0 (vec4 path).
+      // 13×68×77: rows and columns not multiples of the small 16×8 block; K % 4 = 0 (vec4 path).
       // 9×30×70: K % 4 = 2 (scalar path with a tail), with bias.
-      for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1]]) {
+      // 530×68×77: the large 24×24 block (T ≥ LARGE_BLOCK_MIN_ROWS), tails in T and N, with bias (one
+      // shape only: its pipeline compiles for seconds on a software adapter).
+      const L = LARGE_BLOCK_MIN_ROWS + 18;
+      for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1], [L, 68, 77, 1]]) {
         const x = random(T * K, 11), w = random(N * K, 12), bias = withBias ? random(N, 13) : undefined;
         const want = new Float32Array(T * N);
         const args = { x, w, T, K, N, bias };
