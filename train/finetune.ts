@@ -87,8 +87,6 @@ export async function finetuneRunOptions(r: FinetuneRequest): Promise<TrainRunOp
       longFiller: generated ? [sentences(l0), sentences(longSeq)] : undefined,
       tokenizer: r.tokenizer ?? facts.tokenizer,
       firstDoc: generated ? FINETUNE_FIRST_DOC : undefined,
-      // The recall corpus's questions must come with their facts (train/data.ts, `wholeDocs`).
-      wholeDocs: corpus === "recall" || undefined,
     },
     steps: r.steps ?? 100,
     seqLen: l0,
