@@ -200,3 +200,62 @@ Deno.test("deno task train --corpus recall: a tiny run trains on the recall corp
   assert.equal(ck.header.step, 6);
   assert.ok((await Deno.stat(out)).size > 0);
 });
+
+Deno.test("deno task train: --paragraphs and --whole-docs are stored in the checkpoint and kept on resume; refused off the recall corpus", async () => {
+  const dir = await Deno.makeTempDir();
+  const root = new URL("../../", import.meta.url).pathname;
+  const train = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-ffi=.build",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "cli/train.ts",
+        ...args,
+      ],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  const out = `${dir}/model.bin`;
+  const first = await train(
+    ...[
+      "--config",
+      "tiny",
+      "--corpus",
+      "recall",
+      "--paragraphs",
+      "--whole-docs",
+      "--seq",
+      "64",
+      "--batch",
+      "2",
+    ],
+    ...["--out", out, "--steps", "2", "--checkpoint-every", "2"],
+  );
+  assert.equal(first.code, 0, text(first.stderr));
+  assert.match(text(first.stderr), /in paragraphs, windows start at documents\)/);
+  const resumed = await train("--out", out, "--resume", "--steps", "3");
+  assert.equal(resumed.code, 0, text(resumed.stderr));
+  assert.match(text(resumed.stderr), /in paragraphs, windows start at documents\)/);
+  const ck = decodeCheckpoint(await Deno.readFile(`${out}.ckpt`), "ckpt");
+  assert.equal(ck.header.meta.paragraphs, true);
+  assert.equal(ck.header.meta.wholeDocs, true);
+  // Whole documents: every window opens on a document, so the stream's position is always a document's start.
+  assert.equal(ck.header.position.offset, 0);
+  const refused = await train(
+    "--config",
+    "tiny",
+    "--corpus",
+    "stories",
+    "--paragraphs",
+    "--out",
+    `${dir}/s.bin`,
+  );
+  assert.notEqual(refused.code, 0);
+  assert.match(text(refused.stderr), /--paragraphs applies to the generated recall corpus/);
+  await Deno.remove(dir, { recursive: true });
+});
