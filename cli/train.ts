@@ -45,6 +45,8 @@ const USAGE = `Usage: deno task train --out model.bin [options]
                          (default 8000, about 350 steps of 8 × 256 tokens)
   --paragraphs           recall corpus: document bodies in paragraphs with blank lines between, as the
                          needle haystacks are written
+  --gap-words            recall corpus: half of the questions put a varied phrase (some words made up)
+                         between the key and the answer's "is"
   --tokenizer T          FILE: a llama2.c tokenizer.bin (e.g. tok512.bin); bpe:N: train an N-piece
                          BPE on the corpus (written beside --out); bpe:N:digits3: plus every 2- and
                          3-digit group (numbers split like Llama 3's); default: bytes
@@ -96,6 +98,7 @@ const TRAIN_OPTIONS = {
   filler: { type: "string" },
   "drill-docs": { type: "string" },
   paragraphs: { type: "boolean" },
+  "gap-words": { type: "boolean" },
   seed: { type: "string" },
   "first-doc": { type: "string" },
   tokenizer: { type: "string" },
@@ -119,7 +122,7 @@ type TrainFlags = Flags<typeof TRAIN_OPTIONS>;
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: TrainFlags): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
-  for (const flag of ["drill-docs", "paragraphs"] as const) {
+  for (const flag of ["drill-docs", "paragraphs", "gap-words"] as const) {
     if (values[flag] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
       throw new CliError(`--${flag} applies to the generated recall corpus (--corpus recall) only`);
     }
@@ -146,6 +149,7 @@ function dataSource(values: TrainFlags): DataSource {
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
     drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
     paragraphs: values.paragraphs || undefined,
+    gapWords: values["gap-words"] || undefined,
     wholeDocs: values["whole-docs"] || undefined,
   };
 }

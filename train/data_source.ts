@@ -42,6 +42,8 @@ export interface DataSource {
   drillDocs?: number;
   /** Recall corpus: bodies in paragraphs, blank lines between (default false: one paragraph). */
   paragraphs?: boolean;
+  /** Recall corpus: half of the questions with a varied phrase between key and answer (default false). */
+  gapWords?: boolean;
   /** Every short window starts at a document's BOS; cut tails are dropped (see {@linkcode DocumentStreamOptions}). */
   wholeDocs?: boolean;
 }
@@ -56,7 +58,13 @@ const LONG_SEED = 0x10f9;
 function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
   if (src.corpus === "facts") return (i) => factDocument(seed, i, { filler });
   if (src.corpus === "recall") {
-    return (i) => recallDocument(seed, i, { filler, drillDocs: src.drillDocs, paragraphs: src.paragraphs });
+    return (i) =>
+      recallDocument(seed, i, {
+        filler,
+        drillDocs: src.drillDocs,
+        paragraphs: src.paragraphs,
+        gapWords: src.gapWords,
+      });
   }
   return (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
 }
@@ -100,7 +108,7 @@ export function describeSource(src: DataSource): string {
   if (src.data !== null) return src.data;
   const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
   const from = src.firstDoc ? `, from document ${src.firstDoc}` : "";
-  const paragraphs = src.paragraphs ? ", in paragraphs" : "";
+  const paragraphs = (src.paragraphs ? ", in paragraphs" : "") + (src.gapWords ? ", gap-word questions" : "");
   const whole = src.wholeDocs ? ", windows start at documents" : "";
   return `generated ${src.corpus} (seed ${src.seed}${from}, ${
     src.filler.join("–")

@@ -199,6 +199,35 @@ function composedQuestion(r: Rng, k: string, v: string): string {
     : `Tell me the ${noun} for ${k} from ${src}. The ${noun} for ${k} from ${src} is ${v}.`;
 }
 
+const GAP_ADVERBS = ["earlier", "somewhere", "above", "once", "before", "today", "quietly"];
+const GAP_PREPS = ["in", "within", "inside", "across", "throughout", "from", "among"];
+const GAP_DETERMINERS = ["the", "this", "that", "our"];
+const GAP_NOUNS = ["notes", "story", "passage", "lines", "pages", "report", "list", "document"];
+
+/** A phrase of 3–6 words ("kept somewhere in the old pages"), a made-up word in some. */
+function gapPhrase(r: Rng): string {
+  const words = [r.pick(VERBS)];
+  if (r.chance(0.4)) words.push(r.pick(GAP_ADVERBS));
+  words.push(r.pick(GAP_PREPS), r.pick(GAP_DETERMINERS));
+  if (r.chance(0.5)) words.push(r.chance(0.5) ? nonsenseWord(r) : r.pick(ADJECTIVES));
+  words.push(r.chance(0.2) ? nonsenseWord(r) : r.pick(GAP_NOUNS));
+  return words.join(" ");
+}
+
+/**
+ * A question whose answer sentence puts a varied phrase between the key and "is" ("Tell me the code for K
+ * kept somewhere in the old pages. The code for K kept somewhere in the old pages is V."): the value must
+ * be found from a key several unfamiliar words back. Why: a model trained without it retrieved the paper's
+ * needle in 3–46% of documents with its question as written and in 97% with "mentioned in the provided
+ * text" removed from it.
+ */
+function gapQuestion(r: Rng, k: string, v: string): string {
+  const noun = `${r.pick(ADJECTIVES)} ${r.pick(KINDS)}`, gap = gapPhrase(r);
+  return r.chance(0.5)
+    ? `Which ${noun} for ${k} was ${gap}? The ${noun} for ${k} ${gap} is ${v}.`
+    : `Tell me the ${noun} for ${k} ${gap}. The ${noun} for ${k} ${gap} is ${v}.`;
+}
+
 /** Ways to ask for K's value later, each followed by its answer ` V` (mostly right after "is"). */
 const QUESTIONS: ((k: string, v: string) => string)[] = [
   (k, v) => `What was the number for ${k}? It was ${v}.`,
@@ -245,6 +274,8 @@ export interface RecallCorpusOptions {
    * the same haystack on one line; `tools/needle_retrieval.ts`).
    */
   paragraphs?: boolean;
+  /** Half of the questions put a varied phrase between the key and the answer's "is" (see `gapQuestion`). Default false. */
+  gapWords?: boolean;
 }
 
 /** k distinct draws of `draw` (retrying duplicates). */
@@ -302,7 +333,11 @@ export function recallDocument(seed: number, index: number, opts: RecallCorpusOp
   }
   const intro = r.chance(0.3) ? r.pick(INTROS) : "";
   const ask = (f: { k: string; v: string }) =>
-    r.chance(0.5) ? composedQuestion(r, f.k, f.v) : r.pick(QUESTIONS)(f.k, f.v);
+    opts.gapWords && r.chance(0.5)
+      ? gapQuestion(r, f.k, f.v)
+      : r.chance(0.5)
+      ? composedQuestion(r, f.k, f.v)
+      : r.pick(QUESTIONS)(f.k, f.v);
   const questions = asked.map(ask).join("\n"); // drawn before the paragraphs: the same with and without
   return `${intro}${opts.paragraphs ? inParagraphs(r, body) : body.join(" ")}\n${questions}`;
 }

@@ -65,7 +65,12 @@ Deno.test("recall corpus: no document a training run reads contains any three co
     const ck = decodeCheckpoint(Deno.readFileSync(ckpt), ckpt.pathname);
     const meta = ck.header.meta as unknown as DataSource;
     assert.equal(meta.corpus, "recall");
-    const opts = { filler: meta.filler, drillDocs: meta.drillDocs, paragraphs: meta.paragraphs };
+    const opts = {
+      filler: meta.filler,
+      drillDocs: meta.drillDocs,
+      paragraphs: meta.paragraphs,
+      gapWords: meta.gapWords,
+    };
     for (let i = meta.firstDoc ?? 0; i <= ck.header.position.doc; i++, read++) {
       assertHeldOut(recallDocument(meta.seed, i, opts), grams, `document ${i}`);
     }
@@ -78,11 +83,20 @@ Deno.test("recall corpus: no document a training run reads contains any three co
   // Other seeds too: the generator, not one draw of it, never writes the templates.
   for (let i = 0; i < 5_000; i++) {
     assertHeldOut(recallDocument(7, 20_000 + i), grams, `document ${i} (seed 7)`);
+    // And with every option that changes the wording.
+    const opts = { paragraphs: true, gapWords: true };
+    assertHeldOut(
+      recallDocument(7, 40_000 + i, opts),
+      grams,
+      `document ${i} (seed 7, paragraphs, gap words)`,
+    );
   }
   // And the haystack the needle documents are built from.
   assertHeldOut(recallHaystack(2026, 600), grams, "the haystack");
   console.log(
-    `the runs' ${read} documents and 5,000 more checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `the runs' ${read} documents and 10,000 more checked in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
   );
   // The check would catch the template: a document with the needle sentence fails.
   const needle = NEEDLE_TEMPLATES["magic-number"].needle.replace("{key}", "copper-lake").replace(
