@@ -487,19 +487,22 @@ static inline float hmax(vf x) {
 #else
 #define POLY_STEP(p, f, c) ((p) = (p) * (f) + (c))
 #endif
-static inline vf exp2_v(vf x) {
-  const float magic = 12582912.0f + 127.0f;
-  x = vmax((vf){0} - 127.0f, x);
-  vf t = x + magic, f = x - (t - magic);
-  vf p = (vf){0} + 1.5346250e-4f;
-  POLY_STEP(p, f, 1.3399936e-3f);
-  POLY_STEP(p, f, 9.6184872e-3f);
-  POLY_STEP(p, f, 5.5503286e-2f);
-  POLY_STEP(p, f, 0.24022646f);
-  POLY_STEP(p, f, 0.69314718f);
-  POLY_STEP(p, f, 1.0f);
-  return p * (vf)((vi)t << 23);
-}
+/* Defines NAME(x), 2^x per lane for vectors V (integer lanes VI, lane maximum MAX): one body for both widths. */
+#define DEFINE_EXP2(NAME, V, VI, MAX)                                                                    \
+  static inline V NAME(V x) {                                                                            \
+    const float magic = 12582912.0f + 127.0f;                                                            \
+    x = MAX((V){0} - 127.0f, x);                                                                         \
+    V t = x + magic, f = x - (t - magic);                                                                \
+    V p = (V){0} + 1.5346250e-4f;                                                                        \
+    POLY_STEP(p, f, 1.3399936e-3f);                                                                      \
+    POLY_STEP(p, f, 9.6184872e-3f);                                                                      \
+    POLY_STEP(p, f, 5.5503286e-2f);                                                                      \
+    POLY_STEP(p, f, 0.24022646f);                                                                        \
+    POLY_STEP(p, f, 0.69314718f);                                                                        \
+    POLY_STEP(p, f, 1.0f);                                                                               \
+    return p * (V)((VI)t << 23);                                                                         \
+  }
+DEFINE_EXP2(exp2_v, vf, vi, vmax)
 
 /*
  * s[r][j] = Σ_d qp[d][r] · k[j][d] for the AQR rows of qp (packed [hd][AQR], pre-scaled) and the 16
@@ -548,8 +551,16 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
  * FMA issues as fast as an 8-float one. Same sums in the same order as the 8-float kernels.
  */
 #define WIDE_ATTENTION 1
+#include <immintrin.h>
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+/* vmax and exp2_v for 16 floats (the softmax's unmasked blocks): vmaxps keeps vmax's NaN rule. */
+static inline v16 vmax16(v16 a, v16 b) { return _mm512_max_ps(a, b); }
+DEFINE_EXP2(exp2_v16, v16, vi16, vmax16)
+/* The low and high 8 floats of a v16: lanes j..j+7 and j+8..j+15 of a block, as the 8-float loops pair them. */
+static inline vf low8(v16 x) { return __builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7); }
+static inline vf high8(v16 x) { return __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15); }
 
 /* qk_panel over two adjacent key panels (32 keys; the second starts KP·hd floats after the first). */
 static inline void qk_panel2(float *s, int ss, const float *qp, const float *panel, int hd) {
@@ -722,7 +733,13 @@ static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int
         mx = vmax(x, mx);
       }
     } else {
+#ifdef WIDE_ATTENTION
+      v16 mw = (v16){0} - INFINITY;
+      for (int j = 0; j < np; j += 16) mw = vmax16(*(v16u *)(sr + j), mw);
+      mx = low8(mw), mx1 = high8(mw);
+#else
       for (int j = 0; j < np; j += 2 * VW) mx = vmax(*(vfu *)(sr + j), mx), mx1 = vmax(*(vfu *)(sr + j + VW), mx1);
+#endif
     }
     float bmax = hmax(vmax(mx, mx1));
     if (bmax > m[r] + MAX_SLACK) { /* also the first visible block: m = −inf */
@@ -737,11 +754,22 @@ static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int
       continue;
     }
     vf mr = (vf){0} + m[r], sum = {0}, sum1 = {0};
+#ifdef WIDE_ATTENTION
+    v16 mr16 = (v16){0} + m[r], sum16 = {0};
+    for (int j = 0; j < np; j += 16) {
+      v16 p = exp2_v16(*(v16u *)(sr + j) - mr16);
+      *(v16u *)(sr + j) = p;
+      sum16 += p;
+    }
+    sum = low8(sum16), sum1 = high8(sum16);
+    (void)mr;
+#else
     for (int j = 0; j < np; j += 2 * VW) {
       vf p0 = exp2_v(*(vfu *)(sr + j) - mr), p1 = exp2_v(*(vfu *)(sr + j + VW) - mr);
       *(vfu *)(sr + j) = p0, *(vfu *)(sr + j + VW) = p1;
       sum += p0, sum1 += p1;
     }
+#endif
     *(vfu *)(l + r * VW) += sum + sum1;
   }
 }
