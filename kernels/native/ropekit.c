@@ -87,6 +87,18 @@ void rk_exp_array(float *out, const float *x, int n) {
 typedef float v8 __attribute__((vector_size(32)));
 /* Same vector, but loads/stores through it may be unaligned (Float32Arrays are only 8-aligned). */
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
+#if defined(__AVX512F__) && !defined(__wasm__)
+/*
+ * Where the CPU has AVX-512 (32 vector registers of 16 floats), the matmul and attention micro-kernels
+ * also come in 16-float vectors over two adjacent panels (micro_kernel2, qk_panel2): same sums in the
+ * same order, so the outputs are bit-identical. At T8192 on the AMD EPYC of docs/performance.md (one
+ * thread, CPU time) the matmul at K128, N 64–768 took 1.6–1.7× less in a one-off check, attention 1.75×
+ * (bench/attention_ab.ts).
+ */
+#define WIDE_VECTORS 1
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+#endif
 
 /*
  * acc += a·s (s a scalar, broadcast). The native build leaves contraction to the compiler (FMA under
@@ -187,6 +199,30 @@ static void micro_kernel(float tile[MR][NR], const float *xp, const float *panel
   *(v8u *)&tile[5][0] = c50, *(v8u *)&tile[5][8] = c51;
 }
 #endif
+#ifdef WIDE_VECTORS
+/* micro_kernel over two adjacent panels (2·NR columns; the second panel starts NR·K floats after the first). */
+static void micro_kernel2(float tile[MR][2 * NR], const float *xp, const float *panel, int K) {
+  const float *panel2 = panel + NR * K;
+  v16 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  v16 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (int k = 0; k < K; k++) {
+    v16 w0 = *(const v16u *)(panel + k * NR), w1 = *(const v16u *)(panel2 + k * NR);
+    const float *xk = xp + k * MR;
+    MADD(c00, w0, xk[0]), MADD(c01, w1, xk[0]);
+    MADD(c10, w0, xk[1]), MADD(c11, w1, xk[1]);
+    MADD(c20, w0, xk[2]), MADD(c21, w1, xk[2]);
+    MADD(c30, w0, xk[3]), MADD(c31, w1, xk[3]);
+    MADD(c40, w0, xk[4]), MADD(c41, w1, xk[4]);
+    MADD(c50, w0, xk[5]), MADD(c51, w1, xk[5]);
+  }
+  *(v16u *)&tile[0][0] = c00, *(v16u *)&tile[0][16] = c01;
+  *(v16u *)&tile[1][0] = c10, *(v16u *)&tile[1][16] = c11;
+  *(v16u *)&tile[2][0] = c20, *(v16u *)&tile[2][16] = c21;
+  *(v16u *)&tile[3][0] = c30, *(v16u *)&tile[3][16] = c31;
+  *(v16u *)&tile[4][0] = c40, *(v16u *)&tile[4][16] = c41;
+  *(v16u *)&tile[5][0] = c50, *(v16u *)&tile[5][16] = c51;
+}
+#endif
 
 /*
  * Packs rows [t_begin, t_end) of x [T][K] as the micro-kernel reads them, [tile][K][MR]; a short tail
@@ -221,6 +257,24 @@ static inline void panel_rows(float *out, const float *xp, const float *panel, c
     }
   }
 }
+#ifdef WIDE_VECTORS
+/* panel_rows for two adjacent panels at once (columns n0..n0+2·NR), with micro_kernel2. */
+static inline void panel_rows2(float *out, const float *xp, const float *panel, const float *bias, int t_begin,
+                               int t_end, int n0, int N, int K, int accumulate) {
+  float tile[MR][2 * NR];
+  int cols = N - n0 < 2 * NR ? N - n0 : 2 * NR;
+  for (int t0 = t_begin; t0 < t_end; t0 += MR) {
+    int rows = t_end - t0 < MR ? t_end - t0 : MR;
+    micro_kernel2(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
+    for (int r = 0; r < rows; r++) {
+      float *o = out + (int64_t)(t0 + r) * N + n0;
+      for (int c = 0; c < cols; c++) {
+        o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
+      }
+    }
+  }
+}
+#endif
 
 /*
  * out[t][n] = (accumulate ? out[t][n] : 0) + Σ_k x[t][k]·w[n][k] + (bias ? bias[n] : 0), with w given
@@ -242,7 +296,13 @@ void rk_matmul(float *out, const float *x, const float *packed, const float *bia
       int p_begin = (item % col_blocks) * PANELS_PER_ITEM;
       int p_end = p_begin + PANELS_PER_ITEM < panels ? p_begin + PANELS_PER_ITEM : panels;
       pack_rows(xp, x, t_begin, t_end, K);
-      for (int p = p_begin; p < p_end; p++) {
+      int p = p_begin;
+#ifdef WIDE_VECTORS
+      for (; p + 2 <= p_end; p += 2) {
+        panel_rows2(out, xp, packed + (int64_t)p * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
+      }
+#endif
+      for (; p < p_end; p++) {
         panel_rows(out, xp, packed + (int64_t)p * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
       }
     }
@@ -543,7 +603,7 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
 }
 #endif
 
-#if defined(__AVX512F__) && !defined(__wasm__)
+#ifdef WIDE_VECTORS
 /*
  * Where the CPU has AVX-512 (32 vector registers, 16 floats each), the QKᵀ and PV micro-kernels also
  * come in 16-float vectors: the AQR × 2 sums of a tile then cover twice the keys (QKᵀ) or channels
@@ -554,8 +614,6 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
  */
 #define WIDE_ATTENTION 1
 #include <immintrin.h>
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
 typedef int32_t vi16 __attribute__((vector_size(64)));
 /* vmax and exp2_v for 16 floats (the softmax's unmasked blocks): vmaxps keeps vmax's NaN rule. */
 static inline v16 vmax16(v16 a, v16 b) { return _mm512_max_ps(a, b); }
