@@ -87,6 +87,18 @@ void rk_exp_array(float *out, const float *x, int n) {
 typedef float v8 __attribute__((vector_size(32)));
 /* Same vector, but loads/stores through it may be unaligned (Float32Arrays are only 8-aligned). */
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
+#if defined(__AVX512F__) && !defined(__wasm__)
+/*
+ * Where the CPU has AVX-512 (32 vector registers of 16 floats), the matmul and attention micro-kernels
+ * also come in 16-float vectors over two adjacent panels (micro_kernel2, qk_panel2): same sums in the
+ * same order, so the outputs are bit-identical. At T8192 on the AMD EPYC of docs/performance.md (one
+ * thread, CPU time) the matmul at K128, N 64–768 took 1.6–1.7× less in a one-off check, attention 1.75×
+ * (bench/attention_ab.ts).
+ */
+#define WIDE_VECTORS 1
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+#endif
 
 /*
  * acc += a·s (s a scalar, broadcast). The native build leaves contraction to the compiler (FMA under
@@ -187,6 +199,30 @@ static void micro_kernel(float tile[MR][NR], const float *xp, const float *panel
   *(v8u *)&tile[5][0] = c50, *(v8u *)&tile[5][8] = c51;
 }
 #endif
+#ifdef WIDE_VECTORS
+/* micro_kernel over two adjacent panels (2·NR columns; the second panel starts NR·K floats after the first). */
+static void micro_kernel2(float tile[MR][2 * NR], const float *xp, const float *panel, int K) {
+  const float *panel2 = panel + NR * K;
+  v16 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  v16 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (int k = 0; k < K; k++) {
+    v16 w0 = *(const v16u *)(panel + k * NR), w1 = *(const v16u *)(panel2 + k * NR);
+    const float *xk = xp + k * MR;
+    MADD(c00, w0, xk[0]), MADD(c01, w1, xk[0]);
+    MADD(c10, w0, xk[1]), MADD(c11, w1, xk[1]);
+    MADD(c20, w0, xk[2]), MADD(c21, w1, xk[2]);
+    MADD(c30, w0, xk[3]), MADD(c31, w1, xk[3]);
+    MADD(c40, w0, xk[4]), MADD(c41, w1, xk[4]);
+    MADD(c50, w0, xk[5]), MADD(c51, w1, xk[5]);
+  }
+  *(v16u *)&tile[0][0] = c00, *(v16u *)&tile[0][16] = c01;
+  *(v16u *)&tile[1][0] = c10, *(v16u *)&tile[1][16] = c11;
+  *(v16u *)&tile[2][0] = c20, *(v16u *)&tile[2][16] = c21;
+  *(v16u *)&tile[3][0] = c30, *(v16u *)&tile[3][16] = c31;
+  *(v16u *)&tile[4][0] = c40, *(v16u *)&tile[4][16] = c41;
+  *(v16u *)&tile[5][0] = c50, *(v16u *)&tile[5][16] = c51;
+}
+#endif
 
 /*
  * Packs rows [t_begin, t_end) of x [T][K] as the micro-kernel reads them, [tile][K][MR]; a short tail
@@ -221,6 +257,24 @@ static inline void panel_rows(float *out, const float *xp, const float *panel, c
     }
   }
 }
+#ifdef WIDE_VECTORS
+/* panel_rows for two adjacent panels at once (columns n0..n0+2·NR), with micro_kernel2. */
+static inline void panel_rows2(float *out, const float *xp, const float *panel, const float *bias, int t_begin,
+                               int t_end, int n0, int N, int K, int accumulate) {
+  float tile[MR][2 * NR];
+  int cols = N - n0 < 2 * NR ? N - n0 : 2 * NR;
+  for (int t0 = t_begin; t0 < t_end; t0 += MR) {
+    int rows = t_end - t0 < MR ? t_end - t0 : MR;
+    micro_kernel2(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
+    for (int r = 0; r < rows; r++) {
+      float *o = out + (int64_t)(t0 + r) * N + n0;
+      for (int c = 0; c < cols; c++) {
+        o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
+      }
+    }
+  }
+}
+#endif
 
 /*
  * out[t][n] = (accumulate ? out[t][n] : 0) + Σ_k x[t][k]·w[n][k] + (bias ? bias[n] : 0), with w given
@@ -242,7 +296,13 @@ void rk_matmul(float *out, const float *x, const float *packed, const float *bia
       int p_begin = (item % col_blocks) * PANELS_PER_ITEM;
       int p_end = p_begin + PANELS_PER_ITEM < panels ? p_begin + PANELS_PER_ITEM : panels;
       pack_rows(xp, x, t_begin, t_end, K);
-      for (int p = p_begin; p < p_end; p++) {
+      int p = p_begin;
+#ifdef WIDE_VECTORS
+      for (; p + 2 <= p_end; p += 2) {
+        panel_rows2(out, xp, packed + (int64_t)p * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
+      }
+#endif
+      for (; p < p_end; p++) {
         panel_rows(out, xp, packed + (int64_t)p * NR * K, bias, t_begin, t_end, p * NR, N, K, accumulate);
       }
     }
@@ -487,19 +547,22 @@ static inline float hmax(vf x) {
 #else
 #define POLY_STEP(p, f, c) ((p) = (p) * (f) + (c))
 #endif
-static inline vf exp2_v(vf x) {
-  const float magic = 12582912.0f + 127.0f;
-  x = vmax((vf){0} - 127.0f, x);
-  vf t = x + magic, f = x - (t - magic);
-  vf p = (vf){0} + 1.5346250e-4f;
-  POLY_STEP(p, f, 1.3399936e-3f);
-  POLY_STEP(p, f, 9.6184872e-3f);
-  POLY_STEP(p, f, 5.5503286e-2f);
-  POLY_STEP(p, f, 0.24022646f);
-  POLY_STEP(p, f, 0.69314718f);
-  POLY_STEP(p, f, 1.0f);
-  return p * (vf)((vi)t << 23);
-}
+/* Defines NAME(x), 2^x per lane for vectors V (integer lanes VI, lane maximum MAX): one body for both widths. */
+#define DEFINE_EXP2(NAME, V, VI, MAX)                                                                    \
+  static inline V NAME(V x) {                                                                            \
+    const float magic = 12582912.0f + 127.0f;                                                            \
+    x = MAX((V){0} - 127.0f, x);                                                                         \
+    V t = x + magic, f = x - (t - magic);                                                                \
+    V p = (V){0} + 1.5346250e-4f;                                                                        \
+    POLY_STEP(p, f, 1.3399936e-3f);                                                                      \
+    POLY_STEP(p, f, 9.6184872e-3f);                                                                      \
+    POLY_STEP(p, f, 5.5503286e-2f);                                                                      \
+    POLY_STEP(p, f, 0.24022646f);                                                                        \
+    POLY_STEP(p, f, 0.69314718f);                                                                        \
+    POLY_STEP(p, f, 1.0f);                                                                               \
+    return p * (V)((VI)t << 23);                                                                         \
+  }
+DEFINE_EXP2(exp2_v, vf, vi, vmax)
 
 /*
  * s[r][j] = Σ_d qp[d][r] · k[j][d] for the AQR rows of qp (packed [hd][AQR], pre-scaled) and the 16
@@ -537,6 +600,44 @@ static inline void qk_panel(float *s, int ss, const float *qp, const float *pane
   *(vfu *)(s + 2 * ss) = c0, *(vfu *)(s + 2 * ss + 8) = c1, *(vfu *)(s + 3 * ss) = e0;
   *(vfu *)(s + 3 * ss + 8) = e1, *(vfu *)(s + 4 * ss) = f0, *(vfu *)(s + 4 * ss + 8) = f1;
   *(vfu *)(s + 5 * ss) = g0, *(vfu *)(s + 5 * ss + 8) = g1;
+}
+#endif
+
+#ifdef WIDE_VECTORS
+/*
+ * Where the CPU has AVX-512 (32 vector registers, 16 floats each), the QKᵀ and PV micro-kernels also
+ * come in 16-float vectors: the AQR × 2 sums of a tile then cover twice the keys (QKᵀ) or channels
+ * (PV) for the same number of loads and broadcasts. On the AMD EPYC of docs/performance.md a 16-float
+ * FMA loop does 1.6–1.7× the FLOPs of an 8-float one, and attention at T8192 H4/2 hd32 took 1.75× less CPU
+ * time with these kernels (bench/attention_ab.ts, one thread). Same sums in the same order as the 8-float
+ * kernels: the outputs are bit-identical. The softmax's unmasked blocks use 16-float vectors too.
+ */
+#define WIDE_ATTENTION 1
+#include <immintrin.h>
+typedef int32_t vi16 __attribute__((vector_size(64)));
+/* vmax and exp2_v for 16 floats (the softmax's unmasked blocks): vmaxps keeps vmax's NaN rule. */
+static inline v16 vmax16(v16 a, v16 b) { return _mm512_max_ps(a, b); }
+DEFINE_EXP2(exp2_v16, v16, vi16, vmax16)
+/* The low and high 8 floats of a v16: lanes j..j+7 and j+8..j+15 of a block, as the 8-float loops pair them. */
+static inline vf low8(v16 x) { return __builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7); }
+static inline vf high8(v16 x) { return __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+/* qk_panel over two adjacent key panels (32 keys; the second starts KP·hd floats after the first). */
+static inline void qk_panel2(float *s, int ss, const float *qp, const float *panel, int hd) {
+  const float *panel2 = panel + KP * hd;
+  v16 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0};
+  v16 e0 = {0}, e1 = {0}, f0 = {0}, f1 = {0}, g0 = {0}, g1 = {0};
+  for (int d = 0; d < hd; d++) {
+    v16 k0 = *(const v16u *)(panel + d * KP), k1 = *(const v16u *)(panel2 + d * KP);
+    const float *qd = qp + d * AQR;
+    MADD(a0, k0, qd[0]), MADD(a1, k1, qd[0]), MADD(b0, k0, qd[1]), MADD(b1, k1, qd[1]);
+    MADD(c0, k0, qd[2]), MADD(c1, k1, qd[2]), MADD(e0, k0, qd[3]), MADD(e1, k1, qd[3]);
+    MADD(f0, k0, qd[4]), MADD(f1, k1, qd[4]), MADD(g0, k0, qd[5]), MADD(g1, k1, qd[5]);
+  }
+  *(v16u *)s = a0, *(v16u *)(s + 16) = a1, *(v16u *)(s + ss) = b0, *(v16u *)(s + ss + 16) = b1;
+  *(v16u *)(s + 2 * ss) = c0, *(v16u *)(s + 2 * ss + 16) = c1, *(v16u *)(s + 3 * ss) = e0;
+  *(v16u *)(s + 3 * ss + 16) = e1, *(v16u *)(s + 4 * ss) = f0, *(v16u *)(s + 4 * ss + 16) = f1;
+  *(v16u *)(s + 5 * ss) = g0, *(v16u *)(s + 5 * ss + 16) = g1;
 }
 #endif
 
@@ -593,6 +694,25 @@ static void pv_tile(float *acc, const float *p, int ss, const float *v, int hd, 
     *(vfu *)o += a0, *(vfu *)(o + VW) += a1, *(vfu *)(o + hd) += b0, *(vfu *)(o + hd + VW) += b1;
     *(vfu *)(o + 2 * hd) += c0, *(vfu *)(o + 2 * hd + VW) += c1;
     *(vfu *)(o + 3 * hd) += e0, *(vfu *)(o + 3 * hd + VW) += e1;
+  }
+#endif
+#ifdef WIDE_ATTENTION
+  for (; d + 32 <= hd; d += 32) { /* the loop below in 16-float vectors (AQR is 6 natively) */
+    float *o = acc + d;
+    v16 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, c0 = {0}, c1 = {0};
+    v16 e0 = {0}, e1 = {0}, f0 = {0}, f1 = {0}, g0 = {0}, g1 = {0};
+    for (int j = 0; j < n; j++) {
+      v16 x0 = *(const v16u *)(v + (int64_t)j * hd + d), x1 = *(const v16u *)(v + (int64_t)j * hd + d + 16);
+      const float *pj = p + j;
+      MADD(a0, x0, pj[0]), MADD(a1, x1, pj[0]), MADD(b0, x0, pj[ss]), MADD(b1, x1, pj[ss]);
+      MADD(c0, x0, pj[2 * ss]), MADD(c1, x1, pj[2 * ss]), MADD(e0, x0, pj[3 * ss]), MADD(e1, x1, pj[3 * ss]);
+      MADD(f0, x0, pj[4 * ss]), MADD(f1, x1, pj[4 * ss]), MADD(g0, x0, pj[5 * ss]), MADD(g1, x1, pj[5 * ss]);
+    }
+    *(v16u *)o += a0, *(v16u *)(o + 16) += a1, *(v16u *)(o + hd) += b0, *(v16u *)(o + hd + 16) += b1;
+    *(v16u *)(o + 2 * hd) += c0, *(v16u *)(o + 2 * hd + 16) += c1;
+    *(v16u *)(o + 3 * hd) += e0, *(v16u *)(o + 3 * hd + 16) += e1;
+    *(v16u *)(o + 4 * hd) += f0, *(v16u *)(o + 4 * hd + 16) += f1;
+    *(v16u *)(o + 5 * hd) += g0, *(v16u *)(o + 5 * hd + 16) += g1;
   }
 #endif
   for (; d + 2 * VW <= hd; d += 2 * VW) {
@@ -673,7 +793,13 @@ static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int
         mx = vmax(x, mx);
       }
     } else {
+#ifdef WIDE_ATTENTION
+      v16 mw = (v16){0} - INFINITY;
+      for (int j = 0; j < np; j += 16) mw = vmax16(*(v16u *)(sr + j), mw);
+      mx = low8(mw), mx1 = high8(mw);
+#else
       for (int j = 0; j < np; j += 2 * VW) mx = vmax(*(vfu *)(sr + j), mx), mx1 = vmax(*(vfu *)(sr + j + VW), mx1);
+#endif
     }
     float bmax = hmax(vmax(mx, mx1));
     if (bmax > m[r] + MAX_SLACK) { /* also the first visible block: m = −inf */
@@ -688,11 +814,22 @@ static void softmax_tile(float *s, int ss, int np, int j0, int masked, const int
       continue;
     }
     vf mr = (vf){0} + m[r], sum = {0}, sum1 = {0};
+#ifdef WIDE_ATTENTION
+    v16 mr16 = (v16){0} + m[r], sum16 = {0};
+    for (int j = 0; j < np; j += 16) {
+      v16 p = exp2_v16(*(v16u *)(sr + j) - mr16);
+      *(v16u *)(sr + j) = p;
+      sum16 += p;
+    }
+    sum = low8(sum16), sum1 = high8(sum16);
+    (void)mr;
+#else
     for (int j = 0; j < np; j += 2 * VW) {
       vf p0 = exp2_v(*(vfu *)(sr + j) - mr), p1 = exp2_v(*(vfu *)(sr + j + VW) - mr);
       *(vfu *)(sr + j) = p0, *(vfu *)(sr + j + VW) = p1;
       sum += p0, sum1 += p1;
     }
+#endif
     *(vfu *)(l + r * VW) += sum + sum1;
   }
 }
@@ -774,7 +911,11 @@ void rk_attention(float *out, const float *q, const float *kp, const float *vc, 
           for (int hl = 0; hl < group; hl++) {
             int r0 = hl * R + u * AQR;
             const float *qu = qp + (int64_t)r0 * hd;
-            for (int j = js; j < np; j += KP) qk_panel(s + j - js, bk, qu, kb + (int64_t)j * hd, hd);
+            int j = js;
+#ifdef WIDE_ATTENTION
+            for (; j + 2 * KP <= np; j += 2 * KP) qk_panel2(s + j - js, bk, qu, kb + (int64_t)j * hd, hd);
+#endif
+            for (; j < np; j += KP) qk_panel(s + j - js, bk, qu, kb + (int64_t)j * hd, hd);
             softmax_tile(s, bk, np - js, j0 + js, masked, first + u * AQR, last + u * AQR, m + r0, l + r0 * VW,
                          acc + (int64_t)r0 * hd, hd);
             pv_tile(acc + (int64_t)r0 * hd, s, bk, vb + (int64_t)js * hd, hd, nu - js);
