@@ -31,7 +31,11 @@ import {
   type Validation,
 } from "./validate.ts";
 
-/** fp32 peak of the reference machine: 2 cores × 2 AVX2 FMA units × 8 lanes × 2 flops × ~3.66 GHz. */
+/**
+ * fp32 peak of the reference machine on 8-float vectors (2 cores × 2 AVX2 FMA units × 8 lanes × 2 flops ×
+ * ~3.66 GHz): the fallback when no native library can measure it; the measured peak uses the kernels' widest
+ * vectors (16 floats where the CPU has AVX-512).
+ */
 export const MACHINE_PEAK_GFLOPS = 234;
 
 /** What the FMA-ceiling row (no output to compare) prints instead of its check. */

@@ -239,7 +239,7 @@ const peak = peakFromEnv ? Number(peakFromEnv) : measuredPeak ?? MACHINE_PEAK_GF
 const peakSource = peakFromEnv
   ? "ROPEKIT_PEAK_GFLOPS"
   : measuredPeak
-  ? "measured: register-only FMAs on 8-float vectors, every thread; again around each CPU kernel row"
+  ? "measured: register-only FMAs on the kernels' widest vectors (16 floats with AVX-512, else 8), every thread; again around each CPU kernel row"
   : "documented constant: no native library to measure it";
 log(`peak ${peak.toFixed(0)} GFLOP/s (fp32, ${peakSource})`);
 log(`backend: ${backend.name} — ${nativeStatus()}`);

@@ -332,12 +332,16 @@ static inline float max_of(const float *x, int n, float m) {
 
 /*
  * The bench's fp32 peak: every OpenMP thread runs `iters` steps of 12 independent register-only FMA
- * chains on vectors of the kernels' width (8 floats natively, 4 in WebAssembly), no loads or stores;
- * returns the flops done, which the caller divides by the wall time it measured around the call.
+ * chains on vectors of the kernels' widest width (16 floats where the CPU has AVX-512 and the kernels use
+ * it, else 8; 4 in WebAssembly), no loads or stores; returns the flops done, which the caller divides by
+ * the wall time it measured around the call. The widest width, so that no kernel row can pass 100%.
  */
 #ifdef __wasm__
 typedef v4 peak_vec;
 #define PEAK_FMA(a) MADD4(a, b, 0.999f)
+#elif defined(WIDE_VECTORS)
+typedef v16 peak_vec;
+#define PEAK_FMA(a) ((a) = (a) * b + c)
 #else
 typedef v8 peak_vec;
 #define PEAK_FMA(a) ((a) = (a) * b + c)
