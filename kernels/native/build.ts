@@ -38,17 +38,21 @@ function run(cmd: string, args: string[]): { ok: boolean; stderr: string } | nul
 
 /**
  * Builds the library with `cc` (default: the first of `candidates` found); false (after saying why
- * through `log`) when it could not.
+ * through `log`) when it could not. `extraFlags` go after the standard ones (the tests build the 8-float
+ * kernels on an AVX-512 machine with `-mno-avx512f`).
  */
 export function buildSync(
   cc?: string,
   openmp = true,
   log: (line: string) => void = console.log,
   candidates = ["cc", "gcc", "clang"],
+  extraFlags: string[] = [],
 ): boolean {
   if (cc === undefined) {
     for (const candidate of candidates) {
-      if (run(candidate, ["--version"]) !== null) return buildSync(candidate, openmp, log);
+      if (run(candidate, ["--version"]) !== null) {
+        return buildSync(candidate, openmp, log, candidates, extraFlags);
+      }
     }
     log(
       `build: no C compiler (${
@@ -68,6 +72,7 @@ export function buildSync(
     "-shared",
     "-Wall",
     `-DRK_ABI_VERSION=${ABI_VERSION}`,
+    ...extraFlags,
   ];
   // Written under a temporary name and renamed: processes building at once never load a half-written file.
   const tmp = `${LIBRARY_PATH}.${Deno.pid}.tmp`;
