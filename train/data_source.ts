@@ -9,7 +9,7 @@
 import { trainBpe } from "./bpe.ts";
 import { type DocumentStreamOptions, tokenizedDocuments } from "./data.ts";
 import { factDocument } from "./fact_corpus.ts";
-import { recallDocument } from "./recall_corpus.ts";
+import { type RecallCorpusOptions, recallDocument } from "./recall_corpus.ts";
 import { story } from "./story_corpus.ts";
 import { type TrainingTokenizer, trainingTokenizer } from "./tokenizer_file.ts";
 
@@ -54,18 +54,15 @@ const BPE_DOCS = 3000, BPE_FIRST_DOC = 100_000;
 /** Seed offset of the long-document stream, so long documents are not the short ones stretched. */
 const LONG_SEED = 0x10f9;
 
+/** The recall corpus's options a run's data source sets (its short stream's filler included). */
+export function recallOptions(src: DataSource): RecallCorpusOptions {
+  return { filler: src.filler, drillDocs: src.drillDocs, paragraphs: src.paragraphs, gapWords: src.gapWords };
+}
+
 /** Generated document `i` of the corpus with `filler` sentences. */
 function generated(src: DataSource, seed: number, filler: [number, number]): (i: number) => string {
   if (src.corpus === "facts") return (i) => factDocument(seed, i, { filler });
-  if (src.corpus === "recall") {
-    return (i) =>
-      recallDocument(seed, i, {
-        filler,
-        drillDocs: src.drillDocs,
-        paragraphs: src.paragraphs,
-        gapWords: src.gapWords,
-      });
-  }
+  if (src.corpus === "recall") return (i) => recallDocument(seed, i, { ...recallOptions(src), filler });
   return (i) => story(seed, i, { minFiller: filler[0], maxFiller: filler[1] });
 }
 
@@ -108,9 +105,9 @@ export function describeSource(src: DataSource): string {
   if (src.data !== null) return src.data;
   const long = src.longFiller ? `, long documents ${src.longFiller.join("–")} filler sentences` : "";
   const from = src.firstDoc ? `, from document ${src.firstDoc}` : "";
-  const paragraphs = (src.paragraphs ? ", in paragraphs" : "") + (src.gapWords ? ", gap-word questions" : "");
+  const wording = (src.paragraphs ? ", in paragraphs" : "") + (src.gapWords ? ", gap-word questions" : "");
   const whole = src.wholeDocs ? ", windows start at documents" : "";
   return `generated ${src.corpus} (seed ${src.seed}${from}, ${
     src.filler.join("–")
-  } filler sentences${paragraphs}${long}${whole})`;
+  } filler sentences${wording}${long}${whole})`;
 }

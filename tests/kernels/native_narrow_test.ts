@@ -5,7 +5,12 @@
  * inputs: the path a machine without AVX-512 runs stays tested on one that has it.
  */
 import assert from "node:assert/strict";
-import { causalAttentionNative, matmulNative, nativeKernels } from "../../kernels/native/mod.ts";
+import {
+  causalAttentionNative,
+  LIBRARY_PATH,
+  matmulNative,
+  nativeKernels,
+} from "../../kernels/native/mod.ts";
 import type * as NativeMod from "../../kernels/native/mod.ts";
 import type * as NativeBuild from "../../kernels/native/build.ts";
 import { createRng } from "../../util/random.ts";
@@ -37,14 +42,14 @@ Deno.test({
     const narrow: typeof NativeMod = await import(new URL("kernels/native/mod.ts", COPY).href);
     const nk = narrow.nativeKernels();
     assert.ok(nk, narrow.nativeStatus());
-    assert.notEqual(narrow.LIBRARY_PATH, (await import("../../kernels/native/mod.ts")).LIBRARY_PATH);
+    assert.notEqual(narrow.LIBRARY_PATH, LIBRARY_PATH);
 
     // The two builds differ where it matters: no 512-bit register in the narrow one (objdump, from binutils).
     const zmm = async (lib: string) => {
       const d = await new Deno.Command("objdump", { args: ["-d", lib], stdout: "piped" }).output();
       return (new TextDecoder().decode(d.stdout).match(/%zmm/g) ?? []).length;
     };
-    const wideHere = await zmm((await import("../../kernels/native/mod.ts")).LIBRARY_PATH);
+    const wideHere = await zmm(LIBRARY_PATH);
     assert.equal(await zmm(narrow.LIBRARY_PATH), 0);
     if (wideHere === 0) console.log("this CPU has no AVX-512: both builds are the 8-float path");
 

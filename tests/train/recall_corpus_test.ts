@@ -6,13 +6,30 @@ import assert from "node:assert/strict";
 import { recallDocument, recallHaystack } from "../../train/recall_corpus.ts";
 import { NEEDLE_TEMPLATES } from "../../eval/needle.ts";
 import { decodeCheckpoint } from "../../train/checkpoint.ts";
-import type { DataSource } from "../../train/data_source.ts";
+import { type DataSource, recallOptions } from "../../train/data_source.ts";
 
 /**
  * The committed training state of models/recall-needle: what its run read. (A list: a model trained in
  * stages, each starting from the last one's weights, lists every stage's checkpoint.)
  */
 const CHECKPOINTS = [new URL("../../models/recall-needle/model.bin.ckpt", import.meta.url)];
+
+/** Runs `deno task train`'s entry point with these arguments, from the repository root. */
+const trainCli = (...args: string[]) =>
+  new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi=.build",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "cli/train.ts",
+      ...args,
+    ],
+    cwd: new URL("../../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
 
 /** Words of a text, lower-cased, punctuation dropped ("wandering-age" and "Tom's" stay one word). */
 const words = (text: string) => text.toLowerCase().match(/[a-z0-9][a-z0-9'-]*/g) ?? [];
@@ -65,12 +82,7 @@ Deno.test("recall corpus: no document a training run reads contains any three co
     const ck = decodeCheckpoint(Deno.readFileSync(ckpt), ckpt.pathname);
     const meta = ck.header.meta as unknown as DataSource;
     assert.equal(meta.corpus, "recall");
-    const opts = {
-      filler: meta.filler,
-      drillDocs: meta.drillDocs,
-      paragraphs: meta.paragraphs,
-      gapWords: meta.gapWords,
-    };
+    const opts = recallOptions(meta);
     for (let i = meta.firstDoc ?? 0; i <= ck.header.position.doc; i++, read++) {
       assertHeldOut(recallDocument(meta.seed, i, opts), grams, `document ${i}`);
     }
@@ -185,28 +197,12 @@ Deno.test("recall corpus: --paragraphs writes the body in paragraphs like the ha
 
 Deno.test("deno task train --corpus recall: a tiny run trains on the recall corpus and resumes from its checkpoint", async () => {
   const dir = await Deno.makeTempDir();
-  const root = new URL("../../", import.meta.url).pathname;
-  const train = (...args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-ffi=.build",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "cli/train.ts",
-        ...args,
-      ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
   const out = `${dir}/model.bin`;
   const base = ["--config", "tiny", "--corpus", "recall", "--seq", "64", "--batch", "2", "--out", out];
-  const first = await train(...base, "--steps", "4", "--checkpoint-every", "2");
+  const first = await trainCli(...base, "--steps", "4", "--checkpoint-every", "2");
   assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
   assert.match(new TextDecoder().decode(first.stderr), /generated recall \(seed 1, 0–20 filler sentences\)/);
-  const resumed = await train("--out", out, "--resume", "--steps", "6");
+  const resumed = await trainCli("--out", out, "--resume", "--steps", "6");
   assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
   const { decodeCheckpoint } = await import("../../train/checkpoint.ts");
   const ck = decodeCheckpoint(await Deno.readFile(`${out}.ckpt`), "ckpt");
@@ -217,25 +213,9 @@ Deno.test("deno task train --corpus recall: a tiny run trains on the recall corp
 
 Deno.test("deno task train: --paragraphs and --whole-docs are stored in the checkpoint and kept on resume; refused off the recall corpus", async () => {
   const dir = await Deno.makeTempDir();
-  const root = new URL("../../", import.meta.url).pathname;
-  const train = (...args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-ffi=.build",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "cli/train.ts",
-        ...args,
-      ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   const out = `${dir}/model.bin`;
-  const first = await train(
+  const first = await trainCli(
     ...[
       "--config",
       "tiny",
@@ -252,7 +232,7 @@ Deno.test("deno task train: --paragraphs and --whole-docs are stored in the chec
   );
   assert.equal(first.code, 0, text(first.stderr));
   assert.match(text(first.stderr), /in paragraphs, windows start at documents\)/);
-  const resumed = await train("--out", out, "--resume", "--steps", "3");
+  const resumed = await trainCli("--out", out, "--resume", "--steps", "3");
   assert.equal(resumed.code, 0, text(resumed.stderr));
   assert.match(text(resumed.stderr), /in paragraphs, windows start at documents\)/);
   const ck = decodeCheckpoint(await Deno.readFile(`${out}.ckpt`), "ckpt");
@@ -260,7 +240,7 @@ Deno.test("deno task train: --paragraphs and --whole-docs are stored in the chec
   assert.equal(ck.header.meta.wholeDocs, true);
   // Whole documents: every window opens on a document, so the stream's position is always a document's start.
   assert.equal(ck.header.position.offset, 0);
-  const refused = await train(
+  const refused = await trainCli(
     "--config",
     "tiny",
     "--corpus",
