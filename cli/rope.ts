@@ -10,7 +10,6 @@
  */
 import { CliError, parseFlags, positiveInt } from "./args.ts";
 import { isExplained, runCommand } from "./run_command.ts";
-import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { commandPlugins, resolveEntry } from "../entries/mod.ts";
 import { doctorMain } from "./rope_doctor.ts";
 import {
@@ -228,11 +227,12 @@ export async function main(args: string[]): Promise<number> {
     const plugins = commandPlugins(registry);
     try {
       if (opt.strategy !== undefined) {
-        // Left out, --strategy means each config's own rope_scaling; "config" is not a name here.
-        if (opt.strategy.trim() === CONFIG_ENTRY) {
-          throw new CliError("--strategy config: leave --strategy out to use each config's own rope_scaling");
-        }
-        const entry = await resolveEntry(opt.strategy, { registry, plugins: plugins.resolve });
+        // Left out, --strategy means each config's own rope_scaling, so "config" is refused here.
+        const entry = await resolveEntry(opt.strategy, {
+          registry,
+          plugins: plugins.resolve,
+          configEntry: false,
+        });
         opt.strategy = entry.strategy.name;
         opt.entryParams = entry.params;
       }

@@ -53,6 +53,12 @@ export interface EntrySources {
    * must not make it read files of its choosing.
    */
   resultFiles?: boolean;
+  /**
+   * Whether the `config` entry is accepted (default true). Where a strategy is applied *to* a config
+   * (`deno task rope --strategy`, the server's /api/rope), leaving the strategy out already means the
+   * config's own scaling, so `config` there is refused.
+   */
+  configEntry?: boolean;
 }
 
 /** Reads a search result file through the one validated reader; returns its `params`. */
@@ -116,6 +122,11 @@ export async function entryStrategy(
   const parts = parseEntry(entry);
   const label = entry.trim();
   if (parts.plugin === undefined && parts.name === CONFIG_ENTRY) {
+    if (sources.configEntry === false) {
+      throw new EntryError(
+        `"${label}" is not a strategy here: leave the strategy out to use the config's own rope_scaling`,
+      );
+    }
     if (parts.resultFile) throw new EntryError(`"${label}": config takes no result file`);
     return { strategy: sources.registry.get(sources.configRope?.strategy ?? "default"), parts };
   }

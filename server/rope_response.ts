@@ -18,7 +18,6 @@ import { LIMITS } from "./api_schemas.ts";
 import { ropeDoctor } from "../strategies/doctor.ts";
 import { named } from "./compare_job.ts";
 import { type PluginResolver, resolveEntry } from "../entries/mod.ts";
-import { CONFIG_ENTRY } from "../strategies/config_rope.ts";
 import { ValidationError } from "./schema.ts";
 
 /** A validated `/api/rope` body. */
@@ -40,14 +39,11 @@ export async function ropeResponse(
 ): Promise<Record<string, unknown>> {
   if (req.params && req.strategy === undefined) throw new ValidationError("params", "needs strategy");
   if (req.strategy !== undefined) {
-    // Left out, `strategy` means the config's own scaling; "config" is not a name here.
-    if (req.strategy.trim() === CONFIG_ENTRY) {
-      throw new ValidationError("strategy", "leave strategy out to use the config's own rope_scaling");
-    }
-    // A name, name:k=v or plugin URL#k=v, then `params` over its parameters (as the CLI's --param).
+    // A name, name:k=v or plugin URL#k=v, then `params` over its parameters (as the CLI's --param);
+    // "config" is refused: left out, `strategy` already means the config's own scaling.
     const entry = await named(
       "strategy",
-      () => resolveEntry(req.strategy!, { registry, plugins, resultFiles: false }),
+      () => resolveEntry(req.strategy!, { registry, plugins, resultFiles: false, configEntry: false }),
     );
     const { name, params } = entry.strategy;
     req = {

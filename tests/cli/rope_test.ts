@@ -103,6 +103,11 @@ Deno.test("rope: bad input exits non-zero naming the field", async () => {
       /parameter "factor" must be a finite number/,
     ],
     [["--config", "$CONFIG", "--strategy", "nope"], llama, /Unknown strategy "nope"/],
+    [
+      ["--config", "$CONFIG", "--strategy", "config"],
+      llama,
+      /"config" is not a strategy here: leave the strategy out/,
+    ],
     [["--config", "$CONFIG"], [{ ...llama }, { ...llama, seq_len: "x" }], /config\[1\]/],
     [[], undefined, /--config FILE is required/],
   ];

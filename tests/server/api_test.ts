@@ -118,6 +118,11 @@ Deno.test("POST /api/rope: bad input is a 400 naming the field", async () => {
     /Unknown strategy "nope"/,
   );
   await expect400(
+    await send("POST", "/api/rope", { config: CONFIG, strategy: " config" }),
+    "strategy",
+    /leave the strategy out to use the config's own rope_scaling/,
+  );
+  await expect400(
     await send("POST", "/api/rope", { config: CONFIG, strategy: "yarn", params: { beta_fast: "x" } }),
     "params",
     /beta_fast/,
