@@ -40,8 +40,9 @@ export async function* readLines(
   maxLength: number,
 ): AsyncGenerator<string | { overlong: true }> {
   let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    pending += decoder.decode(bytes, { stream: true });
     let newline: number;
     while ((newline = pending.indexOf("\n")) >= 0) {
       const line = pending.slice(0, newline);

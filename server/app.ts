@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { METRICS } from "../compare/compare.ts";
 import { NEEDLE_TEMPLATES } from "../eval/needle.ts";
-import { BUILTIN_STRATEGIES } from "../strategies/registry.ts";
+import { strategyInfo } from "../strategies/registry.ts";
 import { LIMITS, pluginRequest, ropeRequest } from "./api_schemas.ts";
 import { formFields } from "../compare/options.ts";
 import type { ServerContext } from "./context.ts";
@@ -71,16 +71,7 @@ export function createApp(ctx: ServerContext): Hono {
         compare: formFields(),
       }),
   );
-  app.get("/api/strategies", (c) =>
-    c.json(
-      ctx.registry.list().map((s) => ({
-        name: s.name,
-        version: s.version,
-        description: s.description,
-        builtin: BUILTIN_STRATEGIES.includes(s),
-        params: s.params,
-      })),
-    ));
+  app.get("/api/strategies", (c) => c.json(ctx.registry.list().map(strategyInfo)));
   app.get("/api/models", async (c) => c.json((await ctx.models()).map(publicEntry)));
   app.get("/api/texts", (c) => c.json(ctx.texts.map(publicEntry)));
 

@@ -1,11 +1,11 @@
 /**
  * The web page: web/index.html plus web/main.ts bundled (with uPlot and its CSS) by `deno bundle`.
- * The bundle is cached in `.build/web/` under a hash of its inputs, so start-up rebuilds only after
- * web/ or deno.json changed (about a second when it does).
+ * The bundle is cached in `.build/web/` under a hash of its inputs (web/, every module web/main.ts
+ * imports, deno.json), so start-up rebuilds only after one of them changed (about a second when it does).
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The page and its bundle, held in memory. */
@@ -20,11 +20,32 @@ const webDir = join(root, "web");
 /** Where the bundle is cached (git-ignored). */
 export const WEB_BUILD_DIR = join(root, ".build", "web");
 
+/** Relative `import`/`export … from` specifiers of a module's source (all the page's modules use). */
+const RELATIVE_IMPORT = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*["'](\.\.?\/[^"']+)["']/g;
+
+/**
+ * The files the bundle is built from: everything in web/ and every repository module web/main.ts
+ * reaches (compare/report_view.ts, util/svg_chart.ts, …), so that a change to any of them rebuilds it.
+ */
+export async function bundleInputs(): Promise<string[]> {
+  const files = new Set<string>();
+  for await (const e of Deno.readDir(webDir)) if (e.isFile) files.add(join(webDir, e.name));
+  const seen = new Set<string>(), queue = [join(webDir, "main.ts")];
+  for (let path; (path = queue.pop()) !== undefined;) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    files.add(path);
+    if (!/\.tsx?$/.test(path)) continue; // style.css: read whole, imports nothing
+    for (const m of (await Deno.readTextFile(path)).matchAll(RELATIVE_IMPORT)) {
+      queue.push(join(dirname(path), m[1]));
+    }
+  }
+  return [...files].sort();
+}
+
 async function inputsHash(): Promise<string> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(webDir)) if (e.isFile) names.push(e.name);
   const parts = [Deno.version.deno, await Deno.readTextFile(join(root, "deno.json"))];
-  for (const name of names.sort()) parts.push(name, await Deno.readTextFile(join(webDir, name)));
+  for (const path of await bundleInputs()) parts.push(relative(root, path), await Deno.readTextFile(path));
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

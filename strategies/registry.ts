@@ -6,6 +6,7 @@
  */
 import {
   type Params,
+  type ParamSpace,
   type RopeContext,
   type RopeSpec,
   type RopeTable,
@@ -132,6 +133,23 @@ export function builtinRegistry(): StrategyRegistry {
   const r = new StrategyRegistry();
   for (const s of BUILTIN_STRATEGIES) r.register(s);
   return r;
+}
+
+/** A strategy as GET /api/strategies lists it (and the web page reads it): no code, only data. */
+export interface StrategyInfo {
+  name: string;
+  /** The contract version it was written for. */
+  version: string;
+  description: string;
+  /** Shipped with ropekit (plugins are not). */
+  builtin: boolean;
+  params: ParamSpace;
+}
+
+/** `s` as {@linkcode StrategyInfo}. */
+export function strategyInfo(s: Strategy): StrategyInfo {
+  const { name, version, description, params } = s;
+  return { name, version, description, builtin: BUILTIN_STRATEGIES.includes(s), params };
 }
 
 /**

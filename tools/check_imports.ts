@@ -47,7 +47,7 @@ export const ALLOWED: Record<string, string[]> = {
     "strategies",
     "util",
   ],
-  web: ["compare", "eval", "util"],
+  web: ["compare", "eval", "plugins", "strategies", "util"],
   cli: [
     "compare",
     "engines",

@@ -1,23 +1,8 @@
 /** The server's API as the page uses it. @module */
 
-/** A declared strategy parameter (strategies/types.ts ParamDef, as JSON). */
-export interface ParamDef {
-  type: "number" | "integer" | "boolean" | "enum" | "factors";
-  description: string;
-  optional?: boolean;
-  default?: number | boolean | string | number[];
-  min?: number;
-  max?: number;
-  values?: string[];
-}
-
-export interface StrategyInfo {
-  name: string;
-  /** Shipped with ropekit (plugins are not). */
-  builtin?: boolean;
-  description: string;
-  params: Record<string, ParamDef>;
-}
+/** A strategy and its declared parameters, as GET /api/strategies sends them. */
+export type { StrategyInfo } from "../strategies/registry.ts";
+export type { ParamDef } from "../strategies/types.ts";
 
 export interface CatalogEntry {
   id: string;
@@ -76,37 +61,9 @@ export async function serverUp(): Promise<boolean> {
   }
 }
 
-/** The doctor's answer (strategies/doctor.ts DoctorReport). */
-export interface DoctorReport {
-  ropeType: string;
-  layerType?: string;
-  layerTypes: string[];
-  theta: number;
-  headDim: number;
-  rotaryDim: number;
-  originalContext: number;
-  maxPositions: number;
-  columns: {
-    engine: string;
-    source: string;
-    supported: boolean;
-    sets: { use: string; invFreq: number[]; cosSinScale: number }[];
-    softmaxScale: number;
-    switching: string;
-    reads: string[];
-    ignores: string[];
-  }[];
-  pitfalls: { id: string; engines: string[]; message: string; refs: string[] }[];
-}
-
-/** What `plugin check` reports (plugins/check_plugin.ts PluginCheck). */
-export interface PluginCheck {
-  specifier: string;
-  name?: string;
-  sha256?: string;
-  ok: boolean;
-  results: { property: string; ok: boolean; detail: string }[];
-}
+/** The doctor's answer (POST /api/rope with doctor) and what `plugin check` reports. */
+export type { DoctorReport } from "../strategies/doctor.ts";
+export type { PluginCheck } from "../plugins/check_plugin.ts";
 
 /** The token the user typed (kept for this tab's session only), for the calls that change state. */
 export function storedToken(): string | undefined {
