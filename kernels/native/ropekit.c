@@ -239,22 +239,27 @@ static inline void pack_rows(float *xp, const float *x, int t_begin, int t_end, 
 }
 
 /*
- * out[t][n0..n0+NR) for t in [t_begin, t_end): each MR-row tile of the packed rows times one panel of
- * weights, plus the bias, written (or added to out when `accumulate`); columns past N are dropped.
+ * Stores the first `rows` × `cols` results of a tile (row stride `width`) at out[t0..][n0..], plus the bias,
+ * written (or added to out when `accumulate`); the tail tile's repeated rows and columns past N are dropped.
  */
+static inline void store_tile(float *out, const float *tile, int width, int rows, int cols, int t0, int n0, int N,
+                              const float *bias, int accumulate) {
+  for (int r = 0; r < rows; r++) {
+    float *o = out + (int64_t)(t0 + r) * N + n0;
+    for (int c = 0; c < cols; c++) {
+      o[c] = (accumulate ? o[c] : 0.0f) + tile[r * width + c] + (bias ? bias[n0 + c] : 0.0f);
+    }
+  }
+}
+
+/* out[t][n0..n0+NR) for t in [t_begin, t_end): each MR-row tile of the packed rows times one panel of weights. */
 static inline void panel_rows(float *out, const float *xp, const float *panel, const float *bias, int t_begin,
                               int t_end, int n0, int N, int K, int accumulate) {
   float tile[MR][NR];
   int cols = N - n0 < NR ? N - n0 : NR;
   for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-    int rows = t_end - t0 < MR ? t_end - t0 : MR;
     micro_kernel(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
-    for (int r = 0; r < rows; r++) {
-      float *o = out + (int64_t)(t0 + r) * N + n0;
-      for (int c = 0; c < cols; c++) {
-        o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
-      }
-    }
+    store_tile(out, &tile[0][0], NR, t_end - t0 < MR ? t_end - t0 : MR, cols, t0, n0, N, bias, accumulate);
   }
 }
 #ifdef WIDE_VECTORS
@@ -264,14 +269,8 @@ static inline void panel_rows2(float *out, const float *xp, const float *panel, 
   float tile[MR][2 * NR];
   int cols = N - n0 < 2 * NR ? N - n0 : 2 * NR;
   for (int t0 = t_begin; t0 < t_end; t0 += MR) {
-    int rows = t_end - t0 < MR ? t_end - t0 : MR;
     micro_kernel2(tile, xp + (int64_t)(t0 - t_begin) * K, panel, K);
-    for (int r = 0; r < rows; r++) {
-      float *o = out + (int64_t)(t0 + r) * N + n0;
-      for (int c = 0; c < cols; c++) {
-        o[c] = (accumulate ? o[c] : 0.0f) + tile[r][c] + (bias ? bias[n0 + c] : 0.0f);
-      }
-    }
+    store_tile(out, &tile[0][0], 2 * NR, t_end - t0 < MR ? t_end - t0 : MR, cols, t0, n0, N, bias, accumulate);
   }
 }
 #endif
