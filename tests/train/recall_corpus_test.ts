@@ -9,10 +9,12 @@ import { decodeCheckpoint } from "../../train/checkpoint.ts";
 import { type DataSource, recallOptions } from "../../train/data_source.ts";
 
 /**
- * The committed training state of models/recall-needle: what its run read. (A list: a model trained in
- * stages, each starting from the last one's weights, lists every stage's checkpoint.)
+ * The committed training state of models/recall-needle, one checkpoint per stage (stage 2 starts from
+ * stage 1's weights): each says which documents its run read.
  */
-const CHECKPOINTS = [new URL("../../models/recall-needle/model.bin.ckpt", import.meta.url)];
+const CHECKPOINTS = ["stage1/model.bin.ckpt", "model.bin.ckpt"].map((p) =>
+  new URL(`../../models/recall-needle/${p}`, import.meta.url)
+);
 
 /** Runs `deno task train`'s entry point with these arguments, from the repository root. */
 const trainCli = (...args: string[]) =>
