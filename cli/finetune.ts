@@ -20,7 +20,13 @@ import {
   STRATEGY_OPTIONS,
   tableFromFlags,
 } from "./args.ts";
-import { corpusFlag, learningRateFlag, resumedLine, trainWithProgress } from "./train_report.ts";
+import {
+  corpusFlag,
+  learningRateFlag,
+  recallWordingFlags,
+  resumedLine,
+  trainWithProgress,
+} from "./train_report.ts";
 
 const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N --out OUT.bin [options]
 
@@ -40,6 +46,8 @@ const USAGE = `Usage: deno task finetune --model M.bin --strategy S --target N -
   --corpus C / --data F  generated corpus (facts | stories | recall; default facts, from document 100,000 on:
                          past the drill curriculum) or a text file
   --seed N               corpus seed (default 1)
+  --paragraphs           recall corpus: bodies in paragraphs (as \`train --paragraphs\`)
+  --gap-words            recall corpus: gap-word questions (as \`train --gap-words\`)
   --resume               continue from OUT.ckpt
   -h, --help             this text`;
 
@@ -58,6 +66,8 @@ await runCommand(async () => {
     corpus: { type: "string" },
     data: { type: "string" },
     seed: { type: "string" },
+    paragraphs: { type: "boolean" },
+    "gap-words": { type: "boolean" },
     resume: { type: "boolean" },
     ...STRATEGY_OPTIONS,
     help: { type: "boolean", short: "h" },
@@ -94,6 +104,7 @@ await runCommand(async () => {
       data: v.data,
       corpus,
       seed: positiveInt("--seed", v.seed),
+      ...recallWordingFlags(v, corpus),
     }),
   );
   await trainWithProgress(run, run.trainer.opts.schedule.totalSteps);

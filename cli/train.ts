@@ -20,7 +20,13 @@ import {
   STRATEGY_USAGE,
   tableFromFlags,
 } from "./args.ts";
-import { corpusFlag, learningRateFlag, resumedLine, trainWithProgress } from "./train_report.ts";
+import {
+  corpusFlag,
+  learningRateFlag,
+  recallWordingFlags,
+  resumedLine,
+  trainWithProgress,
+} from "./train_report.ts";
 
 const USAGE = `Usage: deno task train --out model.bin [options]
 
@@ -122,10 +128,8 @@ type TrainFlags = Flags<typeof TRAIN_OPTIONS>;
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: TrainFlags): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
-  for (const flag of ["drill-docs", "paragraphs", "gap-words"] as const) {
-    if (values[flag] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
-      throw new CliError(`--${flag} applies to the generated recall corpus (--corpus recall) only`);
-    }
+  if (values["drill-docs"] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
+    throw new CliError("--drill-docs applies to the generated recall corpus (--corpus recall) only");
   }
   const generatedLong = values.mixed && values.data === undefined;
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
@@ -148,8 +152,7 @@ function dataSource(values: TrainFlags): DataSource {
     tokenizer: values.tokenizer ?? null,
     firstDoc: positiveInt("--first-doc", values["first-doc"]),
     drillDocs: corpus === "recall" ? positiveInt("--drill-docs", values["drill-docs"]) : undefined,
-    paragraphs: values.paragraphs || undefined,
-    gapWords: values["gap-words"] || undefined,
+    ...recallWordingFlags(values, corpus),
     wholeDocs: values["whole-docs"] || undefined,
   };
 }

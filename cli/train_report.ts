@@ -30,6 +30,23 @@ export function corpusFlag(values: { corpus?: string; data?: string }): CorpusNa
   return name;
 }
 
+/**
+ * The recall corpus's wording flags (`--paragraphs`, `--gap-words`) as data-source fields, refused with
+ * any other corpus or a text file: `train` and `finetune` take them alike, so a fine-tune can read
+ * documents written as its model's last training stage read them.
+ */
+export function recallWordingFlags(
+  values: { paragraphs?: boolean; "gap-words"?: boolean; data?: string },
+  corpus: CorpusName | undefined,
+): { paragraphs?: true; gapWords?: true } {
+  for (const flag of ["paragraphs", "gap-words"] as const) {
+    if (values[flag] && (corpus !== "recall" || values.data !== undefined)) {
+      throw new CliError(`--${flag} applies to the generated recall corpus (--corpus recall) only`);
+    }
+  }
+  return { paragraphs: values.paragraphs || undefined, gapWords: values["gap-words"] || undefined };
+}
+
 /** 75 → "1m15s". */
 function duration(seconds: number): string {
   const m = Math.floor(seconds / 60), sec = Math.round(seconds % 60);

@@ -124,7 +124,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       shortText,
       l0: 256,
       target: 2048,
-      data: ["--corpus", "recall"],
+      // Documents worded as the model's last training stage read them (models/recall-needle/README.md).
+      data: ["--corpus", "recall", "--paragraphs", "--gap-words"],
       // Pre-training read seed 1's documents 0 to about 130,000, past fine-tuning's first document (100,000).
       dataSeed: (s) => 1000 + s,
       template: "magic-number",
@@ -133,7 +134,8 @@ const SETUPS: Record<string, () => Promise<Setup>> = {
       searched: "docs/results/search_recall/longrope2_2048.json",
       disjoint: "search on models/recall-needle/search.txt, evaluation on models/recall-needle/eval.txt " +
         "(another generator seed, no paragraph in common); fine-tuning on the generated recall corpus of seeds " +
-        "1001–1005 (pre-training read seed 1); short-context text from corpus seed 9001",
+        "1001–1005, in paragraphs with gap-word questions as stage 2 read it (pre-training read seed 1); " +
+        "short-context text from corpus seed 9001",
     };
   },
   stories260K: async () => {

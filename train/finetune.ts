@@ -63,6 +63,10 @@ export interface FinetuneRequest {
   data?: string;
   corpus?: CorpusName;
   seed?: number;
+  /** Recall corpus: bodies in paragraphs (train/data_source.ts). */
+  paragraphs?: boolean;
+  /** Recall corpus: gap-word questions (train/data_source.ts). */
+  gapWords?: boolean;
 }
 
 /** The training run a fine-tune is. */
@@ -87,6 +91,8 @@ export async function finetuneRunOptions(r: FinetuneRequest): Promise<TrainRunOp
       longFiller: generated ? [sentences(l0), sentences(longSeq)] : undefined,
       tokenizer: r.tokenizer ?? facts.tokenizer,
       firstDoc: generated ? FINETUNE_FIRST_DOC : undefined,
+      paragraphs: r.paragraphs || undefined,
+      gapWords: r.gapWords || undefined,
     },
     steps: r.steps ?? 100,
     seqLen: l0,

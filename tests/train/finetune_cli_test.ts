@@ -101,6 +101,25 @@ Deno.test("finetune: facts corpus + BPE base model, mixed and --no-mixed fine-tu
     assert.match(resumed.stderr, /resumed .* at step 2/);
     assert.equal(losses(resumed.stderr).length, 1);
 
+    // The recall corpus's wording options, as `train` takes them: described, stored, kept on resume.
+    const worded = join(dir, "worded", "model.bin");
+    const w = await run(
+      "finetune",
+      ...["--model", base, "--strategy", "yarn", "--target", "96", "--steps", "1", "--batch", "1"],
+      ...["--corpus", "recall", "--paragraphs", "--gap-words", "--out", worded],
+    );
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(
+      w.stderr,
+      /generated recall \(seed 1, from document 100000, .*in paragraphs, gap-word questions/,
+    );
+    const meta = decodeCheckpoint(await Deno.readFile(`${worded}.ckpt`), "ckpt").header.meta;
+    assert.equal(meta.paragraphs, true);
+    assert.equal(meta.gapWords, true);
+    const wr = await run("finetune", "--out", worded, "--resume", "--steps", "2");
+    assert.equal(wr.code, 0, wr.stderr);
+    assert.match(wr.stderr, /in paragraphs, gap-word questions/);
+
     const lonely = join(dir, "lonely", "model.bin");
     await Deno.mkdir(join(dir, "lonely"));
     await Deno.copyFile(base, lonely);
@@ -112,6 +131,10 @@ Deno.test("finetune: facts corpus + BPE base model, mixed and --no-mixed fine-tu
       [["--model", base, "--out", plain], /--target is required/],
       [["--model", base, "--target", "32", "--out", plain], /must exceed the model's context 48/],
       [["--model", base, "--target", "96", "--mixed", "--no-mixed", "--out", plain], /not both/],
+      [
+        ["--model", base, "--target", "96", "--gap-words", "--out", plain],
+        /--gap-words applies to the generated recall corpus \(--corpus recall\) only/,
+      ],
       [["--model", join(dir, "nowhere", "m.bin"), "--target", "96", "--out", plain], /NotFound|No such file/],
     ];
     for (const [args, re] of errors) {
