@@ -7,7 +7,7 @@
  * @module
  */
 import { MODEL_CONFIGS } from "../train/configs.ts";
-import type { DataSource } from "../train/data_source.ts";
+import { type DataSource, defaultFiller } from "../train/data_source.ts";
 import { DEFAULT_LR, resumeTraining, startTraining, type TrainRunOptions } from "../train/run.ts";
 import {
   CliError,
@@ -138,11 +138,7 @@ function dataSource(values: TrainFlags): DataSource {
     data: values.data ?? null,
     corpus,
     seed: positiveInt("--seed", values.seed) ?? 1,
-    filler: rangeFlag(
-      "--filler",
-      values.filler,
-      corpus === "facts" ? [0, 14] : corpus === "recall" ? [0, 20] : [2, 20],
-    ),
+    filler: rangeFlag("--filler", values.filler, defaultFiller(corpus)),
     longFiller: generatedLong
       ? rangeFlag("--long-filler", values["long-filler"], [
         sentences(seqLen),

@@ -21,6 +21,11 @@ import { type TrainingTokenizer, trainingTokenizer } from "./tokenizer_file.ts";
 export const CORPORA = ["facts", "stories", "recall"] as const;
 export type CorpusName = typeof CORPORA[number];
 
+/** Filler sentences per generated document when a run names none: each corpus's own (train and finetune). */
+export function defaultFiller(corpus: CorpusName): [number, number] {
+  return corpus === "facts" ? [0, 14] : corpus === "recall" ? [0, 20] : [2, 20];
+}
+
 /** A run's data. */
 export interface DataSource {
   /** A text file (documents separated by blank lines), or null for a generated corpus. */

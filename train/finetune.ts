@@ -9,7 +9,7 @@
 import { findLlama2cTokenizer, llama2cTokenizerCandidates } from "../model/load_model.ts";
 import { LLAMA2C_HEADER_BYTES, parseLlama2cHeader } from "../model/llama2c_checkpoint.ts";
 import type { RopeSpec, RopeTable } from "../strategies/types.ts";
-import type { CorpusName } from "./data_source.ts";
+import { type CorpusName, defaultFiller } from "./data_source.ts";
 import { type TrainRunOptions, TrainSetupError } from "./run.ts";
 
 /**
@@ -86,7 +86,7 @@ export async function finetuneRunOptions(r: FinetuneRequest): Promise<TrainRunOp
       data: r.data ?? null,
       corpus,
       seed: r.seed ?? 1,
-      filler: corpus === "facts" ? [0, 14] : [2, 20],
+      filler: defaultFiller(corpus),
       // Long generated documents span L0 … the long window.
       longFiller: generated ? [sentences(l0), sentences(longSeq)] : undefined,
       tokenizer: r.tokenizer ?? facts.tokenizer,
