@@ -192,7 +192,7 @@ export function pairedComparisons(
       tests: {
         binary: "exact McNemar (binomial) test; Newcombe hybrid score interval (paired, method 10)",
         continuous:
-          `sign-flip permutation test (exact up to 20 pairs, ${RESAMPLES} seeded Monte Carlo flips above); paired t interval`,
+          `sign-flip permutation test (exact up to 20 pairs, ${RESAMPLES} seeded Monte Carlo flips above); the interval that inverts it (paired t below 6 pairs)`,
       },
       resamples: RESAMPLES,
       seed: opts.seed,

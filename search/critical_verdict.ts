@@ -30,7 +30,7 @@ export interface KDifference {
   k: number;
   /** Mean answer NLL of this k minus the reference's, nats (negative: this k is better). */
   difference: number;
-  /** 95% paired t interval of the difference. */
+  /** 95% interval of the difference: the sign-flip test's own (util/paired_comparison.ts). */
   ci95: [number, number];
   /** Two-sided exact sign-flip p-value of "no difference", unadjusted. */
   p: number;
@@ -93,7 +93,7 @@ function mean(xs: readonly number[]): number {
 
 /** Differences of `a` against each of `others`, Holm-adjusted as one family. */
 function compareAll(a: KCandidate, others: KCandidate[]): KDifference[] {
-  // The report's own paired test (exact sign-flip p, paired t interval), Holm over the family.
+  // The report's own paired test (exact sign-flip p and the interval inverting it), Holm over the family.
   const raw = others.map((o) => ({ k: o.k, ...pairedComparison(a.scores, o.scores, { seed: o.k }) }));
   const adjusted = holmAdjust(raw.map((r) => r.p));
   return raw.map((r, i) => ({ k: r.k, difference: r.difference, ci95: r.ci95, p: r.p, p_holm: adjusted[i] }));

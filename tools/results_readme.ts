@@ -497,7 +497,7 @@ journals.
 report is scored on the same documents, so differences are paired: each report's \`comparisons\` give a − b in
 the metric's score unit (nats for \`ppl\`, \`needle\`, \`short\`; accuracy for \`passkey\`, \`pet-choice\`) with an
 exact paired test — McNemar's on the discordant documents for 0/1 scores (with Newcombe's paired interval), the
-sign-flip permutation test otherwise (with the paired t interval) — and Holm's adjustment over every comparison
+sign-flip permutation test otherwise (with the interval that inverts it) — and Holm's adjustment over every comparison
 of the metric in that report ([\`docs/statistics.md\`](../statistics.md)). A difference is called a finding only
 where its Holm-adjusted p is below 0.05; otherwise it is **not significant**, however large it looks. A bold cell
 is significantly better than every other strategy of its column; \`~\` marks the strategies not distinguishable

@@ -6,13 +6,17 @@
  */
 import { mcnemarExactP, signFlipP } from "./exact_tests.ts";
 import { newcombePairedInterval, pairedTable } from "./newcombe.ts";
+import { signFlipInterval } from "./sign_flip_interval.ts";
 import { differences, estimate, pairedT, studentTCdf } from "./stats.ts";
 
 /** The tests {@linkcode pairedComparison} runs. */
 export type PairedTestName = "exact McNemar" | "exact sign-flip" | "Monte Carlo sign-flip";
 
 /** The intervals {@linkcode pairedComparison} gives. */
-export type PairedIntervalName = "Newcombe hybrid score (paired, method 10)" | "paired t";
+export type PairedIntervalName =
+  | "Newcombe hybrid score (paired, method 10)"
+  | "sign-flip test inversion"
+  | "paired t";
 
 /** Options of {@linkcode pairedComparison}. */
 export interface PairedComparisonOptions {
@@ -50,7 +54,8 @@ export interface PairedComparisonResult {
  * The paired comparison of `a` and `b`. 0/1 scores (`binary`): the exact two-sided McNemar test on the
  * discordant documents and Newcombe's hybrid score interval (method 10), which stays within [−1, 1].
  * Other scores: the exact sign-flip permutation test of the mean difference (all 2ⁿ patterns for
- * n ≤ 20, a seeded Monte Carlo of 100,000 above) and the paired t interval. With a `margin`, two one-sided
+ * n ≤ 20, a seeded Monte Carlo of 100,000 above) and the interval that inverts it (util/sign_flip_interval.ts;
+ * the paired t interval below 6 pairs, where the test cannot reject at 5%). With a `margin`, two one-sided
  * tests (TOST, Schuirmann 1987) of |difference| < margin: for scores the two one-sided t tests, for 0/1
  * scores the smallest α whose (1 − 2α) Newcombe interval lies inside ±margin.
  */
@@ -98,15 +103,17 @@ export function pairedComparison(
     return out;
   }
   const flip = signFlipP(d, { seed: opts.seed });
-  const { ci95 } = pairedT(a, b);
+  // The test's own interval, so that p and interval agree; below 6 pairs the test cannot reject at 5%
+  // (its interval is unbounded) and the t interval stands in, labelled as such.
+  const inverted = signFlipInterval(d, { seed: opts.seed });
   const out: PairedComparisonResult = {
     test: flip.kind === "exact" ? "exact sign-flip" : "Monte Carlo sign-flip",
-    interval: "paired t",
+    interval: inverted ? "sign-flip test inversion" : "paired t",
     difference: e.mean,
     stderr,
     n,
     p: flip.p,
-    ci95,
+    ci95: inverted?.ci ?? pairedT(a, b).ci95,
   };
   if (opts.margin !== undefined) {
     const m = opts.margin;

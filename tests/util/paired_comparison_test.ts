@@ -4,7 +4,8 @@ import { newcombePairedInterval, pairedTable, wilsonInterval } from "../../util/
 import { holmAdjust } from "../../util/holm.ts";
 import { pairedComparison } from "../../util/paired_comparison.ts";
 import { normalCdf, normalQuantile } from "../../util/normal.ts";
-import { oneSampleT } from "../../util/stats.ts";
+import { oneSampleT, pairedT } from "../../util/stats.ts";
+import { signFlipInterval } from "../../util/sign_flip_interval.ts";
 import { minDiscordantAllOneWay } from "../../util/power.ts";
 import { createRng } from "../../util/random.ts";
 import { python, SCIPY } from "./scipy_reference.ts";
@@ -105,10 +106,13 @@ print(json.dumps({"z": [stats.norm.ppf(0.975), stats.norm.ppf(0.9), stats.norm.p
     const w = wilsonInterval(3, 8, normalQuantile(0.975));
     close(w[0], ref.wilson[0], 1e-12, "Wilson low");
     close(w[1], ref.wilson[1], 1e-12, "Wilson high");
-    const r = pairedComparison(a, b);
+    const r = pairedT(a, b);
     close(r.ci95[0], ref.t[0], 1e-9, "paired t low");
     close(r.ci95[1], ref.t[1], 1e-9, "paired t high");
-    assert.equal(r.interval, "paired t");
+    // Below 6 pairs the sign-flip test cannot reject at 5%: its interval is unbounded and the t interval stands in.
+    const few = pairedComparison(a.slice(0, 5), b.slice(0, 5));
+    assert.equal(few.interval, "paired t");
+    assert.deepEqual(few.ci95, pairedT(a.slice(0, 5), b.slice(0, 5)).ci95);
     const o = oneSampleT(seeds);
     close(o.ci95[0], ref.one[0], 1e-9, "seed-level t low");
     close(o.ci95[1], ref.one[1], 1e-9, "seed-level t high");
@@ -149,6 +153,62 @@ print(json.dumps([p(data[0], np.inf), p(data[1], np.inf)]))`,
     const se = Math.sqrt(exact * (1 - exact) / 100_000);
     assert.ok(Math.abs(mc.p - exact) < 4 * se + 1e-5, `${mc.p} vs ${exact}`);
     assert.deepEqual(signFlipP(big, { seed: 1 }), mc); // seeded
+  },
+});
+
+Deno.test({
+  name:
+    "sign-flip interval: the shifts SciPy's permutation test does not reject, and it agrees with the p-value",
+  ignore: !SCIPY,
+  async fn() {
+    const rng = createRng(11);
+    // Heavy-tailed (one document far off: where a t interval and the permutation test disagree), tied, plain.
+    const heavy = [0.05, 0.021, -0.023, -0.022, -0.002, 0.035, -0.025, 0.03, 0.109, 2.573, 0.024, 0.758];
+    const ties = [1, 1, -1, 1, 2, -2, 1, 1, 3, 1];
+    const plain = Array.from({ length: 14 }, () => rng.next() - 0.3);
+    const sets = [heavy, ties, plain];
+    const intervals = sets.map((d) => signFlipInterval(d)!);
+    // SciPy's exact two-sided test of d − δ just inside and just outside each end.
+    const eps = (d: number[]) => 1e-5 * (Math.max(...d) - Math.min(...d));
+    const probes = sets.flatMap((d, i) => {
+      const [lo, hi] = intervals[i].ci, e = eps(d);
+      return [lo + e, lo - e, hi - e, hi + e].map((delta) => d.map((v) => v - delta));
+    });
+    const ref = await python<number[]>(
+      `import numpy as np
+from scipy import stats
+def p(d):
+    r = stats.permutation_test((np.array(d),), lambda x, axis: np.mean(x, axis=axis), permutation_type="samples",
+        n_resamples=np.inf, alternative="two-sided")
+    return float(r.pvalue)
+print(json.dumps([p(d) for d in data]))`,
+      probes,
+    );
+    sets.forEach((d, i) => {
+      const [inLo, outLo, inHi, outHi] = ref.slice(4 * i, 4 * i + 4);
+      assert.ok(
+        inLo > 0.05 && inHi > 0.05,
+        `set ${i}: SciPy rejects inside ${intervals[i].ci}: ${inLo}, ${inHi}`,
+      );
+      assert.ok(
+        outLo <= 0.05 && outHi <= 0.05,
+        `set ${i}: SciPy accepts outside ${intervals[i].ci}: ${outLo}, ${outHi}`,
+      );
+      const mean = d.reduce((x, v) => x + v, 0) / d.length;
+      assert.ok(intervals[i].ci[0] <= mean && mean <= intervals[i].ci[1]);
+    });
+    // The heavy-tailed case: the test rejects 0, its interval leaves 0 out; the t interval would not.
+    assert.ok(signFlipP(heavy).p < 0.05 && intervals[0].ci[0] > 0);
+    assert.ok(pairedT(heavy, heavy.map(() => 0)).ci95[0] < 0);
+    // Agreement with the p-value on many random sets, exact and Monte Carlo (same seeded patterns).
+    for (let k = 0; k < 60; k++) {
+      const n = [6, 9, 12, 16, 24][k % 5];
+      const d = Array.from({ length: n }, () => (rng.next() - 0.35) * (rng.next() < 0.15 ? 10 : 1));
+      const { ci } = signFlipInterval(d, { seed: 2 })!;
+      const p = signFlipP(d, { seed: 2 }).p;
+      assert.equal(ci[0] > 0 || ci[1] < 0, p <= 0.05, `n ${n}: p ${p}, interval ${ci}`);
+    }
+    assert.equal(signFlipInterval([0.1, 0.2, 0.3, 0.4, 0.5]), undefined, "5 pairs cannot reach p ≤ 0.05");
   },
 });
 
