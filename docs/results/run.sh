@@ -101,9 +101,10 @@ fi
 rm -rf $OUT/finetune .cache/finetune
 $DENO run -A tools/finetune_results.ts default --strategies pi,ntk,yarn,llama3,longrope2 --seeds 3 --steps 30
 
-# (The committed reports were scored before issue 22's exact tests; their statistics were re-derived from their
-#  per-document scores with `tools/restat_reports.ts DIR... finetune/default/seed*/eval/*.json` and step 5's
-#  merge rerun. A fresh run of steps 1-5 computes the same statistics directly.)
+# (The committed reports of steps 0-5 were scored before issue 22's exact tests and before the sign-flip
+#  interval; their statistics were re-derived from their per-document scores with `tools/restat_reports.ts DIR...`
+#  and step 5's merge rerun (it skips the fine-tunes and evaluations it has). A fresh run of steps 0-5 computes
+#  the same statistics directly. Step 6 was run on today's code.)
 
 # 6. recall-needle (models/recall-needle, 256 -> 2048, 8x): the paper's own needle, the 7-digit magic number,
 #    on a model that retrieves it within L0 and never saw its sentence or question (issue 25).
@@ -115,6 +116,7 @@ $DENO run -A tools/finetune_results.ts default --strategies pi,ntk,yarn,llama3,l
 #    d. The table in miniature at the seed level: PI, NTK, YaRN, Llama 3, LongRoPE (unsearched) and the
 #       searched LongRoPE2, training-free and after equal fine-tunes without and with mixed context windows,
 #       5 seeds, 60 steps each.
+#    Times here (2 cores, the steps alone): a 4 s, b 507 s (3 seeds), c 26 s, d 2,785 s; the committed search files are a rerun beside step d, 681 s.
 RN=models/recall-needle
 RECALL_BUDGET="--population 24 --generations 6 --parents 12 --mutations 6 --crossovers 6 --finalists 5 \
   --seeds $SEEDS --seed 0 --quiet"
