@@ -1,8 +1,8 @@
 /**
  * `deno task build`: compiles ropekit.c into `.build/libropekit.so` (gitignored) with the system C
  * compiler. Without a compiler it prints why and exits 0: the WebAssembly build of the same source
- * (kernels/wasm) is used instead. lib.ts also calls {@linkcode buildSync} on first use, so the task is
- * only needed to rebuild after changing ropekit.c.
+ * (kernels/wasm) is used instead. lib.ts also calls {@linkcode buildSync} on first use, and again when
+ * the sources changed since the library was built (a stamp beside it), so the task is never required.
  *
  *   deno task build [--cc gcc] [--no-openmp]
  *
@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ABI_VERSION } from "./symbols.ts";
 /** The build folder (gitignored) and the library file in it, for this platform. */
@@ -25,6 +26,28 @@ export const LIBRARY_PATH = BUILD_DIR +
     : "libropekit.so");
 
 const SOURCE = fileURLToPath(new URL("./ropekit.c", import.meta.url));
+/** The C the library is compiled from: ropekit.c and the files it includes. */
+const SOURCES = ["ropekit.c", "quant.c"].map((name) => fileURLToPath(new URL(`./${name}`, import.meta.url)));
+/** Beside the library: the stamp of the sources it was built from. */
+export const STAMP_PATH = `${LIBRARY_PATH}.sources`;
+
+/**
+ * A digest of the library's sources and ABI version, or undefined when they cannot be read (no read
+ * permission: a library user's sandbox). lib.ts rebuilds a library whose stamp differs, so a checkout that
+ * changes ropekit.c never runs the kernels of the old one (the ABI version only changes with the symbols).
+ */
+export function sourceStamp(): string | undefined {
+  const hash = createHash("sha256").update(`abi ${ABI_VERSION}\n`);
+  for (const path of SOURCES) {
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return undefined;
+    try {
+      hash.update(path.slice(path.lastIndexOf("/") + 1)).update("\0").update(Deno.readFileSync(path));
+    } catch {
+      return undefined;
+    }
+  }
+  return hash.digest("hex");
+}
 
 function run(cmd: string, args: string[]): { ok: boolean; stderr: string } | null {
   try {
@@ -86,6 +109,11 @@ export function buildSync(
     }
     if (r.ok) {
       Deno.renameSync(tmp, LIBRARY_PATH);
+      const stamp = sourceStamp();
+      if (stamp) {
+        Deno.writeTextFileSync(`${STAMP_PATH}.${Deno.pid}.tmp`, stamp);
+        Deno.renameSync(`${STAMP_PATH}.${Deno.pid}.tmp`, STAMP_PATH);
+      }
       log(`build: ${LIBRARY_PATH} (${cc} ${args.filter((a) => a.startsWith("-f")).join(" ")})`);
       return true;
     }

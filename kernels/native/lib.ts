@@ -1,13 +1,13 @@
 /**
  * Loads the native kernels (`.build/libropekit.so`, built from `ropekit.c` by `deno task build`) with
- * `Deno.dlopen`. When the library is missing and a C compiler can be run, the first call builds it
- * (saying so on stderr, once). {@linkcode nativeKernels} returns null, never throws, when the library
+ * `Deno.dlopen`. When the library is missing, or was built from other sources than the ones beside it
+ * (a stamp written by the build), and a C compiler can be run, the first call builds it (saying so on stderr). {@linkcode nativeKernels} returns null, never throws, when the library
  * cannot be built or loaded, `--allow-ffi` is not granted, or it is stale; {@linkcode nativeStatus}
  * says which (the WebAssembly build of the same source then takes over: kernels/fast_kernels.ts).
  *
  * @module
  */
-import { BUILD_DIR, buildSync, LIBRARY_PATH } from "./build.ts";
+import { BUILD_DIR, buildSync, LIBRARY_PATH, sourceStamp, STAMP_PATH } from "./build.ts";
 import { ABI_VERSION, SYMBOLS } from "./symbols.ts";
 
 export { BUILD_DIR, LIBRARY_PATH };
@@ -51,15 +51,30 @@ function exists(path: string): boolean {
   }
 }
 
+/** True unless the library's stamp names other sources (a checkout or an edit changed ropekit.c since). */
+function builtFromTheseSources(): boolean {
+  const want = sourceStamp();
+  if (want === undefined) return true; // sources unreadable here: trust the ABI check alone
+  try {
+    return Deno.readTextFileSync(STAMP_PATH) === want;
+  } catch {
+    return false; // built before stamps, or by hand: rebuild once
+  }
+}
+
 /**
  * Builds the library now if the permissions allow running a compiler and writing .build/ (the tasks
  * grant them), so nobody has to remember `deno task build`. Progress goes to stderr: stdout may be JSON.
  */
-function buildOnFirstUse(): boolean {
+function buildOnFirstUse(stale: boolean): boolean {
   const granted = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state === "granted";
   const compilers = ["cc", "gcc", "clang"].filter((command) => granted({ name: "run", command }));
   if (!compilers.length || !granted({ name: "write", path: BUILD_DIR })) return false;
-  console.error(`ropekit: building the native kernels once (${LIBRARY_PATH})…`);
+  console.error(
+    stale
+      ? `ropekit: rebuilding the native kernels: their sources changed since ${LIBRARY_PATH} was built…`
+      : `ropekit: building the native kernels once (${LIBRARY_PATH})…`,
+  );
   return buildSync(undefined, true, console.error, compilers);
 }
 
@@ -79,15 +94,18 @@ export function nativeKernels(): NativeSymbols | null {
     status = `--allow-ffi not granted for ${LIBRARY_PATH}`;
     return null;
   }
-  let built: boolean;
+  let built: boolean, stale = false;
   try {
-    built = exists(LIBRARY_PATH) || buildOnFirstUse();
+    stale = exists(LIBRARY_PATH) && !builtFromTheseSources();
+    built = (exists(LIBRARY_PATH) && !stale) || buildOnFirstUse(stale);
   } catch (e) { // a build that cannot even write its output: fall back like one without a compiler
     status = `building ${LIBRARY_PATH} failed: ${(e as Error).message}`;
     return null;
   }
   if (!built) {
-    status = `${LIBRARY_PATH} not built (no C compiler could be run; deno task build)`;
+    status = stale
+      ? `${LIBRARY_PATH} was built from other sources and cannot be rebuilt here (no C compiler could be run; deno task build)`
+      : `${LIBRARY_PATH} not built (no C compiler could be run; deno task build)`;
     return null;
   }
   try {
