@@ -117,7 +117,10 @@ export async function resolveHfName(name: string): Promise<string> {
       );
     }
   }
-  for (const f of wanted) await download(repo, f, name);
+  // config.json is what marks a folder complete (above), so it comes last: a cut download of the weights
+  // must leave the folder looking incomplete, for the next run to resume it rather than fail to read them.
+  const last = (f: string) => base(f) === "config.json" ? 1 : 0;
+  for (const f of [...wanted].sort((a, b) => last(a) - last(b))) await download(repo, f, name);
   return local;
 }
 

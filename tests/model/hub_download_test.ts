@@ -33,7 +33,8 @@ function fakeHub(files: Record<string, Uint8Array<ArrayBuffer>>): FakeHub {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const path = decodeURIComponent(new URL(req.url).pathname);
     if (path === "/api/models/owner/repo") {
-      return Response.json({ siblings: Object.keys(files).map((rfilename) => ({ rfilename })) });
+      // In the Hub's order: sorted by path (config.json before the weights).
+      return Response.json({ siblings: Object.keys(files).sort().map((rfilename) => ({ rfilename })) });
     }
     const resolve = path.match(/^\/owner\/repo\/resolve\/main\/(.+)$/);
     if (resolve && files[resolve[1]]) {
@@ -175,6 +176,8 @@ Deno.test("hub download: deno task nll --model hf:owner/repo through HF_ENDPOINT
     const first = await run();
     assert.equal(first.code, 1);
     assert.match(dec.decode(first.stderr), /model\.safetensors: download cut at .*run again to resume/);
+    // The folder is not marked complete (config.json comes last), so the rerun resumes instead of failing.
+    await assert.rejects(Deno.stat(join(dir, "cache", "hf", "owner", "repo", "config.json")));
     const second = await run();
     const stderr = dec.decode(second.stderr);
     assert.equal(second.code, 0, stderr);
