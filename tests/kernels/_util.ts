@@ -33,3 +33,16 @@ export function assertClose(
     `${name}: rel error ${maxRel} > ${tol} at ${worst} (got ${actual[worst]}, want ${expected[worst]})`,
   );
 }
+
+/**
+ * A fresh copy of the repository's kernels/ in `copy` (a folder under .build/, which the tests' --allow-ffi
+ * names): its native library builds into `copy`/.build/, apart from the one the other tests load.
+ */
+export async function copyKernels(copy: URL): Promise<void> {
+  await Deno.remove(copy, { recursive: true }).catch(() => {});
+  await Deno.mkdir(copy, { recursive: true });
+  const cp = await new Deno.Command("cp", {
+    args: ["-r", new URL("../../kernels", import.meta.url).pathname, copy.pathname],
+  }).output();
+  assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+}

@@ -5,6 +5,7 @@
  * inputs: the path a machine without AVX-512 runs stays tested on one that has it.
  */
 import assert from "node:assert/strict";
+import { copyKernels } from "./_util.ts";
 import {
   causalAttentionNative,
   LIBRARY_PATH,
@@ -29,12 +30,7 @@ Deno.test({
   name: "native kernels: the 8-float build (-mno-avx512f) gives the same bits as this machine's build",
   ignore: native === null,
   async fn() {
-    await Deno.remove(COPY, { recursive: true }).catch(() => {});
-    await Deno.mkdir(COPY, { recursive: true });
-    const cp = await new Deno.Command("cp", {
-      args: ["-r", new URL("kernels", ROOT).pathname, COPY.pathname],
-    }).output();
-    assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+    await copyKernels(COPY);
     const build: typeof NativeBuild = await import(new URL("kernels/native/build.ts", COPY).href);
     const lines: string[] = [];
     const built = build.buildSync(undefined, true, (l) => lines.push(l), undefined, ["-mno-avx512f"]);

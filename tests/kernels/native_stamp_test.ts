@@ -5,6 +5,7 @@
  * step in its own process as a user's commands would.
  */
 import assert from "node:assert/strict";
+import { copyKernels } from "./_util.ts";
 import { nativeKernels } from "../../kernels/native/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -36,12 +37,7 @@ Deno.test({
   name: "native kernels: a library built from other sources is rebuilt on first use, never loaded",
   ignore: nativeKernels() === null,
   async fn() {
-    await Deno.remove(COPY, { recursive: true }).catch(() => {});
-    await Deno.mkdir(COPY, { recursive: true });
-    const cp = await new Deno.Command("cp", {
-      args: ["-r", new URL("kernels", ROOT).pathname, COPY.pathname],
-    }).output();
-    assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+    await copyKernels(COPY);
     await Deno.writeTextFile(new URL("probe.ts", COPY), PROBE);
     const library = new URL(".build/libropekit.so", COPY);
 
