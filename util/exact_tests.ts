@@ -61,31 +61,53 @@ export interface SignFlipResult {
  * (Phipson & Smyth 2010). All-zero differences give p = 1.
  */
 export function signFlipP(d: readonly number[], opts: SignFlipOptions = {}): SignFlipResult {
-  const n = d.length;
   const observed = Math.abs(d.reduce((a, v) => a + v, 0));
   const scale = d.reduce((a, v) => a + Math.abs(v), 0);
   if (scale === 0) return { p: 1, kind: "exact", patterns: 1 };
   const reach = observed - 1e-9 * scale;
+  let hits = 0, patterns = 0;
+  const kind = forEachSignPattern(d, opts, (sum) => {
+    patterns++;
+    if (Math.abs(sum) >= reach) hits++;
+  });
+  return { p: kind === "exact" ? hits / patterns : (1 + hits) / (1 + patterns), kind, patterns };
+}
+
+/**
+ * Visits the sign patterns s of the test of d, each as (Σ sᵢdᵢ, Σ sᵢ): all 2ⁿ for n up to `exactUpTo`
+ * (Gray-code order from all +1, one addition per pattern), else `resamples` patterns of the seeded
+ * Monte Carlo stream. {@linkcode signFlipP} and its inversion (util/sign_flip_interval.ts) share it, so the
+ * interval's test at δ = 0 is this p exactly.
+ */
+export function forEachSignPattern(
+  d: readonly number[],
+  opts: SignFlipOptions,
+  visit: (sum: number, count: number) => void,
+): "exact" | "monte-carlo" {
+  const n = d.length;
   if (n <= (opts.exactUpTo ?? 20)) {
     // Gray code: pattern g differs from g − 1 in one sign, bit j = trailing zeros of g.
-    let sum = d.reduce((a, v) => a + v, 0), hits = Math.abs(sum) >= reach ? 1 : 0;
+    let sum = d.reduce((a, v) => a + v, 0), count = n;
+    visit(sum, count);
     const signs = new Int8Array(n).fill(1);
     const total = 2 ** n;
     for (let g = 1; g < total; g++) {
       const j = 31 - Math.clz32(g & -g);
       sum -= 2 * signs[j] * d[j];
+      count -= 2 * signs[j];
       signs[j] = -signs[j];
-      if (Math.abs(sum) >= reach) hits++;
+      visit(sum, count);
     }
-    return { p: hits / total, kind: "exact", patterns: total };
+    return "exact";
   }
-  const B = opts.resamples ?? 100_000;
   const rng = createRng(opts.seed ?? 0);
-  let hits = 0;
-  for (let r = 0; r < B; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += rng.next() < 0.5 ? -d[i] : d[i];
-    if (Math.abs(s) >= reach) hits++;
+  for (let r = 0, B = opts.resamples ?? 100_000; r < B; r++) {
+    let s = 0, c = 0;
+    for (let i = 0; i < n; i++) {
+      if (rng.next() < 0.5) s += -d[i], c--;
+      else s += d[i], c++;
+    }
+    visit(s, c);
   }
-  return { p: (1 + hits) / (1 + B), kind: "monte-carlo", patterns: B };
+  return "monte-carlo";
 }

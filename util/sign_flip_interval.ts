@@ -5,8 +5,7 @@
  * paired t interval beside a permutation test does not promise: heavy-tailed differences (one document
  * far off the others) can give sign-flip p = 0.01 and a t interval across 0. @module
  */
-import { createRng } from "./random.ts";
-import type { SignFlipOptions } from "./exact_tests.ts";
+import { forEachSignPattern, type SignFlipOptions } from "./exact_tests.ts";
 
 /** Options of {@linkcode signFlipInterval}: those of the test, and the level (default 0.95). */
 export interface SignFlipIntervalOptions extends SignFlipOptions {
@@ -48,9 +47,13 @@ export function signFlipInterval(
   const alpha = 1 - (opts.level ?? 0.95);
   const exact = n <= (opts.exactUpTo ?? 20);
   if (n === 0 || (exact && 2 / 2 ** n > alpha)) return undefined;
-  const { sums, counts } = exact
-    ? allPatterns(d)
-    : randomPatterns(d, opts.resamples ?? 100_000, opts.seed ?? 0);
+  // Every pattern the test counts, kept: exact, all 2ⁿ; else the seeded stream's `resamples`.
+  const size = exact ? 2 ** n : opts.resamples ?? 100_000;
+  const sums = new Float64Array(size), counts = new Int16Array(size);
+  let i = 0;
+  forEachSignPattern(d, opts, (sum, count) => {
+    sums[i] = sum, counts[i++] = count;
+  });
   const total = d.reduce((a, v) => a + v, 0);
   const patterns = sums.length;
   // p(δ) of the test of d − δ: Σ sᵢ(dᵢ − δ) = sums − δ·counts, the observed pattern being all +1.
@@ -81,40 +84,4 @@ export function signFlipInterval(
     return inside;
   };
   return { ci: [end(-1), end(1)], kind: exact ? "exact" : "monte-carlo" };
-}
-
-/** Every sign pattern, in signFlipP's Gray-code order and arithmetic (so δ = 0 gives its p exactly). */
-function allPatterns(d: readonly number[]): { sums: Float64Array; counts: Int16Array } {
-  const n = d.length, total = 2 ** n;
-  const sums = new Float64Array(total), counts = new Int16Array(total);
-  const signs = new Int8Array(n).fill(1);
-  let sum = d.reduce((a, v) => a + v, 0), count = n;
-  sums[0] = sum, counts[0] = count;
-  for (let g = 1; g < total; g++) {
-    const j = 31 - Math.clz32(g & -g);
-    sum -= 2 * signs[j] * d[j];
-    count -= 2 * signs[j];
-    signs[j] = -signs[j];
-    sums[g] = sum, counts[g] = count;
-  }
-  return { sums, counts };
-}
-
-/** `resamples` random patterns from signFlipP's seeded stream, in its order. */
-function randomPatterns(
-  d: readonly number[],
-  resamples: number,
-  seed: number,
-): { sums: Float64Array; counts: Int16Array } {
-  const rng = createRng(seed);
-  const sums = new Float64Array(resamples), counts = new Int16Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let s = 0, c = 0;
-    for (const v of d) {
-      if (rng.next() < 0.5) s += -v, c--;
-      else s += v, c++;
-    }
-    sums[r] = s, counts[r] = c;
-  }
-  return { sums, counts };
 }
