@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { localImports } from "../util/local_imports.ts";
 
 /** The page and its bundle, held in memory. */
 export interface WebAssets {
@@ -19,9 +20,6 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const webDir = join(root, "web");
 /** Where the bundle is cached (git-ignored). */
 export const WEB_BUILD_DIR = join(root, ".build", "web");
-
-/** Relative `import`/`export … from` specifiers of a module's source (all the page's modules use). */
-const RELATIVE_IMPORT = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*["'](\.\.?\/[^"']+)["']/g;
 
 /**
  * The files the bundle is built from: everything in web/ and every repository module web/main.ts
@@ -36,9 +34,7 @@ export async function bundleInputs(): Promise<string[]> {
     seen.add(path);
     files.add(path);
     if (!/\.tsx?$/.test(path)) continue; // style.css: read whole, imports nothing
-    for (const m of (await Deno.readTextFile(path)).matchAll(RELATIVE_IMPORT)) {
-      queue.push(join(dirname(path), m[1]));
-    }
+    queue.push(...localImports(path, await Deno.readTextFile(path)));
   }
   return [...files].sort();
 }

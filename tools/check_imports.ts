@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { dirname, join, normalize, relative } from "node:path";
+import { join, relative } from "node:path";
+import { localImports } from "../util/local_imports.ts";
 
 /**
  * The rooms each room may import (besides itself): the import graph of docs/architecture.md as data.
@@ -69,25 +70,12 @@ export const ALLOWED: Record<string, string[]> = {
 /** Folders whose modules are checked (cli/ may import every room, but no cycles; tests, benches and tools anything). */
 const ROOMS = Object.keys(ALLOWED);
 
-const IMPORT_RE =
-  /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-
 async function* sourceFiles(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const path = join(dir, e.name);
     if (e.isDirectory) yield* sourceFiles(path);
     else if (e.isFile && /\.tsx?$/.test(e.name)) yield path;
   }
-}
-
-/** Local imports of one module, as repo-relative paths. */
-function localImports(file: string, text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(IMPORT_RE)) {
-    const spec = m[1] ?? m[2];
-    if (spec.startsWith(".")) out.push(normalize(join(dirname(file), spec)));
-  }
-  return out;
 }
 
 /** The strongly connected components with more than one module (or a self-import): the cycles. */
