@@ -25,9 +25,9 @@ export const LIBRARY_PATH = BUILD_DIR +
     ? "libropekit.dylib"
     : "libropekit.so");
 
-const SOURCE = fileURLToPath(new URL("./ropekit.c", import.meta.url));
-/** The C the library is compiled from: ropekit.c and the files it includes. */
+/** The C the library is compiled from: ropekit.c (the compiler's input) and the file it includes. */
 const SOURCES = ["ropekit.c", "quant.c"].map((name) => fileURLToPath(new URL(`./${name}`, import.meta.url)));
+const SOURCE = SOURCES[0];
 /** Beside the library: the stamp of the sources it was built from. */
 export const STAMP_PATH = `${LIBRARY_PATH}.sources`;
 

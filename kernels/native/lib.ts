@@ -1,7 +1,8 @@
 /**
  * Loads the native kernels (`.build/libropekit.so`, built from `ropekit.c` by `deno task build`) with
  * `Deno.dlopen`. When the library is missing, or was built from other sources than the ones beside it
- * (a stamp written by the build), and a C compiler can be run, the first call builds it (saying so on stderr). {@linkcode nativeKernels} returns null, never throws, when the library
+ * (a stamp written by the build), and a C compiler can be run, the first call builds it (saying so on
+ * stderr). {@linkcode nativeKernels} returns null, never throws, when the library
  * cannot be built or loaded, `--allow-ffi` is not granted, or it is stale; {@linkcode nativeStatus}
  * says which (the WebAssembly build of the same source then takes over: kernels/fast_kernels.ts).
  *
@@ -96,8 +97,9 @@ export function nativeKernels(): NativeSymbols | null {
   }
   let built: boolean, stale = false;
   try {
-    stale = exists(LIBRARY_PATH) && !builtFromTheseSources();
-    built = (exists(LIBRARY_PATH) && !stale) || buildOnFirstUse(stale);
+    const present = exists(LIBRARY_PATH);
+    stale = present && !builtFromTheseSources();
+    built = (present && !stale) || buildOnFirstUse(stale);
   } catch (e) { // a build that cannot even write its output: fall back like one without a compiler
     status = `building ${LIBRARY_PATH} failed: ${(e as Error).message}`;
     return null;
