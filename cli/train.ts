@@ -23,6 +23,7 @@ import {
 import {
   corpusFlag,
   learningRateFlag,
+  recallOnly,
   recallWordingFlags,
   resumedLine,
   trainWithProgress,
@@ -128,9 +129,7 @@ type TrainFlags = Flags<typeof TRAIN_OPTIONS>;
 /** The data flags as a {@linkcode DataSource}. */
 function dataSource(values: TrainFlags): DataSource {
   const corpus = corpusFlag(values) ?? "stories";
-  if (values["drill-docs"] !== undefined && (corpus !== "recall" || values.data !== undefined)) {
-    throw new CliError("--drill-docs applies to the generated recall corpus (--corpus recall) only");
-  }
+  recallOnly(values, corpus, "drill-docs");
   const generatedLong = values.mixed && values.data === undefined;
   const seqLen = positiveInt("--seq", values.seq) ?? 256;
   const sentences = (tokens: number) => Math.max(1, Math.round(tokens / 12));

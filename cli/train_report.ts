@@ -39,12 +39,22 @@ export function recallWordingFlags(
   values: { paragraphs?: boolean; "gap-words"?: boolean; data?: string },
   corpus: CorpusName | undefined,
 ): { paragraphs?: true; gapWords?: true } {
-  for (const flag of ["paragraphs", "gap-words"] as const) {
-    if (values[flag] && (corpus !== "recall" || values.data !== undefined)) {
+  recallOnly(values, corpus, "paragraphs", "gap-words");
+  return { paragraphs: values.paragraphs || undefined, gapWords: values["gap-words"] || undefined };
+}
+
+/** Refuses each of `flags` that is given (not undefined or false) unless the data is the generated recall corpus. */
+export function recallOnly<K extends string>(
+  values: { [flag in K]?: unknown } & { data?: string },
+  corpus: CorpusName | undefined,
+  ...flags: K[]
+): void {
+  for (const flag of flags) {
+    const given = values[flag] !== undefined && values[flag] !== false;
+    if (given && (corpus !== "recall" || values.data !== undefined)) {
       throw new CliError(`--${flag} applies to the generated recall corpus (--corpus recall) only`);
     }
   }
-  return { paragraphs: values.paragraphs || undefined, gapWords: values["gap-words"] || undefined };
 }
 
 /** 75 → "1m15s". */

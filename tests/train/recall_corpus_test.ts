@@ -253,5 +253,11 @@ Deno.test("deno task train: --paragraphs and --whole-docs are stored in the chec
   );
   assert.notEqual(refused.code, 0);
   assert.match(text(refused.stderr), /--paragraphs applies to the generated recall corpus/);
+  // The other recall-only flags go through the same check.
+  for (const flag of [["--gap-words"], ["--drill-docs", "100"]]) {
+    const r = await trainCli("--config", "tiny", "--corpus", "facts", ...flag, "--out", `${dir}/f.bin`);
+    assert.notEqual(r.code, 0);
+    assert.match(text(r.stderr), new RegExp(`${flag[0]} applies to the generated recall corpus`));
+  }
   await Deno.remove(dir, { recursive: true });
 });
