@@ -50,7 +50,12 @@ if (command === "version") {
 }
 
 const { getLlama } = await import(pathToFileURL(entry).href);
-const input = JSON.parse(readFileSync(0, "utf8"));
+// stdin through the stream, not readFileSync(0): once libuv has opened the pipe (node-llama-cpp's import
+// does) it is non-blocking, and a synchronous read of an input larger than the pipe's 64 KiB buffer
+// (32k token ids) fails with EAGAIN whenever it catches up with the writer.
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 // build: "never" keeps to the prebuilt binaries; gpu: false keeps llama.cpp on the CPU.
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });

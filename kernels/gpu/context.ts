@@ -19,8 +19,12 @@ export interface GpuContext {
   isSoftware: boolean;
   /** `shader-f16` was requested and granted. */
   f16: boolean;
-  /** Pipeline for `key`, compiled from `wgsl()` on first use (see {@linkcode pipeline}). */
-  pipeline(key: string, wgsl: () => string): GPUComputePipeline;
+  /**
+   * Pipeline for `key`, compiled from `wgsl()` on first use. Its bind group layout is derived from the
+   * shader unless `bindings` gives it (needed for textures read with `textureLoad` only: a derived layout
+   * asks for filterable ones, which rgba32float is not).
+   */
+  pipeline(key: string, wgsl: () => string, bindings?: GPUBindGroupLayoutEntry[]): GPUComputePipeline;
   /** Throws if any pipeline compiled since the last call failed validation, naming the kernel. */
   checkErrors(): Promise<void>;
   /** A uniform buffer holding these u32/f32 words, cached by content so equal calls share it. */
@@ -29,6 +33,13 @@ export interface GpuContext {
   acquire(bytes: number, usage?: number): GPUBuffer;
   /** Returns a buffer from {@linkcode acquire} to the pool. */
   release(buffer: GPUBuffer): void;
+  /**
+   * The rgba32float texture of `slot` (copy destination, read by shaders), at least `width` × `rows`
+   * texels: reused while large enough, replaced by a larger one otherwise (rows grow to a power of two);
+   * null when `rows` exceeds the device's `maxTextureDimension2D`. Work recorded earlier on an encoder
+   * may still read a replaced texture: it is dropped, not destroyed.
+   */
+  scratchTexture(slot: string, width: number, rows: number): GPUTexture | null;
   /** Destroys the device and everything in it. */
   destroy(): void;
 }
@@ -61,6 +72,7 @@ export async function createGpu(): Promise<GpuContext | null> {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
       maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxTextureDimension2D: adapter.limits.maxTextureDimension2D,
     },
   });
   const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? "default";
@@ -78,6 +90,7 @@ function contextFor(
   const pending: Promise<void>[] = [];
   const uniforms = new Map<string, GPUBuffer>();
   const pool = new Map<number, GPUBuffer[]>();
+  const textures = new Map<string, GPUTexture>();
 
   return {
     device,
@@ -85,7 +98,7 @@ function contextFor(
     backend: o.backend,
     isSoftware: o.isSoftware,
     f16: o.features.includes("shader-f16"),
-    pipeline(key, wgsl) {
+    pipeline(key, wgsl, bindings) {
       let p = pipelines.get(key);
       if (p) return p;
       // Creation is synchronous so encoders stay synchronous; errors come back through checkErrors().
@@ -93,7 +106,11 @@ function contextFor(
       const module = device.createShaderModule({ label: key, code: wgsl() });
       p = device.createComputePipeline({
         label: key,
-        layout: "auto",
+        layout: bindings
+          ? device.createPipelineLayout({
+            bindGroupLayouts: [device.createBindGroupLayout({ label: key, entries: bindings })],
+          })
+          : "auto",
         compute: { module, entryPoint: "main" },
       });
       pending.push(
@@ -135,9 +152,24 @@ function contextFor(
       list.push(buffer);
       pool.set(k, list);
     },
+    scratchTexture(slot, width, rows) {
+      const limit = device.limits.maxTextureDimension2D;
+      if (rows > limit || width > limit) return null;
+      const held = textures.get(slot);
+      if (held && held.width === width && held.height >= rows) return held;
+      const texture = device.createTexture({
+        label: `scratch ${slot}`,
+        size: [width, Math.min(limit, 2 ** Math.ceil(Math.log2(Math.max(rows, held?.height ?? 1))))],
+        format: "rgba32float",
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+      });
+      textures.set(slot, texture);
+      return texture;
+    },
     destroy() {
       device.destroy();
       pipelines.clear();
+      textures.clear();
       uniforms.clear();
       pool.clear();
       shared = undefined;

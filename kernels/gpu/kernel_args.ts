@@ -19,6 +19,13 @@ export interface GpuMatmulArgs extends MatmulArgs<GPUBuffer> {
   wF16?: boolean;
 }
 
+/** Rows (TM) × columns (TN) of out per invocation, invocations per workgroup (WG, laid out along N). */
+export interface MatmulBlock {
+  TM: number;
+  TN: number;
+  WG: number;
+}
+
 /**
  * The shared {@linkcode AttentionArgs} on GPU buffers (headDim a multiple of 4), with the document mask
  * already on the device as rows rather than as `docStarts`.

@@ -13,37 +13,52 @@
  * reuses one pipeline. Edges are handled by clamping load indices and masking stores, keeping the
  * inner loop branch-free.
  *
- * The block size trades speed for compile time (measured on lavapipe, docs/performance.md): blocks of
- * 8×8, 16×8, 24×24, 32×32 and 64×32 ran the 2048×512×1376 matmul at ~19%, ~28%, ~36%, ~40% and ~50%
- * (one run) of the adapter's FMA ceiling, and compiled one pipeline in ~0.4, ~0.5, ~4, ~12 and ~57 s.
- * 24×24 is the one chosen, as every weight shape compiles its own pipeline; calls of fewer than
- * LARGE_BLOCK_MIN_ROWS rows take 16×8, which compiles in well under a second.
+ * Calls of LARGE_CALL_MIN_ROWS rows or more go to the texel-fed kernel (kernels/gpu/matmul_texel.ts:
+ * x and w copied into textures, whose fetches cost a sixth of a storage load here; 40×24 blocks, one
+ * pipeline for every shape) when it fits the call; the rest run the 16×8 block below, which compiles in
+ * under a second. Blocks of this storage kernel measured on lavapipe (docs/performance.md): 8×8, 16×8,
+ * 24×24, 32×32 and 64×32 ran 2048×512×1376 at ~19%, ~28%, ~30–36%, ~34–40% and ~50% of the adapter's FMA
+ * ceiling and compiled one pipeline per weight shape in ~0.4, ~0.5, ~4, ~12 and ~57 s.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only matmul`.
  *
  * @module
  */
-import type { GpuMatmulArgs } from "./kernel_args.ts";
+import type { GpuMatmulArgs, MatmulBlock } from "./kernel_args.ts";
 
-export type { GpuMatmulArgs };
+export type { GpuMatmulArgs, MatmulBlock };
 import { type GpuContext, groups } from "./context.ts";
 import { matmulTiledWgsl, TILED_MATMUL_BLOCK } from "./matmul_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
+import { encodeTexelMatmul, type MatmulShape, TEXEL_MATMUL_BLOCK, texelMatmulFits } from "./matmul_texel.ts";
 
-/** Rows (TM) × columns (TN) of out per invocation, invocations per workgroup (WG, laid out along N). */
-interface Block {
-  TM: number;
-  TN: number;
-  WG: number;
+/** The storage kernel's block. */
+const STORAGE_BLOCK: MatmulBlock = { TM: 16, TN: 8, WG: 16 };
+/** A software-adapter kernel and block to run instead of the chosen one: for A/B benchmarks only. */
+export interface ForcedMatmulKernel {
+  kernel: "storage" | "texel";
+  block: MatmulBlock;
 }
-/** The block of calls of LARGE_BLOCK_MIN_ROWS rows or more; WG: one AVX2 register of lanes. */
-const LARGE: Block = { TM: 24, TN: 24, WG: 8 };
-/** The block of shorter calls, where the large block's compile (~4 s per shape) would outweigh the run. */
-const SMALL: Block = { TM: 16, TN: 8, WG: 16 };
-/** Calls with at least this many rows (T) take the large block. */
-export const LARGE_BLOCK_MIN_ROWS = 512;
+/**
+ * Calls with at least this many rows (T) take the texel kernel where it fits: below, its compile (~6 s
+ * once per process on lavapipe) and copies outweigh the run.
+ */
+export const LARGE_CALL_MIN_ROWS = 512;
 
-function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean, { TM, TN, WG }: Block): string {
+/** Which kernel {@linkcode encodeMatmul} runs for `a` on `ctx` (benchmarks print it, tests check it). */
+export function matmulKernel(
+  ctx: GpuContext,
+  a: MatmulShape,
+  variant: GpuKernelVariant = gpuKernelVariant(ctx),
+): string {
+  if (variant === "tiled") return "tiled";
+  if (a.T >= LARGE_CALL_MIN_ROWS && texelMatmulFits(ctx, a)) {
+    return `texel ${TEXEL_MATMUL_BLOCK.TM}×${TEXEL_MATMUL_BLOCK.TN}`;
+  }
+  return `storage ${STORAGE_BLOCK.TM}×${STORAGE_BLOCK.TN}`;
+}
+
+function matmulWgsl(K: number, N: number, bias: boolean, f16: boolean, { TM, TN, WG }: MatmulBlock): string {
   const vec = K % 4 === 0;
   const stride = vec ? K / 4 : K;
   const elem = vec ? "vec4<f32>" : "f32";
@@ -100,14 +115,17 @@ ${
 }
 
 /**
- * Records the matmul into `enc` (its own compute pass); nothing is submitted. The kernel is the one
- * kernels/gpu/variant.ts picks for the adapter (`variant` forces one: benchmarks and tests).
+ * Records the matmul into `enc` (its own compute pass, after two copies for the texel kernel); nothing is
+ * submitted. The kernel is the one kernels/gpu/variant.ts and {@linkcode matmulKernel} pick for the
+ * adapter and call (`variant`, or `forced` within the software adapters' family, overrides: benchmarks and
+ * tests).
  */
 export function encodeMatmul(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
   a: GpuMatmulArgs,
   variant: GpuKernelVariant = gpuKernelVariant(ctx),
+  forced?: ForcedMatmulKernel,
 ): void {
   const f16 = a.wF16 === true;
   if (f16 && (!ctx.f16 || a.K % 4 !== 0)) {
@@ -117,12 +135,17 @@ export function encodeMatmul(
       }) and K % 4 = 0 (K = ${a.K})`,
     );
   }
-  // The two families share bindings and uniforms; only the shader and the block per workgroup differ.
-  const tiled = variant === "tiled", name = tiled ? "matmul-tiled" : "matmul";
-  const block = a.T >= LARGE_BLOCK_MIN_ROWS ? LARGE : SMALL;
+  const kernel = forced?.kernel ?? matmulKernel(ctx, a, variant);
+  if (kernel.startsWith("texel")) {
+    if (!texelMatmulFits(ctx, a)) throw new RangeError(`matmul: the texel kernel cannot run K = ${a.K}`);
+    return encodeTexelMatmul(ctx, enc, a, forced?.block);
+  }
+  // The storage and tiled kernels share bindings and uniforms; only the shader and the block differ.
+  const tiled = kernel === "tiled", name = tiled ? "matmul-tiled" : "matmul";
+  const block = forced?.block ?? STORAGE_BLOCK;
   const pipe = ctx.pipeline(
     `${name} K${a.K} N${a.N}${a.bias ? " bias" : ""}${f16 ? " w-f16" : ""}${
-      tiled ? "" : ` ${block.TM}×${block.TN}`
+      tiled ? "" : ` ${block.TM}×${block.TN} wg${block.WG}`
     }`,
     () => tiled ? matmulTiledWgsl(a.K, a.N, !!a.bias, f16) : matmulWgsl(a.K, a.N, !!a.bias, f16, block),
   );

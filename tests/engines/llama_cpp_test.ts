@@ -86,6 +86,13 @@ Deno.test({
       const maxAbs = Math.max(...mine.map((v, i) => Math.abs(v - theirs.nll[0][i])));
       assert.ok(maxAbs <= TOLERANCE["llama.cpp"].max, `llama.cpp vs ropekit max |Δ| ${maxAbs}`);
 
+      // An input larger than a pipe's 64 KiB buffer (300 windows, ~80 KB of JSON; the bench's 32k-token
+      // growth row sends ~200 KB): the script once read stdin synchronously and died with EAGAIN here.
+      const many = await llamaCppNll(gguf, Array.from({ length: 300 }, () => window));
+      assert.ok(JSON.stringify(Array(300).fill(window)).length > 65536);
+      assert.equal(many.nll.length, 300);
+      for (const nll of many.nll) assert.deepEqual(nll, theirs.nll[0]);
+
       const speed = await llamaCppTokensPerSecond({}, gguf, Int32Array.from(window), {
         threads: 1,
         repeats: 1,

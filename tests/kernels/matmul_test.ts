@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { matmulRef } from "../../kernels/cpu/mod.ts";
 import { assertClose, random } from "./_util.ts";
 import { gpuF16Test, gpuTest, withGpu } from "./_gpu.ts";
-import { runMatmul } from "./_gpu_run.ts";
-import { LARGE_BLOCK_MIN_ROWS } from "../../kernels/gpu/matmul.ts";
+import { runKernel, runMatmul } from "./_gpu_run.ts";
+import { encodeMatmul, LARGE_CALL_MIN_ROWS, matmulKernel } from "../../kernels/gpu/matmul.ts";
+import { TEXEL_ROW } from "../../kernels/gpu/matmul_texel.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
   const out = new Float64Array(T * N);
@@ -46,18 +47,50 @@ Deno.test({
   ...gpuTest,
   fn: () =>
     withGpu("GPU matmul", async (ctx) => {
-      // 13×68×77: rows and columns not multiples of the small 16×8 block; K % 4 = 0 (vec4 path).
+      // 13×68×77: rows and columns not multiples of the 16×8 block; K % 4 = 0 (vec4 path).
       // 9×30×70: K % 4 = 2 (scalar path with a tail), with bias.
-      // 530×68×77: the large 24×24 block (T ≥ LARGE_BLOCK_MIN_ROWS), tails in T and N, with bias (one
-      // shape only: its pipeline compiles for seconds on a software adapter).
-      const L = LARGE_BLOCK_MIN_ROWS + 18;
-      for (const [T, K, N, withBias] of [[13, 68, 77, 0], [9, 30, 70, 1], [L, 68, 77, 1]]) {
+      // 530×72×200 (T ≥ LARGE_CALL_MIN_ROWS, K % 8 = 0): the texel kernel, with and without bias; tails in
+      // T and N past its 40×24 blocks (and a second workgroup column), x and w each several texture rows
+      // with a partial last one. 530×68×77: K % 8 = 4, so the large call stays on the storage kernel.
+      const L = LARGE_CALL_MIN_ROWS + 18;
+      const cases = [[13, 68, 77, 0, "storage"], [9, 30, 70, 1, "storage"], [L, 72, 200, 1, "texel"], [
+        L,
+        72,
+        200,
+        0,
+        "texel",
+      ], [L, 68, 77, 1, "storage"]] as const;
+      for (const [T, K, N, withBias, kernel] of cases) {
         const x = random(T * K, 11), w = random(N * K, 12), bias = withBias ? random(N, 13) : undefined;
         const want = new Float32Array(T * N);
         const args = { x, w, T, K, N, bias };
         matmulRef({ ...args, out: want });
-        assertClose(`GPU matmul ${T}×${K}×${N}`, await runMatmul(ctx, args), want, 1e-4);
+        const name = `GPU matmul ${T}×${K}×${N}${bias ? " bias" : ""}`;
+        // The kernel is forced to the software adapters' family, so a GPU machine checks these kernels too.
+        const ran = matmulKernel(ctx, { T, K, N }, "registers");
+        assert.ok(ran.startsWith(kernel), `${name}: ran ${ran}, expected ${kernel}`);
+        if (kernel === "texel") assert.ok((T * K) / 4 > 2 * TEXEL_ROW && (N * K) / 4 > TEXEL_ROW, name);
+        assertClose(name, await runMatmul(ctx, args, false, "registers"), want, 1e-4);
       }
+    }),
+});
+
+Deno.test({
+  name: "GPU texel matmul reads w from its byte offset (a slice of a larger matrix, as the logits do)",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU texel matmul wOffset", async (ctx) => {
+      // 8 leading rows of K = 72 floats are 2304 bytes, a multiple of the 256 that offsets must be.
+      const [T, K, N, skip] = [LARGE_CALL_MIN_ROWS, 72, 50, 8];
+      const x = random(T * K, 31), all = random((skip + N) * K, 32), w = all.slice(skip * K);
+      const want = new Float32Array(T * N);
+      matmulRef({ x, w, T, K, N, out: want });
+      const got = await runKernel(ctx, [x, all], T * N, (enc, [bx, bw], out) => {
+        const a = { x: bx!, w: bw!, out, T, K, N, wOffset: skip * K * 4 };
+        assert.ok(matmulKernel(ctx, a, "registers").startsWith("texel"));
+        encodeMatmul(ctx, enc, a, "registers");
+      });
+      assertClose(`GPU texel matmul wOffset ${T}×${K}×${N}`, got, want, 1e-4);
     }),
 });
 

@@ -1,0 +1,103 @@
+/**
+ * A/B of the software-adapter matmul kernels (kernels/gpu/matmul.ts's storage kernel, matmul_texel.ts's
+ * texel kernel) at any block, in one process: each round times the adapter's FMA ceiling and then every
+ * kernel, so each ratio is against a ceiling measured seconds before it; the median over rounds is
+ * reported with the compile (cold) time. Every kernel's output is checked against `matmulRef` first.
+ * The evidence behind the block sizes in docs/performance.md.
+ *
+ *   LP_NUM_THREADS=1 deno run -A bench/wgsl_matmul_ab.ts [--rounds 5] \
+ *     [--kernels storage:16x8x16,storage:24x24x8,texel:40x24x8]   # kernel:TMxTNxWG
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createGpu, readBuffer, upload } from "../kernels/gpu/context.ts";
+import { encodeMatmul, type ForcedMatmulKernel } from "../kernels/gpu/matmul.ts";
+import { benchKernels } from "./kernels.ts";
+import { matmulReference, validateOutput } from "./validate.ts";
+
+/** `storage:24x24x8` → the kernel and its block. */
+export function parseForcedKernel(spec: string): ForcedMatmulKernel {
+  const m = /^(storage|texel):(\d+)x(\d+)x(\d+)$/.exec(spec);
+  if (!m) throw new Error(`wgsl_matmul_ab: "${spec}" is not kernel:TMxTNxWG (kernel storage or texel)`);
+  return { kernel: m[1] as "storage" | "texel", block: { TM: +m[2], TN: +m[3], WG: +m[4] } };
+}
+
+/** One kernel's median share of the FMA ceiling over the rounds, each round's, and its cold call. */
+export interface AbRow {
+  kernel: string;
+  coldMs: number;
+  pctCeiling: number;
+  rounds: number[];
+  maxRelError: number;
+}
+
+/** Runs the A/B at T×K×N (default 2048×512×1376, the bench's matmul shape). */
+export async function matmulAb(
+  specs: string[],
+  rounds: number,
+  [T, K, N] = [2048, 512, 1376],
+): Promise<AbRow[]> {
+  const ctx = await createGpu();
+  if (!ctx) throw new Error("wgsl_matmul_ab: no WebGPU adapter");
+  const ref = matmulReference(T, K, N);
+  const [x, w] = ref.inputs.map((a) => upload(ctx, a)), out = ctx.acquire(T * N * 4);
+  const time = async (forced: ForcedMatmulKernel) => {
+    const t0 = performance.now();
+    const enc = ctx.device.createCommandEncoder();
+    encodeMatmul(ctx, enc, { x, w, out, T, K, N }, "registers", forced);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    await ctx.checkErrors();
+    return performance.now() - t0;
+  };
+  try {
+    const rows = [];
+    for (const spec of specs) {
+      const forced = parseForcedKernel(spec);
+      ctx.device.queue.writeBuffer(out, 0, new Float32Array(T * N)); // no result left by the previous one
+      const coldMs = await time(forced);
+      const check = validateOutput(
+        `ab ${spec}`,
+        new Float32Array(await readBuffer(ctx, out, T * N * 4)),
+        ref,
+      );
+      rows.push({ spec, forced, coldMs, maxRelError: check.maxRelError, rounds: [] as number[] });
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const row of rows) {
+        const [ceiling] = await benchKernels({ only: ["fma"], reps: 2 });
+        const ms = Math.min(await time(row.forced), await time(row.forced));
+        row.rounds.push((100 * (2 * T * K * N / ms / 1e6)) / ceiling.gflops);
+      }
+    }
+    return rows.map(({ spec, coldMs, maxRelError, rounds }) => {
+      const sorted = [...rounds].sort((a, b) => a - b);
+      return { kernel: spec, coldMs, maxRelError, rounds, pctCeiling: sorted[Math.floor(sorted.length / 2)] };
+    });
+  } finally {
+    ctx.destroy();
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rounds: { type: "string", default: "5" },
+      kernels: { type: "string", default: "storage:16x8x16,storage:24x24x8,texel:40x24x8" },
+      json: { type: "boolean" },
+    },
+  });
+  const rows = await matmulAb(values.kernels.split(","), Number(values.rounds));
+  if (values.json) console.log(JSON.stringify(rows, null, 2));
+  else {
+    for (const r of rows) {
+      console.log(
+        `${r.kernel.padEnd(18)} ${r.pctCeiling.toFixed(1).padStart(5)}% of the FMA ceiling (median; rounds ${
+          r.rounds.map((p) => p.toFixed(1)).join(" ")
+        })  cold ${(r.coldMs / 1000).toFixed(1)} s  max rel ${r.maxRelError.toExponential(1)}`,
+      );
+    }
+  }
+}
