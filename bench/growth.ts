@@ -4,6 +4,7 @@
  * tokens/s against llama.cpp on the same weights and token ids. Each length runs in a child process of
  * its own, so its peak RSS (VmHWM) is that length's alone.
  *
+ *   deno run <bench permissions> bench/growth.ts                (the table: every length, llama.cpp too)
  *   deno run <bench permissions> bench/growth.ts --length N     (one child: prints one JSON line)
  *
  * {@linkcode benchGrowth} runs the children; `deno task bench` calls it (skipped by --quick).
@@ -17,7 +18,7 @@ import { CpuBackend } from "../model/cpu_backend.ts";
 import { buildTable, builtinRegistry } from "../strategies/registry.ts";
 import { DEFAULT_MODEL } from "../compare/defaults.ts";
 import { ggufOf } from "./llama_cpp.ts";
-import { type LlamaCppSetup, llamaCppTokensPerSecond } from "../engines/llama_cpp.ts";
+import { ensureLlamaCpp, type LlamaCppSetup, llamaCppTokensPerSecond } from "../engines/llama_cpp.ts";
 import type { Model } from "../model/model.ts";
 
 /** The lengths of the growth table. */
@@ -165,9 +166,15 @@ export async function benchGrowth(opts: GrowthOptions): Promise<GrowthRow[]> {
 if (import.meta.main) {
   const i = Deno.args.indexOf("--length");
   const length = Number(Deno.args[i + 1]);
-  if (i < 0 || !Number.isInteger(length) || length < 2) {
-    console.error("usage: bench/growth.ts --length N (N ≥ 2)");
+  if (Deno.args.length === 0) {
+    const found = await ensureLlamaCpp({}, console.error);
+    await benchGrowth({
+      llamaCpp: typeof found === "string" ? found : found.setup,
+      ggufDir: fileURLToPath(new URL("../.cache/bench/gguf", import.meta.url)),
+      log: console.log,
+    });
+  } else if (i < 0 || !Number.isInteger(length) || length < 2) {
+    console.error("usage: bench/growth.ts [--length N (N ≥ 2)]");
     Deno.exit(2);
-  }
-  await child(length);
+  } else await child(length);
 }

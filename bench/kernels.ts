@@ -190,8 +190,12 @@ async function time(
   return (performance.now() - t0) / reps;
 }
 
-/** The best of WARM_ROUNDS {@linkcode time}s. */
-async function warmTime(ctx: GpuContext, encode: (enc: GPUCommandEncoder) => void, reps: number) {
+/** Warm ms per call: the best of WARM_ROUNDS submissions of `reps` calls each (the mean within one). */
+export async function warmTime(
+  ctx: GpuContext,
+  encode: (enc: GPUCommandEncoder) => void,
+  reps: number,
+): Promise<number> {
   let best = Infinity;
   for (let r = 0; r < WARM_ROUNDS; r++) best = Math.min(best, await time(ctx, encode, reps));
   return best;

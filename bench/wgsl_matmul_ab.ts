@@ -1,8 +1,9 @@
 /**
  * A/B of the software-adapter matmul kernels (kernels/gpu/matmul.ts's storage kernel, matmul_texel.ts's
- * texel kernel) at any block, in one process: each round times the adapter's FMA ceiling and then every
- * kernel, so each ratio is against a ceiling measured seconds before it; the median over rounds is
- * reported with the compile (cold) time. Every kernel's output is checked against `matmulRef` first.
+ * texel kernel) at any block, in one process: in each round every kernel is timed as bench/kernels.ts
+ * times its rows, right after the adapter's FMA ceiling, so each ratio is against a ceiling measured
+ * seconds before it; the median over rounds is reported with the compile (cold) time. Every kernel's
+ * output is checked against `matmulRef` first.
  * The evidence behind the block sizes in docs/performance.md.
  *
  *   LP_NUM_THREADS=1 deno run -A bench/wgsl_matmul_ab.ts [--rounds 5] \
@@ -13,7 +14,8 @@
 import { parseArgs } from "node:util";
 import { createGpu, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul, type ForcedMatmulKernel } from "../kernels/gpu/matmul.ts";
-import { benchKernels } from "./kernels.ts";
+import { encodeTexelOperands } from "../kernels/gpu/matmul_texel.ts";
+import { benchKernels, warmTime } from "./kernels.ts";
 import { matmulReference, validateOutput } from "./validate.ts";
 
 /** `storage:24x24x8` → the kernel and its block. */
@@ -32,31 +34,36 @@ export interface AbRow {
   maxRelError: number;
 }
 
+/** The A/B's rows, and the warm ms of the texel kernel's two copies alone (part of its rows' time). */
+export interface AbResult {
+  rows: AbRow[];
+  texelCopiesMs: number;
+}
+
 /** Runs the A/B at T×K×N (default 2048×512×1376, the bench's matmul shape). */
 export async function matmulAb(
   specs: string[],
   rounds: number,
   [T, K, N] = [2048, 512, 1376],
-): Promise<AbRow[]> {
+): Promise<AbResult> {
   const ctx = await createGpu();
   if (!ctx) throw new Error("wgsl_matmul_ab: no WebGPU adapter");
   const ref = matmulReference(T, K, N);
   const [x, w] = ref.inputs.map((a) => upload(ctx, a)), out = ctx.acquire(T * N * 4);
-  const time = async (forced: ForcedMatmulKernel) => {
-    const t0 = performance.now();
-    const enc = ctx.device.createCommandEncoder();
+  const encode = (forced: ForcedMatmulKernel) => (enc: GPUCommandEncoder) =>
     encodeMatmul(ctx, enc, { x, w, out, T, K, N }, "registers", forced);
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    await ctx.checkErrors();
-    return performance.now() - t0;
-  };
   try {
     const rows = [];
     for (const spec of specs) {
       const forced = parseForcedKernel(spec);
       ctx.device.queue.writeBuffer(out, 0, new Float32Array(T * N)); // no result left by the previous one
-      const coldMs = await time(forced);
+      const t0 = performance.now();
+      const enc = ctx.device.createCommandEncoder();
+      encode(forced)(enc);
+      ctx.device.queue.submit([enc.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      await ctx.checkErrors();
+      const coldMs = performance.now() - t0;
       const check = validateOutput(
         `ab ${spec}`,
         new Float32Array(await readBuffer(ctx, out, T * N * 4)),
@@ -67,14 +74,28 @@ export async function matmulAb(
     for (let r = 0; r < rounds; r++) {
       for (const row of rows) {
         const [ceiling] = await benchKernels({ only: ["fma"], reps: 2 });
-        const ms = Math.min(await time(row.forced), await time(row.forced));
+        const ms = await warmTime(ctx, encode(row.forced), 2); // as bench/kernels.ts times its rows
         row.rounds.push((100 * (2 * T * K * N / ms / 1e6)) / ceiling.gflops);
       }
     }
-    return rows.map(({ spec, coldMs, maxRelError, rounds }) => {
-      const sorted = [...rounds].sort((a, b) => a - b);
-      return { kernel: spec, coldMs, maxRelError, rounds, pctCeiling: sorted[Math.floor(sorted.length / 2)] };
-    });
+    const texelCopiesMs = await warmTime(
+      ctx,
+      (enc) => encodeTexelOperands(ctx, enc, { x, w, out, T, K, N }),
+      2,
+    );
+    return {
+      texelCopiesMs,
+      rows: rows.map(({ spec, coldMs, maxRelError, rounds }) => {
+        const sorted = [...rounds].sort((a, b) => a - b);
+        return {
+          kernel: spec,
+          coldMs,
+          maxRelError,
+          rounds,
+          pctCeiling: sorted[Math.floor(sorted.length / 2)],
+        };
+      }),
+    };
   } finally {
     ctx.destroy();
   }
@@ -89,10 +110,13 @@ if (import.meta.main) {
       json: { type: "boolean" },
     },
   });
-  const rows = await matmulAb(values.kernels.split(","), Number(values.rounds));
-  if (values.json) console.log(JSON.stringify(rows, null, 2));
+  const result = await matmulAb(values.kernels.split(","), Number(values.rounds));
+  if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
-    for (const r of rows) {
+    console.log(
+      `texel kernel's two copies (x and w into textures) alone: ${result.texelCopiesMs.toFixed(2)} ms`,
+    );
+    for (const r of result.rows) {
       console.log(
         `${r.kernel.padEnd(18)} ${r.pctCeiling.toFixed(1).padStart(5)}% of the FMA ceiling (median; rounds ${
           r.rounds.map((p) => p.toFixed(1)).join(" ")

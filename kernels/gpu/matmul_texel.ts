@@ -142,6 +142,14 @@ function copyToTexels(
   return texture;
 }
 
+/** Records the copies of x and w into the kernel's two textures (timed alone by the A/B benchmark). */
+export function encodeTexelOperands(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatmulArgs): GPUTexture[] {
+  return [
+    copyToTexels(ctx, enc, "matmul x", a.x, 0, (a.T * a.K) / 4),
+    copyToTexels(ctx, enc, "matmul w", a.w, a.wOffset ?? 0, (a.N * a.K) / 4),
+  ];
+}
+
 /**
  * Records the texel matmul into `enc` (two copies and a compute pass); call only when
  * {@linkcode texelMatmulFits}. Consecutive calls reuse the same two textures, which WebGPU orders.
@@ -155,8 +163,7 @@ export function encodeTexelMatmul(
 ): void {
   const { TM, TN, WG } = block;
   const pipe = ctx.pipeline(`matmul-texel ${TM}×${TN} wg${WG}`, () => texelMatmulWgsl(block), BINDINGS);
-  const xt = copyToTexels(ctx, enc, "matmul x", a.x, 0, (a.T * a.K) / 4);
-  const wt = copyToTexels(ctx, enc, "matmul w", a.w, a.wOffset ?? 0, (a.N * a.K) / 4);
+  const [xt, wt] = encodeTexelOperands(ctx, enc, a);
   // Without a bias the binding still needs a storage buffer: x's, never read there (the flag is 0).
   const shape = ctx.uniform([a.T, a.K / 4, a.N, a.bias ? 1 : 0]);
   const pass = enc.beginComputePass({ label: "matmul-texel" });

@@ -18,7 +18,8 @@ Deno.test({
   ...gpuTest,
   fn: async () => {
     // Tails in T, K (one texel step) and N past the blocks; small blocks compile in about a second.
-    const rows = await matmulAb(["storage:8x8x8", "texel:8x8x8"], 1, [37, 24, 45]);
+    const { rows, texelCopiesMs } = await matmulAb(["storage:8x8x8", "texel:8x8x8"], 1, [37, 24, 45]);
+    assert.ok(texelCopiesMs > 0 && Number.isFinite(texelCopiesMs));
     assert.deepEqual(rows.map((r) => r.kernel), ["storage:8x8x8", "texel:8x8x8"]);
     for (const r of rows) {
       assert.ok(r.maxRelError <= 1e-5, `${r.kernel}: max rel ${r.maxRelError}`);
