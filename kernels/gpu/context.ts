@@ -1,7 +1,7 @@
 /**
  * The one place that talks to `navigator.gpu`: adapter and device, what they support, a pipeline
  * cache (compile once per key: cold WGSL compiles take seconds on software adapters), cached uniform
- * buffers, and a buffer pool.
+ * buffers, a buffer pool, and scratch textures (a kernel's operands copied where it reads them as texels).
  *
  * `DENO_WEBGPU_BACKEND=vulkan|gl` (read by Deno itself) picks lavapipe or llvmpipe on this machine.
  *
@@ -35,7 +35,7 @@ export interface GpuContext {
   release(buffer: GPUBuffer): void;
   /**
    * The rgba32float texture of `slot` (copy destination, read by shaders), at least `width` × `rows`
-   * texels: reused while large enough, replaced by a larger one otherwise (rows grow to a power of two);
+   * texels: reused while large enough, replaced by a larger one otherwise (by a quarter at least);
    * null when `rows` exceeds the device's `maxTextureDimension2D`. Work recorded earlier on an encoder
    * may still read a replaced texture: it is dropped, not destroyed.
    */
@@ -159,7 +159,8 @@ function contextFor(
       if (held && held.width === width && held.height >= rows) return held;
       const texture = device.createTexture({
         label: `scratch ${slot}`,
-        size: [width, Math.min(limit, 2 ** Math.ceil(Math.log2(Math.max(rows, held?.height ?? 1))))],
+        // A quarter more than the held one at least, so that growing calls do not replace it each time.
+        size: [width, Math.min(limit, Math.max(rows, Math.ceil((held?.height ?? 0) * 1.25)))],
         format: "rgba32float",
         usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
       });

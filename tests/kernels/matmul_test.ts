@@ -5,6 +5,7 @@ import { gpuF16Test, gpuTest, withGpu } from "./_gpu.ts";
 import { runKernel, runMatmul } from "./_gpu_run.ts";
 import { encodeMatmul, LARGE_CALL_MIN_ROWS, matmulKernel } from "../../kernels/gpu/matmul.ts";
 import { TEXEL_ROW } from "../../kernels/gpu/matmul_texel.ts";
+import { readBuffer, upload } from "../../kernels/gpu/context.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
   const out = new Float64Array(T * N);
@@ -91,6 +92,39 @@ Deno.test({
         encodeMatmul(ctx, enc, a, "registers");
       });
       assertClose(`GPU texel matmul wOffset ${T}×${K}×${N}`, got, want, 1e-4);
+    }),
+});
+
+Deno.test({
+  name: "GPU texel matmuls in one encoder share (and grow) their textures without reading another's operands",
+  ...gpuTest,
+  fn: () =>
+    withGpu("GPU texel matmul sequence", async (ctx) => {
+      // As in a forward pass: calls recorded back to back, the second larger (the x texture is replaced
+      // while the first call's pass still reads the old one), the third small again (reuse after growth).
+      const calls = [[LARGE_CALL_MIN_ROWS, 64, 40], [3 * LARGE_CALL_MIN_ROWS + 7, 72, 70], [
+        LARGE_CALL_MIN_ROWS,
+        64,
+        40,
+      ]];
+      const enc = ctx.device.createCommandEncoder();
+      const runs = calls.map(([T, K, N], i) => {
+        const x = random(T * K, 51 + i), w = random(N * K, 61 + i), want = new Float32Array(T * N);
+        matmulRef({ x, w, T, K, N, out: want });
+        const a = { x: upload(ctx, x), w: upload(ctx, w), out: ctx.acquire(T * N * 4), T, K, N };
+        assert.ok(matmulKernel(ctx, a, "registers").startsWith("texel"));
+        encodeMatmul(ctx, enc, a, "registers");
+        return { a, want };
+      });
+      ctx.device.queue.submit([enc.finish()]);
+      await ctx.checkErrors();
+      for (const { a, want } of runs) {
+        const got = new Float32Array(await readBuffer(ctx, a.out, a.T * a.N * 4));
+        assertClose(`GPU texel matmul in sequence ${a.T}×${a.K}×${a.N}`, got, want, 1e-4);
+        a.x.destroy();
+        a.w.destroy();
+        ctx.release(a.out);
+      }
     }),
 });
 
