@@ -1,8 +1,13 @@
 /**
  * Kernel benchmark: GFLOP/s of the WGSL matmul and flash attention against the machine's fp32 peak,
- * with cold time (first call: WGSL compile + run) reported apart from warm time (the mean of `reps`
- * calls encoded into one submission, best of WARM_ROUNDS such submissions: the machine is shared, and
- * a neighbour's burst during one round should not decide a ratio). The kernels run on uploaded seeded random inputs; after timing,
+ * with cold time (first call: WGSL compile + run) reported apart from warm time. Warm is the best of
+ * WARM_ROUNDS submissions (the machine is shared: a neighbour's burst during one round should not decide a
+ * ratio), each of at least `reps` calls and of enough calls to last FLOOR_MULTIPLE times the submit-and-wait
+ * floor, divided by the calls. The floor is an empty submission's time: ~10 ms here, which looks like a
+ * 10 ms poll (every submission's end is seen up to that late), so it is amortised rather than subtracted;
+ * on a GPU a kernel call can take less than the floor, and the calls per submission then run into the
+ * hundreds. The kernels run on
+ * uploaded seeded random inputs; after timing,
  * their output is read back and checked against matmulRef / causalAttentionRef at the same shape
  * (bench/validate.ts), and a mismatch throws.
  *
@@ -46,11 +51,16 @@ export const NO_CHECK = "(not checked: register-only FMAs, no reference)";
 export interface Result {
   name: string;
   shape: string;
-  /** The kernel within the family that ran, where the family has several (matmul: "texel 40×24", …). */
+  /** The kernel within the family that ran, where the family has several (matmul: "texel 32×32", …). */
   kernel?: string;
   gflop: number;
   coldMs: number;
+  /** Per call (see the module comment). */
   warmMs: number;
+  /** Calls per timed submission. */
+  warmCalls: number;
+  /** The submit-and-wait floor of this run (ms), which sets the calls per submission. */
+  submitFloorMs: number;
   gflops: number;
   /** Percent of the peak (MACHINE_PEAK_GFLOPS or ROPEKIT_PEAK_GFLOPS). */
   pctPeak: number;
@@ -172,11 +182,13 @@ ${acc.map((i) => `    a${i} = fma(a${i}, 0.999, b);`).join("\n")}
   };
 }
 
-/** Submissions of `reps` warm calls each; the fastest one is reported. */
+/** Submissions timed for a warm time; the fastest one is reported. */
 const WARM_ROUNDS = 3;
+/** A timed submission lasts at least this many times the submit-and-wait floor (so it adds ≤ 2%). */
+const FLOOR_MULTIPLE = 50;
 
-/** Mean ms per call of `reps` calls in one submission. */
-async function time(
+/** ms from submitting `reps` calls in one submission to the queue reporting them done. */
+async function submissionMs(
   ctx: GpuContext,
   encode: (enc: GPUCommandEncoder) => void,
   reps: number,
@@ -187,18 +199,33 @@ async function time(
   ctx.device.queue.submit([enc.finish()]);
   await ctx.device.queue.onSubmittedWorkDone();
   await ctx.checkErrors();
-  return (performance.now() - t0) / reps;
+  return performance.now() - t0;
 }
 
-/** Warm ms per call: the best of WARM_ROUNDS submissions of `reps` calls each (the mean within one). */
+/** The submit-and-wait floor: the best of 5 empty submissions. */
+export async function submitFloorMs(ctx: GpuContext): Promise<number> {
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) best = Math.min(best, await submissionMs(ctx, () => {}, 0));
+  return best;
+}
+
+/**
+ * Warm ms per call: the best of WARM_ROUNDS submissions of at least `reps` calls, as many as make a
+ * submission last `floorMultiple` × `floorMs` (see the module comment), divided by the calls.
+ */
 export async function warmTime(
   ctx: GpuContext,
   encode: (enc: GPUCommandEncoder) => void,
   reps: number,
-): Promise<number> {
+  floorMs: number,
+  floorMultiple = FLOOR_MULTIPLE,
+): Promise<{ ms: number; calls: number }> {
+  const first = await submissionMs(ctx, encode, reps);
+  const perCall = Math.max((first - floorMs) / reps, 1e-3);
+  const calls = Math.min(10_000, Math.max(reps, Math.ceil((floorMultiple * floorMs) / perCall)));
   let best = Infinity;
-  for (let r = 0; r < WARM_ROUNDS; r++) best = Math.min(best, await time(ctx, encode, reps));
-  return best;
+  for (let r = 0; r < WARM_ROUNDS; r++) best = Math.min(best, await submissionMs(ctx, encode, calls));
+  return { ms: best / calls, calls };
 }
 
 /** Runs the benchmark on a fresh device (destroyed at the end); throws when there is no adapter. */
@@ -220,10 +247,18 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
       .filter((c) => !opts.only || opts.only.some((o) => c.name.startsWith(o)));
   const results: Result[] = [];
   try {
+    const floorMs = await submitFloorMs(ctx);
     for (const c of cases) {
       const { encode, out, floats } = c.setup(ctx);
-      const coldMs = await time(ctx, encode, 1);
-      const warmMs = await warmTime(ctx, encode, reps);
+      const coldMs = await submissionMs(ctx, encode, 1);
+      // Small shapes are the tests' check of the outputs, not timings: no long submissions there.
+      const { ms: warmMs, calls } = await warmTime(
+        ctx,
+        encode,
+        reps,
+        floorMs,
+        opts.small ? 1 : FLOOR_MULTIPLE,
+      );
       const validation = c.ref
         ? validateOutput(
           `webgpu ${c.name} ${c.shape}`,
@@ -239,6 +274,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
         gflop: c.flop / 1e9,
         coldMs,
         warmMs,
+        warmCalls: calls,
+        submitFloorMs: floorMs,
         gflops,
         pctPeak: (100 * gflops) / peak(),
         pctCeiling: null,

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { createGpu, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul, type ForcedMatmulKernel } from "../kernels/gpu/matmul.ts";
 import { encodeTexelOperands } from "../kernels/gpu/matmul_texel.ts";
-import { benchKernels, warmTime } from "./kernels.ts";
+import { benchKernels, submitFloorMs, warmTime } from "./kernels.ts";
 import { matmulReference, validateOutput } from "./validate.ts";
 
 /** `storage:24x24x8` → the kernel and its block. */
@@ -53,6 +53,7 @@ export async function matmulAb(
   const encode = (forced: ForcedMatmulKernel) => (enc: GPUCommandEncoder) =>
     encodeMatmul(ctx, enc, { x, w, out, T, K, N }, "registers", forced);
   try {
+    const floorMs = await submitFloorMs(ctx);
     const rows = [];
     for (const spec of specs) {
       const forced = parseForcedKernel(spec);
@@ -74,15 +75,12 @@ export async function matmulAb(
     for (let r = 0; r < rounds; r++) {
       for (const row of rows) {
         const [ceiling] = await benchKernels({ only: ["fma"], reps: 2 });
-        const ms = await warmTime(ctx, encode(row.forced), 2); // as bench/kernels.ts times its rows
+        const { ms } = await warmTime(ctx, encode(row.forced), 2, floorMs); // as bench/kernels.ts times rows
         row.rounds.push((100 * (2 * T * K * N / ms / 1e6)) / ceiling.gflops);
       }
     }
-    const texelCopiesMs = await warmTime(
-      ctx,
-      (enc) => encodeTexelOperands(ctx, enc, { x, w, out, T, K, N }),
-      2,
-    );
+    const copies = (enc: GPUCommandEncoder) => encodeTexelOperands(ctx, enc, { x, w, out, T, K, N });
+    const texelCopiesMs = (await warmTime(ctx, copies, 2, floorMs)).ms;
     return {
       texelCopiesMs,
       rows: rows.map(({ spec, coldMs, maxRelError, rounds }) => {

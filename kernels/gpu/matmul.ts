@@ -14,7 +14,7 @@
  * inner loop branch-free.
  *
  * Calls of LARGE_CALL_MIN_ROWS rows or more go to the texel-fed kernel (kernels/gpu/matmul_texel.ts:
- * x and w copied into textures, whose fetches cost a sixth of a storage load here; 40×24 blocks, one
+ * x and w copied into textures, whose fetches cost a sixth of a storage load here; 32×32 blocks, one
  * pipeline for every shape) when it fits the call; the rest run the 16×8 block below, which compiles in
  * under a second. Blocks of this storage kernel measured on lavapipe (docs/performance.md): 8×8, 16×8,
  * 24×24, 32×32 and 64×32 ran 2048×512×1376 at ~19%, ~28%, ~30–36%, ~34–40% and ~50% of the adapter's FMA

@@ -7,9 +7,9 @@
  * generation a storage load is a loop over the lanes with an exec-mask test, a bounds test and a branch
  * per component (~300 instructions per vec4 for the 8 lanes), while a texel fetch is branch-free: 8
  * lane addresses, 8 loads of 16 bytes and a transpose (~50). Profiling the storage kernel with `perf`
- * put ~70% of its time in the load loops; on the same block a texel fetch turned 30% of the adapter's FMA
- * ceiling into 44% (docs/performance.md). The operands reach the textures by two buffer-to-texture copies
- * per call (memcpy-speed; they are in the timed rows of `bench/kernels.ts`).
+ * put ~70% of its time in the load loops; on the same 24×24 block a texel fetch turned 29% of the adapter's
+ * FMA ceiling into 50% (docs/performance.md). The operands reach the textures by two buffer-to-texture
+ * copies per call (0.17 ms of a 2048×512×1376 call's ~105 here).
  *
  * Layout: a texture is a flat array of vec4s wrapped into rows of TEXEL_ROW texels, so texel i sits at
  * (i % TEXEL_ROW, i / TEXEL_ROW) and a matrix of any row length and count fits the 2D limits; a row of x or
@@ -20,9 +20,9 @@
  * The shape is a uniform, so one pipeline serves every T, K and N (and bias, which is a flag): it
  * compiles once per process (~6 s on lavapipe, kept by Mesa's disk cache between runs).
  *
- * Block sizes measured on lavapipe (2048×512×1376, one thread, % of the FMA ceiling, compile time):
- * 24×24 one texel per step 44%; 32×32 two texels 51% (8 s); 40×24 two texels 53% (6 s); 48×24 two texels
- * 53% (11 s); the storage kernel's 24×24 30% in the same runs.
+ * Block sizes measured on lavapipe (`bench/wgsl_matmul_ab.ts`: 2048×512×1376, one thread, median % of the
+ * FMA ceiling; compile time without Mesa's cache): 24×24 50% (4 s), 32×32 55% (11 s), 40×24 49% (9 s),
+ * 48×24 48% (13 s); the storage kernel's 24×24 29% in the same run.
  *
  * @module
  */
@@ -34,7 +34,7 @@ import type { GpuContext } from "./context.ts";
 import { groups } from "./context.ts";
 
 /** Rows (TM) × columns (TN) of out per invocation; invocations per workgroup (WG, one AVX2 register). */
-export const TEXEL_MATMUL_BLOCK = { TM: 40, TN: 24, WG: 8 } as const;
+export const TEXEL_MATMUL_BLOCK = { TM: 32, TN: 32, WG: 8 } as const;
 /** Texels per texture row (32 KiB, a multiple of the 256-byte copy pitch). */
 export const TEXEL_ROW = 2048;
 /** Floats of K per loop step: two texels. */

@@ -50,14 +50,14 @@ Deno.test({
     withGpu("GPU matmul", async (ctx) => {
       // 13×68×77: rows and columns not multiples of the 16×8 block; K % 4 = 0 (vec4 path).
       // 9×30×70: K % 4 = 2 (scalar path with a tail), with bias.
-      // 530×72×200 (T ≥ LARGE_CALL_MIN_ROWS, K % 8 = 0): the texel kernel, with and without bias; tails in
-      // T and N past its 40×24 blocks (and a second workgroup column), x and w each several texture rows
+      // 530×72×300 (T ≥ LARGE_CALL_MIN_ROWS, K % 8 = 0): the texel kernel, with and without bias; tails in
+      // T and N past its 32×32 blocks (and a second workgroup column), x and w each several texture rows
       // with a partial last one. 530×68×77: K % 8 = 4, so the large call stays on the storage kernel.
       const L = LARGE_CALL_MIN_ROWS + 18;
-      const cases = [[13, 68, 77, 0, "storage"], [9, 30, 70, 1, "storage"], [L, 72, 200, 1, "texel"], [
+      const cases = [[13, 68, 77, 0, "storage"], [9, 30, 70, 1, "storage"], [L, 72, 300, 1, "texel"], [
         L,
         72,
-        200,
+        300,
         0,
         "texel",
       ], [L, 68, 77, 1, "storage"]] as const;
