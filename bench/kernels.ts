@@ -26,7 +26,7 @@
  */
 import { createGpu, type GpuContext, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul, matmulKernel } from "../kernels/gpu/matmul.ts";
-import { encodeAttention } from "../kernels/gpu/attention.ts";
+import { attentionKernel, encodeAttention } from "../kernels/gpu/attention.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "../kernels/gpu/variant.ts";
 import {
   attentionReference,
@@ -51,7 +51,7 @@ export const NO_CHECK = "(not checked: register-only FMAs, no reference)";
 export interface Result {
   name: string;
   shape: string;
-  /** The kernel within the family that ran, where the family has several (matmul: "texel 32×32", …). */
+  /** The kernel within the family that ran, where the family has several (matmul "texel 32×32", attention "texel R16", …). */
   kernel?: string;
   gflop: number;
   coldMs: number;
@@ -129,6 +129,7 @@ function attentionCase(T: number, H: number, hd: number, variant: GpuKernelVaria
   return {
     name: `attention ${variant}`,
     shape: `T${T} H${H} hd${hd}`,
+    kernel: (ctx) => attentionKernel(ctx, { T, nKvHeads: H, headDim: hd }, variant),
     // QKᵀ and PV over the causal triangle: 2 · 2·hd flops per (query, key ≤ query) pair and head.
     flop: 4 * hd * H * (T * (T + 1)) / 2,
     ref,
@@ -187,16 +188,20 @@ const WARM_ROUNDS = 3;
 /** A timed submission lasts at least this many times the submit-and-wait floor (so it adds ≤ 2%). */
 const FLOOR_MULTIPLE = 50;
 
-/** ms from submitting `reps` calls in one submission to the queue reporting them done. */
+/**
+ * ms from submitting `reps` calls in one submission to the queue reporting them done. Encoding is not
+ * timed: on a GPU, recording a call (a bind group, a pass) can take longer than running it.
+ */
 async function submissionMs(
   ctx: GpuContext,
   encode: (enc: GPUCommandEncoder) => void,
   reps: number,
 ): Promise<number> {
-  const t0 = performance.now();
   const enc = ctx.device.createCommandEncoder();
   for (let r = 0; r < reps; r++) encode(enc);
-  ctx.device.queue.submit([enc.finish()]);
+  const commands = enc.finish();
+  const t0 = performance.now();
+  ctx.device.queue.submit([commands]);
   await ctx.device.queue.onSubmittedWorkDone();
   await ctx.checkErrors();
   return performance.now() - t0;
@@ -250,7 +255,10 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
     const floorMs = await submitFloorMs(ctx);
     for (const c of cases) {
       const { encode, out, floats } = c.setup(ctx);
-      const coldMs = await submissionMs(ctx, encode, 1);
+      // Cold: the first call from encoding on, so that it holds the WGSL compile.
+      const t0 = performance.now();
+      await submissionMs(ctx, encode, 1);
+      const coldMs = performance.now() - t0;
       // Small shapes are the tests' check of the outputs, not timings: no long submissions there.
       const { ms: warmMs, calls } = await warmTime(
         ctx,

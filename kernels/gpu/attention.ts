@@ -17,7 +17,10 @@
  * lavapipe (docs/performance.md): R = 2 → 16 took attention from ~10% to ~35% of the adapter's FMA
  * ceiling at hd64; the price is compile time (R·headDim = 1024: ~15 s for one hd64 pipeline,
  * once per shape and process; Mesa's shader cache keeps it across runs), so calls of fewer than
- * LARGE_BLOCK_MIN_ROWS query rows, where that would outweigh the run, keep the small block.
+ * LARGE_BLOCK_MIN_ROWS query rows, where that would outweigh the run, keep the small block. The
+ * large calls also read k and v as texels, copied into two textures first (as the matmul's operands,
+ * kernels/gpu/matmul_texel.ts): llvmpipe fetches a texel branch-free where a storage load is a loop over
+ * the lanes, which took T2048 H8 hd64 from 26–31% to 40–42% of the ceiling on one thread.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
  *
@@ -30,6 +33,7 @@ export { f32Bits, type GpuAttentionArgs };
 import { type GpuContext, groups } from "./context.ts";
 import { attentionTiledWgsl, TILED_ATTENTION_ROWS } from "./attention_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
+import { bufferBinding, copyToTexels, TEXEL_BINDING, TEXEL_ROW, texelFetch } from "./texels.ts";
 
 /** Keys per online-softmax block. */
 const B = 4;
@@ -49,8 +53,21 @@ function rowsPer(headDim: number, T: number): number {
   return Math.max(1, Math.min(16, Math.floor(ROW_FLOATS / headDim)));
 }
 
-function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: boolean, R: number): string {
+/**
+ * The kernel's WGSL. `texels`: k and v are read as texels of two textures (flat vec4 arrays, see
+ * kernels/gpu/matmul_texel.ts), which llvmpipe fetches without the per-lane loop of a storage load.
+ */
+function attentionWgsl(
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+  docs: boolean,
+  R: number,
+  texels: boolean,
+): string {
   const C = headDim / 4;
+  const kAt = (i: string) => texels ? texelFetch("k", i) : `k[${i}]`;
+  const vAt = (i: string) => texels ? texelFetch("v", i) : `v[${i}]`;
   const rs = [...Array(R).keys()], cs = [...Array(C).keys()], bs = [...Array(B).keys()];
   const each = <T>(a: number[], f: (i: number) => T) => a.map(f).join("\n");
   const qStride = nHeads * C, kvStride = nKvHeads * C;
@@ -59,8 +76,11 @@ function attentionWgsl(nHeads: number, nKvHeads: number, headDim: number, docs: 
     `select(0u, t0 + ${r + 1}u - W, W > 0u && t0 + ${r + 1}u > W))`;
   return `
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
+${
+    texels
+      ? "@group(0) @binding(1) var k: texture_2d<f32>;\n@group(0) @binding(2) var v: texture_2d<f32>;"
+      : "@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;\n@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;"
+  }
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> shape: vec4<u32>; // T, bits of softmax scale, window (0: none)
 ${docs ? "@group(0) @binding(5) var<storage, read> rowStart: array<i32>;" : ""}
@@ -91,7 +111,7 @@ ${
         `    let ok${r}_${b} = s${b} <= t0 + ${r}u && s${b} >= start${r} && t0 + ${r}u < T;\n` +
         `    let z${r}_${b} = select(-3.0e38, scale * (${
           cs.map((c) =>
-            `dot(q${r}_${c}, k[kv${b} + ${c}u])`
+            `dot(q${r}_${c}, ${kAt(`kv${b} + ${c}u`)})`
           ).join(" + ")
         }), ok${r}_${b});`))
   }
@@ -111,7 +131,7 @@ ${each(rs, (r) => each(cs, (c) => `    acc${r}_${c} *= c${r};`))}
 ${
     each(bs, (b) =>
       each(cs, (c) =>
-        `    { let vv = v[kv${b} + ${c}u];\n` + each(rs, (r) =>
+        `    { let vv = ${vAt(`kv${b} + ${c}u`)};\n` + each(rs, (r) =>
           `      acc${r}_${c} += p${r}_${b} * vv;`) +
         " }"))
   }
@@ -123,6 +143,23 @@ ${
       "\n  }")
   }
 }`;
+}
+
+/**
+ * Which kernel {@linkcode encodeAttention} runs for `a` on `ctx`: "tiled", or the software adapters'
+ * kernel with R query rows per invocation reading k and v from storage ("storage R2") or, for calls of
+ * LARGE_BLOCK_MIN_ROWS rows that fit the texture limit, as texels ("texel R16"; see attentionWgsl).
+ */
+export function attentionKernel(
+  ctx: Pick<GpuContext, "device">,
+  a: Pick<GpuAttentionArgs, "T" | "nKvHeads" | "headDim">,
+  variant: GpuKernelVariant,
+): string {
+  if (variant === "tiled") return "tiled";
+  const R = rowsPer(a.headDim, a.T);
+  const rows = Math.ceil((a.T * a.nKvHeads * a.headDim) / 4 / TEXEL_ROW);
+  const texels = a.T >= LARGE_BLOCK_MIN_ROWS && rows <= ctx.device.limits.maxTextureDimension2D;
+  return `${texels ? "texel" : "storage"} R${R}`;
 }
 
 /**
@@ -143,23 +180,44 @@ export function encodeAttention(
   const tiled = variant === "tiled", name = tiled ? "attention-tiled" : "attention";
   const docs = !!a.rowStart;
   const R = rowsPer(headDim, a.T);
+  const kvTexels = (a.T * nKvHeads * headDim) / 4;
+  const texels = attentionKernel(ctx, a, variant).startsWith("texel");
+  const storage = bufferBinding;
   const pipe = ctx.pipeline(
-    `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}${tiled ? "" : ` R${R}`}`,
+    `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}${tiled ? "" : ` R${R}`}${
+      texels ? " texels" : ""
+    }`,
     () =>
       tiled
         ? attentionTiledWgsl(nHeads, nKvHeads, headDim, docs)
-        : attentionWgsl(nHeads, nKvHeads, headDim, docs, R),
+        : attentionWgsl(nHeads, nKvHeads, headDim, docs, R, texels),
+    texels
+      ? [
+        { binding: 0, ...storage("read-only-storage") },
+        { binding: 1, ...TEXEL_BINDING },
+        { binding: 2, ...TEXEL_BINDING },
+        { binding: 3, ...storage("storage") },
+        { binding: 4, ...storage("uniform") },
+        ...(docs ? [{ binding: 5, ...storage("read-only-storage") }] : []),
+      ]
+      : undefined,
   );
   const scale = a.softmaxScale ?? 1 / Math.sqrt(headDim);
-  const buffers = [a.q, a.k, a.v, a.out, ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0])];
-  if (a.rowStart) buffers.push(a.rowStart);
+  const resources: GPUBindingResource[] = [
+    { buffer: a.q },
+    texels ? copyToTexels(ctx, enc, "attention k", a.k, 0, kvTexels).createView() : { buffer: a.k },
+    texels ? copyToTexels(ctx, enc, "attention v", a.v, 0, kvTexels).createView() : { buffer: a.v },
+    { buffer: a.out },
+    { buffer: ctx.uniform([a.T, f32Bits(scale), a.window ?? 0, 0]) },
+  ];
+  if (a.rowStart) resources.push({ buffer: a.rowStart });
   const pass = enc.beginComputePass({ label: name });
   pass.setPipeline(pipe);
   pass.setBindGroup(
     0,
     ctx.device.createBindGroup({
       layout: pipe.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: resources.map((resource, binding) => ({ binding, resource })),
     }),
   );
   pass.dispatchWorkgroups(groups(a.T, tiled ? TILED_ATTENTION_ROWS : WG * R), nHeads);

@@ -11,14 +11,13 @@
  * FMA ceiling into 50% (docs/performance.md). The operands reach the textures by two buffer-to-texture
  * copies per call (0.17 ms of a 2048×512×1376 call's ~105 here).
  *
- * Layout: a texture is a flat array of vec4s wrapped into rows of TEXEL_ROW texels, so texel i sits at
- * (i % TEXEL_ROW, i / TEXEL_ROW) and a matrix of any row length and count fits the 2D limits; a row of x or
- * w (K/4 texels) may straddle two texture rows. Each invocation keeps a TM×TN block of accumulators in
+ * Layout (kernels/gpu/texels.ts): each operand is a flat array of vec4s in a texture, so a row of x or w
+ * (K/4 texels) may straddle two texture rows. Each invocation keeps a TM×TN block of accumulators in
  * named scalars (most spill to the stack, cheaply: one vector load serves all 8 lanes) and reads two
  * texels of each of its TM rows of x and TN rows of w per step, so every accumulator is written once per
  * 8 products (each write inside a loop costs llvmpipe a blend with the exec mask and a spill round trip).
  * The shape is a uniform, so one pipeline serves every T, K and N (and bias, which is a flag): it
- * compiles once per process (~6 s on lavapipe, kept by Mesa's disk cache between runs).
+ * compiles once per process (~10 s on lavapipe, kept by Mesa's disk cache between runs).
  *
  * Block sizes measured on lavapipe (`bench/wgsl_matmul_ab.ts`: 2048×512×1376, one thread, median % of the
  * FMA ceiling; compile time without Mesa's cache): 24×24 50% (4 s), 32×32 55% (11 s), 40×24 49% (9 s),
@@ -27,16 +26,15 @@
  * @module
  */
 import type { GpuMatmulArgs, MatmulBlock } from "./kernel_args.ts";
+import type { GpuContext } from "./context.ts";
+import { groups } from "./context.ts";
+import { bufferBinding, copyToTexels, TEXEL_BINDING, TEXEL_ROW, texelFetch } from "./texels.ts";
 
 /** What decides the kernel of a matmul call: its shape and how w is stored. */
 export type MatmulShape = Pick<GpuMatmulArgs, "T" | "K" | "N" | "wOffset" | "wF16">;
-import type { GpuContext } from "./context.ts";
-import { groups } from "./context.ts";
 
 /** Rows (TM) × columns (TN) of out per invocation; invocations per workgroup (WG, one AVX2 register). */
 export const TEXEL_MATMUL_BLOCK = { TM: 32, TN: 32, WG: 8 } as const;
-/** Texels per texture row (32 KiB, a multiple of the 256-byte copy pitch). */
-export const TEXEL_ROW = 2048;
 /** Floats of K per loop step: two texels. */
 const K_STEP = 8;
 
@@ -55,8 +53,7 @@ export function texelMatmulFits(ctx: Pick<GpuContext, "device">, a: MatmulShape)
 export function texelMatmulWgsl({ TM, TN, WG }: MatmulBlock = TEXEL_MATMUL_BLOCK): string {
   const rows = [...Array(TM).keys()], cols = [...Array(TN).keys()];
   const pairs = rows.flatMap((i) => cols.map((j) => [i, j]));
-  const fetch = (t: string, i: string) =>
-    `textureLoad(${t}, vec2<u32>((${i}) % ${TEXEL_ROW}u, (${i}) / ${TEXEL_ROW}u), 0)`;
+  const fetch = texelFetch;
   // acc + x·w + y·v, one product at a time onto the accumulator: a single write per step.
   const update = (i: number, j: number) =>
     [`x${i}`, `y${i}`].flatMap((a, s) => ["x", "y", "z", "w"].map((c) => [a, s ? `v${j}` : `w${j}`, c]))
@@ -102,45 +99,15 @@ ${
 }`;
 }
 
-const texture = {
-  visibility: GPUShaderStage.COMPUTE,
-  texture: { sampleType: "unfilterable-float" },
-} as const;
-const storage = (type: GPUBufferBindingType) => ({ visibility: GPUShaderStage.COMPUTE, buffer: { type } });
-/** The kernel's bind group layout (textures read with textureLoad only, so unfilterable). */
+const storage = bufferBinding;
+/** The kernel's bind group layout. */
 const BINDINGS: GPUBindGroupLayoutEntry[] = [
-  { binding: 0, ...texture },
-  { binding: 1, ...texture },
+  { binding: 0, ...TEXEL_BINDING },
+  { binding: 1, ...TEXEL_BINDING },
   { binding: 2, ...storage("storage") },
   { binding: 3, ...storage("uniform") },
   { binding: 4, ...storage("read-only-storage") },
 ];
-
-/** Records copies of `texels` vec4s of `buffer` (from `byteOffset`) into `slot`'s texture; returns it. */
-function copyToTexels(
-  ctx: GpuContext,
-  enc: GPUCommandEncoder,
-  slot: string,
-  buffer: GPUBuffer,
-  byteOffset: number,
-  texels: number,
-): GPUTexture {
-  const full = Math.floor(texels / TEXEL_ROW), rest = texels % TEXEL_ROW;
-  const texture = ctx.scratchTexture(slot, TEXEL_ROW, full + (rest ? 1 : 0));
-  if (!texture) throw new RangeError(`matmul: ${texels} texels exceed the device's texture limit`);
-  const bytesPerRow = TEXEL_ROW * 16;
-  if (full) {
-    enc.copyBufferToTexture({ buffer, offset: byteOffset, bytesPerRow }, { texture }, [TEXEL_ROW, full]);
-  }
-  if (rest) {
-    enc.copyBufferToTexture(
-      { buffer, offset: byteOffset + full * bytesPerRow, bytesPerRow },
-      { texture, origin: [0, full] },
-      [rest, 1],
-    );
-  }
-  return texture;
-}
 
 /** Records the copies of x and w into the kernel's two textures (timed alone by the A/B benchmark). */
 export function encodeTexelOperands(ctx: GpuContext, enc: GPUCommandEncoder, a: GpuMatmulArgs): GPUTexture[] {

@@ -4,7 +4,8 @@ import { assertClose, random } from "./_util.ts";
 import { gpuTest, withGpu } from "./_gpu.ts";
 import { runAttention } from "./_gpu_run.ts";
 import type { AttentionArgs } from "../../kernels/cpu/attention.ts";
-import { LARGE_BLOCK_MIN_ROWS } from "../../kernels/gpu/attention.ts";
+import { attentionKernel, LARGE_BLOCK_MIN_ROWS } from "../../kernels/gpu/attention.ts";
+import { gpuKernelVariant } from "../../kernels/gpu/variant.ts";
 
 /** Obvious attention: full T×T scores, masked, softmaxed, times V (tests only). */
 function naiveAttention(
@@ -91,7 +92,16 @@ Deno.test({
           const args = { q, k, v, T, nHeads: H, nKvHeads: KV, headDim: hd, ...masks };
           causalAttentionRef({ ...args, out: want });
           const got = await runAttention(ctx, args);
-          assertClose(`GPU attention T${T} H${H}/${KV} hd${hd} ${JSON.stringify(masks)}`, got, want, 1e-4);
+          const kernel = attentionKernel(ctx, args, gpuKernelVariant(ctx));
+          if (gpuKernelVariant(ctx) === "registers") {
+            assert.equal(kernel.split(" ")[0], T >= LARGE_BLOCK_MIN_ROWS ? "texel" : "storage", kernel);
+          }
+          assertClose(
+            `GPU attention T${T} H${H}/${KV} hd${hd} ${JSON.stringify(masks)} (${kernel})`,
+            got,
+            want,
+            1e-4,
+          );
         }
       }
     }),

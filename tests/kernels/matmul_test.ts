@@ -4,7 +4,7 @@ import { assertClose, random } from "./_util.ts";
 import { gpuF16Test, gpuTest, withGpu } from "./_gpu.ts";
 import { runKernel, runMatmul } from "./_gpu_run.ts";
 import { encodeMatmul, LARGE_CALL_MIN_ROWS, matmulKernel } from "../../kernels/gpu/matmul.ts";
-import { TEXEL_ROW } from "../../kernels/gpu/matmul_texel.ts";
+import { TEXEL_ROW } from "../../kernels/gpu/texels.ts";
 import { readBuffer, upload } from "../../kernels/gpu/context.ts";
 
 function naiveMatmul(x: Float32Array, w: Float32Array, T: number, K: number, N: number, bias?: Float32Array) {
