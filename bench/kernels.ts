@@ -6,9 +6,7 @@
  * floor, divided by the calls. The floor is an empty submission's time: ~10 ms here, which looks like a
  * 10 ms poll (every submission's end is seen up to that late), so it is amortised rather than subtracted;
  * on a GPU a kernel call can take less than the floor, and the calls per submission then run into the
- * hundreds. The kernels run on
- * uploaded seeded random inputs; after timing,
- * their output is read back and checked against matmulRef / causalAttentionRef at the same shape
+ * hundreds. The kernels run on uploaded seeded random inputs; after timing, their output is read back and checked against matmulRef / causalAttentionRef at the same shape
  * (bench/validate.ts), and a mismatch throws.
  *
  * Peak is not measured: a TS/Wasm FMA loop does not reach it. It is the documented constant
@@ -207,6 +205,13 @@ async function submissionMs(
   return performance.now() - t0;
 }
 
+/** ms of a first call from encoding on (so that it holds the WGSL compile) to the queue reporting it done. */
+export async function coldMs(ctx: GpuContext, encode: (enc: GPUCommandEncoder) => void): Promise<number> {
+  const t0 = performance.now();
+  await submissionMs(ctx, encode, 1);
+  return performance.now() - t0;
+}
+
 /** The submit-and-wait floor: the best of 5 empty submissions. */
 export async function submitFloorMs(ctx: GpuContext): Promise<number> {
   let best = Infinity;
@@ -255,10 +260,7 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
     const floorMs = await submitFloorMs(ctx);
     for (const c of cases) {
       const { encode, out, floats } = c.setup(ctx);
-      // Cold: the first call from encoding on, so that it holds the WGSL compile.
-      const t0 = performance.now();
-      await submissionMs(ctx, encode, 1);
-      const coldMs = performance.now() - t0;
+      const cold = await coldMs(ctx, encode);
       // Small shapes are the tests' check of the outputs, not timings: no long submissions there.
       const { ms: warmMs, calls } = await warmTime(
         ctx,
@@ -280,7 +282,7 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<Result[]> {
         shape: c.shape,
         kernel: c.kernel?.(ctx),
         gflop: c.flop / 1e9,
-        coldMs,
+        coldMs: cold,
         warmMs,
         warmCalls: calls,
         submitFloorMs: floorMs,

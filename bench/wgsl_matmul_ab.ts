@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { createGpu, readBuffer, upload } from "../kernels/gpu/context.ts";
 import { encodeMatmul, type ForcedMatmulKernel } from "../kernels/gpu/matmul.ts";
 import { encodeTexelOperands } from "../kernels/gpu/matmul_texel.ts";
-import { benchKernels, submitFloorMs, warmTime } from "./kernels.ts";
+import { benchKernels, coldMs, submitFloorMs, warmTime } from "./kernels.ts";
 import { matmulReference, validateOutput } from "./validate.ts";
 
 /** `storage:24x24x8` → the kernel and its block. */
@@ -58,19 +58,13 @@ export async function matmulAb(
     for (const spec of specs) {
       const forced = parseForcedKernel(spec);
       ctx.device.queue.writeBuffer(out, 0, new Float32Array(T * N)); // no result left by the previous one
-      const t0 = performance.now();
-      const enc = ctx.device.createCommandEncoder();
-      encode(forced)(enc);
-      ctx.device.queue.submit([enc.finish()]);
-      await ctx.device.queue.onSubmittedWorkDone();
-      await ctx.checkErrors();
-      const coldMs = performance.now() - t0;
+      const cold = await coldMs(ctx, encode(forced));
       const check = validateOutput(
         `ab ${spec}`,
         new Float32Array(await readBuffer(ctx, out, T * N * 4)),
         ref,
       );
-      rows.push({ spec, forced, coldMs, maxRelError: check.maxRelError, rounds: [] as number[] });
+      rows.push({ spec, forced, coldMs: cold, maxRelError: check.maxRelError, rounds: [] as number[] });
     }
     for (let r = 0; r < rounds; r++) {
       for (const row of rows) {

@@ -19,7 +19,7 @@
  * once per shape and process; Mesa's shader cache keeps it across runs), so calls of fewer than
  * LARGE_BLOCK_MIN_ROWS query rows, where that would outweigh the run, keep the small block. The
  * large calls also read k and v as texels, copied into two textures first (as the matmul's operands,
- * kernels/gpu/matmul_texel.ts): llvmpipe fetches a texel branch-free where a storage load is a loop over
+ * kernels/gpu/texels.ts): llvmpipe fetches a texel branch-free where a storage load is a loop over
  * the lanes, which took T2048 H8 hd64 from 26–31% to 40–42% of the ceiling on one thread.
  *
  * Benchmark: `deno run -A bench/kernels.ts --only attention`.
@@ -33,7 +33,7 @@ export { f32Bits, type GpuAttentionArgs };
 import { type GpuContext, groups } from "./context.ts";
 import { attentionTiledWgsl, TILED_ATTENTION_ROWS } from "./attention_tiled.ts";
 import { type GpuKernelVariant, gpuKernelVariant } from "./variant.ts";
-import { bufferBinding, copyToTexels, TEXEL_BINDING, TEXEL_ROW, texelFetch } from "./texels.ts";
+import { bufferBinding, copyToTexels, TEXEL_BINDING, texelFetch, texelsFit } from "./texels.ts";
 
 /** Keys per online-softmax block. */
 const B = 4;
@@ -55,7 +55,7 @@ function rowsPer(headDim: number, T: number): number {
 
 /**
  * The kernel's WGSL. `texels`: k and v are read as texels of two textures (flat vec4 arrays, see
- * kernels/gpu/matmul_texel.ts), which llvmpipe fetches without the per-lane loop of a storage load.
+ * kernels/gpu/texels.ts), which llvmpipe fetches without the per-lane loop of a storage load.
  */
 function attentionWgsl(
   nHeads: number,
@@ -157,8 +157,7 @@ export function attentionKernel(
 ): string {
   if (variant === "tiled") return "tiled";
   const R = rowsPer(a.headDim, a.T);
-  const rows = Math.ceil((a.T * a.nKvHeads * a.headDim) / 4 / TEXEL_ROW);
-  const texels = a.T >= LARGE_BLOCK_MIN_ROWS && rows <= ctx.device.limits.maxTextureDimension2D;
+  const texels = a.T >= LARGE_BLOCK_MIN_ROWS && texelsFit(ctx, (a.T * a.nKvHeads * a.headDim) / 4);
   return `${texels ? "texel" : "storage"} R${R}`;
 }
 
@@ -182,7 +181,6 @@ export function encodeAttention(
   const R = rowsPer(headDim, a.T);
   const kvTexels = (a.T * nKvHeads * headDim) / 4;
   const texels = attentionKernel(ctx, a, variant).startsWith("texel");
-  const storage = bufferBinding;
   const pipe = ctx.pipeline(
     `${name} H${nHeads} KV${nKvHeads} hd${headDim}${docs ? " docs" : ""}${tiled ? "" : ` R${R}`}${
       texels ? " texels" : ""
@@ -193,12 +191,12 @@ export function encodeAttention(
         : attentionWgsl(nHeads, nKvHeads, headDim, docs, R, texels),
     texels
       ? [
-        { binding: 0, ...storage("read-only-storage") },
+        { binding: 0, ...bufferBinding("read-only-storage") },
         { binding: 1, ...TEXEL_BINDING },
         { binding: 2, ...TEXEL_BINDING },
-        { binding: 3, ...storage("storage") },
-        { binding: 4, ...storage("uniform") },
-        ...(docs ? [{ binding: 5, ...storage("read-only-storage") }] : []),
+        { binding: 3, ...bufferBinding("storage") },
+        { binding: 4, ...bufferBinding("uniform") },
+        ...(docs ? [{ binding: 5, ...bufferBinding("read-only-storage") }] : []),
       ]
       : undefined,
   );

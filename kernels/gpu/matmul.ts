@@ -40,7 +40,7 @@ export interface ForcedMatmulKernel {
   block: MatmulBlock;
 }
 /**
- * Calls with at least this many rows (T) take the texel kernel where it fits: below, its compile (~6 s
+ * Calls with at least this many rows (T) take the texel kernel where it fits: below, its compile (~10 s
  * once per process on lavapipe) and copies outweigh the run.
  */
 export const LARGE_CALL_MIN_ROWS = 512;

@@ -28,7 +28,7 @@
 import type { GpuMatmulArgs, MatmulBlock } from "./kernel_args.ts";
 import type { GpuContext } from "./context.ts";
 import { groups } from "./context.ts";
-import { bufferBinding, copyToTexels, TEXEL_BINDING, TEXEL_ROW, texelFetch } from "./texels.ts";
+import { bufferBinding, copyToTexels, TEXEL_BINDING, texelFetch, texelsFit } from "./texels.ts";
 
 /** What decides the kernel of a matmul call: its shape and how w is stored. */
 export type MatmulShape = Pick<GpuMatmulArgs, "T" | "K" | "N" | "wOffset" | "wF16">;
@@ -43,17 +43,14 @@ const K_STEP = 8;
  * weights at a 16-byte offset, and both operands within the device's 2D texture limit.
  */
 export function texelMatmulFits(ctx: Pick<GpuContext, "device">, a: MatmulShape): boolean {
-  const rows = (m: number) => Math.ceil((m * a.K) / 4 / TEXEL_ROW);
-  const limit = ctx.device.limits.maxTextureDimension2D;
-  return a.K % K_STEP === 0 && !a.wF16 && (a.wOffset ?? 0) % 16 === 0 && rows(a.T) <= limit &&
-    rows(a.N) <= limit;
+  return a.K % K_STEP === 0 && !a.wF16 && (a.wOffset ?? 0) % 16 === 0 &&
+    texelsFit(ctx, (a.T * a.K) / 4) && texelsFit(ctx, (a.N * a.K) / 4);
 }
 
 /** The kernel's WGSL (one for every shape; bindings: textures x, w; out; shape; bias). */
 export function texelMatmulWgsl({ TM, TN, WG }: MatmulBlock = TEXEL_MATMUL_BLOCK): string {
   const rows = [...Array(TM).keys()], cols = [...Array(TN).keys()];
   const pairs = rows.flatMap((i) => cols.map((j) => [i, j]));
-  const fetch = texelFetch;
   // acc + x·w + y·v, one product at a time onto the accumulator: a single write per step.
   const update = (i: number, j: number) =>
     [`x${i}`, `y${i}`].flatMap((a, s) => ["x", "y", "z", "w"].map((c) => [a, s ? `v${j}` : `w${j}`, c]))
@@ -78,13 +75,15 @@ ${pairs.map(([i, j]) => `  var a${i}_${j} = 0.0;`).join("\n")}
   for (var k = 0u; k < S; k += 2u) {
 ${
     rows.map((i) =>
-      `    let x${i} = ${fetch("xt", `xr${i} + k`)};\n    let y${i} = ${fetch("xt", `xr${i} + k + 1u`)};`
+      `    let x${i} = ${texelFetch("xt", `xr${i} + k`)};\n    let y${i} = ${
+        texelFetch("xt", `xr${i} + k + 1u`)
+      };`
     ).join("\n")
   }
 ${
     cols.map((j) =>
-      `    {\n      let w${j} = ${fetch("wt", `wr${j} + k`)};\n      let v${j} = ${
-        fetch("wt", `wr${j} + k + 1u`)
+      `    {\n      let w${j} = ${texelFetch("wt", `wr${j} + k`)};\n      let v${j} = ${
+        texelFetch("wt", `wr${j} + k + 1u`)
       };\n${rows.map((i) => `      a${i}_${j} = ${update(i, j)};`).join("\n")}\n    }`
     ).join("\n")
   }
@@ -99,14 +98,13 @@ ${
 }`;
 }
 
-const storage = bufferBinding;
 /** The kernel's bind group layout. */
 const BINDINGS: GPUBindGroupLayoutEntry[] = [
   { binding: 0, ...TEXEL_BINDING },
   { binding: 1, ...TEXEL_BINDING },
-  { binding: 2, ...storage("storage") },
-  { binding: 3, ...storage("uniform") },
-  { binding: 4, ...storage("read-only-storage") },
+  { binding: 2, ...bufferBinding("storage") },
+  { binding: 3, ...bufferBinding("uniform") },
+  { binding: 4, ...bufferBinding("read-only-storage") },
 ];
 
 /** Records the copies of x and w into the kernel's two textures (timed alone by the A/B benchmark). */

@@ -12,6 +12,11 @@ import type { GpuContext } from "./context.ts";
 /** Texels per texture row (32 KiB, a multiple of the 256-byte copy pitch). */
 export const TEXEL_ROW = 2048;
 
+/** Whether `texels` vec4s fit one of `ctx`'s textures (its rows within the device's 2D limit). */
+export function texelsFit(ctx: Pick<GpuContext, "device">, texels: number): boolean {
+  return Math.ceil(texels / TEXEL_ROW) <= ctx.device.limits.maxTextureDimension2D;
+}
+
 /** WGSL fetching vec4 number `i` (a u32 expression) of the flat array held in texture `t`. */
 export function texelFetch(t: string, i: string): string {
   return `textureLoad(${t}, vec2<u32>((${i}) % ${TEXEL_ROW}u, (${i}) / ${TEXEL_ROW}u), 0)`;
