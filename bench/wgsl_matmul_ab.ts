@@ -7,7 +7,7 @@
  * The evidence behind the block sizes in docs/performance.md.
  *
  *   LP_NUM_THREADS=1 deno run -A bench/wgsl_matmul_ab.ts [--rounds 5] \
- *     [--kernels storage:16x8x16,storage:24x24x8,texel:40x24x8]   # kernel:TMxTNxWG
+ *     [--kernels storage:16x8x16,storage:24x24x8,texel:32x32x8]   # kernel:TMxTNxWG
  *
  * @module
  */
@@ -98,11 +98,22 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       rounds: { type: "string", default: "5" },
-      kernels: { type: "string", default: "storage:16x8x16,storage:24x24x8,texel:40x24x8" },
+      kernels: { type: "string", default: "storage:16x8x16,storage:24x24x8,texel:32x32x8" },
       json: { type: "boolean" },
     },
   });
-  const result = await matmulAb(values.kernels.split(","), Number(values.rounds));
+  // Bad input ends in one line before any GPU work: a spec that does not parse, rounds not a positive integer.
+  const rounds = Number(values.rounds), specs = values.kernels.split(",");
+  try {
+    if (!Number.isInteger(rounds) || rounds < 1) {
+      throw new Error(`--rounds ${values.rounds}: want an integer ≥ 1`);
+    }
+    specs.forEach(parseForcedKernel);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+  const result = await matmulAb(specs, rounds);
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(

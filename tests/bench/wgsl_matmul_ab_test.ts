@@ -28,3 +28,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test("wgsl matmul A/B: bad --rounds or --kernels end in one line and exit 2, before any GPU work", async () => {
+  const script = new URL("../../bench/wgsl_matmul_ab.ts", import.meta.url).pathname;
+  for (
+    const [args, message] of [
+      [["--rounds", "0"], /^error: --rounds 0: want an integer ≥ 1$/],
+      [["--kernels", "texel:32x32x8,tiled:1x1x1"], /^error: .*"tiled:1x1x1" is not kernel:TMxTNxWG/],
+    ] as const
+  ) {
+    const r = await new Deno.Command(Deno.execPath(), { args: ["run", "--quiet", "-A", script, ...args] })
+      .output();
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+    assert.equal(r.code, 2, err.join("\n"));
+    assert.equal(err.length, 1, err.join("\n"));
+    assert.match(err[0], message);
+  }
+});
